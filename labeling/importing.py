@@ -1,0 +1,250 @@
+"""Read content files (CSV, a JSON list, JSONL) into validated rows with line numbers.
+
+Parsing only: nothing here writes to the database, so ``evaluate`` can read a labelled
+file without storing it and the import service gets rows it can trust.
+"""
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from pathlib import Path
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+REQUIRED_COLUMNS = ("id", "created_on", "title", "description")
+OPTIONAL_COLUMNS = ("tag",)
+MAX_TITLE_LENGTH = 1000
+MAX_ID_LENGTH = 200
+FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (format, columns); nothing is written."""
+
+
+@dataclass(frozen=True)
+class ContentRow:
+    line: int
+    external_id: str
+    title: str
+    description: str
+    created_on: datetime | None
+    tag: str | None
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ParsedFile:
+    rows: list[ContentRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def parse_content_file(path: Path | str, *, tags: set[str], fmt: str | None = None) -> ParsedFile:
+    """Parse ``path``; ``tags`` is the set of valid tag slugs."""
+    path = Path(path)
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImportFileError(
+            f"{path.name}: unknown file type '{path.suffix}'; use .csv, .json or .jsonl"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read file ({exc.strerror})") from exc
+    return parse_content_bytes(data, fmt=fmt, tags=tags)
+
+
+def parse_content_bytes(data: bytes, *, fmt: str, tags: set[str]) -> ParsedFile:
+    # surrogateescape keeps undecodable bytes visible, so a badly encoded row is
+    # rejected with its line number instead of failing the whole file.
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    readers = {"csv": _read_csv, "json": _read_json, "jsonl": _read_jsonl}
+    records, errors = readers[fmt](text)
+    _check_columns(records)
+    parsed = ParsedFile(errors=errors)
+    first_line_of_id: dict[str, int] = {}
+    for line, record in records:
+        try:
+            row = _validate(line, record, tags)
+        except ValueError as exc:
+            parsed.errors.append(RowError(line, str(exc)))
+            continue
+        if row.external_id in first_line_of_id:
+            first = first_line_of_id[row.external_id]
+            parsed.errors.append(RowError(line, f"duplicate id '{row.external_id}' (first on line {first})"))
+            continue
+        first_line_of_id[row.external_id] = line
+        parsed.rows.append(row)
+    parsed.errors.sort(key=lambda error: error.line)
+    return parsed
+
+
+def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("the file is empty; expected a header line") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"line 1: cannot read the header ({exc})") from None
+    header = [name.strip().lower() for name in header]
+    _check_header(header)
+    records, errors = [], []
+    line = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(line, f"malformed CSV ({exc})"))
+            break
+        if values and any(value.strip() for value in values):
+            if len(values) != len(header):
+                errors.append(RowError(line, f"expected {len(header)} fields, found {len(values)}"))
+            else:
+                records.append((line, dict(zip(header, values))))
+        # A record may span several physical lines (newlines inside quotes).
+        line = reader.line_num + 1
+    return records, errors
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise ImportFileError(
+            f"line 1: missing required column(s): {', '.join(missing)}; "
+            f"expected {', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}"
+        )
+
+
+def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    decoder = json.JSONDecoder()
+    position = _skip_whitespace(text, 0)
+    if position >= len(text) or text[position] != "[":
+        raise ImportFileError("line 1: a .json file must hold a list of objects ([{...}, ...])")
+    records, errors = [], []
+    position = _skip_whitespace(text, position + 1)
+    if position < len(text) and text[position] == "]":
+        return records, errors
+    while position < len(text):
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        if isinstance(value, dict):
+            records.append((line, _lower_keys(value)))
+        else:
+            errors.append(RowError(line, f"expected an object, found {type(value).__name__}"))
+        position = _skip_whitespace(text, position)
+        if position < len(text) and text[position] == ",":
+            position = _skip_whitespace(text, position + 1)
+            continue
+        if position < len(text) and text[position] == "]":
+            return records, errors
+        break
+    line = text.count("\n", 0, position) + 1
+    raise ImportFileError(f"line {line}: invalid JSON (expected ',' or ']')")
+
+
+def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    records, errors = [], []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(RowError(line, f"invalid JSON ({exc.msg})"))
+            continue
+        if isinstance(value, dict):
+            records.append((line, _lower_keys(value)))
+        else:
+            errors.append(RowError(line, f"expected an object, found {type(value).__name__}"))
+    return records, errors
+
+
+def _check_columns(records: list[tuple[int, dict]]) -> None:
+    """A column that no record has is a file error (CSV headers are checked earlier)."""
+    if not records:
+        return
+    seen = set().union(*(record.keys() for _, record in records))
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if missing:
+        raise ImportFileError(f"missing required field(s) in every item: {', '.join(missing)}")
+
+
+def _skip_whitespace(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _lower_keys(record: dict) -> dict:
+    return {str(key).strip().lower(): value for key, value in record.items()}
+
+
+def _validate(line: int, record: dict, tags: set[str]) -> ContentRow:
+    for name in REQUIRED_COLUMNS:
+        if name not in record:
+            raise ValueError(f"missing field '{name}'")
+    values = {name: _as_text(record.get(name), name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
+    for name, value in values.items():
+        if any("\udc80" <= char <= "\udcff" for char in value):
+            raise ValueError(f"field '{name}' is not valid UTF-8 (wrong encoding?)")
+    external_id = values["id"].strip()
+    title = " ".join(values["title"].split())
+    if not external_id:
+        raise ValueError("missing id")
+    if len(external_id) > MAX_ID_LENGTH:
+        raise ValueError(f"id longer than {MAX_ID_LENGTH} characters")
+    if not title:
+        raise ValueError("missing title")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ValueError(f"title longer than {MAX_TITLE_LENGTH} characters")
+    tag = values["tag"].strip() or None
+    if tag is not None and tag not in tags:
+        raise ValueError(f"unknown tag '{tag}'; known tags: {', '.join(sorted(tags))}")
+    return ContentRow(
+        line=line,
+        external_id=external_id,
+        title=title,
+        description=values["description"].strip(),
+        created_on=_parse_created_on(values["created_on"].strip()),
+        tag=tag,
+    )
+
+
+def _as_text(value, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"field '{name}' must be text, found {type(value).__name__}")
+    return str(value)
+
+
+def _parse_created_on(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            parsed = datetime.combine(day, time()) if day else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValueError(f"bad date '{value[:40]}' in created_on; expected e.g. 2020-02-20 06:43:18")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed

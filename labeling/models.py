@@ -1,0 +1,190 @@
+"""The human side of tagloop: content, the tag set, gold labels, reviews and reports.
+
+Nothing here knows about models or predictions beyond what is copied onto the rows
+(a model version *number*, a probability snapshot), so ``labeling`` never imports
+``predictions``.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    # Order on screen, and the number key that picks the tag in the review UI.
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class TagOrigin(models.TextChoices):
+    NONE = "none", "none"
+    MODEL = "model", "model"
+    GOLD = "gold", "gold"
+
+
+class Content(models.Model):
+    source = models.CharField(max_length=100, default="import")
+    external_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=1000)
+    description = models.TextField(blank=True)
+    created_on = models.DateTimeField(null=True, blank=True)
+    ingested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # sha256 of the normalised text, to find the same item arriving twice.
+    text_hash = models.CharField(max_length=64, db_index=True)
+    is_out_of_distribution = models.BooleanField(default=False)
+    # What public pages show, written by labeling services only (no joins needed).
+    current_tag = models.ForeignKey(
+        Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    current_tag_origin = models.CharField(
+        max_length=10, choices=TagOrigin.choices, default=TagOrigin.NONE
+    )
+    current_tag_confidence = models.FloatField(null=True, blank=True)
+    current_model_version = models.PositiveIntegerField(null=True, blank=True)
+    current_probabilities = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="content_unique_source_id")
+        ]
+        permissions = [("import_content", "Can import content files")]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_id} {self.title[:60]}"
+
+
+class Provenance(models.TextChoices):
+    IMPORTED = "imported", "imported"
+    ANNOTATOR = "annotator", "annotator"
+    REPORT = "report", "report"
+
+
+class Split(models.TextChoices):
+    TRAIN = "train", "train"
+    HOLDOUT = "holdout", "holdout"
+
+
+class GoldLabel(models.Model):
+    content = models.OneToOneField(Content, on_delete=models.CASCADE, related_name="gold_label")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="gold_labels")
+    provenance = models.CharField(max_length=20, choices=Provenance.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    # Assigned once, when the label is first created, and never moved afterwards.
+    split = models.CharField(max_length=10, choices=Split.choices, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self):
+        return f"{self.content_id}: {self.tag} ({self.provenance}, {self.split})"
+
+
+class ReviewReason(models.TextChoices):
+    LOW_CONFIDENCE = "low_confidence", "low confidence"
+    REPORT = "report", "wrong-tag report"
+    AUDIT_SAMPLE = "audit_sample", "audit sample"
+    SUSPECT_LABEL = "suspect_label", "suspect label"
+    DISAGREEMENT = "disagreement", "disagreement"
+    OUT_OF_DISTRIBUTION = "out_of_distribution", "out of distribution"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "open"
+    DONE = "done", "done"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class ReviewTask(models.Model):
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="review_tasks")
+    reason = models.CharField(max_length=30, choices=ReviewReason.choices)
+    # Higher first: reports, then the most uncertain predictions, then audit samples.
+    priority = models.FloatField(default=0.0)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Snapshot of the prediction that opened the task, so the review UI needs no
+    # access to the predictions app.
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    predicted_tag = models.CharField(max_length=64, blank=True)
+    probabilities = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-priority", "created_at"], name="review_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content", "reason"],
+                condition=Q(status="open"),
+                name="review_one_open_task_per_reason",
+            )
+        ]
+        permissions = [("review_content", "Can review content in the queue")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.reason} for content {self.content_id} ({self.status})"
+
+
+class Annotation(models.Model):
+    """One annotator's answer for one content item, kept even when it loses."""
+
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="annotations")
+    review_task = models.ForeignKey(
+        ReviewTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
+    )
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.annotator} says {self.tag} for {self.content_id}"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "open"
+    ACCEPTED = "accepted", "accepted"
+    REJECTED = "rejected", "rejected"
+
+
+class WrongTagReport(models.Model):
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="reports")
+    shown_tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    shown_model_version = models.PositiveIntegerField(null=True, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Salted hash of an anonymous reporter's address: enough to merge repeats, not to identify.
+    reporter_hash = models.CharField(max_length=64, blank=True)
+    suggested_tag = models.ForeignKey(
+        Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    review_task = models.ForeignKey(
+        ReviewTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"report #{self.pk} on {self.content_id} ({self.status})"

@@ -1,0 +1,41 @@
+"""Roles are Django groups with permissions; views check permissions, never group names.
+
+- annotator: works the review queue.
+- admin: imports content, retrains and promotes models, and can do all an annotator can.
+End users need no account: public pages and wrong-tag reports are open to everyone.
+"""
+from django.contrib.auth.models import Group, Permission
+
+ANNOTATOR = "annotator"
+ADMIN = "admin"
+
+ROLE_PERMISSIONS = {
+    ANNOTATOR: ["labeling.review_content", "labeling.view_content"],
+    ADMIN: [
+        "labeling.review_content",
+        "labeling.import_content",
+        "predictions.train_model",
+        "predictions.promote_model",
+        # Full admin over both apps' data.
+        "labeling.*",
+        "predictions.*",
+    ],
+}
+
+
+def _permissions(codes: list[str]) -> list[Permission]:
+    found = []
+    for code in codes:
+        app_label, codename = code.split(".")
+        query = Permission.objects.filter(content_type__app_label=app_label)
+        if codename != "*":
+            query = query.filter(codename=codename)
+        found.extend(query)
+    return found
+
+
+def roles_ensure(**kwargs) -> None:
+    """Create or update the role groups; idempotent, runs after every migrate."""
+    for name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*_permissions(codes))

@@ -1,0 +1,94 @@
+"""The machine side: model versions, their training snapshots and their predictions."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from labeling.models import Content, Tag
+
+
+class ModelStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    TRAINING = "training", "training"
+    FAILED = "failed", "failed"
+    CANDIDATE = "candidate", "candidate"
+    ACTIVE = "active", "active"
+    RETIRED = "retired", "retired"
+
+
+class ModelVersion(models.Model):
+    number = models.PositiveIntegerField(unique=True)
+    algorithm = models.CharField(max_length=50)
+    params = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=ModelStatus.choices, default=ModelStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    # The training snapshot: how many gold labels, and a hash of (content, tag) pairs.
+    training_label_count = models.PositiveIntegerField(null=True, blank=True)
+    training_data_hash = models.CharField(max_length=64, blank=True)
+    holdout_count = models.PositiveIntegerField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    review_threshold = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            # At most one active model, enforced by the database, not by hope.
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="model_one_active"
+            )
+        ]
+        permissions = [
+            ("train_model", "Can launch a retrain"),
+            ("promote_model", "Can promote a model version"),
+        ]
+
+    def __str__(self):
+        return f"v{self.number} {self.algorithm} ({self.status})"
+
+    @property
+    def weighted_f1(self):
+        return (self.metrics or {}).get("overall", {}).get("f1")
+
+
+class TrainingExample(models.Model):
+    """One row of a model version's training set, snapshotted when the run starts."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="training_examples"
+    )
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "content"], name="training_example_unique")
+        ]
+
+
+class Prediction(models.Model):
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    probabilities = models.JSONField()
+    confidence = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content", "model_version"], name="prediction_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.content_id} -> {self.tag} ({self.confidence:.2f}, v{self.model_version_id})"
