@@ -1,0 +1,124 @@
+"""A hand-written keyword baseline, packaged as a scikit-learn classifier.
+
+It exists so learned models have an honest, explainable bar to beat, and so
+the system has something sensible to run before anyone has labelled data.
+Because it is a real estimator it can sit in a ``Pipeline``, be evaluated and
+persisted exactly like the learned models.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+# Written from domain knowledge, not mined from the dataset, so the baseline
+# stays independent of the data it is compared on.  Multi-word phrases are
+# allowed; a trailing "s"/"es" plural is matched automatically.  Tags missing
+# from this dict simply never get keyword hits.
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "computer-vision": (
+        "image", "vision", "visual", "video", "pixel", "photo", "camera",
+        "object detection", "detection", "segmentation", "yolo", "gan",
+        "cnn", "convolutional", "resnet", "imagenet", "face", "facial",
+        "pose estimation", "opencv", "style transfer", "super-resolution",
+        "depth estimation", "point cloud", "ocr", "inpainting", "deepfake",
+        "unet", "u-net", "rcnn", "r-cnn", "stable diffusion", "lidar",
+    ),
+    "natural-language-processing": (
+        "text", "language", "nlp", "bert", "transformer", "translation",
+        "sentiment", "summarization", "question answering", "chatbot",
+        "dialogue", "word2vec", "glove", "gpt", "llm", "tokenizer",
+        "tokenization", "named entity", "ner", "corpus", "spacy",
+        "hugging face", "huggingface", "seq2seq", "sentence", "linguistic",
+        "word embedding", "roberta", "fasttext", "topic modeling", "speech",
+    ),
+    "mlops": (
+        "mlops", "deployment", "deploy", "production", "monitoring",
+        "pipeline", "serving", "kubernetes", "docker", "mlflow", "kubeflow",
+        "airflow", "dvc", "feature store", "experiment tracking",
+        "versioning", "reproducibility", "orchestration", "serverless",
+        "ci/cd", "devops", "infrastructure", "fastapi", "flask", "api",
+        "sagemaker", "data validation", "drift", "model registry",
+    ),
+    "other": (
+        "graph", "reinforcement learning", "time series", "time-series",
+        "recommendation", "recommender", "tabular", "anomaly", "forecasting",
+        "gnn", "node", "agent", "reward", "q-learning", "bandit", "clustering",
+        "audio", "music", "bayesian", "causal", "quantum",
+    ),
+}
+
+
+def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    # Longest first so "object detection" is preferred over "detection"
+    # inside one alternation (each occurrence is counted once).
+    ordered = sorted(keywords, key=len, reverse=True)
+    alternation = "|".join(re.escape(keyword) for keyword in ordered)
+    return re.compile(rf"\b(?:{alternation})(?:s|es)?\b", re.IGNORECASE)
+
+
+def count_keyword_hits(texts: Sequence[str], *, keywords: Mapping[str, Sequence[str]],
+                       classes: Sequence[str]) -> np.ndarray:
+    """Matrix (n_texts, n_classes) of keyword occurrences per class."""
+    patterns = [_pattern(keywords[c]) if keywords.get(c) else None for c in classes]
+    hits = np.zeros((len(texts), len(classes)), dtype=float)
+    for row, text in enumerate(texts):
+        for column, pattern in enumerate(patterns):
+            if pattern is not None:
+                hits[row, column] = len(pattern.findall(text))
+    return hits
+
+
+class KeywordClassifier(ClassifierMixin, BaseEstimator):
+    """Scores each class by keyword hits, smoothed towards the training prior.
+
+    ``smoothing`` is a pseudo-count spread over the classes in proportion to
+    their training frequency: with no hits the prediction is the most
+    frequent training tag (the fallback), ties go to the more frequent tag,
+    and no probability is ever exactly 0 or 1.
+    """
+
+    def __init__(self, keywords: Mapping[str, Sequence[str]] | None = None,
+                 smoothing: float = 1.0):
+        self.keywords = keywords
+        self.smoothing = smoothing
+
+    def fit(self, X, y):
+        texts, labels = _as_texts(X), np.asarray(y)
+        if len(texts) != len(labels):
+            raise ValueError(f"X has {len(texts)} texts but y has {len(labels)} labels")
+        if len(labels) == 0:
+            raise ValueError("cannot fit on an empty training set")
+        if self.smoothing <= 0:
+            raise ValueError("smoothing must be positive so no probability is exactly 0")
+        self.classes_, counts = np.unique(labels, return_counts=True)
+        self.class_prior_ = counts / counts.sum()
+        # np.argmax picks the first maximum, i.e. the alphabetically first tag on ties.
+        self.fallback_ = str(self.classes_[np.argmax(counts)])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        keywords = KEYWORDS if self.keywords is None else self.keywords
+        hits = count_keyword_hits(_as_texts(X), keywords=keywords,
+                                  classes=[str(c) for c in self.classes_])
+        scores = hits + self.smoothing * self.class_prior_
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input is raw strings, not a numeric 2-D array.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _as_texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a list of texts, got a single string")
+    return [str(text) for text in X]
