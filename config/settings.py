@@ -96,6 +96,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
+# Throttle counters and other short-lived state. Shared between processes in production
+# (CACHE_URL=redis://127.0.0.1:6379/1); per process by default.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Celery -------------------------------------------------------------------
 # Without REDIS_URL the broker is kombu's filesystem transport: a real worker process,
 # no server to install. Progress and results live on database rows, so no result backend.
@@ -139,7 +143,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "anon_reports": env("TAGLOOP_ANON_REPORT_RATE", default="30/hour"),
+        "reports": env("TAGLOOP_REPORT_RATE", default="30/hour"),
         "predict": env("TAGLOOP_PREDICT_RATE", default="6000/minute"),
     },
 }

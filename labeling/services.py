@@ -338,7 +338,7 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
     return len(tasks)
 
 
-def review_task_next(*, user) -> ReviewTask | None:
+def review_task_next(*, user, exclude_ids: tuple[int, ...] = ()) -> ReviewTask | None:
     """Lease the next task to ``user``: the one they already hold, or the top free one.
 
     ``skip_locked`` lets two annotators ask at the same moment without waiting for or
@@ -358,6 +358,7 @@ def review_task_next(*, user) -> ReviewTask | None:
             ReviewTask.objects.select_for_update(skip_locked=True)
             .filter(status=ReviewStatus.OPEN)
             .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
+            .exclude(pk__in=exclude_ids)
             .order_by("-priority", "created_at")
             .first()
         )
@@ -422,13 +423,11 @@ def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now) -> None:
 
 @transaction.atomic
 def review_task_skip(*, task_id: int, user) -> None:
-    """Give the task back to the queue (it keeps its place), without an answer."""
+    """Give the task back to the queue, where it keeps its place, without an answer."""
     task = ReviewTask.objects.select_for_update().get(pk=task_id)
     _check_lease(task, user)
     task.assignee, task.lease_expires_at = None, None
-    # Nudge it behind the others so the same annotator does not get it again at once.
-    task.priority -= 0.001
-    task.save(update_fields=["assignee", "lease_expires_at", "priority"])
+    task.save(update_fields=["assignee", "lease_expires_at"])
 
 
 # --- wrong-tag reports ----------------------------------------------------------------

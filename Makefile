@@ -1,0 +1,39 @@
+# tagloop: `make run` sets up and runs everything; `make test` runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: run test install install-dev worker web migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+## Set up (virtualenv, install, migrate, demo data, first model, accounts) and run web + worker.
+run: install
+	bash scripts/run.sh
+
+## Run the whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise).
+test: install-dev
+	$(BIN)/pytest
+
+## Only a worker, against the configured broker and database.
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+clean:
+	rm -rf var

@@ -1,0 +1,99 @@
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from labeling.importing import FORMATS, ImportFileError, parse_content_bytes
+from labeling.models import Annotation, Content, GoldLabel, ReviewTask, Tag, WrongTagReport
+from labeling.selectors import tag_slugs
+from labeling.services import content_import
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV, JSON list or JSONL with id, created_on, title, description and optional tag")
+    source = forms.CharField(initial="import", max_length=100)
+
+
+@admin.register(Content)
+class ContentAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "source", "external_id", "current_tag", "current_tag_origin", "created_on"]
+    list_filter = ["source", "current_tag", "current_tag_origin", "is_out_of_distribution"]
+    search_fields = ["title", "description", "external_id"]
+    readonly_fields = ["text_hash", "ingested_at", "current_probabilities"]
+    change_list_template = "admin/labeling/content/change_list.html"
+
+    def get_urls(self):
+        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="labeling_content_import")]
+        return extra + super().get_urls()
+
+    def import_view(self, request):
+        if not request.user.has_perm("labeling.import_content"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = self._import(request, form.cleaned_data["file"], form.cleaned_data["source"])
+            if report is None:
+                return redirect(reverse("admin:labeling_content_changelist"))
+        context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import content"}
+        return render(request, "admin/labeling/content/import.html", context)
+
+    def _import(self, request, upload, source):
+        fmt = FORMATS.get(Path(upload.name).suffix.lower())
+        if fmt is None:
+            messages.error(request, f"{upload.name}: unknown file type; use .csv, .json or .jsonl")
+            return []
+        if upload.size > MAX_UPLOAD_BYTES:
+            messages.error(request, f"{upload.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+            return []
+        try:
+            parsed = parse_content_bytes(upload.read(), fmt=fmt, tags=tag_slugs())
+        except ImportFileError as exc:
+            messages.error(request, f"{upload.name}: {exc}; nothing was imported")
+            return []
+        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors)
+        messages.success(request, f"{upload.name}: {summary.as_line()}")
+        return [str(error) for error in summary.errors] or None
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(admin.ModelAdmin):
+    list_display = ["content", "tag", "provenance", "split", "version", "decided_by", "decided_at"]
+    list_filter = ["tag", "provenance", "split"]
+    search_fields = ["content__title"]
+    raw_id_fields = ["content"]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ["content", "annotator", "tag", "created_at"]
+    list_filter = ["tag", "annotator"]
+    raw_id_fields = ["content", "review_task"]
+
+
+@admin.register(ReviewTask)
+class ReviewTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "content", "reason", "priority", "status", "assignee", "lease_expires_at", "model_version"]
+    list_filter = ["status", "reason"]
+    raw_id_fields = ["content"]
+    ordering = ["status", "-priority"]
+
+
+@admin.register(WrongTagReport)
+class WrongTagReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "content", "shown_tag", "suggested_tag", "status", "shown_model_version", "created_at"]
+    list_filter = ["status", "shown_tag", "suggested_tag"]
+    raw_id_fields = ["content", "review_task"]
+    readonly_fields = ["reporter_hash"]

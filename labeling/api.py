@@ -1,0 +1,54 @@
+"""Wrong-tag reports over HTTP, open to anonymous end users."""
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from labeling.models import Content, Tag, WrongTagReport
+from labeling.services import report_create
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    suggested_tag = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Tag.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    content = serializers.IntegerField(source="content_id")
+    shown_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    suggested_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = WrongTagReport
+        fields = ["id", "content", "shown_tag", "suggested_tag", "comment", "status", "resolution", "created_at"]
+
+
+def client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class ContentReportsView(APIView):
+    """Report that a content item's tag is wrong. No account needed; one open report per reporter."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "reports"
+
+    @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
+    def post(self, request, content_id: int):
+        content = get_object_or_404(Content, pk=content_id)
+        body = ReportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report, created = report_create(
+            content=content,
+            reporter=request.user if request.user.is_authenticated else None,
+            reporter_address=client_address(request),
+            suggested_tag=body.validated_data.get("suggested_tag"),
+            comment=body.validated_data.get("comment", ""),
+        )
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

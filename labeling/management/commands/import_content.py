@@ -1,0 +1,30 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.importing import ImportFileError, parse_content_file
+from labeling.selectors import tag_slugs
+from labeling.services import content_import
+
+
+class Command(BaseCommand):
+    help = "Import content from CSV, a JSON list or JSONL (id, created_on, title, description, optional tag)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--source", default="import", help="name of the source (ids are unique per source)")
+        parser.add_argument(
+            "--strict", action="store_true", help="write nothing if any row is rejected"
+        )
+
+    def handle(self, path, source, strict, **options):
+        try:
+            parsed = parse_content_file(path, tags=tag_slugs())
+        except ImportFileError as exc:
+            raise CommandError(f"{path}: {exc}; nothing was imported") from exc
+        for error in parsed.errors:
+            self.stderr.write(f"{path}: {error}")
+        if strict and parsed.errors:
+            raise CommandError(f"{len(parsed.errors)} row(s) rejected and --strict given; nothing was imported")
+        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors)
+        self.stdout.write(summary.as_line())

@@ -1,0 +1,44 @@
+"""Online predictions over HTTP."""
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from predictions.services import NoActiveModel, predict_text
+
+
+class PredictRequestSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=1000, trim_whitespace=True)
+    description = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+
+
+class PredictResponseSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+    confidence = serializers.FloatField()
+    model_version = serializers.IntegerField()
+    needs_review = serializers.BooleanField()
+
+
+class PredictView(APIView):
+    """Tag one item with the active model.
+
+    Public on purpose: it reveals no stored data, only what the public content pages
+    show anyway; a per-client rate limit keeps it from being used as free compute.
+    """
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "predict"
+
+    @extend_schema(request=PredictRequestSerializer, responses={200: PredictResponseSerializer, 400: None, 503: None})
+    def post(self, request):
+        body = PredictRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            result = predict_text(**body.validated_data)
+        except NoActiveModel as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(PredictResponseSerializer(result).data)

@@ -1,0 +1,135 @@
+"""Shared fixtures. Database tests run against DATABASE_URL (PostgreSQL in CI)."""
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from labeling.defaults import DEFAULT_TAGS
+from labeling.roles import ADMIN, ANNOTATOR, roles_ensure
+
+REPO = Path(__file__).resolve().parent.parent
+DATASET = REPO / "data" / "madewithml_dataset.csv"
+
+
+@pytest.fixture
+def tags(db):
+    """The seeded tag set (re-created after a transactional test flushed it)."""
+    from labeling.models import Tag
+
+    for position, (slug, name) in enumerate(DEFAULT_TAGS, start=1):
+        Tag.objects.get_or_create(slug=slug, defaults={"name": name, "position": position})
+    return {tag.slug: tag for tag in Tag.objects.all()}
+
+
+@pytest.fixture
+def roles(db):
+    roles_ensure()
+
+
+def _user(django_user_model, username, group=None, **extra):
+    user = django_user_model.objects.create_user(username=username, password="pw-" + username, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def annotator(roles, django_user_model):
+    return _user(django_user_model, "ann", ANNOTATOR)
+
+
+@pytest.fixture
+def second_annotator(roles, django_user_model):
+    return _user(django_user_model, "ann2", ANNOTATOR)
+
+
+@pytest.fixture
+def admin_user(roles, django_user_model):
+    return _user(django_user_model, "boss", ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def plain_user(roles, django_user_model):
+    return _user(django_user_model, "visitor")
+
+
+@pytest.fixture
+def model_dir(tmp_path, settings):
+    settings.MODEL_DIR = tmp_path / "models"
+    return settings.MODEL_DIR
+
+
+def _database_url() -> str:
+    """The URL of the *test* database, for a worker in another process."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real ``celery worker`` process on the test database and its own queue.
+
+    The queue name is unique per run so tasks left over from another run are never
+    taken. Yields the models directory the worker writes to; the test process must
+    read from the same one.
+    """
+    from config.celery import app
+
+    queue = f"tagloop-test-{uuid.uuid4().hex[:8]}"
+    model_dir = tmp_path_factory.mktemp("worker-models")
+    log_path = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "TAGLOOP_MODEL_DIR": str(model_dir),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "PYTHONUNBUFFERED": "1",
+    }
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_ready(process, log_path)
+        yield {"model_dir": model_dir, "log": log_path}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        app.conf.task_default_queue = previous_queue
+
+
+def _wait_for_ready(process, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited early:\n{log_path.read_text()}")
+        if "ready." in log_path.read_text():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"celery worker not ready after {timeout}s:\n{log_path.read_text()}")
+
+
+def wait_until(predicate, *, timeout: float = 120, interval: float = 0.3, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

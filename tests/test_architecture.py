@@ -1,0 +1,32 @@
+"""Which way the arrows point: labeling never imports predictions; ml never imports the project."""
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(package: str) -> dict[str, set[str]]:
+    found = {}
+    for path in (REPO / package).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(REPO))] = names
+    return found
+
+
+@pytest.mark.parametrize(
+    "package,forbidden",
+    [("labeling", {"predictions"}), ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config"})],
+)
+def test_dependency_direction(package, forbidden):
+    offenders = {
+        path: sorted(name for name in names if name.split(".")[0] in forbidden)
+        for path, names in imported_modules(package).items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

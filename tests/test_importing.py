@@ -1,0 +1,143 @@
+"""Import: parsing with line numbers, idempotent upserts, gold labels and their splits."""
+import json
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from labeling.importing import ImportFileError, parse_content_bytes
+from labeling.models import Content, GoldLabel, Provenance, Split
+from labeling.services import content_import
+from tests.conftest import DATASET
+
+TAGS = {"natural-language-processing", "computer-vision", "mlops", "other"}
+HEADER = "id,created_on,title,description,tag\n"
+
+
+def parse_csv(text: str):
+    return parse_content_bytes(text.encode(), fmt="csv", tags=TAGS)
+
+
+def test_csv_rows_keep_their_physical_line_numbers_across_multiline_fields():
+    parsed = parse_csv(HEADER + '1,2020-01-01,A,"two\nlines",mlops\n2,2020-01-02,B,one line,other\n')
+    assert [(row.line, row.external_id) for row in parsed.rows] == [(2, "1"), (4, "2")]
+    assert parsed.rows[0].description == "two\nlines"
+
+
+def test_bad_rows_are_reported_with_line_and_reason():
+    text = (
+        HEADER
+        + "1,2020-01-01,,no title,mlops\n"
+        + "2,2020-01-01,Title,desc,robotics\n"
+        + "3,not-a-date,Title,desc,mlops\n"
+        + "4,2020-01-01,Good,desc,mlops\n"
+        + "4,2020-01-01,Again,desc,mlops\n"
+    )
+    parsed = parse_csv(text)
+    assert [row.external_id for row in parsed.rows] == ["4"]
+    reasons = {error.line: error.reason for error in parsed.errors}
+    assert "missing title" in reasons[2]
+    assert "unknown tag 'robotics'" in reasons[3]
+    assert "bad date" in reasons[4]
+    assert "duplicate id '4' (first on line 5)" in reasons[6]
+
+
+def test_a_badly_encoded_row_is_rejected_and_the_others_kept():
+    data = (HEADER + "1,2020-01-01,Caf\xe9,ok,mlops\n").encode("latin-1") + b"2,2020-01-01,Fine,ok,mlops\n"
+    parsed = parse_content_bytes(data, fmt="csv", tags=TAGS)
+    assert [row.external_id for row in parsed.rows] == ["2"]
+    assert parsed.errors[0].line == 2 and "not valid UTF-8" in parsed.errors[0].reason
+
+
+def test_missing_columns_fail_the_whole_file():
+    with pytest.raises(ImportFileError, match="missing required column.*created_on"):
+        parse_csv("id,title,description\n1,A,b\n")
+
+
+def test_json_list_and_jsonl_give_line_numbers():
+    items = [{"id": 1, "created_on": "2020-01-01", "title": "A", "description": "", "tag": "mlops"},
+             {"id": 2, "created_on": "2020-01-01", "title": "", "description": "", "tag": "mlops"}]
+    parsed = parse_content_bytes(json.dumps(items, indent=1).encode(), fmt="json", tags=TAGS)
+    assert [row.external_id for row in parsed.rows] == ["1"]
+    assert parsed.errors[0].line == 9 and "missing title" in parsed.errors[0].reason
+    jsonl = "\n".join(json.dumps(item) for item in items) + "\n{broken\n"
+    parsed = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS)
+    assert [(error.line, error.reason.split(" ")[0]) for error in parsed.errors] == [(2, "missing"), (3, "invalid")]
+
+
+@pytest.mark.django_db
+def test_import_command_is_idempotent_and_prints_a_summary(tags, capsys):
+    call_command("import_content", str(DATASET), "--source", "mwml")
+    first = capsys.readouterr().out
+    assert "created 764, updated 0, unchanged 0, rejected 0" in first
+    call_command("import_content", str(DATASET), "--source", "mwml")
+    assert "created 0, updated 0, unchanged 764, rejected 0" in capsys.readouterr().out
+    assert Content.objects.count() == 764
+    assert GoldLabel.objects.filter(provenance=Provenance.IMPORTED).count() == 764
+
+
+@pytest.mark.django_db
+def test_changed_rows_are_updated_and_bad_rows_reported(tags, tmp_path, capsys):
+    path = tmp_path / "items.csv"
+    path.write_text(HEADER + "1,2020-01-01,Old title,d,mlops\n")
+    call_command("import_content", str(path))
+    path.write_text(HEADER + "1,2020-01-01,New title,d,mlops\n2,2020-01-01,,d,mlops\n")
+    call_command("import_content", str(path))
+    captured = capsys.readouterr()
+    assert "created 0, updated 1, unchanged 0, rejected 1" in captured.out
+    assert "items.csv: line 3: missing title" in captured.err
+    assert Content.objects.get(external_id="1").title == "New title"
+
+
+@pytest.mark.django_db
+def test_a_file_without_required_columns_writes_nothing(tags, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,title\n1,A\n")
+    with pytest.raises(CommandError, match="missing required column"):
+        call_command("import_content", str(path))
+    assert Content.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_strict_mode_writes_nothing_when_a_row_is_bad(tags, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text(HEADER + "1,2020-01-01,A,d,mlops\n2,2020-01-01,B,d,nope\n")
+    with pytest.raises(CommandError, match="--strict"):
+        call_command("import_content", str(path), "--strict")
+    assert Content.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_splits_are_stratified_by_tag_deterministic_and_assigned_once(tags, settings):
+    settings.TAGLOOP_HOLDOUT_SHARE = 0.2
+    parsed = parse_content_bytes(DATASET.read_bytes(), fmt="csv", tags=TAGS)
+    content_import(rows=parsed.rows, source="a")
+    content_import(rows=parsed.rows, source="b")
+    per_tag = Counter(GoldLabel.objects.filter(content__source="a").values_list("tag__slug", "split"))
+    for tag in TAGS:
+        total = per_tag[(tag, Split.TRAIN)] + per_tag[(tag, Split.HOLDOUT)]
+        assert abs(per_tag[(tag, Split.HOLDOUT)] - 0.2 * total) <= 1, tag
+    splits_a = dict(GoldLabel.objects.filter(content__source="a").values_list("content__external_id", "split"))
+    splits_b = dict(GoldLabel.objects.filter(content__source="b").values_list("content__external_id", "split"))
+    assert splits_a == splits_b  # same identity, same split, on any machine
+
+
+@pytest.mark.django_db
+def test_reimport_never_overwrites_a_human_decision(tags, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text(HEADER + "1,2020-01-01,A,d,mlops\n")
+    call_command("import_content", str(path))
+    GoldLabel.objects.update(tag=tags["other"], provenance=Provenance.ANNOTATOR)
+    path.write_text(HEADER + "1,2020-01-01,A,d,computer-vision\n")
+    call_command("import_content", str(path))
+    label = GoldLabel.objects.get()
+    assert (label.tag.slug, label.provenance) == ("other", Provenance.ANNOTATOR)
+
+
+@pytest.mark.django_db
+def test_imported_gold_labels_are_shown_on_content(tags, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text(HEADER + "1,2020-01-01,A,d,mlops\n2,2020-01-01,B,d,\n")
+    call_command("import_content", str(path))
+    shown = dict(Content.objects.values_list("external_id", "current_tag__slug"))
+    assert shown == {"1": "mlops", "2": None}

@@ -1,0 +1,118 @@
+"""The review queue: leases, answers that become gold labels, reports, conflicts."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from labeling.models import Annotation, GoldLabel, Provenance, ReportStatus, ReviewStatus, ReviewTask, Split, WrongTagReport
+from labeling.services import ReviewConflict, report_create, review_task_answer, review_task_next
+from tests.factories import make_content, make_low_confidence_task
+
+pytestmark = pytest.mark.django_db
+
+
+def test_queue_orders_reports_first_then_least_confident(tags, annotator):
+    sure = make_low_confidence_task(confidence=0.55)
+    unsure = make_low_confidence_task(confidence=0.30)
+    report, _ = report_create(content=make_content(), reporter_address="1.2.3.4")
+    assert review_task_next(user=annotator).pk == report.review_task_id
+    review_task_answer(task_id=report.review_task_id, user=annotator, tag=tags["mlops"])
+    assert review_task_next(user=annotator).pk == unsure.pk
+    review_task_answer(task_id=unsure.pk, user=annotator, tag=tags["mlops"])
+    assert review_task_next(user=annotator).pk == sure.pk
+
+
+def test_two_annotators_never_get_the_same_item(tags, annotator, second_annotator):
+    make_low_confidence_task()
+    make_low_confidence_task()
+    first = review_task_next(user=annotator)
+    second = review_task_next(user=second_annotator)
+    assert first.pk != second.pk
+    assert review_task_next(user=annotator).pk == first.pk  # asking again resumes the held item
+
+
+def test_an_answer_becomes_the_gold_label_in_the_training_split(tags, annotator):
+    task = make_low_confidence_task(predicted="mlops")
+    review_task_next(user=annotator)
+    label = review_task_answer(task_id=task.pk, user=annotator, tag=tags["computer-vision"])
+    assert (label.tag.slug, label.provenance, label.split, label.decided_by) == (
+        "computer-vision", Provenance.ANNOTATOR, Split.TRAIN, annotator)
+    task.refresh_from_db()
+    assert task.status == ReviewStatus.DONE and task.resolved_by == annotator
+    assert Annotation.objects.filter(review_task=task, tag__slug="computer-vision").count() == 1
+    assert task.content.__class__.objects.get(pk=task.content_id).current_tag_origin == "gold"
+
+
+def test_an_answer_on_a_lease_taken_by_someone_else_is_refused_and_not_counted(tags, annotator, second_annotator):
+    task = make_low_confidence_task()
+    review_task_next(user=annotator)
+    ReviewTask.objects.filter(pk=task.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert review_task_next(user=second_annotator).pk == task.pk
+    with pytest.raises(ReviewConflict, match="Another annotator"):
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    review_task_answer(task_id=task.pk, user=second_annotator, tag=tags["other"])
+    with pytest.raises(ReviewConflict, match="already answered"):
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    assert Annotation.objects.filter(content=task.content).count() == 1
+    assert GoldLabel.objects.get(content=task.content).tag.slug == "other"
+
+
+def test_accepted_report_changes_the_gold_label_with_provenance_report(tags, annotator):
+    content = make_content()
+    GoldLabel.objects.create(content=content, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    content.current_tag = tags["mlops"]
+    content.save()
+    report, created = report_create(content=content, reporter_address="10.0.0.1", suggested_tag=tags["natural-language-processing"], comment="it is NLP")
+    again, created_again = report_create(content=content, reporter_address="10.0.0.1", comment="really")
+    assert created and not created_again and again.pk == report.pk
+    assert WrongTagReport.objects.count() == 1 and ReviewTask.objects.filter(reason="report").count() == 1
+    review_task_next(user=annotator)
+    label = review_task_answer(task_id=report.review_task_id, user=annotator, tag=tags["natural-language-processing"])
+    report.refresh_from_db()
+    assert (label.tag.slug, label.provenance, label.version, label.split) == ("natural-language-processing", Provenance.REPORT, 2, Split.TRAIN)
+    assert report.status == ReportStatus.ACCEPTED and report.resolved_by == annotator
+
+
+def test_rejected_report_keeps_the_tag_and_records_who(tags, annotator):
+    content = make_content(current_tag=tags["mlops"])
+    report, _ = report_create(content=content, reporter_address="10.0.0.2")
+    review_task_next(user=annotator)
+    review_task_answer(task_id=report.review_task_id, user=annotator, tag=tags["mlops"])
+    report.refresh_from_db()
+    assert report.status == ReportStatus.REJECTED and report.resolved_by == annotator
+    assert GoldLabel.objects.get(content=content).provenance == Provenance.ANNOTATOR
+
+
+def test_review_pages_with_keys_and_buttons(client, tags, annotator):
+    task = make_low_confidence_task(predicted="mlops", confidence=0.41)
+    other = make_low_confidence_task(confidence=0.5)
+    client.force_login(annotator)
+    response = client.post(reverse("labeling:review-start"))
+    assert response.status_code == 302 and response.url == reverse("labeling:review-task", args=[task.pk])
+    page = client.get(response.url).content.decode()
+    assert task.content.title in page
+    assert 'data-key="Enter"' in page and 'value="mlops"' in page
+    for number, slug in enumerate(tags, start=1):
+        assert f'name="tag" value="{slug}" data-key="{number}"' in page
+    assert "0.41" in page
+    response = client.post(reverse("labeling:review-answer", args=[task.pk]), {"tag": "computer-vision"})
+    assert response.url == reverse("labeling:review-task", args=[other.pk])
+    assert GoldLabel.objects.get(content=task.content).tag.slug == "computer-vision"
+
+
+def test_skip_gives_the_item_back_and_moves_on(client, tags, annotator, second_annotator):
+    first = make_low_confidence_task(confidence=0.3)
+    second = make_low_confidence_task(confidence=0.5)
+    client.force_login(annotator)
+    client.post(reverse("labeling:review-start"))
+    response = client.post(reverse("labeling:review-skip", args=[first.pk]))
+    assert response.url == reverse("labeling:review-task", args=[second.pk])
+    assert review_task_next(user=second_annotator).pk == first.pk
+
+
+def test_html_escapes_content(client, tags, annotator):
+    task = make_low_confidence_task(content=make_content(title="<script>alert(1)</script>"))
+    client.force_login(annotator)
+    page = client.get(reverse("labeling:review-task", args=[task.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
