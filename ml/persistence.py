@@ -1,0 +1,141 @@
+"""Save and load fitted pipelines as skops artifacts with a JSON sidecar.
+
+skops (not pickle) is used because loading a pickle runs arbitrary code.
+skops only builds the types it is told to trust, so loading checks the
+artifact's types against :data:`TRUSTED_TYPES` - the types our own
+algorithms produce - and refuses anything else instead of trusting blindly.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+import scipy
+import skops
+import skops.io
+import sklearn
+from sklearn.pipeline import Pipeline
+
+ARTIFACT_SUFFIX = ".skops"
+METADATA_SUFFIX = ".json"
+
+# Types skops does not trust by default but that the pipelines from
+# ml.algorithms (and the fallback in ml.training) legitimately contain.
+# Adding an algorithm may require adding its types here, deliberately.
+TRUSTED_TYPES: frozenset[str] = frozenset({
+    "ml.rules.KeywordClassifier",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+})
+
+# Keys this module writes into the sidecar; caller metadata may not shadow them.
+RESERVED_METADATA_KEYS = frozenset({"artifact", "sha256", "library_versions"})
+
+
+class ArtifactIntegrityError(Exception):
+    """The artifact's bytes do not match the expected sha256."""
+
+
+class UntrustedArtifactError(Exception):
+    """The artifact contains types outside the allow-list."""
+
+    def __init__(self, types: list[str]):
+        self.types = types
+        super().__init__(f"artifact contains untrusted type(s): {', '.join(types)}")
+
+
+@dataclass(frozen=True)
+class SavedArtifact:
+    path: Path
+    metadata_path: Path
+    sha256: str
+
+
+def save_model(model: Pipeline, *, directory: Path, name: str,
+               metadata: dict) -> SavedArtifact:
+    """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
+    _check_name(name)
+    clashes = RESERVED_METADATA_KEYS.intersection(metadata)
+    if clashes:
+        raise ValueError(f"metadata keys reserved for the artifact: {', '.join(sorted(clashes))}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # Deflate: skops stores vocabularies as verbose JSON (~35 MB -> ~1.5 MB).
+    payload = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    digest = sha256_hex(payload)
+    path = directory / f"{name}{ARTIFACT_SUFFIX}"
+    metadata_path = directory / f"{name}{METADATA_SUFFIX}"
+    sidecar = {**metadata, "artifact": path.name, "sha256": digest,
+               "library_versions": library_versions()}
+    # JSON is serialised before anything is written so bad metadata fails early.
+    sidecar_bytes = json.dumps(sidecar, indent=2, sort_keys=True).encode("utf-8")
+    # Artifact first: a sidecar never points at a missing or partial model.
+    _write_atomically(path, payload)
+    _write_atomically(metadata_path, sidecar_bytes)
+    return SavedArtifact(path=path, metadata_path=metadata_path, sha256=digest)
+
+
+def load_model(path: Path, *, expected_sha256: str | None = None) -> Pipeline:
+    """Load an artifact written by :func:`save_model`, refusing tampered or foreign content."""
+    # Read once: checks and loading must see the same bytes.
+    payload = Path(path).read_bytes()
+    if expected_sha256 is not None:
+        actual = sha256_hex(payload)
+        if actual != expected_sha256.lower():
+            raise ArtifactIntegrityError(
+                f"{path}: sha256 is {actual}, expected {expected_sha256}")
+    found = skops.io.get_untrusted_types(data=payload)
+    refused = sorted(set(found) - TRUSTED_TYPES)
+    if refused:
+        raise UntrustedArtifactError(refused)
+    return skops.io.loads(payload, trusted=found)
+
+
+def read_metadata(path: Path) -> dict:
+    """The JSON sidecar of an artifact; accepts the .skops or the .json path."""
+    return json.loads(Path(path).with_suffix(METADATA_SUFFIX).read_text(encoding="utf-8"))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether an artifact can be loaded faithfully."""
+    return {"python": platform.python_version(), "sklearn": sklearn.__version__,
+            "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "skops": skops.__version__}
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_of_file(path: Path) -> str:
+    return sha256_hex(Path(path).read_bytes())
+
+
+def _check_name(name: str) -> None:
+    # The name becomes a file name; never let it escape the directory.
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"invalid artifact name {name!r}")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Temp file in the same directory so os.replace is an atomic rename.
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            # mkstemp creates 0600 files; web and worker processes may run as
+            # different users and both need to read models.
+            os.fchmod(temp.fileno(), 0o644)
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
