@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from ml.rules import KEYWORDS, KeywordClassifier
+
+CV, NLP, OPS, OTHER = "computer-vision", "natural-language-processing", "mlops", "other"
+# NLP most frequent, so it is the fallback.
+TRAIN_LABELS = [NLP] * 4 + [CV] * 3 + [OPS] * 2 + [OTHER]
+
+
+@pytest.fixture
+def model():
+    return KeywordClassifier().fit(["x"] * len(TRAIN_LABELS), TRAIN_LABELS)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("real-time object detection in video with yolo", CV),
+    ("semantic segmentation of satellite images", CV),
+    ("sentiment analysis of text with bert", NLP),
+    ("neural machine translation with transformers", NLP),
+    ("deploying models to kubernetes with monitoring and mlflow", OPS),
+    ("graph neural networks for node classification", OTHER),
+])
+def test_obvious_examples(model, text, expected):
+    assert model.predict([text])[0] == expected
+
+
+def test_fit_records_sorted_classes_and_most_frequent_fallback(model):
+    assert list(model.classes_) == sorted({CV, NLP, OPS, OTHER})
+    assert model.fallback_ == NLP
+
+
+def test_no_keyword_hits_predicts_fallback_with_training_prior(model):
+    proba = model.predict_proba(["completely unrelated words here"])[0]
+    assert model.predict(["completely unrelated words here"])[0] == NLP
+    counts = {c: TRAIN_LABELS.count(c) for c in model.classes_}
+    expected = np.array([counts[c] for c in model.classes_]) / len(TRAIN_LABELS)
+    np.testing.assert_allclose(proba, expected)
+
+
+def test_probabilities_sum_to_one_and_are_never_exactly_zero_or_one(model):
+    proba = model.predict_proba(["image image image image image detection yolo gan", "", "text"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba > 0).all() and (proba < 1).all()
+
+
+def test_more_hits_mean_more_confidence(model):
+    one, three = model.predict_proba(["an image", "an image with detection and segmentation"])
+    cv = list(model.classes_).index(CV)
+    assert three[cv] > one[cv]
+
+
+def test_plural_forms_match(model):
+    assert model.predict(["many images and videos"])[0] == CV
+
+
+def test_tags_without_keywords_get_no_hits():
+    custom = KeywordClassifier(keywords={"a": ("apple",)}).fit(["x", "y", "z"], ["b", "b", "a"])
+    proba = custom.predict_proba(["banana banana"])[0]
+    np.testing.assert_allclose(proba, [1 / 3, 2 / 3])  # only the prior
+    assert custom.predict(["apple pie"])[0] == "a"
+
+
+def test_every_keyword_tag_is_a_known_tag():
+    assert set(KEYWORDS) == {CV, NLP, OPS, OTHER}
+
+
+def test_is_a_well_behaved_sklearn_estimator(model):
+    copy = clone(model)
+    assert copy.get_params() == {"keywords": None, "smoothing": 1.0}
+    with pytest.raises(NotFittedError):
+        copy.predict(["image"])
+
+
+def test_rejects_single_string_input(model):
+    with pytest.raises(ValueError, match="list of texts"):
+        model.predict("an image")
