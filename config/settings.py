@@ -95,6 +95,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Throttle counters and other short-lived state. Shared between processes in production
 # (CACHE_URL=redis://127.0.0.1:6379/1); per process by default.
