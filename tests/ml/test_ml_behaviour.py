@@ -63,8 +63,10 @@ def test_dataset_is_the_expected_one(items):
     ("Face recognition for photos", "Recognise faces in photos using convolutional networks.", CV),
     ("Sentiment analysis with BERT", "Fine-tune a transformer language model to classify the sentiment of text.", NLP),
     ("Machine translation", "Translate sentences between languages with a sequence-to-sequence model.", NLP),
-    ("Deploying ML models to production", "Serve models behind an API with Docker and Kubernetes and monitor them.", OPS),
-    ("Experiment tracking and model registry", "Track experiments and version models with MLflow in your ML pipeline.", OPS),
+    ("Deploying ML models to production",
+     "Serve models behind an API with Docker and Kubernetes and monitor them.", OPS),
+    ("Experiment tracking and model registry",
+     "Track experiments and version models with MLflow in your ML pipeline.", OPS),
 ])
 def test_minimum_functionality(model, title, description, expected):
     assert tag_of(model, title, description) == expected
