@@ -105,7 +105,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Without REDIS_URL the broker is kombu's filesystem transport: a real worker process,
 # no server to install. Progress and results live on database rows, so no result backend.
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {"visibility_timeout": 3600}
     if REDIS_URL

@@ -18,7 +18,8 @@ def active_model_version() -> ModelVersion | None:
 
 
 def label_set() -> list[str]:
-    return list(Tag.objects.filter(is_active=True).values_list("slug", flat=True))
+    # Every tag, retired ones too: old gold labels and old models may still use them.
+    return list(Tag.objects.values_list("slug", flat=True))
 
 
 def gold_labelled(*, split: str) -> list[LabelledContent]:

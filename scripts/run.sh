@@ -10,8 +10,8 @@ echo "==> database: ${DATABASE_URL:-SQLite in var/}; broker: ${REDIS_URL:-filesy
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
 
-echo "==> importing the demo dataset (Made With ML, MIT licence)"
-$PY manage.py import_content data/madewithml_dataset.csv --source madewithml
+echo "==> loading the demo dataset (Made With ML, MIT licence): older items labelled, newest as a stream"
+$PY manage.py load_demo_data
 
 echo "==> starting a worker"
 .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
