@@ -16,7 +16,8 @@ def make_content(*, title="A paper about transformers", description="Text models
 
 def make_low_confidence_task(*, content=None, confidence=0.4, predicted="mlops") -> ReviewTask:
     content = content or make_content()
-    probabilities = {predicted: confidence, "other": round(1 - confidence, 6)}
+    others = [slug for slug in ("natural-language-processing", "computer-vision", "mlops", "other") if slug != predicted]
+    probabilities = {predicted: confidence, **{slug: round((1 - confidence) / 3, 6) for slug in others}}
     snapshot = PredictionSnapshot(model_version=1, predicted_tag=predicted, probabilities=probabilities, confidence=confidence)
     return review_task_open(content=content, reason="low_confidence", snapshot=snapshot)
 
