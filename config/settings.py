@@ -165,3 +165,11 @@ LOGGING = {
 # --- review queue -------------------------------------------------------------
 # How long an annotator holds a task before someone else may take it.
 TAGLOOP_REVIEW_LEASE_SECONDS = env.int("TAGLOOP_REVIEW_LEASE_SECONDS", default=600)
+
+# --- promotion gates ------------------------------------------------------------
+# A candidate may lose at most this much weighted F1 against the active model on the
+# same holdout, overall and on any slice, unless an admin overrides with a reason.
+TAGLOOP_GATE_MAX_F1_DROP = env.float("TAGLOOP_GATE_MAX_F1_DROP", default=0.01)
+TAGLOOP_GATE_MAX_SLICE_F1_DROP = env.float("TAGLOOP_GATE_MAX_SLICE_F1_DROP", default=0.05)
+# Slices with fewer holdout items than this are too noisy to block a promotion.
+TAGLOOP_GATE_MIN_SLICE_SIZE = env.int("TAGLOOP_GATE_MIN_SLICE_SIZE", default=10)

@@ -14,6 +14,10 @@ class ModelStatus(models.TextChoices):
     CANDIDATE = "candidate", "candidate"
     ACTIVE = "active", "active"
     RETIRED = "retired", "retired"
+    CANCELLED = "cancelled", "cancelled"
+
+
+RUNNING_STATUSES = (ModelStatus.QUEUED, ModelStatus.TRAINING)
 
 
 class ModelVersion(models.Model):
@@ -30,6 +34,8 @@ class ModelVersion(models.Model):
     # The training snapshot: how many gold labels, and a hash of (content, tag) pairs.
     training_label_count = models.PositiveIntegerField(null=True, blank=True)
     training_data_hash = models.CharField(max_length=64, blank=True)
+    # Gold labels in this snapshot that the active model at the time had not seen.
+    new_label_count = models.PositiveIntegerField(null=True, blank=True)
     holdout_count = models.PositiveIntegerField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     review_threshold = models.FloatField(null=True, blank=True)
@@ -92,3 +98,33 @@ class Prediction(models.Model):
 
     def __str__(self):
         return f"{self.content_id} -> {self.tag} ({self.confidence:.2f}, v{self.model_version_id})"
+
+
+class ModelEventAction(models.TextChoices):
+    REQUESTED = "requested", "retrain requested"
+    CANCELLED = "cancelled", "cancelled"
+    PROMOTED = "promoted", "promoted"
+    ROLLED_BACK = "rolled_back", "rolled back"
+
+
+class ModelEvent(models.Model):
+    """The audit trail of model changes: who did what, when, from which version to which, and why."""
+
+    action = models.CharField(max_length=20, choices=ModelEventAction.choices)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="events")
+    previous_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    # Gate results at promotion time, including any that an override set aside.
+    gate_failures = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.action} v{self.model_version.number} by {self.actor or 'system'}"

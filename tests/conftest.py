@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 
 from labeling.defaults import DEFAULT_TAGS
 from labeling.roles import ADMIN, ANNOTATOR, roles_ensure
+from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "data" / "madewithml_dataset.csv"

@@ -2,7 +2,6 @@
 import pytest
 
 from labeling.models import Annotation, GoldLabel, ReviewStatus, ReviewTask
-from tests.browser import browser  # noqa: F401  (fixture)
 from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 

@@ -1,7 +1,6 @@
-"""Writes of the machine side: train, promote, predict. Converts to plain ``ml`` types here."""
+"""Retrain: queue a version, train it on a worker with progress, evaluate it on the holdout."""
 import logging
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from labeling.models import Content, Split, Tag
-from labeling.services import ModelTag, PredictionSnapshot, content_show_model_tags, review_tasks_open_for_low_confidence
+from labeling.models import Split, Tag
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
 from ml.persistence import save_model
@@ -19,24 +17,13 @@ from ml.text import prepare_text
 from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.model_store import load_version
-from predictions.models import ModelStatus, ModelVersion, Prediction, TrainingExample
+from predictions.models import ModelStatus, ModelVersion, TrainingExample
 
 logger = logging.getLogger(__name__)
 
 # A run stuck in "training" for longer than this was lost with its worker; a
 # redelivered task may take it over.
 TRAINING_STALE_AFTER = timedelta(hours=1)
-
-
-class NoActiveModel(Exception):
-    """No model version is active yet: train one and promote it."""
-
-
-class PromotionError(Exception):
-    pass
-
-
-# --- retrain -----------------------------------------------------------------------
 
 
 def model_version_request(*, algorithm: str | None = None, requested_by=None, notes: str = "") -> ModelVersion:
@@ -188,130 +175,3 @@ def evaluate_labelled(*, model_version: ModelVersion, items: list[LabelledItem])
     return evaluate(items=items, predictions=predict(model, texts), labels=selectors.label_set())
 
 
-# --- promotion -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def model_version_promote(*, model_version: ModelVersion, promoted_by=None) -> ModelVersion:
-    """Make ``model_version`` the one active model and re-predict all content with it."""
-    from predictions.tasks import predict_missing
-
-    version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
-    if version.status == ModelStatus.ACTIVE:
-        return version
-    if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
-        raise PromotionError(f"v{version.number} is {version.status}; only a trained candidate can be promoted")
-    # Lock the current active row so two promotions cannot interleave; the partial
-    # unique constraint is the last line of defence.
-    ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).update(
-        status=ModelStatus.RETIRED
-    )
-    version.status, version.promoted_at = ModelStatus.ACTIVE, timezone.now()
-    version.save(update_fields=["status", "promoted_at"])
-    predict_missing.delay_on_commit(version.pk)
-    return version
-
-
-# --- predictions ------------------------------------------------------------------------
-
-
-def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
-    """Predict ``content_ids`` with a version; idempotent (already predicted items are skipped).
-
-    Writes Prediction rows, shows the tag on content without a gold label, and opens
-    review tasks for predictions below the review threshold.
-    """
-    version = ModelVersion.objects.get(pk=model_version_id)
-    done = set(
-        Prediction.objects.filter(model_version=version, content_id__in=content_ids).values_list(
-            "content_id", flat=True
-        )
-    )
-    rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
-    if not rows:
-        return 0
-    results = predict(load_version(version), [prepare_text(title, description) for _, title, description in rows])
-    tag_ids = dict(Tag.objects.values_list("slug", "pk"))
-    predictions = [
-        Prediction(
-            content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
-            probabilities=result.probabilities, confidence=result.confidence,
-        )
-        for (content_id, _, _), result in zip(rows, results)
-    ]
-    with transaction.atomic():
-        Prediction.objects.bulk_create(predictions, batch_size=1000, ignore_conflicts=True)
-        if version.status == ModelStatus.ACTIVE:
-            _act_on_predictions(version, predictions)
-    return len(predictions)
-
-
-def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) -> None:
-    slugs = dict(Tag.objects.values_list("pk", "slug"))
-    content_show_model_tags(
-        model_tags=[
-            ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
-        ]
-    )
-    threshold = review_threshold(version)
-    review_tasks_open_for_low_confidence(
-        items=[
-            (p.content_id, PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence))
-            for p in predictions
-            if p.confidence < threshold
-        ]
-    )
-
-
-def review_threshold(version: ModelVersion) -> float:
-    if version.review_threshold is not None:
-        return version.review_threshold
-    return settings.TAGLOOP_REVIEW_THRESHOLD
-
-
-def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
-    """Split the content lacking a prediction from the version into chunk tasks; returns the count."""
-    from predictions.tasks import predict_content
-
-    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
-    version = ModelVersion.objects.get(pk=model_version_id)
-    missing = selectors.content_ids_lacking_prediction(model_version=version)
-    chunks = [missing[start : start + chunk_size] for start in range(0, len(missing), chunk_size)]
-    for chunk in chunks:
-        predict_content.delay(chunk, version.pk)
-    return len(chunks)
-
-
-def content_enqueue_prediction(*, content_ids: list[int]) -> None:
-    """Called when content arrives: predict it with the active model, after commit."""
-    from predictions.tasks import predict_content
-
-    version = selectors.active_model_version()
-    if version is None:
-        return
-    chunk_size = settings.TAGLOOP_PREDICT_CHUNK_SIZE
-    for start in range(0, len(content_ids), chunk_size):
-        predict_content.delay_on_commit(content_ids[start : start + chunk_size], version.pk)
-
-
-@dataclass(frozen=True)
-class OnlinePrediction:
-    tag: str
-    probabilities: dict[str, float]
-    confidence: float
-    model_version: int
-    needs_review: bool
-
-
-def predict_text(*, title: str, description: str) -> OnlinePrediction:
-    version = selectors.active_model_version()
-    if version is None:
-        raise NoActiveModel("no model is active yet; train one and promote it")
-    [result] = predict(load_version(version), [prepare_text(title, description)])
-    return OnlinePrediction(
-        tag=result.tag,
-        probabilities=result.probabilities,
-        confidence=result.confidence,
-        model_version=version.number,
-        needs_review=result.confidence < review_threshold(version),
-    )

@@ -1,0 +1,21 @@
+"""Writes of the machine side, one module per idea; the public functions are re-exported here."""
+from predictions.services.batch import content_enqueue_prediction, predictions_create, predictions_enqueue_missing
+from predictions.services.rollout import PromotionError, model_version_promote
+from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
+from predictions.services.thresholds import review_threshold
+from predictions.services.training import evaluate_labelled, model_version_request, model_version_train
+
+__all__ = [
+    "NoActiveModel",
+    "OnlinePrediction",
+    "PromotionError",
+    "content_enqueue_prediction",
+    "evaluate_labelled",
+    "model_version_promote",
+    "model_version_request",
+    "model_version_train",
+    "predict_text",
+    "predictions_create",
+    "predictions_enqueue_missing",
+    "review_threshold",
+]

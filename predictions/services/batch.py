@@ -1,0 +1,87 @@
+"""Batch predictions: chunks of content predicted on the workers, idempotently."""
+from django.conf import settings
+from django.db import transaction
+
+from labeling.models import Tag
+from labeling.services import ModelTag, PredictionSnapshot, content_show_model_tags, review_tasks_open_for_low_confidence
+from ml.prediction import predict
+from ml.text import prepare_text
+from predictions import selectors
+from predictions.model_store import load_version
+from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services.thresholds import review_threshold
+
+
+def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
+    """Predict ``content_ids`` with a version; idempotent (already predicted items are skipped).
+
+    Writes Prediction rows, shows the tag on content without a gold label, and opens
+    review tasks for predictions below the review threshold.
+    """
+    version = ModelVersion.objects.get(pk=model_version_id)
+    done = set(
+        Prediction.objects.filter(model_version=version, content_id__in=content_ids).values_list(
+            "content_id", flat=True
+        )
+    )
+    rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
+    if not rows:
+        return 0
+    results = predict(load_version(version), [prepare_text(title, description) for _, title, description in rows])
+    tag_ids = dict(Tag.objects.values_list("slug", "pk"))
+    predictions = [
+        Prediction(
+            content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
+            probabilities=result.probabilities, confidence=result.confidence,
+        )
+        for (content_id, _, _), result in zip(rows, results)
+    ]
+    with transaction.atomic():
+        Prediction.objects.bulk_create(predictions, batch_size=1000, ignore_conflicts=True)
+        if version.status == ModelStatus.ACTIVE:
+            _act_on_predictions(version, predictions)
+    return len(predictions)
+
+
+def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) -> None:
+    slugs = dict(Tag.objects.values_list("pk", "slug"))
+    content_show_model_tags(
+        model_tags=[
+            ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
+        ]
+    )
+    threshold = review_threshold(version)
+    review_tasks_open_for_low_confidence(
+        items=[
+            (p.content_id, PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence))
+            for p in predictions
+            if p.confidence < threshold
+        ]
+    )
+
+
+def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
+    """Split the content lacking a prediction from the version into chunk tasks; returns the count."""
+    from predictions.tasks import predict_content
+
+    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
+    version = ModelVersion.objects.get(pk=model_version_id)
+    missing = selectors.content_ids_lacking_prediction(model_version=version)
+    chunks = [missing[start : start + chunk_size] for start in range(0, len(missing), chunk_size)]
+    for chunk in chunks:
+        predict_content.delay(chunk, version.pk)
+    return len(chunks)
+
+
+def content_enqueue_prediction(*, content_ids: list[int]) -> None:
+    """Called when content arrives: predict it with the active model, after commit."""
+    from predictions.tasks import predict_content
+
+    version = selectors.active_model_version()
+    if version is None:
+        return
+    chunk_size = settings.TAGLOOP_PREDICT_CHUNK_SIZE
+    for start in range(0, len(content_ids), chunk_size):
+        predict_content.delay_on_commit(content_ids[start : start + chunk_size], version.pk)
+
+
