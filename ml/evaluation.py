@@ -1,5 +1,7 @@
-"""Score predictions against true tags: overall, per class, confusion matrix, slices.
+"""Score predictions against true tags.
 
+Overall and per-class precision/recall/F1 (with bootstrap intervals), the
+confusion matrix, slices, calibration and the auto-accept operating point.
 The result is plain JSON-serialisable data so it can be stored next to a
 model version and rendered without any ML library.
 """
@@ -8,7 +10,10 @@ from collections.abc import Mapping, Sequence
 
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
+from ml.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
+from ml.calibration import calibration_report
 from ml.items import LabelledItem, PredictionResult
+from ml.operating_point import DEFAULT_TARGET_PRECISION, operating_point
 from ml.slices import SLICES, SliceFunction
 
 DECIMALS = 4
@@ -16,11 +21,19 @@ DECIMALS = 4
 
 def evaluate(*, items: list[LabelledItem], predictions: list[PredictionResult],
              labels: list[str],
-             slices: Mapping[str, SliceFunction] | None = None) -> dict:
+             slices: Mapping[str, SliceFunction] | None = None,
+             target_precision: float = DEFAULT_TARGET_PRECISION,
+             resamples: int = DEFAULT_RESAMPLES, random_state: int = 0) -> dict:
     """Metrics of ``predictions`` (aligned with ``items``) over the full label set ``labels``.
 
     Averages are support-weighted and a 0/0 ratio counts as 0.  ``slices``
-    defaults to the registry in :mod:`ml.slices`.
+    defaults to the registry in :mod:`ml.slices`.  Keys: ``n``, ``overall``,
+    ``per_class``, ``confusion_matrix``, ``slices`` (as before), plus
+    ``intervals`` (bootstrap, ``resamples`` seeded with ``random_state``, see
+    :func:`ml.bootstrap.bootstrap_intervals`), ``calibration`` (ECE and
+    reliability bins) and ``operating_point`` at ``target_precision``.
+    Evaluate out-of-fold or held-out predictions: on training data every
+    one of these is optimistic.
     """
     labels = list(dict.fromkeys(labels))  # de-duplicate, keep the caller's order
     y_true = [item.tag for item in items]
@@ -36,6 +49,11 @@ def evaluate(*, items: list[LabelledItem], predictions: list[PredictionResult],
         },
         "slices": slice_metrics(items, y_pred, labels=labels,
                                 slices=SLICES if slices is None else slices),
+        "intervals": bootstrap_intervals(y_true, y_pred, labels=labels, resamples=resamples,
+                                         random_state=random_state),
+        "calibration": calibration_report([p.confidence for p in predictions],
+                                          [t == p for t, p in zip(y_true, y_pred)]),
+        "operating_point": operating_point(predictions, y_true, target_precision),
     }
 
 
