@@ -1,0 +1,118 @@
+"""Model selection by stratified cross-validation, with out-of-fold predictions.
+
+Every item gets exactly one prediction from a model that never saw it.
+Those out-of-fold (OOF) predictions are what the review threshold and the
+suspect-label search are computed from: they use all the labelled data
+without a holdout and without the optimism of scoring training data.
+"""
+
+import statistics
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from ml.items import PredictionResult
+from ml.operating_point import DEFAULT_TARGET_PRECISION, operating_point
+from ml.prediction import predict
+from ml.training import train_model, validate_training_data
+
+ProgressCallback = Callable[[int, str], None]
+
+DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Result of :func:`cross_validate`; ``oof[i]`` is the prediction for input ``i``."""
+
+    algorithm: str
+    folds: int
+    fold_f1: list[float]
+    mean_f1: float
+    sd_f1: float
+    oof: list[PredictionResult]
+    fit_seconds: list[float]
+
+
+def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds: int = 5,
+                   random_state: int = 0,
+                   progress: ProgressCallback | None = None) -> CrossValidation:
+    """Shuffled stratified k-fold CV of ``algorithm`` trained through :func:`ml.training.train_model`.
+
+    ``folds`` shrinks to the size of the rarest class (so every fold sees
+    every class), but never below 2.  Per-fold weighted F1 is over the
+    labels present in the data; sd is the sample standard deviation.
+    """
+    report = progress or _ignore_progress
+    counts = validate_training_data(texts=texts, labels=labels)
+    k = adapted_folds(counts, folds)
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
+    all_labels = sorted(counts)
+    oof: list[PredictionResult | None] = [None] * len(texts)
+    scores, seconds = [], []
+    with warnings.catch_warnings():
+        # A class with a single example cannot be in every fold; accepted knowingly.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(splitter.split(texts, labels))
+    for number, (train, test) in enumerate(splits):
+        report(int(100 * number / k), f"fold {number + 1} of {k}")
+        started = time.perf_counter()
+        model = train_model(texts=[texts[i] for i in train], labels=[labels[i] for i in train],
+                            algorithm=algorithm, random_state=random_state)
+        seconds.append(time.perf_counter() - started)
+        results = predict(model, [texts[i] for i in test])
+        for i, result in zip(test, results):
+            oof[i] = _over_labels(result, all_labels)
+        scores.append(round(float(f1_score([labels[i] for i in test], [r.tag for r in results],
+                                           labels=all_labels, average="weighted", zero_division=0)),
+                            DECIMALS))
+    report(100, "done")
+    return CrossValidation(
+        algorithm=algorithm, folds=k, fold_f1=scores,
+        mean_f1=round(statistics.mean(scores), DECIMALS),
+        sd_f1=round(statistics.stdev(scores), DECIMALS) if len(scores) > 1 else 0.0,
+        oof=list(oof), fit_seconds=seconds)
+
+
+def adapted_folds(counts: Counter, folds: int) -> int:
+    """``folds`` lowered to the rarest class's count, at least 2, at most the number of items."""
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    total = sum(counts.values())
+    if total < 2:
+        raise ValueError("cross-validation needs at least 2 items")
+    return max(2, min(folds, min(counts.values()), total))
+
+
+def choose_review_threshold(cv_result: CrossValidation, labels: Sequence[str],
+                            target_precision: float = DEFAULT_TARGET_PRECISION) -> dict:
+    """The per-model auto-accept threshold, from the out-of-fold operating point.
+
+    ``labels`` are the true tags in the order the CV was given.  Returns the
+    :func:`ml.operating_point.operating_point` dict: accept a prediction
+    automatically when its confidence >= ``threshold``; a None threshold
+    means the target is out of reach and every prediction goes to review.
+    The OOF predictions come from models trained on ~(k-1)/k of the data,
+    so the threshold is slightly conservative for the model refit on all of it.
+    """
+    if len(labels) != len(cv_result.oof):
+        raise ValueError(f"got {len(labels)} labels for {len(cv_result.oof)} out-of-fold predictions")
+    return operating_point(cv_result.oof, list(labels), target_precision)
+
+
+def _over_labels(result: PredictionResult, labels: list[str]) -> PredictionResult:
+    # A fold's model may lack a very rare label; give every result the same keys.
+    if all(label in result.probabilities for label in labels):
+        return result
+    probabilities = {label: result.probabilities.get(label, 0.0) for label in labels}
+    return PredictionResult(tag=result.tag, probabilities=probabilities,
+                            confidence=result.confidence)
+
+
+def _ignore_progress(percent: int, stage: str) -> None:
+    """Default progress callback: silent."""
