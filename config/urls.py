@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("predictions.api_urls")),
     path("api/v1/", include("labeling.api_urls")),
+    path("models/", include("predictions.urls")),
     path("", include("labeling.urls")),
 ]

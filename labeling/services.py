@@ -338,6 +338,21 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
     return len(tasks)
 
 
+def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
+    """Cancel open tasks of ``reason`` on these items that no person has touched yet.
+
+    A task someone holds (an unexpired lease) or has answered before stays: a human's
+    attention is never withdrawn under their feet.
+    """
+    now = timezone.now()
+    return (
+        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
+        .exclude(annotations__isnull=False)
+        .update(status=ReviewStatus.CANCELLED, resolved_at=now, assignee=None, lease_expires_at=None)
+    )
+
+
 def review_task_next(*, user, exclude_ids: tuple[int, ...] = ()) -> ReviewTask | None:
     """Lease the next task to ``user``: the one they already hold, or the top free one.
 

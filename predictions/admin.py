@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ml.algorithms import ALGORITHMS
-from predictions.models import ModelVersion, Prediction, TrainingExample
+from predictions.models import ModelEvent, ModelVersion, Prediction, TrainingExample
 from predictions.services import PromotionError, model_version_promote, model_version_request
 
 
@@ -85,3 +85,19 @@ class TrainingExampleAdmin(admin.ModelAdmin):
     list_display = ["model_version", "content", "tag"]
     list_filter = ["model_version", "tag"]
     raw_id_fields = ["content"]
+
+
+@admin.register(ModelEvent)
+class ModelEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "model_version", "previous_version", "actor", "reason"]
+    list_filter = ["action"]
+    readonly_fields = [f.name for f in ModelEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # the audit trail is written by the services only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -43,6 +43,15 @@ def content_ids_lacking_prediction(*, model_version: ModelVersion) -> list[int]:
     return list(Content.objects.exclude(pk__in=predicted).order_by("pk").values_list("pk", flat=True))
 
 
+def all_content_ids() -> list[int]:
+    return list(Content.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def prediction_progress(*, model_version: ModelVersion) -> tuple[int, int]:
+    """(items this version has predicted, all items): the re-prediction's progress."""
+    return Prediction.objects.filter(model_version=model_version).count(), Content.objects.count()
+
+
 def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
     return list(
         Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description")

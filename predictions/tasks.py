@@ -17,3 +17,8 @@ def predict_content(content_ids: list[int], model_version_id: int) -> int:
 @shared_task(acks_late=True, time_limit=600)
 def predict_missing(model_version_id: int) -> int:
     return services.predictions_enqueue_missing(model_version_id=model_version_id)
+
+
+@shared_task(acks_late=True, time_limit=600)
+def predict_all(model_version_id: int) -> int:
+    return services.predictions_enqueue_all(model_version_id=model_version_id)

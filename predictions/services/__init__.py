@@ -1,21 +1,38 @@
 """Writes of the machine side, one module per idea; the public functions are re-exported here."""
-from predictions.services.batch import content_enqueue_prediction, predictions_create, predictions_enqueue_missing
-from predictions.services.rollout import PromotionError, model_version_promote
+from predictions.services.batch import (
+    content_enqueue_prediction,
+    predictions_create,
+    predictions_enqueue_all,
+    predictions_enqueue_missing,
+)
+from predictions.services.comparison import Comparison, model_versions_compare
+from predictions.services.rollout import PromotionBlocked, PromotionError, model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
 from predictions.services.thresholds import review_threshold
-from predictions.services.training import evaluate_labelled, model_version_request, model_version_train
+from predictions.services.training import (
+    evaluate_labelled,
+    model_version_cancel,
+    model_version_request,
+    model_version_train,
+)
 
 __all__ = [
+    "Comparison",
     "NoActiveModel",
+    "PromotionBlocked",
     "OnlinePrediction",
     "PromotionError",
     "content_enqueue_prediction",
     "evaluate_labelled",
+    "model_version_cancel",
     "model_version_promote",
+    "model_version_rollback",
+    "model_versions_compare",
     "model_version_request",
     "model_version_train",
     "predict_text",
     "predictions_create",
+    "predictions_enqueue_all",
     "predictions_enqueue_missing",
     "review_threshold",
 ]

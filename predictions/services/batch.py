@@ -2,8 +2,14 @@
 from django.conf import settings
 from django.db import transaction
 
-from labeling.models import Tag
-from labeling.services import ModelTag, PredictionSnapshot, content_show_model_tags, review_tasks_open_for_low_confidence
+from labeling.models import ReviewReason, Tag
+from labeling.services import (
+    ModelTag,
+    PredictionSnapshot,
+    content_show_model_tags,
+    review_tasks_close_untouched,
+    review_tasks_open_for_low_confidence,
+)
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions import selectors
@@ -13,34 +19,39 @@ from predictions.services.thresholds import review_threshold
 
 
 def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
-    """Predict ``content_ids`` with a version; idempotent (already predicted items are skipped).
+    """Predict ``content_ids`` with a version; idempotent and safe to run twice.
 
-    Writes Prediction rows, shows the tag on content without a gold label, and opens
-    review tasks for predictions below the review threshold.
+    Items the version already predicted are not predicted again. When the version is
+    the active one, every item of the chunk (new or not) shows its tag, and the review
+    queue follows the version's confidence: tasks open for uncertain items and close for
+    items it is sure of that no person has touched. Returns how many predictions were new.
     """
     version = ModelVersion.objects.get(pk=model_version_id)
-    done = set(
-        Prediction.objects.filter(model_version=version, content_id__in=content_ids).values_list(
-            "content_id", flat=True
-        )
-    )
+    existing = list(Prediction.objects.filter(model_version=version, content_id__in=content_ids))
+    done = {prediction.content_id for prediction in existing}
     rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
+    new = _predict_rows(version, rows)
+    with transaction.atomic():
+        Prediction.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        # Re-read inside the transaction: a promotion or rollback may have happened
+        # since this chunk was queued.
+        if ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.ACTIVE).exists():
+            _act_on_predictions(version, [*existing, *new])
+    return len(new)
+
+
+def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]]) -> list[Prediction]:
     if not rows:
-        return 0
+        return []
     results = predict(load_version(version), [prepare_text(title, description) for _, title, description in rows])
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
-    predictions = [
+    return [
         Prediction(
             content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
             probabilities=result.probabilities, confidence=result.confidence,
         )
         for (content_id, _, _), result in zip(rows, results)
     ]
-    with transaction.atomic():
-        Prediction.objects.bulk_create(predictions, batch_size=1000, ignore_conflicts=True)
-        if version.status == ModelStatus.ACTIVE:
-            _act_on_predictions(version, predictions)
-    return len(predictions)
 
 
 def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) -> None:
@@ -58,6 +69,23 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
             if p.confidence < threshold
         ]
     )
+    review_tasks_close_untouched(
+        content_ids=[p.content_id for p in predictions if p.confidence >= threshold],
+        reason=ReviewReason.LOW_CONFIDENCE,
+    )
+
+
+def predictions_enqueue_all(*, model_version_id: int, chunk_size: int | None = None) -> int:
+    """After a promotion: every content item, in chunk tasks any worker can take; returns the count."""
+    from predictions.tasks import predict_content
+
+    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
+    version = ModelVersion.objects.get(pk=model_version_id)
+    content_ids = selectors.all_content_ids()
+    chunks = [content_ids[start : start + chunk_size] for start in range(0, len(content_ids), chunk_size)]
+    for chunk in chunks:
+        predict_content.delay(chunk, version.pk)
+    return len(chunks)
 
 
 def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:

@@ -1,32 +1,86 @@
-"""Promotion: exactly one active model, and all content re-predicted by it."""
+"""Promotion and rollback: exactly one active model, gated, audited, and all content re-predicted."""
 from django.db import transaction
 from django.utils import timezone
 
-from predictions.models import ModelStatus, ModelVersion
+from predictions import selectors
+from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
+from predictions.services.comparison import model_versions_compare
 
 
 class PromotionError(Exception):
     pass
 
 
+class PromotionBlocked(PromotionError):
+    """The candidate fails a gate; an admin may override with a reason."""
+
+    def __init__(self, failures: list[str]):
+        self.failures = failures
+        super().__init__("promotion blocked by the gates: " + "; ".join(failures))
+
+
+def model_version_promote(
+    *, model_version: ModelVersion, promoted_by=None, override_reason: str = ""
+) -> ModelVersion:
+    """Make ``model_version`` the one active model, if it passes the gates (or is overridden).
+
+    The gates compare it with the active model on today's holdout before any lock is
+    taken: evaluation takes seconds and must not hold the row locks.
+    """
+    if model_version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
+        raise PromotionError(
+            f"v{model_version.number} is {model_version.status}; only a trained candidate can be promoted"
+        )
+    active = selectors.active_model_version()
+    failures = []
+    if active is not None and active.pk != model_version.pk:
+        failures = model_versions_compare(candidate=model_version, baseline=active).gate_failures
+    if failures and not override_reason.strip():
+        raise PromotionBlocked(failures)
+    return _activate(
+        model_version, actor=promoted_by, action=ModelEventAction.PROMOTED,
+        reason=override_reason.strip(), gate_failures=failures,
+    )
+
+
+def model_version_rollback(*, rolled_back_by=None, reason: str = "") -> ModelVersion:
+    """Re-activate the model that was active before the current one (no gates: it was trusted before)."""
+    last = (
+        ModelEvent.objects.filter(
+            action__in=[ModelEventAction.PROMOTED, ModelEventAction.ROLLED_BACK],
+            model_version__status=ModelStatus.ACTIVE,
+            previous_version__isnull=False,
+        )
+        .select_related("previous_version")
+        .first()
+    )
+    if last is None:
+        raise PromotionError("nothing to roll back to: no earlier active model is recorded")
+    return _activate(
+        last.previous_version, actor=rolled_back_by, action=ModelEventAction.ROLLED_BACK, reason=reason.strip()
+    )
+
+
 @transaction.atomic
-def model_version_promote(*, model_version: ModelVersion, promoted_by=None) -> ModelVersion:
-    """Make ``model_version`` the one active model and re-predict all content with it."""
-    from predictions.tasks import predict_missing
+def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=()) -> ModelVersion:
+    from predictions.tasks import predict_all
 
     version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
-    if version.status == ModelStatus.ACTIVE:
-        return version
-    if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
-        raise PromotionError(f"v{version.number} is {version.status}; only a trained candidate can be promoted")
     # Lock the current active row so two promotions cannot interleave; the partial
     # unique constraint is the last line of defence.
-    ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).update(
-        status=ModelStatus.RETIRED
-    )
+    previous = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
+    if previous is not None and previous.pk == version.pk:
+        return version
+    if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
+        raise PromotionError(f"v{version.number} is {version.status} and cannot be made active")
+    if previous is not None:
+        previous.status = ModelStatus.RETIRED
+        previous.save(update_fields=["status"])
     version.status, version.promoted_at = ModelStatus.ACTIVE, timezone.now()
     version.save(update_fields=["status", "promoted_at"])
-    predict_missing.delay_on_commit(version.pk)
+    ModelEvent.objects.create(
+        action=action, model_version=version, previous_version=previous, actor=actor,
+        reason=reason, gate_failures=list(gate_failures),
+    )
+    predict_all.delay_on_commit(version.pk)
     return version
-
-

@@ -17,7 +17,7 @@ from ml.text import prepare_text
 from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.model_store import load_version
-from predictions.models import ModelStatus, ModelVersion, TrainingExample
+from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion, TrainingExample
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ def model_version_request(*, algorithm: str | None = None, requested_by=None, no
                     params={"random_state": settings.TAGLOOP_TRAIN_RANDOM_STATE},
                     stage="waiting for a worker",
                 )
+                ModelEvent.objects.create(
+                    action=ModelEventAction.REQUESTED, model_version=version, actor=requested_by, reason=notes
+                )
                 train_model_version.delay_on_commit(version.pk)
                 return version
         except IntegrityError:
@@ -61,8 +64,16 @@ def _claim_for_training(model_version_id: int) -> ModelVersion | None:
     return ModelVersion.objects.get(pk=model_version_id) if claimed else None
 
 
+class TrainingCancelled(Exception):
+    pass
+
+
 class _Progress:
-    """Writes progress to the version's row, at most a few times a second."""
+    """Writes progress to the version's row, at most a few times a second.
+
+    The write only matches a row still in "training": when an admin cancelled the run
+    it matches nothing, and the run stops at that point.
+    """
 
     def __init__(self, model_version: ModelVersion):
         self.model_version = model_version
@@ -71,8 +82,26 @@ class _Progress:
     def __call__(self, percent: int, stage: str, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self.last_write > 0.3:
-            ModelVersion.objects.filter(pk=self.model_version.pk).update(progress=percent, stage=stage)
+            still_training = ModelVersion.objects.filter(
+                pk=self.model_version.pk, status=ModelStatus.TRAINING
+            ).update(progress=percent, stage=stage)
+            if not still_training:
+                raise TrainingCancelled(f"v{self.model_version.number} was cancelled")
             self.last_write = now
+
+
+def model_version_cancel(*, model_version: ModelVersion, cancelled_by=None, reason: str = "") -> ModelVersion:
+    """Stop a queued or running retrain. A running one stops at its next progress step."""
+    with transaction.atomic():
+        cancelled = ModelVersion.objects.filter(
+            pk=model_version.pk, status__in=[ModelStatus.QUEUED, ModelStatus.TRAINING]
+        ).update(status=ModelStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
+        if not cancelled:
+            raise ValueError(f"v{model_version.number} is not queued or training; nothing to cancel")
+        ModelEvent.objects.create(
+            action=ModelEventAction.CANCELLED, model_version=model_version, actor=cancelled_by, reason=reason
+        )
+    return ModelVersion.objects.get(pk=model_version.pk)
 
 
 def model_version_train(*, model_version_id: int) -> ModelVersion | None:
@@ -84,6 +113,9 @@ def model_version_train(*, model_version_id: int) -> ModelVersion | None:
     progress = _Progress(version)
     try:
         _train(version, progress)
+    except TrainingCancelled:
+        logger.info("training v%s stopped: cancelled", version.number)
+        return ModelVersion.objects.get(pk=version.pk)
     except Exception as exc:  # the row must say why, whatever went wrong
         logger.exception("training model version %s failed", version.number)
         ModelVersion.objects.filter(pk=version.pk).update(
@@ -97,11 +129,14 @@ def model_version_train(*, model_version_id: int) -> ModelVersion | None:
 def _train(version: ModelVersion, progress: _Progress) -> None:
     progress(5, "snapshotting the training set", force=True)
     training = _snapshot_training_set(version)
+    if not training:
+        raise ValueError("no gold labels in the train split: import labelled content or review some items first")
     texts = [prepare_text(item.title, item.description) for item in training]
     labels = [item.tag for item in training]
     data_hash = training_data_hash((str(item.content_id), item.tag) for item in training)
     ModelVersion.objects.filter(pk=version.pk).update(
-        training_label_count=len(training), training_data_hash=data_hash
+        training_label_count=len(training), training_data_hash=data_hash,
+        new_label_count=_count_new_labels(training),
     )
     progress(10, f"training {version.algorithm} on {len(training)} gold labels", force=True)
     model = train_model(
@@ -128,7 +163,8 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
             "metrics": metrics,
         },
     )
-    ModelVersion.objects.filter(pk=version.pk).update(
+    progress(95, "recording the candidate", force=True)
+    ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
         status=ModelStatus.CANDIDATE,
         artifact_path=artifact.path.name,
         artifact_sha256=artifact.sha256,
@@ -139,6 +175,13 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         stage="done",
         finished_at=timezone.now(),
     )
+
+
+def _count_new_labels(training: list[selectors.LabelledContent]) -> int:
+    """How many (item, tag) pairs the active model was not trained on: new or corrected labels."""
+    active = selectors.active_model_version()
+    seen = selectors.training_set_of(model_version=active) if active else {}
+    return sum(1 for item in training if seen.get(item.content_id) != item.tag)
 
 
 def _snapshot_training_set(version: ModelVersion) -> list[selectors.LabelledContent]:

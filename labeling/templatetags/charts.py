@@ -1,0 +1,93 @@
+"""Small server-rendered SVG charts: no JavaScript, no CDN, readable without colour alone."""
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+PALETTE = ["#3b5bdb", "#f59f00", "#2f9e44", "#e03131", "#7048e8", "#868e96"]
+
+
+@register.simple_tag
+def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, bar_height=14):
+    """Horizontal grouped bars. ``rows``: [(label, [value per series])]; None draws nothing."""
+    rows = list(rows)
+    group = bar_height * len(series_names) + 10
+    height = group * len(rows) + 24
+    plot = width - label_width - 60
+    parts = []
+    for row_index, (label, values) in enumerate(rows):
+        top = row_index * group
+        parts.append(format_html('<text x="0" y="{}" class="label">{}</text>', top + bar_height, label))
+        for series_index, value in enumerate(values):
+            if value is None:
+                continue
+            y = top + series_index * bar_height
+            length = max(1, plot * min(float(value), maximum) / maximum)
+            # format_html escapes its arguments into strings, so numbers are formatted first.
+            parts.append(format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
+                '<text x="{}" y="{}" class="value">{}</text>',
+                label_width, y, f"{length:.1f}", bar_height - 2, PALETTE[series_index % len(PALETTE)],
+                series_names[series_index], f"{float(value):.3f}", f"{label_width + length + 4:.1f}",
+                y + bar_height - 3, f"{float(value):.3f}",
+            ))
+    legend = _legend(series_names, y=height - 6)
+    return format_html(
+        '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%">{}{}</svg>',
+        width, height, mark_safe("".join(parts)), legend,
+    )
+
+
+@register.simple_tag
+def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
+    """A line over ordered points ``[(label, value)]``, with the values printed at each point."""
+    points = [(label, value) for label, value in points if value is not None]
+    if not points:
+        return ""
+    left, right, top, bottom = 40, 20, 10, 30
+    step = (width - left - right) / max(1, len(points) - 1)
+    coords = [
+        (left + index * step, top + (height - top - bottom) * (1 - min(float(value), maximum) / maximum))
+        for index, (_, value) in enumerate(points)
+    ]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="4" fill="#3b5bdb"><title>{}: {}</title></circle>'
+        '<text x="{}" y="{}" class="value" text-anchor="middle">{}</text>'
+        '<text x="{}" y="{}" class="label" text-anchor="middle">{}</text>',
+        (
+            (f"{x:.1f}", f"{y:.1f}", label, f"{float(value):.3f}", f"{x:.1f}", f"{y - 8:.1f}",
+             f"{float(value):.3f}", f"{x:.1f}", height - 8, label)
+            for (x, y), (label, value) in zip(coords, points)
+        ),
+    )
+    axis = format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/><text x="0" y="{}" class="label">{}</text>'
+        '<text x="0" y="{}" class="label">0</text>',
+        left, height - bottom, width - right, height - bottom, top + 10, maximum, height - bottom,
+    )
+    return format_html(
+        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%">{}'
+        '<polyline points="{}" fill="none" stroke="#3b5bdb" stroke-width="2"/>{}</svg>',
+        name, width, height, axis, path, dots,
+    )
+
+
+def _legend(names, *, y):
+    return format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="label">{}</text>',
+        ((index * 160, y - 9, PALETTE[index % len(PALETTE)], index * 160 + 14, y, name) for index, name in enumerate(names)),
+    )
+
+
+@register.filter
+def heat(count, row_total):
+    """Background opacity for a confusion-matrix cell."""
+    try:
+        share = float(count) / float(row_total) if row_total else 0.0
+    except (TypeError, ValueError):
+        share = 0.0
+    return f"background: rgba(59, 91, 219, {share:.2f})"

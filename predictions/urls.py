@@ -1,0 +1,14 @@
+from django.urls import path
+
+from predictions import views
+
+app_name = "predictions"
+urlpatterns = [
+    path("", views.model_list, name="model-list"),
+    path("retrain", views.model_retrain, name="model-retrain"),
+    path("rollback", views.model_rollback, name="model-rollback"),
+    path("<int:number>/", views.model_detail, name="model-detail"),
+    path("<int:number>/row", views.model_row, name="model-row"),
+    path("<int:number>/cancel", views.model_cancel, name="model-cancel"),
+    path("<int:number>/promote", views.model_promote, name="model-promote"),
+]

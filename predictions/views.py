@@ -1,0 +1,156 @@
+"""HTML pages for admins: model versions, retrain with live progress, compare, promote, roll back."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from predictions import selectors
+from predictions.forms import PromoteForm, ReasonForm, RetrainForm
+from predictions.models import RUNNING_STATUSES, ModelEvent, ModelStatus, ModelVersion
+from predictions.services import (
+    PromotionBlocked,
+    PromotionError,
+    model_version_cancel,
+    model_version_promote,
+    model_version_request,
+    model_version_rollback,
+    model_versions_compare,
+)
+
+
+def requires(permission):
+    """Anonymous visitors log in first; logged-in users without the permission get 403."""
+    def decorate(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+    return decorate
+
+
+@requires("predictions.view_modelversion")
+@require_GET
+def model_list(request):
+    versions = list(ModelVersion.objects.select_related("created_by")[:50])
+    context = {
+        "versions": versions,
+        "f1_points": [(f"v{v.number}", v.weighted_f1) for v in reversed(versions) if v.weighted_f1 is not None],
+        "events": ModelEvent.objects.select_related("model_version", "previous_version", "actor")[:20],
+        "retrain_form": RetrainForm(),
+        "active": selectors.active_model_version(),
+        "running_statuses": RUNNING_STATUSES,
+    }
+    return render(request, "predictions/model_list.html", context)
+
+
+@requires("predictions.view_modelversion")
+@require_GET
+def model_row(request, number: int):
+    """One row of the list; htmx polls it while the version trains."""
+    version = get_object_or_404(ModelVersion, number=number)
+    return render(request, "predictions/_model_row.html", {"version": version, "running": RUNNING_STATUSES})
+
+
+@requires("predictions.train_model")
+@require_POST
+def model_retrain(request):
+    form = RetrainForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick one of the algorithms.")
+        return redirect("predictions:model-list")
+    version = model_version_request(
+        algorithm=form.cleaned_data["algorithm"], notes=form.cleaned_data["notes"], requested_by=request.user
+    )
+    messages.success(request, f"Retrain queued as v{version.number}.")
+    return redirect("predictions:model-list")
+
+
+@requires("predictions.train_model")
+@require_POST
+def model_cancel(request, number: int):
+    version = get_object_or_404(ModelVersion, number=number)
+    try:
+        model_version_cancel(model_version=version, cancelled_by=request.user)
+        messages.success(request, f"v{number} cancelled.")
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("predictions:model-list")
+
+
+@requires("predictions.view_modelversion")
+@require_GET
+def model_detail(request, number: int):
+    version = get_object_or_404(ModelVersion.objects.select_related("created_by"), number=number)
+    active = selectors.active_model_version()
+    comparison = None
+    if version.artifact_sha256 and version.status in (ModelStatus.CANDIDATE, ModelStatus.RETIRED, ModelStatus.ACTIVE):
+        baseline = active if active and active.pk != version.pk else None
+        comparison = model_versions_compare(candidate=version, baseline=baseline)
+    context = {
+        "version": version,
+        "active": active,
+        "comparison": comparison,
+        **_chart_rows(version, comparison),
+        "confusion_rows": _confusion_rows(comparison),
+        "promote_form": PromoteForm(),
+        "events": version.events.select_related("actor", "previous_version")[:20],
+    }
+    return render(request, "predictions/model_detail.html", context)
+
+
+@requires("predictions.promote_model")
+@require_POST
+def model_promote(request, number: int):
+    version = get_object_or_404(ModelVersion, number=number)
+    form = PromoteForm(request.POST)
+    reason = form.cleaned_data["override_reason"] if form.is_valid() else ""
+    try:
+        model_version_promote(model_version=version, promoted_by=request.user, override_reason=reason)
+    except PromotionBlocked as exc:
+        messages.error(request, "Not promoted. " + "; ".join(exc.failures) + ". To promote anyway, give a reason.")
+        return redirect("predictions:model-detail", number=number)
+    except PromotionError as exc:
+        messages.error(request, str(exc))
+        return redirect("predictions:model-detail", number=number)
+    messages.success(request, f"v{number} is active; all content is being re-predicted.")
+    return redirect("predictions:model-list")
+
+
+@requires("predictions.promote_model")
+@require_POST
+def model_rollback(request):
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        version = model_version_rollback(rolled_back_by=request.user, reason=reason)
+    except PromotionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Rolled back: v{version.number} is active again.")
+    return redirect("predictions:model-list")
+
+
+def _chart_rows(version: ModelVersion, comparison) -> dict:
+    """F1 per class and per slice, candidate beside baseline, for the bar chart."""
+    if comparison is None or not comparison.baseline_metrics:
+        return {"rows": [], "series_names": []}
+    candidate, baseline = comparison.candidate_metrics, comparison.baseline_metrics
+    rows = [
+        (tag, [candidate["per_class"][tag]["f1"], baseline["per_class"][tag]["f1"]])
+        for tag in candidate["per_class"]
+        if candidate["per_class"][tag]["support"]
+    ]
+    rows += [
+        (f"slice: {name}", [candidate["slices"][name]["f1"], baseline["slices"].get(name, {}).get("f1")])
+        for name in candidate["slices"]
+        if candidate["slices"][name]["n"]
+    ]
+    names = [f"v{version.number}", f"active v{comparison.baseline.number}"]
+    return {"rows": rows, "series_names": names}
+
+
+def _confusion_rows(comparison) -> list[dict]:
+    if comparison is None or not comparison.candidate_metrics:
+        return []
+    matrix = comparison.candidate_metrics["confusion_matrix"]
+    return [
+        {"label": label, "cells": cells, "total": sum(cells)}
+        for label, cells in zip(matrix["labels"], matrix["matrix"])
+    ]
