@@ -1,5 +1,6 @@
 """Wrong-tag reports over HTTP, open to anonymous end users."""
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -8,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from labeling.models import Content, Tag, WrongTagReport
-from labeling.services import report_create
+from labeling.services import client_address, report_create
 
 
 class ReportRequestSerializer(serializers.Serializer):
@@ -22,14 +23,18 @@ class ReportSerializer(serializers.ModelSerializer):
     content = serializers.IntegerField(source="content_id")
     shown_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     suggested_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status_url = serializers.SerializerMethodField()
 
     class Meta:
         model = WrongTagReport
-        fields = ["id", "content", "shown_tag", "suggested_tag", "comment", "status", "resolution", "created_at"]
+        fields = [
+            "id", "content", "shown_tag", "suggested_tag", "comment", "status", "resolution", "created_at", "status_url",
+        ]
 
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    def get_status_url(self, report) -> str:
+        path = reverse("labeling:report-status", args=[report.token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class ContentReportsView(APIView):
@@ -51,4 +56,5 @@ class ContentReportsView(APIView):
             suggested_tag=body.validated_data.get("suggested_tag"),
             comment=body.validated_data.get("comment", ""),
         )
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        data = ReportSerializer(report, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -4,6 +4,8 @@ Nothing here knows about models or predictions beyond what is copied onto the ro
 (a model version *number*, a probability snapshot), so ``labeling`` never imports
 ``predictions``.
 """
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -163,6 +165,8 @@ class ReportStatus(models.TextChoices):
 
 
 class WrongTagReport(models.Model):
+    # Unguessable id for the reporter's status link (they may have no account).
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="reports")
     shown_tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     shown_model_version = models.PositiveIntegerField(null=True, blank=True)

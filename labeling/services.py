@@ -396,7 +396,7 @@ def _check_lease(task: ReviewTask, user) -> None:
 
 
 @transaction.atomic
-def review_task_answer(*, task_id: int, user, tag: Tag) -> GoldLabel:
+def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel:
     """Record ``user``'s tag for the task's content; it becomes the gold label.
 
     The answer settles every open task of that content, and accepts or rejects the
@@ -422,16 +422,18 @@ def review_task_answer(*, task_id: int, user, tag: Tag) -> GoldLabel:
     for open_task in open_tasks:
         open_task.status, open_task.resolved_at, open_task.resolved_by = ReviewStatus.DONE, now, user
     ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
-    _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now)
+    _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
     return label
 
 
-def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now) -> None:
+def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:
     for report in reports:
         report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
         report.resolution = (
             f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
         )
+        if note.strip():
+            report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
         report.resolved_by, report.resolved_at = user, now
     WrongTagReport.objects.bulk_update(reports, ["status", "resolution", "resolved_by", "resolved_at"])
 
@@ -446,6 +448,11 @@ def review_task_skip(*, task_id: int, user) -> None:
 
 
 # --- wrong-tag reports ----------------------------------------------------------------
+
+
+def client_address(request) -> str:
+    """The client's address as this server sees it (behind a proxy, configure it to set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def reporter_hash(client_address: str) -> str:

@@ -1,4 +1,5 @@
 """HTML pages: public content pages with "report wrong tag", and the annotators' review queue."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -8,8 +9,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
 from labeling.forms import AnswerForm, ReportForm
-from labeling.models import Content, ReviewStatus, ReviewTask
-from labeling.services import ReviewConflict, report_create, review_task_answer, review_task_next, review_task_skip
+from labeling.models import Content, ReviewStatus, ReviewTask, WrongTagReport
+from labeling.ratelimit import retry_after
+from labeling.services import (
+    ReviewConflict,
+    client_address,
+    report_create,
+    reporter_hash,
+    review_task_answer,
+    review_task_next,
+    review_task_skip,
+)
 
 REVIEW_PERMISSION = "labeling.review_content"
 
@@ -34,23 +44,35 @@ def content_detail(request, content_id: int):
 @require_POST
 def content_report(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
+    identity = f"user:{request.user.pk}" if request.user.is_authenticated else reporter_hash(client_address(request))
+    wait = retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
+    if wait is not None:
+        response = render(request, "labeling/too_many_reports.html", {"content": content, "wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     form = ReportForm(request.POST)
     if not form.is_valid():
         return render(request, "labeling/content_detail.html", {"content": content, "form": form}, status=400)
-    _, created = report_create(
+    report, created = report_create(
         content=content,
         reporter=request.user if request.user.is_authenticated else None,
-        reporter_address=request.META.get("REMOTE_ADDR", ""),
+        reporter_address=client_address(request),
         suggested_tag=form.cleaned_data["suggested_tag"],
         comment=form.cleaned_data["comment"],
     )
     messages.success(
         request,
-        "Thank you: your report was received and will be reviewed."
+        "Thank you: your report was received and will be reviewed. Keep this page's address to see the outcome."
         if created
         else "You had already reported this item; we updated your report.",
     )
-    return redirect("labeling:content-detail", content_id=content.pk)
+    return redirect("labeling:report-status", token=report.token)
+
+
+@require_GET
+def report_status(request, token):
+    report = get_object_or_404(WrongTagReport.objects.select_related("content", "shown_tag", "suggested_tag"), token=token)
+    return render(request, "labeling/report_status.html", {"report": report})
 
 
 @annotator_required
@@ -111,7 +133,9 @@ def review_answer(request, task_id: int):
         messages.error(request, "Pick one of the tags.")
         return redirect("labeling:review-task", task_id=task_id)
     try:
-        review_task_answer(task_id=task_id, user=request.user, tag=form.cleaned_data["tag"])
+        review_task_answer(
+            task_id=task_id, user=request.user, tag=form.cleaned_data["tag"], note=form.cleaned_data["note"]
+        )
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
     except ReviewConflict as exc:

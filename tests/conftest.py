@@ -18,6 +18,15 @@ REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "data" / "madewithml_dataset.csv"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def tags(db):
     """The seeded tag set (re-created after a transactional test flushed it)."""

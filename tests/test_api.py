@@ -56,3 +56,40 @@ def test_report_validation_names_the_field_and_unknown_content_is_404(client, ta
                            content_type="application/json")
     assert response.status_code == 400 and "suggested_tag" in response.json()
     assert client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json").status_code == 404
+
+
+def test_report_answers_with_a_status_link_that_later_shows_the_outcome(client, tags, annotator):
+    from labeling.services import review_task_answer, review_task_next
+
+    content = make_content(current_tag=tags["mlops"])
+    body = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "other"},
+                       content_type="application/json").json()
+    status_page = client.get(body["status_url"])
+    assert status_page.status_code == 200 and "waiting for an annotator" in status_page.content.decode()
+    task = review_task_next(user=annotator)
+    review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"], note="it is about deployment")
+    page = client.get(body["status_url"]).content.decode()
+    assert "Rejected" in page and "mlops is right" in page and "it is about deployment" in page
+
+
+def test_report_api_is_throttled_with_retry_after(client, tags, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"reports": "2/hour", "predict": "100/minute"})
+    url = reverse("api-content-reports", args=[make_content().pk])
+    codes = [client.post(url, {}, content_type="application/json").status_code for _ in range(3)]
+    assert codes == [201, 200, 429]
+    response = client.post(url, {}, content_type="application/json")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
+    content = make_content()
+    url = reverse("labeling:content-report", args=[content.pk])
+    assert [client.post(url, {}).status_code for _ in range(2)] == [302, 302]
+    response = client.post(url, {})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "try again" in response.content.decode()
+    assert WrongTagReport.objects.count() == 1  # the two accepted ones were merged
