@@ -173,3 +173,13 @@ TAGLOOP_GATE_MAX_F1_DROP = env.float("TAGLOOP_GATE_MAX_F1_DROP", default=0.01)
 TAGLOOP_GATE_MAX_SLICE_F1_DROP = env.float("TAGLOOP_GATE_MAX_SLICE_F1_DROP", default=0.05)
 # Slices with fewer holdout items than this are too noisy to block a promotion.
 TAGLOOP_GATE_MIN_SLICE_SIZE = env.int("TAGLOOP_GATE_MIN_SLICE_SIZE", default=10)
+
+# --- automatic retrain ----------------------------------------------------------
+# Celery beat checks this often; a retrain starts when at least this many gold labels
+# were decided since the active model's training snapshot (0 turns it off). It never promotes.
+TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS = env.int("TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS", default=50)
+TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS = env.int("TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE = {
+    "auto-retrain": {"task": "predictions.tasks.auto_retrain", "schedule": TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,7 +1,9 @@
 """Reads of the machine side."""
 from dataclasses import dataclass
 
-from labeling.models import Content, GoldLabel, Tag
+from django.db.models import Count
+
+from labeling.models import Content, GoldLabel, Split, Tag, WrongTagReport
 from predictions.models import ModelStatus, ModelVersion, Prediction, TrainingExample
 
 
@@ -29,6 +31,41 @@ def gold_labelled(*, split: str) -> list[LabelledContent]:
         .values_list("content_id", "content__title", "content__description", "tag__slug")
     )
     return [LabelledContent(*row) for row in rows]
+
+
+def gold_labels_decided_since(*, since) -> int:
+    """Train-split gold labels created or changed after ``since`` (all of them when None)."""
+    labels = GoldLabel.objects.filter(split=Split.TRAIN)
+    return labels.filter(decided_at__gt=since).count() if since else labels.count()
+
+
+def report_rates() -> dict[str, list[dict]]:
+    """Wrong-tag reports per shown tag and per model version, against how often each was shown."""
+    reports_by_tag = dict(
+        WrongTagReport.objects.values_list("shown_tag__slug").annotate(n=Count("pk")).values_list("shown_tag__slug", "n")
+    )
+    shown_by_tag = dict(
+        Content.objects.values_list("current_tag__slug").annotate(n=Count("pk")).values_list("current_tag__slug", "n")
+    )
+    reports_by_version = dict(
+        WrongTagReport.objects.exclude(shown_model_version=None)
+        .values_list("shown_model_version").annotate(n=Count("pk")).values_list("shown_model_version", "n")
+    )
+    predicted_by_version = dict(
+        Prediction.objects.values_list("model_version__number").annotate(n=Count("pk"))
+        .values_list("model_version__number", "n")
+    )
+    return {
+        "by_tag": [_rate(tag, reports_by_tag.get(tag, 0), shown) for tag, shown in shown_by_tag.items() if tag],
+        "by_version": [
+            _rate(f"v{number}", reports_by_version.get(number, 0), predicted)
+            for number, predicted in sorted(predicted_by_version.items(), reverse=True)
+        ],
+    }
+
+
+def _rate(name: str, reports: int, shown: int) -> dict:
+    return {"name": name, "reports": reports, "shown": shown, "rate": reports / shown if shown else None}
 
 
 def training_set_of(*, model_version: ModelVersion) -> dict[int, str]:

@@ -22,3 +22,9 @@ def predict_missing(model_version_id: int) -> int:
 @shared_task(acks_late=True, time_limit=600)
 def predict_all(model_version_id: int) -> int:
     return services.predictions_enqueue_all(model_version_id=model_version_id)
+
+
+@shared_task
+def auto_retrain() -> int | None:
+    version = services.auto_retrain_if_due()
+    return version.number if version else None

@@ -36,6 +36,7 @@ def model_list(request):
         "retrain_form": RetrainForm(),
         "active": selectors.active_model_version(),
         "running_statuses": RUNNING_STATUSES,
+        "report_rates": selectors.report_rates(),
     }
     return render(request, "predictions/model_list.html", context)
 

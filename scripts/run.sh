@@ -13,8 +13,8 @@ $PY manage.py collectstatic --noinput --verbosity 0
 echo "==> loading the demo dataset (Made With ML, MIT licence): older items labelled, newest as a stream"
 $PY manage.py load_demo_data
 
-echo "==> starting a worker"
-.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+echo "==> starting a worker (with celery beat for the automatic retrain check)"
+.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
 WORKER_PID=$!
 trap 'echo "==> stopping the worker"; kill $WORKER_PID 2>/dev/null; wait $WORKER_PID 2>/dev/null' EXIT
 

@@ -119,3 +119,42 @@ def test_training_without_gold_labels_fails_with_a_clear_reason(tags, model_dir)
         model_version_train(model_version_id=version.pk)
     version.refresh_from_db()
     assert version.status == ModelStatus.FAILED and "no gold labels in the train split" in version.error
+
+
+def test_automatic_retrain_starts_after_enough_new_labels_and_never_promotes(tags, model_dir, settings, annotator):
+    from labeling.services import review_task_answer, review_task_next
+    from predictions.services import auto_retrain_if_due
+
+    settings.TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS = 2
+    active = make_active_model(tags)
+    ModelVersion.objects.filter(pk=active.pk).update(started_at=active.finished_at)
+    assert auto_retrain_if_due() is None  # nothing decided since the snapshot
+    for _ in range(2):
+        task = make_low_confidence_task()
+        review_task_next(user=annotator)
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["other"])
+    version = auto_retrain_if_due()
+    assert version is not None and version.status == ModelStatus.QUEUED and "2 new gold labels" in version.notes
+    assert auto_retrain_if_due() is None  # one run at a time
+    model_version_train(model_version_id=version.pk)
+    version.refresh_from_db()
+    assert version.status == ModelStatus.CANDIDATE
+    assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == active
+
+
+def test_report_rates_per_tag_and_version_on_the_models_page(client, tags, model_dir, admin_user):
+    from labeling.services import report_create
+
+    version = make_active_model(tags)
+    predictions_create(model_version_id=version.pk, content_ids=[make_content().pk])
+    content = make_content(current_tag=tags["mlops"], current_model_version=version.number)
+    report_create(content=content, reporter_address="1.1.1.1")
+    client.force_login(admin_user)
+    page = client.get(reverse("predictions:model-list")).content.decode()
+    assert "Wrong-tag reports" in page
+    from predictions.selectors import report_rates
+
+    rates = report_rates()
+    by_version = {row["name"]: row for row in rates["by_version"]}
+    assert by_version[f"v{version.number}"]["reports"] == 1
+    assert {row["name"]: row["reports"] for row in rates["by_tag"]}["mlops"] == 1

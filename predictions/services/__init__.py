@@ -10,6 +10,7 @@ from predictions.services.rollout import PromotionBlocked, PromotionError, model
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
 from predictions.services.thresholds import review_threshold
 from predictions.services.training import (
+    auto_retrain_if_due,
     evaluate_labelled,
     model_version_cancel,
     model_version_request,
@@ -17,6 +18,7 @@ from predictions.services.training import (
 )
 
 __all__ = [
+    "auto_retrain_if_due",
     "Comparison",
     "NoActiveModel",
     "PromotionBlocked",

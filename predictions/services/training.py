@@ -17,7 +17,14 @@ from ml.text import prepare_text
 from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.model_store import load_version
-from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion, TrainingExample
+from predictions.models import (
+    RUNNING_STATUSES,
+    ModelEvent,
+    ModelEventAction,
+    ModelStatus,
+    ModelVersion,
+    TrainingExample,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +225,21 @@ def evaluate_labelled(*, model_version: ModelVersion, items: list[LabelledItem])
     return evaluate(items=items, predictions=predict(model, texts), labels=selectors.label_set())
 
 
+
+
+def auto_retrain_if_due() -> ModelVersion | None:
+    """Start a retrain when enough gold labels were decided since the active model's snapshot.
+
+    Never while another run is queued or training, and never promotes: the candidate
+    waits for an admin and the gates.
+    """
+    threshold = settings.TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS
+    if threshold <= 0 or ModelVersion.objects.filter(status__in=RUNNING_STATUSES).exists():
+        return None
+    active = selectors.active_model_version()
+    since = (active.started_at or active.created_at) if active else None
+    new_labels = selectors.gold_labels_decided_since(since=since)
+    if new_labels < threshold:
+        return None
+    logger.info("%s gold labels since the active model: starting a retrain", new_labels)
+    return model_version_request(notes=f"automatic: {new_labels} new gold labels since the active model")
