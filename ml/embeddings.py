@@ -35,9 +35,12 @@ BATCH_SIZE = 64
 # 1.5 KB per vector: the cap bounds a long-running web or worker process to
 # ~150 MB however many distinct texts it sees; oldest entries go first.
 CACHE_MAX_ITEMS = 100_000
-# More threads than this buys little for a 6-layer model and oversubscribes
-# the CPU when several worker processes encode at once.
-MAX_TORCH_THREADS = 4
+# torch's intra-op threads per process, unless TAGLOOP_TORCH_THREADS says
+# otherwise.  One, because web and worker processes encode side by side: on
+# the 2-core machine under load, 2 threads made a single item 110-135 ms
+# instead of 25 ms (OpenMP threads spin-waiting for a descheduled sibling)
+# and batches 45-53 instead of 75-85 items/s.
+DEFAULT_TORCH_THREADS = 1
 
 _lock = threading.RLock()
 _encoder: Any = None
@@ -223,15 +226,24 @@ def _build_encoder() -> Any:
             "the embeddings-linear algorithm needs the optional packages in "
             f"requirements-embeddings.txt ({error})") from error
     _configure_threads(torch)
+    _quiet_progress_bars()
     model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
     model.eval()
     return model
 
 
+def _quiet_progress_bars() -> None:
+    # A "Loading weights" bar in every worker's log is noise, not information.
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
+
+
 def _configure_threads(torch: Any) -> None:
-    # An explicit OMP_NUM_THREADS wins; otherwise cap what torch picked.
-    if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, min(torch.get_num_threads(), MAX_TORCH_THREADS)))
+    threads = int(os.environ.get("TAGLOOP_TORCH_THREADS", DEFAULT_TORCH_THREADS))
+    torch.set_num_threads(max(1, threads))
 
 
 def _touch(key: str) -> np.ndarray | None:
