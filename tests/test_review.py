@@ -5,7 +5,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from labeling.models import Annotation, GoldLabel, Provenance, ReportStatus, ReviewStatus, ReviewTask, Split, WrongTagReport
+from labeling.models import (
+    Annotation,
+    GoldLabel,
+    Provenance,
+    ReportStatus,
+    ReviewStatus,
+    ReviewTask,
+    Split,
+    WrongTagReport,
+)
 from labeling.services import ReviewConflict, report_create, review_task_answer, review_task_next
 from tests.factories import make_content, make_low_confidence_task
 

@@ -16,6 +16,8 @@ def _log_in_with_keys(page, base_url, username):
     page.keyboard.type("pw-" + username)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base_url}/review/")
+    # "Start reviewing" takes the focus by itself (autofocus), so Enter starts the queue.
+    page.wait_for_function("document.activeElement && document.activeElement.textContent.includes('Start reviewing')")
 
 
 def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator):

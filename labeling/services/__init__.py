@@ -1,0 +1,40 @@
+"""Writes of the human side, one module per idea; the public functions are re-exported here."""
+from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
+from labeling.services.gold import gold_label_set
+from labeling.services.importing import ImportSummary, content_import
+from labeling.services.reports import client_address, report_create, reporter_hash
+from labeling.services.review import (
+    PRIORITY_BASE,
+    PredictionSnapshot,
+    ReviewConflict,
+    review_task_answer,
+    review_task_next,
+    review_task_open,
+    review_task_skip,
+    review_tasks_close_untouched,
+    review_tasks_open_for_low_confidence,
+)
+from labeling.services.splits import assign_splits
+
+__all__ = [
+    "PRIORITY_BASE",
+    "ImportSummary",
+    "ModelTag",
+    "PredictionSnapshot",
+    "ReviewConflict",
+    "assign_splits",
+    "client_address",
+    "content_import",
+    "content_show_model_tags",
+    "gold_label_set",
+    "report_create",
+    "reporter_hash",
+    "review_task_answer",
+    "review_task_next",
+    "review_task_open",
+    "review_task_skip",
+    "review_tasks_close_untouched",
+    "review_tasks_open_for_low_confidence",
+    "show_gold_tags",
+    "text_hash",
+]

@@ -1,0 +1,68 @@
+"""Content as the public sees it: identity, text hash, and the tag shown (gold or model)."""
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from labeling.models import Content, GoldLabel, TagOrigin
+
+BATCH_SIZE = 1000
+
+
+def text_hash(title: str, description: str) -> str:
+    normalised = " ".join(f"{title}\n{description}".lower().split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def show_gold_tags(pairs: list[tuple[int, int]]) -> None:
+    by_tag = defaultdict(list)
+    for content_id, tag_id in pairs:
+        by_tag[tag_id].append(content_id)
+    for tag_id, content_ids in by_tag.items():
+        for start in range(0, len(content_ids), BATCH_SIZE):
+            Content.objects.filter(pk__in=content_ids[start : start + BATCH_SIZE]).update(
+                current_tag_id=tag_id, current_tag_origin=TagOrigin.GOLD, current_tag_confidence=None
+            )
+
+
+@dataclass(frozen=True)
+class ModelTag:
+    content_id: int
+    tag_id: int
+    confidence: float
+    model_version: int
+    probabilities: dict
+
+
+def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
+    """Show model tags on content that has no gold label; returns how many changed."""
+    gold_ids = set(
+        GoldLabel.objects.filter(content_id__in=[item.content_id for item in model_tags]).values_list(
+            "content_id", flat=True
+        )
+    )
+    contents = []
+    for item in model_tags:
+        if item.content_id in gold_ids:
+            continue
+        contents.append(
+            Content(
+                pk=item.content_id,
+                current_tag_id=item.tag_id,
+                current_tag_origin=TagOrigin.MODEL,
+                current_tag_confidence=item.confidence,
+                current_model_version=item.model_version,
+                current_probabilities=item.probabilities,
+            )
+        )
+    Content.objects.bulk_update(
+        contents,
+        [
+            "current_tag",
+            "current_tag_origin",
+            "current_tag_confidence",
+            "current_model_version",
+            "current_probabilities",
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    return len(contents)

@@ -1,0 +1,32 @@
+"""Gold labels: create or change one, and show it."""
+from django.utils import timezone
+
+from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
+from labeling.services.content import show_gold_tags
+from labeling.services.splits import assign_splits
+
+
+def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=None, reason: str = "") -> GoldLabel:
+    """Create or change the gold label of ``content`` and show it on public pages.
+
+    A label created from the review queue goes to the training split unless the item
+    was a random audit sample: items picked for being uncertain or reported are not a
+    fair sample of the stream, so they must not enter the holdout.
+    """
+    now = timezone.now()
+    label = GoldLabel.objects.select_for_update().filter(content=content).first()
+    if label is None:
+        if reason == ReviewReason.AUDIT_SAMPLE:
+            split = assign_splits([(content, tag)])[content.pk]
+        else:
+            split = Split.TRAIN
+        label = GoldLabel.objects.create(
+            content=content, tag=tag, provenance=provenance, decided_by=decided_by,
+            decided_at=now, split=split,
+        )
+    elif label.tag_id != tag.pk or label.provenance != provenance:
+        label.version += 1 if label.tag_id != tag.pk else 0
+        label.tag, label.provenance, label.decided_by, label.decided_at = tag, provenance, decided_by, now
+        label.save(update_fields=["tag", "provenance", "decided_by", "decided_at", "version"])
+    show_gold_tags([(content.pk, tag.pk)])
+    return label

@@ -1,0 +1,206 @@
+"""The review queue: open tasks, lease the next one, answer or skip it."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from labeling.models import (
+    Annotation,
+    Content,
+    GoldLabel,
+    Provenance,
+    ReportStatus,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    Tag,
+    WrongTagReport,
+)
+from labeling.services.content import BATCH_SIZE
+from labeling.services.gold import gold_label_set
+
+# Priorities order the queue: reports first, then low confidence (most uncertain
+# first: the active-learning order), then audit samples.
+PRIORITY_BASE = {
+    ReviewReason.REPORT: 3.0,
+    ReviewReason.DISAGREEMENT: 2.5,
+    ReviewReason.LOW_CONFIDENCE: 2.0,
+    ReviewReason.OUT_OF_DISTRIBUTION: 2.0,
+    ReviewReason.SUSPECT_LABEL: 1.5,
+    ReviewReason.AUDIT_SAMPLE: 1.0,
+}
+
+
+class ReviewConflict(Exception):
+    """An answer arrived for a task this annotator no longer holds."""
+
+
+@dataclass(frozen=True)
+class PredictionSnapshot:
+    model_version: int | None = None
+    predicted_tag: str = ""
+    probabilities: dict = field(default_factory=dict)
+    confidence: float | None = None
+
+
+def review_task_open(*, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()) -> ReviewTask:
+    """Open a review task, or return the open one for the same item and reason."""
+    priority = PRIORITY_BASE[reason]
+    if snapshot.confidence is not None:
+        # Less confident first within a reason.
+        priority += 1.0 - snapshot.confidence
+    with transaction.atomic():
+        task = (
+            ReviewTask.objects.select_for_update()
+            .filter(content=content, reason=reason, status=ReviewStatus.OPEN)
+            .first()
+        )
+        if task:
+            return task
+        return ReviewTask.objects.create(
+            content=content,
+            reason=reason,
+            priority=priority,
+            model_version=snapshot.model_version,
+            predicted_tag=snapshot.predicted_tag,
+            probabilities=snapshot.probabilities,
+        )
+
+
+def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
+    """Open low-confidence tasks for content with no gold label and no open task of that kind."""
+    content_ids = [content_id for content_id, _ in items]
+    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    skip |= set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.LOW_CONFIDENCE, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    tasks = [
+        ReviewTask(
+            content_id=content_id,
+            reason=ReviewReason.LOW_CONFIDENCE,
+            priority=PRIORITY_BASE[ReviewReason.LOW_CONFIDENCE] + 1.0 - (snapshot.confidence or 0.0),
+            model_version=snapshot.model_version,
+            predicted_tag=snapshot.predicted_tag,
+            probabilities=snapshot.probabilities,
+        )
+        for content_id, snapshot in items
+        if content_id not in skip
+    ]
+    # ignore_conflicts: a concurrent worker may have opened the same task a moment ago;
+    # the partial unique constraint keeps exactly one.
+    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    return len(tasks)
+
+
+def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
+    """Cancel open tasks of ``reason`` on these items that no person has touched yet.
+
+    A task someone holds (an unexpired lease) or has answered before stays: a human's
+    attention is never withdrawn under their feet.
+    """
+    now = timezone.now()
+    return (
+        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
+        .exclude(annotations__isnull=False)
+        .update(status=ReviewStatus.CANCELLED, resolved_at=now, assignee=None, lease_expires_at=None)
+    )
+
+
+def review_task_next(*, user, exclude_ids: tuple[int, ...] = ()) -> ReviewTask | None:
+    """Lease the next task to ``user``: the one they already hold, or the top free one.
+
+    ``skip_locked`` lets two annotators ask at the same moment without waiting for or
+    receiving the same row (PostgreSQL; SQLite serialises writers instead).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        held = (
+            ReviewTask.objects.select_for_update()
+            .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
+            .order_by("-priority", "created_at")
+            .first()
+        )
+        if held:
+            return held
+        task = (
+            ReviewTask.objects.select_for_update(skip_locked=True)
+            .filter(status=ReviewStatus.OPEN)
+            .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
+            .exclude(pk__in=exclude_ids)
+            .order_by("-priority", "created_at")
+            .first()
+        )
+        if task is None:
+            return None
+        task.assignee = user
+        task.lease_expires_at = now + timedelta(seconds=settings.TAGLOOP_REVIEW_LEASE_SECONDS)
+        task.save(update_fields=["assignee", "lease_expires_at"])
+        return task
+
+
+def _check_lease(task: ReviewTask, user) -> None:
+    if task.status != ReviewStatus.OPEN:
+        raise ReviewConflict("This item was already answered; your answer was not recorded.")
+    expired = task.lease_expires_at is None or task.lease_expires_at <= timezone.now()
+    if task.assignee_id != user.pk and not (task.assignee_id is None or expired):
+        raise ReviewConflict(
+            "Another annotator holds this item now (your lease expired); your answer was not recorded."
+        )
+
+
+@transaction.atomic
+def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel:
+    """Record ``user``'s tag for the task's content; it becomes the gold label.
+
+    The answer settles every open task of that content, and accepts or rejects the
+    open wrong-tag reports on it: a tag different from the one shown accepts them.
+    """
+    task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
+    _check_lease(task, user)
+    content = Content.objects.select_for_update().get(pk=task.content_id)
+    now = timezone.now()
+    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag)
+    open_tasks = list(
+        ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN)
+    )
+    reports = list(
+        WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN)
+    )
+    shown_tag_id = content.current_tag_id
+    if reports and tag.pk != shown_tag_id:
+        provenance = Provenance.REPORT
+    else:
+        provenance = Provenance.ANNOTATOR
+    label = gold_label_set(content=content, tag=tag, provenance=provenance, decided_by=user, reason=task.reason)
+    for open_task in open_tasks:
+        open_task.status, open_task.resolved_at, open_task.resolved_by = ReviewStatus.DONE, now, user
+    ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
+    _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
+    return label
+
+
+def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:
+    for report in reports:
+        report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
+        report.resolution = (
+            f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
+        )
+        if note.strip():
+            report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
+        report.resolved_by, report.resolved_at = user, now
+    WrongTagReport.objects.bulk_update(reports, ["status", "resolution", "resolved_by", "resolved_at"])
+
+
+@transaction.atomic
+def review_task_skip(*, task_id: int, user) -> None:
+    """Give the task back to the queue, where it keeps its place, without an answer."""
+    task = ReviewTask.objects.select_for_update().get(pk=task_id)
+    _check_lease(task, user)
+    task.assignee, task.lease_expires_at = None, None
+    task.save(update_fields=["assignee", "lease_expires_at"])
