@@ -101,3 +101,33 @@ def test_misaligned_inputs_are_rejected():
 def test_tags_outside_the_label_set_are_rejected():
     with pytest.raises(ValueError, match="not in the label set: mlops"):
         evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED], labels=[CV, NLP, OTHER])
+
+
+def test_new_sections_sit_beside_the_old_keys(report):
+    assert {"n", "overall", "per_class", "confusion_matrix", "slices"} <= set(report)
+    assert {"intervals", "calibration", "operating_point"} <= set(report)
+
+
+def test_intervals_bracket_the_reported_metrics(report):
+    for metric in ("precision", "recall", "f1"):
+        low, high = report["intervals"]["overall"][metric]
+        assert low <= report["overall"][metric] <= high
+        for label in LABELS:
+            low, high = report["intervals"]["per_class"][label][metric]
+            assert low <= report["per_class"][label][metric] <= high
+
+
+def test_calibration_of_the_example(report):
+    # Every prediction at 0.7 confidence, 4 of 6 right: gap |0.7 - 0.6667|.
+    assert report["calibration"]["ece"] == pytest.approx(0.0333, abs=1e-4)
+    [busy] = [b for b in report["calibration"]["bins"] if b["count"]]
+    assert busy == {"lower": 0.7, "upper": 0.8, "confidence": 0.7, "accuracy": 0.6667, "count": 6}
+
+
+def test_operating_point_of_the_example(report):
+    # One tie group at 0.7 with precision 4/6: 95% is out of reach, 60% is not.
+    assert report["operating_point"] == {"threshold": None, "automation_rate": 0.0,
+                                         "precision": None, "target_precision": 0.95}
+    lenient = evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED], labels=LABELS,
+                       target_precision=0.6)
+    assert lenient["operating_point"]["automation_rate"] == 1.0

@@ -1,0 +1,90 @@
+import pytest
+
+from ml.items import PredictionResult
+from ml.operating_point import operating_point
+from ml.selection import CrossValidation, adapted_folds, choose_review_threshold, cross_validate
+
+CV, NLP, OPS = "cv", "nlp", "ops"
+WORDS = {CV: "image pixels camera photo", NLP: "sentence words grammar text", OPS: "deploy docker kubernetes server"}
+
+
+def toy(n_per_class: int, classes=(CV, NLP, OPS)) -> tuple[list[str], list[str]]:
+    """Interleaved, separable items: item i of class c is c's words plus a number."""
+    texts, labels = [], []
+    for i in range(n_per_class):
+        for c in classes:
+            texts.append(f"{WORDS[c]} item{i}")
+            labels.append(c)
+    return texts, labels
+
+
+def test_out_of_fold_predictions_follow_the_input_order():
+    texts, labels = toy(8)
+    tags = {CV: "computer-vision", NLP: "natural-language-processing", OPS: "mlops"}
+    # Reversed, so the input order is not the order the folds are built in.
+    texts, labels = texts[::-1], [tags[label] for label in labels[::-1]]
+    result = cross_validate(texts=texts, labels=labels, algorithm="rules", folds=4)
+    # The keyword baseline tags each text by its own vocabulary, so result i
+    # matching label i shows the results are in input order.
+    assert [r.tag for r in result.oof] == labels
+
+
+def test_learned_model_scores_every_fold_and_summarises():
+    texts, labels = toy(10)
+    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=5, random_state=1)
+    assert isinstance(result, CrossValidation)
+    assert result.folds == 5 and len(result.fold_f1) == 5 and len(result.fit_seconds) == 5
+    assert result.mean_f1 == 1.0 and result.sd_f1 == 0.0
+    assert [r.tag for r in result.oof] == labels
+    assert all(set(r.probabilities) == {CV, NLP, OPS} for r in result.oof)
+
+
+def test_folds_shrink_to_the_rarest_class():
+    texts, labels = toy(6, classes=(CV, NLP))
+    texts, labels = texts + [f"{WORDS[OPS]} a", f"{WORDS[OPS]} b", f"{WORDS[OPS]} c"], labels + [OPS] * 3
+    result = cross_validate(texts=texts, labels=labels, algorithm="majority", folds=5)
+    assert result.folds == 3 and len(result.fold_f1) == 3
+
+
+def test_adapted_folds_bounds():
+    from collections import Counter
+    assert adapted_folds(Counter(a=10, b=10), 5) == 5
+    assert adapted_folds(Counter(a=10, b=1), 5) == 2  # never below 2
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        adapted_folds(Counter(a=3, b=3), 1)
+
+
+def test_same_seed_same_result():
+    texts, labels = toy(6)
+    first = cross_validate(texts=texts, labels=labels, algorithm="random", folds=3, random_state=5)
+    second = cross_validate(texts=texts, labels=labels, algorithm="random", folds=3, random_state=5)
+    assert first.oof == second.oof and first.fold_f1 == second.fold_f1
+
+
+def test_progress_runs_from_zero_to_hundred():
+    calls = []
+    texts, labels = toy(4)
+    cross_validate(texts=texts, labels=labels, algorithm="majority", folds=2,
+                   progress=lambda percent, stage: calls.append(percent))
+    assert calls == sorted(calls) and calls[0] == 0 and calls[-1] == 100
+
+
+def test_unusable_data_is_rejected():
+    with pytest.raises(ValueError, match="at least 2 distinct labels"):
+        cross_validate(texts=["a", "b", "c"], labels=[CV] * 3, algorithm="majority")
+
+
+def test_review_threshold_is_the_out_of_fold_operating_point():
+    texts, labels = toy(10)
+    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear")
+    chosen = choose_review_threshold(result, labels, target_precision=0.9)
+    assert chosen == operating_point(result.oof, labels, 0.9)
+    assert chosen["automation_rate"] == 1.0 and chosen["threshold"] is not None
+
+
+def test_review_threshold_needs_the_labels_the_cv_saw():
+    oof = [PredictionResult(tag=CV, probabilities={CV: 1.0}, confidence=1.0)]
+    result = CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof,
+                             fit_seconds=[0.0])
+    with pytest.raises(ValueError, match="2 labels for 1 out-of-fold"):
+        choose_review_threshold(result, [CV, CV], 0.95)
