@@ -37,3 +37,14 @@ migrate: install
 
 clean:
 	rm -rf var
+
+## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
+.PHONY: bench-model
+# torch first and pinned: any other version makes pip download a multi-GB build.
+$(VENV)/.embeddings-installed: requirements-embeddings.txt | $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements-embeddings.txt
+	touch $@
+
+bench-model: $(VENV)/.embeddings-installed
+	$(BIN)/python -m ml.benchmark
