@@ -183,3 +183,5 @@ CELERY_BEAT_SCHEDULE = {
     "auto-retrain": {"task": "predictions.tasks.auto_retrain", "schedule": TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# An annotator may undo their last answer for this long.
+TAGLOOP_UNDO_SECONDS = env.int("TAGLOOP_UNDO_SECONDS", default=120)

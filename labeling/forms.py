@@ -1,6 +1,6 @@
 from django import forms
 
-from labeling.models import Tag
+from labeling.models import ReviewReason, Tag
 
 
 class ReportForm(forms.Form):
@@ -18,3 +18,16 @@ class AnswerForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.filter(is_active=True), to_field_name="slug")
     # Shown to the reporter with the outcome of their report.
     note = forms.CharField(required=False, max_length=1000)
+
+
+class QueueFilterForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "any reason"), *ReviewReason.choices], required=False)
+    tag = forms.SlugField(required=False, help_text="the model's predicted tag")
+    source = forms.CharField(required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"] = forms.ChoiceField(
+            choices=[("", "any predicted tag"), *((tag.slug, tag.slug) for tag in Tag.objects.filter(is_active=True))],
+            required=False,
+        )

@@ -153,6 +153,9 @@ class Annotation(models.Model):
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # What the answer changed, so that "undo" can put it back exactly.
+    undo_state = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.annotator} says {self.tag} for {self.content_id}"

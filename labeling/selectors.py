@@ -17,8 +17,20 @@ def content_public_list():
     return Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
 
 
-def review_queue_counts() -> dict[str, int]:
-    rows = ReviewTask.objects.filter(status=ReviewStatus.OPEN).values("reason").annotate(n=Count("pk"))
+def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
+    """Open tasks, narrowed by the queue's filters (empty means any)."""
+    tasks = ReviewTask.objects.filter(status=ReviewStatus.OPEN)
+    if reason:
+        tasks = tasks.filter(reason=reason)
+    if tag:
+        tasks = tasks.filter(predicted_tag=tag)
+    if source:
+        tasks = tasks.filter(content__source=source)
+    return tasks
+
+
+def review_queue_counts(**filters) -> dict[str, int]:
+    rows = open_review_tasks(**filters).values("reason").annotate(n=Count("pk")).order_by("reason")
     return {row["reason"]: row["n"] for row in rows}
 
 

@@ -1,15 +1,33 @@
 // Key bindings for the review screen: each key clicks a real <button data-key="...">,
-// so the page works the same without JavaScript.
-let submitting = false; // one key press, one answer: ignore keys until the next page
+// so the page works the same without JavaScript. htmx swaps in the next item.
+// One key press, one answer: keys wait until htmx has swapped in the next item and
+// wired up its forms (settled); pressing earlier would submit the old form natively.
+let submitting = false;
+
+function setReady(ready) {
+  submitting = !ready;
+  document.body.dataset.reviewReady = String(ready); // tests and assistive tools can wait on this
+}
+
+document.addEventListener("DOMContentLoaded", () => setReady(true));
+document.addEventListener("htmx:afterSettle", () => setReady(true));
+document.addEventListener("htmx:responseError", () => setReady(true));
 
 document.addEventListener("keydown", (event) => {
-  if (submitting || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
   if (target && ["TEXTAREA", "INPUT", "SELECT"].includes(target.tagName)) return;
+  if (event.key === "?") {
+    const help = document.querySelector("details[data-help]");
+    if (help) help.open = !help.open;
+    event.preventDefault();
+    return;
+  }
+  if (submitting) return;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  const button = document.querySelector(`button[data-key="${CSS.escape(key)}"]`);
+  const button = document.querySelector(`#review button[data-key="${CSS.escape(key)}"]`);
   if (!button || button.disabled) return;
   event.preventDefault();
-  submitting = true;
+  setReady(false);
   button.click();
 });

@@ -125,3 +125,65 @@ def test_html_escapes_content(client, tags, annotator):
     client.force_login(annotator)
     page = client.get(reverse("labeling:review-task", args=[task.pk])).content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_undo_restores_the_label_the_report_and_the_task_exactly(tags, annotator):
+    from labeling.services import review_answer_undo
+
+    content = make_content(current_tag=tags["mlops"], current_tag_origin="gold")
+    GoldLabel.objects.create(content=content, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.HOLDOUT)
+    report, _ = report_create(content=content, reporter_address="9.9.9.9", suggested_tag=tags["other"])
+    task = review_task_next(user=annotator)
+    review_task_answer(task_id=task.pk, user=annotator, tag=tags["other"])
+    restored = review_answer_undo(user=annotator)
+    assert restored.pk == task.pk and restored.status == ReviewStatus.OPEN and restored.assignee == annotator
+    label = GoldLabel.objects.get(content=content)
+    assert (label.tag.slug, label.provenance, label.version, label.split) == ("mlops", Provenance.IMPORTED, 1, Split.HOLDOUT)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.OPEN and report.resolution == ""
+    content.refresh_from_db()
+    assert content.current_tag.slug == "mlops"
+    with pytest.raises(ReviewConflict, match="Nothing to undo"):
+        review_answer_undo(user=annotator)
+
+
+def test_undo_is_refused_after_the_window_or_after_someone_else_answered(tags, annotator, second_annotator, settings):
+    from labeling.services import review_answer_undo
+
+    task = make_low_confidence_task()
+    review_task_next(user=annotator)
+    review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    Annotation.objects.update(created_at=timezone.now() - timedelta(seconds=settings.TAGLOOP_UNDO_SECONDS + 1))
+    with pytest.raises(ReviewConflict, match="Nothing to undo"):
+        review_answer_undo(user=annotator)
+    other = make_low_confidence_task()
+    review_task_next(user=annotator)
+    review_task_answer(task_id=other.pk, user=annotator, tag=tags["mlops"])
+    Annotation.objects.create(content=other.content, annotator=second_annotator, tag=tags["other"])
+    with pytest.raises(ReviewConflict, match="Someone answered"):
+        review_answer_undo(user=annotator)
+
+
+def test_queue_filters_by_reason_tag_and_source(client, tags, annotator):
+    cv = make_low_confidence_task(predicted="computer-vision", content=make_content(source="arxiv"))
+    make_low_confidence_task(predicted="mlops", content=make_content(source="blog"))
+    report_create(content=make_content(source="arxiv"), reporter_address="1.1.1.1")
+    client.force_login(annotator)
+    page = client.get(reverse("labeling:review-queue"), {"reason": "low_confidence", "source": "arxiv"})
+    assert "1 open item matching" in page.content.decode()
+    response = client.post(reverse("labeling:review-start"), {"reason": "low_confidence", "tag": "computer-vision"})
+    assert response.url == reverse("labeling:review-task", args=[cv.pk])
+
+
+def test_htmx_answer_returns_the_next_item_fragment_and_its_address(client, tags, annotator):
+    first = make_low_confidence_task(confidence=0.3)
+    second = make_low_confidence_task(confidence=0.4)
+    client.force_login(annotator)
+    client.post(reverse("labeling:review-start"))
+    response = client.post(reverse("labeling:review-answer", args=[first.pk]), {"tag": "mlops"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["HX-Push-Url"] == reverse("labeling:review-task", args=[second.pk])
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="review"') and "<html" not in body
+    assert "Saved: mlops" in body
+    response = client.post(reverse("labeling:review-answer", args=[second.pk]), {"tag": "mlops"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("labeling:review-queue")

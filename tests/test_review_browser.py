@@ -20,6 +20,19 @@ def _log_in_with_keys(page, base_url, username):
     page.wait_for_function("document.activeElement && document.activeElement.textContent.includes('Start reviewing')")
 
 
+def _wait_until_ready(page):
+    """The key script marks the page ready once the item is on screen and its forms are wired."""
+    page.wait_for_function("document.body.dataset.reviewReady === 'true'")
+
+
+def _press_and_wait_for_next(page, key):
+    """The next item arrives by an htmx swap, which changes the address but loads no page."""
+    _wait_until_ready(page)
+    before = page.url
+    page.keyboard.press(key)
+    page.wait_for_function("before => location.href !== before", arg=before)
+
+
 def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator):
     slugs = list(tags)
     tasks = [make_low_confidence_task(confidence=0.30 + i / 100, predicted="mlops",
@@ -34,8 +47,13 @@ def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_ser
         assert page.locator("h1").inner_text() == task.content.title  # escaped, shown as text
         if i == 0:
             page.screenshot(path=str(REPO / "docs" / "review-screen.png"))
+            page.evaluate("window.sameDocument = true")
+        if i == len(tasks) - 1:
+            # Every item after the first arrived by htmx, without a page load.
+            assert page.evaluate("window.sameDocument === true")
         key = "Enter" if i % 5 == 0 else str(1 + i % len(slugs))
         keys.append(key)
+        _wait_until_ready(page)
         page.keyboard.press(key)
     page.wait_for_url(f"{live_server.url}/review/")
     assert "queue is empty" in page.content()
@@ -60,9 +78,30 @@ def test_two_annotators_in_parallel_never_see_the_same_item(browser, live_server
         # Both hold an item at the same time, then both answer.
         for name, page in pages.items():
             page.wait_for_url("**/review/task/*/")
+            _wait_until_ready(page)
             seen[name].append(page.url)
         for page in pages.values():
-            with page.expect_navigation():
-                page.keyboard.press("1")
+            _press_and_wait_for_next(page, "1")
     assert len(set(seen["ann"] + seen["ann2"])) == 6
     assert Annotation.objects.count() == 6
+
+
+def test_undo_and_help_keys(browser, live_server, tags, annotator):
+    first = make_low_confidence_task(confidence=0.3)
+    make_low_confidence_task(confidence=0.5)
+    page = browser.new_page()
+    _log_in_with_keys(page, live_server.url, annotator.username)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/review/task/{first.pk}/")
+    _wait_until_ready(page)
+    page.keyboard.press("?")
+    assert page.locator("details[data-help]").get_attribute("open") is not None
+    _press_and_wait_for_next(page, "2")
+    assert GoldLabel.objects.get(content=first.content).tag.slug == list(tags)[1]
+    _press_and_wait_for_next(page, "u")
+    assert page.url.endswith(f"/review/task/{first.pk}/")
+    assert "Undone" in page.content()
+    assert not GoldLabel.objects.filter(content=first.content).exists()
+    _press_and_wait_for_next(page, "3")
+    assert GoldLabel.objects.get(content=first.content).tag.slug == list(tags)[2]
+    assert Annotation.objects.filter(content=first.content, undone_at__isnull=False).count() == 1

@@ -15,6 +15,7 @@ from labeling.services.review import (
     review_tasks_open_for_low_confidence,
 )
 from labeling.services.splits import assign_splits
+from labeling.services.undo import review_answer_undo
 
 __all__ = [
     "PRIORITY_BASE",
@@ -29,6 +30,7 @@ __all__ = [
     "gold_label_set",
     "report_create",
     "reporter_hash",
+    "review_answer_undo",
     "review_task_answer",
     "review_task_next",
     "review_task_open",

@@ -20,6 +20,7 @@ from labeling.models import (
     WrongTagReport,
 )
 from labeling.services.content import BATCH_SIZE
+from labeling.selectors import open_review_tasks
 from labeling.services.gold import gold_label_set
 
 # Priorities order the queue: reports first, then low confidence (most uncertain
@@ -112,7 +113,9 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     )
 
 
-def review_task_next(*, user, exclude_ids: tuple[int, ...] = ()) -> ReviewTask | None:
+def review_task_next(
+    *, user, exclude_ids: tuple[int, ...] = (), reason: str = "", tag: str = "", source: str = ""
+) -> ReviewTask | None:
     """Lease the next task to ``user``: the one they already hold, or the top free one.
 
     ``skip_locked`` lets two annotators ask at the same moment without waiting for or
@@ -129,8 +132,8 @@ def review_task_next(*, user, exclude_ids: tuple[int, ...] = ()) -> ReviewTask |
         if held:
             return held
         task = (
-            ReviewTask.objects.select_for_update(skip_locked=True)
-            .filter(status=ReviewStatus.OPEN)
+            open_review_tasks(reason=reason, tag=tag, source=source)
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
             .exclude(pk__in=exclude_ids)
             .order_by("-priority", "created_at")
@@ -160,18 +163,20 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
 
     The answer settles every open task of that content, and accepts or rejects the
     open wrong-tag reports on it: a tag different from the one shown accepts them.
+    What it changes is kept on the annotation, so the annotator can undo it.
     """
     task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
     _check_lease(task, user)
     content = Content.objects.select_for_update().get(pk=task.content_id)
     now = timezone.now()
-    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag)
     open_tasks = list(
         ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN)
     )
     reports = list(
         WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN)
     )
+    undo_state = _undo_state(content, open_tasks, reports)
+    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
     shown_tag_id = content.current_tag_id
     if reports and tag.pk != shown_tag_id:
         provenance = Provenance.REPORT
@@ -183,6 +188,24 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
     ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
     _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
     return label
+
+
+def _undo_state(content: Content, open_tasks: list[ReviewTask], reports: list[WrongTagReport]) -> dict:
+    gold = GoldLabel.objects.filter(content=content).first()
+    return {
+        "gold": None if gold is None else {
+            "tag_id": gold.tag_id, "provenance": gold.provenance, "version": gold.version,
+            "decided_by_id": gold.decided_by_id, "decided_at": gold.decided_at.isoformat(), "split": gold.split,
+        },
+        "content": {
+            "current_tag_id": content.current_tag_id,
+            "current_tag_origin": content.current_tag_origin,
+            "current_tag_confidence": content.current_tag_confidence,
+            "current_model_version": content.current_model_version,
+        },
+        "task_ids": [task.pk for task in open_tasks],
+        "report_ids": [report.pk for report in reports],
+    }
 
 
 def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:

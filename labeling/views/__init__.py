@@ -1,0 +1,1 @@
+"""HTML views: public pages (``public``) and the annotators' review queue (``review``)."""

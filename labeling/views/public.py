@@ -1,0 +1,63 @@
+"""Public HTML pages: content with its tag, "report wrong tag", and the reporter's status page."""
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from labeling import selectors
+from labeling.forms import ReportForm
+from labeling.models import Content, WrongTagReport
+from labeling.ratelimit import retry_after
+from labeling.services import (
+    client_address,
+    report_create,
+    reporter_hash,
+)
+
+
+
+@require_GET
+def content_list(request):
+    page = Paginator(selectors.content_public_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "labeling/content_list.html", {"page": page})
+
+
+@require_GET
+def content_detail(request, content_id: int):
+    content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
+    return render(request, "labeling/content_detail.html", {"content": content, "form": ReportForm()})
+
+
+@require_POST
+def content_report(request, content_id: int):
+    content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
+    identity = f"user:{request.user.pk}" if request.user.is_authenticated else reporter_hash(client_address(request))
+    wait = retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
+    if wait is not None:
+        response = render(request, "labeling/too_many_reports.html", {"content": content, "wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return render(request, "labeling/content_detail.html", {"content": content, "form": form}, status=400)
+    report, created = report_create(
+        content=content,
+        reporter=request.user if request.user.is_authenticated else None,
+        reporter_address=client_address(request),
+        suggested_tag=form.cleaned_data["suggested_tag"],
+        comment=form.cleaned_data["comment"],
+    )
+    messages.success(
+        request,
+        "Thank you: your report was received and will be reviewed. Keep this page's address to see the outcome."
+        if created
+        else "You had already reported this item; we updated your report.",
+    )
+    return redirect("labeling:report-status", token=report.token)
+
+
+@require_GET
+def report_status(request, token):
+    report = get_object_or_404(WrongTagReport.objects.select_related("content", "shown_tag", "suggested_tag"), token=token)
+    return render(request, "labeling/report_status.html", {"report": report})

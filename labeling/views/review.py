@@ -1,0 +1,157 @@
+"""The annotators' review queue: keyboard-first, one item at a time, htmx swaps without JavaScript lock-in.
+
+Every action is a real form POST. With htmx (``HX-Request``), the answer returns only the
+next item's fragment and the new URL; without it, the browser follows a redirect.
+"""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from labeling import selectors
+from labeling.forms import AnswerForm, QueueFilterForm
+from labeling.models import ReviewStatus, ReviewTask
+from labeling.services import (
+    ReviewConflict,
+    review_answer_undo,
+    review_task_answer,
+    review_task_next,
+    review_task_skip,
+)
+
+REVIEW_PERMISSION = "labeling.review_content"
+
+
+def annotator_required(view):
+    """Anonymous visitors are sent to log in; logged-in users without the permission get 403."""
+    return login_required(permission_required(REVIEW_PERMISSION, raise_exception=True)(view))
+
+
+@annotator_required
+@require_GET
+def review_queue(request):
+    form = QueueFilterForm(request.GET or request.session.get("review_filters") or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    counts = selectors.review_queue_counts(**filters)
+    context = {"counts": counts, "total": sum(counts.values()), "filter_form": form}
+    return render(request, "labeling/review_queue.html", context)
+
+
+@annotator_required
+@require_POST
+def review_start(request):
+    form = QueueFilterForm(request.POST)
+    filters = form.cleaned_data if form.is_valid() else {}
+    # The filters stay with the annotator's session until they change them.
+    request.session["review_filters"] = {key: value for key, value in filters.items() if value}
+    return _to_next_task(request)
+
+
+def _to_next_task(request):
+    # Items this annotator skipped stay in the queue for others but not for them,
+    # for the rest of their session.
+    skipped = tuple(request.session.get("skipped_tasks", []))
+    filters = request.session.get("review_filters", {})
+    task = review_task_next(user=request.user, exclude_ids=skipped, **filters)
+    if task is None:
+        messages.info(request, "The queue is empty. Well done.")
+        return _go(request, reverse("labeling:review-queue"))
+    if _is_htmx(request):
+        response = _render_item(request, task.pk, fragment=True)
+        response["HX-Push-Url"] = reverse("labeling:review-task", args=[task.pk])
+        return response
+    return redirect("labeling:review-task", task_id=task.pk)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _go(request, url: str):
+    if _is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@annotator_required
+@require_GET
+def review_task(request, task_id: int):
+    return _render_item(request, task_id, fragment=False)
+
+
+def _render_item(request, task_id: int, *, fragment: bool):
+    try:
+        task = selectors.review_task_for_page(task_id=task_id)
+    except ReviewTask.DoesNotExist:
+        raise Http404("no such review task") from None
+    if task.status != ReviewStatus.OPEN:
+        messages.info(request, "That item was already answered.")
+        return redirect("labeling:review-queue")
+    context = {
+        "task": task,
+        "content": task.content,
+        "tags": selectors.active_tags(),
+        "probabilities": _probability_rows(task),
+        "reports": selectors.open_reports_of(task=task),
+        "held_by_other": task.assignee_id not in (None, request.user.pk),
+    }
+    template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"
+    return render(request, template, context)
+
+
+def _probability_rows(task: ReviewTask) -> list[dict]:
+    rows = [{"tag": tag, "p": p, "percent": round(100 * p)} for tag, p in task.probabilities.items()]
+    return sorted(rows, key=lambda row: -row["p"])
+
+
+@annotator_required
+@require_POST
+def review_answer(request, task_id: int):
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick one of the tags.")
+        return _go(request, reverse("labeling:review-task", args=[task_id]))
+    try:
+        review_task_answer(
+            task_id=task_id, user=request.user, tag=form.cleaned_data["tag"], note=form.cleaned_data["note"]
+        )
+    except ReviewTask.DoesNotExist:
+        raise Http404("no such review task") from None
+    except ReviewConflict as exc:
+        messages.error(request, str(exc))
+        return _to_next_task(request)
+    messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. Press U to undo.")
+    return _to_next_task(request)
+
+
+@annotator_required
+@require_POST
+def review_skip(request, task_id: int):
+    try:
+        review_task_skip(task_id=task_id, user=request.user)
+        request.session["skipped_tasks"] = [*request.session.get("skipped_tasks", [])[-200:], task_id]
+    except ReviewTask.DoesNotExist:
+        raise Http404("no such review task") from None
+    except ReviewConflict as exc:
+        messages.error(request, str(exc))
+    return _to_next_task(request)
+
+
+@annotator_required
+@require_POST
+def review_undo(request):
+    try:
+        task = review_answer_undo(user=request.user)
+    except ReviewConflict as exc:
+        messages.error(request, str(exc))
+        return _to_next_task(request)
+    messages.info(request, "Undone: the item is back, answer it again.")
+    if _is_htmx(request):
+        response = _render_item(request, task.pk, fragment=True)
+        response["HX-Push-Url"] = reverse("labeling:review-task", args=[task.pk])
+        return response
+    return redirect("labeling:review-task", task_id=task.pk)
