@@ -11,13 +11,14 @@ from collections.abc import Callable
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
 from ml.embeddings import SentenceEmbedder
+from ml.features import SequentialFeatureUnion
 from ml.rules import KeywordClassifier
 
 AlgorithmFactory = Callable[[int], Pipeline]
@@ -38,7 +39,8 @@ def tfidf_linear(random_state: int = 0) -> Pipeline:
     (min_df=1 never empties the vocabulary).  Char n-grams add robustness to
     spelling variants and compound names ("yolov5", "pytorch-lightning").
     """
-    features = FeatureUnion(_tfidf_features())
+    # A FeatureUnion that skips joblib dispatch when transforming: see ml.features.
+    features = SequentialFeatureUnion(_tfidf_features())
     # LinearSVC has no probabilities; sigmoid (Platt) calibration on
     # out-of-fold scores gives them.  ensemble=False keeps one SVC refit on
     # all the data: same F1, slightly better log loss, 5x smaller artifact.
@@ -58,7 +60,7 @@ def embeddings_linear(random_state: int = 0) -> Pipeline:
     The encoder itself is not part of the fitted state: see
     :class:`ml.embeddings.SentenceEmbedder`.
     """
-    features = FeatureUnion([("embedding", SentenceEmbedder()), *_tfidf_features()])
+    features = SequentialFeatureUnion([("embedding", SentenceEmbedder()), *_tfidf_features()])
     return Pipeline([("features", features), ("classifier", _calibrated_svc(random_state))])
 
 

@@ -32,6 +32,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset({
     # Holds only the encoder's name; the encoder is loaded from the installed
     # package, never from the artifact.
     "ml.embeddings.SentenceEmbedder",
+    "ml.features.SequentialFeatureUnion",
     "ml.rules.KeywordClassifier",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
