@@ -1,6 +1,6 @@
 from django import forms
 
-from labeling.models import ReviewReason, Tag
+from labeling.models import Provenance, ReviewReason, Split, Tag
 
 
 class ReportForm(forms.Form):
@@ -31,3 +31,14 @@ class QueueFilterForm(forms.Form):
             choices=[("", "any predicted tag"), *((tag.slug, tag.slug) for tag in Tag.objects.filter(is_active=True))],
             required=False,
         )
+
+
+class GoldFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    tag = forms.ChoiceField(required=False)
+    provenance = forms.ChoiceField(choices=[("", "any provenance"), *Provenance.choices], required=False)
+    split = forms.ChoiceField(choices=[("", "any split"), *Split.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [("", "any tag"), *((tag.slug, tag.slug) for tag in Tag.objects.all())]

@@ -230,7 +230,11 @@ def _as_text(value, name: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"field '{name}' must be text, found {type(value).__name__}")
-    return str(value)
+    text = str(value)
+    # Our CSV export guards formula-like cells with a leading quote; take it off again.
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
 
 
 def _parse_created_on(value: str) -> datetime | None:

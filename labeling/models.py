@@ -86,6 +86,12 @@ class GoldLabel(models.Model):
     split = models.CharField(max_length=10, choices=Split.choices, db_index=True)
     version = models.PositiveIntegerField(default=1)
 
+    class Meta:
+        permissions = [
+            ("export_goldlabel", "Can export gold labels"),
+            ("requeue_goldlabel", "Can send gold labels back to review"),
+        ]
+
     def __str__(self):
         return f"{self.content_id}: {self.tag} ({self.provenance}, {self.split})"
 
@@ -97,6 +103,7 @@ class ReviewReason(models.TextChoices):
     SUSPECT_LABEL = "suspect_label", "suspect label"
     DISAGREEMENT = "disagreement", "disagreement"
     OUT_OF_DISTRIBUTION = "out_of_distribution", "out of distribution"
+    REQUEUED = "requeued", "re-review requested"
 
 
 class ReviewStatus(models.TextChoices):
@@ -137,7 +144,11 @@ class ReviewTask(models.Model):
                 name="review_one_open_task_per_reason",
             )
         ]
-        permissions = [("review_content", "Can review content in the queue")]
+        permissions = [
+            ("review_content", "Can review content in the queue"),
+            ("adjudicate", "Can adjudicate disagreements between annotators"),
+            ("view_quality", "Can see annotator agreement and throughput"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.reason} for content {self.content_id} ({self.status})"

@@ -1,16 +1,28 @@
 """Roles are Django groups with permissions; views check permissions, never group names.
 
-- annotator: works the review queue.
-- admin: imports content, retrains and promotes models, and can do all an annotator can.
+- annotator: works the review queue and browses gold labels.
+- reviewer: an annotator who also adjudicates disagreements, sees quality figures,
+  exports gold labels and sends them back to review.
+- admin: imports content, retrains and promotes models, and can do all the above.
 End users need no account: public pages and wrong-tag reports are open to everyone.
 """
 from django.contrib.auth.models import Group, Permission
 
 ANNOTATOR = "annotator"
+REVIEWER = "reviewer"
 ADMIN = "admin"
 
+_ANNOTATOR_PERMISSIONS = ["labeling.review_content", "labeling.view_content", "labeling.view_goldlabel"]
+
 ROLE_PERMISSIONS = {
-    ANNOTATOR: ["labeling.review_content", "labeling.view_content"],
+    ANNOTATOR: _ANNOTATOR_PERMISSIONS,
+    REVIEWER: [
+        *_ANNOTATOR_PERMISSIONS,
+        "labeling.adjudicate",
+        "labeling.view_quality",
+        "labeling.export_goldlabel",
+        "labeling.requeue_goldlabel",
+    ],
     ADMIN: [
         "labeling.review_content",
         "labeling.import_content",

@@ -1,7 +1,9 @@
 """Reads of the human side."""
-from django.db.models import Count
+from collections.abc import Iterator
 
-from labeling.models import Content, ReviewStatus, ReviewTask, Tag, WrongTagReport
+from django.db.models import Count, Q
+
+from labeling.models import Content, GoldLabel, ReviewStatus, ReviewTask, Tag, WrongTagReport
 
 
 def tag_slugs() -> set[str]:
@@ -42,3 +44,36 @@ def open_reports_of(*, task: ReviewTask) -> list[WrongTagReport]:
     return list(
         WrongTagReport.objects.filter(content_id=task.content_id, status="open").select_related("suggested_tag")
     )
+
+
+def gold_labels(*, q: str = "", tag: str = "", provenance: str = "", split: str = ""):
+    """Gold labels for the browse page and the export, newest decisions first."""
+    labels = GoldLabel.objects.select_related("content", "tag", "decided_by").order_by("-decided_at", "-pk")
+    if q:
+        labels = labels.filter(Q(content__title__icontains=q) | Q(content__description__icontains=q))
+    if tag:
+        labels = labels.filter(tag__slug=tag)
+    if provenance:
+        labels = labels.filter(provenance=provenance)
+    if split:
+        labels = labels.filter(split=split)
+    return labels
+
+
+def gold_export_rows(labels) -> Iterator[dict]:
+    """Rows in the import's columns, read in chunks so a large export keeps memory flat."""
+    for label in labels.iterator(chunk_size=2000):
+        content = label.content
+        yield {
+            "id": content.external_id,
+            "created_on": content.created_on.isoformat() if content.created_on else "",
+            "title": content.title,
+            "description": content.description,
+            "tag": label.tag.slug,
+            "source": content.source,
+            "provenance": label.provenance,
+            "split": label.split,
+            "version": label.version,
+            "decided_by": label.decided_by.username if label.decided_by else "",
+            "decided_at": label.decided_at.isoformat(),
+        }

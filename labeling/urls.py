@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from labeling.views import public, review
+from labeling.views import gold, public, review
 
 app_name = "labeling"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("content/<int:content_id>/", public.content_detail, name="content-detail"),
     path("content/<int:content_id>/report", public.content_report, name="content-report"),
     path("reports/<uuid:token>/", public.report_status, name="report-status"),
+    path("gold/", gold.gold_list, name="gold-list"),
+    path("gold/requeue", gold.gold_requeue, name="gold-requeue"),
+    re_path(r"^gold/export\.(?P<fmt>csv|jsonl)$", gold.gold_export, name="gold-export"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/start", review.review_start, name="review-start"),
     path("review/undo", review.review_undo, name="review-undo"),

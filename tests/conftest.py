@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from labeling.defaults import DEFAULT_TAGS
-from labeling.roles import ADMIN, ANNOTATOR, roles_ensure
+from labeling.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +57,11 @@ def annotator(roles, django_user_model):
 @pytest.fixture
 def second_annotator(roles, django_user_model):
     return _user(django_user_model, "ann2", ANNOTATOR)
+
+
+@pytest.fixture
+def reviewer(roles, django_user_model):
+    return _user(django_user_model, "rev", REVIEWER)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ PRIORITY_BASE = {
     ReviewReason.DISAGREEMENT: 2.5,
     ReviewReason.LOW_CONFIDENCE: 2.0,
     ReviewReason.OUT_OF_DISTRIBUTION: 2.0,
+    ReviewReason.REQUEUED: 1.8,
     ReviewReason.SUSPECT_LABEL: 1.5,
     ReviewReason.AUDIT_SAMPLE: 1.0,
 }
@@ -227,3 +228,22 @@ def review_task_skip(*, task_id: int, user) -> None:
     _check_lease(task, user)
     task.assignee, task.lease_expires_at = None, None
     task.save(update_fields=["assignee", "lease_expires_at"])
+
+
+def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
+    """Send gold-labelled items back to the queue for another look; returns how many tasks opened."""
+    already = set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.REQUEUED, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    contents = Content.objects.filter(pk__in=content_ids, gold_label__isnull=False).select_related("gold_label__tag")
+    for content in contents:
+        # The current gold tag is what the reviewer is asked to confirm or change.
+        snapshot = PredictionSnapshot(
+            model_version=content.current_model_version,
+            predicted_tag=content.gold_label.tag.slug,
+            probabilities=content.current_probabilities,
+        )
+        review_task_open(content=content, reason=ReviewReason.REQUEUED, snapshot=snapshot)
+    return len({content.pk for content in contents} - already)
