@@ -38,6 +38,11 @@ migrate: install
 clean:
 	rm -rf var
 
+## Drift and per-item OOD checks on the real dataset: false alarms and detection; rewrites "## Drift" in docs/benchmarks.md.
+.PHONY: bench-drift
+bench-drift: install
+	$(BIN)/python -m ml.bench_drift
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.
