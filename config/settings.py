@@ -185,3 +185,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # An annotator may undo their last answer for this long.
 TAGLOOP_UNDO_SECONDS = env.int("TAGLOOP_UNDO_SECONDS", default=120)
+
+# --- audit samples and agreement -----------------------------------------------------
+# Share of incoming items sent to review whatever the model's confidence (a random,
+# fair sample: it measures the live model and the annotators), and how many annotators
+# answer each one, blind, before the decision rule (unanimous, or a reviewer adjudicates).
+TAGLOOP_AUDIT_SHARE = env.float("TAGLOOP_AUDIT_SHARE", default=0.05)
+TAGLOOP_AUDIT_ANNOTATORS = env.int("TAGLOOP_AUDIT_ANNOTATORS", default=2)

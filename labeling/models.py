@@ -124,6 +124,8 @@ class ReviewTask(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Audit samples go to several annotators, blind; the others need one answer.
+    required_answers = models.PositiveSmallIntegerField(default=1)
     # Snapshot of the prediction that opened the task, so the review UI needs no
     # access to the predictions app.
     model_version = models.PositiveIntegerField(null=True, blank=True)

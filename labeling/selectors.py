@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 from django.db.models import Count, Q
 
-from labeling.models import Content, GoldLabel, ReviewStatus, ReviewTask, Tag, WrongTagReport
+from labeling.models import Annotation, Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag, WrongTagReport
 
 
 def tag_slugs() -> set[str]:
@@ -77,3 +77,14 @@ def gold_export_rows(labels) -> Iterator[dict]:
             "decided_by": label.decided_by.username if label.decided_by else "",
             "decided_at": label.decided_at.isoformat(),
         }
+
+
+def disagreeing_answers(*, task: ReviewTask) -> list[Annotation]:
+    """For an adjudication: the blind answers that disagreed on this item."""
+    if task.reason != ReviewReason.DISAGREEMENT:
+        return []
+    return list(
+        Annotation.objects.filter(
+            content_id=task.content_id, review_task__reason=ReviewReason.AUDIT_SAMPLE, undone_at__isnull=True
+        ).select_related("annotator", "tag")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from labeling.views import gold, public, review
+from labeling.views import gold, public, quality, review
 
 app_name = "labeling"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("gold/", gold.gold_list, name="gold-list"),
     path("gold/requeue", gold.gold_requeue, name="gold-requeue"),
     re_path(r"^gold/export\.(?P<fmt>csv|jsonl)$", gold.gold_export, name="gold-export"),
+    path("quality/", quality.quality, name="quality"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/start", review.review_start, name="review-start"),
     path("review/undo", review.review_undo, name="review-undo"),

@@ -10,13 +10,13 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
     """Create or change the gold label of ``content`` and show it on public pages.
 
     A label created from the review queue goes to the training split unless the item
-    was a random audit sample: items picked for being uncertain or reported are not a
-    fair sample of the stream, so they must not enter the holdout.
+    was a random audit sample (or an adjudicated one): items picked for being uncertain
+    or reported are not a fair sample of the stream, so they must not enter the holdout.
     """
     now = timezone.now()
     label = GoldLabel.objects.select_for_update().filter(content=content).first()
     if label is None:
-        if reason == ReviewReason.AUDIT_SAMPLE:
+        if reason in (ReviewReason.AUDIT_SAMPLE, ReviewReason.DISAGREEMENT):
             split = assign_splits([(content, tag)])[content.pk]
         else:
             split = Split.TRAIN

@@ -1,4 +1,5 @@
 """The review queue: open tasks, lease the next one, answer or skip it."""
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -99,6 +100,38 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
     return len(tasks)
 
 
+def is_audit_sample(content_id: int, *, share: float) -> bool:
+    """A fixed, fair draw per item: the same item is (or is not) sampled on every re-prediction."""
+    digest = hashlib.sha256(f"audit:{content_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def review_tasks_open_for_audit(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
+    """Open blind, multi-annotator audit tasks for the sampled items that have no gold label yet."""
+    content_ids = [content_id for content_id, _ in items]
+    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    skip |= set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.AUDIT_SAMPLE, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    tasks = [
+        ReviewTask(
+            content_id=content_id,
+            reason=ReviewReason.AUDIT_SAMPLE,
+            priority=PRIORITY_BASE[ReviewReason.AUDIT_SAMPLE],
+            required_answers=settings.TAGLOOP_AUDIT_ANNOTATORS,
+            model_version=snapshot.model_version,
+            predicted_tag=snapshot.predicted_tag,
+            probabilities=snapshot.probabilities,
+        )
+        for content_id, snapshot in items
+        if content_id not in skip
+    ]
+    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    return len(tasks)
+
+
 def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     """Cancel open tasks of ``reason`` on these items that no person has touched yet.
 
@@ -137,6 +170,9 @@ def review_task_next(
             .select_for_update(skip_locked=True, of=("self",))
             .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
             .exclude(pk__in=exclude_ids)
+            # Never the same audit item twice to one annotator: the answers must be independent.
+            .exclude(pk__in=_answered_by(user))
+            .exclude(reason__in=_reasons_not_for(user))
             .order_by("-priority", "created_at")
             .first()
         )
@@ -146,6 +182,17 @@ def review_task_next(
         task.lease_expires_at = now + timedelta(seconds=settings.TAGLOOP_REVIEW_LEASE_SECONDS)
         task.save(update_fields=["assignee", "lease_expires_at"])
         return task
+
+
+def _reasons_not_for(user) -> list[str]:
+    # Disagreements are decided by reviewers, not by another annotator's vote.
+    return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
+
+
+def _answered_by(user):
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True, review_task__isnull=False).values(
+        "review_task_id"
+    )
 
 
 def _check_lease(task: ReviewTask, user) -> None:
@@ -159,16 +206,37 @@ def _check_lease(task: ReviewTask, user) -> None:
 
 
 @transaction.atomic
-def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel:
-    """Record ``user``'s tag for the task's content; it becomes the gold label.
+def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel | None:
+    """Record ``user``'s tag for the task's content; returns the gold label once it is decided.
 
-    The answer settles every open task of that content, and accepts or rejects the
-    open wrong-tag reports on it: a tag different from the one shown accepts them.
-    What it changes is kept on the annotation, so the annotator can undo it.
+    A task that needs one answer is settled at once. An audit sample waits for its
+    required number of annotators, blind to each other; then the decision rule applies:
+    unanimous answers become the gold label, disagreement goes to a reviewer.
     """
     task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
     _check_lease(task, user)
     content = Content.objects.select_for_update().get(pk=task.content_id)
+    if task.required_answers <= 1:
+        return _settle(task, content, user=user, tag=tag, note=note)
+    if Annotation.objects.filter(review_task=task, annotator=user, undone_at__isnull=True).exists():
+        raise ReviewConflict("You already answered this item; it is waiting for another annotator.")
+    earlier = list(
+        Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True)
+    )
+    if len(earlier) + 1 < task.required_answers:
+        return _record_partial_answer(task, content, user=user, tag=tag)
+    if all(tag_id == tag.pk for tag_id in earlier):
+        return _settle(task, content, user=user, tag=tag, note=note)
+    _send_to_adjudication(task, content, user=user, tag=tag)
+    return None
+
+
+def _settle(task: ReviewTask, content: Content, *, user, tag: Tag, note: str) -> GoldLabel:
+    """The answer decides: gold label, every open task of the item closed, reports resolved.
+
+    A tag different from the one shown accepts the open wrong-tag reports. What the
+    answer changes is kept on the annotation, so the annotator can undo it.
+    """
     now = timezone.now()
     open_tasks = list(
         ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN)
@@ -189,6 +257,30 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
     ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
     _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
     return label
+
+
+def _record_partial_answer(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
+    """One of several blind answers: keep it and free the item for the next annotator."""
+    undo_state = _undo_state(content, [task], [])
+    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
+    task.assignee, task.lease_expires_at = None, None
+    task.save(update_fields=["assignee", "lease_expires_at"])
+
+
+def _send_to_adjudication(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
+    """The annotators disagree: close the audit and open a task for a reviewer to decide."""
+    now = timezone.now()
+    undo_state = _undo_state(content, [task], [])
+    disagreement = review_task_open(
+        content=content,
+        reason=ReviewReason.DISAGREEMENT,
+        snapshot=PredictionSnapshot(task.model_version, task.predicted_tag, task.probabilities),
+    )
+    undo_state["opened_task_ids"] = [disagreement.pk]
+    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
+    task.status, task.resolved_at, task.resolved_by = ReviewStatus.DONE, now, user
+    task.assignee, task.lease_expires_at = None, None
+    task.save(update_fields=["status", "resolved_at", "resolved_by", "assignee", "lease_expires_at"])
 
 
 def _undo_state(content: Content, open_tasks: list[ReviewTask], reports: list[WrongTagReport]) -> dict:

@@ -32,6 +32,9 @@ def review_answer_undo(*, user) -> ReviewTask:
     ReviewTask.objects.filter(pk__in=state["task_ids"]).update(
         status=ReviewStatus.OPEN, resolved_at=None, resolved_by=None, assignee=None, lease_expires_at=None
     )
+    ReviewTask.objects.filter(pk__in=state.get("opened_task_ids", []), status=ReviewStatus.OPEN).update(
+        status=ReviewStatus.CANCELLED, resolved_at=timezone.now()
+    )
     WrongTagReport.objects.filter(pk__in=state["report_ids"]).update(
         status=ReportStatus.OPEN, resolution="", resolved_by=None, resolved_at=None
     )

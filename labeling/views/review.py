@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
-from labeling.models import ReviewStatus, ReviewTask
+from labeling.models import ReviewReason, ReviewStatus, ReviewTask
 from labeling.services import (
     ReviewConflict,
     review_answer_undo,
@@ -97,6 +97,9 @@ def _render_item(request, task_id: int, *, fragment: bool):
         "tags": selectors.active_tags(),
         "probabilities": _probability_rows(task),
         "reports": selectors.open_reports_of(task=task),
+        # Audit answers are blind: no model hint, so they measure the model, not echo it.
+        "blind": task.reason == ReviewReason.AUDIT_SAMPLE,
+        "answers": selectors.disagreeing_answers(task=task),
         "held_by_other": task.assignee_id not in (None, request.user.pk),
     }
     template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"

@@ -7,7 +7,9 @@ from labeling.services import (
     ModelTag,
     PredictionSnapshot,
     content_show_model_tags,
+    is_audit_sample,
     review_tasks_close_untouched,
+    review_tasks_open_for_audit,
     review_tasks_open_for_low_confidence,
 )
 from ml.prediction import predict
@@ -62,11 +64,20 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
         ]
     )
     threshold = review_threshold(version)
+    share = settings.TAGLOOP_AUDIT_SHARE
+    snapshots = {
+        p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
+        for p in predictions
+    }
+    # Audit samples are reviewed whatever the confidence, by several annotators; they
+    # need no low-confidence task as well.
+    audit = {content_id for content_id in snapshots if is_audit_sample(content_id, share=share)}
+    review_tasks_open_for_audit(items=[(content_id, snapshots[content_id]) for content_id in sorted(audit)])
     review_tasks_open_for_low_confidence(
         items=[
-            (p.content_id, PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence))
+            (p.content_id, snapshots[p.content_id])
             for p in predictions
-            if p.confidence < threshold
+            if p.confidence < threshold and p.content_id not in audit
         ]
     )
     review_tasks_close_untouched(
