@@ -42,6 +42,10 @@ class Content(models.Model):
     # sha256 of the normalised text, to find the same item arriving twice.
     text_hash = models.CharField(max_length=64, db_index=True)
     is_out_of_distribution = models.BooleanField(default=False)
+    # Why the per-item checks flagged it (check name -> reason), and whether an admin
+    # has marked the flag as a false alarm.
+    ood_reasons = models.JSONField(default=dict, blank=True)
+    ood_dismissed = models.BooleanField(default=False)
     # What public pages show, written by labeling services only (no joins needed).
     current_tag = models.ForeignKey(
         Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -208,3 +212,21 @@ class WrongTagReport(models.Model):
 
     def __str__(self):
         return f"report #{self.pk} on {self.content_id} ({self.status})"
+
+
+class SourceToken(models.Model):
+    """A per-source API key for streaming ingestion. Only a hash of the key is stored."""
+
+    source = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(max_length=100, blank=True, help_text="who or what uses it")
+    key_prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.source} {self.key_prefix}… ({'revoked' if self.revoked_at else 'active'})"

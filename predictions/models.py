@@ -38,6 +38,10 @@ class ModelVersion(models.Model):
     new_label_count = models.PositiveIntegerField(null=True, blank=True)
     holdout_count = models.PositiveIntegerField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
+    # Cross-validation on the train split only (model selection); the holdout is for the record.
+    cv_metrics = models.JSONField(default=dict, blank=True)
+    # Per-item out-of-distribution checks fitted on this version's training texts (ml.ood).
+    ood_checks = models.JSONField(default=dict, blank=True)
     review_threshold = models.FloatField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -128,3 +132,34 @@ class ModelEvent(models.Model):
 
     def __str__(self):
         return f"{self.action} v{self.model_version.number} by {self.actor or 'system'}"
+
+
+class ContentEmbedding(models.Model):
+    """A sentence embedding of a content item, computed once and reused by every retrain."""
+
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+")
+    model_name = models.CharField(max_length=100)
+    # sha256 of the prepared text: a changed text is re-encoded.
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content", "model_name"], name="content_embedding_unique")
+        ]
+
+
+class DriftCheck(models.Model):
+    """One window check: a recent window of a source (or all) against the active model's reference."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=100, blank=True, help_text="empty: all sources")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    n = models.PositiveIntegerField()
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    tests = models.JSONField(default=list)
+    drifted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
