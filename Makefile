@@ -25,7 +25,7 @@ run: install
 	bash scripts/run.sh
 
 ## Run the whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise).
-test: install-dev
+test: install-dev $(VENV)/.embeddings-installed
 	$(BIN)/pytest
 
 ## Only a worker, against the configured broker and database.

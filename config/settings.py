@@ -192,3 +192,11 @@ TAGLOOP_UNDO_SECONDS = env.int("TAGLOOP_UNDO_SECONDS", default=120)
 # answer each one, blind, before the decision rule (unanimous, or a reviewer adjudicates).
 TAGLOOP_AUDIT_SHARE = env.float("TAGLOOP_AUDIT_SHARE", default=0.05)
 TAGLOOP_AUDIT_ANNOTATORS = env.int("TAGLOOP_AUDIT_ANNOTATORS", default=2)
+
+# --- model selection --------------------------------------------------------------
+# Folds of the cross-validation on the train split (fewer than 2 turns it off). The
+# review threshold of each version is the out-of-fold confidence reaching this precision.
+TAGLOOP_CV_FOLDS = env.int("TAGLOOP_CV_FOLDS", default=5)
+TAGLOOP_TARGET_PRECISION = env.float("TAGLOOP_TARGET_PRECISION", default=0.95)
+# Gold labels the model confidently disagrees with (out of fold) open review tasks, at most this many per run.
+TAGLOOP_SUSPECTS_PER_RUN = env.int("TAGLOOP_SUSPECTS_PER_RUN", default=20)

@@ -16,6 +16,7 @@ from labeling.services.review import (
     review_tasks_close_untouched,
     review_tasks_open_for_audit,
     review_tasks_open_for_low_confidence,
+    review_tasks_open_for_suspects,
 )
 from labeling.services.splits import assign_splits
 from labeling.services.undo import review_answer_undo
@@ -43,6 +44,7 @@ __all__ = [
     "review_tasks_close_untouched",
     "review_tasks_open_for_audit",
     "review_tasks_open_for_low_confidence",
+    "review_tasks_open_for_suspects",
     "show_gold_tags",
     "text_hash",
 ]

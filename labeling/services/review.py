@@ -132,6 +132,20 @@ def review_tasks_open_for_audit(*, items: list[tuple[int, PredictionSnapshot]]) 
     return len(tasks)
 
 
+def review_tasks_open_for_suspects(*, items: list[tuple[int, PredictionSnapshot, float]]) -> int:
+    """Ask a person to look again at gold labels a model confidently disagrees with.
+
+    ``items``: (content id, snapshot with the suggested tag, suspicion). Higher suspicion
+    comes first in the queue, within the suspect-label band.
+    """
+    for content_id, snapshot, suspicion in items:
+        content = Content.objects.get(pk=content_id)
+        task = review_task_open(content=content, reason=ReviewReason.SUSPECT_LABEL, snapshot=snapshot)
+        priority = PRIORITY_BASE[ReviewReason.SUSPECT_LABEL] + min(max(suspicion, 0.0), 0.29)
+        ReviewTask.objects.filter(pk=task.pk).update(priority=priority)
+    return len(items)
+
+
 def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     """Cancel open tasks of ``reason`` on these items that no person has touched yet.
 

@@ -8,15 +8,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from collections import Counter
+
 from labeling.models import Split, Tag
+from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
 from ml.evaluation import evaluate
+from ml.ood import fit_ood_checks
 from ml.items import LabelledItem
 from ml.persistence import save_model
 from ml.prediction import predict
 from ml.text import prepare_text
+from ml.selection import CrossValidation, choose_review_threshold, cross_validate
+from ml.suspects import find_suspects
 from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.model_store import load_version
+from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.models import (
     RUNNING_STATUSES,
     ModelEvent,
@@ -134,6 +141,11 @@ def model_version_train(*, model_version_id: int) -> ModelVersion | None:
 
 
 def _train(version: ModelVersion, progress: _Progress) -> None:
+    """Snapshot, cross-validate on the train split, fit on all of it, evaluate once on the holdout.
+
+    Model selection (the review threshold, suspect labels) uses out-of-fold predictions
+    on the train split only; the holdout is touched once, for the record.
+    """
     progress(5, "snapshotting the training set", force=True)
     training = _snapshot_training_set(version)
     if not training:
@@ -145,17 +157,21 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         training_label_count=len(training), training_data_hash=data_hash,
         new_label_count=_count_new_labels(training),
     )
-    progress(10, f"training {version.algorithm} on {len(training)} gold labels", force=True)
+    random_state = version.params.get("random_state", 0)
+    embeddings_prime(contents=training, texts=texts)
+    cv = _cross_validate(version, texts, labels, random_state, progress)
+    progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
     model = train_model(
-        texts=texts,
-        labels=labels,
-        algorithm=version.algorithm,
-        random_state=version.params.get("random_state", 0),
-        progress=lambda percent, stage: progress(10 + int(percent * 0.7), stage),
+        texts=texts, labels=labels, algorithm=version.algorithm, random_state=random_state,
+        progress=lambda percent, stage: progress(50 + int(percent * 0.25), stage),
     )
-    progress(80, "evaluating on the holdout", force=True)
+    embeddings_store_new(contents=training, texts=texts)
+    progress(75, "evaluating on the holdout", force=True)
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
     metrics = _evaluate(model, holdout)
+    progress(85, "fitting the out-of-distribution checks", force=True)
+    ood_checks = fit_ood_checks(texts).to_dict()
+    cv_summary = _cv_summary(cv, labels)
     progress(90, "saving the artifact", force=True)
     artifact = save_model(
         model,
@@ -168,6 +184,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
             "training_label_count": len(training),
             "training_data_hash": data_hash,
             "metrics": metrics,
+            "cv": cv_summary,
         },
     )
     progress(95, "recording the candidate", force=True)
@@ -177,10 +194,69 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         artifact_sha256=artifact.sha256,
         holdout_count=len(holdout),
         metrics=metrics,
-        review_threshold=settings.TAGLOOP_REVIEW_THRESHOLD,
+        cv_metrics=cv_summary,
+        ood_checks=ood_checks,
+        review_threshold=_review_threshold_from(cv_summary),
         progress=100,
         stage="done",
         finished_at=timezone.now(),
+    )
+    if cv is not None:
+        _flag_suspect_labels(version, training, cv)
+
+
+def _cross_validate(version, texts, labels, random_state, progress) -> CrossValidation | None:
+    folds = settings.TAGLOOP_CV_FOLDS
+    if folds < 2 or len(set(labels)) < 2 or min(Counter(labels).values()) < 2:
+        return None  # too little data to cross-validate: the fixed threshold applies
+    progress(10, f"cross-validating ({folds} folds) on the train split", force=True)
+    return cross_validate(
+        texts=texts, labels=labels, algorithm=version.algorithm, folds=folds, random_state=random_state,
+        progress=lambda percent, stage: progress(10 + int(percent * 0.4), f"cross-validation: {stage}"),
+    )
+
+
+def _cv_summary(cv: CrossValidation | None, labels: list[str]) -> dict:
+    if cv is None:
+        return {}
+    return {
+        "folds": cv.folds,
+        "fold_f1": cv.fold_f1,
+        "mean_f1": cv.mean_f1,
+        "sd_f1": cv.sd_f1,
+        "operating_point": choose_review_threshold(cv, labels, settings.TAGLOOP_TARGET_PRECISION),
+    }
+
+
+def _review_threshold_from(cv_summary: dict) -> float:
+    """Per model: the out-of-fold confidence that reaches the target precision.
+
+    Unreachable target: every prediction goes to a person (a threshold above 1).
+    No CV (too little data): the configured fixed threshold.
+    """
+    if not cv_summary:
+        return settings.TAGLOOP_REVIEW_THRESHOLD
+    threshold = cv_summary["operating_point"]["threshold"]
+    return 1.01 if threshold is None else threshold
+
+
+def _flag_suspect_labels(version: ModelVersion, training, cv: CrossValidation) -> None:
+    labels = [item.tag for item in training]
+    suspects = find_suspects(labels=labels, oof=cv.oof, limit=settings.TAGLOOP_SUSPECTS_PER_RUN)
+    review_tasks_open_for_suspects(
+        items=[
+            (
+                training[suspect.index].content_id,
+                PredictionSnapshot(
+                    model_version=version.number,
+                    predicted_tag=suspect.suggested,
+                    probabilities=cv.oof[suspect.index].probabilities,
+                    confidence=cv.oof[suspect.index].confidence,
+                ),
+                suspect.suspicion,
+            )
+            for suspect in suspects
+        ]
     )
 
 

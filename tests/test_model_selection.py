@@ -1,0 +1,85 @@
+"""Retrain uses cross-validation on the train split: per-model threshold, suspect labels, stored embeddings."""
+import pytest
+
+from labeling.models import GoldLabel, Provenance, ReviewTask, Split
+from ml.embeddings import embeddings_available
+from predictions.models import ContentEmbedding, ModelStatus, ModelVersion
+from predictions.services import model_version_train
+from tests.factories import make_content, make_gold_dataset
+
+pytestmark = pytest.mark.django_db
+
+
+def _train(algorithm="tfidf-linear", number=1) -> ModelVersion:
+    version = ModelVersion.objects.create(number=number, algorithm=algorithm, params={"random_state": 0})
+    model_version_train(model_version_id=version.pk)
+    version.refresh_from_db()
+    assert version.status == ModelStatus.CANDIDATE, version.error
+    return version
+
+
+def test_cv_on_the_train_split_sets_the_review_threshold(tags, model_dir, settings):
+    settings.TAGLOOP_REVIEW_THRESHOLD = 0.123  # the fixed fallback must not be used
+    make_gold_dataset(tags)
+    version = _train()
+    cv = version.cv_metrics
+    assert cv["folds"] == 5 and len(cv["fold_f1"]) == 5 and 0 <= cv["sd_f1"] < 1
+    assert cv["mean_f1"] == pytest.approx(sum(cv["fold_f1"]) / 5, abs=1e-3)
+    point = cv["operating_point"]
+    assert point["target_precision"] == settings.TAGLOOP_TARGET_PRECISION
+    assert version.review_threshold == point["threshold"] != 0.123
+    assert version.ood_checks  # fitted on the training texts, for the stream checks
+
+
+def test_a_planted_wrong_label_is_flagged_as_suspect(tags, model_dir):
+    make_gold_dataset(tags)
+    wrong = make_content(title="image segmentation and object detection in photos", description="pixels and images")
+    GoldLabel.objects.create(content=wrong, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    _train()
+    task = ReviewTask.objects.get(content=wrong, reason="suspect_label")
+    assert task.predicted_tag == "computer-vision" and task.status == "open"
+    suspects = ReviewTask.objects.filter(reason="suspect_label").count()
+    assert 1 <= suspects <= 20
+
+
+def test_too_little_data_for_cv_falls_back_to_the_fixed_threshold(tags, model_dir, settings):
+    for slug in ("mlops", "other"):
+        content = make_content(title=f"only one {slug}")
+        GoldLabel.objects.create(content=content, tag=tags[slug], provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    version = _train()
+    assert version.cv_metrics == {} and version.review_threshold == settings.TAGLOOP_REVIEW_THRESHOLD
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="embeddings extra not installed (requirements-embeddings.txt)")
+def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model_dir):
+    from ml.embeddings import clear_embedding_cache
+    from predictions.selectors import gold_labelled
+    from predictions.services.embeddings_store import embeddings_prime
+    from ml.text import prepare_text
+
+    make_gold_dataset(tags, copies=2)
+    clear_embedding_cache()
+    _train(algorithm="embeddings-linear")
+    training = gold_labelled(split=Split.TRAIN)
+    assert ContentEmbedding.objects.count() == len(training)
+    clear_embedding_cache()  # a new worker process: only the database remembers
+    texts = [prepare_text(item.title, item.description) for item in training]
+    assert embeddings_prime(contents=training, texts=texts) == len(training)
+    stored = set(ContentEmbedding.objects.values_list("pk", flat=True))
+    second = _train(algorithm="embeddings-linear", number=2)
+    # Nothing was re-encoded, so no row was replaced.
+    assert set(ContentEmbedding.objects.values_list("pk", flat=True)) == stored
+    assert second.metrics["overall"]["f1"] > 0.5
+
+
+def test_models_command_prints_one_comparison_table(tags, model_dir, capsys):
+    from django.core.management import call_command
+
+    make_gold_dataset(tags)
+    _train(algorithm="rules", number=1)
+    _train(algorithm="tfidf-linear", number=2)
+    call_command("models")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["version", "algorithm", "status"]
+    assert lines[2].startswith("v1") and "rules" in lines[2] and "±" in lines[2]
+    assert lines[3].startswith("v2") and "tfidf-linear" in lines[3] and "[" in lines[3]
