@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -170,22 +170,22 @@ def format_targets(rows: Sequence[Row]) -> str:
 
 def report_body(rows: Sequence[Row], *, command: str, items: int, settings: Settings,
                 skipped: Sequence[str], load_before: str = "n/a") -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {_cpu_model()}, Python {platform.python_version()}"
     notes = [
-        f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
-        f"{_load_average()} after: timings are wall-clock and rise when other processes share "
-        "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms).",
+        (f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
+         f"{_load_average()} after: timings are wall-clock and rise when other processes share "
+         "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms)."),
         f"Command: `{command}`",
         "",
-        f"Dataset: {items} items. CV: stratified {settings.folds}-fold, seed {settings.seed}; "
-        "the auto-accept share and threshold come from the out-of-fold predictions "
-        f"(lowest confidence threshold whose accepted predictions reach {TARGET_PRECISION:.0%} precision). "
-        f"Fit: all items. Latency: {settings.latency_calls} calls of `predict(model, [text])`. "
-        f"Throughput: one `predict` call on {settings.throughput_items:,} texts (the dataset repeated). "
-        "Time split: train on the oldest 80% by `created_on`, test on the newest 20%. "
-        "Fit, latency and throughput of embeddings-linear include encoding with the embedding "
-        "cache disabled (cold); with stored embeddings a retrain skips the encoder.",
+        (f"Dataset: {items} items. CV: stratified {settings.folds}-fold, seed {settings.seed}; "
+         "the auto-accept share and threshold come from the out-of-fold predictions "
+         f"(lowest confidence threshold whose accepted predictions reach {TARGET_PRECISION:.0%} precision). "
+         f"Fit: all items. Latency: {settings.latency_calls} calls of `predict(model, [text])`. "
+         f"Throughput: one `predict` call on {settings.throughput_items:,} texts (the dataset repeated). "
+         "Time split: train on the oldest 80% by `created_on`, test on the newest 20%. "
+         "Fit, latency and throughput of embeddings-linear include encoding with the embedding "
+         "cache disabled (cold); with stored embeddings a retrain skips the encoder."),
         "",
         format_table(rows),
         "",

@@ -2,10 +2,9 @@ import numpy as np
 import pytest
 from sklearn.base import is_classifier
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
-
-from sklearn.dummy import DummyClassifier
 
 from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS, get_algorithm
 from ml.embeddings import SentenceEmbedder

@@ -11,8 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from ml import persistence
 from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
-from ml.persistence import (ArtifactIntegrityError, UntrustedArtifactError, load_model,
-                            read_metadata, save_model)
+from ml.persistence import ArtifactIntegrityError, UntrustedArtifactError, load_model, read_metadata, save_model
 from ml.training import train_model
 
 CV, NLP, OPS = "computer-vision", "natural-language-processing", "mlops"
