@@ -53,3 +53,10 @@ $(VENV)/.embeddings-installed: requirements-embeddings.txt | $(VENV)/.runtime-in
 
 bench-model: $(VENV)/.embeddings-installed
 	$(BIN)/python -m ml.benchmark
+
+## The review queue at scale (PostgreSQL): 100,000 items, 20,000 open tasks; p50/p99 of "next item" and the review page.
+.PHONY: bench-queue
+bench-queue: install
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue

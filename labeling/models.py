@@ -37,7 +37,7 @@ class Content(models.Model):
     external_id = models.CharField(max_length=200)
     title = models.CharField(max_length=1000)
     description = models.TextField(blank=True)
-    created_on = models.DateTimeField(null=True, blank=True)
+    created_on = models.DateTimeField(null=True, blank=True, db_index=True)  # public list order
     ingested_at = models.DateTimeField(default=timezone.now, db_index=True)
     # sha256 of the normalised text, to find the same item arriving twice.
     text_hash = models.CharField(max_length=64, db_index=True)
