@@ -200,3 +200,26 @@ TAGLOOP_CV_FOLDS = env.int("TAGLOOP_CV_FOLDS", default=5)
 TAGLOOP_TARGET_PRECISION = env.float("TAGLOOP_TARGET_PRECISION", default=0.95)
 # Gold labels the model confidently disagrees with (out of fold) open review tasks, at most this many per run.
 TAGLOOP_SUSPECTS_PER_RUN = env.int("TAGLOOP_SUSPECTS_PER_RUN", default=20)
+
+# --- streaming ingestion and monitoring ---------------------------------------------
+# POST /api/v1/content: at most this many items per request, bodies up to this size
+# (larger: 413), and a rate per source token.
+TAGLOOP_INGEST_MAX_ITEMS = env.int("TAGLOOP_INGEST_MAX_ITEMS", default=500)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("TAGLOOP_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"] = env("TAGLOOP_INGEST_RATE", default="600/minute")
+MIDDLEWARE = ["config.middleware.RequestTooBigMiddleware", *MIDDLEWARE]
+# Window drift checks: each source's (and all sources') last N predicted items, or, when
+# TAGLOOP_DRIFT_WINDOW_HOURS is set, those ingested in the last H hours, against the
+# active model's outputs on the gold holdout; windows smaller than the minimum are skipped.
+TAGLOOP_DRIFT_WINDOW_ITEMS = env.int("TAGLOOP_DRIFT_WINDOW_ITEMS", default=100)
+TAGLOOP_DRIFT_WINDOW_HOURS = env.int("TAGLOOP_DRIFT_WINDOW_HOURS", default=0)
+TAGLOOP_DRIFT_MIN_ITEMS = env.int("TAGLOOP_DRIFT_MIN_ITEMS", default=20)
+TAGLOOP_DRIFT_ALPHA = env.float("TAGLOOP_DRIFT_ALPHA", default=0.01)
+TAGLOOP_DRIFT_EVERY_SECONDS = env.int("TAGLOOP_DRIFT_EVERY_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE["check-drift"] = {"task": "predictions.tasks.check_drift", "schedule": TAGLOOP_DRIFT_EVERY_SECONDS}
+# Online evaluation: the sliding window is the last N decided audit samples / accepted reports.
+TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
+# /metrics (Prometheus text) answers only with "Authorization: Bearer <this>"; empty turns it off.
+TAGLOOP_METRICS_TOKEN = env("TAGLOOP_METRICS_TOKEN", default="")
+# /healthz gives the broker this long to answer.
+TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)

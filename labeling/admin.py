@@ -7,9 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
 from labeling.importing import FORMATS, ImportFileError, parse_content_bytes
-from labeling.models import Annotation, Content, GoldLabel, ReviewTask, Tag, WrongTagReport
+from labeling.models import Annotation, Content, GoldLabel, ReviewTask, SourceToken, Tag, WrongTagReport
 from labeling.selectors import tag_slugs
-from labeling.services import content_import
+from labeling.services import (
+    content_dismiss_out_of_distribution,
+    content_import,
+    source_token_create,
+    source_token_revoke,
+)
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
@@ -27,11 +32,22 @@ class ImportForm(forms.Form):
 
 @admin.register(Content)
 class ContentAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "source", "external_id", "current_tag", "current_tag_origin", "created_on"]
-    list_filter = ["source", "current_tag", "current_tag_origin", "is_out_of_distribution"]
+    list_display = [
+        "id", "title", "source", "external_id", "current_tag", "current_tag_origin", "is_out_of_distribution",
+        "ood_dismissed", "created_on",
+    ]
+    list_filter = ["source", "current_tag", "current_tag_origin", "is_out_of_distribution", "ood_dismissed"]
     search_fields = ["title", "description", "external_id"]
-    readonly_fields = ["text_hash", "ingested_at", "current_probabilities"]
+    readonly_fields = ["text_hash", "ingested_at", "current_probabilities", "ood_reasons"]
     change_list_template = "admin/labeling/content/change_list.html"
+    actions = ["mark_ood_false_alarm"]
+
+    @admin.action(description="Mark the out-of-distribution flag as a false alarm", permissions=["change"])
+    def mark_ood_false_alarm(self, request, queryset):
+        count = content_dismiss_out_of_distribution(content_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request, f"{count} item(s) marked as false alarms; their model tag shows from the next prediction pass."
+        )
 
     def get_urls(self):
         extra = [path("import/", self.admin_site.admin_view(self.import_view), name="labeling_content_import")]
@@ -96,3 +112,60 @@ class WrongTagReportAdmin(admin.ModelAdmin):
     list_filter = ["status", "shown_tag", "suggested_tag"]
     raw_id_fields = ["content", "review_task"]
     readonly_fields = ["reporter_hash"]
+
+
+class SourceTokenForm(forms.ModelForm):
+    class Meta:
+        model = SourceToken
+        fields = ["source", "name"]
+
+
+@admin.register(SourceToken)
+class SourceTokenAdmin(admin.ModelAdmin):
+    """API keys for streaming ingestion. The key is shown once, on the page after "Save"."""
+
+    list_display = ["key_prefix", "source", "name", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["source"]
+    search_fields = ["source", "name", "key_prefix"]
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SourceTokenForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["source", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["source", "name"]
+        return ["source", "name", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        token, key = source_token_create(source=obj.source, name=obj.name, created_by=request.user)
+        obj.pk, obj.key_prefix, obj.key_hash, obj.created_at = token.pk, token.key_prefix, token.key_hash, token.created_at
+        obj._state.adding = False
+        request._new_source_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "_new_source_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request), "title": "New API token", "token": obj, "key": key,
+            "opts": self.model._meta,
+        }
+        response = render(request, "admin/labeling/sourcetoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke the selected tokens (requests with them get 401)", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = source_token_revoke(token_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} token(s) revoked.")

@@ -194,35 +194,61 @@ def _lower_keys(record: dict) -> dict:
     return {str(key).strip().lower(): value for key, value in record.items()}
 
 
-def _validate(line: int, record: dict, tags: set[str]) -> ContentRow:
+class RecordError(ValueError):
+    """One record is invalid; ``field`` names the offending field (None: the record as a whole)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def validate_record(record: dict, tags: set[str], index: int) -> ContentRow:
+    """Check one record (keys lower-cased) by the import's rules; raise :class:`RecordError`.
+
+    ``index`` is where the record came from (a file's line number, a batch's position)
+    and is kept on the row. Shared by the file import and the streaming API.
+    """
     for name in REQUIRED_COLUMNS:
         if name not in record:
-            raise ValueError(f"missing field '{name}'")
-    values = {name: _as_text(record.get(name), name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
+            raise RecordError(f"missing field '{name}'", field=name)
+    values = {}
+    for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS):
+        try:
+            values[name] = _as_text(record.get(name), name)
+        except ValueError as exc:
+            raise RecordError(str(exc), field=name) from None
     for name, value in values.items():
         if any("\udc80" <= char <= "\udcff" for char in value):
-            raise ValueError(f"field '{name}' is not valid UTF-8 (wrong encoding?)")
+            raise RecordError(f"field '{name}' is not valid UTF-8 (wrong encoding?)", field=name)
     external_id = values["id"].strip()
     title = " ".join(values["title"].split())
     if not external_id:
-        raise ValueError("missing id")
+        raise RecordError("missing id", field="id")
     if len(external_id) > MAX_ID_LENGTH:
-        raise ValueError(f"id longer than {MAX_ID_LENGTH} characters")
+        raise RecordError(f"id longer than {MAX_ID_LENGTH} characters", field="id")
     if not title:
-        raise ValueError("missing title")
+        raise RecordError("missing title", field="title")
     if len(title) > MAX_TITLE_LENGTH:
-        raise ValueError(f"title longer than {MAX_TITLE_LENGTH} characters")
+        raise RecordError(f"title longer than {MAX_TITLE_LENGTH} characters", field="title")
     tag = values["tag"].strip() or None
     if tag is not None and tag not in tags:
-        raise ValueError(f"unknown tag '{tag}'; known tags: {', '.join(sorted(tags))}")
+        raise RecordError(f"unknown tag '{tag}'; known tags: {', '.join(sorted(tags))}", field="tag")
+    try:
+        created_on = _parse_created_on(values["created_on"].strip())
+    except ValueError as exc:
+        raise RecordError(str(exc), field="created_on") from None
     return ContentRow(
-        line=line,
+        line=index,
         external_id=external_id,
         title=title,
         description=values["description"].strip(),
-        created_on=_parse_created_on(values["created_on"].strip()),
+        created_on=created_on,
         tag=tag,
     )
+
+
+def _validate(line: int, record: dict, tags: set[str]) -> ContentRow:
+    return validate_record(record, tags, line)
 
 
 def _as_text(value, name: str) -> str:

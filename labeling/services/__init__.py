@@ -2,6 +2,8 @@
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
 from labeling.services.gold import gold_label_set
 from labeling.services.importing import ImportSummary, content_import
+from labeling.services.ingestion import IngestResult, content_ingest
+from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution
 from labeling.services.reports import client_address, report_create, reporter_hash
 from labeling.services.review import (
     PRIORITY_BASE,
@@ -19,17 +21,22 @@ from labeling.services.review import (
     review_tasks_open_for_suspects,
 )
 from labeling.services.splits import assign_splits
+from labeling.services.tokens import source_token_authenticate, source_token_create, source_token_revoke
 from labeling.services.undo import review_answer_undo
 
 __all__ = [
     "PRIORITY_BASE",
     "ImportSummary",
+    "IngestResult",
     "ModelTag",
     "PredictionSnapshot",
     "ReviewConflict",
     "assign_splits",
     "client_address",
+    "content_dismiss_out_of_distribution",
+    "content_flag_out_of_distribution",
     "content_import",
+    "content_ingest",
     "content_show_model_tags",
     "gold_label_set",
     "gold_labels_requeue",
@@ -46,5 +53,8 @@ __all__ = [
     "review_tasks_open_for_low_confidence",
     "review_tasks_open_for_suspects",
     "show_gold_tags",
+    "source_token_authenticate",
+    "source_token_create",
+    "source_token_revoke",
     "text_hash",
 ]

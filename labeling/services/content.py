@@ -34,10 +34,15 @@ class ModelTag:
 
 
 def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
-    """Show model tags on content that has no gold label; returns how many changed."""
-    gold_ids = set(
-        GoldLabel.objects.filter(content_id__in=[item.content_id for item in model_tags]).values_list(
-            "content_id", flat=True
+    """Show model tags on content that has no gold label; returns how many changed.
+
+    Items flagged out of distribution (and not dismissed as a false alarm) show no model tag.
+    """
+    content_ids = [item.content_id for item in model_tags]
+    gold_ids = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    gold_ids |= set(
+        Content.objects.filter(pk__in=content_ids, is_out_of_distribution=True, ood_dismissed=False).values_list(
+            "pk", flat=True
         )
     )
     contents = []

@@ -1,0 +1,72 @@
+"""Items the model's per-item checks call out of distribution: never auto-tagged, sent to a person."""
+from labeling.models import Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, TagOrigin
+from labeling.services.content import BATCH_SIZE
+from labeling.services.review import PRIORITY_BASE, PredictionSnapshot, review_tasks_close_untouched
+
+
+def content_flag_out_of_distribution(
+    *, flagged: list[tuple[int, dict, PredictionSnapshot]], cleared: list[int] = ()
+) -> set[int]:
+    """Record the checks' verdict on a chunk of items; returns the ids whose flag is in force.
+
+    ``flagged``: (content id, {check name: reason}, the prediction's snapshot). They lose
+    a model tag they may show and get an ``out_of_distribution`` review task (unless they
+    have a gold label). Items an admin marked as a false alarm keep that decision.
+    ``cleared``: items the checks now pass; their flag and untouched task go away.
+    """
+    reasons = {content_id: why for content_id, why, _ in flagged}
+    contents = list(Content.objects.filter(pk__in=list(reasons), ood_dismissed=False))
+    for content in contents:
+        content.is_out_of_distribution, content.ood_reasons = True, reasons[content.pk]
+        if content.current_tag_origin == TagOrigin.MODEL:
+            content.current_tag, content.current_tag_origin = None, TagOrigin.NONE
+            content.current_tag_confidence, content.current_model_version = None, None
+            content.current_probabilities = {}
+    Content.objects.bulk_update(
+        contents,
+        ["is_out_of_distribution", "ood_reasons", "current_tag", "current_tag_origin", "current_tag_confidence",
+         "current_model_version", "current_probabilities"],
+        batch_size=BATCH_SIZE,
+    )
+    in_force = {content.pk for content in contents}
+    _open_tasks([(content_id, snapshot) for content_id, _, snapshot in flagged if content_id in in_force])
+    if cleared:
+        Content.objects.filter(pk__in=list(cleared), is_out_of_distribution=True, ood_dismissed=False).update(
+            is_out_of_distribution=False, ood_reasons={}
+        )
+        review_tasks_close_untouched(content_ids=list(cleared), reason=ReviewReason.OUT_OF_DISTRIBUTION)
+    return in_force
+
+
+def _open_tasks(items: list[tuple[int, PredictionSnapshot]]) -> None:
+    content_ids = [content_id for content_id, _ in items]
+    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    skip |= set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.OUT_OF_DISTRIBUTION, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    tasks = [
+        ReviewTask(
+            content_id=content_id,
+            reason=ReviewReason.OUT_OF_DISTRIBUTION,
+            priority=PRIORITY_BASE[ReviewReason.OUT_OF_DISTRIBUTION],
+            model_version=snapshot.model_version,
+            predicted_tag=snapshot.predicted_tag,
+            probabilities=snapshot.probabilities,
+        )
+        for content_id, snapshot in items
+        if content_id not in skip
+    ]
+    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+
+
+def content_dismiss_out_of_distribution(*, content_ids: list[int]) -> int:
+    """An admin says "false alarm": the flag stops hiding the model tag (from the next
+    prediction pass on) and the open task closes if nobody has touched it. Returns how many."""
+    changed = Content.objects.filter(pk__in=content_ids, is_out_of_distribution=True, ood_dismissed=False).update(
+        ood_dismissed=True
+    )
+    review_tasks_close_untouched(content_ids=list(content_ids), reason=ReviewReason.OUT_OF_DISTRIBUTION)
+    return changed
+
