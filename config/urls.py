@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from predictions import views as predictions_views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -10,5 +12,6 @@ urlpatterns = [
     path("api/v1/", include("predictions.api_urls")),
     path("api/v1/", include("labeling.api_urls")),
     path("models/", include("predictions.urls")),
+    path("dashboard/", predictions_views.dashboard, name="dashboard"),
     path("", include("labeling.urls")),
 ]

@@ -1,7 +1,11 @@
 """Reads of the human side."""
 from collections.abc import Iterator
 
+from datetime import timedelta
+
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from labeling.models import Annotation, Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag, WrongTagReport
 
@@ -88,3 +92,26 @@ def disagreeing_answers(*, task: ReviewTask) -> list[Annotation]:
             content_id=task.content_id, review_task__reason=ReviewReason.AUDIT_SAMPLE, undone_at__isnull=True
         ).select_related("annotator", "tag")
     )
+
+
+def review_progress() -> dict:
+    """Open tasks by reason, answers today, and the gold label mix, for the team dashboard."""
+    today = timezone.now().date()
+    return {
+        "open_by_reason": review_queue_counts(),
+        "done_today": ReviewTask.objects.filter(status=ReviewStatus.DONE, resolved_at__date=today).count(),
+        "answers_today": Annotation.objects.filter(created_at__date=today, undone_at__isnull=True).count(),
+        "gold_by_tag": dict(
+            GoldLabel.objects.values_list("tag__slug").annotate(n=Count("pk")).order_by("tag__slug")
+            .values_list("tag__slug", "n")
+        ),
+        "gold_by_provenance": dict(
+            GoldLabel.objects.values_list("provenance").annotate(n=Count("pk")).order_by("provenance")
+            .values_list("provenance", "n")
+        ),
+        "answers_by_day": list(
+            Annotation.objects.filter(undone_at__isnull=True, created_at__date__gte=today - timedelta(days=13))
+            .annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("pk")).order_by("day")
+            .values_list("day", "n")
+        ),
+    }

@@ -29,8 +29,8 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
                 '<text x="{}" y="{}" class="value">{}</text>',
                 label_width, y, f"{length:.1f}", bar_height - 2, PALETTE[series_index % len(PALETTE)],
-                series_names[series_index], f"{float(value):.3f}", f"{label_width + length + 4:.1f}",
-                y + bar_height - 3, f"{float(value):.3f}",
+                series_names[series_index], _number(value), f"{label_width + length + 4:.1f}",
+                y + bar_height - 3, _number(value),
             ))
     legend = _legend(series_names, y=height - 6)
     return format_html(
@@ -58,8 +58,8 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
         '<text x="{}" y="{}" class="value" text-anchor="middle">{}</text>'
         '<text x="{}" y="{}" class="label" text-anchor="middle">{}</text>',
         (
-            (f"{x:.1f}", f"{y:.1f}", label, f"{float(value):.3f}", f"{x:.1f}", f"{y - 8:.1f}",
-             f"{float(value):.3f}", f"{x:.1f}", height - 8, label)
+            (f"{x:.1f}", f"{y:.1f}", label, _number(value), f"{x:.1f}", f"{y - 8:.1f}",
+             _number(value), f"{x:.1f}", height - 8, label)
             for (x, y), (label, value) in zip(coords, points)
         ),
     )
@@ -73,6 +73,12 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
         '<polyline points="{}" fill="none" stroke="#3b5bdb" stroke-width="2"/>{}</svg>',
         name, width, height, axis, path, dots,
     )
+
+
+def _number(value) -> str:
+    """Counts as integers, scores with three decimals."""
+    value = float(value)
+    return f"{value:.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.3f}"
 
 
 def _legend(names, *, y):

@@ -1,0 +1,26 @@
+import pytest
+from django.urls import reverse
+
+from labeling.services import review_task_answer, review_task_next
+from tests.factories import make_active_model, make_low_confidence_task
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_charts_progress_gold_mix_and_model_quality(client, tags, model_dir, annotator):
+    make_active_model(tags)
+    task = make_low_confidence_task()
+    make_low_confidence_task()
+    review_task_next(user=annotator)
+    review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    client.force_login(annotator)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "<strong>1</strong> open review item" in page and "<strong>1</strong> done today" in page
+    assert page.count("<svg") >= 4  # open by reason, gold by tag, answers per day, F1 over versions
+    assert "low_confidence" in page and "holdout F1" in page
+
+
+def test_dashboard_is_for_the_team_only(client, plain_user):
+    assert client.get(reverse("dashboard")).status_code == 302
+    client.force_login(plain_user)
+    assert client.get(reverse("dashboard")).status_code == 403
