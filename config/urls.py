@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config import health
 from predictions import views as predictions_views
+
+handler400 = "config.middleware.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,5 +16,8 @@ urlpatterns = [
     path("api/v1/", include("labeling.api_urls")),
     path("models/", include("predictions.urls")),
     path("dashboard/", predictions_views.dashboard, name="dashboard"),
+    path("monitoring/", include("predictions.monitoring_urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", health.metrics, name="metrics"),
     path("", include("labeling.urls")),
 ]

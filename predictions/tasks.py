@@ -28,3 +28,9 @@ def predict_all(model_version_id: int) -> int:
 def auto_retrain() -> int | None:
     version = services.auto_retrain_if_due()
     return version.number if version else None
+
+
+@shared_task(acks_late=True, time_limit=900)
+def check_drift() -> int:
+    """Periodic (celery beat) and on demand: store one drift check per window."""
+    return len(services.drift_checks_run())

@@ -5,7 +5,7 @@ from labeling.services.review import PRIORITY_BASE, PredictionSnapshot, review_t
 
 
 def content_flag_out_of_distribution(
-    *, flagged: list[tuple[int, dict, PredictionSnapshot]], cleared: list[int] = ()
+    *, flagged: list[tuple[int, dict, PredictionSnapshot]], cleared: list[int] = (), without_task: set[int] = frozenset()
 ) -> set[int]:
     """Record the checks' verdict on a chunk of items; returns the ids whose flag is in force.
 
@@ -13,6 +13,8 @@ def content_flag_out_of_distribution(
     a model tag they may show and get an ``out_of_distribution`` review task (unless they
     have a gold label). Items an admin marked as a false alarm keep that decision.
     ``cleared``: items the checks now pass; their flag and untouched task go away.
+    ``without_task``: flagged items that need no task of their own (e.g. audit samples,
+    which people review anyway).
     """
     reasons = {content_id: why for content_id, why, _ in flagged}
     contents = list(Content.objects.filter(pk__in=list(reasons), ood_dismissed=False))
@@ -29,7 +31,10 @@ def content_flag_out_of_distribution(
         batch_size=BATCH_SIZE,
     )
     in_force = {content.pk for content in contents}
-    _open_tasks([(content_id, snapshot) for content_id, _, snapshot in flagged if content_id in in_force])
+    _open_tasks([
+        (content_id, snapshot) for content_id, _, snapshot in flagged
+        if content_id in in_force and content_id not in without_task
+    ])
     if cleared:
         Content.objects.filter(pk__in=list(cleared), is_out_of_distribution=True, ood_dismissed=False).update(
             is_out_of_distribution=False, ood_reasons={}

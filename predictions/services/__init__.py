@@ -6,6 +6,9 @@ from predictions.services.batch import (
     predictions_enqueue_missing,
 )
 from predictions.services.comparison import Comparison, model_versions_compare
+from predictions.services.drift import drift_checks_run
+from predictions.services.monitoring import live_metrics, monitoring_overview
+from predictions.services.ood import ood_checks_for
 from predictions.services.rollout import PromotionBlocked, PromotionError, model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
 from predictions.services.thresholds import review_threshold
@@ -25,6 +28,10 @@ __all__ = [
     "OnlinePrediction",
     "PromotionError",
     "content_enqueue_prediction",
+    "drift_checks_run",
+    "live_metrics",
+    "monitoring_overview",
+    "ood_checks_for",
     "evaluate_labelled",
     "model_version_cancel",
     "model_version_promote",

@@ -6,6 +6,7 @@ from labeling.models import ReviewReason, Tag
 from labeling.services import (
     ModelTag,
     PredictionSnapshot,
+    content_flag_out_of_distribution,
     content_show_model_tags,
     is_audit_sample,
     review_tasks_close_untouched,
@@ -17,6 +18,7 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services.ood import ood_check_contents
 from predictions.services.thresholds import review_threshold
 
 
@@ -58,31 +60,47 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]]) -> li
 
 def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) -> None:
     slugs = dict(Tag.objects.values_list("pk", "slug"))
+    snapshots = {
+        p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
+        for p in predictions
+    }
+    share = settings.TAGLOOP_AUDIT_SHARE
+    # Audit samples are reviewed whatever the confidence, by several annotators; they
+    # need no low-confidence or out-of-distribution task as well.
+    audit = {content_id for content_id in snapshots if is_audit_sample(content_id, share=share)}
+    # Out-of-distribution items first: they show no model tag and go to a person.
+    out_of_distribution = _check_out_of_distribution(version, snapshots, audit)
     content_show_model_tags(
         model_tags=[
             ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
         ]
     )
     threshold = review_threshold(version)
-    share = settings.TAGLOOP_AUDIT_SHARE
-    snapshots = {
-        p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
-        for p in predictions
-    }
-    # Audit samples are reviewed whatever the confidence, by several annotators; they
-    # need no low-confidence task as well.
-    audit = {content_id for content_id in snapshots if is_audit_sample(content_id, share=share)}
     review_tasks_open_for_audit(items=[(content_id, snapshots[content_id]) for content_id in sorted(audit)])
     review_tasks_open_for_low_confidence(
         items=[
             (p.content_id, snapshots[p.content_id])
             for p in predictions
-            if p.confidence < threshold and p.content_id not in audit
+            if p.confidence < threshold and p.content_id not in audit and p.content_id not in out_of_distribution
         ]
     )
     review_tasks_close_untouched(
         content_ids=[p.content_id for p in predictions if p.confidence >= threshold],
         reason=ReviewReason.LOW_CONFIDENCE,
+    )
+
+
+def _check_out_of_distribution(
+    version: ModelVersion, snapshots: dict[int, PredictionSnapshot], audit: set[int]
+) -> set[int]:
+    """Run the version's per-item checks; returns the items whose flag is in force."""
+    verdicts = ood_check_contents(version=version, content_ids=sorted(snapshots))
+    if verdicts is None:
+        return set()
+    return content_flag_out_of_distribution(
+        flagged=[(content_id, reasons, snapshots[content_id]) for content_id, reasons in verdicts.items() if reasons],
+        cleared=[content_id for content_id, reasons in verdicts.items() if not reasons],
+        without_task=audit,
     )
 
 

@@ -1,0 +1,128 @@
+"""Operations endpoints: ``/healthz`` (database, broker, model) and ``/metrics`` (Prometheus text)."""
+import hmac
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from labeling.models import Content, ReviewStatus, ReviewTask, WrongTagReport
+from predictions.model_store import artifact_path, load_version
+from predictions.models import DriftCheck, ModelVersion, Prediction
+from predictions.selectors import active_model_version
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the database, the broker and the active model's artifact all answer; 503 naming what failed."""
+    checks = {"database": _timed(_check_database), "broker": _timed(_check_broker), "model": _timed(_check_model)}
+    failed = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+def _timed(check) -> dict:
+    start = time.perf_counter()
+    try:
+        detail = check()
+        ok = True
+    except Exception as exc:  # noqa: BLE001 - a health check reports any failure, it never raises
+        detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
+    return {"ok": ok, "detail": detail, "ms": round((time.perf_counter() - start) * 1000, 1)}
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _check_broker() -> str:
+    from config.celery import app
+
+    timeout = settings.TAGLOOP_HEALTH_BROKER_TIMEOUT
+    with app.connection_for_write() as conn:
+        conn.connect_timeout = timeout
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        return conn.as_uri()
+
+
+def _check_model() -> str:
+    version = active_model_version()
+    if version is None:
+        return "no active model (predictions wait for one)"
+    path = artifact_path(version)
+    if not path.is_file():
+        raise FileNotFoundError(f"v{version.number}: artifact {path} is missing")
+    load_version(version)
+    return f"v{version.number} {version.algorithm} loaded"
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus text exposition. Off unless TAGLOOP_METRICS_TOKEN is set; then it needs
+    ``Authorization: Bearer <token>`` (404 when off, 401 without the token)."""
+    expected = settings.TAGLOOP_METRICS_TOKEN
+    if not expected:
+        return HttpResponse("metrics are off (set TAGLOOP_METRICS_TOKEN)\n", status=404, content_type="text/plain")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        response = HttpResponse("missing or wrong bearer token\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    return HttpResponse(metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def metrics_text() -> str:
+    lines: list[str] = []
+
+    def family(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]):
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            rendered = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
+            lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
+
+    by_source = Content.objects.values_list("source").annotate(n=Count("pk")).order_by("source")
+    family("tagloop_content", "gauge", "Content items stored, by source.", [({"source": s}, n) for s, n in by_source])
+    family("tagloop_content_out_of_distribution", "gauge", "Items flagged out of distribution and not dismissed.",
+           [({}, Content.objects.filter(is_out_of_distribution=True, ood_dismissed=False).count())])
+    open_tasks = dict(
+        ReviewTask.objects.filter(status=ReviewStatus.OPEN).values_list("reason").annotate(n=Count("pk"))
+        .values_list("reason", "n")
+    )
+    reasons = [choice for choice, _ in ReviewTask._meta.get_field("reason").choices]
+    family("tagloop_review_tasks_open", "gauge", "Open review tasks, by reason.",
+           [({"reason": reason}, open_tasks.get(reason, 0)) for reason in reasons])
+    predictions = Prediction.objects.values_list("model_version__number").annotate(n=Count("pk")).order_by(
+        "model_version__number"
+    )
+    family("tagloop_predictions", "gauge", "Stored predictions, by model version.",
+           [({"model_version": str(number)}, n) for number, n in predictions])
+    reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    family("tagloop_reports", "gauge", "Wrong-tag reports, by status.",
+           [({"status": status}, reports.get(status, 0)) for status in ("open", "accepted", "rejected")])
+    active = active_model_version()
+    family("tagloop_active_model_version", "gauge", "Number of the active model version (0: none).",
+           [({}, active.number if active else 0)])
+    family("tagloop_model_versions", "gauge", "Model versions, by status.",
+           [({"status": s}, n) for s, n in ModelVersion.objects.values_list("status").annotate(n=Count("pk"))
+            .order_by("status")])
+    latest = {}
+    for check in DriftCheck.objects.order_by("-created_at", "-pk")[:1000]:
+        latest.setdefault(check.source, check)
+    family("tagloop_drift_detected", "gauge", "1 when the latest drift check of a window drifted (source all: every source).",
+           [({"source": source or "all"}, int(check.drifted)) for source, check in sorted(latest.items())])
+    family("tagloop_drift_last_check_timestamp_seconds", "gauge", "When the latest drift check of a window ran.",
+           [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in sorted(latest.items())])
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from predictions import views_monitoring
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views_monitoring.monitoring, name="page"),
+    path("check-drift", views_monitoring.check_drift, name="check-drift"),
+]

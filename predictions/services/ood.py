@@ -1,0 +1,43 @@
+"""The active version's per-item out-of-distribution checks (fitted at training, ml.ood)."""
+import json
+import logging
+import threading
+
+from ml.ood import OODChecks
+from ml.text import prepare_text
+from predictions import selectors
+from predictions.models import ModelVersion
+
+logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_cache: dict[tuple, OODChecks | None] = {}
+
+
+def ood_checks_for(version: ModelVersion) -> OODChecks | None:
+    """The version's fitted checks, built once per process; None when it has none (older versions)."""
+    data = version.ood_checks
+    if not data:
+        return None
+    # The checks never change once trained; the thresholds guard against a reused pk (tests).
+    key = (version.pk, version.artifact_sha256, json.dumps(data.get("thresholds"), sort_keys=True))
+    with _lock:
+        if key not in _cache:
+            try:
+                _cache[key] = OODChecks.from_dict(data)
+            except (ValueError, KeyError, TypeError) as exc:
+                logger.warning("v%s: unusable OOD checks (%s); items are not checked", version.number, exc)
+                _cache[key] = None
+        return _cache[key]
+
+
+def ood_check_contents(*, version: ModelVersion, content_ids: list[int]) -> dict[int, dict] | None:
+    """{content id: {check name: reason}} for every item (empty dict: passed); None without checks."""
+    checks = ood_checks_for(version)
+    if checks is None or not content_ids:
+        return None
+    rows = selectors.content_texts(content_ids=content_ids)
+    results = checks.check([prepare_text(title, description) for _, title, description in rows])
+    return {
+        content_id: {name: check.reason for name, check in result.checks.items() if check.flagged}
+        for (content_id, _, _), result in zip(rows, results)
+    }
