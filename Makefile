@@ -60,3 +60,8 @@ bench-queue: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
+
+## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
+.PHONY: bench-serve
+bench-serve: install
+	$(BIN)/python scripts/bench_serve.py
