@@ -175,3 +175,27 @@ def test_annotators_cannot_create_tokens(client, annotator):
     client.force_login(annotator)
     response = client.get(reverse("admin:labeling_sourcetoken_add"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_posted_item_is_predicted_by_the_worker(celery_worker_process, client, tags, settings):
+    from predictions.models import Prediction
+    from tests.conftest import wait_until
+    from tests.factories import make_active_model
+
+    settings.MODEL_DIR = celery_worker_process["model_dir"]
+    version = make_active_model(tags)
+    _, key = source_token_create(source="live-feed")
+    response = _post(client, {"id": "w-1", "title": "Semantic segmentation of street images",
+                              "description": "pixel level image classification with convolutional networks"}, key)
+    assert response.status_code == 201
+    content_id = response.json()["items"][0]["id"]
+    prediction = wait_until(
+        lambda: Prediction.objects.filter(content_id=content_id, model_version=version).first(),
+        timeout=90, message="the worker's prediction of the posted item",
+    )
+    assert prediction.tag.slug == "computer-vision"
+    content = wait_until(lambda: Content.objects.filter(pk=content_id, current_model_version=version.number).first(),
+                         timeout=30, message="the model tag on the item")
+    assert content.current_tag.slug == "computer-vision"
