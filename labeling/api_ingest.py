@@ -1,6 +1,7 @@
 """Streaming ingestion over HTTP: ``POST /api/v1/content`` with a per-source API key."""
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -59,6 +60,15 @@ class SourceTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+class SourceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = SourceTokenAuthentication
+    name = "sourceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "A per-source key made in the admin: `Token <key>`"}
 
 
 class HasSourceToken(BasePermission):
