@@ -61,6 +61,13 @@ bench-queue: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
 
+## Rollout on real workers (PostgreSQL + Redis, two workers): retrain click-to-candidate, re-predict 100,000 items.
+.PHONY: bench-rollout
+bench-rollout: install
+	psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS tagloop_rollout_bench" >/dev/null
+	createdb -h 127.0.0.1 -U postgres tagloop_rollout_bench
+	bash scripts/bench_rollout.sh
+
 ## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
 .PHONY: bench-serve
 bench-serve: install

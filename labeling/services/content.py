@@ -45,29 +45,29 @@ def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
             "pk", flat=True
         )
     )
-    contents = []
-    for item in model_tags:
-        if item.content_id in gold_ids:
-            continue
-        contents.append(
-            Content(
-                pk=item.content_id,
-                current_tag_id=item.tag_id,
-                current_tag_origin=TagOrigin.MODEL,
-                current_tag_confidence=item.confidence,
-                current_model_version=item.model_version,
-                current_probabilities=item.probabilities,
-            )
-        )
-    Content.objects.bulk_update(
+    shown = {item.content_id: item for item in model_tags if item.content_id not in gold_ids}
+    contents = list(Content.objects.filter(pk__in=list(shown)))
+    for content in contents:
+        item = shown[content.pk]
+        content.current_tag_id = item.tag_id
+        content.current_tag_origin = TagOrigin.MODEL
+        content.current_tag_confidence = item.confidence
+        content.current_model_version = item.model_version
+        content.current_probabilities = item.probabilities
+    # An upsert of whole rows, not bulk_update: bulk_update builds one CASE per field with a
+    # branch per row, which costs seconds per 500-item chunk in Python and SQL alike; the
+    # upsert is one plain INSERT ... ON CONFLICT (id) DO UPDATE of these columns.
+    Content.objects.bulk_create(
         contents,
-        [
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=[
             "current_tag",
             "current_tag_origin",
             "current_tag_confidence",
             "current_model_version",
             "current_probabilities",
         ],
-        batch_size=BATCH_SIZE,
     )
     return len(contents)

@@ -1,0 +1,86 @@
+"""Benchmark the rollout path on the real workers: retrain click-to-candidate, and re-predict after a promotion."""
+import statistics
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from labeling.models import Content
+from labeling.services import text_hash
+from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services import model_version_promote, model_version_request
+
+SOURCE = "bench-stream"
+
+
+class Command(BaseCommand):
+    help = "Needs running workers. Times a retrain from request to candidate, then re-predicting all content."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--content", type=int, default=100_000)
+        parser.add_argument("--retrains", type=int, default=3)
+        parser.add_argument("--yes", action="store_true", help="allow a database whose name does not end in _bench")
+
+    def handle(self, content, retrains, yes, **options):
+        name = connection.settings_dict["NAME"]
+        if not (str(name).endswith("_bench") or yes):
+            raise CommandError(f"refusing to seed benchmark data into '{name}'; use a *_bench database or --yes")
+        call_command("load_demo_data", "--stream-share", "0", verbosity=0)
+        self._seed_stream(content)
+        times = [self._retrain() for _ in range(retrains)]
+        self.stdout.write(
+            f"retrain click -> candidate (default algorithm, demo data, {retrains} runs): "
+            f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
+        )
+        version = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE).order_by("-number").first()
+        total = Content.objects.count()
+        began = time.perf_counter()
+        model_version_promote(model_version=version, override_reason="benchmark")
+        done = self._wait_for_predictions(version, total)
+        seconds = time.perf_counter() - began
+        self.stdout.write(
+            f"re-predict after promotion: {done:,} items in {seconds:.1f} s = {done / seconds:,.0f} items/s "
+            f"({connection.vendor})"
+        )
+
+    def _seed_stream(self, count: int) -> None:
+        have = Content.objects.filter(source=SOURCE).count()
+        if have >= count:
+            return
+        self.stderr.write(f"seeding {count - have} stream items…")
+        words = ["images", "transformers", "deployment", "graphs", "detection", "language", "pipelines", "robots"]
+        batch = []
+        for i in range(have, count):
+            title = f"Item {i}: {words[i % 8]} and {words[(i * 7) % 8]}"
+            batch.append(Content(source=SOURCE, external_id=str(i), title=title,
+                                 description=f"Notes on {words[(i * 3) % 8]}.", text_hash=text_hash(title, "")))
+            if len(batch) == 5000:
+                Content.objects.bulk_create(batch)
+                batch = []
+        Content.objects.bulk_create(batch)
+
+    def _retrain(self) -> float:
+        began = time.perf_counter()
+        version = model_version_request(notes="benchmark")
+        while True:
+            version.refresh_from_db()
+            if version.status in (ModelStatus.CANDIDATE, ModelStatus.FAILED):
+                break
+            if time.perf_counter() - began > 600:
+                raise CommandError("no candidate after 600 s: are the workers running?")
+            time.sleep(0.1)
+        if version.status == ModelStatus.FAILED:
+            raise CommandError(f"training failed: {version.error}")
+        return time.perf_counter() - began
+
+    def _wait_for_predictions(self, version: ModelVersion, total: int) -> int:
+        last_report = 0.0
+        while True:
+            done = Prediction.objects.filter(model_version=version).count()
+            if done >= total:
+                return done
+            if time.perf_counter() - last_report > 5:
+                self.stderr.write(f"  {done:,}/{total:,} predicted")
+                last_report = time.perf_counter()
+            time.sleep(0.5)
