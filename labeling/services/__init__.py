@@ -17,6 +17,7 @@ from labeling.services.review import (
     review_task_skip,
     review_tasks_close_untouched,
     review_tasks_open_for_audit,
+    review_tasks_open_many,
     review_tasks_open_for_low_confidence,
     review_tasks_open_for_suspects,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "review_task_skip",
     "review_tasks_close_untouched",
     "review_tasks_open_for_audit",
+    "review_tasks_open_many",
     "review_tasks_open_for_low_confidence",
     "review_tasks_open_for_suspects",
     "show_gold_tags",

@@ -1,6 +1,6 @@
 """The review queue: open tasks, lease the next one, answer or skip it."""
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -51,10 +51,7 @@ class PredictionSnapshot:
 
 def review_task_open(*, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()) -> ReviewTask:
     """Open a review task, or return the open one for the same item and reason."""
-    priority = PRIORITY_BASE[reason]
-    if snapshot.confidence is not None:
-        # Less confident first within a reason.
-        priority += 1.0 - snapshot.confidence
+    priority = _priority(reason, snapshot)
     with transaction.atomic():
         task = (
             ReviewTask.objects.select_for_update()
@@ -73,20 +70,26 @@ def review_task_open(*, content: Content, reason: str, snapshot: PredictionSnaps
         )
 
 
-def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
-    """Open low-confidence tasks for content with no gold label and no open task of that kind."""
+def review_tasks_open_many(
+    *, items: list[tuple[int, PredictionSnapshot]], reason: str, required_answers: int = 1
+) -> int:
+    """Open one task of ``reason`` per item that has no gold label and no open task of that reason.
+
+    Within a reason, the less confident prediction comes first (the active-learning order).
+    """
     content_ids = [content_id for content_id, _ in items]
     skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
     skip |= set(
-        ReviewTask.objects.filter(
-            content_id__in=content_ids, reason=ReviewReason.LOW_CONFIDENCE, status=ReviewStatus.OPEN
-        ).values_list("content_id", flat=True)
+        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN).values_list(
+            "content_id", flat=True
+        )
     )
     tasks = [
         ReviewTask(
             content_id=content_id,
-            reason=ReviewReason.LOW_CONFIDENCE,
-            priority=PRIORITY_BASE[ReviewReason.LOW_CONFIDENCE] + 1.0 - (snapshot.confidence or 0.0),
+            reason=reason,
+            priority=_priority(reason, snapshot),
+            required_answers=required_answers,
             model_version=snapshot.model_version,
             predicted_tag=snapshot.predicted_tag,
             probabilities=snapshot.probabilities,
@@ -100,6 +103,16 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
     return len(tasks)
 
 
+def _priority(reason: str, snapshot: PredictionSnapshot) -> float:
+    if snapshot.confidence is None:
+        return PRIORITY_BASE[reason]
+    return PRIORITY_BASE[reason] + 1.0 - snapshot.confidence
+
+
+def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
+    return review_tasks_open_many(items=items, reason=ReviewReason.LOW_CONFIDENCE)
+
+
 def is_audit_sample(content_id: int, *, share: float) -> bool:
     """A fixed, fair draw per item: the same item is (or is not) sampled on every re-prediction."""
     digest = hashlib.sha256(f"audit:{content_id}".encode()).digest()
@@ -107,29 +120,11 @@ def is_audit_sample(content_id: int, *, share: float) -> bool:
 
 
 def review_tasks_open_for_audit(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
-    """Open blind, multi-annotator audit tasks for the sampled items that have no gold label yet."""
-    content_ids = [content_id for content_id, _ in items]
-    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
-    skip |= set(
-        ReviewTask.objects.filter(
-            content_id__in=content_ids, reason=ReviewReason.AUDIT_SAMPLE, status=ReviewStatus.OPEN
-        ).values_list("content_id", flat=True)
+    """Blind, multi-annotator audit tasks; a random sample, so all at the same priority."""
+    unranked = [(content_id, replace(snapshot, confidence=None)) for content_id, snapshot in items]
+    return review_tasks_open_many(
+        items=unranked, reason=ReviewReason.AUDIT_SAMPLE, required_answers=settings.TAGLOOP_AUDIT_ANNOTATORS
     )
-    tasks = [
-        ReviewTask(
-            content_id=content_id,
-            reason=ReviewReason.AUDIT_SAMPLE,
-            priority=PRIORITY_BASE[ReviewReason.AUDIT_SAMPLE],
-            required_answers=settings.TAGLOOP_AUDIT_ANNOTATORS,
-            model_version=snapshot.model_version,
-            predicted_tag=snapshot.predicted_tag,
-            probabilities=snapshot.probabilities,
-        )
-        for content_id, snapshot in items
-        if content_id not in skip
-    ]
-    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
-    return len(tasks)
 
 
 def review_tasks_open_for_suspects(*, items: list[tuple[int, PredictionSnapshot, float]]) -> int:
