@@ -1,10 +1,11 @@
 """HTML pages for admins: model versions, retrain with live progress, compare, promote, roll back."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
 from predictions.forms import PromoteForm, ReasonForm, RetrainForm
@@ -18,13 +19,6 @@ from predictions.services import (
     model_version_rollback,
     model_versions_compare,
 )
-
-
-def requires(permission):
-    """Anonymous visitors log in first; logged-in users without the permission get 403."""
-    def decorate(view):
-        return login_required(permission_required(permission, raise_exception=True)(view))
-    return decorate
 
 
 @requires("predictions.view_modelversion")

@@ -1,6 +1,5 @@
 """Gold labels: browse, search, filter, send back to review, export."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -10,18 +9,13 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling import selectors
 from labeling.exporting import csv_lines, jsonl_lines
 from labeling.forms import GoldFilterForm
+from labeling.permissions import requires
 from labeling.services import gold_labels_requeue
 
 EXPORTS = {
     "csv": (csv_lines, "text/csv; charset=utf-8"),
     "jsonl": (jsonl_lines, "application/x-ndjson; charset=utf-8"),
 }
-
-
-def requires(permission):
-    def decorate(view):
-        return login_required(permission_required(permission, raise_exception=True)(view))
-    return decorate
 
 
 def _filters(request) -> tuple[GoldFilterForm, dict]:

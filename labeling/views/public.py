@@ -16,7 +16,6 @@ from labeling.services import (
 )
 
 
-
 @require_GET
 def content_list(request):
     page = Paginator(selectors.content_public_list(), 50).get_page(request.GET.get("page"))

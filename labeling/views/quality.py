@@ -1,13 +1,12 @@
 """The reviewers' quality page: kappa per pair, alpha overall, throughput, agreement with gold."""
-from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from labeling.permissions import requires
 from labeling.quality import agreement_report
 
 
-@login_required
-@permission_required("labeling.view_quality", raise_exception=True)
+@requires("labeling.view_quality")
 @require_GET
 def quality(request):
     return render(request, "labeling/quality.html", {"report": agreement_report()})

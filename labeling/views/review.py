@@ -4,7 +4,6 @@ Every action is a real form POST. With htmx (``HX-Request``), the answer returns
 next item's fragment and the new URL; without it, the browser follows a redirect.
 """
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
+from labeling.permissions import requires
 from labeling.services import (
     ReviewConflict,
     review_answer_undo,
@@ -24,9 +24,7 @@ from labeling.services import (
 REVIEW_PERMISSION = "labeling.review_content"
 
 
-def annotator_required(view):
-    """Anonymous visitors are sent to log in; logged-in users without the permission get 403."""
-    return login_required(permission_required(REVIEW_PERMISSION, raise_exception=True)(view))
+annotator_required = requires(REVIEW_PERMISSION)
 
 
 @annotator_required
