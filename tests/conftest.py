@@ -20,10 +20,13 @@ DATASET = REPO / "data" / "madewithml_dataset.csv"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters must not leak from one test into the next."""
+    """Rate-limit counters and the cached active version must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from predictions.model_store import forget_active_version
+
     cache.clear()
+    forget_active_version()
     yield
 
 

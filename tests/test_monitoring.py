@@ -166,8 +166,10 @@ def test_healthz_is_503_naming_an_unreachable_broker(client, tags, monkeypatch, 
     from config.celery import app
 
     settings.TAGLOOP_HEALTH_BROKER_TIMEOUT = 0.5
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # broker_write_url first: reading it falls back to broker_url, so patching broker_url
+    # first would make monkeypatch "restore" the write URL to the unreachable one.
     monkeypatch.setattr(app.conf, "broker_write_url", None)
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["failed"] == ["broker"]
 

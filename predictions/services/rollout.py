@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from predictions import selectors
+from predictions.model_store import forget_active_version
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
 from predictions.services.comparison import model_versions_compare
 
@@ -83,4 +84,5 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
         reason=reason, gate_failures=list(gate_failures),
     )
     predict_all.delay_on_commit(version.pk)
+    transaction.on_commit(forget_active_version)
     return version

@@ -3,8 +3,7 @@ from dataclasses import dataclass
 
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions import selectors
-from predictions.model_store import load_version
+from predictions.model_store import active_version_cached, load_version
 from predictions.services.thresholds import review_threshold
 
 
@@ -22,7 +21,7 @@ class OnlinePrediction:
 
 
 def predict_text(*, title: str, description: str) -> OnlinePrediction:
-    version = selectors.active_model_version()
+    version = active_version_cached()
     if version is None:
         raise NoActiveModel("no model is active yet; train one and promote it")
     [result] = predict(load_version(version), [prepare_text(title, description)])
