@@ -72,3 +72,8 @@ bench-rollout: install
 .PHONY: bench-serve
 bench-serve: install
 	$(BIN)/python scripts/bench_serve.py
+
+## Human-in-the-loop simulation on the real dataset: uncertainty vs random review order under a label budget; rewrites "## Loop" in docs/benchmarks.md.
+.PHONY: bench-loop
+bench-loop: install
+	$(BIN)/python -m ml.bench_loop
