@@ -1,0 +1,95 @@
+"""Every endpoint, every role: anonymous, plain user, annotator, reviewer, admin.
+
+Each row says who may use the endpoint; everyone else must be sent to log in (HTML,
+anonymous), refused with 403 (HTML, logged in; API) or 401 (token API).
+"""
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import make_content, make_low_confidence_task
+
+pytestmark = pytest.mark.django_db
+
+ANON, PLAIN, ANNOTATOR, REVIEWER, ADMIN = "anonymous", "plain", "annotator", "reviewer", "admin"
+EVERYONE = {ANON, PLAIN, ANNOTATOR, REVIEWER, ADMIN}
+TEAM = {ANNOTATOR, REVIEWER, ADMIN}
+
+# (method, url name, args kind, allowed roles)
+ENDPOINTS = [
+    ("get", "labeling:content-list", None, EVERYONE),
+    ("get", "labeling:content-detail", "content", EVERYONE),
+    ("post", "labeling:content-report", "content", EVERYONE),
+    ("get", "labeling:review-queue", None, TEAM),
+    ("post", "labeling:review-start", None, TEAM),
+    ("post", "labeling:review-undo", None, TEAM),
+    ("get", "labeling:review-task", "task", TEAM),
+    ("post", "labeling:review-answer", "task", TEAM),
+    ("post", "labeling:review-skip", "task", TEAM),
+    ("get", "labeling:gold-list", None, TEAM),
+    ("post", "labeling:gold-requeue", None, {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-export", "csv", {REVIEWER, ADMIN}),
+    ("get", "labeling:quality", None, {REVIEWER, ADMIN}),
+    ("get", "dashboard", None, TEAM),
+    ("get", "predictions:model-list", None, {ADMIN}),
+    ("get", "predictions:model-row", "version", {ADMIN}),
+    ("get", "predictions:model-detail", "version", {ADMIN}),
+    ("post", "predictions:model-retrain", None, {ADMIN}),
+    ("post", "predictions:model-cancel", "version", {ADMIN}),
+    ("post", "predictions:model-promote", "version", {ADMIN}),
+    ("post", "predictions:model-rollback", None, {ADMIN}),
+    ("get", "monitoring:page", None, {REVIEWER, ADMIN}),
+    ("post", "monitoring:check-drift", None, {ADMIN}),
+]
+
+
+@pytest.fixture
+def clients(tags, plain_user, annotator, reviewer, admin_user):
+    made = {ANON: Client()}
+    for role, user in ((PLAIN, plain_user), (ANNOTATOR, annotator), (REVIEWER, reviewer), (ADMIN, admin_user)):
+        made[role] = Client()
+        made[role].force_login(user)
+    return made
+
+
+def _url(name, kind):
+    from predictions.models import ModelVersion
+
+    if kind == "content":
+        return reverse(name, args=[make_content().pk])
+    if kind == "task":
+        return reverse(name, args=[make_low_confidence_task().pk])
+    if kind == "csv":
+        return reverse(name, args=["csv"])
+    if kind == "version":
+        version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
+        return reverse(name, args=[version.number])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("method,name,kind,allowed", ENDPOINTS, ids=[row[1] for row in ENDPOINTS])
+def test_html_endpoint_checks_the_role(clients, method, name, kind, allowed):
+    for role, client in clients.items():
+        response = getattr(client, method)(_url(name, kind), {"tag": "mlops", "algorithm": "rules"})
+        location = response.get("Location", "")
+        if role in allowed:
+            assert response.status_code not in (401, 403) and "/accounts/login/" not in location, (role, name)
+        elif role == ANON:
+            assert response.status_code == 302 and "/accounts/login/" in location, (role, name)
+        else:
+            assert response.status_code == 403, (role, name, response.status_code)
+
+
+@pytest.mark.parametrize("role,status", [(ANON, 403), (PLAIN, 403), (ANNOTATOR, 403), (REVIEWER, 200), (ADMIN, 200)])
+def test_drift_api_is_for_reviewers_and_admins(clients, role, status):
+    assert clients[role].get(reverse("api-drift")).status_code == status
+
+
+@pytest.mark.parametrize("role", [ANON, PLAIN, ANNOTATOR, REVIEWER, ADMIN])
+def test_public_apis_are_open_and_ingestion_needs_a_source_token(clients, role):
+    client = clients[role]
+    report = client.post(reverse("api-content-reports", args=[make_content().pk]), {}, content_type="application/json")
+    assert report.status_code == 201
+    assert client.post(reverse("api-predict"), {"title": "x"}, content_type="application/json").status_code == 503
+    ingest = client.post(reverse("api-content-ingest"), {"id": "1", "title": "x"}, content_type="application/json")
+    assert ingest.status_code == 401  # a session is not a source token
