@@ -77,3 +77,10 @@ bench-serve: install
 .PHONY: bench-loop
 bench-loop: install
 	$(BIN)/python -m ml.bench_loop
+
+## A retrain of embeddings-linear on 10,000 gold labels whose embeddings are stored (PostgreSQL).
+.PHONY: bench-retrain
+bench-retrain: install $(VENV)/.embeddings-installed
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_retrain_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_retrain_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_retrain_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_retrain_bench TAGLOOP_MODEL_DIR=var/bench-models $(BIN)/python manage.py bench_retrain
