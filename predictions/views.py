@@ -25,8 +25,11 @@ from predictions.services import (
 @require_GET
 def model_list(request):
     versions = list(ModelVersion.objects.select_related("created_by")[:50])
+    active = selectors.active_model_version()
+    predicted, total = selectors.prediction_progress(model_version=active) if active else (0, 0)
     context = {
         "versions": versions,
+        "repredict": {"done": predicted, "total": total, "percent": round(100 * predicted / total) if total else 100},
         "f1_points": [(f"v{v.number}", v.weighted_f1) for v in reversed(versions) if v.weighted_f1 is not None],
         "events": ModelEvent.objects.select_related("model_version", "previous_version", "actor")[:20],
         "retrain_form": RetrainForm(),

@@ -99,6 +99,8 @@ def test_models_pages_compare_and_promote_from_the_browser_flow(client, tags, mo
     assert candidate.status == ModelStatus.ACTIVE
     listing = client.get(reverse("predictions:model-list")).content.decode()
     assert "Audit trail" in listing and "promoted" in listing and "holdout weighted F1" in listing
+    # The promotion's re-prediction runs on the workers (not in this test): its progress shows.
+    assert "re-predicting on the workers" in listing and "of " in listing
 
 
 def test_a_running_version_row_polls_and_a_finished_one_stops(client, tags, admin_user, model_dir):
