@@ -19,6 +19,7 @@ from predictions.services import (
     model_version_rollback,
     model_versions_compare,
 )
+from predictions.services.monitoring import drift_alert
 
 
 @requires("predictions.view_modelversion")
@@ -176,6 +177,7 @@ def dashboard(request):
         "f1_points": [(f"v{v.number}", v.weighted_f1) for v in versions],
         "cv_points": [(f"v{v.number}", (v.cv_metrics or {}).get("mean_f1")) for v in versions],
         "active": selectors.active_model_version(),
+        "drift_alert": drift_alert(),
         "open_series": ["open items"],
         "gold_series": ["gold labels"],
     }

@@ -24,3 +24,16 @@ def test_dashboard_is_for_the_team_only(client, plain_user):
     assert client.get(reverse("dashboard")).status_code == 302
     client.force_login(plain_user)
     assert client.get(reverse("dashboard")).status_code == 403
+
+
+def test_dashboard_shows_a_drift_alert_when_the_latest_overall_check_drifted(client, tags, annotator):
+    from django.utils import timezone
+
+    from predictions.models import DriftCheck
+
+    client.force_login(annotator)
+    now = timezone.now()
+    DriftCheck.objects.create(source="", window_start=now, window_end=now, n=100, drifted=True, tests=[])
+    assert 'role="alert"' in client.get(reverse("dashboard")).content.decode()
+    DriftCheck.objects.create(source="", window_start=now, window_end=now, n=100, drifted=False, tests=[])
+    assert 'role="alert"' not in client.get(reverse("dashboard")).content.decode()

@@ -1,6 +1,7 @@
 """Retrain: queue a version, train it on a worker with progress, evaluate it on the holdout."""
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,22 +9,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from collections import Counter
-
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
 from ml.evaluation import evaluate
-from ml.ood import fit_ood_checks
 from ml.items import LabelledItem
+from ml.ood import fit_ood_checks
 from ml.persistence import save_model
 from ml.prediction import predict
-from ml.text import prepare_text
 from ml.selection import CrossValidation, choose_review_threshold, cross_validate
 from ml.suspects import find_suspects
+from ml.text import prepare_text
 from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.model_store import load_version
-from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.models import (
     RUNNING_STATUSES,
     ModelEvent,
@@ -32,6 +30,7 @@ from predictions.models import (
     ModelVersion,
     TrainingExample,
 )
+from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 
 logger = logging.getLogger(__name__)
 
