@@ -1,7 +1,7 @@
 """Items the model's per-item checks call out of distribution: never auto-tagged, sent to a person."""
-from labeling.models import Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, TagOrigin
+from labeling.models import Content, ReviewReason, TagOrigin
 from labeling.services.content import BATCH_SIZE
-from labeling.services.review import PRIORITY_BASE, PredictionSnapshot, review_tasks_close_untouched
+from labeling.services.review import PredictionSnapshot, review_tasks_close_untouched, review_tasks_open_many
 
 
 def content_flag_out_of_distribution(
@@ -31,39 +31,19 @@ def content_flag_out_of_distribution(
         batch_size=BATCH_SIZE,
     )
     in_force = {content.pk for content in contents}
-    _open_tasks([
-        (content_id, snapshot) for content_id, _, snapshot in flagged
-        if content_id in in_force and content_id not in without_task
-    ])
+    review_tasks_open_many(
+        items=[
+            (content_id, snapshot) for content_id, _, snapshot in flagged
+            if content_id in in_force and content_id not in without_task
+        ],
+        reason=ReviewReason.OUT_OF_DISTRIBUTION,
+    )
     if cleared:
         Content.objects.filter(pk__in=list(cleared), is_out_of_distribution=True, ood_dismissed=False).update(
             is_out_of_distribution=False, ood_reasons={}
         )
         review_tasks_close_untouched(content_ids=list(cleared), reason=ReviewReason.OUT_OF_DISTRIBUTION)
     return in_force
-
-
-def _open_tasks(items: list[tuple[int, PredictionSnapshot]]) -> None:
-    content_ids = [content_id for content_id, _ in items]
-    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
-    skip |= set(
-        ReviewTask.objects.filter(
-            content_id__in=content_ids, reason=ReviewReason.OUT_OF_DISTRIBUTION, status=ReviewStatus.OPEN
-        ).values_list("content_id", flat=True)
-    )
-    tasks = [
-        ReviewTask(
-            content_id=content_id,
-            reason=ReviewReason.OUT_OF_DISTRIBUTION,
-            priority=PRIORITY_BASE[ReviewReason.OUT_OF_DISTRIBUTION],
-            model_version=snapshot.model_version,
-            predicted_tag=snapshot.predicted_tag,
-            probabilities=snapshot.probabilities,
-        )
-        for content_id, snapshot in items
-        if content_id not in skip
-    ]
-    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
 
 
 def content_dismiss_out_of_distribution(*, content_ids: list[int]) -> int:
