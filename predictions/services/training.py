@@ -290,6 +290,7 @@ def _evaluate(model, labelled: list[selectors.LabelledContent]) -> dict:
         items=[LabelledItem(item.title, item.description, item.tag) for item in labelled],
         predictions=predict(model, texts),
         labels=selectors.label_set(),
+        target_precision=settings.TAGLOOP_TARGET_PRECISION,
     )
 
 
@@ -297,7 +298,10 @@ def evaluate_labelled(*, model_version: ModelVersion, items: list[LabelledItem])
     """Metrics of ``model_version`` on any labelled items (nothing is stored)."""
     model = load_version(model_version)
     texts = [prepare_text(item.title, item.description) for item in items]
-    return evaluate(items=items, predictions=predict(model, texts), labels=selectors.label_set())
+    return evaluate(
+        items=items, predictions=predict(model, texts), labels=selectors.label_set(),
+        target_precision=settings.TAGLOOP_TARGET_PRECISION,
+    )
 
 
 
