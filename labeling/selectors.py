@@ -1,6 +1,5 @@
 """Reads of the human side."""
 from collections.abc import Iterator
-
 from datetime import timedelta
 
 from django.db.models import Count, Q

@@ -17,9 +17,9 @@ from labeling.services.review import (
     review_task_skip,
     review_tasks_close_untouched,
     review_tasks_open_for_audit,
-    review_tasks_open_many,
     review_tasks_open_for_low_confidence,
     review_tasks_open_for_suspects,
+    review_tasks_open_many,
 )
 from labeling.services.splits import assign_splits
 from labeling.services.tokens import source_token_authenticate, source_token_create, source_token_revoke

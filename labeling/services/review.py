@@ -20,8 +20,8 @@ from labeling.models import (
     Tag,
     WrongTagReport,
 )
-from labeling.services.content import BATCH_SIZE
 from labeling.selectors import open_review_tasks
+from labeling.services.content import BATCH_SIZE
 from labeling.services.gold import gold_label_set
 
 # Priorities order the queue: reports first, then low confidence (most uncertain

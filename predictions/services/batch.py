@@ -106,39 +106,32 @@ def _check_out_of_distribution(
 
 def predictions_enqueue_all(*, model_version_id: int, chunk_size: int | None = None) -> int:
     """After a promotion: every content item, in chunk tasks any worker can take; returns the count."""
-    from predictions.tasks import predict_content
-
-    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
     version = ModelVersion.objects.get(pk=model_version_id)
-    content_ids = selectors.all_content_ids()
-    chunks = [content_ids[start : start + chunk_size] for start in range(0, len(content_ids), chunk_size)]
-    for chunk in chunks:
-        predict_content.delay(chunk, version.pk)
-    return len(chunks)
+    return _enqueue_chunks(version, selectors.all_content_ids(), chunk_size=chunk_size)
 
 
 def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
     """Split the content lacking a prediction from the version into chunk tasks; returns the count."""
-    from predictions.tasks import predict_content
-
-    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
     version = ModelVersion.objects.get(pk=model_version_id)
     missing = selectors.content_ids_lacking_prediction(model_version=version)
-    chunks = [missing[start : start + chunk_size] for start in range(0, len(missing), chunk_size)]
-    for chunk in chunks:
-        predict_content.delay(chunk, version.pk)
-    return len(chunks)
+    return _enqueue_chunks(version, missing, chunk_size=chunk_size)
 
 
 def content_enqueue_prediction(*, content_ids: list[int]) -> None:
-    """Called when content arrives: predict it with the active model, after commit."""
+    """Called when content arrives: predict it with the active model, once the transaction commits."""
+    version = selectors.active_model_version()
+    if version is not None:
+        _enqueue_chunks(version, content_ids, on_commit=True)
+
+
+def _enqueue_chunks(
+    version: ModelVersion, content_ids: list[int], *, chunk_size: int | None = None, on_commit: bool = False
+) -> int:
     from predictions.tasks import predict_content
 
-    version = selectors.active_model_version()
-    if version is None:
-        return
-    chunk_size = settings.TAGLOOP_PREDICT_CHUNK_SIZE
-    for start in range(0, len(content_ids), chunk_size):
-        predict_content.delay_on_commit(content_ids[start : start + chunk_size], version.pk)
-
-
+    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
+    chunks = [content_ids[start : start + chunk_size] for start in range(0, len(content_ids), chunk_size)]
+    send = predict_content.delay_on_commit if on_commit else predict_content.delay
+    for chunk in chunks:
+        send(chunk, version.pk)
+    return len(chunks)

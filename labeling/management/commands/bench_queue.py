@@ -4,12 +4,13 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, ReviewReason, ReviewTask, Tag
 from labeling.roles import ANNOTATOR, roles_ensure
 from labeling.services import text_hash
@@ -24,12 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--content", type=int, default=100_000)
         parser.add_argument("--tasks", type=int, default=20_000)
         parser.add_argument("--requests", type=int, default=300)
-        parser.add_argument("--yes", action="store_true", help="allow a database whose name does not end in _bench")
+        add_scratch_database_argument(parser)
 
     def handle(self, content, tasks, requests, yes, **options):
-        name = connection.settings_dict["NAME"]
-        if not (str(name).endswith("_bench") or yes):
-            raise CommandError(f"refusing to seed benchmark data into '{name}'; use a *_bench database or --yes")
+        require_scratch_database(allowed=yes)
         self._seed(content, tasks)
         client = self._annotator_client()
         start, page, queries = self._measure(client, requests)

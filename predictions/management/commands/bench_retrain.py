@@ -3,9 +3,9 @@ import time
 
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
 from labeling.importing import parse_content_file
+from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, GoldLabel, Provenance, Split, Tag
 from labeling.selectors import tag_slugs
 from labeling.services import text_hash
@@ -24,12 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--labels", type=int, default=10_000)
         parser.add_argument("--algorithm", default="embeddings-linear")
         parser.add_argument("--data", default="data/madewithml_dataset.csv")
-        parser.add_argument("--yes", action="store_true", help="allow a database whose name does not end in _bench")
+        add_scratch_database_argument(parser)
 
     def handle(self, labels, algorithm, data, yes, **options):
-        name = connection.settings_dict["NAME"]
-        if not (str(name).endswith("_bench") or yes):
-            raise CommandError(f"refusing to seed benchmark data into '{name}'; use a *_bench database or --yes")
+        require_scratch_database(allowed=yes)
         self._seed(labels, data)
         self._store_embeddings()
         number = (ModelVersion.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1

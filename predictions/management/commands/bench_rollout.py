@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content
 from labeling.services import text_hash
 from predictions.models import ModelStatus, ModelVersion, Prediction
@@ -20,12 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--content", type=int, default=100_000)
         parser.add_argument("--retrains", type=int, default=3)
-        parser.add_argument("--yes", action="store_true", help="allow a database whose name does not end in _bench")
+        add_scratch_database_argument(parser)
 
     def handle(self, content, retrains, yes, **options):
-        name = connection.settings_dict["NAME"]
-        if not (str(name).endswith("_bench") or yes):
-            raise CommandError(f"refusing to seed benchmark data into '{name}'; use a *_bench database or --yes")
+        require_scratch_database(allowed=yes)
         call_command("load_demo_data", "--stream-share", "0", verbosity=0)
         self._seed_stream(content)
         times = [self._retrain() for _ in range(retrains)]
