@@ -174,6 +174,12 @@ TAGLOOP_GATE_MAX_SLICE_F1_DROP = env.float("TAGLOOP_GATE_MAX_SLICE_F1_DROP", def
 # Slices with fewer holdout items than this are too noisy to block a promotion.
 TAGLOOP_GATE_MIN_SLICE_SIZE = env.int("TAGLOOP_GATE_MIN_SLICE_SIZE", default=10)
 
+# --- canary ----------------------------------------------------------------------
+# The share of content items (and online texts) a candidate serves when an admin starts
+# a canary without choosing one, and the most any canary may take.
+TAGLOOP_CANARY_SHARE = env.float("TAGLOOP_CANARY_SHARE", default=0.1)
+TAGLOOP_CANARY_MAX_SHARE = env.float("TAGLOOP_CANARY_MAX_SHARE", default=0.5)
+
 # --- automatic retrain ----------------------------------------------------------
 # Celery beat checks this often; a retrain starts when at least this many gold labels
 # were decided since the active model's training snapshot (0 turns it off). It never promotes.

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ml.algorithms import ALGORITHMS
-from predictions.models import ModelEvent, ModelVersion, Prediction, TrainingExample
+from predictions.models import Canary, CanaryServing, ModelEvent, ModelVersion, Prediction, TrainingExample
 from predictions.services import PromotionError, model_version_promote, model_version_request
 
 
@@ -100,4 +100,31 @@ class ModelEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Canary)
+class CanaryAdmin(admin.ModelAdmin):
+    """Read-only: canaries start and stop from the model pages, through the services that record them."""
+
+    list_display = ["started_at", "candidate", "baseline", "share", "running", "ended_at", "end_reason"]
+    list_filter = ["running"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CanaryServing)
+class CanaryServingAdmin(admin.ModelAdmin):
+    list_display = ["canary", "key", "channel", "served", "baseline_tag", "candidate_tag", "requests", "created_at"]
+    list_filter = ["canary", "channel", "served"]
+    raw_id_fields = ["content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

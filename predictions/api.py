@@ -6,12 +6,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from labeling.models import Content
 from predictions.services import NoActiveModel, predict_text
 
 
 class PredictRequestSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=1000, trim_whitespace=True)
     description = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+    content_id = serializers.PrimaryKeyRelatedField(
+        queryset=Content.objects.all(), required=False, default=None, source="content",
+        help_text="the stored item this text belongs to, if any: a canary then serves it with the same model as its page",
+    )
 
 
 class PredictResponseSerializer(serializers.Serializer):
@@ -20,10 +25,11 @@ class PredictResponseSerializer(serializers.Serializer):
     confidence = serializers.FloatField()
     model_version = serializers.IntegerField()
     needs_review = serializers.BooleanField()
+    canary = serializers.BooleanField(help_text="true when a canary's candidate, not the active model, answered")
 
 
 class PredictView(APIView):
-    """Tag one item with the active model.
+    """Tag one item with the active model (or, for a running canary's share of items, its candidate).
 
     Public on purpose: it reveals no stored data, only what the public content pages
     show anyway; a per-client rate limit keeps it from being used as free compute.

@@ -1,6 +1,7 @@
 """Load model artifacts once per process, verified by their sha256."""
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -26,27 +27,39 @@ def load_version(model_version: ModelVersion):
         return _cache[key]
 
 
-# The online API asks "which version is active?" on every request; the answer changes
-# only on a promotion. Each process re-reads it at most once a second (a promotion
-# reaches every web process within that second) and forgets it at once when the
-# promotion happens in this process.
-ACTIVE_VERSION_TTL_SECONDS = 1.0
-_active: dict = {"version": None, "read_at": float("-inf")}
+# The online API asks "which version is active, and is a canary running?" on every
+# request; the answer changes only on a promotion, a rollback or a canary start or stop.
+# Each process re-reads it at most once a second (a change reaches every web process
+# within that second) and forgets it at once when the change happens in this process.
+SERVING_STATE_TTL_SECONDS = 1.0
 
 
-def active_version_cached():
-    from predictions.selectors import active_model_version
+@dataclass(frozen=True)
+class ServingState:
+    active: ModelVersion | None
+    canary: object | None  # the running predictions.models.Canary, its versions loaded
+
+
+_serving: dict = {"state": ServingState(None, None), "read_at": float("-inf")}
+
+
+def serving_state_cached() -> ServingState:
+    from predictions.selectors import active_model_version, running_canary
 
     now = time.monotonic()
     with _lock:
-        if now - _active["read_at"] < ACTIVE_VERSION_TTL_SECONDS:
-            return _active["version"]
-    version = active_model_version()
+        if now - _serving["read_at"] < SERVING_STATE_TTL_SECONDS:
+            return _serving["state"]
+    state = ServingState(active=active_model_version(), canary=running_canary())
     with _lock:
-        _active.update(version=version, read_at=now)
-    return version
+        _serving.update(state=state, read_at=now)
+    return state
 
 
-def forget_active_version() -> None:
+def active_version_cached() -> ModelVersion | None:
+    return serving_state_cached().active
+
+
+def forget_serving_state() -> None:
     with _lock:
-        _active.update(version=None, read_at=float("-inf"))
+        _serving.update(state=ServingState(None, None), read_at=float("-inf"))

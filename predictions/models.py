@@ -109,6 +109,8 @@ class ModelEventAction(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
     PROMOTED = "promoted", "promoted"
     ROLLED_BACK = "rolled_back", "rolled back"
+    CANARY_STARTED = "canary_started", "canary started"
+    CANARY_ENDED = "canary_ended", "canary ended"
 
 
 class ModelEvent(models.Model):
@@ -163,3 +165,67 @@ class DriftCheck(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Canary(models.Model):
+    """A candidate serving a share of predictions beside the active model, before anyone promotes it.
+
+    Which predictions it serves is a hash of the content item (or of the text, for an
+    online request about no stored item), so an item stays with the same model for the
+    whole canary. At most one canary runs at a time; it ends when an admin stops it or
+    when any promotion or rollback changes the active model it is compared with.
+    """
+
+    candidate = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="canaries")
+    baseline = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    share = models.FloatField(help_text="share of content items (and online texts) the candidate serves")
+    running = models.BooleanField(default=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["running"], condition=Q(running=True), name="canary_one_running"),
+            models.CheckConstraint(condition=Q(share__gt=0) & Q(share__lte=1), name="canary_share_in_range"),
+        ]
+
+    def __str__(self):
+        return f"canary v{self.candidate.number} at {self.share:.0%} beside v{self.baseline.number}"
+
+
+class CanaryArm(models.TextChoices):
+    CANDIDATE = "candidate", "candidate"
+    BASELINE = "baseline", "active model"
+
+
+class CanaryChannel(models.TextChoices):
+    STREAM = "stream", "stored content"
+    API = "api", "online API"
+
+
+class CanaryServing(models.Model):
+    """Both models' answers for one content item (or one online text) during a canary, and which was served."""
+
+    canary = models.ForeignKey(Canary, on_delete=models.CASCADE, related_name="servings")
+    # The routing key: "content:<pk>" for stored items, "text:<sha256>" for online texts.
+    key = models.CharField(max_length=80)
+    content = models.ForeignKey(Content, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=CanaryChannel.choices)
+    served = models.CharField(max_length=10, choices=CanaryArm.choices)
+    baseline_tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    baseline_confidence = models.FloatField()
+    candidate_tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    candidate_confidence = models.FloatField()
+    requests = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["canary", "key"], name="canary_serving_unique_key")]

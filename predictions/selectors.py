@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from labeling.models import Content, GoldLabel, Split, Tag, WrongTagReport
-from predictions.models import ModelStatus, ModelVersion, Prediction, TrainingExample
+from predictions.models import Canary, ModelStatus, ModelVersion, Prediction, TrainingExample
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,10 @@ class LabelledContent:
 
 def active_model_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first()
+
+
+def running_canary() -> Canary | None:
+    return Canary.objects.filter(running=True).select_related("candidate", "baseline").first()
 
 
 def label_set() -> list[str]:

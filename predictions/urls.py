@@ -1,6 +1,6 @@
 from django.urls import path
 
-from predictions import views
+from predictions import views, views_canary
 
 app_name = "predictions"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:number>/row", views.model_row, name="model-row"),
     path("<int:number>/cancel", views.model_cancel, name="model-cancel"),
     path("<int:number>/promote", views.model_promote, name="model-promote"),
+    path("<int:number>/canary", views_canary.canary_start, name="canary-start"),
+    path("canaries/<int:pk>/", views_canary.canary_detail, name="canary-detail"),
+    path("canaries/<int:pk>/stop", views_canary.canary_stop, name="canary-stop"),
 ]

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
-from predictions.forms import PromoteForm, ReasonForm, RetrainForm
+from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm
 from predictions.models import RUNNING_STATUSES, ModelEvent, ModelStatus, ModelVersion
 from predictions.services import (
     PromotionBlocked,
@@ -35,6 +35,7 @@ def model_list(request):
         "events": ModelEvent.objects.select_related("model_version", "previous_version", "actor")[:20],
         "retrain_form": RetrainForm(),
         "active": selectors.active_model_version(),
+        "canary": selectors.running_canary(),
         "running_statuses": RUNNING_STATUSES,
         "report_rates": selectors.report_rates(),
     }
@@ -91,6 +92,8 @@ def model_detail(request, number: int):
         **_chart_rows(version, comparison),
         "confusion_rows": _confusion_rows(comparison),
         "promote_form": PromoteForm(),
+        "canary_form": CanaryForm(),
+        "canaries": version.canaries.select_related("baseline")[:10],
         "events": version.events.select_related("actor", "previous_version")[:20],
     }
     return render(request, "predictions/model_detail.html", context)

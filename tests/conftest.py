@@ -23,10 +23,10 @@ def _fresh_cache():
     """Rate-limit counters and the cached active version must not leak from one test into the next."""
     from django.core.cache import cache
 
-    from predictions.model_store import forget_active_version
+    from predictions.model_store import forget_serving_state
 
     cache.clear()
-    forget_active_version()
+    forget_serving_state()
     yield
 
 

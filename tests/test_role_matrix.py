@@ -38,6 +38,9 @@ ENDPOINTS = [
     ("post", "predictions:model-cancel", "version", {ADMIN}),
     ("post", "predictions:model-promote", "version", {ADMIN}),
     ("post", "predictions:model-rollback", None, {ADMIN}),
+    ("post", "predictions:canary-start", "version", {ADMIN}),
+    ("get", "predictions:canary-detail", "canary", {ADMIN}),
+    ("post", "predictions:canary-stop", "canary", {ADMIN}),
     ("get", "monitoring:page", None, {REVIEWER, ADMIN}),
     ("post", "monitoring:check-drift", None, {ADMIN}),
 ]
@@ -53,7 +56,7 @@ def clients(tags, plain_user, annotator, reviewer, admin_user):
 
 
 def _url(name, kind):
-    from predictions.models import ModelVersion
+    from predictions.models import Canary, ModelVersion
 
     if kind == "content":
         return reverse(name, args=[make_content().pk])
@@ -64,6 +67,10 @@ def _url(name, kind):
     if kind == "version":
         version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
         return reverse(name, args=[version.number])
+    if kind == "canary":
+        version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
+        canary = Canary.objects.create(candidate=version, baseline=version, share=0.1, running=False)
+        return reverse(name, args=[canary.pk])
     return reverse(name)
 
 

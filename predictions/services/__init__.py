@@ -5,11 +5,13 @@ from predictions.services.batch import (
     predictions_enqueue_all,
     predictions_enqueue_missing,
 )
+from predictions.services.canary import CanaryError, canary_start, canary_stop
 from predictions.services.comparison import Comparison, model_versions_compare
 from predictions.services.drift import drift_checks_run
 from predictions.services.monitoring import live_metrics, monitoring_overview
 from predictions.services.ood import ood_checks_for
-from predictions.services.rollout import PromotionBlocked, PromotionError, model_version_promote, model_version_rollback
+from predictions.services.gates import PromotionBlocked, PromotionError
+from predictions.services.rollout import model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
 from predictions.services.thresholds import review_threshold
 from predictions.services.training import (
@@ -22,6 +24,9 @@ from predictions.services.training import (
 
 __all__ = [
     "auto_retrain_if_due",
+    "CanaryError",
+    "canary_start",
+    "canary_stop",
     "Comparison",
     "NoActiveModel",
     "PromotionBlocked",

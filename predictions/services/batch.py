@@ -18,6 +18,7 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services.canary import canary_beside, servings_record_stream
 from predictions.services.ood import ood_check_contents
 from predictions.services.thresholds import review_threshold
 
@@ -28,20 +29,38 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     Items the version already predicted are not predicted again. When the version is
     the active one, every item of the chunk (new or not) shows its tag, and the review
     queue follows the version's confidence: tasks open for uncertain items and close for
-    items it is sure of that no person has touched. Returns how many predictions were new.
+    items it is sure of that no person has touched. While a canary runs beside the
+    active version, its candidate predicts the chunk too and serves its share of the
+    items. Returns how many predictions of ``model_version_id`` were new.
     """
     version = ModelVersion.objects.get(pk=model_version_id)
-    existing = list(Prediction.objects.filter(model_version=version, content_id__in=content_ids))
-    done = {prediction.content_id for prediction in existing}
-    rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
-    new = _predict_rows(version, rows)
+    predictions, new = _predictions_of(version, content_ids)
+    canary = canary_beside(version)
+    shadow, shadow_new = _predictions_of(canary.candidate, content_ids) if canary else ([], [])
     with transaction.atomic():
-        Prediction.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        Prediction.objects.bulk_create([*new, *shadow_new], batch_size=1000, ignore_conflicts=True)
         # Re-read inside the transaction: a promotion or rollback may have happened
         # since this chunk was queued.
         if ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.ACTIVE).exists():
-            _act_on_predictions(version, [*existing, *new])
+            served = servings_record_stream(canary, baseline=predictions, candidate=shadow) if canary else None
+            _act_on_served(served or predictions, versions=[version, *([canary.candidate] if canary else [])])
     return len(new)
+
+
+def _predictions_of(version: ModelVersion, content_ids: list[int]) -> tuple[list[Prediction], list[Prediction]]:
+    """The version's predictions for ``content_ids`` (stored ones, then new unsaved ones) and the new ones."""
+    existing = list(Prediction.objects.filter(model_version=version, content_id__in=content_ids))
+    done = {prediction.content_id for prediction in existing}
+    new = _predict_rows(version, [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done])
+    return [*existing, *new], new
+
+
+def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion]) -> None:
+    """Show each item the tag of the version that serves it (two versions while a canary runs)."""
+    for version in versions:
+        group = [p for p in predictions if p.model_version_id == version.pk]
+        if group:
+            _act_on_predictions(version, group)
 
 
 def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]]) -> list[Prediction]:

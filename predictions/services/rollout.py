@@ -2,22 +2,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from predictions import selectors
-from predictions.model_store import forget_active_version
+from predictions.model_store import forget_serving_state
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
-from predictions.services.comparison import model_versions_compare
-
-
-class PromotionError(Exception):
-    pass
-
-
-class PromotionBlocked(PromotionError):
-    """The candidate fails a gate; an admin may override with a reason."""
-
-    def __init__(self, failures: list[str]):
-        self.failures = failures
-        super().__init__("promotion blocked by the gates: " + "; ".join(failures))
+from predictions.services.canary import canary_end_running
+from predictions.services.gates import PromotionBlocked, PromotionError, gate_failures_against_active
 
 
 def model_version_promote(
@@ -32,12 +20,7 @@ def model_version_promote(
         raise PromotionError(
             f"v{model_version.number} is {model_version.status}; only a trained candidate can be promoted"
         )
-    active = selectors.active_model_version()
-    failures = []
-    if active is not None and active.pk != model_version.pk:
-        failures = model_versions_compare(candidate=model_version, baseline=active).gate_failures
-    if failures and not override_reason.strip():
-        raise PromotionBlocked(failures)
+    failures = gate_failures_against_active(model_version, override_reason=override_reason)
     return _activate(
         model_version, actor=promoted_by, action=ModelEventAction.PROMOTED,
         reason=override_reason.strip(), gate_failures=failures,
@@ -83,6 +66,9 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
         action=action, model_version=version, previous_version=previous, actor=actor,
         reason=reason, gate_failures=list(gate_failures),
     )
+    # A canary compares its candidate with the active model; once that changes, the
+    # comparison is over (and re-predicting everything below serves its items again).
+    canary_end_running(ended_by=actor, reason=f"v{version.number} became the active model ({action})")
     predict_all.delay_on_commit(version.pk)
-    transaction.on_commit(forget_active_version)
+    transaction.on_commit(forget_serving_state)
     return version

@@ -1,0 +1,173 @@
+"""Canary rollout: a candidate serves a sticky share of predictions while the active model keeps the rest.
+
+Both models answer every item the canary sees, and both answers are recorded
+(``CanaryServing``), so the canary page can compare them on the items people later
+review and on the wrong-tag reports each model's answers drew.
+"""
+import hashlib
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from labeling.models import Content, Tag
+from ml.items import PredictionResult
+from predictions import selectors
+from predictions.model_store import forget_serving_state
+from predictions.models import (
+    Canary,
+    CanaryArm,
+    CanaryChannel,
+    CanaryServing,
+    ModelEvent,
+    ModelEventAction,
+    ModelStatus,
+    ModelVersion,
+    Prediction,
+)
+from predictions.services.gates import PromotionError, gate_failures_against_active
+
+
+class CanaryError(PromotionError):
+    """The canary cannot start or stop as asked."""
+
+
+def content_key(content_id: int) -> str:
+    return f"content:{content_id}"
+
+
+def text_key(text: str) -> str:
+    return "text:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def routes_to_candidate(canary: Canary, key: str) -> bool:
+    """Whether the candidate serves ``key``: a hash, so the same item always gets the same model.
+
+    The canary's id is part of the hash, so each canary tries its candidate on a
+    different sample of items rather than on the same unlucky share every time.
+    """
+    digest = hashlib.sha256(f"canary-{canary.pk}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < canary.share
+
+
+def canary_start(
+    *, candidate: ModelVersion, share: float | None = None, started_by=None, override_reason: str = ""
+) -> Canary:
+    """Let ``candidate`` serve ``share`` of items beside the active model.
+
+    It must pass the same gates as a promotion (or be overridden with a reason): a canary
+    shows its answers to real users.
+    """
+    share = settings.TAGLOOP_CANARY_SHARE if share is None else share
+    if not 0 < share <= settings.TAGLOOP_CANARY_MAX_SHARE:
+        raise CanaryError(f"the share must be above 0 and at most {settings.TAGLOOP_CANARY_MAX_SHARE:.0%}")
+    if candidate.status != ModelStatus.CANDIDATE:
+        raise CanaryError(f"v{candidate.number} is {candidate.status}; only a trained candidate can run a canary")
+    active = selectors.active_model_version()
+    if active is None:
+        raise CanaryError("no model is active: a canary needs an active model to compare with; promote one first")
+    failures = gate_failures_against_active(candidate, override_reason=override_reason)
+    try:
+        with transaction.atomic():
+            if Canary.objects.select_for_update().filter(running=True).exists():
+                raise CanaryError("a canary is already running: stop it first")
+            canary = Canary.objects.create(candidate=candidate, baseline=active, share=share, started_by=started_by)
+            ModelEvent.objects.create(
+                action=ModelEventAction.CANARY_STARTED, model_version=candidate, previous_version=active,
+                actor=started_by, reason=override_reason.strip(), gate_failures=failures,
+            )
+    except IntegrityError:  # another admin started one between the check and the insert
+        raise CanaryError("a canary is already running: stop it first") from None
+    forget_serving_state()
+    return canary
+
+
+def canary_stop(*, canary: Canary, stopped_by=None, reason: str = "") -> Canary:
+    """End ``canary``; the items its candidate served are served by the active model again."""
+    with transaction.atomic():
+        canary = Canary.objects.select_for_update().select_related("candidate", "baseline").get(pk=canary.pk)
+        if not canary.running:
+            raise CanaryError("this canary has already ended")
+        _end(canary, ended_by=stopped_by, reason=reason.strip() or "stopped")
+        served = list(
+            canary.servings.filter(served=CanaryArm.CANDIDATE, content__isnull=False).values_list("content_id", flat=True)
+        )
+        if served and canary.baseline.status == ModelStatus.ACTIVE:
+            # Lazy: the batch module imports this one to route chunks.
+            from predictions.services.batch import content_enqueue_prediction
+
+            content_enqueue_prediction(content_ids=served)
+    forget_serving_state()
+    return canary
+
+
+def canary_end_running(*, ended_by=None, reason: str) -> Canary | None:
+    """End the running canary, if any, inside the caller's transaction (a promotion or rollback)."""
+    canary = Canary.objects.select_for_update().filter(running=True).select_related("candidate").first()
+    if canary is not None:
+        _end(canary, ended_by=ended_by, reason=reason)
+    return canary
+
+
+def _end(canary: Canary, *, ended_by, reason: str) -> None:
+    canary.running, canary.ended_at, canary.ended_by, canary.end_reason = False, timezone.now(), ended_by, reason
+    canary.save(update_fields=["running", "ended_at", "ended_by", "end_reason"])
+    ModelEvent.objects.create(
+        action=ModelEventAction.CANARY_ENDED, model_version=canary.candidate, previous_version=canary.baseline,
+        actor=ended_by, reason=reason,
+    )
+
+
+def canary_beside(version: ModelVersion) -> Canary | None:
+    """The running canary whose baseline is ``version``, if any."""
+    canary = selectors.running_canary()
+    return canary if canary is not None and canary.baseline_id == version.pk else None
+
+
+def servings_record_stream(
+    canary: Canary, *, baseline: list[Prediction], candidate: list[Prediction]
+) -> list[Prediction] | None:
+    """Record both answers for stored items; returns the prediction to serve for each item.
+
+    Call inside the transaction that shows the tags. Returns None when the canary ended
+    since the chunk started (then the active model serves everything). The row lock
+    orders this chunk with a concurrent stop, so a stop sees every item the candidate served.
+    """
+    if not Canary.objects.select_for_update().filter(pk=canary.pk, running=True).exists():
+        return None
+    by_content = {prediction.content_id: prediction for prediction in candidate}
+    served, rows = [], []
+    for base in baseline:
+        other = by_content[base.content_id]
+        key = content_key(base.content_id)
+        arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, key) else CanaryArm.BASELINE
+        served.append(other if arm == CanaryArm.CANDIDATE else base)
+        rows.append(CanaryServing(
+            canary=canary, key=key, content_id=base.content_id, channel=CanaryChannel.STREAM, served=arm,
+            baseline_tag_id=base.tag_id, baseline_confidence=base.confidence,
+            candidate_tag_id=other.tag_id, candidate_confidence=other.confidence,
+        ))
+    # A chunk run twice keeps the first record: the answers and the arm do not change.
+    CanaryServing.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return served
+
+
+def serving_record_online(
+    canary: Canary, *, key: str, content: Content | None, baseline: PredictionResult, candidate: PredictionResult
+) -> str:
+    """Record one online request's two answers (counted per item or text); returns the arm that serves it."""
+    arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, key) else CanaryArm.BASELINE
+    if CanaryServing.objects.filter(canary=canary, key=key).update(requests=F("requests") + 1):
+        return arm
+    tag_ids = dict(Tag.objects.filter(slug__in=[baseline.tag, candidate.tag]).values_list("slug", "pk"))
+    try:
+        with transaction.atomic():
+            CanaryServing.objects.create(
+                canary=canary, key=key, content=content, channel=CanaryChannel.API, served=arm,
+                baseline_tag_id=tag_ids[baseline.tag], baseline_confidence=baseline.confidence,
+                candidate_tag_id=tag_ids[candidate.tag], candidate_confidence=candidate.confidence,
+            )
+    except IntegrityError:  # a concurrent request for the same key created it first
+        CanaryServing.objects.filter(canary=canary, key=key).update(requests=F("requests") + 1)
+    return arm

@@ -1,0 +1,31 @@
+"""The promotion gates: a candidate must not be worse than the active model on the holdout."""
+from predictions import selectors
+from predictions.models import ModelVersion
+from predictions.services.comparison import model_versions_compare
+
+
+class PromotionError(Exception):
+    pass
+
+
+class PromotionBlocked(PromotionError):
+    """The candidate fails a gate; an admin may override with a reason."""
+
+    def __init__(self, failures: list[str]):
+        self.failures = failures
+        super().__init__("blocked by the gates: " + "; ".join(failures))
+
+
+def gate_failures_against_active(candidate: ModelVersion, *, override_reason: str = "") -> list[str]:
+    """The gates ``candidate`` fails beside the active model; raises PromotionBlocked unless overridden.
+
+    Returns the failures an override set aside (empty when every gate passed), for the
+    audit trail. Evaluation takes seconds, so callers run this before taking any lock.
+    """
+    active = selectors.active_model_version()
+    failures = []
+    if active is not None and active.pk != candidate.pk:
+        failures = model_versions_compare(candidate=candidate, baseline=active).gate_failures
+    if failures and not override_reason.strip():
+        raise PromotionBlocked(failures)
+    return failures

@@ -1,0 +1,244 @@
+"""Canary rollout: a candidate serves a sticky share beside the active model; both answers are recorded and compared."""
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+
+from labeling.models import Content, GoldLabel, Provenance, Split
+from labeling.services import review_task_answer, review_task_next
+from predictions.models import Canary, CanaryArm, CanaryServing, ModelEvent, ModelStatus, ModelVersion, Prediction
+from predictions.services import (
+    CanaryError,
+    PromotionBlocked,
+    canary_start,
+    canary_stop,
+    model_version_promote,
+    model_version_rollback,
+    model_version_train,
+    predictions_create,
+)
+from predictions.services.canary import content_key, routes_to_candidate
+from predictions.services.canary_report import canary_report
+from tests.factories import make_active_model, make_content, make_gold_dataset
+
+pytestmark = pytest.mark.django_db
+
+TITLES = [f"{topic} {n}" for n in range(10) for topic in (
+    "image segmentation with convolutional networks", "text classification with transformers",
+    "deploying models with kubernetes", "graph neural networks for molecules")]
+
+
+def _candidate(algorithm: str) -> ModelVersion:
+    version = ModelVersion.objects.create(
+        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
+    model_version_train(model_version_id=version.pk)
+    version.refresh_from_db()
+    return version
+
+
+@pytest.fixture
+def active(tags, model_dir):
+    return make_active_model(tags)
+
+
+@pytest.fixture
+def majority(active):
+    """A candidate that always answers the same tag, unsure: it disagrees with the active model on most items."""
+    return _candidate("majority")
+
+
+def _stream(n=len(TITLES)) -> list[int]:
+    return [make_content(title=title, description="").pk for title in TITLES[:n]]
+
+
+def test_routing_is_sticky_per_item_takes_the_share_and_differs_between_canaries(active, majority):
+    first = Canary(pk=1, candidate=majority, baseline=active, share=0.2)
+    second = Canary(pk=2, candidate=majority, baseline=active, share=0.2)
+    keys = [content_key(n) for n in range(10_000)]
+    routed = [routes_to_candidate(first, key) for key in keys]
+    assert routed == [routes_to_candidate(first, key) for key in keys]
+    assert 0.18 < sum(routed) / len(keys) < 0.22
+    other = [routes_to_candidate(second, key) for key in keys]
+    assert routed != other and 0.18 < sum(other) / len(keys) < 0.22
+
+
+def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing_gates(tags, model_dir, admin_user, settings):
+    make_gold_dataset(tags)
+    lonely = _candidate("tfidf-linear")
+    with pytest.raises(CanaryError, match="no model is active"):
+        canary_start(candidate=lonely, started_by=admin_user)
+    active = model_version_promote(model_version=lonely)
+    candidate = _candidate("majority")
+    with pytest.raises(CanaryError, match="only a trained candidate"):
+        canary_start(candidate=active)
+    with pytest.raises(CanaryError, match="at most 50%"):
+        canary_start(candidate=candidate, share=0.6, override_reason="x")
+    with pytest.raises(PromotionBlocked) as blocked:
+        canary_start(candidate=candidate, share=0.1, started_by=admin_user)
+    assert any("overall F1" in failure for failure in blocked.value.failures)
+    canary = canary_start(candidate=candidate, share=0.1, started_by=admin_user, override_reason="see it live")
+    assert (canary.baseline, canary.share, canary.running) == (active, 0.1, True)
+    event = ModelEvent.objects.first()
+    assert (event.action, event.model_version, event.previous_version, event.actor, event.reason) == (
+        "canary_started", candidate, active, admin_user, "see it live")
+    assert event.gate_failures
+    with pytest.raises(CanaryError, match="already running"):
+        canary_start(candidate=candidate, share=0.1, override_reason="again")
+    settings.TAGLOOP_CANARY_SHARE = 0.3
+    canary_stop(canary=canary, stopped_by=admin_user)
+    assert canary_start(candidate=candidate, override_reason="default share").share == 0.3
+
+
+def test_the_database_allows_one_running_canary(active, majority):
+    Canary.objects.create(candidate=majority, baseline=active, share=0.1)
+    with pytest.raises(IntegrityError):
+        Canary.objects.create(candidate=majority, baseline=active, share=0.1)
+
+
+def test_new_content_is_answered_by_both_and_served_by_its_arm(active, majority):
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    ids = _stream()
+    assert predictions_create(model_version_id=active.pk, content_ids=ids) == len(ids)
+    assert Prediction.objects.filter(model_version=majority, content_id__in=ids).count() == len(ids)
+    servings = {s.content_id: s for s in CanaryServing.objects.filter(canary=canary)}
+    assert set(servings) == set(ids)
+    shown = dict(Content.objects.filter(pk__in=ids).values_list("pk", "current_model_version"))
+    for content_id in ids:
+        arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, content_key(content_id)) else CanaryArm.BASELINE
+        assert servings[content_id].served == arm
+        assert shown[content_id] == (majority.number if arm == CanaryArm.CANDIDATE else active.number)
+    assert 5 < sum(s.served == CanaryArm.CANDIDATE for s in servings.values()) < len(ids) - 5
+    # The unsure candidate sends the items it serves to review, with its own answer in the snapshot
+    from labeling.models import ReviewTask
+
+    candidate_items = [c for c, s in servings.items() if s.served == CanaryArm.CANDIDATE]
+    # (a few are audit samples instead, reviewed blind whatever the confidence)
+    tasks = ReviewTask.objects.filter(
+        content_id__in=candidate_items, reason__in=["low_confidence", "audit_sample"], status="open")
+    assert tasks.count() == len(candidate_items)
+    assert {task.model_version for task in tasks} == {majority.number}
+    # Running the chunk again changes nothing.
+    predictions_create(model_version_id=active.pk, content_ids=ids)
+    assert CanaryServing.objects.filter(canary=canary).count() == len(ids)
+
+
+def test_stopping_serves_the_candidates_items_with_the_active_model_again(active, majority, admin_user):
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    ids = _stream()
+    predictions_create(model_version_id=active.pk, content_ids=ids)
+    canary_stop(canary=canary, stopped_by=admin_user, reason="enough")
+    canary.refresh_from_db()
+    assert (canary.running, canary.ended_by, canary.end_reason) == (False, admin_user, "enough")
+    with pytest.raises(CanaryError, match="already ended"):
+        canary_stop(canary=canary)
+    predictions_create(model_version_id=active.pk, content_ids=ids)  # what the enqueued chunk does on a worker
+    assert set(Content.objects.filter(pk__in=ids).values_list("current_model_version", flat=True)) == {active.number}
+
+
+def test_a_promotion_or_rollback_ends_the_running_canary(active, majority, admin_user):
+    canary = canary_start(candidate=majority, share=0.2, override_reason="try")
+    model_version_promote(model_version=majority, promoted_by=admin_user, override_reason="go")
+    canary.refresh_from_db()
+    assert not canary.running and "v2 became the active model" in canary.end_reason
+    assert ModelEvent.objects.filter(action="canary_ended", model_version=majority).exists()
+    model_version_rollback(rolled_back_by=admin_user)
+    assert not Canary.objects.filter(running=True).exists()
+
+
+def test_online_predictions_follow_the_item_and_record_both_answers(client, active, majority):
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    content = [make_content(title=title, description="") for title in TITLES[:12]]
+    url = reverse("api-predict")
+    for item in content:
+        for _ in range(2):
+            body = client.post(url, {"title": item.title, "content_id": item.pk}, content_type="application/json").json()
+            routed = routes_to_candidate(canary, content_key(item.pk))
+            assert body["canary"] is routed
+            assert body["model_version"] == (majority.number if routed else active.number)
+    rows = CanaryServing.objects.filter(canary=canary)
+    assert rows.count() == 12 and set(rows.values_list("requests", flat=True)) == {2}
+    assert set(rows.values_list("channel", flat=True)) == {"api"}
+    # Without an item, the text decides: the same text always gets the same model.
+    answers = {client.post(url, {"title": "a brand new text about vision"}, content_type="application/json").json()["model_version"]
+               for _ in range(3)}
+    assert len(answers) == 1
+    assert CanaryServing.objects.get(canary=canary, content=None).requests == 3
+    response = client.post(url, {"title": "x", "content_id": 999999}, content_type="application/json")
+    assert response.status_code == 400 and "content_id" in response.json()
+
+
+def test_without_a_canary_online_predictions_write_nothing(client, active):
+    body = client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json").json()
+    assert (body["canary"], body["model_version"]) == (False, active.number)
+    assert not CanaryServing.objects.exists()
+
+
+def test_the_report_compares_both_answers_on_reviewed_items_and_counts_reports_per_arm(
+    client, tags, active, majority, annotator
+):
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    ids = _stream()
+    predictions_create(model_version_id=active.pk, content_ids=ids)
+    servings = {s.content_id: s for s in CanaryServing.objects.filter(canary=canary).select_related("candidate_tag")}
+    served_by_candidate = [c for c, s in servings.items() if s.served == CanaryArm.CANDIDATE]
+    # One wrong-tag report on a candidate-served item, accepted by an annotator.
+    reported = next(c for c in served_by_candidate if servings[c].candidate_tag.slug != _true_tag(c))
+    client.post(reverse("api-content-reports", args=[reported]), {}, content_type="application/json")
+    # People answer what the queue offers (reports first), always with the true tag.
+    answered = []
+    while (task := review_task_next(user=annotator)) is not None and len(answered) < 8:
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags[_true_tag(task.content_id)])
+        answered.append(task.content_id)
+    report = canary_report(canary)
+    assert reported in answered and report.reviewed.n == len(set(answered))
+    truth = [_true_tag(c) for c in answered]
+    assert report.reviewed.baseline.correct == sum(
+        servings[c].baseline_tag.slug == t for c, t in zip(answered, truth))
+    assert report.reviewed.candidate.correct == sum(
+        servings[c].candidate_tag.slug == t for c, t in zip(answered, truth))
+    assert report.candidate.items == len(served_by_candidate)
+    assert report.baseline.items == len(ids) - len(served_by_candidate)
+    assert (report.candidate.reports, report.candidate.accepted_reports, report.baseline.reports) == (1, 1, 0)
+    assert report.candidate.report_rate == 1 / len(served_by_candidate)
+
+
+def _true_tag(content_id: int) -> str:
+    title = Content.objects.get(pk=content_id).title
+    for phrase, tag in (("image", "computer-vision"), ("text", "natural-language-processing"),
+                        ("kubernetes", "mlops"), ("graph", "other")):
+        if phrase in title:
+            return tag
+    raise AssertionError(title)
+
+
+def test_imported_labels_do_not_count_as_reviews(active, majority, tags):
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    ids = _stream(4)
+    predictions_create(model_version_id=active.pk, content_ids=ids)
+    for content_id in ids:
+        GoldLabel.objects.create(content_id=content_id, tag=tags[_true_tag(content_id)],
+                                 provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    assert canary_report(canary).reviewed.n == 0
+
+
+def test_admin_starts_watches_and_stops_a_canary_from_the_pages(client, active, majority, admin_user):
+    client.force_login(admin_user)
+    detail = client.get(reverse("predictions:model-detail", args=[majority.number])).content.decode()
+    assert "Start a canary" in detail
+    refused = client.post(reverse("predictions:canary-start", args=[majority.number]), {"share_percent": "10"}, follow=True)
+    assert "Canary not started" in refused.content.decode() and not Canary.objects.exists()
+    too_big = client.post(reverse("predictions:canary-start", args=[majority.number]),
+                          {"share_percent": "80", "override_reason": "x"}, follow=True)
+    assert "Not started" in too_big.content.decode() and not Canary.objects.exists()
+    page = client.post(reverse("predictions:canary-start", args=[majority.number]),
+                       {"share_percent": "25", "override_reason": "see it live"}, follow=True).content.decode()
+    canary = Canary.objects.get()
+    assert canary.share == 0.25 and "Canary started" in page and "Stop the canary" in page
+    assert "Canary running" in client.get(reverse("predictions:model-list")).content.decode()
+    predictions_create(model_version_id=active.pk, content_ids=_stream(8))
+    page = client.get(reverse("predictions:canary-detail", args=[canary.pk])).content.decode()
+    assert "content items served" in page and "No canary item has been reviewed yet" in page
+    stopped = client.post(reverse("predictions:canary-stop", args=[canary.pk]), {"reason": "seen enough"}, follow=True)
+    assert "Canary stopped" in stopped.content.decode()
+    canary.refresh_from_db()
+    assert not canary.running and canary.end_reason == "seen enough"
+    assert ModelVersion.objects.get(pk=majority.pk).status == ModelStatus.CANDIDATE
