@@ -224,7 +224,7 @@ class CanaryServing(models.Model):
     baseline_confidence = models.FloatField()
     candidate_tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     candidate_confidence = models.FloatField()
-    requests = models.PositiveIntegerField(default=1)
+    requests = models.PositiveIntegerField(default=1, help_text="online requests about it (0: stream only)")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -92,7 +92,8 @@ def model_detail(request, number: int):
         **_chart_rows(version, comparison),
         "confusion_rows": _confusion_rows(comparison),
         "promote_form": PromoteForm(),
-        "canary_form": CanaryForm(),
+        # Its own ids: the promote form on the same page has an override_reason field too.
+        "canary_form": CanaryForm(auto_id="id_canary_%s"),
         "canaries": version.canaries.select_related("baseline")[:10],
         "events": version.events.select_related("actor", "previous_version")[:20],
     }

@@ -119,6 +119,7 @@ def test_new_content_is_answered_by_both_and_served_by_its_arm(active, majority)
     # Running the chunk again changes nothing.
     predictions_create(model_version_id=active.pk, content_ids=ids)
     assert CanaryServing.objects.filter(canary=canary).count() == len(ids)
+    assert set(CanaryServing.objects.filter(canary=canary).values_list("requests", flat=True)) == {0}
 
 
 def test_stopping_serves_the_candidates_items_with_the_active_model_again(active, majority, admin_user):

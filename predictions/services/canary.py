@@ -146,7 +146,7 @@ def servings_record_stream(
         rows.append(CanaryServing(
             canary=canary, key=key, content_id=base.content_id, channel=CanaryChannel.STREAM, served=arm,
             baseline_tag_id=base.tag_id, baseline_confidence=base.confidence,
-            candidate_tag_id=other.tag_id, candidate_confidence=other.confidence,
+            candidate_tag_id=other.tag_id, candidate_confidence=other.confidence, requests=0,
         ))
     # A chunk run twice keeps the first record: the answers and the arm do not change.
     CanaryServing.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
