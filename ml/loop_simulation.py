@@ -1,27 +1,30 @@
 """Simulate the human-in-the-loop on labelled data that arrives in rounds.
 
 A model trained on a seed set tags each round of new items.  As in the
-system, an item goes to review when its confidence is below the model's
-review threshold, and a user may report a wrong tag on an auto-accepted
-item.  A simulated annotator answers review tasks with the true tag, up to
-a per-round label budget; the answers join the training set and the model
-is retrained (threshold included) before the next round.
+system, an item is auto-accepted when its confidence reaches the model's
+review threshold and goes to review otherwise, and a user may report a wrong
+tag on an auto-accepted item.  A simulated annotator answers with the true
+tag, up to a per-round label budget; the answers join the training set and
+the model is retrained (threshold included) before the next round.
 
-Under a budget, the order of the review queue decides which items get
-labelled, and so what the next model learns from.  Orders:
+Unanswered items are not dropped: every streamed item without a label stays
+in the pool, and each retrained model re-scores it, as the system re-predicts
+all content after a promotion (opening tasks below the new threshold and
+closing those above it).  Open reports stay open until answered.
 
-  uncertainty  least confident first (the system's queue order)
-  random       a seeded shuffle of the same queue
-  everything   the reference: every item of every round is labelled
-  passive      a seeded random sample of the whole round, queue or not
-               (classic passive learning: the model chooses nothing)
+Under a budget, the order decides which items get labelled, and so what the
+next model learns from.  Reports come first in every order, as the system
+serves them first (labeling.services.review.PRIORITY_BASE).  Then:
 
-Reports are served before low-confidence items in every order, because the
-system gives them a higher priority (labeling.services.review.PRIORITY_BASE).
-Items left unanswered when the budget runs out are not carried over.  With
-``audit_spare_budget``, budget the queue leaves unused goes on to the
-auto-accepted items, in the same order (like the system's audit samples):
-a large enough budget then labels the whole round in either order.
+  uncertainty  the pool least confident first: the review queue (below the
+               threshold) in the system's order, then, if budget is left,
+               the least confident auto-accepted items
+  random       the pool in a fresh seeded random order each round, whatever
+               the confidence: random sampling, the active-learning baseline
+  everything   the reference: every streamed item is labelled in its round
+
+``budget=None`` answers exactly the review queue (reports and the items
+below the threshold), whatever the order.
 """
 
 from collections import Counter
@@ -39,7 +42,7 @@ from ml.prediction import predict
 from ml.selection import choose_review_threshold, cross_validate
 from ml.training import train_model
 
-ORDERS = ("uncertainty", "random", "everything", "passive")
+ORDERS = ("uncertainty", "random", "everything")
 # ml cannot read the Django settings: this mirrors TAGLOOP_REVIEW_THRESHOLD's
 # default, the threshold the system uses when a training set is too small to CV.
 FALLBACK_THRESHOLD = 0.6
@@ -69,13 +72,12 @@ class Stream:
 @dataclass(frozen=True)
 class LoopConfig:
     order: str = "uncertainty"
-    budget: int | None = 10  # labels per round; None = the whole review queue
-    report_rate: float = 0.3  # chance a user reports an auto-accepted wrong tag
+    budget: int | None = 10  # labels per round; None = exactly the review queue
+    report_rate: float = 0.3  # chance that an item shown with a wrong tag gets reported
     target_precision: float = DEFAULT_TARGET_PRECISION
     cv_folds: int = 3
     algorithm: str = DEFAULT_ALGORITHM
     seed: int = 0
-    audit_spare_budget: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,21 +97,37 @@ class RoundResult:
     """One round, seen after its answers were trained on.
 
     Round 0 is the seed model before any stream item: it has no
-    auto-accept figures.  ``rest_f1`` is the retrained model's weighted F1
-    on the items not yet streamed (later rounds and the holdout).
+    auto-accept figures.  Auto-accept figures are about the round's new
+    items, under the model that met them; ``rest_f1`` is the retrained
+    model's weighted F1 on the items not yet streamed (later rounds and the
+    holdout).
     """
 
     round: int
     labels_spent: int  # cumulative over the stream; the seed set is not counted
-    queued: int
-    reported: int
+    queued: int  # the review queue this round: open reports + pool items below the threshold
+    carried: int  # of which were streamed in an earlier round (the backlog)
+    reported: int  # reports opened this round
     answered: int
+    backlog: int  # review queue items left unanswered at the end of the round
     auto_accept_share: float | None
     auto_precision: float | None  # None when nothing was auto-accepted
     rest_f1: float
     rest_size: int
     threshold: float  # the retrained model's, which serves the next round
     threshold_source: str
+
+
+@dataclass
+class _State:
+    """What carries over from round to round."""
+
+    training: list[int]
+    pool: list[int]  # streamed, unlabelled, in arrival order
+    reports: list[int]  # open reports, in the order they were opened
+    ever_reported: set[int]
+    fitted: Fitted
+    scores: dict[int, PredictionResult]  # the current model on the pool and the unseen rest
 
 
 def simulate(stream: Stream, config: LoopConfig,
@@ -119,107 +137,86 @@ def simulate(stream: Stream, config: LoopConfig,
         raise ValueError(f"unknown order {config.order!r}; choose one of: {', '.join(ORDERS)}")
     fit = fit or fit_with_threshold
     labels = sorted(set(stream.tags))
-    # Separate generators, so the report draws do not shift with the queue order.
-    report_rng = np.random.default_rng([config.seed, 0])
+    # One report draw per item, fixed by the seed alone: whether an item shown
+    # with a wrong tag gets reported does not depend on the order under test.
+    report_draws = np.random.default_rng([config.seed, 0]).random(len(stream.texts))
     order_rng = np.random.default_rng([config.seed, 1])
-    training = list(stream.seed)
-    fitted = _fit(stream, training, config, fit)
-    results = [_round_zero(stream, fitted, labels)]
+    fitted = _fit(stream, list(stream.seed), config, fit)
+    state = _State(training=list(stream.seed), pool=[], reports=[], ever_reported=set(),
+                   fitted=fitted, scores=_score(fitted, stream, rest_indices(stream, 0)))
+    results = [_round_result(0, stream, state, labels, spent=0)]
     for number, items in enumerate(stream.rounds, start=1):
-        step = _play_round(stream, items, fitted, config, report_rng, order_rng)
-        training += step.answered
-        fitted = _fit(stream, training, config, fit)
-        results.append(_round_result(number, step, len(items), fitted, stream, labels,
-                                     spent_before=results[-1].labels_spent))
+        step = play_round(state, stream, items, config, report_draws, order_rng)
+        state.training += step.answered
+        answered = set(step.answered)
+        state.pool = [i for i in state.pool if i not in answered]
+        state.reports = [i for i in state.reports if i not in answered]
+        state.fitted = _fit(stream, state.training, config, fit)
+        state.scores = _score(state.fitted, stream, state.pool + rest_indices(stream, number))
+        results.append(_round_result(number, stream, state, labels,
+                                     spent=results[-1].labels_spent + len(step.answered),
+                                     step=step, round_size=len(items)))
     return results
 
 
-def _round_result(number: int, step: "_Step", round_size: int, fitted: Fitted, stream: Stream,
-                  labels: list[str], *, spent_before: int) -> RoundResult:
-    # Auto-accept figures belong to the model that met the round; F1 and
-    # threshold to the one retrained on its answers.
-    rest = rest_indices(stream, number)
-    return RoundResult(
-        round=number, labels_spent=spent_before + len(step.answered),
-        queued=len(step.queue), reported=len(step.reported), answered=len(step.answered),
-        auto_accept_share=len(step.accepted) / round_size if round_size else None,
-        auto_precision=step.auto_precision,
-        rest_f1=rest_f1(fitted.predict, stream, rest, labels), rest_size=len(rest),
-        threshold=fitted.threshold, threshold_source=fitted.source)
-
-
 @dataclass(frozen=True)
-class _Step:
-    accepted: list[int]
-    reported: list[int]
-    queue: list[int]
+class Step:
+    """What happened in one round, before the retrain."""
+
+    accepted: list[int]  # the round's new items auto-accepted
+    wrong: list[int]  # of which with a wrong tag
+    reported: list[int]  # reports opened this round
+    queue: list[int]  # open reports, then pool items below the threshold
+    carried: int
     answered: list[int]
-    auto_precision: float | None
 
 
-def _play_round(stream: Stream, items: list[int], fitted: Fitted, config: LoopConfig,
-                report_rng: np.random.Generator, order_rng: np.random.Generator) -> _Step:
-    predictions = dict(zip(items, fitted.predict([stream.texts[i] for i in items])))
-    accepted = [i for i in items if predictions[i].confidence >= fitted.threshold]
-    wrong = {i for i in accepted if predictions[i].tag != stream.tags[i]}
-    reported = simulate_reports(accepted, wrong, config.report_rate, report_rng)
-    accepted_set = set(accepted)
-    low = [i for i in items if i not in accepted_set]
-    confidence = {i: predictions[i].confidence for i in items}
-    queue = review_queue(reported, low, confidence, config.order, order_rng)
-    answered = _answered(items, queue, accepted, confidence, config, order_rng)
-    precision = 1 - len(wrong) / len(accepted) if accepted else None
-    return _Step(accepted, reported, queue, answered, precision)
+def play_round(state: _State, stream: Stream, items: list[int], config: LoopConfig,
+               report_draws: np.ndarray, order_rng: np.random.Generator) -> Step:
+    """Stream ``items`` into the pool, open reports, and answer within the budget.
 
-
-def _answered(items: list[int], queue: list[int], accepted: list[int],
-              confidence: dict[int, float], config: LoopConfig,
-              rng: np.random.Generator) -> list[int]:
+    Mutates ``state.pool`` and ``state.reports`` (new arrivals and reports);
+    the caller removes the answered items.
+    """
+    scores, threshold = state.scores, state.fitted.threshold
+    new = set(items)
+    state.pool += items
+    shown_wrong = [i for i in state.pool if scores[i].confidence >= threshold
+                   and scores[i].tag != stream.tags[i]]
+    reported = [i for i in shown_wrong
+                if i not in state.ever_reported and report_draws[i] < config.report_rate]
+    state.reports += reported
+    state.ever_reported.update(reported)
+    open_reports = set(state.reports)
+    low = [i for i in state.pool if scores[i].confidence < threshold and i not in open_reports]
+    queue = state.reports + low
+    confidence = {i: scores[i].confidence for i in state.pool}
+    accepted = [i for i in items if confidence[i] >= threshold]
     if config.order == "everything":
-        return list(items)  # the reference labels the whole round, whatever the model said
-    if config.order == "passive":
-        return within_budget([items[k] for k in rng.permutation(len(items))], config.budget)
-    spare = config.budget is None or config.budget > len(queue)
-    if config.audit_spare_budget and spare:
-        queued = set(queue)
-        audits = _ordered([i for i in accepted if i not in queued], confidence, config.order, rng)
-        queue = queue + audits
-    return within_budget(queue, config.budget)
-
-
-def simulate_reports(accepted: Sequence[int], wrong: set[int], rate: float,
-                     rng: np.random.Generator) -> list[int]:
-    """The auto-accepted items whose wrong tag a user reports, each with chance ``rate``.
-
-    One draw per accepted item (right or wrong), so the draws line up with
-    the items whatever the model got wrong; only wrong tags get reported.
-    """
-    draws = rng.random(len(accepted))
-    return [i for i, draw in zip(accepted, draws) if i in wrong and draw < rate]
-
-
-def review_queue(reported: Sequence[int], low_confidence: Sequence[int],
-                 confidence: dict[int, float], order: str,
-                 rng: np.random.Generator) -> list[int]:
-    """The order a reviewer meets the round's tasks: reports, then low-confidence items.
-
-    Within each group: a seeded shuffle for "random", least confident
-    first for every other order (the system's own order).
-    """
-    return _ordered(reported, confidence, order, rng) + _ordered(low_confidence, confidence, order, rng)
+        answered = list(state.pool)  # the pool is this round's items: every earlier one is labelled
+    elif config.budget is None:
+        answered = list(queue)
+    else:
+        rest = [i for i in state.pool if i not in open_reports]
+        ordered = (_ordered(state.reports, confidence, config.order, order_rng)
+                   + _ordered(rest, confidence, config.order, order_rng))
+        answered = within_budget(ordered, config.budget)
+    return Step(accepted=accepted, wrong=[i for i in accepted if scores[i].tag != stream.tags[i]],
+                reported=reported, queue=queue, carried=sum(1 for i in queue if i not in new),
+                answered=answered)
 
 
 def _ordered(indices: Sequence[int], confidence: dict[int, float], order: str,
              rng: np.random.Generator) -> list[int]:
+    """Least confident first for "uncertainty" (ties by position), a seeded shuffle for "random"."""
     if order == "random":
         return [indices[k] for k in rng.permutation(len(indices))]
-    # Ties broken by position so the order never depends on the sort's whims.
     return sorted(indices, key=lambda i: (confidence[i], i))
 
 
-def within_budget(queue: Sequence[int], budget: int | None) -> list[int]:
-    """The tasks the annotator answers this round: the head of the queue."""
-    return list(queue) if budget is None else list(queue[:max(budget, 0)])
+def within_budget(ordered: Sequence[int], budget: int | None) -> list[int]:
+    """The items the annotator answers this round: the head of the order."""
+    return list(ordered) if budget is None else list(ordered[:max(budget, 0)])
 
 
 def rest_indices(stream: Stream, completed_rounds: int) -> list[int]:
@@ -228,11 +225,32 @@ def rest_indices(stream: Stream, completed_rounds: int) -> list[int]:
     return later + list(stream.holdout)
 
 
-def rest_f1(predictor: Predictor, stream: Stream, rest: Sequence[int],
-            labels: list[str]) -> float:
-    """Weighted F1 of ``predictor`` on the ``rest`` items, over the full label set."""
-    predicted = [p.tag for p in predictor([stream.texts[i] for i in rest])]
-    return overall_metrics([stream.tags[i] for i in rest], predicted, labels=labels)["f1"]
+def weighted_f1(stream: Stream, indices: Sequence[int], predicted: Sequence[str],
+                labels: list[str]) -> float:
+    """Weighted F1 of ``predicted`` against the true tags of ``indices``, over the full label set."""
+    return overall_metrics([stream.tags[i] for i in indices], list(predicted), labels=labels)["f1"]
+
+
+def _score(fitted: Fitted, stream: Stream, indices: list[int]) -> dict[int, PredictionResult]:
+    # One prediction call per model: it serves both the unseen-rest F1 and the next round.
+    return dict(zip(indices, fitted.predict([stream.texts[i] for i in indices])))
+
+
+def _round_result(number: int, stream: Stream, state: _State, labels: list[str], *, spent: int,
+                  step: Step | None = None, round_size: int = 0) -> RoundResult:
+    rest = rest_indices(stream, number)
+    f1 = weighted_f1(stream, rest, [state.scores[i].tag for i in rest], labels)
+    accepted = step.accepted if step else []
+    answered = set(step.answered) if step else set()
+    return RoundResult(
+        round=number, labels_spent=spent,
+        queued=len(step.queue) if step else 0, carried=step.carried if step else 0,
+        reported=len(step.reported) if step else 0, answered=len(answered),
+        backlog=sum(1 for i in step.queue if i not in answered) if step else 0,
+        auto_accept_share=len(accepted) / round_size if step and round_size else None,
+        auto_precision=1 - len(step.wrong) / len(accepted) if accepted else None,
+        rest_f1=f1, rest_size=len(rest),
+        threshold=state.fitted.threshold, threshold_source=state.fitted.source)
 
 
 def fit_with_threshold(texts: list[str], tags: list[str], config: LoopConfig) -> Fitted:
@@ -262,11 +280,3 @@ def review_threshold(texts: list[str], tags: list[str], config: LoopConfig) -> t
 
 def _fit(stream: Stream, training: list[int], config: LoopConfig, fit: FitFunction) -> Fitted:
     return fit([stream.texts[i] for i in training], [stream.tags[i] for i in training], config)
-
-
-def _round_zero(stream: Stream, fitted: Fitted, labels: list[str]) -> RoundResult:
-    rest = rest_indices(stream, 0)
-    return RoundResult(round=0, labels_spent=0, queued=0, reported=0, answered=0,
-                       auto_accept_share=None, auto_precision=None,
-                       rest_f1=rest_f1(fitted.predict, stream, rest, labels), rest_size=len(rest),
-                       threshold=fitted.threshold, threshold_source=fitted.source)
