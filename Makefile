@@ -73,7 +73,7 @@ bench-rollout: install
 bench-serve: install
 	$(BIN)/python scripts/bench_serve.py
 
-## Human-in-the-loop simulation on the real dataset: uncertainty vs random review order under a label budget; rewrites "## Loop" in docs/benchmarks.md.
+## Human-in-the-loop simulation on the real dataset: uncertainty order vs random sampling per label budget, backlog carried over (about 12 CPU-minutes); rewrites "## Loop" in docs/benchmarks.md.
 .PHONY: bench-loop
 bench-loop: install
 	$(BIN)/python -m ml.bench_loop
