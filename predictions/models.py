@@ -93,6 +93,9 @@ class Prediction(models.Model):
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     probabilities = models.JSONField()
     confidence = models.FloatField()
+    # The content's text_hash when predicted: an item whose text changed since is predicted
+    # again. Empty on rows from before this was recorded (taken as current).
+    text_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -97,3 +97,7 @@ def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
     return list(
         Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description")
     )
+
+
+def content_text_hashes(*, content_ids: list[int]) -> dict[int, str]:
+    return dict(Content.objects.filter(pk__in=content_ids).values_list("pk", "text_hash"))

@@ -31,14 +31,15 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     queue follows the version's confidence: tasks open for uncertain items and close for
     items it is sure of that no person has touched. While a canary runs beside the
     active version, its candidate predicts the chunk too and serves its share of the
-    items. Returns how many predictions of ``model_version_id`` were new.
+    items. Returns how many predictions of ``model_version_id`` were new (or redone
+    because the item's text changed).
     """
     version = ModelVersion.objects.get(pk=model_version_id)
     predictions, new = _predictions_of(version, content_ids)
     canary = canary_beside(version)
     shadow, shadow_new = _predictions_of(canary.candidate, content_ids) if canary else ([], [])
     with transaction.atomic():
-        Prediction.objects.bulk_create([*new, *shadow_new], batch_size=1000, ignore_conflicts=True)
+        _save_predictions([*new, *shadow_new])
         # Re-read inside the transaction: a promotion or rollback may have happened
         # since this chunk was queued.
         if ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.ACTIVE).exists():
@@ -48,11 +49,28 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
 
 
 def _predictions_of(version: ModelVersion, content_ids: list[int]) -> tuple[list[Prediction], list[Prediction]]:
-    """The version's predictions for ``content_ids`` (stored ones, then new unsaved ones) and the new ones."""
-    existing = list(Prediction.objects.filter(model_version=version, content_id__in=content_ids))
-    done = {prediction.content_id for prediction in existing}
-    new = _predict_rows(version, [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done])
-    return [*existing, *new], new
+    """The version's predictions for ``content_ids`` and, of those, the ones to (re)write.
+
+    A stored prediction is reused unless the item's text changed since it was made.
+    """
+    hashes = selectors.content_text_hashes(content_ids=content_ids)
+    current = [
+        prediction
+        for prediction in Prediction.objects.filter(model_version=version, content_id__in=content_ids)
+        if prediction.text_hash in ("", hashes.get(prediction.content_id))
+    ]
+    done = {prediction.content_id for prediction in current}
+    rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
+    new = _predict_rows(version, rows, hashes)
+    return [*current, *new], new
+
+
+def _save_predictions(predictions: list[Prediction]) -> None:
+    # An upsert: a prediction of an item whose text changed replaces the stale one.
+    Prediction.objects.bulk_create(
+        predictions, batch_size=1000, update_conflicts=True, unique_fields=["content", "model_version"],
+        update_fields=["tag", "probabilities", "confidence", "text_hash", "created_at"],
+    )
 
 
 def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion]) -> None:
@@ -63,7 +81,7 @@ def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion
             _act_on_predictions(version, group)
 
 
-def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]]) -> list[Prediction]:
+def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]], hashes: dict[int, str]) -> list[Prediction]:
     if not rows:
         return []
     results = predict(load_version(version), [prepare_text(title, description) for _, title, description in rows])
@@ -71,7 +89,7 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]]) -> li
     return [
         Prediction(
             content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
-            probabilities=result.probabilities, confidence=result.confidence,
+            probabilities=result.probabilities, confidence=result.confidence, text_hash=hashes[content_id],
         )
         for (content_id, _, _), result in zip(rows, results)
     ]
