@@ -32,6 +32,28 @@ def test_queue_orders_reports_first_then_least_confident(tags, annotator):
     assert review_task_next(user=annotator).pk == sure.pk
 
 
+def test_a_newer_prediction_re_ranks_open_tasks_nobody_holds(tags, annotator):
+    from labeling.services import PredictionSnapshot, review_tasks_open_for_low_confidence
+
+    was_unsure = make_low_confidence_task(confidence=0.30, predicted="mlops")
+    was_less_unsure = make_low_confidence_task(confidence=0.50, predicted="mlops")
+    held = make_low_confidence_task(confidence=0.45, predicted="mlops")
+    ReviewTask.objects.filter(pk=held.pk).update(assignee=annotator, lease_expires_at=timezone.now() + timedelta(minutes=5))
+    newer = {
+        was_unsure.content_id: PredictionSnapshot(2, "other", {"other": 0.55, "mlops": 0.45}, 0.55),
+        was_less_unsure.content_id: PredictionSnapshot(2, "mlops", {"mlops": 0.35, "other": 0.65 - 0.35}, 0.35),
+        held.content_id: PredictionSnapshot(2, "other", {"other": 0.4}, 0.4),
+    }
+    assert review_tasks_open_for_low_confidence(items=list(newer.items())) == 0  # no new task
+    tasks = {task.pk: task for task in ReviewTask.objects.all()}
+    assert (tasks[was_less_unsure.pk].model_version, tasks[was_less_unsure.pk].priority) == (2, pytest.approx(2.65))
+    assert (tasks[was_unsure.pk].predicted_tag, tasks[was_unsure.pk].priority) == ("other", pytest.approx(2.45))
+    # The person looking at a task keeps what they see.
+    assert (tasks[held.pk].model_version, tasks[held.pk].predicted_tag) == (1, "mlops")
+    ReviewTask.objects.filter(pk=held.pk).update(status=ReviewStatus.CANCELLED)
+    assert review_task_next(user=annotator).pk == was_less_unsure.pk
+
+
 def test_two_annotators_never_get_the_same_item(tags, annotator, second_annotator):
     make_low_confidence_task()
     make_low_confidence_task()

@@ -110,7 +110,47 @@ def _priority(reason: str, snapshot: PredictionSnapshot) -> float:
 
 
 def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
-    return review_tasks_open_many(items=items, reason=ReviewReason.LOW_CONFIDENCE)
+    """Open tasks for uncertain items; open tasks nobody holds take the newer prediction and its rank.
+
+    Without the re-rank, a task would keep the place the model that opened it gave it,
+    and the queue would stop being "least confident first" after every promotion.
+    """
+    opened = review_tasks_open_many(items=items, reason=ReviewReason.LOW_CONFIDENCE)
+    _untouched_tasks_follow(items, reason=ReviewReason.LOW_CONFIDENCE)
+    return opened
+
+
+def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
+    """Give the open tasks of ``reason`` on these items that no person has touched the new snapshots."""
+    snapshots = dict(items)
+    tasks = list(_untouched(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)))
+    changed = []
+    for task in tasks:
+        snapshot = snapshots[task.content_id]
+        if (task.model_version, task.predicted_tag, task.probabilities) == (
+            snapshot.model_version, snapshot.predicted_tag, snapshot.probabilities
+        ):
+            continue
+        task.priority = _priority(reason, snapshot)
+        task.model_version, task.predicted_tag = snapshot.model_version, snapshot.predicted_tag
+        task.probabilities = snapshot.probabilities
+        changed.append(task)
+    # An upsert of whole rows rather than bulk_update, for the reason given in
+    # labeling.services.content.content_show_model_tags.
+    ReviewTask.objects.bulk_create(
+        changed, batch_size=BATCH_SIZE, update_conflicts=True, unique_fields=["id"],
+        update_fields=["priority", "model_version", "predicted_tag", "probabilities"],
+    )
+    return len(changed)
+
+
+def _untouched(tasks):
+    """Open tasks that nobody holds (an unexpired lease) or has answered."""
+    return (
+        tasks.filter(status=ReviewStatus.OPEN)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=timezone.now()))
+        .exclude(annotations__isnull=False)
+    )
 
 
 def is_audit_sample(content_id: int, *, share: float) -> bool:
@@ -147,12 +187,8 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     A task someone holds (an unexpired lease) or has answered before stays: a human's
     attention is never withdrawn under their feet.
     """
-    now = timezone.now()
-    return (
-        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN)
-        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
-        .exclude(annotations__isnull=False)
-        .update(status=ReviewStatus.CANCELLED, resolved_at=now, assignee=None, lease_expires_at=None)
+    return _untouched(ReviewTask.objects.filter(content_id__in=content_ids, reason=reason)).update(
+        status=ReviewStatus.CANCELLED, resolved_at=timezone.now(), assignee=None, lease_expires_at=None
     )
 
 
