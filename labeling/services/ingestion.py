@@ -7,7 +7,7 @@ source, answered with the stored item's id. New and changed items are announced 
 """
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from labeling.importing import ContentRow
 from labeling.models import Content
@@ -46,6 +46,7 @@ def _ingest(rows: list[ContentRow], source: str) -> list[IngestResult]:
         for content in Content.objects.filter(source=source, external_id__in=[row.external_id for row in rows])
     }
     hashes = {row.line: text_hash(row.title, row.description) for row in rows}
+    _lock_texts(set(hashes.values()))
     by_hash: dict[str, Content] = {}
     # Oldest first, so the first stored copy of a text is the one answered.
     for content in Content.objects.filter(text_hash__in=set(hashes.values())).order_by("-pk"):
@@ -82,6 +83,25 @@ def _ingest(rows: list[ContentRow], source: str) -> list[IngestResult]:
     if changed_ids:
         content_ingested.send(sender=Content, content_ids=changed_ids)
     return [IngestResult(index=index, id=content.pk, status=status) for index, content, status in outcome]
+
+
+def _lock_texts(digests: set[str]) -> None:
+    """Make concurrent batches carrying the same text take turns, so only one stores it.
+
+    Nothing in the schema forbids two items with the same text (a re-imported file may
+    hold true duplicates), so PostgreSQL advisory locks keyed by the text hash do it,
+    held until the transaction ends. Taken in one sorted statement, so two batches never
+    wait on each other in opposite orders. On SQLite, a single-user development default,
+    the check stays best effort.
+    """
+    if connection.vendor != "postgresql" or not digests:
+        return
+    keys = sorted(int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True) for digest in digests)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(%s::bigint[]) AS key ORDER BY 1) AS sorted",
+            [keys],
+        )
 
 
 def _apply_row(content: Content, row: ContentRow, digest: str) -> bool:
