@@ -1,8 +1,10 @@
 """Annotator quality: agreement between annotators, with the gold labels, and throughput."""
+import hashlib
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from labeling.models import Annotation, GoldLabel
@@ -22,7 +24,24 @@ def annotator_ratings() -> dict[str, dict[int, str]]:
     return dict(ratings)
 
 
+# The report reads every standing answer; it is computed again only when an answer or a
+# gold label changed, or after this long (the "today" and "this week" counts age).
+REPORT_CACHE_SECONDS = 60
+
+
 def agreement_report() -> dict:
+    return cache.get_or_set(f"quality-report:{_data_version()}", _agreement_report, REPORT_CACHE_SECONDS)
+
+
+def _data_version() -> str:
+    """Changes whenever an answer is given or undone, or a gold label is decided."""
+    answers = Annotation.objects.aggregate(n=Count("pk"), last=Max("pk"), undone=Max("undone_at"))
+    gold = GoldLabel.objects.aggregate(n=Count("pk"), decided=Max("decided_at"), version=Max("version"))
+    values = "|".join(str(value) for value in (*answers.values(), *gold.values()))
+    return hashlib.sha256(values.encode()).hexdigest()
+
+
+def _agreement_report() -> dict:
     ratings = annotator_ratings()
     by_item: dict[int, list[str]] = defaultdict(list)
     for answers in ratings.values():
@@ -48,9 +67,13 @@ def _per_annotator(ratings: dict[str, dict[int, str]]) -> list[dict]:
             week=Count("pk", filter=Q(created_at__gte=now - timedelta(days=7))),
         )
     }
+    answered = {content_id for answers in ratings.values() for content_id in answers}
     gold = {
         content_id: (tag, decided_by)
-        for content_id, tag, decided_by in GoldLabel.objects.values_list("content_id", "tag__slug", "decided_by__username")
+        for content_id, tag, decided_by in GoldLabel.objects.filter(
+            content_id__in=Annotation.objects.values("content_id")
+        ).values_list("content_id", "tag__slug", "decided_by__username")
+        if content_id in answered
     }
     rows = []
     for username, answers in sorted(ratings.items()):

@@ -87,6 +87,23 @@ def test_quality_page_shows_kappa_alpha_and_gold_agreement(client, audit_task, a
     assert "100% <small>of 1</small>" in page  # ann agrees with the gold that ann2 decided
 
 
+def test_the_quality_report_is_reused_until_an_answer_changes(audit_task, annotator, second_annotator, tags,
+                                                                django_assert_max_num_queries):
+    from labeling.quality import agreement_report
+    from labeling.services.undo import review_answer_undo
+
+    review_task_next(user=annotator)
+    review_task_answer(task_id=audit_task.pk, user=annotator, tag=tags["mlops"])
+    first = agreement_report()
+    with django_assert_max_num_queries(2):  # only the check that nothing changed
+        assert agreement_report() == first
+    review_task_next(user=second_annotator)
+    review_task_answer(task_id=audit_task.pk, user=second_annotator, tag=tags["other"])
+    assert agreement_report()["items_with_several_answers"] == 1
+    review_answer_undo(user=second_annotator)
+    assert agreement_report()["items_with_several_answers"] == 0
+
+
 def test_predictions_open_audit_samples_instead_of_low_confidence_tasks(tags, model_dir, settings):
     from predictions.services import predictions_create
     from tests.factories import make_active_model
