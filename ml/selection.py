@@ -11,10 +11,12 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils.parallel import Parallel, delayed
 
 from ml.items import PredictionResult
 from ml.operating_point import DEFAULT_TARGET_PRECISION, operating_point
@@ -37,46 +39,83 @@ class CrossValidation:
     sd_f1: float
     oof: list[PredictionResult]
     fit_seconds: list[float]
+    # With ``refit=True``: the algorithm fitted on all the data (else None).
+    model: Pipeline | None = field(default=None, compare=False, repr=False)
 
 
 def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds: int = 5,
                    random_state: int = 0,
-                   progress: ProgressCallback | None = None) -> CrossValidation:
+                   progress: ProgressCallback | None = None,
+                   n_jobs: int | None = None, refit: bool = False) -> CrossValidation:
     """Shuffled stratified k-fold CV of ``algorithm`` trained through :func:`ml.training.train_model`.
 
     ``folds`` shrinks to the size of the rarest class (so every fold sees
     every class), but never below 2.  Per-fold weighted F1 is over the
     labels present in the data; sd is the sample standard deviation.
+
+    ``refit=True`` also fits the algorithm on all the data, as one more job
+    beside the folds, and returns it as ``model``.  ``n_jobs`` runs the fits
+    on that many threads (joblib's convention: None or 1 sequential, -1 one
+    per core).  Threads, not processes: liblinear and the BLAS release the
+    GIL, the process's embedding cache is shared, and a Celery prefork
+    worker's daemonic children may not start processes of their own.  One
+    caveat: liblinear draws its coordinate order from one process-wide
+    generator (scikit-learn issue #8410), so two LinearSVC fits that overlap
+    in time may converge to solutions that differ within the solver's
+    tolerance (probabilities ~1e-6 apart); only ``n_jobs=None`` (the
+    default) is bit-for-bit reproducible.  ``progress`` is only ever called
+    from the calling thread.
     """
     report = progress or _ignore_progress
     counts = validate_training_data(texts=texts, labels=labels)
     k = adapted_folds(counts, folds)
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
     all_labels = sorted(counts)
-    oof: list[PredictionResult | None] = [None] * len(texts)
-    scores, seconds = [], []
     with warnings.catch_warnings():
         # A class with a single example cannot be in every fold; accepted knowingly.
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(splitter.split(texts, labels))
-    for number, (train, test) in enumerate(splits):
-        report(int(100 * number / k), f"fold {number + 1} of {k}")
-        started = time.perf_counter()
-        model = train_model(texts=[texts[i] for i in train], labels=[labels[i] for i in train],
-                            algorithm=algorithm, random_state=random_state)
-        seconds.append(time.perf_counter() - started)
-        results = predict(model, [texts[i] for i in test])
-        for i, result in zip(test, results):
-            oof[i] = _over_labels(result, all_labels)
-        scores.append(round(float(f1_score([labels[i] for i in test], [r.tag for r in results],
-                                           labels=all_labels, average="weighted", zero_division=0)),
-                            DECIMALS))
-    report(100, "done")
+    # The refit goes first: it is the biggest job, so the others fill in around it.
+    jobs = ([(None, list(range(len(texts))), [])] if refit else []) + [
+        (number, train, test) for number, (train, test) in enumerate(splits)]
+    oof: list[PredictionResult | None] = [None] * len(texts)
+    scores: list[float] = [0.0] * k
+    seconds: list[float] = [0.0] * k
+    model = None
+    report(0, f"fitting {k} folds{' and the final model' if refit else ''}")
+    # sklearn's Parallel carries its config into the threads; "generator_unordered"
+    # hands each result to this thread as soon as its fit is done.
+    runner = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
+    finished = runner(delayed(_fit_one)(number, train, test, texts, labels, algorithm, random_state)
+                      for number, train, test in jobs)
+    for done, (number, fitted, test, results, took) in enumerate(finished, start=1):
+        if number is None:
+            model = fitted
+        else:
+            seconds[number] = took
+            for i, result in zip(test, results):
+                oof[i] = _over_labels(result, all_labels)
+            scores[number] = round(float(f1_score([labels[i] for i in test], [r.tag for r in results],
+                                                  labels=all_labels, average="weighted", zero_division=0)),
+                                   DECIMALS)
+        report(int(100 * done / len(jobs)), f"{done} of {len(jobs)} fits done")
     return CrossValidation(
         algorithm=algorithm, folds=k, fold_f1=scores,
         mean_f1=round(statistics.mean(scores), DECIMALS),
         sd_f1=round(statistics.stdev(scores), DECIMALS) if len(scores) > 1 else 0.0,
-        oof=list(oof), fit_seconds=seconds)
+        oof=list(oof), fit_seconds=seconds, model=model)
+
+
+def _fit_one(number, train, test, texts, labels, algorithm, random_state):
+    """One job of :func:`cross_validate`: fit on ``train``, predict ``test`` (a fold, or none for the refit)."""
+    started = time.perf_counter()
+    model = train_model(texts=[texts[i] for i in train], labels=[labels[i] for i in train],
+                        algorithm=algorithm, random_state=random_state)
+    took = time.perf_counter() - started
+    if number is None:
+        return number, model, test, [], took
+    # A fold's model is dropped once it has predicted its test items.
+    return number, None, test, predict(model, [texts[i] for i in test]), took
 
 
 def adapted_folds(counts: Counter, folds: int) -> int:

@@ -60,16 +60,39 @@ def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model
     make_gold_dataset(tags, copies=2)
     clear_embedding_cache()
     _train(algorithm="embeddings-linear")
-    training = gold_labelled(split=Split.TRAIN)
-    assert ContentEmbedding.objects.count() == len(training)
+    # The holdout's vectors are kept too: evaluating a retrain must not re-encode it every time.
+    gold = gold_labelled(split=Split.TRAIN) + gold_labelled(split=Split.HOLDOUT)
+    assert ContentEmbedding.objects.count() == len(gold)
     clear_embedding_cache()  # a new worker process: only the database remembers
-    texts = [prepare_text(item.title, item.description) for item in training]
-    assert embeddings_prime(contents=training, texts=texts) == len(training)
+    texts = [prepare_text(item.title, item.description) for item in gold]
+    assert embeddings_prime(contents=gold, texts=texts) == len(gold)
+    clear_embedding_cache()
     stored = set(ContentEmbedding.objects.values_list("pk", flat=True))
     second = _train(algorithm="embeddings-linear", number=2)
     # Nothing was re-encoded, so no row was replaced.
     assert set(ContentEmbedding.objects.values_list("pk", flat=True)) == stored
     assert second.metrics["overall"]["f1"] > 0.5
+
+
+def test_the_candidate_is_the_algorithm_fitted_on_the_whole_train_split(tags, model_dir):
+    """The final fit runs beside the CV folds; it must still be the plain fit on all the train split."""
+    import numpy as np
+
+    from ml.text import prepare_text
+    from ml.training import train_model
+    from predictions.model_store import load_version
+    from predictions.selectors import gold_labelled
+
+    make_gold_dataset(tags)
+    version = _train()
+    training = gold_labelled(split=Split.TRAIN)
+    texts = [prepare_text(item.title, item.description) for item in training]
+    alone = train_model(texts=texts, labels=[item.tag for item in training], algorithm="tfidf-linear",
+                        random_state=0)
+    candidate = load_version(version)
+    assert version.training_label_count == len(training) and list(candidate.classes_) == list(alone.classes_)
+    probe = texts[:8] + ["a docker image for object detection"]
+    assert np.allclose(candidate.predict_proba(probe), alone.predict_proba(probe), atol=1e-4)
 
 
 def test_models_command_prints_one_comparison_table(tags, model_dir, capsys):

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
+from ml.algorithms import NEEDS_EMBEDDINGS
+from ml.embeddings import cached_encode
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
 from ml.ood import fit_ood_checks
@@ -33,6 +35,11 @@ from predictions.models import (
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 
 logger = logging.getLogger(__name__)
+
+# The folds of the cross-validation and the final fit are independent: they run side by
+# side on threads, one per core (see ml.selection.cross_validate, and "## Retrain with
+# stored embeddings" in docs/benchmarks.md for what it saves).
+TRAINING_JOBS = -1
 
 # A run stuck in "training" for longer than this was lost with its worker; a
 # redelivered task may take it over.
@@ -157,17 +164,29 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         new_label_count=_count_new_labels(training),
     )
     random_state = version.params.get("random_state", 0)
-    embeddings_prime(contents=training, texts=texts)
-    cv = _cross_validate(version, texts, labels, random_state, progress)
-    progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
-    model = train_model(
-        texts=texts, labels=labels, algorithm=version.algorithm, random_state=random_state,
-        progress=lambda percent, stage: progress(50 + int(percent * 0.25), stage),
-    )
-    embeddings_store_new(contents=training, texts=texts)
-    progress(75, "evaluating on the holdout", force=True)
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
-    metrics = _evaluate(model, holdout)
+    holdout_texts = [prepare_text(item.title, item.description) for item in holdout]
+    uses_embeddings = version.algorithm in NEEDS_EMBEDDINGS
+    if uses_embeddings:
+        # The holdout's stored vectors too: evaluating used to re-encode all of it on every retrain.
+        embeddings_prime(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
+        # Once, here: the parallel fits below would otherwise encode the same new texts side by side.
+        progress(8, "encoding the texts without a stored embedding", force=True)
+        cached_encode(texts)
+    cv = _cross_validate(version, texts, labels, random_state, progress)
+    if cv is not None:
+        model = cv.model  # fitted on all the training set beside the folds
+    else:
+        progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
+        model = train_model(
+            texts=texts, labels=labels, algorithm=version.algorithm, random_state=random_state,
+            progress=lambda percent, stage: progress(50 + int(percent * 0.25), stage),
+        )
+    progress(75, "evaluating on the holdout", force=True)
+    metrics = _evaluate(model, holdout, holdout_texts)
+    if uses_embeddings:
+        # What this run encoded (new training and holdout texts) is kept for the next one.
+        embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
     progress(85, "fitting the out-of-distribution checks", force=True)
     ood_checks = fit_ood_checks(texts).to_dict()
     cv_summary = _cv_summary(cv, labels)
@@ -208,10 +227,11 @@ def _cross_validate(version, texts, labels, random_state, progress) -> CrossVali
     folds = settings.TAGLOOP_CV_FOLDS
     if folds < 2 or len(set(labels)) < 2 or min(Counter(labels).values()) < 2:
         return None  # too little data to cross-validate: the fixed threshold applies
-    progress(10, f"cross-validating ({folds} folds) on the train split", force=True)
+    progress(10, f"cross-validating ({folds} folds) on the train split, and training on all of it", force=True)
     return cross_validate(
         texts=texts, labels=labels, algorithm=version.algorithm, folds=folds, random_state=random_state,
-        progress=lambda percent, stage: progress(10 + int(percent * 0.4), f"cross-validation: {stage}"),
+        n_jobs=TRAINING_JOBS, refit=True,
+        progress=lambda percent, stage: progress(10 + int(percent * 0.65), f"cross-validation and final fit: {stage}"),
     )
 
 
@@ -282,10 +302,9 @@ def _snapshot_training_set(version: ModelVersion) -> list[selectors.LabelledCont
     return training
 
 
-def _evaluate(model, labelled: list[selectors.LabelledContent]) -> dict:
+def _evaluate(model, labelled: list[selectors.LabelledContent], texts: list[str]) -> dict:
     if not labelled:
         return {}
-    texts = [prepare_text(item.title, item.description) for item in labelled]
     return evaluate(
         items=[LabelledItem(item.title, item.description, item.tag) for item in labelled],
         predictions=predict(model, texts),

@@ -88,3 +88,79 @@ def test_review_threshold_needs_the_labels_the_cv_saw():
                              fit_seconds=[0.0])
     with pytest.raises(ValueError, match="2 labels for 1 out-of-fold"):
         choose_review_threshold(result, [CV, CV], 0.95)
+
+
+def noisy_toy() -> tuple[list[str], list[str]]:
+    """toy(12) with a few shared words, so probabilities are not all alike."""
+    texts, labels = toy(12)
+    return [f"{text} {WORDS[CV].split()[i % 4]}" if i % 5 == 0 else text for i, text in enumerate(texts)], labels
+
+
+def test_threads_give_the_same_out_of_fold_predictions_as_one_thread():
+    texts, labels = noisy_toy()
+    one = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=5, random_state=2)
+    two = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=5, random_state=2, n_jobs=2)
+    assert [r.tag for r in two.oof] == [r.tag for r in one.oof]
+    assert two.fold_f1 == one.fold_f1 and two.mean_f1 == one.mean_f1
+    # Within liblinear's tolerance: overlapping fits share its random generator (see cross_validate).
+    for threaded, sequential in zip(two.oof, one.oof):
+        assert threaded.probabilities == pytest.approx(sequential.probabilities, abs=1e-4)
+
+
+def test_the_fits_run_side_by_side_and_progress_stays_on_the_calling_thread(monkeypatch):
+    import threading
+
+    import ml.selection
+    from ml.training import train_model
+
+    # Each fit waits until another one is running too: a sequential run would break the barrier.
+    together = threading.Barrier(2, timeout=30)
+    fitting_threads = set()
+
+    def fit_beside_another(**kwargs):
+        fitting_threads.add(threading.get_ident())
+        together.wait()
+        return train_model(**kwargs)
+
+    monkeypatch.setattr(ml.selection, "train_model", fit_beside_another)
+    progress_threads = set()
+    texts, labels = toy(4)
+    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, refit=True, n_jobs=2,
+                            progress=lambda percent, stage: progress_threads.add(threading.get_ident()))
+    assert len(fitting_threads) == 2 and threading.get_ident() not in fitting_threads
+    assert progress_threads == {threading.get_ident()}
+    assert len(result.oof) == len(texts) and result.model is not None
+
+
+def test_refit_returns_the_algorithm_fitted_on_all_the_data():
+    import numpy as np
+
+    from ml.training import train_model
+
+    texts, labels = noisy_toy()
+    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, random_state=4,
+                            refit=True, n_jobs=2)
+    alone = train_model(texts=texts, labels=labels, algorithm="tfidf-linear", random_state=4)
+    probe = texts[:6] + ["docker images of a camera server"]
+    assert list(result.model.classes_) == list(alone.classes_)
+    assert np.allclose(result.model.predict_proba(probe), alone.predict_proba(probe), atol=1e-4)
+    assert cross_validate(texts=texts, labels=labels, algorithm="majority", folds=3).model is None
+
+
+def _cross_validate_in_child(queue):
+    texts, labels = noisy_toy()
+    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, n_jobs=2, refit=True)
+    queue.put([r.tag for r in result.oof])
+
+
+def test_threads_work_in_a_daemonic_process_like_a_celery_prefork_child():
+    import multiprocessing
+
+    # A daemonic process may not start processes of its own; threads it may.
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_cross_validate_in_child, args=(queue,), daemon=True)
+    child.start()
+    tags = queue.get(timeout=120)
+    child.join(timeout=30)
+    assert child.exitcode == 0 and len(tags) == len(noisy_toy()[1])
