@@ -175,7 +175,8 @@ class Canary(models.Model):
 
     Which predictions it serves is a hash of the content item (or of the text, for an
     online request about no stored item), so an item stays with the same model for the
-    whole canary. At most one canary runs at a time; it ends when an admin stops it or
+    whole canary; a control group of the same size, served by the active model, is
+    recorded too (see predictions.services.canary). At most one canary runs at a time; it ends when an admin stops it or
     when any promotion or rollback changes the active model it is compared with.
     """
 
@@ -197,7 +198,8 @@ class Canary(models.Model):
         ordering = ["-started_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["running"], condition=Q(running=True), name="canary_one_running"),
-            models.CheckConstraint(condition=Q(share__gt=0) & Q(share__lte=1), name="canary_share_in_range"),
+            # At most half: a control group of the same size is served by the active model.
+            models.CheckConstraint(condition=Q(share__gt=0) & Q(share__lte=0.5), name="canary_share_in_range"),
         ]
 
     def __str__(self):
@@ -215,7 +217,7 @@ class CanaryChannel(models.TextChoices):
 
 
 class CanaryServing(models.Model):
-    """Both models' answers for one content item (or one online text) during a canary, and which was served."""
+    """Both models' answers for one item (or online text) of a canary or its control group, and which was served."""
 
     canary = models.ForeignKey(Canary, on_delete=models.CASCADE, related_name="servings")
     # The routing key: "content:<pk>" for stored items, "text:<sha256>" for online texts.

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from labeling.models import Content, GoldLabel, Provenance, Split
 from labeling.services import review_task_answer, review_task_next
+from ml.text import prepare_text
 from predictions.models import Canary, CanaryArm, CanaryServing, ModelEvent, ModelStatus, ModelVersion, Prediction
 from predictions.services import (
     CanaryError,
@@ -16,7 +17,7 @@ from predictions.services import (
     model_version_train,
     predictions_create,
 )
-from predictions.services.canary import content_key, routes_to_candidate
+from predictions.services.canary import arm_for, content_key, routes_to_candidate, text_key
 from predictions.services.canary_report import canary_report
 from tests.factories import make_active_model, make_content, make_gold_dataset
 
@@ -50,15 +51,18 @@ def _stream(n=len(TITLES)) -> list[int]:
     return [make_content(title=title, description="").pk for title in TITLES[:n]]
 
 
-def test_routing_is_sticky_per_item_takes_the_share_and_differs_between_canaries(active, majority):
+def test_routing_is_sticky_per_item_takes_the_share_and_an_equal_control_group(active, majority):
     first = Canary(pk=1, candidate=majority, baseline=active, share=0.2)
     second = Canary(pk=2, candidate=majority, baseline=active, share=0.2)
     keys = [content_key(n) for n in range(10_000)]
-    routed = [routes_to_candidate(first, key) for key in keys]
-    assert routed == [routes_to_candidate(first, key) for key in keys]
-    assert 0.18 < sum(routed) / len(keys) < 0.22
-    other = [routes_to_candidate(second, key) for key in keys]
-    assert routed != other and 0.18 < sum(other) / len(keys) < 0.22
+    arms = [arm_for(first, key) for key in keys]
+    assert arms == [arm_for(first, key) for key in keys]
+    for arm in (CanaryArm.CANDIDATE, CanaryArm.BASELINE):
+        assert 0.18 < arms.count(arm) / len(keys) < 0.22
+    assert 0.58 < arms.count(None) / len(keys) < 0.62
+    assert [a == CanaryArm.CANDIDATE for a in arms] == [routes_to_candidate(first, key) for key in keys]
+    other = [arm_for(second, key) for key in keys]
+    assert arms != other and 0.18 < other.count(CanaryArm.CANDIDATE) / len(keys) < 0.22
 
 
 def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing_gates(tags, model_dir, admin_user, settings):
@@ -70,6 +74,9 @@ def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing
     candidate = _candidate("majority")
     with pytest.raises(CanaryError, match="only a trained candidate"):
         canary_start(candidate=active)
+    with pytest.raises(CanaryError, match="at most 50%"):
+        canary_start(candidate=candidate, share=0.6, override_reason="x")
+    settings.TAGLOOP_CANARY_MAX_SHARE = 0.9  # the control group still caps it at half
     with pytest.raises(CanaryError, match="at most 50%"):
         canary_start(candidate=candidate, share=0.6, override_reason="x")
     with pytest.raises(PromotionBlocked) as blocked:
@@ -94,31 +101,35 @@ def test_the_database_allows_one_running_canary(active, majority):
         Canary.objects.create(candidate=majority, baseline=active, share=0.1)
 
 
-def test_new_content_is_answered_by_both_and_served_by_its_arm(active, majority):
-    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+def test_new_content_in_the_canary_or_its_control_is_answered_by_both_and_served_by_its_group(active, majority):
+    canary = canary_start(candidate=majority, share=0.3, override_reason="try")
     ids = _stream()
     assert predictions_create(model_version_id=active.pk, content_ids=ids) == len(ids)
-    assert Prediction.objects.filter(model_version=majority, content_id__in=ids).count() == len(ids)
+    arms = {content_id: arm_for(canary, content_key(content_id)) for content_id in ids}
+    recorded = {c for c, arm in arms.items() if arm is not None}
+    assert 0 < len(recorded) < len(ids)
+    # The candidate answers only the canary and its control group; the rest costs nothing extra.
+    assert set(Prediction.objects.filter(model_version=majority).values_list("content_id", flat=True)) == recorded
     servings = {s.content_id: s for s in CanaryServing.objects.filter(canary=canary)}
-    assert set(servings) == set(ids)
+    assert set(servings) == recorded
+    assert all(servings[c].served == arms[c] for c in recorded)
     shown = dict(Content.objects.filter(pk__in=ids).values_list("pk", "current_model_version"))
     for content_id in ids:
-        arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, content_key(content_id)) else CanaryArm.BASELINE
-        assert servings[content_id].served == arm
-        assert shown[content_id] == (majority.number if arm == CanaryArm.CANDIDATE else active.number)
-    assert 5 < sum(s.served == CanaryArm.CANDIDATE for s in servings.values()) < len(ids) - 5
+        expected = majority.number if arms[content_id] == CanaryArm.CANDIDATE else active.number
+        assert shown[content_id] == expected
+    candidate_items = [c for c in ids if arms[c] == CanaryArm.CANDIDATE]
+    assert candidate_items
     # The unsure candidate sends the items it serves to review, with its own answer in the snapshot
+    # (a few are audit samples instead, reviewed blind whatever the confidence)
     from labeling.models import ReviewTask
 
-    candidate_items = [c for c, s in servings.items() if s.served == CanaryArm.CANDIDATE]
-    # (a few are audit samples instead, reviewed blind whatever the confidence)
     tasks = ReviewTask.objects.filter(
         content_id__in=candidate_items, reason__in=["low_confidence", "audit_sample"], status="open")
     assert tasks.count() == len(candidate_items)
     assert {task.model_version for task in tasks} == {majority.number}
     # Running the chunk again changes nothing.
     predictions_create(model_version_id=active.pk, content_ids=ids)
-    assert CanaryServing.objects.filter(canary=canary).count() == len(ids)
+    assert CanaryServing.objects.filter(canary=canary).count() == len(recorded)
     assert set(CanaryServing.objects.filter(canary=canary).values_list("requests", flat=True)) == {0}
 
 
@@ -145,9 +156,11 @@ def test_a_promotion_or_rollback_ends_the_running_canary(active, majority, admin
     assert not Canary.objects.filter(running=True).exists()
 
 
-def test_online_predictions_follow_the_item_and_record_both_answers(client, active, majority):
-    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
-    content = [make_content(title=title, description="") for title in TITLES[:12]]
+def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canary_and_control(
+    client, active, majority
+):
+    canary = canary_start(candidate=majority, share=0.3, override_reason="try")
+    content = [make_content(title=title, description="") for title in TITLES]
     url = reverse("api-predict")
     for item in content:
         for _ in range(2):
@@ -156,13 +169,17 @@ def test_online_predictions_follow_the_item_and_record_both_answers(client, acti
             assert body["canary"] is routed
             assert body["model_version"] == (majority.number if routed else active.number)
     rows = CanaryServing.objects.filter(canary=canary)
-    assert rows.count() == 12 and set(rows.values_list("requests", flat=True)) == {2}
+    in_canary = {item.pk for item in content if arm_for(canary, content_key(item.pk))}
+    assert set(rows.values_list("content_id", flat=True)) == in_canary and len(in_canary) < len(content)
+    assert set(rows.values_list("requests", flat=True)) == {2}
     assert set(rows.values_list("channel", flat=True)) == {"api"}
     # Without an item, the text decides: the same text always gets the same model.
-    answers = {client.post(url, {"title": "a brand new text about vision"}, content_type="application/json").json()["model_version"]
-               for _ in range(3)}
-    assert len(answers) == 1
-    assert CanaryServing.objects.get(canary=canary, content=None).requests == 3
+    texts = {arm_for(canary, text_key(prepare_text(title, ""))): title for title in (f"new text {n}" for n in range(40))}
+    for arm in (CanaryArm.CANDIDATE, None):
+        answers = {client.post(url, {"title": texts[arm]}, content_type="application/json").json()["model_version"]
+                   for _ in range(3)}
+        assert answers == {majority.number if arm else active.number}
+    assert CanaryServing.objects.get(canary=canary, content=None).requests == 3  # only the text in the canary
     response = client.post(url, {"title": "x", "content_id": 999999}, content_type="application/json")
     assert response.status_code == 400 and "content_id" in response.json()
 

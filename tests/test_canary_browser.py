@@ -26,12 +26,12 @@ def test_admin_starts_reads_and_stops_a_canary(browser, live_server, settings, t
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     _log_in(page, live_server.url, admin_user.username)
     page.goto(f"{live_server.url}/models/{candidate.number}/")
-    page.fill("#id_canary_share_percent", "40")
+    page.fill("#id_canary_share_percent", "50")  # with its control group: every item
     page.fill("#id_canary_override_reason", "see how it does on live items")
     page.get_by_role("button", name="Start a canary").click()
     page.wait_for_url(f"{live_server.url}/models/canaries/*/")
     canary = Canary.objects.get(running=True)
-    assert canary.share == 0.4 and "Canary started" in page.content()
+    assert canary.share == 0.5 and "Canary started" in page.content()
 
     # Items arrive and people review some of them; the page then compares both models.
     ids = [make_content(title=title, description="").pk for title in TITLES]

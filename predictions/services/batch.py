@@ -18,7 +18,7 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
-from predictions.services.canary import canary_beside, servings_record_stream
+from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.ood import ood_check_contents
 from predictions.services.thresholds import review_threshold
 
@@ -30,14 +30,14 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     the active one, every item of the chunk (new or not) shows its tag, and the review
     queue follows the version's confidence: tasks open for uncertain items and close for
     items it is sure of that no person has touched. While a canary runs beside the
-    active version, its candidate predicts the chunk too and serves its share of the
-    items. Returns how many predictions of ``model_version_id`` were new (or redone
-    because the item's text changed).
+    active version, its candidate also predicts the chunk's items in the canary and its
+    control group, and serves the canary's share. Returns how many predictions of
+    ``model_version_id`` were new (or redone because the item's text changed).
     """
     version = ModelVersion.objects.get(pk=model_version_id)
     predictions, new = _predictions_of(version, content_ids)
     canary = canary_beside(version)
-    shadow, shadow_new = _predictions_of(canary.candidate, content_ids) if canary else ([], [])
+    shadow, shadow_new = _predictions_of(canary.candidate, canary_content_ids(canary, content_ids)) if canary else ([], [])
     with transaction.atomic():
         _save_predictions([*new, *shadow_new])
         # Re-read inside the transaction: a promotion or rollback may have happened

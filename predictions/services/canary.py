@@ -1,8 +1,11 @@
 """Canary rollout: a candidate serves a sticky share of predictions while the active model keeps the rest.
 
-Both models answer every item the canary sees, and both answers are recorded
-(``CanaryServing``), so the canary page can compare them on the items people later
-review and on the wrong-tag reports each model's answers drew.
+Items are split by a hash into three groups: the canary's share, served by the
+candidate; a control group of the same size, served by the active model; and the
+rest, served by the active model as if no canary ran. For the first two, both models
+answer and both answers are recorded (``CanaryServing``), so the canary page compares
+equal groups on the items people later review and on the wrong-tag reports each drew,
+while the rest costs nothing extra.
 """
 import hashlib
 
@@ -29,6 +32,9 @@ from predictions.models import (
 from predictions.services.gates import PromotionError, gate_failures_against_active
 
 
+MAX_SHARE = 0.5
+
+
 class CanaryError(PromotionError):
     """The canary cannot start or stop as asked."""
 
@@ -41,14 +47,24 @@ def text_key(text: str) -> str:
     return "text:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def routes_to_candidate(canary: Canary, key: str) -> bool:
-    """Whether the candidate serves ``key``: a hash, so the same item always gets the same model.
+def arm_for(canary: Canary, key: str) -> str | None:
+    """The canary group of ``key``: CANDIDATE, BASELINE (the control group) or None (not in the canary).
 
-    The canary's id is part of the hash, so each canary tries its candidate on a
-    different sample of items rather than on the same unlucky share every time.
+    A hash, so the same item always lands in the same group. The canary's id is part of
+    it, so each canary tries its candidate on a different sample of items rather than on
+    the same unlucky share every time.
     """
     digest = hashlib.sha256(f"canary-{canary.pk}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < canary.share
+    position = int.from_bytes(digest[:8], "big") / 2**64
+    if position < canary.share:
+        return CanaryArm.CANDIDATE
+    if position < 2 * canary.share:
+        return CanaryArm.BASELINE
+    return None
+
+
+def routes_to_candidate(canary: Canary, key: str) -> bool:
+    return arm_for(canary, key) == CanaryArm.CANDIDATE
 
 
 def canary_start(
@@ -60,8 +76,10 @@ def canary_start(
     shows its answers to real users.
     """
     share = settings.TAGLOOP_CANARY_SHARE if share is None else share
-    if not 0 < share <= settings.TAGLOOP_CANARY_MAX_SHARE:
-        raise CanaryError(f"the share must be above 0 and at most {settings.TAGLOOP_CANARY_MAX_SHARE:.0%}")
+    # The control group takes as many items again, so half is the most a canary can have.
+    most = min(settings.TAGLOOP_CANARY_MAX_SHARE, MAX_SHARE)
+    if not 0 < share <= most:
+        raise CanaryError(f"the share must be above 0 and at most {most:.0%}")
     if candidate.status != ModelStatus.CANDIDATE:
         raise CanaryError(f"v{candidate.number} is {candidate.status}; only a trained candidate can run a canary")
     active = selectors.active_model_version()
@@ -125,23 +143,33 @@ def canary_beside(version: ModelVersion) -> Canary | None:
     return canary if canary is not None and canary.baseline_id == version.pk else None
 
 
+def canary_content_ids(canary: Canary, content_ids: list[int]) -> list[int]:
+    """The items of ``content_ids`` in the canary or its control group: the ones both models answer."""
+    return [content_id for content_id in content_ids if arm_for(canary, content_key(content_id))]
+
+
 def servings_record_stream(
     canary: Canary, *, baseline: list[Prediction], candidate: list[Prediction]
 ) -> list[Prediction] | None:
-    """Record both answers for stored items; returns the prediction to serve for each item.
+    """Record both answers for the stored items in the canary; returns the prediction to serve for each item.
 
-    Call inside the transaction that shows the tags. Returns None when the canary ended
-    since the chunk started (then the active model serves everything). The row lock
-    orders this chunk with a concurrent stop, so a stop sees every item the candidate served.
+    ``candidate`` holds the candidate's predictions of the items in the canary or its
+    control group. Call inside the transaction that shows the tags. Returns None when
+    the canary ended since the chunk started (then the active model serves everything).
+    The row lock orders this chunk with a concurrent stop, so a stop sees every item
+    the candidate served.
     """
     if not Canary.objects.select_for_update().filter(pk=canary.pk, running=True).exists():
         return None
     by_content = {prediction.content_id: prediction for prediction in candidate}
     served, rows = [], []
     for base in baseline:
-        other = by_content[base.content_id]
         key = content_key(base.content_id)
-        arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, key) else CanaryArm.BASELINE
+        arm = arm_for(canary, key)
+        if arm is None:
+            served.append(base)
+            continue
+        other = by_content[base.content_id]
         served.append(other if arm == CanaryArm.CANDIDATE else base)
         rows.append(CanaryServing(
             canary=canary, key=key, content_id=base.content_id, channel=CanaryChannel.STREAM, served=arm,
@@ -154,12 +182,12 @@ def servings_record_stream(
 
 
 def serving_record_online(
-    canary: Canary, *, key: str, content: Content | None, baseline: PredictionResult, candidate: PredictionResult
-) -> str:
-    """Record one online request's two answers (counted per item or text); returns the arm that serves it."""
-    arm = CanaryArm.CANDIDATE if routes_to_candidate(canary, key) else CanaryArm.BASELINE
+    canary: Canary, *, key: str, arm: str, content: Content | None, baseline: PredictionResult,
+    candidate: PredictionResult,
+) -> None:
+    """Record one online request's two answers, counted per item or text."""
     if CanaryServing.objects.filter(canary=canary, key=key).update(requests=F("requests") + 1):
-        return arm
+        return
     tag_ids = dict(Tag.objects.filter(slug__in=[baseline.tag, candidate.tag]).values_list("slug", "pk"))
     try:
         with transaction.atomic():
@@ -170,4 +198,3 @@ def serving_record_online(
             )
     except IntegrityError:  # a concurrent request for the same key created it first
         CanaryServing.objects.filter(canary=canary, key=key).update(requests=F("requests") + 1)
-    return arm

@@ -1,4 +1,4 @@
-"""What a canary has shown so far: both models on the items people reviewed, and the reports each drew."""
+"""What a canary has shown so far: both models on the items people reviewed, and the reports each group drew."""
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
@@ -14,7 +14,7 @@ DISAGREEMENTS_SHOWN = 20
 
 @dataclass(frozen=True)
 class ArmFigures:
-    """One side of the canary: the items (and online texts) that model served."""
+    """The canary group (served by the candidate) or the control group (served by the active model)."""
 
     arm: str
     version: int
@@ -84,7 +84,7 @@ def _arm(arm: str, version: int, served: dict, reports: dict) -> ArmFigures:
 
 
 def _reports_by_arm(canary: Canary) -> dict[str, dict]:
-    """Wrong-tag reports filed on canary items while the canary served them, by the arm that served them."""
+    """Wrong-tag reports filed on items of the canary or its control group while it ran, by group."""
     window = Q(content__reports__created_at__gte=F("created_at"))
     if canary.ended_at is not None:
         window &= Q(content__reports__created_at__lte=canary.ended_at)

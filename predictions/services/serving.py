@@ -6,7 +6,7 @@ from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_version, serving_state_cached
 from predictions.models import CanaryArm
-from predictions.services.canary import content_key, serving_record_online, text_key
+from predictions.services.canary import arm_for, content_key, serving_record_online, text_key
 from predictions.services.thresholds import review_threshold
 
 
@@ -39,9 +39,12 @@ def predict_text(*, title: str, description: str, content: Content | None = None
     canary = state.canary
     if canary is None or canary.baseline_id != version.pk:
         return _answer(version, result)
-    [candidate_result] = predict(load_version(canary.candidate), [text])
     key = content_key(content.pk) if content is not None else text_key(text)
-    arm = serving_record_online(canary, key=key, content=content, baseline=result, candidate=candidate_result)
+    arm = arm_for(canary, key)
+    if arm is None:  # outside the canary and its control group: no second model, no write
+        return _answer(version, result)
+    [candidate_result] = predict(load_version(canary.candidate), [text])
+    serving_record_online(canary, key=key, arm=arm, content=content, baseline=result, candidate=candidate_result)
     if arm == CanaryArm.CANDIDATE:
         return _answer(canary.candidate, candidate_result, canary=True)
     return _answer(version, result)
