@@ -51,6 +51,33 @@ def test_calibration_uses_five_folds_when_classes_allow():
     assert model.named_steps["classifier"].cv.get_n_splits() == 5
 
 
+def test_large_training_sets_calibrate_on_three_folds(monkeypatch):
+    import ml.training
+    from ml.algorithms import CALIBRATION_FOLDS_LARGE, LARGE_TRAINING_SET
+
+    assert CALIBRATION_FOLDS_LARGE == 3 and LARGE_TRAINING_SET == 3_000
+    texts, labels = TEXTS * 2, LABELS * 2
+    monkeypatch.setattr(ml.training, "LARGE_TRAINING_SET", len(labels))
+    model = train_model(texts=texts, labels=labels, algorithm="tfidf-linear", random_state=2)
+    cv = model.named_steps["classifier"].cv
+    assert cv.get_n_splits() == 3 and cv.shuffle and cv.random_state == 2
+    monkeypatch.setattr(ml.training, "LARGE_TRAINING_SET", len(labels) + 1)
+    assert train_model(texts=texts, labels=labels, algorithm="tfidf-linear").named_steps["classifier"].cv.get_n_splits() == 5
+
+
+def test_calibration_folds_by_size_and_rarest_class():
+    from ml.algorithms import tfidf_linear
+    from ml.training import adapt_calibration
+
+    def folds(**kwargs):
+        return adapt_calibration(tfidf_linear(0), random_state=0, **kwargs).named_steps["classifier"].cv.get_n_splits()
+
+    assert folds(smallest_class=100, n_items=2_999) == 5
+    assert folds(smallest_class=100, n_items=3_000) == 3
+    assert folds(smallest_class=2, n_items=10_000) == 2  # the rarest class still rules
+    assert folds(smallest_class=100) == 5  # size unknown: as configured
+
+
 def test_a_class_with_one_example_falls_back_to_an_uncalibrated_probabilistic_model():
     labels = ["cv"] * 7 + ["nlp"]
     model = train_model(texts=TEXTS, labels=labels, algorithm="tfidf-linear")

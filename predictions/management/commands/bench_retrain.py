@@ -1,4 +1,5 @@
 """Benchmark a retrain on many gold labels whose embeddings are already stored."""
+import os
 import time
 
 import numpy as np
@@ -32,15 +33,18 @@ class Command(BaseCommand):
         self._store_embeddings()
         number = (ModelVersion.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         version = ModelVersion.objects.create(number=number, algorithm=algorithm, params={"random_state": 0})
+        load_before = os.getloadavg()[0]
         began = time.perf_counter()
         model_version_train(model_version_id=version.pk)
         seconds = time.perf_counter() - began
+        load_after = os.getloadavg()[0]
         version.refresh_from_db()
         if version.status != ModelStatus.CANDIDATE:
             raise CommandError(f"training failed: {version.error}")
         self.stdout.write(
             f"retrain {algorithm} on {version.training_label_count:,} gold labels (embeddings stored, "
-            f"{version.cv_metrics.get('folds', 0)}-fold CV included): {seconds:.1f} s; holdout F1 {version.weighted_f1}"
+            f"{version.cv_metrics.get('folds', 0)}-fold CV included): {seconds:.1f} s; holdout F1 {version.weighted_f1}; "
+            f"1-min load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} cores"
         )
 
     def _seed(self, count: int, data: str) -> None:
