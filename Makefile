@@ -73,6 +73,13 @@ bench-rollout: install
 bench-serve: install
 	$(BIN)/python scripts/bench_serve.py
 
+## What a running canary costs the predict API: the same load without and with one (PostgreSQL); rewrites "## Serving with a canary".
+.PHONY: bench-canary
+bench-canary: install
+	psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS tagloop_canary_bench" >/dev/null
+	createdb -h 127.0.0.1 -U postgres tagloop_canary_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_canary_bench $(BIN)/python scripts/bench_canary_serve.py
+
 ## Human-in-the-loop simulation on the real dataset: uncertainty order vs random sampling per label budget, backlog carried over (about 12 CPU-minutes); rewrites "## Loop" in docs/benchmarks.md.
 .PHONY: bench-loop
 bench-loop: install

@@ -129,21 +129,22 @@ def _wait_until_serving(port: int, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not start")
 
 
-def _run_clients(port: int, *, clients: int, seconds: float) -> dict:
+def _run_clients(port: int, *, clients: int, seconds: float, bodies: list[dict] = BODIES) -> dict:
     """Closed loop: each client sends its next request as soon as the previous answer arrives."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     start_gate = threading.Barrier(clients + 1)
     stop_at = [0.0]
 
+    encoded = [json.dumps(body).encode() for body in bodies]
+
     def client(index: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        bodies = [json.dumps(body).encode() for body in BODIES]
         headers = {"Content-Type": "application/json"}
         start_gate.wait()
         sent = 0
         while time.perf_counter() < stop_at[0]:
-            body = bodies[(index + sent) % len(bodies)]
+            body = encoded[(index * 7919 + sent) % len(encoded)]
             sent += 1
             began = time.perf_counter()
             try:

@@ -91,8 +91,8 @@ def _lock_texts(digests: set[str]) -> None:
     Nothing in the schema forbids two items with the same text (a re-imported file may
     hold true duplicates), so PostgreSQL advisory locks keyed by the text hash do it,
     held until the transaction ends. Taken in one sorted statement, so two batches never
-    wait on each other in opposite orders. On SQLite, a single-user development default,
-    the check stays best effort.
+    wait on each other in opposite orders. SQLite needs none: its transactions here are
+    IMMEDIATE, so they run one at a time (see config/settings.py).
     """
     if connection.vendor != "postgresql" or not digests:
         return
