@@ -48,7 +48,6 @@ def canary_detail(request, pk: int):
         if reviewed.n else [],
         "series_names": [f"candidate v{canary.candidate.number}", f"active v{canary.baseline.number}"],
         "promote_form": PromoteForm(),
-        "stop_form": ReasonForm(),
     }
     return render(request, "predictions/canary_detail.html", context)
 
