@@ -260,3 +260,20 @@ def test_admin_starts_watches_and_stops_a_canary_from_the_pages(client, active, 
     canary.refresh_from_db()
     assert not canary.running and canary.end_reason == "seen enough"
     assert ModelVersion.objects.get(pk=majority.pk).status == ModelStatus.CANDIDATE
+
+
+def test_the_canary_command_starts_reads_and_stops(active, majority, capsys):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="overall F1.*--override-reason"):
+        call_command("canary", "start", str(majority.number), "--share", "0.2")
+    call_command("canary", "start", str(majority.number), "--share", "0.2", "--override-reason", "try it")
+    assert "serves 20.0% of items" in capsys.readouterr().out
+    predictions_create(model_version_id=active.pk, content_ids=_stream())
+    call_command("canary", "status")
+    out = capsys.readouterr().out
+    assert "candidate: v2 items" in out and "no canary item has been reviewed yet" in out
+    call_command("canary", "stop", "--reason", "done")
+    assert not Canary.objects.filter(running=True).exists()
+    with pytest.raises(CommandError, match="no canary is running"):
+        call_command("canary", "stop")
