@@ -103,7 +103,8 @@ def canary_start(
 def canary_stop(*, canary: Canary, stopped_by=None, reason: str = "") -> Canary:
     """End ``canary``; the items its candidate served are served by the active model again."""
     with transaction.atomic():
-        canary = Canary.objects.select_for_update().select_related("candidate", "baseline").get(pk=canary.pk)
+        # Lock the canary row only: a promotion locks the version rows first, then this one.
+        canary = Canary.objects.select_for_update(of=("self",)).select_related("candidate", "baseline").get(pk=canary.pk)
         if not canary.running:
             raise CanaryError("this canary has already ended")
         _end(canary, ended_by=stopped_by, reason=reason.strip() or "stopped")
@@ -121,7 +122,7 @@ def canary_stop(*, canary: Canary, stopped_by=None, reason: str = "") -> Canary:
 
 def canary_end_running(*, ended_by=None, reason: str) -> Canary | None:
     """End the running canary, if any, inside the caller's transaction (a promotion or rollback)."""
-    canary = Canary.objects.select_for_update().filter(running=True).select_related("candidate").first()
+    canary = Canary.objects.select_for_update(of=("self",)).filter(running=True).select_related("candidate").first()
     if canary is not None:
         _end(canary, ended_by=ended_by, reason=reason)
     return canary
