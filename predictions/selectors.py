@@ -99,5 +99,9 @@ def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
     )
 
 
-def content_text_hashes(*, content_ids: list[int]) -> dict[int, str]:
-    return dict(Content.objects.filter(pk__in=content_ids).values_list("pk", "text_hash"))
+def content_texts_and_hashes(*, content_ids: list[int]) -> list[tuple[int, str, str, str]]:
+    """(id, title, description, text_hash) per item, in id order."""
+    return list(
+        Content.objects.filter(pk__in=content_ids).order_by("pk")
+        .values_list("pk", "title", "description", "text_hash")
+    )

@@ -35,9 +35,14 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     ``model_version_id`` were new (or redone because the item's text changed).
     """
     version = ModelVersion.objects.get(pk=model_version_id)
-    predictions, new = _predictions_of(version, content_ids)
+    rows = selectors.content_texts_and_hashes(content_ids=content_ids)
+    predictions, new = _predictions_of(version, rows)
     canary = canary_beside(version)
-    shadow, shadow_new = _predictions_of(canary.candidate, canary_content_ids(canary, content_ids)) if canary else ([], [])
+    if canary is not None:
+        in_canary = set(canary_content_ids(canary, [row[0] for row in rows]))
+        shadow, shadow_new = _predictions_of(canary.candidate, [row for row in rows if row[0] in in_canary])
+    else:
+        shadow, shadow_new = [], []
     with transaction.atomic():
         _save_predictions([*new, *shadow_new])
         # Re-read inside the transaction: a promotion or rollback may have happened
@@ -48,20 +53,22 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     return len(new)
 
 
-def _predictions_of(version: ModelVersion, content_ids: list[int]) -> tuple[list[Prediction], list[Prediction]]:
-    """The version's predictions for ``content_ids`` and, of those, the ones to (re)write.
+def _predictions_of(
+    version: ModelVersion, rows: list[tuple[int, str, str, str]]
+) -> tuple[list[Prediction], list[Prediction]]:
+    """The version's predictions for the items of ``rows`` and, of those, the ones to (re)write.
 
-    A stored prediction is reused unless the item's text changed since it was made.
+    ``rows`` are (id, title, description, text_hash). A stored prediction is reused
+    unless the item's text changed since it was made.
     """
-    hashes = selectors.content_text_hashes(content_ids=content_ids)
+    hashes = {content_id: digest for content_id, _, _, digest in rows}
     current = [
         prediction
-        for prediction in Prediction.objects.filter(model_version=version, content_id__in=content_ids)
-        if prediction.text_hash in ("", hashes.get(prediction.content_id))
+        for prediction in Prediction.objects.filter(model_version=version, content_id__in=list(hashes))
+        if prediction.text_hash in ("", hashes[prediction.content_id])
     ]
     done = {prediction.content_id for prediction in current}
-    rows = [row for row in selectors.content_texts(content_ids=content_ids) if row[0] not in done]
-    new = _predict_rows(version, rows, hashes)
+    new = _predict_rows(version, [row for row in rows if row[0] not in done])
     return [*current, *new], new
 
 
@@ -81,17 +88,17 @@ def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion
             _act_on_predictions(version, group)
 
 
-def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str]], hashes: dict[int, str]) -> list[Prediction]:
+def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) -> list[Prediction]:
     if not rows:
         return []
-    results = predict(load_version(version), [prepare_text(title, description) for _, title, description in rows])
+    results = predict(load_version(version), [prepare_text(title, description) for _, title, description, _ in rows])
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     return [
         Prediction(
             content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
-            probabilities=result.probabilities, confidence=result.confidence, text_hash=hashes[content_id],
+            probabilities=result.probabilities, confidence=result.confidence, text_hash=digest,
         )
-        for (content_id, _, _), result in zip(rows, results)
+        for (content_id, _, _, digest), result in zip(rows, results)
     ]
 
 
