@@ -34,6 +34,7 @@ from bench_serve import (  # noqa: E402 - the sibling script, importable once it
     _run_clients,
     _start_gunicorn,
     _wait_until_serving,
+    bench_environment,
 )
 
 SECTION = "Serving with a canary"
@@ -57,16 +58,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL to an empty PostgreSQL database whose name ends in _bench "
                  "(`make bench-canary` makes one): the run seeds it, and a canary writes on every request")
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-canary-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "TAGLOOP_VAR_DIR": str(work),
-        "TAGLOOP_MODEL_DIR": str(work / "models"),
-        "TAGLOOP_PREDICT_RATE": "100000000/minute",  # one address sends everything
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_DEFAULT_QUEUE": f"bench-{os.getpid()}",
-    }
-    os.environ.update(env)
+    env = bench_environment(work)
     bodies = _dataset_bodies()
     try:
         candidate = _setup()

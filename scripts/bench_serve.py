@@ -42,18 +42,7 @@ BODIES = [
 def main() -> None:
     args = _parse_args()
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-serve-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "TAGLOOP_VAR_DIR": str(work),
-        "TAGLOOP_MODEL_DIR": str(work / "models"),
-        # The per-client limit (6000/minute by default) would answer 429 to a load test
-        # from one address; it is lifted here so the stack itself is measured.
-        "TAGLOOP_PREDICT_RATE": "100000000/minute",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_DEFAULT_QUEUE": f"bench-{os.getpid()}",
-    }
-    os.environ.update(env)
+    env = bench_environment(work)
     try:
         version, in_process = _setup_and_measure_in_process(args.calls)
         port = _free_port()
@@ -76,6 +65,23 @@ def main() -> None:
 
         replace_section(DOC, "Serving", body)
         print(f"\nwrote the '## Serving' section of {DOC.relative_to(REPO)}")
+
+
+def bench_environment(work: Path) -> dict:
+    """The environment of this process and of gunicorn: files under ``work``, no rate limit."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "TAGLOOP_VAR_DIR": str(work),
+        "TAGLOOP_MODEL_DIR": str(work / "models"),
+        # The per-client limit (6000/minute by default) would answer 429 to a load test
+        # from one address; it is lifted here so the stack itself is measured.
+        "TAGLOOP_PREDICT_RATE": "100000000/minute",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_TASK_DEFAULT_QUEUE": f"bench-{os.getpid()}",
+    }
+    os.environ.update(env)
+    return env
 
 
 def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
