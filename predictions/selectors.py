@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from labeling.models import Content, GoldLabel, Split, Tag, WrongTagReport
-from predictions.models import Canary, ModelStatus, ModelVersion, Prediction, TrainingExample
+from predictions.models import Canary, CanaryArm, CanaryServing, ModelStatus, ModelVersion, Prediction, TrainingExample
 
 
 @dataclass(frozen=True)
@@ -55,17 +55,36 @@ def report_rates() -> dict[str, list[dict]]:
         WrongTagReport.objects.exclude(shown_model_version=None)
         .values_list("shown_model_version").annotate(n=Count("pk")).values_list("shown_model_version", "n")
     )
-    predicted_by_version = dict(
-        Prediction.objects.values_list("model_version__number").annotate(n=Count("pk"))
-        .values_list("model_version__number", "n")
-    )
+    shown_by_version = items_shown_per_version()
     return {
         "by_tag": [_rate(tag, reports_by_tag.get(tag, 0), shown) for tag, shown in shown_by_tag.items() if tag],
         "by_version": [
-            _rate(f"v{number}", reports_by_version.get(number, 0), predicted)
-            for number, predicted in sorted(predicted_by_version.items(), reverse=True)
+            _rate(f"v{number}", reports_by_version.get(number, 0), shown)
+            for number, shown in sorted(shown_by_version.items(), reverse=True)
         ],
     }
+
+
+def items_shown_per_version() -> dict[int, int]:
+    """Per version number, how many items people were shown its tag for.
+
+    A version that has been active showed every item it predicted (its
+    predictions replace the shown tags on promotion).  A candidate that never
+    was shows nothing but the items a canary served with it: its other
+    predictions are shadow ones, and counting them would dilute its rate.
+    """
+    ever_active = dict(
+        Prediction.objects.filter(model_version__promoted_at__isnull=False)
+        .values_list("model_version__number").annotate(n=Count("pk"))
+        .values_list("model_version__number", "n")
+    )
+    canary_only = dict(
+        CanaryServing.objects.filter(served=CanaryArm.CANDIDATE, canary__candidate__promoted_at=None)
+        .exclude(content=None)
+        .values_list("canary__candidate__number").annotate(n=Count("content", distinct=True))
+        .values_list("canary__candidate__number", "n")
+    )
+    return ever_active | canary_only
 
 
 def _rate(name: str, reports: int, shown: int) -> dict:

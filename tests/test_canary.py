@@ -277,3 +277,20 @@ def test_the_canary_command_starts_reads_and_stops(active, majority, capsys):
     assert not Canary.objects.filter(running=True).exists()
     with pytest.raises(CommandError, match="no canary is running"):
         call_command("canary", "stop")
+
+
+def test_report_rates_count_a_candidate_as_shown_only_where_the_canary_served_it(active, majority):
+    from predictions.selectors import items_shown_per_version
+
+    canary = canary_start(candidate=majority, share=0.3, override_reason="try")
+    ids = _stream()
+    predictions_create(model_version_id=active.pk, content_ids=ids)
+    served = [c for c in ids if arm_for(canary, content_key(c)) == CanaryArm.CANDIDATE]
+    # Shadow predictions of the candidate on every item are not shown to anyone.
+    predictions_create(model_version_id=majority.pk, content_ids=ids)
+    assert Prediction.objects.filter(model_version=majority).count() == len(ids)
+    shown = items_shown_per_version()
+    assert shown[majority.number] == len(served)
+    assert shown[active.number] == Prediction.objects.filter(model_version=active).count()
+    model_version_promote(model_version=majority, override_reason="promoted after the canary")
+    assert items_shown_per_version()[majority.number] == len(ids)
