@@ -34,3 +34,26 @@ def test_an_unchanged_item_is_not_predicted_twice_and_a_changed_one_is_predicted
     item.refresh_from_db()
     assert item.current_tag.slug == "mlops"
     assert predictions_create(model_version_id=active.pk, content_ids=[item.pk]) == 0
+
+
+@pytest.mark.parametrize("writer", ["_update_shown_model_tags", "_upsert_shown_model_tags"])
+def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tags, writer, monkeypatch):
+    from labeling.models import GoldLabel, Provenance, Split, TagOrigin
+    from labeling.services import content as content_services
+    from labeling.services.content import ModelTag
+    from tests.factories import make_content
+
+    plain, gold = make_content(title="plain"), make_content(title="gold", current_tag=tags["mlops"])
+    GoldLabel.objects.create(content=gold, tag=tags["mlops"], split=Split.TRAIN, provenance=Provenance.IMPORTED)
+    if writer == "_upsert_shown_model_tags":  # the portable path, as on SQLite
+        monkeypatch.setattr(content_services, "_update_shown_model_tags", content_services._upsert_shown_model_tags)
+    probabilities = {"computer-vision": 0.7, "mlops": 0.1, "natural-language-processing": 0.1, "other": 0.1}
+    shown = content_services.content_show_model_tags(model_tags=[
+        ModelTag(item.pk, tags["computer-vision"].pk, 0.7, 3, probabilities) for item in (plain, gold)])
+    assert shown == 1
+    plain.refresh_from_db()
+    assert (plain.current_tag, plain.current_tag_origin, plain.current_tag_confidence, plain.current_model_version,
+            plain.current_probabilities, plain.title) == (
+        tags["computer-vision"], TagOrigin.MODEL, 0.7, 3, probabilities, "plain")
+    gold.refresh_from_db()
+    assert (gold.current_tag, gold.current_model_version) == (tags["mlops"], None)
