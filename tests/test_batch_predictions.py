@@ -36,8 +36,8 @@ def test_an_unchanged_item_is_not_predicted_twice_and_a_changed_one_is_predicted
     assert predictions_create(model_version_id=active.pk, content_ids=[item.pk]) == 0
 
 
-@pytest.mark.parametrize("writer", ["_update_shown_model_tags", "_upsert_shown_model_tags"])
-def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tags, writer, monkeypatch):
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tags, vendor, monkeypatch):
     from labeling.models import GoldLabel, Provenance, Split, TagOrigin
     from labeling.services import content as content_services
     from labeling.services.content import ModelTag
@@ -45,8 +45,10 @@ def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tag
 
     plain, gold = make_content(title="plain"), make_content(title="gold", current_tag=tags["mlops"])
     GoldLabel.objects.create(content=gold, tag=tags["mlops"], split=Split.TRAIN, provenance=Provenance.IMPORTED)
-    if writer == "_upsert_shown_model_tags":  # the portable path, as on SQLite
-        monkeypatch.setattr(content_services, "_update_shown_model_tags", content_services._upsert_shown_model_tags)
+    if vendor == "other":  # the portable path (bulk_update), as on SQLite
+        from labeling import bulk_update
+
+        monkeypatch.setattr(bulk_update, "connection", type("Other", (), {"vendor": "other"})())
     probabilities = {"computer-vision": 0.7, "mlops": 0.1, "natural-language-processing": 0.1, "other": 0.1}
     shown = content_services.content_show_model_tags(model_tags=[
         ModelTag(item.pk, tags["computer-vision"].pk, 0.7, 3, probabilities) for item in (plain, gold)])

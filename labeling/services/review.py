@@ -20,6 +20,7 @@ from labeling.models import (
     Tag,
     WrongTagReport,
 )
+from labeling.bulk_update import update_by_pk
 from labeling.selectors import open_review_tasks
 from labeling.services.content import BATCH_SIZE
 from labeling.services.gold import gold_label_set
@@ -123,25 +124,24 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
 def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
     """Give the open tasks of ``reason`` on these items that no person has touched the new snapshots."""
     snapshots = dict(items)
-    tasks = list(_untouched(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)))
+    tasks = _untouched(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)).values_list(
+        "pk", "content_id", "model_version", "predicted_tag", "probabilities"
+    )
     changed = []
-    for task in tasks:
-        snapshot = snapshots[task.content_id]
-        if (task.model_version, task.predicted_tag, task.probabilities) == (
+    for pk, content_id, model_version, predicted_tag, probabilities in tasks:
+        snapshot = snapshots[content_id]
+        if (model_version, predicted_tag, probabilities) == (
             snapshot.model_version, snapshot.predicted_tag, snapshot.probabilities
         ):
             continue
-        task.priority = _priority(reason, snapshot)
-        task.model_version, task.predicted_tag = snapshot.model_version, snapshot.predicted_tag
-        task.probabilities = snapshot.probabilities
-        changed.append(task)
-    # An upsert of whole rows rather than bulk_update, for the reason given in
-    # labeling.services.content.content_show_model_tags.
-    ReviewTask.objects.bulk_create(
-        changed, batch_size=BATCH_SIZE, update_conflicts=True, unique_fields=["id"],
-        update_fields=["priority", "model_version", "predicted_tag", "probabilities"],
-    )
-    return len(changed)
+        changed.append({
+            "pk": pk,
+            "priority": _priority(reason, snapshot),
+            "model_version": snapshot.model_version,
+            "predicted_tag": snapshot.predicted_tag,
+            "probabilities": snapshot.probabilities,
+        })
+    return update_by_pk(ReviewTask, changed, ["priority", "model_version", "predicted_tag", "probabilities"])
 
 
 def _untouched(tasks):
