@@ -16,8 +16,8 @@ near zero: it is never flagged for language alone.
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -75,6 +75,19 @@ FOREIGN: dict[str, frozenset[str]] = {
     language: frozenset(words.split()) - ENGLISH - _COLLISIONS
     for language, words in _FOREIGN_RAW.items()
 }
+# Word -> the FOREIGN languages (in FOREIGN order) it is a function word of,
+# so each word of a text is looked up once instead of once per language.
+_FOREIGN_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _language, _vocabulary in FOREIGN.items():
+    for _word in _vocabulary:
+        _FOREIGN_LANGUAGES[_word] = _FOREIGN_LANGUAGES.get(_word, ()) + (_language,)
+del _language, _vocabulary, _word
+
+# ASCII bytes that are not letters (by str.isalpha), deleted to count ASCII letters fast.
+_ASCII_NON_LETTERS = bytes(i for i in range(128) if not chr(i).isalpha())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# What _letter_kind returns for a non-ASCII character.
+_NOT_A_LETTER, _ACCENTED, _NON_LATIN = 0, 1, 2
 
 # How much weight one accented letter per ten letters carries: Spanish or
 # French running text has ~3-5% accented letters, English ML text ~0%.
@@ -97,31 +110,53 @@ class LanguageEvidence:
     score: float
 
 
+def count_letters(text: str) -> int:
+    """Number of characters of ``text`` for which ``str.isalpha()`` is true."""
+    if text.isascii():  # the common case: delete the non-letters in C and measure
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
+    return sum(map(str.isalpha, text))
+
+
 def language_evidence(text: str) -> LanguageEvidence:
     """Count non-English evidence in ``text`` (any case; URLs best removed first)."""
     # NFKC folds styled letters (mathematical italic "𝘢𝘯𝘺") back to plain Latin.
     normal = unicodedata.normalize("NFKC", text).lower()
-    letters = [c for c in normal if c.isalpha()]
-    non_latin = sum(1 for c in letters if not _is_latin(c))
-    accented = sum(1 for c in letters if _is_latin(c) and not c.isascii())
+    letters = count_letters(normal)
+    # ASCII letters are Latin and unaccented, so only non-ASCII characters
+    # (none at all in most texts) can be non-Latin or accented letters.
+    non_latin = accented = 0
+    for char in _NON_ASCII.findall(normal):
+        kind = _letter_kind(char)
+        non_latin += kind == _NON_LATIN
+        accented += kind == _ACCENTED
     words = _WORD.findall(normal)
     english = sum(1 for w in words if w in ENGLISH)
     language, foreign = _best_foreign(words)
-    n = max(len(letters), 1)
+    n = max(letters, 1)
     evidence = (non_latin / n, accented / n, english, foreign)
-    return LanguageEvidence(len(letters), non_latin / n, accented / n, english, foreign,
+    return LanguageEvidence(letters, non_latin / n, accented / n, english, foreign,
                             language, _combine(*evidence))
 
 
-def _is_latin(letter: str) -> bool:
-    return letter.isascii() or unicodedata.name(letter, "").startswith("LATIN")
+@lru_cache(maxsize=4096)
+def _letter_kind(char: str) -> int:
+    """Classify one non-ASCII character: not a letter, accented Latin letter, or non-Latin letter."""
+    if not char.isalpha():
+        return _NOT_A_LETTER
+    return _ACCENTED if unicodedata.name(char, "").startswith("LATIN") else _NON_LATIN
 
 
 def _best_foreign(words: list[str]) -> tuple[str, int]:
-    counts = Counter({language: sum(1 for w in words if w in vocabulary)
-                      for language, vocabulary in FOREIGN.items()})
-    language, hits = counts.most_common(1)[0]
-    return (language if hits else "", hits)
+    """The language with the most function-word hits (first in FOREIGN order on ties)."""
+    found = [w for w in words if w in _FOREIGN_LANGUAGES]  # usually none
+    if not found:
+        return ("", 0)
+    hits = dict.fromkeys(FOREIGN, 0)
+    for word in found:
+        for language in _FOREIGN_LANGUAGES[word]:
+            hits[language] += 1
+    best = max(hits, key=hits.__getitem__)  # max() keeps the first of equal maxima
+    return (best, hits[best])
 
 
 def _combine(non_latin: float, accented: float, english: int, foreign: int) -> float:

@@ -30,26 +30,39 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.model_selection import KFold
 
-from ml.language import language_evidence
+from ml.language import count_letters, language_evidence
 
 FORMAT_VERSION = 1
 
 # Same token pattern as scikit-learn's TfidfVectorizer, so "the vocabulary"
 # means what the model's word features mean.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_VOWELS = frozenset("aeiouy")
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 # Five neighbouring keys, either direction ("asdfg", "lkjhg").
 _KEYBOARD_RUNS = frozenset(run for row in _KEYBOARD_ROWS for line in (row, row[::-1])
                            for run in (line[i:i + 5] for i in range(len(line) - 4)))
-_REPEATED_UNIT = re.compile(r"^(\w{1,4})\1{2,}$")  # "sdfsdfsdf", "hahaha"
+_REPEATED_UNIT = r"^(\w{1,4})\1{2,}$"  # "sdfsdfsdf", "hahaha"
+# Six consonants in a row does not occur in English words or ML names
+# ("strengths" has five); a long word (6+) with no vowel at all is a mash
+# too, but that is already six consonants in a row.  Words are [a-z]+ only.
+_CONSONANT_RUN = r"[^aeiouy]{6}"
+# A (lowercase a-z) word is keyboard mash or nonsense if it is one short unit
+# repeated, contains a keyboard run anywhere, or has six consonants in a row.
+_MASH = re.compile("|".join([_REPEATED_UNIT, *sorted(_KEYBOARD_RUNS), _CONSONANT_RUN]))
+# Maximal a-z runs of 4+ letters (the same as [a-z]+ matches of length >= 4):
+# the words judged for mash.
+_MASH_WORD = re.compile(r"[a-z]{4,}")
 _SAME_LETTER_RUN = re.compile(r"([^\W\d_])\1{4,}")  # "aaaaa"
+# The same on ASCII text, where [^\W\d_] (a word character, not a digit or
+# "_") is exactly [A-Za-z]; the plain class is much cheaper to test.
+_SAME_ASCII_LETTER_RUN = re.compile(r"([A-Za-z])\1{4,}")
 
 MIN_LETTERS = 5  # "test", "ok"; the shortest dataset item has 24, "SimGNN" alone has 6
 GARBAGE_THRESHOLD = 0.5
@@ -105,14 +118,24 @@ class UnigramModel:
     def fit(cls, texts: list[str]) -> "UnigramModel":
         return cls(dict(Counter(token for text in texts for token in content_tokens(text))))
 
-    @property
+    # The cached properties assume ``counts`` is never changed after
+    # construction (the dataclass is frozen; cached_property writes into the
+    # instance __dict__ directly, which a frozen dataclass allows).
+    @cached_property
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @cached_property
+    def _surprise_table(self) -> tuple[dict[str, float], float]:
+        """:meth:`surprises` of every seen token, and of any unseen one, computed once."""
+        denominator = self.total + SMOOTHING * (len(self.counts) + 1)
+        seen = {t: -math.log((count + SMOOTHING) / denominator) for t, count in self.counts.items()}
+        return seen, -math.log((0 + SMOOTHING) / denominator)
+
     def surprises(self, tokens: list[str]) -> list[float]:
         """-log P(token), add-k smoothed with one extra slot for every unseen word."""
-        denominator = self.total + SMOOTHING * (len(self.counts) + 1)
-        return [-math.log((self.counts.get(t, 0) + SMOOTHING) / denominator) for t in tokens]
+        seen, unseen = self._surprise_table
+        return [seen.get(t, unseen) for t in tokens]
 
 
 @dataclass(frozen=True)
@@ -257,7 +280,7 @@ def vocabulary_scores(text: str, unigram: UnigramModel, typical_surprise: float)
 
 def garbage_check(text: str) -> CheckResult:
     """Fixed rules for text that is not language at all; score 1 = certainly garbage."""
-    letters = sum(1 for c in text if c.isalpha())
+    letters = count_letters(text)
     if letters < MIN_LETTERS:
         return _result("garbage", 1.0, GARBAGE_THRESHOLD, True,
                        f"empty or almost no text ({letters} letters)")
@@ -265,7 +288,7 @@ def garbage_check(text: str) -> CheckResult:
         "mostly symbols or digits": _symbol_share(text, letters),
         "one word repeated": _repeated_token_share(text),
         "keyboard mash or nonsense words": _mash_share(text),
-        "long run of one letter": 1.0 if _SAME_LETTER_RUN.search(text) else 0.0,
+        "long run of one letter": 1.0 if _has_same_letter_run(text) else 0.0,
     }
     rule, score = max(rules.items(), key=lambda item: item[1])
     flagged = score >= GARBAGE_THRESHOLD
@@ -274,7 +297,8 @@ def garbage_check(text: str) -> CheckResult:
 
 
 def _symbol_share(text: str, letters: int) -> float:
-    visible = sum(1 for c in text if not c.isspace())
+    # str.split() splits on exactly the characters str.isspace() accepts.
+    visible = len("".join(text.split()))
     return 1.0 - letters / visible
 
 
@@ -282,30 +306,26 @@ def _repeated_token_share(text: str) -> float:
     tokens = text.lower().split()
     if len(tokens) < 4:  # "data data" is a plausible title
         return 0.0
-    return Counter(tokens).most_common(1)[0][1] / len(tokens)
+    return max(Counter(tokens).values()) / len(tokens)
 
 
 def _mash_share(text: str) -> float:
-    words = [w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4]
+    words = _MASH_WORD.findall(text.lower())
     if not words:
         return 0.0
-    return sum(1 for w in words if _is_mash(w)) / len(words)
+    return sum(map(_is_mash, words)) / len(words)
 
 
+# Cached: most words recur from text to text, and the 30-way regex alternation
+# costs far more than a cache lookup (16k short words: a few MB at most).
+@lru_cache(maxsize=16384)
 def _is_mash(word: str) -> bool:
-    if _REPEATED_UNIT.match(word) or any(word[i:i + 5] in _KEYBOARD_RUNS for i in range(len(word) - 4)):
-        return True
-    # Six consonants in a row does not occur in English words or ML names
-    # ("strengths" has five); no vowel at all in a long word is a mash too.
-    return len(word) >= 6 and (not _VOWELS & set(word) or _longest_consonant_run(word) >= 6)
+    return _MASH.search(word) is not None
 
 
-def _longest_consonant_run(word: str) -> int:
-    longest = current = 0
-    for char in word:
-        current = 0 if char in _VOWELS else current + 1
-        longest = max(longest, current)
-    return longest
+def _has_same_letter_run(text: str) -> bool:
+    pattern = _SAME_ASCII_LETTER_RUN if text.isascii() else _SAME_LETTER_RUN
+    return pattern.search(text) is not None
 
 
 def _result(name: str, score: float, threshold: float, flagged: bool, reason: str) -> CheckResult:
