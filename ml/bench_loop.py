@@ -114,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
     started = time.perf_counter()
     load_before = _load_average()
-    stream = time_stream(args.dataset, args.seed_share, args.holdout_share, args.rounds)
+    stream = time_stream(args.dataset, args.seed_share, args.holdout_share, args.rounds,
+                         exclude_newest=args.exclude_newest)
     results = run_all(stream, args)
     elapsed = time.perf_counter() - started
     report = _report(results, stream, args, elapsed, load_before)
@@ -124,9 +125,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
 
-def time_stream(dataset: Path, seed_share: float, holdout_share: float, rounds: int) -> Stream:
-    """The dataset in ``created_on`` order, cut into seed, ``rounds`` equal rounds and holdout."""
+def time_stream(dataset: Path, seed_share: float, holdout_share: float, rounds: int,
+                exclude_newest: float = 0.0) -> Stream:
+    """The dataset in ``created_on`` order, cut into seed, ``rounds`` equal rounds and holdout.
+
+    ``exclude_newest`` drops that share of the newest items first: with the
+    default holdout share, the run never sees the default run's holdout, so
+    it can serve as a development split (choosing a review order, say).
+    """
     rows = sorted(read_dataset_rows(dataset), key=lambda row: (row.created_on, row.id))
+    rows = rows[:len(rows) - round(len(rows) * exclude_newest)]
     n = len(rows)
     seed_end, holdout_start = round(n * seed_share), n - round(n * holdout_share)
     bounds = [seed_end + round(k * (holdout_start - seed_end) / rounds) for k in range(rounds + 1)]
@@ -390,7 +398,9 @@ def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_bef
          f"processes, {elapsed:.0f} s; 1-minute load average {load_before} before, "
          f"{_load_average()} after."),
         "",
-        (f"Dataset: {len(stream.texts)} items sorted by created_on. Seed set: the oldest "
+        (f"Dataset: {len(stream.texts)} items sorted by created_on"
+         + (f" (the newest {args.exclude_newest:.0%} left out)" if args.exclude_newest else "")
+         + f". Seed set: the oldest "
          f"{len(stream.seed)} ({args.seed_share:.0%}); stream: {len(stream.rounds)} rounds of "
          f"{min(sizes)}-{max(sizes)} items; holdout: the newest {len(stream.holdout)} "
          f"({args.holdout_share:.0%}), never streamed nor trained on. Algorithm "
@@ -450,6 +460,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed-share", type=float, default=0.10)
     parser.add_argument("--holdout-share", type=float, default=0.20)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--exclude-newest", type=float, default=0.0,
+                        help="drop this share of the newest items before cutting (a development split)")
     parser.add_argument("--budgets", type=int, nargs="+", default=[8, 16, 24, 32, 48, 64, 80],
                         help="labels per round to sweep")
     parser.add_argument("--table-budget", type=int, default=32,

@@ -1,4 +1,6 @@
 """The loop benchmark's headline rule: mean curves, interpolated labels needed, the verdict."""
+from pathlib import Path
+
 import pytest
 
 from ml.bench_loop import (
@@ -10,6 +12,7 @@ from ml.bench_loop import (
     mean_points,
     run_keys,
     sweep,
+    time_stream,
     verdict,
 )
 from ml.loop_simulation import RoundResult
@@ -79,3 +82,16 @@ def test_every_budget_and_seed_runs_both_orders_and_the_references():
         assert {("everything", None, seed), ("uncertainty", None, seed),
                 ("uncertainty", 0, seed)} <= set(keys)
     assert len(keys) == len(set(keys)) == 2 * (2 * 2 + 3)
+
+
+def test_a_development_split_never_contains_the_default_runs_holdout():
+    dataset = Path(__file__).resolve().parents[2] / "data" / "madewithml_dataset.csv"
+    default = time_stream(dataset, 0.10, 0.20, 6)
+    development = time_stream(dataset, 0.10, 0.20, 6, exclude_newest=0.20)
+    holdout = {default.texts[i] for i in default.holdout}
+    assert len(development.texts) == len(default.texts) - len(default.holdout)
+    assert not holdout & set(development.texts)
+    # The development split is cut like the default one: its own seed, rounds and newest holdout.
+    assert development.holdout == list(range(len(development.texts) - len(development.holdout),
+                                             len(development.texts)))
+    assert development.texts[:len(development.seed)] == default.texts[:len(development.seed)]
