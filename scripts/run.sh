@@ -16,12 +16,33 @@ $PY manage.py load_demo_data
 echo "==> starting a worker (with celery beat for the automatic retrain check)"
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
 WORKER_PID=$!
-trap 'echo "==> stopping the worker"; kill $WORKER_PID 2>/dev/null; wait $WORKER_PID 2>/dev/null' EXIT
+stop_worker() {
+  echo "==> stopping the worker"
+  kill "$WORKER_PID" 2>/dev/null || return 0
+  # A warm shutdown waits for running tasks; the filesystem broker can keep it
+  # polling for half a minute, so give it 10 s, then stop it for good.
+  for _ in $(seq 20); do kill -0 "$WORKER_PID" 2>/dev/null || return 0; sleep 0.5; done
+  echo "    the worker did not stop within 10 s: killing it"
+  pkill -KILL -P "$WORKER_PID" 2>/dev/null || true
+  kill -KILL "$WORKER_PID" 2>/dev/null || true
+  wait "$WORKER_PID" 2>/dev/null || true
+}
+trap stop_worker EXIT
 
-if ! $PY manage.py shell -c "import sys; from predictions.selectors import active_model_version as a; sys.exit(0 if a() else 1)" 2>/dev/null; then
+# A first model, unless one is active and its artifact is on disk (var/ may have been wiped).
+MODEL_STATE=$($PY manage.py shell -c "
+from predictions.model_store import artifact_path
+from predictions.selectors import active_model_version
+active = active_model_version()
+print('none' if active is None else 'ok' if artifact_path(active).is_file() else 'missing')" 2>/dev/null | tail -n 1)
+if [ "$MODEL_STATE" != ok ]; then
   echo "==> training and promoting a first model on the worker"
   VERSION=$($PY manage.py train --wait | tail -n 1)
-  $PY manage.py promote "$VERSION"
+  if [ "$MODEL_STATE" = missing ]; then
+    $PY manage.py promote "$VERSION" --override-reason "make run: the active model's artifact was missing"
+  else
+    $PY manage.py promote "$VERSION"
+  fi
 fi
 
 $PY manage.py create_demo_accounts

@@ -1,5 +1,6 @@
 """The promotion gates: a candidate must not be worse than the active model on the holdout."""
 from predictions import selectors
+from predictions.model_store import artifact_path
 from predictions.models import ModelVersion
 from predictions.services.comparison import model_versions_compare
 
@@ -25,7 +26,15 @@ def gate_failures_against_active(candidate: ModelVersion, *, override_reason: st
     active = selectors.active_model_version()
     failures = []
     if active is not None and active.pk != candidate.pk:
-        failures = model_versions_compare(candidate=candidate, baseline=active).gate_failures
+        failures = _compared_with(candidate, active)
     if failures and not override_reason.strip():
         raise PromotionBlocked(failures)
     return failures
+
+
+def _compared_with(candidate: ModelVersion, active: ModelVersion) -> list[str]:
+    # An active model whose artifact is gone (a wiped var/) cannot be compared with;
+    # that is a failed gate an admin can override, not a crash that leaves it active.
+    if not artifact_path(active).is_file():
+        return [f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"]
+    return model_versions_compare(candidate=candidate, baseline=active).gate_failures
