@@ -1,19 +1,12 @@
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ml.algorithms import ALGORITHMS
+from predictions.forms import RetrainForm
 from predictions.models import Canary, CanaryServing, ModelEvent, ModelVersion, Prediction, TrainingExample
 from predictions.services import PromotionError, model_version_promote, model_version_request
-
-
-class RetrainForm(forms.Form):
-    algorithm = forms.ChoiceField(choices=[(name, name) for name in sorted(ALGORITHMS)])
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 @admin.register(ModelVersion)
@@ -62,7 +55,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def retrain_view(self, request):
         if not request.user.has_perm("predictions.train_model"):
             raise PermissionDenied
-        form = RetrainForm(request.POST or None, initial={"algorithm": settings.TAGLOOP_DEFAULT_ALGORITHM})
+        form = RetrainForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             version = model_version_request(
                 algorithm=form.cleaned_data["algorithm"], notes=form.cleaned_data["notes"], requested_by=request.user

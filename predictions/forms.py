@@ -2,16 +2,34 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 
-from ml.algorithms import ALGORITHMS
+from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
+from ml.embeddings import embeddings_available
+
+
+def _algorithm_choices() -> list[tuple[str, str]]:
+    missing = set() if embeddings_available() else NEEDS_EMBEDDINGS
+    return [(name, f"{name} (not installed)" if name in missing else name) for name in sorted(ALGORITHMS)]
 
 
 class RetrainForm(forms.Form):
-    algorithm = forms.ChoiceField(choices=[(name, name) for name in sorted(ALGORITHMS)])
+    algorithm = forms.ChoiceField()
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["algorithm"].choices = _algorithm_choices()
         self.fields["algorithm"].initial = settings.TAGLOOP_DEFAULT_ALGORITHM
+
+    def clean_algorithm(self) -> str:
+        # Checked here rather than failing on the worker a moment later. The web
+        # process shares the workers' environment in every set-up tagloop ships.
+        algorithm = self.cleaned_data["algorithm"]
+        if algorithm in NEEDS_EMBEDDINGS and not embeddings_available():
+            raise forms.ValidationError(
+                f"{algorithm} needs the optional embedding packages: install them with "
+                "`pip install -r requirements-embeddings.txt` (make test does it)."
+            )
+        return algorithm
 
 
 class PromoteForm(forms.Form):

@@ -196,6 +196,7 @@ class Canary(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        verbose_name_plural = "canaries"
         constraints = [
             models.UniqueConstraint(fields=["running"], condition=Q(running=True), name="canary_one_running"),
             # At most half: a control group of the same size is served by the active model.
