@@ -23,7 +23,10 @@ class AnswerForm(forms.Form):
 class QueueFilterForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "any reason"), *ReviewReason.choices], required=False)
     tag = forms.SlugField(required=False, help_text="the model's predicted tag")
-    source = forms.CharField(required=False, max_length=100)
+    source = forms.CharField(
+        required=False, max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "any source", "aria-label": "source"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -33,7 +33,8 @@ def review_queue(request):
     form = QueueFilterForm(request.GET or request.session.get("review_filters") or None)
     filters = form.cleaned_data if form.is_valid() else {}
     counts = selectors.review_queue_counts(**filters)
-    context = {"counts": counts, "total": sum(counts.values()), "filter_form": form}
+    labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
+    context = {"counts": labelled, "total": sum(counts.values()), "filter_form": form}
     return render(request, "labeling/review_queue.html", context)
 
 
