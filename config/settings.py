@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files (no CDN)
     "labeling",
     "predictions",
 ]
@@ -157,6 +158,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "tagloop API",
     "DESCRIPTION": "Online predictions and wrong-tag reports.",
     "VERSION": "1.0.0",
+    # The docs page loads its scripts from our own static files: the default is a CDN,
+    # which leaves the page blank on machines without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

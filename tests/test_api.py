@@ -93,3 +93,18 @@ def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, set
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     assert "try again" in response.content.decode()
     assert WrongTagReport.objects.count() == 1  # the two accepted ones were merged
+
+
+def test_api_docs_load_swagger_ui_from_our_own_static_files(client, settings):
+    # The machine may have no internet: a script from a CDN leaves the page blank.
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("api-docs")).content.decode()
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", page)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets), assets
+    assert not re.search(r"https?://|//cdn|jsdelivr", page)
+    for asset in assets:
+        assert asset.startswith(settings.STATIC_URL), asset
+        assert finders.find(asset.removeprefix(settings.STATIC_URL)), f"{asset} is not a static file here"
