@@ -20,6 +20,7 @@ from predictions.services import (
     model_versions_compare,
 )
 from predictions.services.monitoring import drift_alert
+from predictions.services.rollout import rollback_target
 
 
 @requires("predictions.view_modelversion")
@@ -36,6 +37,7 @@ def model_list(request):
         "retrain_form": RetrainForm(),
         "active": selectors.active_model_version(),
         "canary": selectors.running_canary(),
+        "rollback_target": rollback_target(),
         "running_statuses": RUNNING_STATUSES,
         "report_rates": selectors.report_rates(),
     }
@@ -123,12 +125,16 @@ def model_promote(request, number: int):
 def model_rollback(request):
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    # The version the button named: if the history moved since the page was drawn, refuse.
+    shown = request.POST.get("to", "")
     try:
-        version = model_version_rollback(rolled_back_by=request.user, reason=reason)
+        version = model_version_rollback(
+            rolled_back_by=request.user, reason=reason, expected_number=int(shown) if shown.isdigit() else None
+        )
     except PromotionError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, f"Not rolled back: {exc}.")
     else:
-        messages.success(request, f"Rolled back: v{version.number} is active again.")
+        messages.success(request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted.")
     return redirect("predictions:model-list")
 
 

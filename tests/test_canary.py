@@ -152,7 +152,7 @@ def test_a_promotion_or_rollback_ends_the_running_canary(active, majority, admin
     canary.refresh_from_db()
     assert not canary.running and "v2 became the active model" in canary.end_reason
     assert ModelEvent.objects.filter(action="canary_ended", model_version=majority).exists()
-    model_version_rollback(rolled_back_by=admin_user)
+    model_version_rollback(rolled_back_by=admin_user, reason="back to v1")
     assert not Canary.objects.filter(running=True).exists()
 
 

@@ -4,9 +4,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from labeling.models import ReviewStatus, ReviewTask
-from predictions.models import ModelEvent, ModelStatus, ModelVersion
+from predictions.models import Canary, ModelEvent, ModelStatus, ModelVersion
 from predictions.services import (
     PromotionBlocked,
+    PromotionError,
+    canary_start,
     model_version_cancel,
     model_version_promote,
     model_version_request,
@@ -14,6 +16,7 @@ from predictions.services import (
     model_version_train,
     predictions_create,
 )
+from predictions.services.rollout import rollback_target
 from tests.factories import make_active_model, make_content, make_gold_dataset, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +53,98 @@ def test_rollback_restores_the_previous_model_and_is_audited(tags, model_dir, ad
     assert dict(ModelVersion.objects.values_list("number", "status")) == {1: "active", 2: "retired"}
     event = ModelEvent.objects.first()
     assert (event.action, event.previous_version, event.reason) == ("rolled_back", second, "complaints")
+
+
+def _promote(version: ModelVersion, user) -> None:
+    version.refresh_from_db()  # a version may be promoted again after a later one replaced it
+    model_version_promote(model_version=version, promoted_by=user, override_reason="test")
+
+
+def _active_numbers() -> list[int]:
+    # The partial unique constraint allows one; the list shows a broken invariant plainly.
+    return list(ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("number", flat=True))
+
+
+def test_rolling_back_twice_walks_back_the_promotions_not_forth(tags, model_dir, admin_user, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from predictions.tasks import predict_all
+
+    v1 = make_active_model(tags)
+    v2, v5 = _candidate(2, "rules"), _candidate(5, "majority")
+    _promote(v2, admin_user)
+    _promote(v5, admin_user)
+    canary = canary_start(candidate=_candidate(6, "rules"), share=0.1, override_reason="watching")
+    repredicted = []
+    monkeypatch.setattr(predict_all, "delay", repredicted.append)
+    assert rollback_target() == v2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert model_version_rollback(rolled_back_by=admin_user, reason="v5 tags badly") == v2
+    assert repredicted == [v2.pk] and not Canary.objects.get(pk=canary.pk).running
+    # The bug: the second rollback brought v5 back. It must go on to v1, the model before v2.
+    assert rollback_target() == v1
+    assert model_version_rollback(rolled_back_by=admin_user, reason="v2 too") == v1
+    assert _active_numbers() == [1]
+    assert dict(ModelVersion.objects.values_list("number", "status")) == {
+        1: "active", 2: "retired", 5: "retired", 6: "candidate"}
+    event = ModelEvent.objects.first()
+    assert (event.action, event.model_version, event.previous_version, event.actor, event.reason) == (
+        "rolled_back", v1, v2, admin_user, "v2 too")
+    assert event.created_at is not None
+    # v1 was the first model: nothing earlier to go back to.
+    assert rollback_target() is None
+    with pytest.raises(PromotionError, match="nothing to roll back to"):
+        model_version_rollback(rolled_back_by=admin_user, reason="once more")
+    assert _active_numbers() == [1]
+
+
+def test_rollback_skips_a_model_rolled_back_away_from_but_not_one_promoted_again_since(tags, model_dir, admin_user):
+    v1 = make_active_model(tags)
+    v2, v3 = _candidate(2, "rules"), _candidate(3, "majority")
+    _promote(v2, admin_user)
+    _promote(v1, admin_user)  # back to v1 by a promotion: the history is v1, v2, v1
+    assert model_version_rollback(reason="v1 again was a mistake") == v2
+    # v1 was just rolled back away from; the only thing before it is nothing.
+    assert rollback_target() is None
+    _promote(v1, admin_user)
+    _promote(v3, admin_user)
+    # v1 was rolled back away from once, but promoted again after that: it is a fair target.
+    assert model_version_rollback(reason="v3 is worse") == v1
+    assert _active_numbers() == [1]
+
+
+def test_a_rollback_needs_a_reason_and_changes_nothing_without_one(tags, model_dir, admin_user):
+    make_active_model(tags)
+    v2 = _candidate(2, "rules")
+    _promote(v2, admin_user)
+    events = ModelEvent.objects.count()
+    for reason in ("", "   "):
+        with pytest.raises(PromotionError, match="give a reason"):
+            model_version_rollback(rolled_back_by=admin_user, reason=reason)
+    assert _active_numbers() == [2] and ModelEvent.objects.count() == events
+    with pytest.raises(CommandError, match="give a reason"):
+        call_command("rollback")
+    call_command("rollback", "--reason", "from the shell")
+    assert _active_numbers() == [1]
+
+
+def test_the_rollback_button_names_the_version_it_activates(client, tags, model_dir, admin_user):
+    make_active_model(tags)
+    client.force_login(admin_user)
+    url = reverse("predictions:model-list")
+    assert "No rollback: no model was active before v1" in client.get(url).content.decode()
+    _promote(_candidate(2, "rules"), admin_user)
+    _promote(_candidate(3, "majority"), admin_user)
+    page = client.get(url).content.decode()
+    assert "Roll back to v2" in page and 'name="to" value="2"' in page
+    refused = client.post(reverse("predictions:model-rollback"), {"to": "2", "reason": ""}, follow=True)
+    assert "Not rolled back: give a reason" in refused.content.decode() and _active_numbers() == [3]
+    # A page drawn before another change names a version the rollback would no longer activate.
+    stale = client.post(reverse("predictions:model-rollback"), {"to": "1", "reason": "x"}, follow=True)
+    assert "would now activate v2, not v1" in stale.content.decode() and _active_numbers() == [3]
+    done = client.post(reverse("predictions:model-rollback"), {"to": "2", "reason": "v3 is off"}, follow=True)
+    page = done.content.decode()
+    assert "Rolled back to v2" in page and "Roll back to v1" in page and _active_numbers() == [2]
+    assert "v3 is off" in page  # the audit trail on the same page
 
 
 def test_promote_command_names_the_gate_and_the_override(tags, model_dir):

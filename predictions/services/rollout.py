@@ -27,22 +27,59 @@ def model_version_promote(
     )
 
 
-def model_version_rollback(*, rolled_back_by=None, reason: str = "") -> ModelVersion:
-    """Re-activate the model that was active before the current one (no gates: it was trusted before)."""
-    last = (
-        ModelEvent.objects.filter(
-            action__in=[ModelEventAction.PROMOTED, ModelEventAction.ROLLED_BACK],
-            model_version__status=ModelStatus.ACTIVE,
-            previous_version__isnull=False,
-        )
-        .select_related("previous_version")
-        .first()
+def model_version_rollback(*, rolled_back_by=None, reason: str = "", expected_number: int | None = None) -> ModelVersion:
+    """Re-activate the model that was active before the current one was promoted (no gates: it was trusted then).
+
+    Each rollback walks one promotion further back, so rolling back twice never brings
+    back the model the first rollback left. A reason is required, as for a gate override:
+    the audit trail must say why a trusted model was replaced. ``expected_number`` is the
+    version the person was shown; if another change moved the target since, nothing happens.
+    """
+    if not reason.strip():
+        raise PromotionError("give a reason for the rollback: it is recorded in the audit trail")
+    with transaction.atomic():
+        # Lock the active row first: the target depends on it, and a concurrent promotion
+        # or rollback must not change it between reading the history and activating.
+        active = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
+        target = _rollback_target(active)
+        if target is None:
+            raise PromotionError("nothing to roll back to: no model was active before the current one was promoted")
+        if expected_number is not None and target.number != expected_number:
+            raise PromotionError(f"the rollback would now activate v{target.number}, not v{expected_number}; reload and check")
+        return _activate(target, actor=rolled_back_by, action=ModelEventAction.ROLLED_BACK, reason=reason.strip())
+
+
+def rollback_target() -> ModelVersion | None:
+    """The version a rollback would activate now (for the button), or None."""
+    return _rollback_target(ModelVersion.objects.filter(status=ModelStatus.ACTIVE).first())
+
+
+def _rollback_target(active: ModelVersion | None) -> ModelVersion | None:
+    """Walk the promotions back from ``active``: the version each one replaced.
+
+    A version that was rolled back away from after that promotion is skipped (it was
+    judged bad), and the walk continues from the promotion that made it active. Events
+    are read newest first, so the walk only ever moves back in time and ends.
+    """
+    if active is None:
+        return None
+    events = list(
+        ModelEvent.objects.filter(action__in=[ModelEventAction.PROMOTED, ModelEventAction.ROLLED_BACK])
+        .order_by("-created_at", "-pk")
+        .values_list("action", "model_version_id", "previous_version_id")
     )
-    if last is None:
-        raise PromotionError("nothing to roll back to: no earlier active model is recorded")
-    return _activate(
-        last.previous_version, actor=rolled_back_by, action=ModelEventAction.ROLLED_BACK, reason=reason.strip()
-    )
+    # Versions rolled back away from in the events newer than the one being read.
+    rejected, current = {active.pk}, active.pk
+    for action, version_id, previous_id in events:
+        if action == ModelEventAction.ROLLED_BACK:
+            rejected.add(previous_id)
+        elif version_id == current:
+            if previous_id is None:
+                return None
+            if previous_id not in rejected:
+                return ModelVersion.objects.get(pk=previous_id)
+            current = previous_id
+    return None
 
 
 @transaction.atomic
