@@ -1,5 +1,6 @@
 """Online predictions over HTTP."""
-from drf_spectacular.utils import extend_schema
+from django.http import JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from labeling.models import Content
 from predictions.services import NoActiveModel, predict_text
+from predictions.services.serving import ModelUnavailable
 
 
 class PredictRequestSerializer(serializers.Serializer):
@@ -39,12 +41,25 @@ class PredictView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "predict"
 
-    @extend_schema(request=PredictRequestSerializer, responses={200: PredictResponseSerializer, 400: None, 503: None})
+    @extend_schema(
+        request=PredictRequestSerializer,
+        responses={
+            200: PredictResponseSerializer, 400: None,
+            503: OpenApiResponse(description="no model is active, or its artifact is missing (problem+json)"),
+        },
+    )
     def post(self, request):
         body = PredictRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             result = predict_text(**body.validated_data)
-        except NoActiveModel as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        except (NoActiveModel, ModelUnavailable) as exc:
+            return _unavailable(str(exc))
         return Response(PredictResponseSerializer(result).data)
+
+
+def _unavailable(detail: str) -> JsonResponse:
+    # An RFC 9457 problem, as JSON whatever the Accept header: clients of a JSON API
+    # must not get an HTML error page when the model cannot answer.
+    problem = {"type": "about:blank", "title": "Service Unavailable", "status": 503, "detail": detail}
+    return JsonResponse(problem, status=status.HTTP_503_SERVICE_UNAVAILABLE, content_type="application/problem+json")

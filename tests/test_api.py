@@ -39,6 +39,27 @@ def test_predict_without_an_active_model_says_so(client, tags):
     assert response.status_code == 503 and "no model is active" in response.json()["detail"]
 
 
+def test_predict_with_the_artifact_missing_is_a_503_problem_logged_once(client, tags, model_dir, monkeypatch, caplog):
+    from predictions import model_store
+    from predictions.services import serving
+
+    version = make_active_model(tags)
+    model_store.artifact_path(version).unlink()
+    # Nothing loaded from an earlier test may hide the missing file.
+    monkeypatch.setattr(model_store, "_cache", {})
+    monkeypatch.setattr(serving, "_reported_unavailable", set())
+    with caplog.at_level("ERROR", logger="predictions.services.serving"):
+        responses = [client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json")
+                     for _ in range(2)]
+    for response in responses:
+        assert response.status_code == 503 and response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == 503
+        assert f"artifact of model v{version.number} is missing" in response.json()["detail"]
+    [record] = [r for r in caplog.records if r.name == "predictions.services.serving"]
+    assert str(model_store.artifact_path(version)) in record.getMessage()
+    assert client.get(reverse("healthz")).status_code == 503  # the health check agrees
+
+
 def test_anonymous_report_opens_a_review_task_and_repeats_are_merged(client, tags):
     content = make_content(current_tag=tags["mlops"])
     url = reverse("api-content-reports", args=[content.pk])
