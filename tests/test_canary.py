@@ -184,6 +184,33 @@ def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canar
     assert response.status_code == 400 and "content_id" in response.json()
 
 
+def test_a_stored_item_gets_the_model_its_page_shows_and_only_items_the_canary_routed_are_counted(
+    client, active, majority
+):
+    before = _stream()
+    predictions_create(model_version_id=active.pk, content_ids=before)  # stored and tagged before the canary
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    during = [make_content(title=f"{title} later", description="").pk for title in TITLES]
+    predictions_create(model_version_id=active.pk, content_ids=during)  # the workers route new content
+    # The bug: old items whose hash falls in the candidate's share were answered by the candidate.
+    shown_by_active = Content.objects.filter(pk__in=before, current_model_version=active.number)
+    assert any(routes_to_candidate(canary, content_key(item.pk)) for item in shown_by_active)
+    routed = {pk: arm_for(canary, content_key(pk)) for pk in during}
+    assert CanaryArm.CANDIDATE in routed.values() and CanaryArm.BASELINE in routed.values()
+    for item in Content.objects.filter(pk__in=before + during):
+        body = client.post(reverse("api-predict"), {"title": item.title, "content_id": item.pk},
+                           content_type="application/json").json()
+        by_candidate = routed.get(item.pk) == CanaryArm.CANDIDATE
+        assert (body["model_version"], body["canary"]) == (
+            (majority.number, True) if by_candidate else (active.number, False)), item.pk
+        # The same model as the page, where the page shows a model's tag (not an out-of-distribution flag).
+        assert item.current_model_version in (None, body["model_version"])
+    rows = CanaryServing.objects.filter(canary=canary)
+    # Only items the canary routed are in it, each request counted on its record; none from before.
+    assert dict(rows.values_list("content_id", "served")) == {pk: arm for pk, arm in routed.items() if arm}
+    assert set(rows.values_list("channel", "requests")) == {("stream", 1)}
+
+
 def test_without_a_canary_online_predictions_write_nothing(client, active):
     body = client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json").json()
     assert (body["canary"], body["model_version"]) == (False, active.number)

@@ -11,6 +11,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from labeling.models import Content, Tag
@@ -204,3 +205,17 @@ def serving_record_online(
              baseline.confidence, candidate.tag, candidate.confidence,
              connection.ops.adapt_datetimefield_value(timezone.now())],
         )
+
+
+def serving_count_request(canary: Canary, *, key: str, arm: str) -> bool:
+    """Count one online request on the canary's record of an item it serves in ``arm``; False when it has none.
+
+    No insert: an item the workers did not route through this canary is not in it,
+    whatever its hash says.
+    """
+    return bool(CanaryServing.objects.filter(canary=canary, key=key, served=arm).update(requests=F("requests") + 1))
+
+
+def serving_arm(canary: Canary, *, key: str) -> str | None:
+    """The arm the canary recorded for ``key``, or None when it never served it."""
+    return CanaryServing.objects.filter(canary=canary, key=key).values_list("served", flat=True).first()

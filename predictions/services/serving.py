@@ -1,4 +1,4 @@
-"""Online predictions: one item, the active model (or a canary's candidate for its share)."""
+"""Online predictions: one item, the active model (or a canary's candidate for the items it serves)."""
 import logging
 from dataclasses import dataclass
 
@@ -7,8 +7,15 @@ from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import artifact_path, load_version, serving_state_cached
-from predictions.models import CanaryArm, ModelVersion
-from predictions.services.canary import arm_for, content_key, serving_record_online, text_key
+from predictions.models import CanaryArm, ModelVersion, Prediction
+from predictions.services.canary import (
+    arm_for,
+    content_key,
+    serving_arm,
+    serving_count_request,
+    serving_record_online,
+    text_key,
+)
 from predictions.services.thresholds import review_threshold
 
 logger = logging.getLogger(__name__)
@@ -33,10 +40,10 @@ class OnlinePrediction:
 
 
 def predict_text(*, title: str, description: str, content: Content | None = None) -> OnlinePrediction:
-    """Tag one text. Without a canary this writes nothing; with one, both answers are recorded.
+    """Tag one text. Without a canary this writes nothing; with one, the requests it serves are recorded.
 
-    ``content`` names the stored item the text belongs to, so a canary serves it with
-    the same model as the item's page; without it the text itself decides.
+    ``content`` names the stored item the text belongs to, so the answer comes from the
+    model whose tag the item's page shows; without it the text itself decides.
     """
     state = serving_state_cached()
     version = state.active
@@ -47,15 +54,61 @@ def predict_text(*, title: str, description: str, content: Content | None = None
     canary = state.canary
     if canary is None or canary.baseline_id != version.pk:
         return _answer(version, result)
-    key = content_key(content.pk) if content is not None else text_key(text)
+    if content is None:
+        return _serve_by_hash(canary, text_key(text), text=text, baseline=result)
+    return _serve_stored(canary, content, text=text, baseline=result)
+
+
+def _serve_stored(canary, content: Content, *, text: str, baseline) -> OnlinePrediction:
+    """A stored item gets the model its page shows; the canary counts only the items it routed.
+
+    The workers route an item through the canary when they predict it (see batch);
+    items predicted before the canary started keep the active model's tag, so the
+    hash alone would answer some of them with a model their page never showed.
+    """
+    key = content_key(content.pk)
+    arm = _arm_of_stored(canary, content, key)
+    if arm is None:
+        if _predicted_by(canary.baseline, content):  # tagged before the canary: not in it
+            return _answer(canary.baseline, baseline)
+        # Not predicted by the active model yet: the workers will route it by this same hash.
+        return _serve_by_hash(canary, key, text=text, baseline=baseline, content=content)
+    if arm == CanaryArm.CANDIDATE:
+        candidate = _predict(canary.candidate, text)
+        serving_record_online(canary, key=key, arm=arm, content=content, baseline=baseline, candidate=candidate)
+        return _answer(canary.candidate, candidate, canary=True)
+    # Counted only if the canary put the item in its control group (no record is made here).
+    serving_count_request(canary, key=key, arm=arm)
+    return _answer(canary.baseline, baseline)
+
+
+def _arm_of_stored(canary, content: Content, key: str) -> str | None:
+    """The arm of the canary model whose tag the item's page shows.
+
+    A page showing neither model's tag (a person's tag, an out-of-distribution flag)
+    follows the canary's record of the item, if the workers routed it.
+    """
+    shown = content.current_model_version
+    if shown == canary.candidate.number:
+        return CanaryArm.CANDIDATE
+    if shown == canary.baseline.number:
+        return CanaryArm.BASELINE
+    return serving_arm(canary, key=key)
+
+
+def _serve_by_hash(canary, key: str, *, text: str, baseline, content: Content | None = None) -> OnlinePrediction:
     arm = arm_for(canary, key)
     if arm is None:  # outside the canary and its control group: no second model, no write
-        return _answer(version, result)
-    candidate_result = _predict(canary.candidate, text)
-    serving_record_online(canary, key=key, arm=arm, content=content, baseline=result, candidate=candidate_result)
+        return _answer(canary.baseline, baseline)
+    candidate = _predict(canary.candidate, text)
+    serving_record_online(canary, key=key, arm=arm, content=content, baseline=baseline, candidate=candidate)
     if arm == CanaryArm.CANDIDATE:
-        return _answer(canary.candidate, candidate_result, canary=True)
-    return _answer(version, result)
+        return _answer(canary.candidate, candidate, canary=True)
+    return _answer(canary.baseline, baseline)
+
+
+def _predicted_by(version: ModelVersion, content: Content) -> bool:
+    return Prediction.objects.filter(model_version=version, content=content).exists()
 
 
 _reported_unavailable: set[tuple[int, str]] = set()
