@@ -266,6 +266,10 @@ def review_threshold(texts: list[str], tags: list[str], config: LoopConfig) -> t
 
     Too little data to cross-validate (a label with one example): the fixed
     fallback threshold.  Target out of reach: everything goes to review.
+    The system takes the point on imported and audited labels alone once it
+    has ``ml.selection.MIN_FAIR_SAMPLE`` of them; here the only such labels
+    are the seed set (no audits are simulated), below that size in the
+    benchmark's runs, so every label is used, as the system would.
     """
     counts = Counter(tags)
     if config.cv_folds < 2 or len(counts) < 2 or min(counts.values()) < 2:

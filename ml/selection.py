@@ -128,8 +128,14 @@ def adapted_folds(counts: Counter, folds: int) -> int:
     return max(2, min(folds, min(counts.values()), total))
 
 
+# Fewer fair items than this and the operating point is taken on every item:
+# at 95% precision, 100 items put the threshold within a few points.
+MIN_FAIR_SAMPLE = 100
+
+
 def choose_review_threshold(cv_result: CrossValidation, labels: Sequence[str],
-                            target_precision: float = DEFAULT_TARGET_PRECISION) -> dict:
+                            target_precision: float = DEFAULT_TARGET_PRECISION,
+                            fair: Sequence[bool] | None = None) -> dict:
     """The per-model auto-accept threshold, from the out-of-fold operating point.
 
     ``labels`` are the true tags in the order the CV was given.  Returns the
@@ -138,10 +144,26 @@ def choose_review_threshold(cv_result: CrossValidation, labels: Sequence[str],
     means the target is out of reach and every prediction goes to review.
     The OOF predictions come from models trained on ~(k-1)/k of the data,
     so the threshold is slightly conservative for the model refit on all of it.
+
+    ``fair`` marks the items whose label was asked for whatever a model's
+    confidence (imported labels, audit samples).  Labels given *because* a
+    model was unsure over-represent hard items, so a threshold chosen on all
+    of them is stricter than the target needs and sends too much to people.
+    With at least ``MIN_FAIR_SAMPLE`` fair items the point is chosen on those
+    alone (the models are still trained on everything).  The dict adds
+    ``sample`` ("fair" or "all") and ``sample_size``.
     """
     if len(labels) != len(cv_result.oof):
         raise ValueError(f"got {len(labels)} labels for {len(cv_result.oof)} out-of-fold predictions")
-    return operating_point(cv_result.oof, list(labels), target_precision)
+    if fair is not None and len(fair) != len(labels):
+        raise ValueError(f"got {len(fair)} fair-sample flags for {len(labels)} labels")
+    chosen = [k for k, flag in enumerate(fair or []) if flag]
+    if len(chosen) >= MIN_FAIR_SAMPLE:
+        point = operating_point([cv_result.oof[k] for k in chosen], [labels[k] for k in chosen],
+                                target_precision)
+        return {**point, "sample": "fair", "sample_size": len(chosen)}
+    point = operating_point(cv_result.oof, list(labels), target_precision)
+    return {**point, "sample": "all", "sample_size": len(labels)}
 
 
 def _over_labels(result: PredictionResult, labels: list[str]) -> PredictionResult:

@@ -3,7 +3,17 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from labeling.models import Content, GoldLabel, Split, Tag, WrongTagReport
+from labeling.models import (
+    Content,
+    GoldLabel,
+    Provenance,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    Split,
+    Tag,
+    WrongTagReport,
+)
 from predictions.models import Canary, CanaryArm, CanaryServing, ModelStatus, ModelVersion, Prediction, TrainingExample
 
 
@@ -35,6 +45,19 @@ def gold_labelled(*, split: str) -> list[LabelledContent]:
         .values_list("content_id", "content__title", "content__description", "tag__slug")
     )
     return [LabelledContent(*row) for row in rows]
+
+
+def fair_sample_content_ids(*, content_ids: list[int]) -> set[int]:
+    """Of these items, those whose gold label was asked for whatever a model's confidence.
+
+    Imported labels and answered audit samples (a fixed random draw); not answers to
+    low-confidence tasks or reports, which a model's doubt or mistake brought to a person.
+    """
+    imported = GoldLabel.objects.filter(content_id__in=content_ids, provenance=Provenance.IMPORTED)
+    audited = ReviewTask.objects.filter(
+        content_id__in=content_ids, reason=ReviewReason.AUDIT_SAMPLE, status=ReviewStatus.DONE
+    )
+    return set(imported.values_list("content_id", flat=True)) | set(audited.values_list("content_id", flat=True))
 
 
 def gold_labels_decided_since(*, since) -> int:

@@ -189,7 +189,8 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
     progress(85, "fitting the out-of-distribution checks", force=True)
     ood_checks = fit_ood_checks(texts).to_dict()
-    cv_summary = _cv_summary(cv, labels)
+    fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
+    cv_summary = _cv_summary(cv, labels, fair=[item.content_id in fair for item in training])
     progress(90, "saving the artifact", force=True)
     artifact = save_model(
         model,
@@ -235,7 +236,7 @@ def _cross_validate(version, texts, labels, random_state, progress) -> CrossVali
     )
 
 
-def _cv_summary(cv: CrossValidation | None, labels: list[str]) -> dict:
+def _cv_summary(cv: CrossValidation | None, labels: list[str], *, fair: list[bool]) -> dict:
     if cv is None:
         return {}
     return {
@@ -243,7 +244,8 @@ def _cv_summary(cv: CrossValidation | None, labels: list[str]) -> dict:
         "fold_f1": cv.fold_f1,
         "mean_f1": cv.mean_f1,
         "sd_f1": cv.sd_f1,
-        "operating_point": choose_review_threshold(cv, labels, settings.TAGLOOP_TARGET_PRECISION),
+        # The review threshold, on the labels no model's doubt selected when there are enough.
+        "operating_point": choose_review_threshold(cv, labels, settings.TAGLOOP_TARGET_PRECISION, fair=fair),
     }
 
 

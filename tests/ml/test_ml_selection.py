@@ -78,7 +78,7 @@ def test_review_threshold_is_the_out_of_fold_operating_point():
     texts, labels = toy(10)
     result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear")
     chosen = choose_review_threshold(result, labels, target_precision=0.9)
-    assert chosen == operating_point(result.oof, labels, 0.9)
+    assert chosen == {**operating_point(result.oof, labels, 0.9), "sample": "all", "sample_size": len(labels)}
     assert chosen["automation_rate"] == 1.0 and chosen["threshold"] is not None
 
 
@@ -88,6 +88,28 @@ def test_review_threshold_needs_the_labels_the_cv_saw():
                              fit_seconds=[0.0])
     with pytest.raises(ValueError, match="2 labels for 1 out-of-fold"):
         choose_review_threshold(result, [CV, CV], 0.95)
+
+
+def _cv_of(oof: list[PredictionResult]) -> CrossValidation:
+    return CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof,
+                           fit_seconds=[0.0])
+
+
+def test_review_threshold_is_chosen_on_the_fair_sample_when_it_is_large_enough():
+    # Items labelled because a model was unsure: confidently wrong out of fold.
+    hard = [PredictionResult(tag=NLP, probabilities={NLP: 0.95, CV: 0.05}, confidence=0.95)] * 80
+    # Imported or audited items, labelled whatever the confidence: right at 0.6.
+    fair = [PredictionResult(tag=CV, probabilities={CV: 0.6, NLP: 0.4}, confidence=0.6)] * 120
+    result, labels = _cv_of(hard + fair), [CV] * 200
+    flags = [False] * 80 + [True] * 120
+    on_all = choose_review_threshold(result, labels, 0.95)
+    assert on_all["threshold"] is None and on_all["sample"] == "all"  # everything would go to people
+    on_fair = choose_review_threshold(result, labels, 0.95, fair=flags)
+    assert (on_fair["threshold"], on_fair["sample"], on_fair["sample_size"]) == (0.6, "fair", 120)
+    too_few = [False] * 101 + [True] * 99
+    assert choose_review_threshold(result, labels, 0.95, fair=too_few)["sample"] == "all"
+    with pytest.raises(ValueError, match="199 fair-sample flags for 200 labels"):
+        choose_review_threshold(result, labels, 0.95, fair=flags[1:])
 
 
 def noisy_toy() -> tuple[list[str], list[str]]:
