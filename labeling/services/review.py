@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -52,23 +52,29 @@ class PredictionSnapshot:
 
 def review_task_open(*, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()) -> ReviewTask:
     """Open a review task, or return the open one for the same item and reason."""
-    priority = _priority(reason, snapshot)
+    open_task = ReviewTask.objects.select_for_update().filter(content=content, reason=reason, status=ReviewStatus.OPEN)
     with transaction.atomic():
-        task = (
-            ReviewTask.objects.select_for_update()
-            .filter(content=content, reason=reason, status=ReviewStatus.OPEN)
-            .first()
-        )
+        task = open_task.first()
         if task:
             return task
-        return ReviewTask.objects.create(
-            content=content,
-            reason=reason,
-            priority=priority,
-            model_version=snapshot.model_version,
-            predicted_tag=snapshot.predicted_tag,
-            probabilities=snapshot.probabilities,
-        )
+        try:
+            # A savepoint: losing the race below must not abort the caller's transaction.
+            with transaction.atomic():
+                return ReviewTask.objects.create(
+                    content=content,
+                    reason=reason,
+                    priority=_priority(reason, snapshot),
+                    model_version=snapshot.model_version,
+                    predicted_tag=snapshot.predicted_tag,
+                    probabilities=snapshot.probabilities,
+                )
+        except IntegrityError:
+            # Another transaction opened the same task after our read (the lock above
+            # cannot cover a row that does not exist yet); it has committed, so join it.
+            task = open_task.first()
+            if task is None:
+                raise
+            return task
 
 
 def review_tasks_open_many(

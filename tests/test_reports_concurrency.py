@@ -1,0 +1,82 @@
+"""Wrong-tag reports filed at the same moment (PostgreSQL, real threads and connections).
+
+The deterministic tests keep the first report's transaction open until the second
+request is blocked on its insert: the second one has read "no open task / no open
+report" and collides with the first on commit, exactly the window QA hit by chance.
+"""
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from labeling.models import ReportStatus, ReviewTask, WrongTagReport
+from labeling.services import report_create
+from tests.factories import make_content
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs concurrent PostgreSQL connections"),
+]
+
+
+def _post_report(address: str, content_id: int, body: dict | None = None):
+    url = reverse("api-content-reports", args=[content_id])
+    client = Client(REMOTE_ADDR=address, raise_request_exception=False)  # a 500 is an answer to assert on
+    return client.post(url, body or {}, content_type="application/json")
+
+
+def _wait_until_another_connection_waits_for_a_lock(timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else this transaction sees its first reading
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second request never blocked on the first one's insert")
+
+
+def _race(content, *, first_address: str, second_address: str) -> dict:
+    """First: report_create in a transaction kept open. Second: the API, started meanwhile."""
+    first_done, results = threading.Event(), {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"], _ = report_create(content=content, reporter_address=first_address)
+                first_done.set()
+                # Commit only once the second request has read and is blocked on its insert.
+                _wait_until_another_connection_waits_for_a_lock()
+        finally:
+            first_done.set()
+            connection.close()
+
+    def second():
+        first_done.wait()
+        try:
+            results["second"] = _post_report(second_address, content.pk, {"comment": "me too"})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_people_reporting_the_same_item_at_once_share_one_review_task(tags):
+    content = make_content(current_tag=tags["mlops"])
+    results = _race(content, first_address="10.0.0.1", second_address="10.0.0.2")
+    assert results["second"].status_code == 201, results["second"].content
+    assert WrongTagReport.objects.filter(content=content, status=ReportStatus.OPEN).count() == 2
+    [task] = ReviewTask.objects.filter(content=content, reason="report", status="open")
+    assert set(WrongTagReport.objects.values_list("review_task_id", flat=True)) == {task.pk}
