@@ -182,6 +182,8 @@ class ReportStatus(models.TextChoices):
     OPEN = "open", "open"
     ACCEPTED = "accepted", "accepted"
     REJECTED = "rejected", "rejected"
+    # A duplicate of an earlier open report by the same reporter (see ``merged_into``).
+    MERGED = "merged", "merged"
 
 
 class WrongTagReport(models.Model):
@@ -208,7 +210,27 @@ class WrongTagReport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set on a duplicate left by a double submit (before the constraints below existed):
+    # its status link shows the report it was merged into.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # One open report per reporter and item, even for simultaneous submits: a signed-in
+        # reporter is the user, an anonymous one the address hash. A report whose user was
+        # deleted has neither and is left out.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content", "reporter"],
+                condition=Q(status="open", reporter__isnull=False),
+                name="report_one_open_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["content", "reporter_hash"],
+                condition=Q(status="open", reporter__isnull=True) & ~Q(reporter_hash=""),
+                name="report_one_open_per_anonymous",
+            ),
+        ]
 
     def __str__(self):
         return f"report #{self.pk} on {self.content_id} ({self.status})"

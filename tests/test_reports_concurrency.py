@@ -80,3 +80,38 @@ def test_two_people_reporting_the_same_item_at_once_share_one_review_task(tags):
     assert WrongTagReport.objects.filter(content=content, status=ReportStatus.OPEN).count() == 2
     [task] = ReviewTask.objects.filter(content=content, reason="report", status="open")
     assert set(WrongTagReport.objects.values_list("review_task_id", flat=True)) == {task.pk}
+
+
+def test_a_double_submit_while_the_first_is_uncommitted_joins_the_first_report(tags):
+    content = make_content(current_tag=tags["mlops"])
+    results = _race(content, first_address="10.0.0.3", second_address="10.0.0.3")
+    second = results["second"]
+    assert second.status_code == 200, second.content
+    [report] = WrongTagReport.objects.filter(content=content)
+    assert report.pk == results["first"].pk and report.comment == "me too"
+    assert second.json()["status_url"].endswith(reverse("labeling:report-status", args=[report.token]))
+    assert ReviewTask.objects.filter(content=content, reason="report").count() == 1
+
+
+def test_eight_parallel_submits_from_one_client_make_one_report_with_one_status_link(tags):
+    content = make_content(current_tag=tags["mlops"])
+    barrier, responses = threading.Barrier(8), []
+
+    def submit():
+        try:
+            barrier.wait(timeout=10)
+            responses.append(_post_report("10.0.0.4", content.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(response.status_code for response in responses) == [200] * 7 + [201]
+    [report] = WrongTagReport.objects.filter(content=content)
+    assert {response.json()["status_url"] for response in responses} == {
+        f"http://testserver{reverse('labeling:report-status', args=[report.token])}"
+    }
+    assert ReviewTask.objects.filter(content=content, reason="report").count() == 1

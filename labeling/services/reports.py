@@ -2,7 +2,7 @@
 import hashlib
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from labeling.models import Content, ReportStatus, ReviewReason, Tag, WrongTagReport
 from labeling.services.review import PredictionSnapshot, review_task_open
@@ -18,38 +18,79 @@ def reporter_hash(client_address: str) -> str:
     return hashlib.sha256(salted.encode()).hexdigest()
 
 
+def _identity(reporter, reporter_address: str) -> dict:
+    """How reports know their reporter: the user when signed in, else a hash of the address."""
+    return {"reporter": reporter} if reporter else {"reporter_hash": reporter_hash(reporter_address)}
+
+
 @transaction.atomic
 def report_create(
     *, content: Content, reporter=None, reporter_address: str = "", suggested_tag: Tag | None = None, comment: str = ""
 ) -> tuple[WrongTagReport, bool]:
     """File a wrong-tag report and put the item in the review queue.
 
-    One open report per reporter and item: a repeat updates the first (returns created=False).
+    One open report per reporter and item: a repeat, even one sent at the same moment
+    as the first, updates the first (returns created=False).
     """
-    identity = {"reporter": reporter} if reporter else {"reporter_hash": reporter_hash(reporter_address)}
-    report = (
+    identity = _identity(reporter, reporter_address)
+    report = _open_report(content, identity)
+    if report is None:
+        report, created = _report_insert_or_join(content, identity, suggested_tag, comment)
+        if created:
+            return report, True
+    _report_update(report, suggested_tag, comment)
+    report.save(update_fields=["suggested_tag", "comment"])
+    return report, False
+
+
+def _open_report(content: Content, identity: dict) -> WrongTagReport | None:
+    return (
         WrongTagReport.objects.select_for_update()
         .filter(content=content, status=ReportStatus.OPEN, **identity)
         .first()
     )
-    created = report is None
-    if created:
-        snapshot = PredictionSnapshot(
-            model_version=content.current_model_version,
-            predicted_tag=content.current_tag.slug if content.current_tag_id else "",
-            probabilities=content.current_probabilities,
-        )
-        task = review_task_open(content=content, reason=ReviewReason.REPORT, snapshot=snapshot)
-        report = WrongTagReport(
-            content=content,
-            shown_tag_id=content.current_tag_id,
-            shown_model_version=content.current_model_version,
-            review_task=task,
-            **identity,
-        )
+
+
+def _report_new(content: Content, identity: dict) -> WrongTagReport:
+    snapshot = PredictionSnapshot(
+        model_version=content.current_model_version,
+        predicted_tag=content.current_tag.slug if content.current_tag_id else "",
+        probabilities=content.current_probabilities,
+    )
+    task = review_task_open(content=content, reason=ReviewReason.REPORT, snapshot=snapshot)
+    return WrongTagReport(
+        content=content,
+        shown_tag_id=content.current_tag_id,
+        shown_model_version=content.current_model_version,
+        review_task=task,
+        **identity,
+    )
+
+
+def _report_update(report: WrongTagReport, suggested_tag: Tag | None, comment: str) -> None:
     if suggested_tag is not None:
         report.suggested_tag = suggested_tag
     if comment:
         report.comment = comment.strip()[:2000]
-    report.save()
-    return report, created
+
+
+def _report_insert_or_join(
+    content: Content, identity: dict, suggested_tag: Tag | None, comment: str
+) -> tuple[WrongTagReport, bool]:
+    """Insert the reporter's report, or return the open one a simultaneous submit inserted first.
+
+    The read before this cannot see (or lock) a report another transaction has not
+    committed yet: the one-open-report-per-reporter constraint settles that race.
+    """
+    report = _report_new(content, identity)
+    _report_update(report, suggested_tag, comment)
+    try:
+        with transaction.atomic():  # a savepoint: the conflict must not abort the caller's transaction
+            report.save(force_insert=True)
+        return report, True
+    except IntegrityError:
+        # The other insert has committed (PostgreSQL waited for it), so it is visible now.
+        existing = _open_report(content, identity)
+        if existing is None:
+            raise
+        return existing, False

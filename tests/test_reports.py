@@ -1,0 +1,86 @@
+"""Wrong-tag reports: the database keeps one open report per reporter and item."""
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
+
+from labeling.models import ReportStatus, WrongTagReport
+from labeling.services import report_create
+from tests.factories import make_content
+
+pytestmark = pytest.mark.django_db
+
+
+def _status_path(report) -> str:
+    return reverse("labeling:report-status", args=[report.token])
+
+
+# --- One open report per reporter and item, kept by the database ---------------------------------
+
+def test_the_database_refuses_a_second_open_report_for_the_same_reporter(tags, plain_user):
+    content = make_content(current_tag=tags["mlops"])
+    report_create(content=content, reporter=plain_user)
+    report_create(content=content, reporter_address="10.2.2.2")
+    for identity in ({"reporter": plain_user}, {"reporter_hash": WrongTagReport.objects.get(reporter=None).reporter_hash}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WrongTagReport.objects.create(content=content, **identity)
+    # Once the first is resolved, a new report is a new open report.
+    WrongTagReport.objects.update(status=ReportStatus.REJECTED)
+    assert report_create(content=content, reporter=plain_user)[1] is True
+
+
+def test_open_reports_of_deleted_users_do_not_collide(tags, django_user_model):
+    content = make_content(current_tag=tags["mlops"])
+    users = [django_user_model.objects.create_user(f"gone{n}") for n in range(2)]
+    for user in users:
+        report_create(content=content, reporter=user)
+    for user in users:
+        user.delete()  # SET_NULL: both reports are left with neither a user nor an address
+    assert WrongTagReport.objects.filter(reporter=None, reporter_hash="", status="open").count() == 2
+
+
+def test_a_merged_duplicates_status_link_leads_to_the_report_it_was_merged_into(client, tags):
+    content = make_content(current_tag=tags["mlops"])
+    kept, _ = report_create(content=content, reporter_address="10.3.3.3")
+    duplicate = WrongTagReport.objects.create(content=content, reporter_hash="x", status=ReportStatus.MERGED,
+                                              merged_into=kept)
+    response = client.get(_status_path(duplicate))
+    assert response.status_code == 302 and response["Location"] == _status_path(kept)
+
+
+@pytest.fixture
+def before_the_report_constraints(transactional_db):
+    """The schema just before 0009, with the historical WrongTagReport; back to the latest afterwards."""
+    before = ("labeling", "0008_content_created_on_index")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        yield executor.loader.project_state([before]).apps.get_model("labeling", "WrongTagReport")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_migration_merges_existing_duplicates_into_the_oldest_open_report(
+    before_the_report_constraints, tags, django_user_model
+):
+    old = before_the_report_constraints
+    content, other = make_content(current_tag=tags["mlops"]), make_content()
+    user = django_user_model.objects.create_user("double-clicker")
+    anonymous = [old.objects.create(content_id=content.pk, reporter_hash="h", comment=c, suggested_tag_id=t)
+                 for c, t in (("first", tags["other"].pk), ("", tags["computer-vision"].pk), ("last", None))]
+    signed_in = [old.objects.create(content_id=content.pk, reporter_id=user.pk) for _ in range(2)]
+    untouched = [old.objects.create(content_id=other.pk, reporter_hash="h"),
+                 old.objects.create(content_id=content.pk, reporter_hash="h", status="rejected")]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("labeling", "0009_report_one_open_per_reporter")])
+
+    kept = WrongTagReport.objects.get(pk=anonymous[0].pk)
+    assert (kept.status, kept.comment, kept.suggested_tag_id) == ("open", "last", tags["computer-vision"].pk)
+    for duplicates, keeper in ((anonymous[1:], anonymous[0]), (signed_in[1:], signed_in[0])):
+        for duplicate in duplicates:
+            duplicate = WrongTagReport.objects.get(pk=duplicate.pk)
+            assert (duplicate.status, duplicate.merged_into_id) == ("merged", keeper.pk)
+    assert WrongTagReport.objects.get(pk=signed_in[0].pk).status == "open"
+    assert [WrongTagReport.objects.get(pk=r.pk).status for r in untouched] == ["open", "rejected"]
