@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from labeling.models import Content, Tag, WrongTagReport
 from labeling.services import client_address, report_create
+from labeling.services.reports import suggestion_check
 
 
 class ReportRequestSerializer(serializers.Serializer):
@@ -17,6 +18,10 @@ class ReportRequestSerializer(serializers.Serializer):
         slug_field="slug", queryset=Tag.objects.filter(is_active=True), required=False, allow_null=True
     )
     comment = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+    def validate_suggested_tag(self, suggested_tag):
+        suggestion_check(content=self.context["content"], suggested_tag=suggested_tag)  # a 400 naming the field
+        return suggested_tag
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -47,7 +52,7 @@ class ContentReportsView(APIView):
     @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
     def post(self, request, content_id: int):
         content = get_object_or_404(Content, pk=content_id)
-        body = ReportRequestSerializer(data=request.data)
+        body = ReportRequestSerializer(data=request.data, context={"content": content})
         body.is_valid(raise_exception=True)
         report, created = report_create(
             content=content,

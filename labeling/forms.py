@@ -1,6 +1,7 @@
 from django import forms
 
-from labeling.models import Provenance, ReviewReason, Split, Tag
+from labeling.models import Content, Provenance, ReviewReason, Split, Tag
+from labeling.services.reports import suggestion_check
 
 
 class ReportForm(forms.Form):
@@ -12,6 +13,20 @@ class ReportForm(forms.Form):
         label="The right tag is",
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+
+    def __init__(self, *args, content: Content, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.content = content
+        # The shown tag is not offered (it would not be a correction), but stays valid
+        # input so that clean_suggested_tag can say why it is refused.
+        field = self.fields["suggested_tag"]
+        shown = content.current_tag.slug if content.current_tag_id else None
+        field.choices = [(value, label) for value, label in field.choices if value != shown]
+
+    def clean_suggested_tag(self):
+        suggested_tag = self.cleaned_data["suggested_tag"]
+        suggestion_check(content=self.content, suggested_tag=suggested_tag)
+        return suggested_tag
 
 
 class AnswerForm(forms.Form):

@@ -1,5 +1,7 @@
-"""Wrong-tag reports: the database keeps one open report per reporter and item."""
+"""Wrong-tag reports: the suggestion must be a correction, and the database keeps one open
+report per reporter and item."""
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -13,6 +15,42 @@ pytestmark = pytest.mark.django_db
 
 def _status_path(report) -> str:
     return reverse("labeling:report-status", args=[report.token])
+
+
+# --- A suggestion equal to the shown tag is refused, with a reason -------------------------------
+
+def test_api_refuses_suggesting_the_tag_already_shown_naming_the_field(client, tags):
+    content = make_content(current_tag=tags["mlops"])
+    response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "mlops"},
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "is the tag shown now" in response.json()["suggested_tag"][0]
+    assert not WrongTagReport.objects.exists()
+
+
+def test_api_accepts_any_suggestion_for_an_untagged_item_and_a_different_tag(client, tags):
+    untagged, tagged = make_content(), make_content(current_tag=tags["mlops"])
+    for content in (untagged, tagged):
+        response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "other"},
+                               content_type="application/json")
+        assert response.status_code == 201 and response.json()["suggested_tag"] == "other"
+
+
+def test_the_form_does_not_offer_the_shown_tag_and_refuses_it_with_a_clear_error(client, tags):
+    content = make_content(current_tag=tags["mlops"])
+    page = client.get(reverse("labeling:content-detail", args=[content.pk])).content.decode()
+    assert 'value="mlops"' not in page and 'value="computer-vision"' in page
+    response = client.post(reverse("labeling:content-report", args=[content.pk]), {"suggested_tag": "mlops"})
+    assert response.status_code == 400
+    assert "is the tag shown now: suggest a different tag" in response.content.decode()
+    assert not WrongTagReport.objects.exists()
+
+
+def test_report_create_itself_refuses_the_shown_tag(tags):
+    content = make_content(current_tag=tags["mlops"])
+    with pytest.raises(ValidationError):
+        report_create(content=content, reporter_address="1.2.3.4", suggested_tag=tags["mlops"])
+    assert not WrongTagReport.objects.exists()
 
 
 # --- One open report per reporter and item, kept by the database ---------------------------------

@@ -2,6 +2,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from labeling.models import Content, ReportStatus, ReviewReason, Tag, WrongTagReport
@@ -23,6 +24,15 @@ def _identity(reporter, reporter_address: str) -> dict:
     return {"reporter": reporter} if reporter else {"reporter_hash": reporter_hash(reporter_address)}
 
 
+def suggestion_check(*, content: Content, suggested_tag: Tag | None) -> None:
+    """A suggested tag must differ from the tag shown: the review would only "reject" it."""
+    if suggested_tag is not None and suggested_tag.pk == content.current_tag_id:
+        raise ValidationError(
+            f'"{suggested_tag.slug}" is the tag shown now: suggest a different tag, or none if you don\'t know.',
+            code="same_as_shown",
+        )
+
+
 @transaction.atomic
 def report_create(
     *, content: Content, reporter=None, reporter_address: str = "", suggested_tag: Tag | None = None, comment: str = ""
@@ -32,6 +42,7 @@ def report_create(
     One open report per reporter and item: a repeat, even one sent at the same moment
     as the first, updates the first (returns created=False).
     """
+    suggestion_check(content=content, suggested_tag=suggested_tag)
     identity = _identity(reporter, reporter_address)
     report = _open_report(content, identity)
     if report is None:

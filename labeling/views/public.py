@@ -25,7 +25,7 @@ def content_list(request):
 @require_GET
 def content_detail(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
-    return render(request, "labeling/content_detail.html", {"content": content, "form": ReportForm()})
+    return render(request, "labeling/content_detail.html", {"content": content, "form": ReportForm(content=content)})
 
 
 @require_POST
@@ -37,7 +37,7 @@ def content_report(request, content_id: int):
         response = render(request, "labeling/too_many_reports.html", {"content": content, "wait": wait}, status=429)
         response["Retry-After"] = str(wait)
         return response
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, content=content)
     if not form.is_valid():
         return render(request, "labeling/content_detail.html", {"content": content, "form": form}, status=400)
     report, created = report_create(
