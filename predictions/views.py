@@ -134,7 +134,9 @@ def model_rollback(request):
     except PromotionError as exc:
         messages.error(request, f"Not rolled back: {exc}.")
     else:
-        messages.success(request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted.")
+        messages.success(
+            request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted."
+        )
     return redirect("predictions:model-list")
 
 

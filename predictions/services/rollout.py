@@ -27,7 +27,9 @@ def model_version_promote(
     )
 
 
-def model_version_rollback(*, rolled_back_by=None, reason: str = "", expected_number: int | None = None) -> ModelVersion:
+def model_version_rollback(
+    *, rolled_back_by=None, reason: str = "", expected_number: int | None = None
+) -> ModelVersion:
     """Re-activate the model that was active before the current one was promoted (no gates: it was trusted then).
 
     Each rollback walks one promotion further back, so rolling back twice never brings
@@ -38,14 +40,19 @@ def model_version_rollback(*, rolled_back_by=None, reason: str = "", expected_nu
     if not reason.strip():
         raise PromotionError("give a reason for the rollback: it is recorded in the audit trail")
     with transaction.atomic():
-        # Lock the active row first: the target depends on it, and a concurrent promotion
-        # or rollback must not change it between reading the history and activating.
-        active = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
-        target = _rollback_target(active)
+        target = rollback_target()
         if target is None:
             raise PromotionError("nothing to roll back to: no model was active before the current one was promoted")
         if expected_number is not None and target.number != expected_number:
-            raise PromotionError(f"the rollback would now activate v{target.number}, not v{expected_number}; reload and check")
+            raise PromotionError(
+                f"the rollback would now activate v{target.number}, not v{expected_number}; reload and check"
+            )
+        # Lock as a promotion does (the version, then the active row: no deadlock between
+        # the two), then make sure no promotion or rollback moved the target meanwhile.
+        list(ModelVersion.objects.select_for_update().filter(pk=target.pk))
+        active = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
+        if _rollback_target(active) != target:
+            raise PromotionError("another promotion or rollback happened at the same time; reload and check")
         return _activate(target, actor=rolled_back_by, action=ModelEventAction.ROLLED_BACK, reason=reason.strip())
 
 
