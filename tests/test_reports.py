@@ -1,13 +1,14 @@
-"""Wrong-tag reports: the suggestion must be a correction, and the database keeps one open
-report per reporter and item."""
+"""Wrong-tag reports: the suggestion must be a correction, the reporter finds their report again,
+and the database keeps one open report per reporter and item."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
 from django.urls import reverse
 
 from labeling.models import ReportStatus, WrongTagReport
-from labeling.services import report_create
+from labeling.services import report_create, review_task_answer
 from tests.factories import make_content
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,41 @@ def test_report_create_itself_refuses_the_shown_tag(tags):
     with pytest.raises(ValidationError):
         report_create(content=content, reporter_address="1.2.3.4", suggested_tag=tags["mlops"])
     assert not WrongTagReport.objects.exists()
+
+
+# --- The item page links a reporter to their report ----------------------------------------------
+
+def test_an_anonymous_reporter_sees_a_status_link_on_the_item_page_and_others_do_not(tags):
+    content = make_content(current_tag=tags["mlops"])
+    reporter, neighbour = Client(REMOTE_ADDR="10.1.1.1"), Client(REMOTE_ADDR="10.1.1.2")
+    detail = reverse("labeling:content-detail", args=[content.pk])
+    assert "You reported" not in reporter.get(detail).content.decode()
+    reporter.post(reverse("labeling:content-report", args=[content.pk]), {"suggested_tag": "other"})
+    report = WrongTagReport.objects.get()
+    page = reporter.get(detail).content.decode()
+    assert "You reported this tag" in page and f'href="{_status_path(report)}"' in page
+    assert "You reported" not in neighbour.get(detail).content.decode()
+
+
+def test_a_signed_in_reporter_sees_the_link_by_account_not_by_address(client, tags, plain_user, annotator):
+    content = make_content(current_tag=tags["mlops"])
+    client.force_login(plain_user)
+    client.post(reverse("api-content-reports", args=[content.pk]), {}, content_type="application/json")
+    report = WrongTagReport.objects.get(reporter=plain_user)
+    detail = reverse("labeling:content-detail", args=[content.pk])
+    assert f'href="{_status_path(report)}"' in client.get(detail).content.decode()
+    same_address = Client()
+    assert "You reported" not in same_address.get(detail).content.decode()
+    same_address.force_login(annotator)
+    assert "You reported" not in same_address.get(detail).content.decode()
+
+
+def test_after_the_review_the_link_stays_and_says_the_outcome(client, tags, annotator):
+    content = make_content(current_tag=tags["mlops"])
+    report, _ = report_create(content=content, reporter_address="127.0.0.1")
+    review_task_answer(task_id=report.review_task_id, user=annotator, tag=tags["mlops"])
+    page = client.get(reverse("labeling:content-detail", args=[content.pk])).content.decode()
+    assert "You reported this item's tag (rejected)" in page and f'href="{_status_path(report)}"' in page
 
 
 # --- One open report per reporter and item, kept by the database ---------------------------------

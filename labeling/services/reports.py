@@ -33,6 +33,16 @@ def suggestion_check(*, content: Content, suggested_tag: Tag | None) -> None:
         )
 
 
+def report_of_reporter(*, content: Content, reporter=None, reporter_address: str = "") -> WrongTagReport | None:
+    """The reporter's latest report on the item, for a link to its status (duplicates merged away left out)."""
+    return (
+        WrongTagReport.objects.filter(content=content, **_identity(reporter, reporter_address))
+        .exclude(status=ReportStatus.MERGED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def report_create(
     *, content: Content, reporter=None, reporter_address: str = "", suggested_tag: Tag | None = None, comment: str = ""

@@ -14,6 +14,7 @@ from labeling.services import (
     report_create,
     reporter_hash,
 )
+from labeling.services.reports import report_of_reporter
 
 
 @require_GET
@@ -22,10 +23,19 @@ def content_list(request):
     return render(request, "labeling/content_list.html", {"page": page})
 
 
+def _reporter(request) -> dict:
+    """Who is reporting, as report_create and report_of_reporter take it."""
+    user = request.user if request.user.is_authenticated else None
+    return {"reporter": user, "reporter_address": client_address(request)}
+
+
 @require_GET
 def content_detail(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
-    return render(request, "labeling/content_detail.html", {"content": content, "form": ReportForm(content=content)})
+    # Someone who already reported the item gets the way back to their report's status.
+    my_report = report_of_reporter(content=content, **_reporter(request))
+    context = {"content": content, "form": ReportForm(content=content), "my_report": my_report}
+    return render(request, "labeling/content_detail.html", context)
 
 
 @require_POST
@@ -39,13 +49,14 @@ def content_report(request, content_id: int):
         return response
     form = ReportForm(request.POST, content=content)
     if not form.is_valid():
-        return render(request, "labeling/content_detail.html", {"content": content, "form": form}, status=400)
+        my_report = report_of_reporter(content=content, **_reporter(request))
+        context = {"content": content, "form": form, "my_report": my_report}
+        return render(request, "labeling/content_detail.html", context, status=400)
     report, created = report_create(
         content=content,
-        reporter=request.user if request.user.is_authenticated else None,
-        reporter_address=client_address(request),
         suggested_tag=form.cleaned_data["suggested_tag"],
         comment=form.cleaned_data["comment"],
+        **_reporter(request),
     )
     messages.success(
         request,
