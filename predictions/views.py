@@ -93,6 +93,7 @@ def model_detail(request, number: int):
         "comparison": comparison,
         **_chart_rows(version, comparison),
         "confusion_rows": _confusion_rows(comparison),
+        "calibration_series": _calibration_series(version, comparison),
         "promote_form": PromoteForm(),
         # Its own ids: the promote form on the same page has an override_reason field too.
         "canary_form": CanaryForm(auto_id="id_canary_%s"),
@@ -138,6 +139,16 @@ def model_rollback(request):
             request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted."
         )
     return redirect("predictions:model-list")
+
+
+def _calibration_series(version: ModelVersion, comparison) -> list[tuple[str, dict]]:
+    """Each model's reliability bins on the holdout, for the reliability diagram."""
+    if comparison is None:
+        return []
+    series = [(f"v{version.number}", comparison.candidate_metrics.get("calibration"))]
+    if comparison.baseline is not None:
+        series.append((f"active v{comparison.baseline.number}", comparison.baseline_metrics.get("calibration")))
+    return [(name, report) for name, report in series if report]
 
 
 def _chart_rows(version: ModelVersion, comparison) -> dict:

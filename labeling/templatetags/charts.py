@@ -97,3 +97,50 @@ def heat(count, row_total):
     except (TypeError, ValueError):
         share = 0.0
     return f"background: rgba(59, 91, 219, {share:.2f})"
+
+
+@register.simple_tag
+def reliability_chart(series, *, size=320):
+    """A reliability diagram: per confidence bin, how often each model was right.
+
+    ``series``: [(name, calibration report)] as ml.calibration builds it. The
+    diagonal is perfect calibration; a point below it is overconfident. A
+    point's area follows the bin's item count, so near-empty bins do not
+    draw the eye; empty bins are skipped.
+    """
+    margin = 36
+    plot = size - 2 * margin
+
+    def xy(confidence, accuracy):
+        return round(margin + plot * confidence, 1), round(margin + plot * (1 - accuracy), 1)
+
+    total = max((sum(b["count"] for b in report["bins"]) for _, report in series), default=0) or 1
+    points = []
+    for index, (name, report) in enumerate(series):
+        for b in report["bins"]:
+            if not b["count"] or b["accuracy"] is None:
+                continue
+            x, y = xy(b["confidence"], b["accuracy"])
+            radius = 3 + 9 * (b["count"] / total) ** 0.5
+            points.append(format_html(
+                '<circle cx="{}" cy="{}" r="{}" fill="{}" fill-opacity="0.7"><title>{}: {} items at confidence '
+                "{}, right {}</title></circle>",
+                x, y, f"{radius:.1f}", PALETTE[index % len(PALETTE)], name, b["count"],
+                _number(b["confidence"]), _number(b["accuracy"]),
+            ))
+    (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
+    frame = format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999" stroke-dasharray="4 3"/>'
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/>'
+        '<text x="{}" y="{}" class="label" text-anchor="middle">confidence</text>'
+        '<text x="4" y="{}" class="label">right</text><text x="{}" y="{}" class="label">0</text>'
+        '<text x="{}" y="{}" class="label" text-anchor="end">1</text><text x="{}" y="{}" class="label">1</text>',
+        x0, y0, x1, y1, x0, y0, x1, y0, x0, y0, x0, y1,
+        size / 2, size - 6, margin - 8, x0, y0 + 14, x1, y0 + 14, margin - 14, y1 + 4,
+    )
+    legend = _legend([name for name, _ in series], y=14)
+    return format_html(
+        '<svg class="chart reliability" role="img" aria-label="reliability diagram" viewBox="0 0 {} {}" '
+        'width="{}">{}{}{}</svg>',
+        size, size, size, frame, mark_safe("".join(points)), legend,
+    )
