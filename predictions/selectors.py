@@ -7,6 +7,7 @@ from labeling.models import (
     Content,
     GoldLabel,
     Provenance,
+    ReportStatus,
     ReviewReason,
     ReviewStatus,
     ReviewTask,
@@ -68,14 +69,16 @@ def gold_labels_decided_since(*, since) -> int:
 
 def report_rates() -> dict[str, list[dict]]:
     """Wrong-tag reports per shown tag and per model version, against how often each was shown."""
+    # A merged report is a repeat folded into its reporter's first one: count the first only.
+    reports = WrongTagReport.objects.exclude(status=ReportStatus.MERGED)
     reports_by_tag = dict(
-        WrongTagReport.objects.values_list("shown_tag__slug").annotate(n=Count("pk")).values_list("shown_tag__slug", "n")
+        reports.values_list("shown_tag__slug").annotate(n=Count("pk")).values_list("shown_tag__slug", "n")
     )
     shown_by_tag = dict(
         Content.objects.values_list("current_tag__slug").annotate(n=Count("pk")).values_list("current_tag__slug", "n")
     )
     reports_by_version = dict(
-        WrongTagReport.objects.exclude(shown_model_version=None)
+        reports.exclude(shown_model_version=None)
         .values_list("shown_model_version").annotate(n=Count("pk")).values_list("shown_model_version", "n")
     )
     shown_by_version = items_shown_per_version()

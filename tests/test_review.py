@@ -209,3 +209,20 @@ def test_htmx_answer_returns_the_next_item_fragment_and_its_address(client, tags
     assert "Saved: mlops" in body
     response = client.post(reverse("labeling:review-answer", args=[second.pk]), {"tag": "mlops"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Redirect"] == reverse("labeling:review-queue")
+
+
+def test_undo_is_refused_when_the_reporter_reported_again_after_the_answer(tags, annotator):
+    from labeling.services import review_answer_undo
+
+    content = make_content(current_tag=tags["mlops"])
+    first, _ = report_create(content=content, reporter_address="9.9.9.9")
+    task = review_task_next(user=annotator)
+    review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])  # rejected: the tag stays
+    again, _ = report_create(content=content, reporter_address="9.9.9.9", comment="still wrong")
+    assert again.pk != first.pk and again.status == ReportStatus.OPEN
+    # Reopening the first report (and its task) would make two open ones: refused, nothing changes.
+    with pytest.raises(ReviewConflict, match="arrived after your answer"):
+        review_answer_undo(user=annotator)
+    first.refresh_from_db()
+    assert first.status != ReportStatus.OPEN
+    assert ReviewTask.objects.filter(content=content, status=ReviewStatus.OPEN).count() == 1

@@ -27,6 +27,10 @@ def review_answer_undo(*, user) -> ReviewTask:
     if later.exists():
         raise ReviewConflict("Someone answered this item after you; your answer can no longer be undone.")
     state = annotation.undo_state
+    if _reopening_would_duplicate(annotation.content_id, state):
+        raise ReviewConflict(
+            "A new report or task on this item arrived after your answer; your answer can no longer be undone."
+        )
     _restore_gold(annotation.content_id, state["gold"])
     Content.objects.filter(pk=annotation.content_id).update(**state["content"])
     ReviewTask.objects.filter(pk__in=state["task_ids"]).update(
@@ -45,6 +49,26 @@ def review_answer_undo(*, user) -> ReviewTask:
     task.lease_expires_at = timezone.now() + timedelta(seconds=settings.TAGLOOP_REVIEW_LEASE_SECONDS)
     task.save(update_fields=["assignee", "lease_expires_at"])
     return task
+
+
+def _reopening_would_duplicate(content_id: int, state: dict) -> bool:
+    """Whether an open task or report taken since the answer would clash with the ones undo reopens.
+
+    The database allows one open task per item and reason, and one open report per
+    reporter and item; a reporter may have reported again after the answer closed theirs.
+    """
+    tasks = ReviewTask.objects.filter(pk__in=state["task_ids"])
+    newer_tasks = ReviewTask.objects.filter(
+        content_id=content_id, status=ReviewStatus.OPEN, reason__in=tasks.values("reason")
+    ).exclude(pk__in=[*state["task_ids"], *state.get("opened_task_ids", [])])
+    reports = WrongTagReport.objects.filter(pk__in=state["report_ids"])
+    open_reports = WrongTagReport.objects.filter(content_id=content_id, status=ReportStatus.OPEN).exclude(
+        pk__in=state["report_ids"]
+    )
+    newer_reports = open_reports.filter(reporter__in=reports.exclude(reporter=None).values("reporter")) | (
+        open_reports.filter(reporter=None, reporter_hash__in=reports.filter(reporter=None).values("reporter_hash"))
+    )
+    return newer_tasks.exists() or newer_reports.exists()
 
 
 def _restore_gold(content_id: int, previous: dict | None) -> None:

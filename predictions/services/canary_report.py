@@ -92,7 +92,8 @@ def _reports_by_arm(canary: Canary) -> dict[str, dict]:
         CanaryServing.objects.filter(window, canary=canary, content__isnull=False)
         .values("served")
         .annotate(
-            reports=Count("content__reports"),
+            # A merged report is a repeat folded into its reporter's first one.
+            reports=Count("content__reports", filter=~Q(content__reports__status=ReportStatus.MERGED)),
             accepted=Count("content__reports", filter=Q(content__reports__status=ReportStatus.ACCEPTED)),
         )
     )

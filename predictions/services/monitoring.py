@@ -156,7 +156,7 @@ def monitoring_overview(*, days: int = 14, now=None) -> dict:
                 counts.get((day, tag), 0) / items_total[day] if items_total[day] else None for day in day_list
             ]
     tasks = _per_day(ReviewTask.objects.filter(created_at__gte=since), "created_at", None)
-    reports = _per_day(WrongTagReport.objects.filter(created_at__gte=since), "created_at", None)
+    reports = _per_day(WrongTagReport.objects.filter(created_at__gte=since).exclude(status=ReportStatus.MERGED), "created_at", None)
     events = live_gold_events()
     checks = list(DriftCheck.objects.filter(source="").order_by("created_at")[:200])
     test_names = [test["name"] for test in checks[-1].tests] if checks else []
