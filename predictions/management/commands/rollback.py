@@ -4,10 +4,13 @@ from predictions.services import PromotionError, model_version_rollback
 
 
 class Command(BaseCommand):
-    help = "Re-activate the model that was active before the current one."
+    help = (
+        "Re-activate the model that was active before the current one was promoted "
+        "(walking back the promotion history); the reason is required and recorded."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--reason", default="")
+        parser.add_argument("--reason", default="", help="why (required; recorded in the audit trail)")
 
     def handle(self, reason, **options):
         try:
