@@ -16,3 +16,27 @@ def test_counts_name_each_reason_by_its_label_and_the_source_box_is_labelled(cli
     assert "<strong>1</strong> low confidence" in page and "<strong>1</strong> wrong-tag report" in page
     assert "low_confidence" not in page.split('class="counts"')[1]
     assert 'aria-label="source"' in page
+
+
+def test_a_held_task_outside_the_chosen_filter_goes_back_and_the_filter_is_honoured(tags, annotator, second_annotator):
+    from labeling.services import review_task_next
+
+    report, _ = report_create(content=make_content(), reporter_address="1.1.1.1")
+    low = make_low_confidence_task()
+    held = review_task_next(user=annotator)
+    assert held.reason == "report"  # reports come first
+    picked = review_task_next(user=annotator, reason="low_confidence")
+    assert picked.pk == low.pk
+    # The report task is free again for someone else; the annotator holds one task only.
+    assert review_task_next(user=second_annotator).pk == held.pk
+    assert review_task_next(user=annotator, reason="low_confidence").pk == low.pk
+
+
+def test_nobody_is_given_their_own_report_to_settle(tags, annotator, second_annotator):
+    from labeling.services import review_task_next
+
+    content = make_content(current_tag=tags["mlops"])
+    report_create(content=content, reporter=annotator, reporter_address="1.1.1.1")
+    assert review_task_next(user=annotator) is None
+    task = review_task_next(user=second_annotator)
+    assert task.reason == "report" and task.content_id == content.pk

@@ -203,19 +203,21 @@ def review_task_next(
 ) -> ReviewTask | None:
     """Lease the next task to ``user``: the one they already hold, or the top free one.
 
-    ``skip_locked`` lets two annotators ask at the same moment without waiting for or
-    receiving the same row (PostgreSQL; SQLite serialises writers instead).
+    A held task outside the filters asked for now goes back to the queue, so a filter
+    is never ignored and nobody holds two tasks. ``skip_locked`` lets two annotators
+    ask at the same moment without waiting for or receiving the same row (PostgreSQL;
+    SQLite serialises writers instead).
     """
     now = timezone.now()
     with transaction.atomic():
-        held = (
-            ReviewTask.objects.select_for_update()
-            .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
-            .order_by("-priority", "created_at")
-            .first()
+        held = ReviewTask.objects.select_for_update().filter(
+            status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now
         )
-        if held:
-            return held
+        matching = open_review_tasks(reason=reason, tag=tag, source=source).values("pk")
+        kept = held.filter(pk__in=matching).order_by("-priority", "created_at").first()
+        if kept:
+            return kept
+        held.update(assignee=None, lease_expires_at=None)
         task = (
             open_review_tasks(reason=reason, tag=tag, source=source)
             .select_for_update(skip_locked=True, of=("self",))
@@ -224,6 +226,8 @@ def review_task_next(
             # Never the same audit item twice to one annotator: the answers must be independent.
             .exclude(pk__in=_answered_by(user))
             .exclude(reason__in=_reasons_not_for(user))
+            # Nobody settles their own wrong-tag report.
+            .exclude(reason=ReviewReason.REPORT, content_id__in=_reported_by(user))
             .order_by("-priority", "created_at")
             .first()
         )
@@ -238,6 +242,10 @@ def review_task_next(
 def _reasons_not_for(user) -> list[str]:
     # Disagreements are decided by reviewers, not by another annotator's vote.
     return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
+
+
+def _reported_by(user):
+    return WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
 
 
 def _answered_by(user):
