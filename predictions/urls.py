@@ -9,6 +9,7 @@ urlpatterns = [
     path("rollback", views.model_rollback, name="model-rollback"),
     path("<int:number>/", views.model_detail, name="model-detail"),
     path("<int:number>/row", views.model_row, name="model-row"),
+    path("active-line", views.model_active_line, name="model-active-line"),
     path("<int:number>/cancel", views.model_cancel, name="model-cancel"),
     path("<int:number>/promote", views.model_promote, name="model-promote"),
     path("<int:number>/canary", views_canary.canary_start, name="canary-start"),

@@ -28,20 +28,32 @@ from predictions.services.rollout import rollback_target
 def model_list(request):
     versions = list(ModelVersion.objects.select_related("created_by")[:50])
     active = selectors.active_model_version()
-    predicted, total = selectors.prediction_progress(model_version=active) if active else (0, 0)
     context = {
         "versions": versions,
-        "repredict": {"done": predicted, "total": total, "percent": round(100 * predicted / total) if total else 100},
+        "repredict": _repredict_progress(active),
         "f1_points": [(f"v{v.number}", v.weighted_f1) for v in reversed(versions) if v.weighted_f1 is not None],
         "events": ModelEvent.objects.select_related("model_version", "previous_version", "actor")[:20],
         "retrain_form": RetrainForm(),
-        "active": selectors.active_model_version(),
+        "active": active,
         "canary": selectors.running_canary(),
         "rollback_target": rollback_target(),
         "running_statuses": RUNNING_STATUSES,
         "report_rates": selectors.report_rates(),
     }
     return render(request, "predictions/model_list.html", context)
+
+
+@requires("predictions.view_modelversion")
+@require_GET
+def model_active_line(request):
+    """The active model and its re-prediction's progress; htmx polls it until every item is predicted."""
+    active = selectors.active_model_version()
+    return render(request, "predictions/_active_line.html", {"active": active, "repredict": _repredict_progress(active)})
+
+
+def _repredict_progress(active: ModelVersion | None) -> dict:
+    predicted, total = selectors.prediction_progress(model_version=active) if active else (0, 0)
+    return {"done": predicted, "total": total, "percent": round(100 * predicted / total) if total else 100}
 
 
 @requires("predictions.view_modelversion")

@@ -33,6 +33,7 @@ ENDPOINTS = [
     ("get", "dashboard", None, TEAM),
     ("get", "predictions:model-list", None, {ADMIN}),
     ("get", "predictions:model-row", "version", {ADMIN}),
+    ("get", "predictions:model-active-line", None, {ADMIN}),
     ("get", "predictions:model-detail", "version", {ADMIN}),
     ("post", "predictions:model-retrain", None, {ADMIN}),
     ("post", "predictions:model-cancel", "version", {ADMIN}),
