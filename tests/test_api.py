@@ -112,7 +112,10 @@ def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, set
     assert [client.post(url, {}).status_code for _ in range(2)] == [302, 302]
     response = client.post(url, {})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
-    assert "try again" in response.content.decode()
+    # An hourly window: the wait is told in minutes, rounded up, like Retry-After.
+    wait = int(response["Retry-After"])
+    expected = f"{-(-wait // 60)} minutes" if wait >= 90 else f"{wait} second"
+    assert f"try again in {expected}" in response.content.decode()
     assert WrongTagReport.objects.count() == 1  # the two accepted ones were merged
 
 

@@ -38,13 +38,21 @@ def content_detail(request, content_id: int):
     return render(request, "labeling/content_detail.html", context)
 
 
+def _wait_in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)  # rounded up: "try again in 46 minutes" must not be too early
+    return f"{minutes} minutes"
+
+
 @require_POST
 def content_report(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
     identity = f"user:{request.user.pk}" if request.user.is_authenticated else reporter_hash(client_address(request))
     wait = retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
     if wait is not None:
-        response = render(request, "labeling/too_many_reports.html", {"content": content, "wait": wait}, status=429)
+        context = {"content": content, "wait": _wait_in_words(wait)}
+        response = render(request, "labeling/too_many_reports.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
     form = ReportForm(request.POST, content=content)
