@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from labeling.models import (
@@ -210,14 +210,18 @@ def review_task_next(
     """
     now = timezone.now()
     with transaction.atomic():
-        held = ReviewTask.objects.select_for_update().filter(
-            status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now
+        matching = open_review_tasks(reason=reason, tag=tag, source=source).filter(pk=OuterRef("pk"))
+        held = list(
+            ReviewTask.objects.select_for_update(of=("self",))
+            .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
+            .annotate(in_filters=Exists(matching))
+            .order_by("-priority", "created_at")
         )
-        matching = open_review_tasks(reason=reason, tag=tag, source=source).values("pk")
-        kept = held.filter(pk__in=matching).order_by("-priority", "created_at").first()
+        kept = next((task for task in held if task.in_filters), None)
         if kept:
             return kept
-        held.update(assignee=None, lease_expires_at=None)
+        if held:
+            ReviewTask.objects.filter(pk__in=[task.pk for task in held]).update(assignee=None, lease_expires_at=None)
         task = (
             open_review_tasks(reason=reason, tag=tag, source=source)
             .select_for_update(skip_locked=True, of=("self",))
