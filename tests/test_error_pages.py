@@ -19,3 +19,4 @@ def test_not_found_and_not_allowed_pages_offer_a_way_back(client, django_user_mo
 def test_the_server_error_page_renders_without_a_request():
     page = render_to_string("500.html")
     assert "Something went wrong" in page and "tagloop.css" in page
+
