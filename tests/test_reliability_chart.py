@@ -39,3 +39,12 @@ def test_a_candidates_page_draws_both_models_in_the_reliability_diagram(client, 
     svg = page.split('aria-label="reliability diagram"')[1].split("</svg>")[0]
     titles = [title for _, _, title in _circles(svg)]
     assert any(t.startswith("v2:") for t in titles) and any(t.startswith("active v1:") for t in titles)
+
+
+def test_legend_entries_do_not_overlap_however_long_the_names():
+    from labeling.templatetags.charts import _legend
+
+    names = ["items with a report accepted by reviewers", "b", "another fairly long series name"]
+    starts = [float(x) for x in re.findall(r'<rect x="([\d.]+)"', str(_legend(names, y=20)))]
+    for (start, name), following in zip(zip(starts, names), starts[1:]):
+        assert following >= start + 14 + 6 * len(name)  # the swatch, then the name at >= 6 px a character

@@ -85,8 +85,21 @@ def _legend(names, *, y):
     return format_html_join(
         "",
         '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="label">{}</text>',
-        ((index * 160, y - 9, PALETTE[index % len(PALETTE)], index * 160 + 14, y, name) for index, name in enumerate(names)),
+        ((start, y - 9, PALETTE[index % len(PALETTE)], start + 14, y, name)
+         for index, (start, name) in enumerate(zip(legend_starts(names, swatch=14), names))),
     )
+
+
+def legend_starts(names, *, swatch: int) -> list[int]:
+    """Where each legend entry starts: each as wide as its swatch and name, so long names never overlap.
+
+    About 7 px a character at the label size, and a gap after each entry.
+    """
+    starts, x = [], 0
+    for name in names:
+        starts.append(x)
+        x += swatch + 7 * len(str(name)) + 16
+    return starts
 
 
 @register.filter

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from labeling.templatetags.charts import PALETTE
+from labeling.templatetags.charts import PALETTE, legend_starts
 
 register = template.Library()
 
@@ -76,9 +76,9 @@ def time_chart(labels, series, *, maximum=None, minimum=0.0, log=False, referenc
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" stroke-dasharray="{}"/>'
         '<text x="{}" y="{}" class="label">{}</text>'
     ), (
-        (LEFT + i * 150, height - 8, LEFT + i * 150 + 22, height - 8, PALETTE[i % len(PALETTE)],
-         DASHES[i % len(DASHES)], LEFT + i * 150 + 26, height - 4, key)
-        for i, key in enumerate(series)
+        (LEFT + start, height - 8, LEFT + start + 22, height - 8, PALETTE[i % len(PALETTE)],
+         DASHES[i % len(DASHES)], LEFT + start + 26, height - 4, key)
+        for i, (start, key) in enumerate(zip(legend_starts(list(series), swatch=26), series))
     ))
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%">{}{}</svg>',
