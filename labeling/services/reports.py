@@ -33,14 +33,16 @@ def suggestion_check(*, content: Content, suggested_tag: Tag | None) -> None:
         )
 
 
-def report_of_reporter(*, content: Content, reporter=None, reporter_address: str = "") -> WrongTagReport | None:
-    """The reporter's latest report on the item, for a link to its status (duplicates merged away left out)."""
-    return (
-        WrongTagReport.objects.filter(content=content, **_identity(reporter, reporter_address))
-        .exclude(status=ReportStatus.MERGED)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+def report_of_reporter(*, content: Content, reporter=None, tokens=()) -> WrongTagReport | None:
+    """The reporter's latest report on the item, for a link to its status (duplicates merged away left out).
+
+    A signed-in reporter is known by account. An anonymous one only by the status
+    tokens this browser was given: people behind one address (an office, a phone
+    network) share a reporter hash, and must not see each other's reports.
+    """
+    reports = WrongTagReport.objects.filter(content=content).exclude(status=ReportStatus.MERGED)
+    reports = reports.filter(reporter=reporter) if reporter else reports.filter(token__in=list(tokens))
+    return reports.order_by("-created_at", "-pk").first()
 
 
 @transaction.atomic

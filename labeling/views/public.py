@@ -24,16 +24,34 @@ def content_list(request):
 
 
 def _reporter(request) -> dict:
-    """Who is reporting, as report_create and report_of_reporter take it."""
+    """Who is reporting, as report_create takes it."""
     user = request.user if request.user.is_authenticated else None
     return {"reporter": user, "reporter_address": client_address(request)}
+
+
+# The status tokens of the reports this browser filed, newest last (anonymous reporters).
+REPORT_TOKENS_KEY = "report_tokens"
+REMEMBERED_REPORTS = 100
+
+
+def _my_report(request, content: Content):
+    if request.user.is_authenticated:
+        return report_of_reporter(content=content, reporter=request.user)
+    return report_of_reporter(content=content, tokens=request.session.get(REPORT_TOKENS_KEY, []))
+
+
+def _remember_report(request, report) -> None:
+    if request.user.is_authenticated:
+        return  # known by account
+    tokens = [t for t in request.session.get(REPORT_TOKENS_KEY, []) if t != str(report.token)]
+    request.session[REPORT_TOKENS_KEY] = [*tokens, str(report.token)][-REMEMBERED_REPORTS:]
 
 
 @require_GET
 def content_detail(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
     # Someone who already reported the item gets the way back to their report's status.
-    my_report = report_of_reporter(content=content, **_reporter(request))
+    my_report = _my_report(request, content)
     context = {"content": content, "form": ReportForm(content=content), "my_report": my_report}
     return render(request, "labeling/content_detail.html", context)
 
@@ -57,8 +75,7 @@ def content_report(request, content_id: int):
         return response
     form = ReportForm(request.POST, content=content)
     if not form.is_valid():
-        my_report = report_of_reporter(content=content, **_reporter(request))
-        context = {"content": content, "form": form, "my_report": my_report}
+        context = {"content": content, "form": form, "my_report": _my_report(request, content)}
         return render(request, "labeling/content_detail.html", context, status=400)
     report, created = report_create(
         content=content,
@@ -66,6 +83,7 @@ def content_report(request, content_id: int):
         comment=form.cleaned_data["comment"],
         **_reporter(request),
     )
+    _remember_report(request, report)
     messages.success(
         request,
         "Thank you: your report was received and will be reviewed. Keep this page's address to see the outcome."
