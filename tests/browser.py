@@ -1,6 +1,7 @@
 """Headless Chromium for UI tests: Debian's package, never a downloaded browser."""
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +25,12 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def screenshot_path(name: str, *, docs: Path, tmp: Path) -> str:
+    """Where a test's screenshot goes: the temporary directory, or docs/ when refreshing them.
+
+    ``TAGLOOP_UPDATE_SCREENSHOTS=1 make test`` rewrites the screenshots in docs/; a plain
+    test run leaves the repository as it found it.
+    """
+    return str((docs if os.environ.get("TAGLOOP_UPDATE_SCREENSHOTS") == "1" else tmp) / name)

@@ -4,6 +4,7 @@ import pytest
 from labeling.services import review_task_answer, review_task_next
 from predictions.models import Canary
 from predictions.services import predictions_create
+from tests.browser import screenshot_path
 from tests.conftest import REPO
 from tests.factories import make_active_model, make_content
 from tests.test_canary import TITLES, _candidate, _true_tag
@@ -43,7 +44,7 @@ def test_admin_starts_reads_and_stops_a_canary(browser, live_server, settings, t
     table = page.locator("h2:has-text('On the items people reviewed') + table")
     assert "of 10" in table.inner_text()
     assert page.locator("svg").count() >= 1
-    page.screenshot(path=str(REPO / "docs" / "canary-page.png"), full_page=True)
+    page.screenshot(path=screenshot_path("canary-page.png", docs=REPO / "docs", tmp=tmp_path), full_page=True)
 
     page.fill("input[name=reason]", "the candidate is worse")
     page.get_by_role("button", name="Stop the canary").click()

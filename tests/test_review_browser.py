@@ -2,6 +2,7 @@
 import pytest
 
 from labeling.models import Annotation, GoldLabel, ReviewStatus, ReviewTask
+from tests.browser import screenshot_path
 from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 
@@ -33,7 +34,7 @@ def _press_and_wait_for_next(page, key):
     page.wait_for_function("before => location.href !== before", arg=before)
 
 
-def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator):
+def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator, tmp_path):
     slugs = list(tags)
     tasks = [make_low_confidence_task(confidence=0.30 + i / 100, predicted="mlops",
                                       content=make_content(title=f"Item {i:02d} <b>bold?</b>"))
@@ -46,7 +47,7 @@ def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_ser
         page.wait_for_url(f"**/review/task/{task.pk}/")
         assert page.locator("h1").inner_text() == task.content.title  # escaped, shown as text
         if i == 0:
-            page.screenshot(path=str(REPO / "docs" / "review-screen.png"))
+            page.screenshot(path=screenshot_path("review-screen.png", docs=REPO / "docs", tmp=tmp_path))
             page.evaluate("window.sameDocument = true")
         if i == len(tasks) - 1:
             # Every item after the first arrived by htmx, without a page load.
