@@ -5,10 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from labeling.models import Content, Tag, WrongTagReport
+from labeling.ratelimit import ReportsThrottle
 from labeling.services import client_address, report_create
 from labeling.services.reports import suggestion_check
 
@@ -46,8 +46,8 @@ class ContentReportsView(APIView):
     """Report that a content item's tag is wrong. No account needed; one open report per reporter."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "reports"
+    # The same budget as the report form: one count per reporter across both.
+    throttle_classes = [ReportsThrottle]
 
     @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
     def post(self, request, content_id: int):

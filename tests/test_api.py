@@ -93,10 +93,9 @@ def test_report_answers_with_a_status_link_that_later_shows_the_outcome(client, 
     assert "Rejected" in page and "mlops is right" in page and "it is about deployment" in page
 
 
-def test_report_api_is_throttled_with_retry_after(client, tags, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"reports": "2/hour", "predict": "100/minute"})
+def test_report_api_is_throttled_with_retry_after(client, tags, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
     url = reverse("api-content-reports", args=[make_content().pk])
     codes = [client.post(url, {}, content_type="application/json").status_code for _ in range(3)]
     assert codes == [201, 200, 429]
@@ -117,6 +116,17 @@ def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, set
     expected = f"{-(-wait // 60)} minutes" if wait >= 90 else f"{wait} second"
     assert f"try again in {expected}" in response.content.decode()
     assert WrongTagReport.objects.count() == 1  # the two accepted ones were merged
+
+
+def test_the_form_and_the_api_share_one_report_budget_per_reporter(client, tags, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
+    first, second = make_content(), make_content()
+    assert client.post(reverse("labeling:content-report", args=[first.pk]), {}).status_code == 302
+    api = reverse("api-content-reports", args=[second.pk])
+    assert client.post(api, {}, content_type="application/json").status_code == 201
+    assert client.post(api, {}, content_type="application/json").status_code == 429
+    assert client.post(reverse("labeling:content-report", args=[second.pk]), {}).status_code == 429
 
 
 def test_api_docs_load_swagger_ui_from_our_own_static_files(client, settings):

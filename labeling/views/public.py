@@ -1,5 +1,4 @@
 """Public HTML pages: content with its tag, "report wrong tag", and the reporter's status page."""
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,12 +7,8 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling import selectors
 from labeling.forms import ReportForm
 from labeling.models import Content, WrongTagReport
-from labeling.ratelimit import retry_after
-from labeling.services import (
-    client_address,
-    report_create,
-    reporter_hash,
-)
+from labeling.ratelimit import report_rate_wait
+from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
 
 
@@ -66,8 +61,7 @@ def _wait_in_words(seconds: int) -> str:
 @require_POST
 def content_report(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
-    identity = f"user:{request.user.pk}" if request.user.is_authenticated else reporter_hash(client_address(request))
-    wait = retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
+    wait = report_rate_wait(request)
     if wait is not None:
         context = {"content": content, "wait": _wait_in_words(wait)}
         response = render(request, "labeling/too_many_reports.html", context, status=429)
