@@ -158,8 +158,12 @@ def run_all(stream: Stream, args: argparse.Namespace) -> dict[Key, list[RoundRes
                       algorithm=DEFAULT_ALGORITHM)
     keys = run_keys(args.budgets, args.seeds)
     configs = [replace(base, order=order, budget=budget, seed=seed) for order, budget, seed in keys]
+    runs = []
     with ProcessPoolExecutor(max_workers=args.jobs, initializer=_single_threaded) as pool:
-        runs = list(pool.map(_simulate, [stream] * len(configs), configs))
+        # map() yields in submission order, so the count only moves forward.
+        for done, run in enumerate(pool.map(_simulate, [stream] * len(configs), configs), start=1):
+            runs.append(run)
+            print(f"  {done}/{len(configs)} loop runs done", file=sys.stderr, flush=True)
     return dict(zip(keys, runs))
 
 
