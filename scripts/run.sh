@@ -5,8 +5,10 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${TAGLOOP_HOST:-127.0.0.1}
 PORT=${TAGLOOP_PORT:-8000}
+VAR=${TAGLOOP_VAR_DIR:-var}  # the settings keep SQLite, the broker and models there too
+mkdir -p "$VAR"
 
-echo "==> database: ${DATABASE_URL:-SQLite in var/}; broker: ${REDIS_URL:-filesystem in var/broker}"
+echo "==> database: ${DATABASE_URL:-SQLite in $VAR/}; broker: ${REDIS_URL:-filesystem in $VAR/broker}"
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
 
@@ -14,7 +16,7 @@ echo "==> loading the demo dataset (Made With ML, MIT licence): older items labe
 $PY manage.py load_demo_data
 
 echo "==> starting a worker (with celery beat for the automatic retrain check)"
-.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 >"$VAR/worker.log" 2>&1 &
 WORKER_PID=$!
 stop_worker() {
   echo "==> stopping the worker"
@@ -29,7 +31,7 @@ stop_worker() {
 }
 trap stop_worker EXIT
 
-# A first model, unless one is active and its artifact is on disk (var/ may have been wiped).
+# A first model, unless one is active and its artifact is on disk ($VAR may have been wiped).
 MODEL_STATE=$($PY manage.py shell -c "
 from predictions.model_store import artifact_path
 from predictions.selectors import active_model_version
@@ -47,5 +49,5 @@ fi
 
 $PY manage.py create_demo_accounts
 echo "==> tagloop at http://$HOST:$PORT/  (review queue: /review/, admin: /admin/, API docs: /api/v1/docs/)"
-echo "    worker log: var/worker.log"
+echo "    worker log: $VAR/worker.log"
 $PY manage.py runserver "$HOST:$PORT" --noreload
