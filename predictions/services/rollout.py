@@ -2,7 +2,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from predictions.model_store import forget_serving_state
+from predictions.model_store import artifact_path, forget_serving_state
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
 from predictions.services.canary import canary_end_running
 from predictions.services.gates import PromotionBlocked, PromotionError, gate_failures_against_active
@@ -101,6 +101,9 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
         return version
     if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
         raise PromotionError(f"v{version.number} is {version.status} and cannot be made active")
+    if not artifact_path(version).is_file():
+        # Activating it would take every prediction down (the API answers 503).
+        raise PromotionError(f"v{version.number} cannot serve: its artifact {version.artifact_path} is missing")
     if previous is not None:
         previous.status = ModelStatus.RETIRED
         previous.save(update_fields=["status"])
