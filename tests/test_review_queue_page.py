@@ -40,3 +40,15 @@ def test_nobody_is_given_their_own_report_to_settle(tags, annotator, second_anno
     assert review_task_next(user=annotator) is None
     task = review_task_next(user=second_annotator)
     assert task.reason == "report" and task.content_id == content.pk
+
+
+def test_a_report_task_held_before_its_holder_reported_the_item_goes_back(tags, annotator, second_annotator):
+    from labeling.services import review_task_next
+
+    content = make_content(current_tag=tags["mlops"])
+    report_create(content=content, reporter_address="1.1.1.1")
+    held = review_task_next(user=annotator)
+    assert held.content_id == content.pk
+    report_create(content=content, reporter=annotator, reporter_address="1.1.1.1", comment="me too")
+    assert review_task_next(user=annotator) is None  # no longer theirs to settle
+    assert review_task_next(user=second_annotator).pk == held.pk

@@ -210,7 +210,9 @@ def review_task_next(
     """
     now = timezone.now()
     with transaction.atomic():
-        matching = open_review_tasks(reason=reason, tag=tag, source=source).filter(pk=OuterRef("pk"))
+        matching = _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user).filter(
+            pk=OuterRef("pk")
+        )
         held = list(
             ReviewTask.objects.select_for_update(of=("self",))
             .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
@@ -223,15 +225,13 @@ def review_task_next(
         if held:
             ReviewTask.objects.filter(pk__in=[task.pk for task in held]).update(assignee=None, lease_expires_at=None)
         task = (
-            open_review_tasks(reason=reason, tag=tag, source=source)
+            _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
             .select_for_update(skip_locked=True, of=("self",))
             .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
             .exclude(pk__in=exclude_ids)
             # Never the same audit item twice to one annotator: the answers must be independent.
             .exclude(pk__in=_answered_by(user))
             .exclude(reason__in=_reasons_not_for(user))
-            # Nobody settles their own wrong-tag report.
-            .exclude(reason=ReviewReason.REPORT, content_id__in=_reported_by(user))
             .order_by("-priority", "created_at")
             .first()
         )
@@ -248,8 +248,10 @@ def _reasons_not_for(user) -> list[str]:
     return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
 
 
-def _reported_by(user):
-    return WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
+def _not_own_reports(tasks, user):
+    """Nobody settles their own wrong-tag report, even one they held before reporting the item."""
+    own = WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
+    return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=own)
 
 
 def _answered_by(user):
