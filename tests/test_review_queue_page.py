@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from labeling.services import report_create
+from labeling.services import ReviewConflict, report_create, review_task_answer
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
@@ -50,5 +50,7 @@ def test_a_report_task_held_before_its_holder_reported_the_item_goes_back(tags, 
     held = review_task_next(user=annotator)
     assert held.content_id == content.pk
     report_create(content=content, reporter=annotator, reporter_address="1.1.1.1", comment="me too")
+    with pytest.raises(ReviewConflict, match="You reported this item yourself"):
+        review_task_answer(task_id=held.pk, user=annotator, tag=tags["other"])
     assert review_task_next(user=annotator) is None  # no longer theirs to settle
     assert review_task_next(user=second_annotator).pk == held.pk

@@ -280,6 +280,8 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
     """
     task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
     _check_lease(task, user)
+    if not _not_own_reports(ReviewTask.objects.filter(pk=task.pk), user).exists():
+        raise ReviewConflict("You reported this item yourself: someone else will settle the report.")
     content = Content.objects.select_for_update().get(pk=task.content_id)
     if task.required_answers <= 1:
         return _settle(task, content, user=user, tag=tag, note=note)
