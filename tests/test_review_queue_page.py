@@ -54,3 +54,17 @@ def test_a_report_task_held_before_its_holder_reported_the_item_goes_back(tags, 
         review_task_answer(task_id=held.pk, user=annotator, tag=tags["other"])
     assert review_task_next(user=annotator) is None  # no longer theirs to settle
     assert review_task_next(user=second_annotator).pk == held.pk
+
+
+def test_the_page_says_how_many_items_are_free_for_this_annotator(client, tags, annotator, second_annotator):
+    from labeling.services import review_task_next
+
+    make_low_confidence_task()
+    make_low_confidence_task()
+    report_create(content=make_content(current_tag=tags["mlops"]), reporter=annotator, reporter_address="1.1.1.1")
+    review_task_next(user=second_annotator, reason="low_confidence")  # holds one of the two
+    client.force_login(annotator)
+    page = client.get(reverse("labeling:review-queue")).content.decode()
+    # 3 open: the report is the annotator's own, one low-confidence task is held by the other annotator.
+    assert "3 open items; 1 for you now" in page
+    assert "disabled" not in page.split("Start reviewing")[0].rsplit("<button", 1)[1]

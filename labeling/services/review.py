@@ -225,13 +225,9 @@ def review_task_next(
         if held:
             ReviewTask.objects.filter(pk__in=[task.pk for task in held]).update(assignee=None, lease_expires_at=None)
         task = (
-            _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
+            review_tasks_free_for(user, now=now, reason=reason, tag=tag, source=source)
             .select_for_update(skip_locked=True, of=("self",))
-            .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now))
             .exclude(pk__in=exclude_ids)
-            # Never the same audit item twice to one annotator: the answers must be independent.
-            .exclude(pk__in=_answered_by(user))
-            .exclude(reason__in=_reasons_not_for(user))
             .order_by("-priority", "created_at")
             .first()
         )
@@ -246,6 +242,21 @@ def review_task_next(
 def _reasons_not_for(user) -> list[str]:
     # Disagreements are decided by reviewers, not by another annotator's vote.
     return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
+
+
+def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", source: str = ""):
+    """The open tasks ``user`` may be given next: nobody else holds them and nothing rules them out.
+
+    What the queue page counts as theirs to do, and what "next" picks from.
+    """
+    now = now or timezone.now()
+    return (
+        _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now) | Q(assignee=user))
+        # Never the same audit item twice to one annotator: the answers must be independent.
+        .exclude(pk__in=_answered_by(user))
+        .exclude(reason__in=_reasons_not_for(user))
+    )
 
 
 def _not_own_reports(tasks, user):

@@ -19,6 +19,7 @@ from labeling.services import (
     review_task_answer,
     review_task_next,
     review_task_skip,
+    review_tasks_free_for,
 )
 
 REVIEW_PERMISSION = "labeling.review_content"
@@ -34,7 +35,9 @@ def review_queue(request):
     filters = form.cleaned_data if form.is_valid() else {}
     counts = selectors.review_queue_counts(**filters)
     labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
-    context = {"counts": labelled, "total": sum(counts.values()), "filter_form": form}
+    # Open tasks include ones others hold, the user's own reports and audits they answered.
+    free = review_tasks_free_for(request.user, **filters).count()
+    context = {"counts": labelled, "total": sum(counts.values()), "free": free, "filter_form": form}
     return render(request, "labeling/review_queue.html", context)
 
 
