@@ -16,7 +16,7 @@ import json
 
 from django.db import connection, models
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 1000  # rows per statement, for every bulk write of the labelling side
 
 
 def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str]) -> int:

@@ -3,10 +3,8 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from labeling.bulk_update import update_by_pk
+from labeling.bulk_update import BATCH_SIZE, update_by_pk  # BATCH_SIZE: for every bulk write here
 from labeling.models import Content, GoldLabel, TagOrigin
-
-BATCH_SIZE = 1000
 
 
 def text_hash(title: str, description: str) -> str:
