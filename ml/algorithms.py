@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
@@ -18,7 +17,7 @@ from sklearn.svm import LinearSVC
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
 from ml.embeddings import SentenceEmbedder
-from ml.features import SequentialFeatureUnion
+from ml.features import CompactTfidfVectorizer, SequentialFeatureUnion
 from ml.rules import KeywordClassifier
 
 AlgorithmFactory = Callable[[int], Pipeline]
@@ -76,10 +75,11 @@ def embeddings_linear(random_state: int = 0) -> Pipeline:
     return Pipeline([("features", features), ("classifier", _calibrated_svc(random_state))])
 
 
-def _tfidf_features() -> list[tuple[str, TfidfVectorizer]]:
+def _tfidf_features() -> list[tuple[str, CompactTfidfVectorizer]]:
+    # Compact: TfidfVectorizer saved with its vocabulary as one array (see ml.features).
     return [
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+        ("word", CompactTfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+        ("char", CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
                                  sublinear_tf=True, min_df=1)),
     ]
 

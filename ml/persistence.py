@@ -19,6 +19,7 @@ import numpy
 import scipy
 import skops
 import skops.io
+from skops.io.exceptions import UntrustedTypesFoundException
 import sklearn
 from sklearn.pipeline import Pipeline
 
@@ -32,6 +33,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset({
     # Holds only the encoder's name; the encoder is loaded from the installed
     # package, never from the artifact.
     "ml.embeddings.SentenceEmbedder",
+    "ml.features.CompactTfidfVectorizer",
     "ml.features.SequentialFeatureUnion",
     "ml.rules.KeywordClassifier",
     "sklearn.calibration._CalibratedClassifier",
@@ -95,11 +97,14 @@ def load_model(path: Path, *, expected_sha256: str | None = None) -> Pipeline:
         if actual != expected_sha256.lower():
             raise ArtifactIntegrityError(
                 f"{path}: sha256 is {actual}, expected {expected_sha256}")
-    found = skops.io.get_untrusted_types(data=payload)
-    refused = sorted(set(found) - TRUSTED_TYPES)
-    if refused:
-        raise UntrustedArtifactError(refused)
-    return skops.io.loads(payload, trusted=found)
+    # One pass over the artifact's tree: skops refuses any type outside its
+    # defaults and ours.  Listing the culprits walks the tree again, but only
+    # for an artifact that is refused anyway (a tfidf model loads ~1/3 faster).
+    try:
+        return skops.io.loads(payload, trusted=sorted(TRUSTED_TYPES))
+    except UntrustedTypesFoundException:
+        found = skops.io.get_untrusted_types(data=payload)
+        raise UntrustedArtifactError(sorted(set(found) - TRUSTED_TYPES)) from None
 
 
 def read_metadata(path: Path) -> dict:
