@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ml.algorithms import DEFAULT_ALGORITHM
+from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.loop_simulation import Fitted, LoopConfig, RoundResult, Stream, fit_with_threshold, simulate
 from ml.markdown_section import replace_section
@@ -155,7 +155,7 @@ def time_stream(dataset: Path, seed_share: float, holdout_share: float, rounds: 
 def run_all(stream: Stream, args: argparse.Namespace) -> dict[Key, list[RoundResult]]:
     """Every (order, budget, seed) run, in a process pool; deterministic whatever the pool does."""
     base = LoopConfig(report_rate=args.report_rate, cv_folds=args.cv_folds,
-                      algorithm=DEFAULT_ALGORITHM)
+                      algorithm=args.algorithm)
     keys = run_keys(args.budgets, args.seeds)
     configs = [replace(base, order=order, budget=budget, seed=seed) for order, budget, seed in keys]
     runs = []
@@ -416,7 +416,7 @@ def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_bef
          f"{len(stream.seed)} ({args.seed_share:.0%}); stream: {len(stream.rounds)} rounds of "
          f"{min(sizes)}-{max(sizes)} items; holdout: the newest {len(stream.holdout)} "
          f"({args.holdout_share:.0%}), never streamed nor trained on. Algorithm "
-         f"`{DEFAULT_ALGORITHM}`, retrained every round; review threshold = out-of-fold operating "
+         f"`{args.algorithm}`, retrained every round; review threshold = out-of-fold operating "
          f"point at 95% precision from stratified {args.cv_folds}-fold CV on the current training "
          "set (the system uses 5 folds; 3 keep the run short). Unlabelled streamed items carry "
          "over and are re-scored by each retrained model. Reports: an item shown auto-accepted "
@@ -478,6 +478,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="labels per round to sweep")
     parser.add_argument("--table-budget", type=int, default=32,
                         help="the budget whose rounds are tabulated (one of --budgets)")
+    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default=DEFAULT_ALGORITHM,
+                        help="the algorithm retrained every round (default: the system's default)")
     parser.add_argument("--report-rate", type=float, default=0.3)
     parser.add_argument("--cv-folds", type=int, default=3)
     parser.add_argument("--tolerance", type=float, default=0.01)

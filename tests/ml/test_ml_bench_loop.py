@@ -1,4 +1,5 @@
 """The loop benchmark's headline rule: mean curves, interpolated labels needed, the verdict."""
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,15 @@ from ml.bench_loop import (
     bootstrap_ratios,
     headline_ratio,
     labels_needed,
+    _parse_args,
     mean_points,
+    run_all,
     run_keys,
     sweep,
     time_stream,
     verdict,
 )
-from ml.loop_simulation import RoundResult
+from ml.loop_simulation import RoundResult, Stream, weighted_f1
 
 
 def curve(*pairs: tuple[float, float]) -> list[Point]:
@@ -95,3 +98,19 @@ def test_a_development_split_never_contains_the_default_runs_holdout():
     assert development.holdout == list(range(len(development.texts) - len(development.holdout),
                                              len(development.texts)))
     assert development.texts[:len(development.seed)] == default.texts[:len(development.seed)]
+
+
+def test_the_chosen_algorithm_is_the_one_retrained_every_round():
+    tags = ["mlops"] * 6 + ["computer-vision"] * 4 + ["mlops", "computer-vision"] * 6
+    stream = Stream(texts=[f"item {k}" for k in range(len(tags))], tags=tags, seed=list(range(10)),
+                    rounds=[list(range(10, 16)), list(range(16, 20))], holdout=list(range(20, 22)))
+    args = _parse_args(["--algorithm", "majority", "--budgets", "2", "--table-budget", "2",
+                        "--seeds", "0", "--jobs", "1"])
+    runs = run_all(stream, args)
+    # Every model predicts the majority of its own training set: mlops at first, and
+    # mlops still when all 10 streamed items are labelled (5 more of each tag).
+    rest = stream.rounds[1] + stream.holdout
+    assert Counter(tags[:10]).most_common(1)[0][0] == "mlops"
+    assert runs[("everything", None, 0)][1].rest_f1 == pytest.approx(
+        weighted_f1(stream, rest, ["mlops"] * len(rest), sorted(set(tags))))
+    assert _parse_args([]).algorithm == "tfidf-linear"
