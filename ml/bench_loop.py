@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.loop_simulation import Fitted, LoopConfig, RoundResult, Stream, fit_with_threshold, simulate
+from ml.machine import load_average
 from ml.markdown_section import replace_section
 from ml.text import prepare_text
 
@@ -121,7 +122,7 @@ class Need:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
     started = time.perf_counter()
-    load_before = _load_average()
+    load_before = load_average()
     stream = time_stream(args.dataset, args.seed_share, args.holdout_share, args.rounds,
                          exclude_newest=args.exclude_newest)
     results = run_all(stream, args)
@@ -408,7 +409,7 @@ def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_bef
         (f"Measured {datetime.date.today().isoformat()} with `{command}` on {os.cpu_count()} cores "
          f"({platform.python_implementation()} {platform.python_version()}), {args.jobs} worker "
          f"processes, {elapsed:.0f} s; 1-minute load average {load_before} before, "
-         f"{_load_average()} after."),
+         f"{load_average()} after."),
         "",
         (f"Dataset: {len(stream.texts)} items sorted by created_on"
          + (f" (the newest {args.exclude_newest:.0%} left out)" if args.exclude_newest else "")
@@ -454,13 +455,6 @@ def _mean_or_dash(values: Sequence[float | None], template: str) -> str:
 
 def _seed_list(seeds: Sequence[int]) -> str:
     return ", ".join(str(s) for s in seeds)
-
-
-def _load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except OSError:
-        return "n/a"
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

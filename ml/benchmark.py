@@ -34,6 +34,7 @@ from sklearn.metrics import f1_score
 from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
 from ml.dataset import DatasetRow, read_dataset_rows
 from ml.embeddings import embedding_cache_disabled, embeddings_available
+from ml.machine import cpu_model, load_average
 from ml.markdown_section import replace_section
 from ml.prediction import predict
 from ml.selection import choose_review_threshold, cross_validate
@@ -171,10 +172,10 @@ def format_targets(rows: Sequence[Row]) -> str:
 def report_body(rows: Sequence[Row], *, command: str, items: int, settings: Settings,
                 skipped: Sequence[str], load_before: str = "n/a") -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, {_cpu_model()}, Python {platform.python_version()}"
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, {cpu_model()}, Python {platform.python_version()}"
     notes = [
         (f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
-         f"{_load_average()} after: timings are wall-clock and rise when other processes share "
+         f"{load_average()} after: timings are wall-clock and rise when other processes share "
          "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms)."),
         f"Command: `{command}`",
         "",
@@ -200,7 +201,7 @@ def report_body(rows: Sequence[Row], *, command: str, items: int, settings: Sett
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
-    load_before = _load_average()
+    load_before = load_average()
     settings = Settings(folds=args.folds, seed=args.seed)
     rows = read_dataset_rows(args.dataset)
     names = available_algorithms()
@@ -232,23 +233,6 @@ def _text(row: DatasetRow) -> str:
 
 def _check(rows: dict[str, Row], name: str, test: Callable[[Row], bool]) -> bool | None:
     return test(rows[name]) if name in rows else None
-
-
-def _load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except OSError:
-        return "n/a"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
