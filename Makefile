@@ -43,6 +43,11 @@ clean:
 bench-drift: install
 	$(BIN)/python -m ml.bench_drift
 
+## How long a saved model takes to load, shipped format vs sklearn's vectorizer; rewrites "## Model loading" in docs/benchmarks.md.
+.PHONY: bench-load
+bench-load: $(VENV)/.embeddings-installed
+	$(BIN)/python -m ml.bench_load
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.
