@@ -1,5 +1,6 @@
 """Audit samples go to several annotators blind; unanimous answers decide, disagreements go to a reviewer."""
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from labeling.models import GoldLabel, ReviewStatus, ReviewTask
@@ -55,6 +56,24 @@ def test_disagreement_goes_to_a_reviewer_who_sees_both_answers(client, audit_tas
     assert "The annotators disagree" in page and "ann</strong> said <strong>mlops" in page
     label = review_task_answer(task_id=dispute.pk, user=reviewer, tag=tags["other"])
     assert (label.tag.slug, label.decided_by) == ("other", reviewer)
+
+
+def test_an_annotator_can_neither_open_answer_nor_skip_a_disagreement(client, audit_task, annotator,
+                                                                      second_annotator, tags):
+    review_task_next(user=annotator)
+    review_task_answer(task_id=audit_task.pk, user=annotator, tag=tags["mlops"])
+    review_task_next(user=second_annotator)
+    review_task_answer(task_id=audit_task.pk, user=second_annotator, tag=tags["other"])
+    dispute = ReviewTask.objects.get(reason="disagreement", status=ReviewStatus.OPEN)
+    client.force_login(annotator)
+    # Task ids are sequential: guessing one must not let an annotator decide it.
+    assert client.get(reverse("labeling:review-task", args=[dispute.pk])).status_code == 403
+    assert client.post(reverse("labeling:review-answer", args=[dispute.pk]), {"tag": "other"}).status_code == 403
+    assert client.post(reverse("labeling:review-skip", args=[dispute.pk])).status_code == 403
+    with pytest.raises(PermissionDenied):
+        review_task_answer(task_id=dispute.pk, user=second_annotator, tag=tags["mlops"])
+    dispute.refresh_from_db()
+    assert dispute.status == ReviewStatus.OPEN and not GoldLabel.objects.exists()
 
 
 def test_undoing_the_deciding_answer_withdraws_the_disagreement(audit_task, annotator, second_annotator, tags):

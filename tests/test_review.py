@@ -89,6 +89,34 @@ def test_an_answer_on_a_lease_taken_by_someone_else_is_refused_and_not_counted(t
     assert GoldLabel.objects.get(content=task.content).tag.slug == "other"
 
 
+def test_acting_on_an_item_someone_else_holds_says_so_without_blaming_a_lease(tags, annotator,
+                                                                             second_annotator):
+    from labeling.services import review_task_skip
+
+    task = make_low_confidence_task()
+    review_task_next(user=second_annotator)
+    with pytest.raises(ReviewConflict) as answering:
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    with pytest.raises(ReviewConflict) as skipping:
+        review_task_skip(task_id=task.pk, user=annotator)
+    assert str(answering.value) == "Another annotator is working on this item; your answer was not recorded."
+    assert str(skipping.value) == "Another annotator is working on this item; it was not skipped."
+    assert ReviewTask.objects.get(pk=task.pk).assignee == second_annotator
+
+
+def test_a_note_over_the_limit_is_refused_with_its_own_message(client, tags, annotator):
+    task = make_low_confidence_task()
+    content = task.content
+    report_create(content=content, reporter_address="10.0.0.9")
+    client.force_login(annotator)
+    response = client.post(reverse("labeling:review-answer", args=[task.pk]),
+                           {"tag": "mlops", "note": "x" * 1001}, follow=True)
+    page = response.content.decode()
+    assert "Keep the note for the reporter to 1000 characters (this one has 1001); nothing was saved." in page
+    assert "Pick one of the tags." not in page
+    assert not GoldLabel.objects.filter(content=content).exists()
+
+
 def test_accepted_report_changes_the_gold_label_with_provenance_report(tags, annotator):
     content = make_content()
     GoldLabel.objects.create(content=content, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -271,14 +272,20 @@ def _answered_by(user):
     )
 
 
-def _check_lease(task: ReviewTask, user) -> None:
+def review_task_allowed(task: ReviewTask, user) -> bool:
+    """Whether ``user``'s role may see and work ``task`` at all (disagreements need a reviewer)."""
+    return task.reason not in _reasons_not_for(user)
+
+
+def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:
+    """Refuse a task the role does not allow, then one that is closed or held by someone else."""
+    if not review_task_allowed(task, user):
+        raise PermissionDenied("Only reviewers decide disagreements between annotators.")
     if task.status != ReviewStatus.OPEN:
-        raise ReviewConflict("This item was already answered; your answer was not recorded.")
+        raise ReviewConflict(f"This item was already answered; {not_done}")
     expired = task.lease_expires_at is None or task.lease_expires_at <= timezone.now()
     if task.assignee_id != user.pk and not (task.assignee_id is None or expired):
-        raise ReviewConflict(
-            "Another annotator holds this item now (your lease expired); your answer was not recorded."
-        )
+        raise ReviewConflict(f"Another annotator is working on this item; {not_done}")
 
 
 @transaction.atomic
@@ -290,7 +297,7 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
     unanimous answers become the gold label, disagreement goes to a reviewer.
     """
     task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
-    _check_lease(task, user)
+    _check_may_work(task, user, not_done="your answer was not recorded.")
     if not _not_own_reports(ReviewTask.objects.filter(pk=task.pk), user).exists():
         raise ReviewConflict("You reported this item yourself: someone else will settle the report.")
     content = Content.objects.select_for_update().get(pk=task.content_id)
@@ -395,7 +402,7 @@ def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str 
 def review_task_skip(*, task_id: int, user) -> None:
     """Give the task back to the queue, where it keeps its place, without an answer."""
     task = ReviewTask.objects.select_for_update().get(pk=task_id)
-    _check_lease(task, user)
+    _check_may_work(task, user, not_done="it was not skipped.")
     task.assignee, task.lease_expires_at = None, None
     task.save(update_fields=["assignee", "lease_expires_at"])
 

@@ -4,6 +4,7 @@ Every action is a real form POST. With htmx (``HX-Request``), the answer returns
 next item's fragment and the new URL; without it, the browser follows a redirect.
 """
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from labeling.permissions import requires
 from labeling.services import (
     ReviewConflict,
     review_answer_undo,
+    review_task_allowed,
     review_task_answer,
     review_task_next,
     review_task_skip,
@@ -90,6 +92,8 @@ def _render_item(request, task_id: int, *, fragment: bool):
         task = selectors.review_task_for_page(task_id=task_id)
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
+    if not review_task_allowed(task, request.user):
+        raise PermissionDenied("Only reviewers decide disagreements between annotators.")
     if task.status != ReviewStatus.OPEN:
         messages.info(request, "That item was already answered.")
         return redirect("labeling:review-queue")
@@ -118,7 +122,7 @@ def _probability_rows(task: ReviewTask) -> list[dict]:
 def review_answer(request, task_id: int):
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Pick one of the tags.")
+        messages.error(request, _answer_error(form))
         return _go(request, reverse("labeling:review-task", args=[task_id]))
     try:
         review_task_answer(
@@ -131,6 +135,14 @@ def review_answer(request, task_id: int):
         return _to_next_task(request)
     messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. Press U to undo.")
     return _to_next_task(request)
+
+
+def _answer_error(form: AnswerForm) -> str:
+    if "tag" in form.errors:
+        return "Pick one of the tags."
+    limit = form.fields["note"].max_length
+    return (f"Keep the note for the reporter to {limit} characters (this one has "
+            f"{len(form.data.get('note', ''))}); nothing was saved.")
 
 
 @annotator_required
