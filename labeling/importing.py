@@ -220,6 +220,10 @@ def validate_record(record: dict, tags: set[str], index: int) -> ContentRow:
     for name, value in values.items():
         if any("\udc80" <= char <= "\udcff" for char in value):
             raise RecordError(f"field '{name}' is not valid UTF-8 (wrong encoding?)", field=name)
+        # PostgreSQL cannot store U+0000 in text; without this check the whole batch
+        # fails in the database with no line or index.
+        if "\x00" in value:
+            raise RecordError(f"field '{name}' contains a NUL character", field=name)
     external_id = values["id"].strip()
     title = " ".join(values["title"].split())
     if not external_id:

@@ -3,7 +3,9 @@ import json
 from collections import Counter
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from labeling.importing import ImportFileError, parse_content_bytes
 from labeling.models import Content, GoldLabel, Provenance, Split
@@ -146,3 +148,35 @@ def test_imported_gold_labels_are_shown_on_content(tags, tmp_path):
     call_command("import_content", str(path))
     shown = dict(Content.objects.values_list("external_id", "current_tag__slug"))
     assert shown == {"1": "mlops", "2": None}
+
+
+def test_a_nul_character_rejects_its_row_with_line_and_field():
+    # PostgreSQL cannot store U+0000 in text, so it must never reach the database.
+    text = HEADER + "1,2020-01-01,Good,ok,mlops\n2,2020-01-01,Bad,has \x00 nul,mlops\n"
+    parsed = parse_csv(text)
+    assert [row.external_id for row in parsed.rows] == ["1"]
+    assert [str(error) for error in parsed.errors] == ["line 3: field 'description' contains a NUL character"]
+    jsonl = json.dumps({"id": 1, "created_on": "", "title": "a\x00b", "description": ""}) + "\n"
+    [error] = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS).errors
+    assert str(error) == "line 1: field 'title' contains a NUL character"
+
+
+@pytest.mark.django_db
+def test_import_command_reports_a_nul_character_by_line_and_imports_the_rest(tags, tmp_path, capsys):
+    path = tmp_path / "nul.csv"
+    path.write_text(HEADER + "1,2020-01-01,Good,d,mlops\n2,2020-01-01,Nul\x00here,d,mlops\n")
+    call_command("import_content", str(path))
+    captured = capsys.readouterr()
+    assert "line 3: field 'title' contains a NUL character" in captured.err
+    assert "created 1, updated 0, unchanged 0, rejected 1" in captured.out
+    assert list(Content.objects.values_list("external_id", flat=True)) == ["1"]
+
+
+@pytest.mark.django_db
+def test_admin_import_reports_a_nul_character_by_line(client, admin_user, tags):
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("nul.csv", (HEADER + "1,2020-01-01,Nul\x00here,d,mlops\n").encode())
+    response = client.post(reverse("admin:labeling_content_import"), {"file": upload, "source": "ui"}, follow=True)
+    assert response.status_code == 200
+    assert "line 2: field &#x27;title&#x27; contains a NUL character" in response.content.decode()
+    assert not Content.objects.exists()

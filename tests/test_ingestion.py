@@ -199,3 +199,11 @@ def test_a_posted_item_is_predicted_by_the_worker(celery_worker_process, client,
     content = wait_until(lambda: Content.objects.filter(pk=content_id, current_model_version=version.number).first(),
                          timeout=30, message="the model tag on the item")
     assert content.current_tag.slug == "computer-vision"
+
+
+def test_a_nul_character_is_a_400_naming_index_and_field(client, key):
+    response = _post(client, [{"id": "n1", "title": "ok"}, {"id": "n2", "title": "a\u0000b"}], key)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {"index": 1, "field": "title", "message": "field 'title' contains a NUL character"}
+    assert not Content.objects.exists()
