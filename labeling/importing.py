@@ -6,6 +6,7 @@ file without storing it and the import service gets rows it can trust.
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from pathlib import Path
@@ -89,6 +90,10 @@ def parse_content_bytes(data: bytes, *, fmt: str, tags: set[str]) -> ParsedFile:
 
 
 def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    # csv's own 128 KB field limit would stop the reader mid-file; the file is already
+    # in memory, so lift it and let the model's limits (validate_record) decide, as for
+    # JSON. The setting is process-wide, but every caller wants the same.
+    csv.field_size_limit(sys.maxsize)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -106,8 +111,9 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(RowError(line, f"malformed CSV ({exc})"))
-            break
+            # The reader cannot resume reliably (a quoted field may span lines), and
+            # the rows after this one must not go missing silently.
+            raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
         if values and any(value.strip() for value in values):
             if len(values) != len(header):
                 errors.append(RowError(line, f"expected {len(header)} fields, found {len(values)}"))

@@ -180,3 +180,19 @@ def test_admin_import_reports_a_nul_character_by_line(client, admin_user, tags):
     assert response.status_code == 200
     assert "line 2: field &#x27;title&#x27; contains a NUL character" in response.content.decode()
     assert not Content.objects.exists()
+
+
+def test_a_field_over_csvs_default_size_limit_does_not_stop_the_reader():
+    # csv's own limit is 128 KB; the model's limits decide, as for JSON and JSONL.
+    big = "x" * 200_000
+    text = (
+        HEADER
+        + "1,2020-01-01,A,d,mlops\n"
+        + f'2,2020-01-01,"{big}",d,mlops\n'
+        + f'3,2020-01-01,B,"{big}",mlops\n'
+        + "4,2020-01-01,C,d,mlops\n"
+    )
+    parsed = parse_csv(text)
+    assert [row.external_id for row in parsed.rows] == ["1", "3", "4"]
+    assert parsed.rows[1].description == big
+    assert [str(error) for error in parsed.errors] == ["line 3: title longer than 1000 characters"]
