@@ -3,20 +3,37 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.models import Content, Tag, WrongTagReport
-from labeling.ratelimit import ReportsThrottle
+from labeling.ratelimit import report_rate_wait
 from labeling.services import client_address, report_create
 from labeling.services.reports import suggestion_check
 
 
+class TagSlugField(serializers.SlugRelatedField):
+    """An active tag by its slug; a wrong one is answered with the tags there are."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Tag.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"Give one tag as a string: {self._choices()}.", code="invalid")
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            raise serializers.ValidationError(f"Unknown tag {data!r}: {self._choices()}.", code="does_not_exist") from None
+
+    def _choices(self) -> str:
+        return "one of " + ", ".join(self.get_queryset().order_by("slug").values_list("slug", flat=True))
+
+
 class ReportRequestSerializer(serializers.Serializer):
-    suggested_tag = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Tag.objects.filter(is_active=True), required=False, allow_null=True
-    )
+    suggested_tag = TagSlugField(required=False, allow_null=True)
     comment = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
     def validate_suggested_tag(self, suggested_tag):
@@ -46,14 +63,16 @@ class ContentReportsView(APIView):
     """Report that a content item's tag is wrong. No account needed; one open report per reporter."""
 
     permission_classes = [AllowAny]
-    # The same budget as the report form: one count per reporter across both.
-    throttle_classes = [ReportsThrottle]
 
     @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
     def post(self, request, content_id: int):
         content = get_object_or_404(Content, pk=content_id)
         body = ReportRequestSerializer(data=request.data, context={"content": content})
         body.is_valid(raise_exception=True)
+        # The same budget as the report form, one count per reporter across both.
+        wait = report_rate_wait(request)
+        if wait is not None:
+            raise Throttled(wait=wait)
         report, created = report_create(
             content=content,
             reporter=request.user if request.user.is_authenticated else None,

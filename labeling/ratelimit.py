@@ -3,7 +3,6 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -34,6 +33,9 @@ def retry_after(*, scope: str, identity: str, rate: str) -> int | None:
 def report_rate_wait(request) -> int | None:
     """Count one wrong-tag report by this reporter; the seconds to wait if over the limit.
 
+    Called once a report is valid, so a rejected request (unknown item, bad tag)
+    costs the reporter nothing.
+
     One budget per reporter whether they report on the page or through the API: a
     signed-in reporter by account, an anonymous one by the hash of their address.
     """
@@ -43,13 +45,3 @@ def report_rate_wait(request) -> int | None:
     identity = f"user:{user.pk}" if user.is_authenticated else reporter_hash(client_address(request))
     return retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
 
-
-class ReportsThrottle(BaseThrottle):
-    """The API's side of :func:`report_rate_wait` (429 with Retry-After)."""
-
-    def allow_request(self, request, view) -> bool:
-        self._wait = report_rate_wait(request)
-        return self._wait is None
-
-    def wait(self) -> int | None:
-        return self._wait

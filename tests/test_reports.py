@@ -162,3 +162,50 @@ def test_the_migration_merges_existing_duplicates_into_the_oldest_open_report(
             assert (duplicate.status, duplicate.merged_into_id) == ("merged", keeper.pk)
     assert WrongTagReport.objects.get(pk=signed_in[0].pk).status == "open"
     assert [WrongTagReport.objects.get(pk=r.pk).status for r in untouched] == ["open", "rejected"]
+
+
+# --- Anonymous reporters behind one address are different reporters ------------------------------
+
+def test_two_browsers_behind_one_address_each_get_their_own_report(tags):
+    content = make_content(current_tag=tags["mlops"])
+    url = reverse("labeling:content-report", args=[content.pk])
+    first, second = Client(REMOTE_ADDR="10.2.2.2"), Client(REMOTE_ADDR="10.2.2.2")
+    first.post(url, {"suggested_tag": "other", "comment": "first person's words"})
+    response = second.post(url, {"suggested_tag": "computer-vision"}, follow=True)
+    assert "your report was received" in response.content.decode()
+    reports = list(WrongTagReport.objects.order_by("pk"))
+    assert [(r.suggested_tag.slug, r.comment) for r in reports] == [
+        ("other", "first person's words"), ("computer-vision", "")]
+    assert response.redirect_chain[-1][0] == _status_path(reports[1])
+    # The same browser again is a repeat: merged into its own report.
+    again = first.post(url, {"comment": "more"}, follow=True)
+    assert "we updated your report" in again.content.decode()
+    assert WrongTagReport.objects.count() == 2
+    assert WrongTagReport.objects.get(pk=reports[0].pk).comment == "more"
+
+
+# --- A request that files no report costs no report budget ---------------------------------------
+
+def test_rejected_report_requests_do_not_use_up_the_budget(client, tags, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"reports": "1/hour", "predict": "100/minute"}}
+    content = make_content(current_tag=tags["mlops"])
+    api = reverse("api-content-reports", args=[content.pk])
+    assert client.post(reverse("api-content-reports", args=[999999]), {},
+                       content_type="application/json").status_code == 404
+    assert client.post(api, {"suggested_tag": "nope"}, content_type="application/json").status_code == 400
+    assert client.post(reverse("labeling:content-report", args=[content.pk]),
+                       {"suggested_tag": "mlops"}).status_code == 400
+    assert client.post(api, {}, content_type="application/json").status_code == 201
+    assert client.post(api, {}, content_type="application/json").status_code == 429
+
+
+def test_an_unknown_or_malformed_suggested_tag_is_answered_with_the_valid_tags(client, tags):
+    url = reverse("api-content-reports", args=[make_content().pk])
+    unknown = client.post(url, {"suggested_tag": "nlp"}, content_type="application/json")
+    listed = client.post(url, {"suggested_tag": ["mlops"]}, content_type="application/json")
+    assert unknown.status_code == listed.status_code == 400
+    valid = "one of computer-vision, mlops, natural-language-processing, other."
+    assert unknown.json()["suggested_tag"] == [f"Unknown tag 'nlp': {valid}"]
+    assert listed.json()["suggested_tag"] == [f"Give one tag as a string: {valid}"]
+    assert not WrongTagReport.objects.exists()

@@ -19,9 +19,13 @@ def reporter_hash(client_address: str) -> str:
     return hashlib.sha256(salted.encode()).hexdigest()
 
 
-def _identity(reporter, reporter_address: str) -> dict:
-    """How reports know their reporter: the user when signed in, else a hash of the address."""
-    return {"reporter": reporter} if reporter else {"reporter_hash": reporter_hash(reporter_address)}
+def _identity(reporter, reporter_address: str, reporter_browser: str) -> dict:
+    """How reports know their reporter: the account when signed in, else a hash of the
+    browser's key when the report comes from one (people behind one address, as in an
+    office, are different reporters), else a hash of the address (API clients)."""
+    if reporter:
+        return {"reporter": reporter}
+    return {"reporter_hash": reporter_hash(f"browser:{reporter_browser}" if reporter_browser else reporter_address)}
 
 
 def suggestion_check(*, content: Content, suggested_tag: Tag | None) -> None:
@@ -47,7 +51,8 @@ def report_of_reporter(*, content: Content, reporter=None, tokens=()) -> WrongTa
 
 @transaction.atomic
 def report_create(
-    *, content: Content, reporter=None, reporter_address: str = "", suggested_tag: Tag | None = None, comment: str = ""
+    *, content: Content, reporter=None, reporter_address: str = "", reporter_browser: str = "",
+    suggested_tag: Tag | None = None, comment: str = "",
 ) -> tuple[WrongTagReport, bool]:
     """File a wrong-tag report and put the item in the review queue.
 
@@ -55,7 +60,7 @@ def report_create(
     as the first, updates the first (returns created=False).
     """
     suggestion_check(content=content, suggested_tag=suggested_tag)
-    identity = _identity(reporter, reporter_address)
+    identity = _identity(reporter, reporter_address, reporter_browser)
     report = _open_report(content, identity)
     if report is None:
         report, created = _report_insert_or_join(content, identity, suggested_tag, comment)

@@ -1,4 +1,6 @@
 """Public HTML pages: content with its tag, "report wrong tag", and the reporter's status page."""
+import secrets
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +21,20 @@ def content_list(request):
 
 
 def _reporter(request) -> dict:
-    """Who is reporting, as report_create takes it."""
-    user = request.user if request.user.is_authenticated else None
-    return {"reporter": user, "reporter_address": client_address(request)}
+    """Who is reporting, as report_create takes it: the account, else this browser."""
+    if request.user.is_authenticated:
+        return {"reporter": request.user}
+    return {"reporter_address": client_address(request), "reporter_browser": _browser_key(request)}
+
+
+# A random key per browser session: anonymous reporters behind one address stay apart.
+BROWSER_KEY = "reporter_browser"
+
+
+def _browser_key(request) -> str:
+    if BROWSER_KEY not in request.session:
+        request.session[BROWSER_KEY] = secrets.token_urlsafe(16)
+    return request.session[BROWSER_KEY]
 
 
 # The status tokens of the reports this browser filed, newest last (anonymous reporters).
@@ -61,16 +74,16 @@ def _wait_in_words(seconds: int) -> str:
 @require_POST
 def content_report(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
+    form = ReportForm(request.POST, content=content)
+    if not form.is_valid():
+        context = {"content": content, "form": form, "my_report": _my_report(request, content)}
+        return render(request, "labeling/content_detail.html", context, status=400)
     wait = report_rate_wait(request)
     if wait is not None:
         context = {"content": content, "wait": _wait_in_words(wait)}
         response = render(request, "labeling/too_many_reports.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
-    form = ReportForm(request.POST, content=content)
-    if not form.is_valid():
-        context = {"content": content, "form": form, "my_report": _my_report(request, content)}
-        return render(request, "labeling/content_detail.html", context, status=400)
     report, created = report_create(
         content=content,
         suggested_tag=form.cleaned_data["suggested_tag"],
