@@ -17,6 +17,7 @@ REQUIRED_COLUMNS = ("id", "created_on", "title", "description")
 OPTIONAL_COLUMNS = ("tag",)
 MAX_TITLE_LENGTH = 1000
 MAX_ID_LENGTH = 200
+JSON_WHITESPACE = " \t\r\n"
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -165,8 +166,11 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
 
 def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     records, errors = [], []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
+    # Only "\n" ends a record: str.splitlines() would also split on U+2028, U+0085 and
+    # others, which JSON allows unescaped inside strings. A "\r" left over from "\r\n"
+    # is JSON whitespace.
+    for line, raw in enumerate(text.split("\n"), start=1):
+        if not raw.strip(JSON_WHITESPACE):
             continue
         try:
             value = json.loads(raw)
@@ -191,7 +195,7 @@ def _check_columns(records: list[tuple[int, dict]]) -> None:
 
 
 def _skip_whitespace(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
+    while position < len(text) and text[position] in JSON_WHITESPACE:
         position += 1
     return position
 

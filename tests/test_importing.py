@@ -196,3 +196,13 @@ def test_a_field_over_csvs_default_size_limit_does_not_stop_the_reader():
     assert [row.external_id for row in parsed.rows] == ["1", "3", "4"]
     assert parsed.rows[1].description == big
     assert [str(error) for error in parsed.errors] == ["line 3: title longer than 1000 characters"]
+
+
+def test_jsonl_splits_on_newlines_only_so_unicode_line_separators_stay_in_their_strings():
+    first = {"id": 1, "created_on": "", "title": "a\u2028b\u2029c", "description": "d\x85e\x0bf\x1cg", "tag": "mlops"}
+    second = {"id": 2, "created_on": "", "title": "Plain", "description": "", "tag": "mlops"}
+    jsonl = json.dumps(first, ensure_ascii=False) + "\r\n" + json.dumps(second) + "\r\n{broken\r\n"
+    parsed = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS)
+    assert [(row.line, row.external_id) for row in parsed.rows] == [(1, "1"), (2, "2")]
+    assert parsed.rows[0].description == "d\x85e\x0bf\x1cg"
+    assert [error.line for error in parsed.errors] == [3]
