@@ -1,5 +1,6 @@
 from django import forms
 
+from labeling.formtools import allowed_values_message, limited_text
 from labeling.models import Content, Provenance, ReviewReason, Split, Tag
 from labeling.services.reports import suggestion_check
 
@@ -52,11 +53,23 @@ class QueueFilterForm(forms.Form):
 
 
 class GoldFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = limited_text(200, what="search", label="Search")
     tag = forms.ChoiceField(required=False)
     provenance = forms.ChoiceField(choices=[("", "any provenance"), *Provenance.choices], required=False)
     split = forms.ChoiceField(choices=[("", "any split"), *Split.choices], required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, not_filters=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", "any tag"), *((tag.slug, tag.slug) for tag in Tag.objects.all())]
+        for name in ("tag", "provenance", "split"):
+            allowed_values_message(self.fields[name])
+        self.not_filters = set(not_filters)
+
+    def clean(self):
+        # A misspelt filter name would otherwise be ignored, and the result be wider than asked for.
+        unknown = sorted(set(self.data) - set(self.fields) - self.not_filters)
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown parameter(s): {', '.join(unknown)}; the filters are {', '.join(self.fields)}."
+            )
+        return self.cleaned_data

@@ -73,3 +73,49 @@ def test_reviewer_sends_gold_labels_back_to_review(client, labelled, reviewer, a
 def test_anonymous_visitors_are_sent_to_log_in(client, labelled):
     response = client.get(reverse("labeling:gold-list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.fixture
+def both_splits(tags):
+    for title, split in [("Held out paper", Split.HOLDOUT), ("Training paper", Split.TRAIN)]:
+        GoldLabel.objects.create(
+            content=make_content(title=title), tag=tags["mlops"], provenance=Provenance.IMPORTED, split=split
+        )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize(
+    "query,named",
+    [
+        ({"split": "holdout", "tag": "junk"}, ["tag: “junk” is not allowed", "mlops"]),
+        ({"split": "holdout", "provenance": "Imported"}, ["provenance: “Imported” is not allowed", "imported"]),
+        ({"split": "Holdout"}, ["split: “Holdout” is not allowed; use one of: train, holdout"]),
+        ({"split": "holdout", "q": "x" * 201}, ["q: Keep the search to at most 200 characters (you wrote 201)"]),
+        ({"spilt": "holdout"}, ["Unknown parameter(s): spilt; the filters are q, tag, provenance, split"]),
+    ],
+)
+def test_an_export_with_a_bad_filter_is_refused_rather_than_widened(client, both_splits, reviewer, fmt, query, named):
+    client.force_login(reviewer)
+    response = client.get(reverse("labeling:gold-export", args=[fmt]), query)
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert all(text in body for text in named), body
+    assert "paper" not in body
+
+
+def test_a_valid_export_filter_still_narrows(client, both_splits, reviewer):
+    client.force_login(reviewer)
+    response = client.get(reverse("labeling:gold-export", args=["csv"]), {"split": "holdout", "tag": "mlops"})
+    body = b"".join(response.streaming_content).decode()
+    assert response.status_code == 200 and "Held out paper" in body and "Training paper" not in body
+
+
+def test_the_list_shows_a_bad_filter_and_no_rows(client, both_splits, reviewer):
+    client.force_login(reviewer)
+    page = client.get(reverse("labeling:gold-list"), {"split": "holdout", "tag": "junk"}).content.decode()
+    assert "No gold labels shown: fix the filter first." in page
+    assert "“junk” is not allowed; use one of:" in page
+    assert "Held out paper" not in page and "Training paper" not in page
+    assert "Export CSV" not in page  # it would be refused
+    page = client.get(reverse("labeling:gold-list"), {"split": "holdout", "page": "1"}).content.decode()
+    assert "Held out paper" in page and "Training paper" not in page and "fix the filter" not in page
