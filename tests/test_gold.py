@@ -119,3 +119,21 @@ def test_the_list_shows_a_bad_filter_and_no_rows(client, both_splits, reviewer):
     assert "Export CSV" not in page  # it would be refused
     page = client.get(reverse("labeling:gold-list"), {"split": "holdout", "page": "1"}).content.decode()
     assert "Held out paper" in page and "Training paper" not in page and "fix the filter" not in page
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/phish", "//evil.example/", "/\\evil.example/", "https:evil.example", " //evil.example"],
+)
+def test_requeue_never_redirects_off_site(client, labelled, reviewer, next_url):
+    client.force_login(reviewer)
+    content_id = GoldLabel.objects.values_list("content_id", flat=True).first()
+    response = client.post(reverse("labeling:gold-requeue"), {"content": [content_id], "next": next_url})
+    assert response.status_code == 302 and response["Location"] == reverse("labeling:gold-list")
+
+
+def test_requeue_goes_back_to_the_filtered_page_it_came_from(client, labelled, reviewer):
+    client.force_login(reviewer)
+    back = reverse("labeling:gold-list") + "?split=train&page=2"
+    response = client.post(reverse("labeling:gold-requeue"), {"content": ["1"], "next": back})
+    assert response["Location"] == back

@@ -2,7 +2,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,6 +11,7 @@ from labeling.exporting import csv_lines, jsonl_lines
 from labeling.formtools import form_errors_text
 from labeling.forms import GoldFilterForm
 from labeling.permissions import requires
+from labeling.redirects import redirect_to_next
 from labeling.services import gold_labels_requeue
 
 EXPORTS = {
@@ -41,7 +42,7 @@ def gold_requeue(request):
     else:
         opened = gold_labels_requeue(content_ids=content_ids, requested_by=request.user)
         messages.success(request, f"{opened} item(s) sent back to review ({len(content_ids) - opened} already queued).")
-    return redirect(request.POST.get("next") or "labeling:gold-list")
+    return redirect_to_next(request, "labeling:gold-list")
 
 
 @requires("labeling.export_goldlabel")
