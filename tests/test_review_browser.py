@@ -106,3 +106,24 @@ def test_undo_and_help_keys(browser, live_server, tags, annotator):
     _press_and_wait_for_next(page, "3")
     assert GoldLabel.objects.get(content=first.content).tag.slug == list(tags)[2]
     assert Annotation.objects.filter(content=first.content, undone_at__isnull=False).count() == 1
+
+
+def test_back_after_an_answer_reloads_the_answered_item_from_the_server(browser, live_server, tags, annotator):
+    first = make_low_confidence_task(confidence=0.3)
+    second = make_low_confidence_task(confidence=0.5)
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _log_in_with_keys(page, live_server.url, annotator.username)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/review/task/{first.pk}/")
+    _press_and_wait_for_next(page, "1")
+    assert page.url.endswith(f"/review/task/{second.pk}/")
+    page.go_back()
+    # Not a stale snapshot of the answered item: the server says it was answered.
+    page.wait_for_selector("text=That item was already answered.")
+    assert "Saved:" not in page.content()
+    assert errors == []
+    page.goto(f"{live_server.url}/review/task/{second.pk}/")
+    _press_and_wait_for_next(page, "2")
+    assert Annotation.objects.filter(content=second.content).count() == 1
