@@ -140,11 +140,12 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     if position >= len(text) or text[position] != "[":
         raise ImportFileError("line 1: a .json file must hold a list of objects ([{...}, ...])")
     records, errors = [], []
+    line_at = _LineCounter(text)
     position = _skip_whitespace(text, position + 1)
     if position < len(text) and text[position] == "]":
         return records, errors
     while position < len(text):
-        line = text.count("\n", 0, position) + 1
+        line = line_at(position)
         try:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
@@ -160,8 +161,23 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         if position < len(text) and text[position] == "]":
             return records, errors
         break
-    line = text.count("\n", 0, position) + 1
-    raise ImportFileError(f"line {line}: invalid JSON (expected ',' or ']')")
+    raise ImportFileError(f"line {line_at(position)}: invalid JSON (expected ',' or ']')")
+
+
+class _LineCounter:
+    """The line number of ever later positions in ``text``.
+
+    Counts only the newlines since the previous position, so numbering every record of
+    a JSON list stays linear in the file's size (counting from the start was quadratic).
+    """
+
+    def __init__(self, text: str):
+        self.text, self.position, self.line = text, 0, 1
+
+    def __call__(self, position: int) -> int:
+        self.line += self.text.count("\n", self.position, position)
+        self.position = position
+        return self.line
 
 
 def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:

@@ -206,3 +206,21 @@ def test_jsonl_splits_on_newlines_only_so_unicode_line_separators_stay_in_their_
     assert [(row.line, row.external_id) for row in parsed.rows] == [(1, "1"), (2, "2")]
     assert parsed.rows[0].description == "d\x85e\x0bf\x1cg"
     assert [error.line for error in parsed.errors] == [3]
+
+
+def test_json_list_errors_keep_their_line_numbers_however_the_file_is_laid_out():
+    good = '{"id": 1, "created_on": "", "title": "A", "description": "", "tag": "mlops"}'
+    text = (
+        "[\n\n"
+        + good + ",\n"                                                  # line 3
+        + '{"id": 2,\n "created_on": "",\n "title": ""},'                # lines 4-6
+        + ' 7, {"id": 3, "created_on": "", "title": "B", "description": "", "tag": "x"}\n\n'  # line 6
+        + '  {"id": 4,\n"title": "C"}\n]\n'                             # lines 8-9: no ',' before it
+    )
+    with pytest.raises(ImportFileError, match=r"^line 8: invalid JSON \(expected ',' or '\]'\)"):
+        parse_content_bytes(text.encode(), fmt="json", tags=TAGS)
+    parsed = parse_content_bytes(text.replace("\n\n  {", ",\n\n  {").encode(), fmt="json", tags=TAGS)
+    assert [(error.line, error.reason.split(" ")[0]) for error in parsed.errors] == [
+        (4, "missing"), (6, "expected"), (6, "unknown"), (8, "missing"),
+    ]
+    assert [row.line for row in parsed.rows] == [3]
