@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 
+from labeling.formtools import limited_text
 from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
 from ml.embeddings import embeddings_available
 
@@ -12,8 +13,10 @@ def _algorithm_choices() -> list[tuple[str, str]]:
 
 
 class RetrainForm(forms.Form):
-    algorithm = forms.ChoiceField()
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    algorithm = forms.ChoiceField(
+        error_messages={"required": "Pick one of the algorithms.", "invalid_choice": "Pick one of the algorithms."}
+    )
+    notes = limited_text(2000, what="notes", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from labeling.formtools import form_errors_text
 from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
@@ -69,7 +70,7 @@ def model_row(request, number: int):
 def model_retrain(request):
     form = RetrainForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Pick one of the algorithms.")
+        messages.error(request, "Not queued. " + form_errors_text(form))
         return redirect("predictions:model-list")
     version = model_version_request(
         algorithm=form.cleaned_data["algorithm"], notes=form.cleaned_data["notes"], requested_by=request.user

@@ -1,5 +1,11 @@
 """The retrain form offers every algorithm, and refuses one whose packages are not installed."""
+import html
+
+import pytest
+from django.urls import reverse
+
 from predictions import forms
+from predictions.models import ModelVersion
 
 
 def test_an_algorithm_whose_packages_are_missing_is_marked_and_refused(monkeypatch):
@@ -16,3 +22,27 @@ def test_with_the_packages_installed_the_embedding_algorithm_is_offered_plainly(
     form = forms.RetrainForm(data={"algorithm": "embeddings-linear"})
     assert ("embeddings-linear", "embeddings-linear") in form.fields["algorithm"].choices
     assert form.is_valid()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data,shown",
+    [
+        ({"algorithm": "embeddings-linear"}, "embeddings-linear needs the optional embedding packages"),
+        ({"algorithm": "tfidf-linear", "notes": "n" * 2001},
+         "Keep the notes to at most 2000 characters (you wrote 2001)"),
+        ({"algorithm": "nonsense"}, "Pick one of the algorithms."),
+    ],
+)
+def test_the_page_says_why_a_retrain_was_refused(client, admin_user, monkeypatch, data, shown):
+    monkeypatch.setattr(forms, "embeddings_available", lambda: False)
+    client.force_login(admin_user)
+    page = client.post(reverse("predictions:model-retrain"), data, follow=True).content.decode()
+    assert html.unescape(shown) in html.unescape(page)
+    assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_notes_field_stops_long_notes_in_the_browser(client, admin_user):
+    client.force_login(admin_user)
+    assert 'maxlength="2000"' in client.get(reverse("predictions:model-list")).content.decode()
