@@ -12,10 +12,20 @@ from predictions.services import NoActiveModel, predict_text
 from predictions.services.serving import ModelUnavailable
 
 
+class ContentIdField(serializers.PrimaryKeyRelatedField):
+    """A content item's id as a whole number: the database would read 1.5 as item 1."""
+
+    def to_internal_value(self, data):
+        whole = isinstance(data, int) and not isinstance(data, bool)
+        if not (whole or (isinstance(data, str) and data.isascii() and data.isdigit())):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class PredictRequestSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=1000, trim_whitespace=True)
     description = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
-    content_id = serializers.PrimaryKeyRelatedField(
+    content_id = ContentIdField(
         queryset=Content.objects.all(), required=False, default=None, source="content",
         help_text="the stored item this text belongs to, if any: a canary then serves it with the same model as its page",
     )

@@ -27,11 +27,20 @@ def test_predict_answers_tag_probabilities_confidence_version_and_review_flag(cl
 
 @pytest.mark.parametrize(
     "payload,field",
-    [({"description": "x"}, "title"), ({"title": ""}, "title"), ({"title": "ok", "description": 5 * "x" * 5000}, "description")],
+    [({"description": "x"}, "title"), ({"title": ""}, "title"), ({"title": "ok", "description": 5 * "x" * 5000}, "description"),
+     ({"title": "ok", "content_id": True}, "content_id")],
 )
 def test_predict_rejects_a_bad_body_naming_the_field(client, payload, field):
     response = client.post(reverse("api-predict"), payload, content_type="application/json")
     assert response.status_code == 400 and field in response.json()
+
+
+def test_predict_refuses_a_content_id_that_is_not_a_whole_number(client, tags):
+    item = make_content()
+    # The database would read 57.5 as item 57: a client's bug would get someone else's answer.
+    for loose in (item.pk + 0.5, f"{item.pk}.5"):
+        response = client.post(reverse("api-predict"), {"title": "ok", "content_id": loose}, content_type="application/json")
+        assert response.status_code == 400 and "Incorrect type" in response.json()["content_id"][0]
 
 
 def test_predict_without_an_active_model_says_so(client, tags):
