@@ -1,12 +1,10 @@
-from pathlib import Path
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
-from labeling.importing import FORMATS, ImportFileError, parse_content_bytes
+from labeling.importing import ImportFileError, file_format, parse_content_bytes
 from labeling.models import Annotation, Content, GoldLabel, ReviewTask, SourceToken, Tag, WrongTagReport
 from labeling.selectors import tag_slugs
 from labeling.services import (
@@ -66,21 +64,27 @@ class ContentAdmin(admin.ModelAdmin):
         return render(request, "admin/labeling/content/import.html", context)
 
     def _import(self, request, upload, source):
-        fmt = FORMATS.get(Path(upload.name).suffix.lower())
-        if fmt is None:
-            messages.error(request, f"{upload.name}: unknown file type; use .csv, .json or .jsonl")
-            return []
-        if upload.size > MAX_UPLOAD_BYTES:
-            messages.error(request, f"{upload.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-            return []
         try:
+            fmt = file_format(upload.name)
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ImportFileError(f"larger than {MAX_UPLOAD_BYTES // 2**20} MB")
             parsed = parse_content_bytes(upload.read(), fmt=fmt, tags=tag_slugs())
         except ImportFileError as exc:
-            messages.error(request, f"{upload.name}: {exc}; nothing was imported")
+            messages.error(request, f"Nothing was imported from {upload.name}: {exc}")
             return []
         summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors)
-        messages.success(request, f"{upload.name}: {summary.as_line()}")
+        _report_import(request, upload.name, summary)
         return [str(error) for error in summary.errors] or None
+
+
+def _report_import(request, name, summary):
+    # The admin capitalises a message's first letter, so it must not start with the file name.
+    if not summary.accepted:
+        messages.error(request, f"Nothing was imported from {name}: {summary.as_line()}")
+    elif summary.rejected:
+        messages.warning(request, f"Imported {name}: {summary.as_line()}")
+    else:
+        messages.success(request, f"Imported {name}: {summary.as_line()}")
 
 
 @admin.register(GoldLabel)

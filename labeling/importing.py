@@ -19,6 +19,7 @@ MAX_TITLE_LENGTH = 1000
 MAX_ID_LENGTH = 200
 JSON_WHITESPACE = " \t\r\n"
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXPECTED_CONTENT = {"csv": "a header line", "json": "a list of objects", "jsonl": "one JSON object per line"}
 
 
 class ImportFileError(Exception):
@@ -50,18 +51,26 @@ class ParsedFile:
     errors: list[RowError] = field(default_factory=list)
 
 
-def parse_content_file(path: Path | str, *, tags: set[str], fmt: str | None = None) -> ParsedFile:
-    """Parse ``path``; ``tags`` is the set of valid tag slugs."""
-    path = Path(path)
-    fmt = fmt or FORMATS.get(path.suffix.lower())
+def file_format(name: str) -> str:
+    """The format of a file named ``name``, from its extension."""
+    suffix = Path(name).suffix
+    fmt = FORMATS.get(suffix.lower())
     if fmt is None:
-        raise ImportFileError(
-            f"{path.name}: unknown file type '{path.suffix}'; use .csv, .json or .jsonl"
-        )
+        raise ImportFileError(f"unknown file type '{suffix}'; use .csv, .json or .jsonl")
+    return fmt
+
+
+def parse_content_file(path: Path | str, *, tags: set[str], fmt: str | None = None) -> ParsedFile:
+    """Parse ``path``; ``tags`` is the set of valid tag slugs.
+
+    Error messages do not name the file: callers prefix it, once.
+    """
+    path = Path(path)
+    fmt = fmt or file_format(path.name)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read file ({exc.strerror})") from exc
+        raise ImportFileError(f"cannot read file ({exc.strerror})") from exc
     return parse_content_bytes(data, fmt=fmt, tags=tags)
 
 
@@ -69,6 +78,8 @@ def parse_content_bytes(data: bytes, *, fmt: str, tags: set[str]) -> ParsedFile:
     # surrogateescape keeps undecodable bytes visible, so a badly encoded row is
     # rejected with its line number instead of failing the whole file.
     text = data.decode("utf-8-sig", errors="surrogateescape")
+    if not text.strip():
+        raise ImportFileError(f"the file is empty; expected {EXPECTED_CONTENT[fmt]}")
     readers = {"csv": _read_csv, "json": _read_json, "jsonl": _read_jsonl}
     records, errors = readers[fmt](text)
     _check_columns(records)
@@ -97,9 +108,7 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     csv.field_size_limit(sys.maxsize)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError("the file is empty; expected a header line") from None
+        header = next(reader)  # the text is not blank, so there is a first row
     except csv.Error as exc:
         raise ImportFileError(f"line 1: cannot read the header ({exc})") from None
     header = [name.strip().lower() for name in header]
@@ -126,6 +135,10 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
 
 
 def _check_header(header: list[str]) -> None:
+    # With a repeated name, one of the columns would be silently ignored.
+    repeated = [name for position, name in enumerate(header) if name and name in header[:position]]
+    if repeated:
+        raise ImportFileError(f"line 1: column '{repeated[0]}' appears more than once")
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise ImportFileError(

@@ -224,3 +224,46 @@ def test_json_list_errors_keep_their_line_numbers_however_the_file_is_laid_out()
         (4, "missing"), (6, "expected"), (6, "unknown"), (8, "missing"),
     ]
     assert [row.line for row in parsed.rows] == [3]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+@pytest.mark.parametrize("data", [b"", b" \n\r\n"])
+def test_an_empty_file_is_the_same_clear_error_in_every_format(fmt, data):
+    with pytest.raises(ImportFileError, match="^the file is empty"):
+        parse_content_bytes(data, fmt=fmt, tags=TAGS)
+
+
+def test_a_duplicated_csv_column_is_an_error_naming_it():
+    with pytest.raises(ImportFileError, match="^line 1: column 'id' appears more than once"):
+        parse_csv("id,ID,created_on,title,description\n1,2,2020-01-01,A,d\n")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["items.txt", "missing.csv"])
+def test_import_command_names_the_file_once_in_a_file_error(tags, tmp_path, name):
+    path = tmp_path / name
+    if name.endswith(".txt"):
+        path.write_text(HEADER)
+    with pytest.raises(CommandError) as raised:
+        call_command("import_content", str(path))
+    assert str(raised.value).count(name) == 1, str(raised.value)
+
+
+def _admin_import(client, name, body, **fields):
+    upload = SimpleUploadedFile(name, body.encode())
+    return client.post(
+        reverse("admin:labeling_content_import"), {"file": upload, "source": "ui", **fields}, follow=True
+    ).content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_import_banner_level_follows_the_outcome_and_keeps_the_file_name(client, admin_user, tags):
+    client.force_login(admin_user)
+    page = _admin_import(client, "items.csv", HEADER + "1,2020-01-01,A,d,mlops\n")
+    assert '<li class="success">Imported items.csv: created 1,' in page
+    page = _admin_import(client, "items.csv", HEADER + "2,2020-01-01,B,d,mlops\n3,2020-01-01,,d,mlops\n")
+    assert '<li class="warning">Imported items.csv: created 1,' in page and "rejected 1" in page
+    page = _admin_import(client, "items.csv", HEADER + "4,2020-01-01,,d,mlops\n")
+    assert '<li class="error">Nothing was imported from items.csv: ' in page
+    page = _admin_import(client, "items.txt", HEADER)
+    assert '<li class="error">Nothing was imported from items.txt: unknown file type' in page

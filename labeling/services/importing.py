@@ -21,6 +21,11 @@ class ImportSummary:
     errors: list[RowError] = field(default_factory=list)
     content_ids: list[int] = field(default_factory=list)
 
+    @property
+    def accepted(self) -> int:
+        """Rows that passed validation (and are now stored as given)."""
+        return self.created + self.updated + self.unchanged
+
     def as_line(self) -> str:
         return (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
