@@ -12,7 +12,7 @@ def limited_text(limit: int, *, what: str, **kwargs) -> forms.CharField:
 
     ``max_length`` also renders ``maxlength`` on the input, so browsers stop it early.
     """
-    message = f"Keep the {what} to at most {limit} characters (you wrote %(show_value)d)."
+    message = f"Keep the {what} to {limit} characters (this one has %(show_value)d)."
     return forms.CharField(
         max_length=limit, error_messages={"max_length": message}, required=kwargs.pop("required", False), **kwargs
     )

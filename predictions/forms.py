@@ -35,25 +35,26 @@ class RetrainForm(forms.Form):
         return algorithm
 
 
-class PromoteForm(forms.Form):
-    override_reason = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+def _override_reason() -> forms.CharField:
+    return limited_text(
+        2000, what="reason", widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only needed when a gate fails; it is recorded in the audit trail.",
     )
 
 
+class PromoteForm(forms.Form):
+    override_reason = _override_reason()
+
+
 class ReasonForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=2000)
+    reason = limited_text(2000, what="reason")
 
 
 class CanaryForm(forms.Form):
     """Start a canary: the share is asked in percent, as people think of it."""
 
     share_percent = forms.FloatField(label="Share of items (%)", min_value=0.1)
-    override_reason = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only needed when a gate fails; it is recorded in the audit trail.",
-    )
+    override_reason = _override_reason()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

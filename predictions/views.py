@@ -121,9 +121,13 @@ def model_detail(request, number: int):
 def model_promote(request, number: int):
     version = get_object_or_404(ModelVersion, number=number)
     form = PromoteForm(request.POST)
-    reason = form.cleaned_data["override_reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        messages.error(request, "Not promoted. " + form_errors_text(form))
+        return redirect("predictions:model-detail", number=number)
     try:
-        model_version_promote(model_version=version, promoted_by=request.user, override_reason=reason)
+        model_version_promote(
+            model_version=version, promoted_by=request.user, override_reason=form.cleaned_data["override_reason"]
+        )
     except PromotionBlocked as exc:
         messages.error(request, "Not promoted. " + "; ".join(exc.failures) + ". To promote anyway, give a reason.")
         return redirect("predictions:model-detail", number=number)
@@ -138,12 +142,15 @@ def model_promote(request, number: int):
 @require_POST
 def model_rollback(request):
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        messages.error(request, "Not rolled back. " + form_errors_text(form))
+        return redirect("predictions:model-list")
     # The version the button named: if the history moved since the page was drawn, refuse.
     shown = request.POST.get("to", "")
     try:
         version = model_version_rollback(
-            rolled_back_by=request.user, reason=reason, expected_number=int(shown) if shown.isdigit() else None
+            rolled_back_by=request.user, reason=form.cleaned_data["reason"],
+            expected_number=int(shown) if shown.isdigit() else None,
         )
     except PromotionError as exc:
         messages.error(request, f"Not rolled back: {exc}.")

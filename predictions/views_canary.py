@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from labeling.formtools import form_errors_text
 from labeling.permissions import requires
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm
 from predictions.models import Canary, ModelVersion
@@ -16,7 +17,7 @@ def canary_start(request, number: int):
     version = get_object_or_404(ModelVersion, number=number)
     form = CanaryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Not started. " + " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "Not started. " + form_errors_text(form))
         return redirect("predictions:model-detail", number=number)
     try:
         canary = start(
@@ -57,8 +58,11 @@ def canary_detail(request, pk: int):
 def canary_stop(request, pk: int):
     canary = get_object_or_404(Canary, pk=pk)
     form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Canary not stopped. " + form_errors_text(form))
+        return redirect("predictions:canary-detail", pk=pk)
     try:
-        stop(canary=canary, stopped_by=request.user, reason=form.cleaned_data["reason"] if form.is_valid() else "")
+        stop(canary=canary, stopped_by=request.user, reason=form.cleaned_data["reason"])
     except CanaryError as exc:
         messages.error(request, f"{exc}.")
     else:

@@ -90,7 +90,7 @@ def both_splits(tags):
         ({"split": "holdout", "tag": "junk"}, ["tag: “junk” is not allowed", "mlops"]),
         ({"split": "holdout", "provenance": "Imported"}, ["provenance: “Imported” is not allowed", "imported"]),
         ({"split": "Holdout"}, ["split: “Holdout” is not allowed; use one of: train, holdout"]),
-        ({"split": "holdout", "q": "x" * 201}, ["q: Keep the search to at most 200 characters (you wrote 201)"]),
+        ({"split": "holdout", "q": "x" * 201}, ["q: Keep the search to 200 characters (this one has 201)"]),
         ({"spilt": "holdout"}, ["Unknown parameter(s): spilt; the filters are q, tag, provenance, split"]),
     ],
 )

@@ -30,7 +30,7 @@ def test_with_the_packages_installed_the_embedding_algorithm_is_offered_plainly(
     [
         ({"algorithm": "embeddings-linear"}, "embeddings-linear needs the optional embedding packages"),
         ({"algorithm": "tfidf-linear", "notes": "n" * 2001},
-         "Keep the notes to at most 2000 characters (you wrote 2001)"),
+         "Keep the notes to 2000 characters (this one has 2001)"),
         ({"algorithm": "nonsense"}, "Pick one of the algorithms."),
     ],
 )

@@ -255,3 +255,40 @@ def test_report_rates_per_tag_and_version_on_the_models_page(client, tags, model
     by_version = {row["name"]: row for row in rates["by_version"]}
     assert by_version[f"v{version.number}"]["reports"] == 1
     assert {row["name"]: row["reports"] for row in rates["by_tag"]}["mlops"] == 1
+
+
+LONG = "r" * 2001
+TOO_LONG = "Keep the reason to 2000 characters (this one has 2001)."
+
+
+def test_an_override_reason_over_the_limit_is_named_not_taken_for_no_reason(client, tags, model_dir, admin_user):
+    active = make_active_model(tags)
+    worse = _candidate(2, "majority")
+    client.force_login(admin_user)
+    page = client.post(reverse("predictions:model-promote", args=[2]), {"override_reason": LONG}, follow=True)
+    text = page.content.decode()
+    assert "Not promoted. " + TOO_LONG in text and "give a reason" not in text
+    assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == active and worse.events.count() == 0
+    assert 'maxlength="2000"' in text  # the override field stops it in the browser
+
+
+def test_a_rollback_reason_over_the_limit_is_named_not_taken_for_no_reason(client, tags, model_dir, admin_user):
+    make_active_model(tags)
+    _promote(_candidate(2, "rules"), admin_user)
+    client.force_login(admin_user)
+    page = client.post(reverse("predictions:model-rollback"), {"to": "1", "reason": LONG}, follow=True)
+    text = page.content.decode()
+    assert "Not rolled back. " + TOO_LONG in text and "give a reason" not in text
+    assert _active_numbers() == [2]
+    assert 'name="reason" maxlength="2000"' in text
+
+
+def test_a_canary_stop_reason_over_the_limit_is_named_and_the_canary_runs_on(client, tags, model_dir,
+                                                                            admin_user):
+    make_active_model(tags)
+    canary = canary_start(candidate=_candidate(2, "tfidf-linear"), share=0.1, started_by=admin_user)
+    client.force_login(admin_user)
+    page = client.post(reverse("predictions:canary-stop", args=[canary.pk]), {"reason": LONG}, follow=True)
+    assert "Canary not stopped. " + TOO_LONG in page.content.decode()
+    canary.refresh_from_db()
+    assert canary.running
