@@ -26,6 +26,9 @@ class TagAdmin(admin.ModelAdmin):
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="CSV, JSON list or JSONL with id, created_on, title, description and optional tag")
     source = forms.CharField(initial="import", max_length=100)
+    strict = forms.BooleanField(
+        required=False, label="Import nothing if any row is invalid", help_text="like the command's --strict"
+    )
 
 
 @admin.register(Content)
@@ -57,13 +60,14 @@ class ContentAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():
-            report = self._import(request, form.cleaned_data["file"], form.cleaned_data["source"])
+            data = form.cleaned_data
+            report = self._import(request, data["file"], data["source"], strict=data["strict"])
             if report is None:
                 return redirect(reverse("admin:labeling_content_changelist"))
         context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import content"}
         return render(request, "admin/labeling/content/import.html", context)
 
-    def _import(self, request, upload, source):
+    def _import(self, request, upload, source, *, strict):
         try:
             fmt = file_format(upload.name)
             if upload.size > MAX_UPLOAD_BYTES:
@@ -72,7 +76,7 @@ class ContentAdmin(admin.ModelAdmin):
         except ImportFileError as exc:
             messages.error(request, f"Nothing was imported from {upload.name}: {exc}")
             return []
-        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors)
+        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors, strict=strict)
         _report_import(request, upload.name, summary)
         return [str(error) for error in summary.errors] or None
 

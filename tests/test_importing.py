@@ -267,3 +267,27 @@ def test_admin_import_banner_level_follows_the_outcome_and_keeps_the_file_name(c
     assert '<li class="error">Nothing was imported from items.csv: ' in page
     page = _admin_import(client, "items.txt", HEADER)
     assert '<li class="error">Nothing was imported from items.txt: unknown file type' in page
+
+
+@pytest.mark.django_db
+def test_a_strict_import_writes_nothing_when_a_row_is_rejected(tags):
+    parsed = parse_csv(HEADER + "1,2020-01-01,A,d,mlops\n2,2020-01-01,B,d,nope\n")
+    summary = content_import(rows=parsed.rows, source="s", errors=parsed.errors, strict=True)
+    assert (summary.refused, summary.created, summary.rejected) == (True, 0, 1)
+    assert "none of the 1 valid row(s) was imported" in summary.as_line()
+    assert not Content.objects.exists()
+    summary = content_import(rows=parsed.rows[:1], source="s", strict=True)
+    assert (summary.refused, summary.created) == (False, 1)
+
+
+@pytest.mark.django_db
+def test_admin_import_can_be_all_or_nothing(client, admin_user, tags):
+    client.force_login(admin_user)
+    body = HEADER + "1,2020-01-01,A,d,mlops\n2,2020-01-01,B,d,nope\n"
+    assert "Import nothing if any row is invalid" in client.get(reverse("admin:labeling_content_import")).content.decode()
+    page = _admin_import(client, "items.csv", body, strict="on")
+    assert '<li class="error">Nothing was imported from items.csv: rejected 1, so none of the 1 valid' in page
+    assert "line 3: unknown tag &#x27;nope&#x27;" in page
+    assert not Content.objects.exists() and not GoldLabel.objects.exists()
+    _admin_import(client, "items.csv", body)
+    assert list(Content.objects.values_list("external_id", flat=True)) == ["1"]

@@ -20,6 +20,9 @@ class ImportSummary:
     labelled: int = 0
     errors: list[RowError] = field(default_factory=list)
     content_ids: list[int] = field(default_factory=list)
+    # A strict import with rejected rows writes nothing; these valid rows were held back.
+    refused: bool = False
+    held_back: int = 0
 
     @property
     def accepted(self) -> int:
@@ -27,6 +30,11 @@ class ImportSummary:
         return self.created + self.updated + self.unchanged
 
     def as_line(self) -> str:
+        if self.refused:
+            return (
+                f"rejected {self.rejected}, so none of the {self.held_back} valid row(s) was imported "
+                "(all or nothing)"
+            )
         return (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
             f"rejected {self.rejected} (gold labels added or changed: {self.labelled})"
@@ -34,12 +42,18 @@ class ImportSummary:
 
 
 @transaction.atomic
-def content_import(*, rows: list[ContentRow], source: str, errors: list[RowError] = ()) -> ImportSummary:
+def content_import(
+    *, rows: list[ContentRow], source: str, errors: list[RowError] = (), strict: bool = False
+) -> ImportSummary:
     """Create or update content and imported gold labels; idempotent for the same rows.
 
     A re-import never overwrites a label that a human decided (annotator or report).
+    With ``strict``, any rejected row (``errors``) means nothing is written (``refused``).
     """
     summary = ImportSummary(rejected=len(errors), errors=list(errors))
+    if strict and errors:
+        summary.refused, summary.held_back = True, len(rows)
+        return summary
     tags = {tag.slug: tag for tag in Tag.objects.all()}
     existing = _existing_content(source, [row.external_id for row in rows])
     to_create, to_update, changed_ids = [], [], []

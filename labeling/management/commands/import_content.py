@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc}; nothing was imported") from exc
         for error in parsed.errors:
             self.stderr.write(f"{path}: {error}")
-        if strict and parsed.errors:
-            raise CommandError(f"{len(parsed.errors)} row(s) rejected and --strict given; nothing was imported")
-        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors)
+        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors, strict=strict)
+        if summary.refused:
+            raise CommandError(f"{summary.as_line()}; --strict given")
         self.stdout.write(summary.as_line())
