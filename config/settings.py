@@ -92,6 +92,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "labeling:review-queue"
 LOGOUT_REDIRECT_URL = "labeling:content-list"
 
+# Password reset mails a link, so it is offered only with a mail server
+# (EMAIL_URL=smtp://user:password@mail.example.org:587, or consolemail:// to print the mails).
+# Without one a reset would "succeed" and send nothing; an admin sets a new password instead.
+EMAIL_URL = env("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tagloop@localhost")
+TAGLOOP_PASSWORD_RESET = bool(EMAIL_URL)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -7,9 +9,16 @@ from predictions import views as predictions_views
 
 handler400 = "config.middleware.bad_request"
 
+# The reset pages mail a link: without a mail server they would say "sent" and send nothing.
+PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+account_urls = [
+    pattern for pattern in auth_urls.urlpatterns
+    if settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("predictions.api_urls")),
