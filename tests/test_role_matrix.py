@@ -101,3 +101,34 @@ def test_public_apis_are_open_and_ingestion_needs_a_source_token(clients, role):
     assert client.post(reverse("api-predict"), {"title": "x"}, content_type="application/json").status_code == 503
     ingest = client.post(reverse("api-content-ingest"), {"id": "1", "title": "x"}, content_type="application/json")
     assert ingest.status_code == 401  # a session is not a source token
+
+
+ADMIN_SITE_PAGES = ["admin:index", "admin:labeling_content_changelist", "admin:labeling_content_import",
+                    "admin:labeling_sourcetoken_add"]
+
+
+@pytest.mark.parametrize("name", ADMIN_SITE_PAGES)
+def test_the_admin_role_uses_the_django_admin_without_a_staff_flag(tags, django_user_model, clients, name):
+    from django.contrib.auth.models import Group
+
+    # A role given in the admin is a group; it does not set is_staff.
+    role_only = django_user_model.objects.create_user(username="boss2", password="pw-boss2")
+    role_only.groups.add(Group.objects.get(name="admin"))
+    client = Client()
+    client.force_login(role_only)
+    assert client.get(reverse(name)).status_code == 200
+    for role in (ANON, PLAIN, ANNOTATOR, REVIEWER):
+        response = clients[role].get(reverse(name))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], (role, name)
+
+
+def test_the_admin_sites_login_form_lets_in_the_admin_role_only(tags, django_user_model, annotator):
+    from django.contrib.auth.models import Group
+
+    role_only = django_user_model.objects.create_user(username="boss3", password="pw-boss3")
+    role_only.groups.add(Group.objects.get(name="admin"))
+    login = reverse("admin:login")
+    refused = Client().post(login, {"username": annotator.username, "password": "pw-ann"})
+    assert refused.status_code == 200 and "staff account" in refused.content.decode()
+    admitted = Client().post(login, {"username": "boss3", "password": "pw-boss3", "next": "/admin/"})
+    assert admitted.status_code == 302 and admitted["Location"] == "/admin/"
