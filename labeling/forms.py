@@ -33,7 +33,7 @@ class ReportForm(forms.Form):
 class AnswerForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.filter(is_active=True), to_field_name="slug")
     # Shown to the reporter with the outcome of their report.
-    note = forms.CharField(required=False, max_length=1000)
+    note = limited_text(1000, what="note for the reporter")
 
 
 class QueueFilterForm(forms.Form):

@@ -112,7 +112,7 @@ def test_a_note_over_the_limit_is_refused_with_its_own_message(client, tags, ann
     response = client.post(reverse("labeling:review-answer", args=[task.pk]),
                            {"tag": "mlops", "note": "x" * 1001}, follow=True)
     page = response.content.decode()
-    assert "Keep the note for the reporter to 1000 characters (this one has 1001); nothing was saved." in page
+    assert "Not saved. Keep the note for the reporter to 1000 characters (this one has 1001)." in page
     assert "Pick one of the tags." not in page
     assert not GoldLabel.objects.filter(content=content).exists()
 

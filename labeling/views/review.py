@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
+from labeling.formtools import form_errors_text
 from labeling.forms import AnswerForm, QueueFilterForm
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
 from labeling.permissions import requires
@@ -138,11 +139,7 @@ def review_answer(request, task_id: int):
 
 
 def _answer_error(form: AnswerForm) -> str:
-    if "tag" in form.errors:
-        return "Pick one of the tags."
-    limit = form.fields["note"].max_length
-    return (f"Keep the note for the reporter to {limit} characters (this one has "
-            f"{len(form.data.get('note', ''))}); nothing was saved.")
+    return "Pick one of the tags." if "tag" in form.errors else "Not saved. " + form_errors_text(form)
 
 
 @annotator_required
