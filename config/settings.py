@@ -97,7 +97,7 @@ LOGOUT_REDIRECT_URL = "labeling:content-list"
 # Without one a reset would "succeed" and send nothing; an admin sets a new password instead.
 EMAIL_URL = env("EMAIL_URL", default="")
 if EMAIL_URL:
-    vars().update(env.email_url("EMAIL_URL"))
+    globals().update(env.email_url("EMAIL_URL"))  # EMAIL_HOST, EMAIL_PORT, EMAIL_BACKEND, ...
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tagloop@localhost")
 TAGLOOP_PASSWORD_RESET = bool(EMAIL_URL)
 
