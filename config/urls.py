@@ -8,6 +8,7 @@ from config import health
 from predictions import views as predictions_views
 
 handler400 = "config.middleware.bad_request"
+handler404 = "config.api_errors.not_found"
 
 # The reset pages mail a link: without a mail server they would say "sent" and send nothing.
 PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
