@@ -6,6 +6,7 @@ file without storing it and the import service gets rows it can trust.
 import csv
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
@@ -18,6 +19,7 @@ OPTIONAL_COLUMNS = ("tag",)
 MAX_TITLE_LENGTH = 1000
 MAX_ID_LENGTH = 200
 JSON_WHITESPACE = " \t\r\n"
+LINE_END = re.compile(r"\r\n|\r|\n")
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EXPECTED_CONTENT = {"csv": "a header line", "json": "a list of objects", "jsonl": "one JSON object per line"}
 
@@ -106,7 +108,8 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     # in memory, so lift it and let the model's limits (validate_record) decide, as for
     # JSON. The setting is process-wide, but every caller wants the same.
     csv.field_size_limit(sys.maxsize)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open must be an error, not swallow the rest of the file into one field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)  # the text is not blank, so there is a first row
     except csv.Error as exc:
@@ -123,6 +126,8 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         except csv.Error as exc:
             # The reader cannot resume reliably (a quoted field may span lines), and
             # the rows after this one must not go missing silently.
+            if str(exc) == "unexpected end of data":
+                raise ImportFileError(f"line {line}: a quoted field starts here and is never closed") from None
             raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
         if values and any(value.strip() for value in values):
             if len(values) != len(header):
@@ -195,10 +200,10 @@ class _LineCounter:
 
 def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     records, errors = [], []
-    # Only "\n" ends a record: str.splitlines() would also split on U+2028, U+0085 and
-    # others, which JSON allows unescaped inside strings. A "\r" left over from "\r\n"
-    # is JSON whitespace.
-    for line, raw in enumerate(text.split("\n"), start=1):
+    # Only "\r\n", "\n" and "\r" end a record (JSON strings hold none of them raw):
+    # str.splitlines() would also split on U+2028, U+0085 and others, which JSON
+    # allows unescaped inside strings.
+    for line, raw in enumerate(LINE_END.split(text), start=1):
         if not raw.strip(JSON_WHITESPACE):
             continue
         try:
@@ -259,6 +264,11 @@ def validate_record(record: dict, tags: set[str], index: int) -> ContentRow:
     for name, value in values.items():
         if any("\udc80" <= char <= "\udcff" for char in value):
             raise RecordError(f"field '{name}' is not valid UTF-8 (wrong encoding?)", field=name)
+        # A JSON escape like "\ud800" decodes to half a character, which no database stores.
+        surrogate = next((char for char in value if "\ud800" <= char <= "\udfff"), None)
+        if surrogate is not None:
+            raise RecordError(f"field '{name}' contains a lone surrogate (U+{ord(surrogate):04X}), "
+                              "half of a character", field=name)
         # PostgreSQL cannot store U+0000 in text; without this check the whole batch
         # fails in the database with no line or index.
         if "\x00" in value:

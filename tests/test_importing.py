@@ -291,3 +291,24 @@ def test_admin_import_can_be_all_or_nothing(client, admin_user, tags):
     assert not Content.objects.exists() and not GoldLabel.objects.exists()
     _admin_import(client, "items.csv", body)
     assert list(Content.objects.values_list("external_id", flat=True)) == ["1"]
+
+
+def test_a_lone_surrogate_rejects_its_row_with_line_and_field():
+    jsonl = '{"id": 1, "created_on": "", "title": "lone \\ud800 here", "description": ""}\n'
+    parsed = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS)
+    assert not parsed.rows
+    assert [str(error) for error in parsed.errors] == [
+        "line 1: field 'title' contains a lone surrogate (U+D800), half of a character"]
+
+
+def test_an_unclosed_quote_refuses_the_file_naming_the_line_instead_of_swallowing_the_rest():
+    text = HEADER + "1,2021-01-01,A,d,mlops\n2,2021-01-01,B,\"Unclosed quote,mlops\n3,2021-01-01,C,d,mlops\n"
+    with pytest.raises(ImportFileError, match="^line 3: a quoted field starts here and is never closed$"):
+        parse_csv(text)
+
+
+def test_jsonl_lines_may_end_with_a_carriage_return_alone():
+    records = [{"id": n, "created_on": "", "title": f"T{n}", "description": "", "tag": "mlops"} for n in (1, 2)]
+    text = "".join(json.dumps(record) + "\r" for record in records)
+    parsed = parse_content_bytes(text.encode(), fmt="jsonl", tags=TAGS)
+    assert [(row.line, row.external_id) for row in parsed.rows] == [(1, "1"), (2, "2")] and not parsed.errors

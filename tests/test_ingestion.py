@@ -207,3 +207,14 @@ def test_a_nul_character_is_a_400_naming_index_and_field(client, key):
     [error] = response.json()["errors"]
     assert error == {"index": 1, "field": "title", "message": "field 'title' contains a NUL character"}
     assert not Content.objects.exists()
+
+
+def test_a_lone_surrogate_is_a_400_naming_index_and_field(client, key):
+    # JSON may escape half a character ("\ud800"); no database stores it, and hashing it fails.
+    body = '[{"id": "s1", "title": "ok"}, {"id": "s2", "title": "x", "description": "a\\ud800b"}]'
+    response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {"index": 1, "field": "description",
+                     "message": "field 'description' contains a lone surrogate (U+D800), half of a character"}
+    assert not Content.objects.exists()
