@@ -44,8 +44,11 @@ class QueueFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "any source", "aria-label": "source"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, withheld_reasons=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # Only the reasons this user's role may work (disagreements are for reviewers).
+        self.fields["reason"].choices = [choice for choice in self.fields["reason"].choices
+                                         if choice[0] not in withheld_reasons]
         self.fields["tag"] = forms.ChoiceField(
             choices=[("", "any predicted tag"), *((tag.slug, tag.slug) for tag in Tag.objects.filter(is_active=True))],
             required=False,

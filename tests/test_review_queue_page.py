@@ -68,3 +68,20 @@ def test_the_page_says_how_many_items_are_free_for_this_annotator(client, tags, 
     # 3 open: the report is the annotator's own, one low-confidence task is held by the other annotator.
     assert "3 open items; 1 for you now" in page
     assert "disabled" not in page.split("Start reviewing")[0].rsplit("<button", 1)[1]
+
+
+def test_an_annotator_is_neither_counted_nor_offered_the_disagreements_reviewers_decide(client, tags, annotator,
+                                                                                       reviewer):
+    from labeling.services import PredictionSnapshot, review_task_open
+
+    make_low_confidence_task()
+    review_task_open(content=make_content(), reason="disagreement",
+                     snapshot=PredictionSnapshot(1, "mlops", {"mlops": 0.9, "other": 0.1}))
+    pages = {}
+    for user in (annotator, reviewer):
+        client.force_login(user)
+        pages[user] = client.get(reverse("labeling:review-queue")).content.decode()
+    assert "1 open item;" not in pages[annotator] and "1 open item." in pages[annotator]
+    assert "disagreement" not in pages[annotator]
+    assert "2 open items." in pages[reviewer] and "<strong>1</strong> disagreement" in pages[reviewer]
+    assert 'value="disagreement"' in pages[reviewer]

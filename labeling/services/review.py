@@ -240,7 +240,7 @@ def review_task_next(
         return task
 
 
-def _reasons_not_for(user) -> list[str]:
+def review_reasons_withheld_from(user) -> list[str]:
     # Disagreements are decided by reviewers, not by another annotator's vote.
     return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
 
@@ -256,7 +256,7 @@ def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", so
         .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now) | Q(assignee=user))
         # Never the same audit item twice to one annotator: the answers must be independent.
         .exclude(pk__in=_answered_by(user))
-        .exclude(reason__in=_reasons_not_for(user))
+        .exclude(reason__in=review_reasons_withheld_from(user))
     )
 
 
@@ -274,7 +274,7 @@ def _answered_by(user):
 
 def review_task_allowed(task: ReviewTask, user) -> bool:
     """Whether ``user``'s role may see and work ``task`` at all (disagreements need a reviewer)."""
-    return task.reason not in _reasons_not_for(user)
+    return task.reason not in review_reasons_withheld_from(user)
 
 
 def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:

@@ -18,6 +18,7 @@ from labeling.permissions import requires
 from labeling.services import (
     ReviewConflict,
     review_answer_undo,
+    review_reasons_withheld_from,
     review_task_allowed,
     review_task_answer,
     review_task_next,
@@ -34,9 +35,10 @@ annotator_required = requires(REVIEW_PERMISSION)
 @annotator_required
 @require_GET
 def review_queue(request):
-    form = QueueFilterForm(request.GET or request.session.get("review_filters") or None)
+    withheld = review_reasons_withheld_from(request.user)
+    form = QueueFilterForm(request.GET or request.session.get("review_filters") or None, withheld_reasons=withheld)
     filters = form.cleaned_data if form.is_valid() else {}
-    counts = selectors.review_queue_counts(**filters)
+    counts = {reason: n for reason, n in selectors.review_queue_counts(**filters).items() if reason not in withheld}
     labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
     # Open tasks include ones others hold, the user's own reports and audits they answered.
     free = review_tasks_free_for(request.user, **filters).count()
@@ -47,7 +49,7 @@ def review_queue(request):
 @annotator_required
 @require_POST
 def review_start(request):
-    form = QueueFilterForm(request.POST)
+    form = QueueFilterForm(request.POST, withheld_reasons=review_reasons_withheld_from(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     # The filters stay with the annotator's session until they change them.
     request.session["review_filters"] = {key: value for key, value in filters.items() if value}
