@@ -89,7 +89,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "labeling:review-queue"
+LOGIN_REDIRECT_URL = "labeling:after-login"  # the queue for the team, the content otherwise
 LOGOUT_REDIRECT_URL = "labeling:content-list"
 
 # Password reset mails a link, so it is offered only with a mail server

@@ -5,6 +5,7 @@ from labeling.views import gold, public, quality, review
 app_name = "labeling"
 urlpatterns = [
     path("", public.content_list, name="content-list"),
+    path("welcome/", public.after_login, name="after-login"),
     path("content/<int:content_id>/", public.content_detail, name="content-detail"),
     path("content/<int:content_id>/report", public.content_report, name="content-report"),
     path("reports/<uuid:token>/", public.report_status, name="report-status"),

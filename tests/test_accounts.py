@@ -43,7 +43,7 @@ def test_without_a_mail_server_the_reset_pages_are_not_there(client, no_mail_ser
 
 def test_without_a_mail_server_the_login_page_says_how_to_get_a_new_password(client, no_mail_server):
     page = client.get(reverse("login")).content.decode()
-    assert "Ask an admin to set a new one" in page and "manage.py changepassword" in page
+    assert "Ask whoever runs this tagloop for a new one" in page and "manage.py changepassword" in page
     assert "/accounts/password_reset/" not in page
 
 
@@ -70,3 +70,31 @@ def test_a_logged_in_user_changes_their_password_on_the_sites_own_pages(client, 
     assert "Password changed · tagloop" in done
     annotator.refresh_from_db()
     assert annotator.check_password(new)
+
+
+def test_a_wrong_password_is_told_once(client, annotator):
+    page = client.post(reverse("login"), {"username": "ann", "password": "wrong"}).content.decode()
+    assert page.count("Please enter a correct username and password") == 1
+    assert "didn't match" not in page
+
+
+def test_logging_in_leads_the_team_to_the_queue_and_a_user_without_a_role_to_the_content(client, annotator,
+                                                                                        plain_user):
+    for user, landing in ((annotator, reverse("labeling:review-queue")), (plain_user, reverse("labeling:content-list"))):
+        response = client.post(reverse("login"), {"username": user.username, "password": "pw-" + user.username},
+                               follow=True)
+        assert response.redirect_chain[-1][0] == landing and response.status_code == 200
+        if user == plain_user:
+            assert "no role yet" in response.content.decode()
+        client.logout()
+
+
+def test_the_admin_link_shows_for_the_admin_role_without_a_staff_flag(client, django_user_model, annotator):
+    from django.contrib.auth.models import Group
+
+    role_only = django_user_model.objects.create_user(username="boss4", password="pw-boss4")
+    role_only.groups.add(Group.objects.get(name="admin"))
+    for user, shown in ((role_only, True), (annotator, False)):
+        client.force_login(user)
+        page = client.get(reverse("labeling:content-list")).content.decode()
+        assert ('href="/admin/"' in page) == shown, user

@@ -20,6 +20,7 @@ ENDPOINTS = [
     ("get", "labeling:content-list", None, EVERYONE),
     ("get", "labeling:content-detail", "content", EVERYONE),
     ("post", "labeling:content-report", "content", EVERYONE),
+    ("get", "labeling:after-login", None, EVERYONE - {ANON}),
     ("get", "labeling:review-queue", None, TEAM),
     ("post", "labeling:review-start", None, TEAM),
     ("post", "labeling:review-undo", None, TEAM),

@@ -2,6 +2,7 @@
 import secrets
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +13,16 @@ from labeling.models import Content, WrongTagReport
 from labeling.ratelimit import report_rate_wait
 from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
+
+
+@login_required
+@require_GET
+def after_login(request):
+    """Where logging in leads: the review queue for the team, the content for a user with no role yet."""
+    if request.user.has_perm("labeling.review_content"):
+        return redirect("labeling:review-queue")
+    messages.info(request, "You are logged in, but have no role yet: ask an admin for one to review items.")
+    return redirect("labeling:content-list")
 
 
 @require_GET
