@@ -42,9 +42,14 @@ class ContentRow:
 class RowError:
     line: int
     reason: str
+    item: int | None = None  # the object's place in a JSON list: a list may sit on one line
 
     def __str__(self):
-        return f"line {self.line}: {self.reason}"
+        return f"{_where(self.line, self.item)}: {self.reason}"
+
+
+def _where(line: int, item: int | None) -> str:
+    return f"line {line}" if item is None else f"line {line}, item {item}"
 
 
 @dataclass
@@ -86,24 +91,24 @@ def parse_content_bytes(data: bytes, *, fmt: str, tags: set[str]) -> ParsedFile:
     records, errors = readers[fmt](text)
     _check_columns(records)
     parsed = ParsedFile(errors=errors)
-    first_line_of_id: dict[str, int] = {}
-    for line, record in records:
+    first_place_of_id: dict[str, str] = {}
+    for line, item, record in records:
         try:
             row = _validate(line, record, tags)
         except ValueError as exc:
-            parsed.errors.append(RowError(line, str(exc)))
+            parsed.errors.append(RowError(line, str(exc), item))
             continue
-        if row.external_id in first_line_of_id:
-            first = first_line_of_id[row.external_id]
-            parsed.errors.append(RowError(line, f"duplicate id '{row.external_id}' (first on line {first})"))
+        if row.external_id in first_place_of_id:
+            first = first_place_of_id[row.external_id]
+            parsed.errors.append(RowError(line, f"duplicate id '{row.external_id}' (first on {first})", item))
             continue
-        first_line_of_id[row.external_id] = line
+        first_place_of_id[row.external_id] = _where(line, item)
         parsed.rows.append(row)
-    parsed.errors.sort(key=lambda error: error.line)
+    parsed.errors.sort(key=lambda error: (error.line, error.item or 0))
     return parsed
 
 
-def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _read_csv(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
     # csv's own 128 KB field limit would stop the reader mid-file; the file is already
     # in memory, so lift it and let the model's limits (validate_record) decide, as for
     # JSON. The setting is process-wide, but every caller wants the same.
@@ -133,7 +138,7 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
             if len(values) != len(header):
                 errors.append(RowError(line, f"expected {len(header)} fields, found {len(values)}"))
             else:
-                records.append((line, dict(zip(header, values))))
+                records.append((line, None, dict(zip(header, values))))
         # A record may span several physical lines (newlines inside quotes).
         line = reader.line_num + 1
     return records, errors
@@ -152,7 +157,7 @@ def _check_header(header: list[str]) -> None:
         )
 
 
-def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _read_json(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
     decoder = json.JSONDecoder()
     position = _skip_whitespace(text, 0)
     if position >= len(text) or text[position] != "[":
@@ -162,16 +167,17 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
     position = _skip_whitespace(text, position + 1)
     if position < len(text) and text[position] == "]":
         return records, errors
+    item = 0
     while position < len(text):
-        line = line_at(position)
+        line, item = line_at(position), item + 1
         try:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+            raise ImportFileError(f"{_where(exc.lineno, item)}: invalid JSON ({exc.msg})") from None
         if isinstance(value, dict):
-            records.append((line, _lower_keys(value)))
+            records.append((line, item, _lower_keys(value)))
         else:
-            errors.append(RowError(line, f"expected an object, found {type(value).__name__}"))
+            errors.append(RowError(line, f"expected an object, found {type(value).__name__}", item))
         position = _skip_whitespace(text, position)
         if position < len(text) and text[position] == ",":
             position = _skip_whitespace(text, position + 1)
@@ -198,7 +204,7 @@ class _LineCounter:
         return self.line
 
 
-def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _read_jsonl(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
     records, errors = [], []
     # Only "\r\n", "\n" and "\r" end a record (JSON strings hold none of them raw):
     # str.splitlines() would also split on U+2028, U+0085 and others, which JSON
@@ -212,17 +218,17 @@ def _read_jsonl(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
             errors.append(RowError(line, f"invalid JSON ({exc.msg})"))
             continue
         if isinstance(value, dict):
-            records.append((line, _lower_keys(value)))
+            records.append((line, None, _lower_keys(value)))
         else:
             errors.append(RowError(line, f"expected an object, found {type(value).__name__}"))
     return records, errors
 
 
-def _check_columns(records: list[tuple[int, dict]]) -> None:
+def _check_columns(records: list[tuple[int, int | None, dict]]) -> None:
     """A column that no record has is a file error (CSV headers are checked earlier)."""
     if not records:
         return
-    seen = set().union(*(record.keys() for _, record in records))
+    seen = set().union(*(record.keys() for _, _, record in records))
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
         raise ImportFileError(f"missing required field(s) in every item: {', '.join(missing)}")

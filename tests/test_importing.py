@@ -312,3 +312,15 @@ def test_jsonl_lines_may_end_with_a_carriage_return_alone():
     text = "".join(json.dumps(record) + "\r" for record in records)
     parsed = parse_content_bytes(text.encode(), fmt="jsonl", tags=TAGS)
     assert [(row.line, row.external_id) for row in parsed.rows] == [(1, "1"), (2, "2")] and not parsed.errors
+
+
+def test_a_json_list_on_one_line_names_each_bad_item_by_its_place():
+    items = [{"id": 1, "created_on": "", "title": "A", "description": "", "tag": "mlops"},
+             {"id": 2, "created_on": "", "title": "B", "description": "", "tag": "nope"},
+             {"id": 1, "created_on": "", "title": "C", "description": "", "tag": "mlops"}, 7]
+    parsed = parse_content_bytes(json.dumps(items).encode(), fmt="json", tags=TAGS)
+    assert [row.external_id for row in parsed.rows] == ["1"]
+    messages = [str(error) for error in parsed.errors]
+    assert messages[0].startswith("line 1, item 2: ") and "nope" in messages[0]
+    assert messages[1:] == ["line 1, item 3: duplicate id '1' (first on line 1, item 1)",
+                            "line 1, item 4: expected an object, found int"]
