@@ -154,7 +154,18 @@ def _check_header(header: list[str]) -> None:
         raise ImportFileError(
             f"line 1: missing required column(s): {', '.join(missing)}; "
             f"expected {', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}"
+            + _header_hint(header)
         )
+
+
+def _header_hint(header: list[str]) -> str:
+    """Why a header may not split into the expected columns: the two usual spreadsheet exports."""
+    if any("\x00" in name for name in header):
+        return " (the file looks UTF-16 encoded: save it as UTF-8)"
+    separator = next((sep for sep in ";\t|" if len(header) == 1 and sep in header[0]), None)
+    if separator is not None:
+        return f" (the header is separated by {separator!r}, not commas: save the file as comma-separated)"
+    return ""
 
 
 def _read_json(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:

@@ -324,3 +324,14 @@ def test_a_json_list_on_one_line_names_each_bad_item_by_its_place():
     assert messages[0].startswith("line 1, item 2: ") and "nope" in messages[0]
     assert messages[1:] == ["line 1, item 3: duplicate id '1' (first on line 1, item 1)",
                             "line 1, item 4: expected an object, found int"]
+
+
+@pytest.mark.parametrize("data,hint", [
+    ("id;created_on;title;description\n1;2020-01-01;A;d\n".encode(), "separated by ';', not commas"),
+    ("id\tcreated_on\ttitle\tdescription\n".encode(), "separated by '\\t', not commas"),
+    ("id,created_on,title,description\n".encode("utf-16"), "looks UTF-16 encoded: save it as UTF-8"),
+])
+def test_a_header_from_a_spreadsheets_other_export_says_what_to_change(data, hint):
+    with pytest.raises(ImportFileError, match="missing required column") as error:
+        parse_content_bytes(data, fmt="csv", tags=TAGS)
+    assert hint in str(error.value)
