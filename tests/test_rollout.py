@@ -237,6 +237,13 @@ def test_automatic_retrain_starts_after_enough_new_labels_and_never_promotes(tag
     version.refresh_from_db()
     assert version.status == ModelStatus.CANDIDATE
     assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == active
+    # The candidate waits for an admin: later ticks do not train it again on the same labels.
+    assert auto_retrain_if_due() is None
+    for _ in range(2):
+        task = make_low_confidence_task()
+        review_task_next(user=annotator)
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    assert "2 new gold labels since the newest training run" in auto_retrain_if_due().notes
 
 
 def test_report_rates_per_tag_and_version_on_the_models_page(client, tags, model_dir, admin_user):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from labeling.models import Split, Tag
@@ -328,18 +329,26 @@ def evaluate_labelled(*, model_version: ModelVersion, items: list[LabelledItem])
 
 
 def auto_retrain_if_due() -> ModelVersion | None:
-    """Start a retrain when enough gold labels were decided since the active model's snapshot.
+    """Start a retrain when enough gold labels were decided since the newest run's snapshot.
 
-    Never while another run is queued or training, and never promotes: the candidate
-    waits for an admin and the gates.
+    Counting from the newest run, not the active model, keeps a waiting candidate from
+    being trained again on the same labels at every tick. Never while another run is
+    queued or training, and never promotes: the candidate waits for an admin and the gates.
     """
     threshold = settings.TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS
     if threshold <= 0 or ModelVersion.objects.filter(status__in=RUNNING_STATUSES).exists():
         return None
-    active = selectors.active_model_version()
-    since = (active.started_at or active.created_at) if active else None
-    new_labels = selectors.gold_labels_decided_since(since=since)
+    new_labels = selectors.gold_labels_decided_since(since=_newest_run_started_at())
     if new_labels < threshold:
         return None
-    logger.info("%s gold labels since the active model: starting a retrain", new_labels)
-    return model_version_request(notes=f"automatic: {new_labels} new gold labels since the active model")
+    logger.info("%s gold labels since the newest training run: starting a retrain", new_labels)
+    return model_version_request(notes=f"automatic: {new_labels} new gold labels since the newest training run")
+
+
+def _newest_run_started_at():
+    """When the newest finished run (any outcome) took its snapshot; None before any run.
+
+    A failed or cancelled run counts too: retrying it at every tick would only fail again.
+    """
+    started = Coalesce("started_at", "created_at")
+    return ModelVersion.objects.exclude(status__in=RUNNING_STATUSES).aggregate(newest=Max(started))["newest"]
