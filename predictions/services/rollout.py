@@ -1,5 +1,5 @@
 """Promotion and rollback: exactly one active model, gated, audited, and all content re-predicted."""
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from predictions.model_store import artifact_path, forget_serving_state
@@ -20,10 +20,11 @@ def model_version_promote(
         raise PromotionError(
             f"v{model_version.number} is {model_version.status}; only a trained candidate can be promoted"
         )
+    compared_with = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", flat=True).first()
     failures = gate_failures_against_active(model_version, override_reason=override_reason)
     return _activate(
         model_version, actor=promoted_by, action=ModelEventAction.PROMOTED,
-        reason=override_reason.strip(), gate_failures=failures,
+        reason=override_reason.strip(), gate_failures=failures, expected_previous_pk=compared_with,
     )
 
 
@@ -40,6 +41,7 @@ def model_version_rollback(
     if not reason.strip():
         raise PromotionError("give a reason for the rollback: it is recorded in the audit trail")
     with transaction.atomic():
+        _one_activation_at_a_time()  # first, as in _activate: the same lock order, no deadlock
         target = rollback_target()
         if target is None:
             raise PromotionError("nothing to roll back to: no model was active before the current one was promoted")
@@ -89,16 +91,26 @@ def _rollback_target(active: ModelVersion | None) -> ModelVersion | None:
     return None
 
 
+# Any previous active model will do (a rollback checks its own target).
+ANY_PREVIOUS = object()
+# pg_advisory_xact_lock key: one activation at a time ("tagl" in ASCII).
+ACTIVATION_LOCK = 0x7461676C
+
+
 @transaction.atomic
-def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=()) -> ModelVersion:
+def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=(),
+              expected_previous_pk=ANY_PREVIOUS) -> ModelVersion:
     from predictions.tasks import predict_all
 
+    _one_activation_at_a_time()
     version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
-    # Lock the current active row so two promotions cannot interleave; the partial
-    # unique constraint is the last line of defence.
+    # The partial unique constraint on the active row is the last line of defence.
     previous = ModelVersion.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
     if previous is not None and previous.pk == version.pk:
         return version
+    if expected_previous_pk is not ANY_PREVIOUS and (previous.pk if previous else None) != expected_previous_pk:
+        # The gates compared with a model that is no longer the active one.
+        raise PromotionError("another promotion or rollback happened at the same time; reload and check")
     if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
         raise PromotionError(f"v{version.number} is {version.status} and cannot be made active")
     if not artifact_path(version).is_file():
@@ -119,3 +131,17 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
     predict_all.delay_on_commit(version.pk)
     transaction.on_commit(forget_serving_state)
     return version
+
+
+def _one_activation_at_a_time() -> None:
+    """Serialise promotions and rollbacks for the rest of the transaction.
+
+    Locking the active row is not enough: a promotion that waited on it reads no
+    active row once the first one commits (the row it waited for is retired, and the
+    new one is outside its snapshot), and would make a second active model. After
+    this lock, every query sees what the previous activation committed. SQLite
+    serialises writing transactions by itself.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
