@@ -128,6 +128,10 @@ ALGORITHMS: dict[str, AlgorithmFactory] = {
 # Algorithms that need the optional packages of requirements-embeddings.txt.
 NEEDS_EMBEDDINGS = frozenset({"embeddings-linear"})
 
+# The floors a model must clear, not models of the data: their doubts about a gold
+# label say nothing (a majority model "doubts" every label of the other classes).
+BASELINES = frozenset({"rules", "majority", "random"})
+
 
 def get_algorithm(name: str) -> AlgorithmFactory:
     """Look up a factory by name, with an error that lists the valid names."""

@@ -106,3 +106,26 @@ def test_models_command_prints_one_comparison_table(tags, model_dir, capsys):
     assert lines[0].split()[:3] == ["version", "algorithm", "status"]
     assert lines[2].startswith("v1") and "rules" in lines[2] and "±" in lines[2]
     assert lines[3].startswith("v2") and "tfidf-linear" in lines[3] and "[" in lines[3]
+
+
+@pytest.mark.parametrize("algorithm", ["majority", "rules"])
+def test_a_baseline_never_questions_gold_labels(tags, model_dir, algorithm):
+    make_gold_dataset(tags)
+    _train(algorithm)
+    assert not ReviewTask.objects.filter(reason="suspect_label").exists()
+
+
+def test_a_candidate_clearly_worse_than_the_active_model_never_questions_gold_labels(tags, model_dir, settings):
+    make_gold_dataset(tags)
+    wrong = make_content(title="image segmentation and object detection in photos", description="pixels and images")
+    GoldLabel.objects.create(content=wrong, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    active = _train(number=1)
+    ModelVersion.objects.filter(pk=active.pk).update(status=ModelStatus.ACTIVE)
+    ReviewTask.objects.filter(reason="suspect_label").delete()
+    # The same model again, but the active one now looks far better on paper.
+    ModelVersion.objects.filter(pk=active.pk).update(cv_metrics={**active.cv_metrics, "mean_f1": 0.999})
+    _train(number=2)
+    assert not ReviewTask.objects.filter(reason="suspect_label").exists()
+    settings.TAGLOOP_GATE_MAX_F1_DROP = 1.0  # within the allowed drop: it may
+    _train(number=3)
+    assert ReviewTask.objects.filter(content=wrong, reason="suspect_label").exists()

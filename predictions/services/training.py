@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
-from ml.algorithms import NEEDS_EMBEDDINGS
+from ml.algorithms import BASELINES, NEEDS_EMBEDDINGS
 from ml.embeddings import cached_encode
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
@@ -221,8 +221,21 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         stage="done",
         finished_at=timezone.now(),
     )
-    if cv is not None:
+    if cv is not None and _may_question_gold_labels(version.algorithm, cv):
         _flag_suspect_labels(version, training, cv)
+
+
+def _may_question_gold_labels(algorithm: str, cv: CrossValidation) -> bool:
+    """Only a model at least about as good as the active one may send gold labels back to people.
+
+    A baseline or a worse candidate would fill the queue with its own mistakes, each
+    one a chance to overwrite a right label.
+    """
+    if algorithm in BASELINES:
+        return False
+    active = selectors.active_model_version()
+    active_f1 = (active.cv_metrics or {}).get("mean_f1") if active else None
+    return active_f1 is None or cv.mean_f1 >= active_f1 - settings.TAGLOOP_GATE_MAX_F1_DROP
 
 
 def _cross_validate(version, texts, labels, random_state, progress) -> CrossValidation | None:
