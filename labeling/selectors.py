@@ -43,6 +43,10 @@ def review_task_for_page(*, task_id: int) -> ReviewTask:
     return ReviewTask.objects.select_related("content", "content__current_tag", "assignee").get(pk=task_id)
 
 
+def gold_tag_slug(*, content_id: int) -> str | None:
+    return GoldLabel.objects.filter(content_id=content_id).values_list("tag__slug", flat=True).first()
+
+
 def open_reports_of(*, task: ReviewTask) -> list[WrongTagReport]:
     return list(
         WrongTagReport.objects.filter(content_id=task.content_id, status="open").select_related("suggested_tag")

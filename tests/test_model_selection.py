@@ -129,3 +129,18 @@ def test_a_candidate_clearly_worse_than_the_active_model_never_questions_gold_la
     settings.TAGLOOP_GATE_MAX_F1_DROP = 1.0  # within the allowed drop: it may
     _train(number=3)
     assert ReviewTask.objects.filter(content=wrong, reason="suspect_label").exists()
+
+
+def test_on_a_suspect_label_enter_keeps_the_gold_tag_and_the_suggestion_is_shown(client, tags, model_dir, annotator):
+    from django.urls import reverse
+
+    make_gold_dataset(tags)
+    wrong = make_content(title="image segmentation and object detection in photos", description="pixels and images")
+    GoldLabel.objects.create(content=wrong, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)
+    _train()
+    task = ReviewTask.objects.get(content=wrong, reason="suspect_label")
+    client.force_login(annotator)
+    page = client.get(reverse("labeling:review-task", args=[task.pk])).content.decode()
+    assert "The gold label says <strong>mlops</strong>; model v1 suggests <strong>computer-vision</strong>" in page
+    assert 'value="mlops" data-key="Enter" class="primary">Keep mlops' in page
+    assert "Confirm computer-vision" not in page

@@ -110,9 +110,17 @@ def _render_item(request, task_id: int, *, fragment: bool):
         "blind": task.reason == ReviewReason.AUDIT_SAMPLE,
         "answers": selectors.disagreeing_answers(task=task),
         "held_by_other": task.assignee_id not in (None, request.user.pk),
+        "kept_tag": _gold_tag_in_question(task),
     }
     template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"
     return render(request, template, context)
+
+
+def _gold_tag_in_question(task: ReviewTask) -> str | None:
+    """For a suspect label, the gold tag a model doubts: Enter keeps it, so habit never overwrites a label."""
+    if task.reason != ReviewReason.SUSPECT_LABEL:
+        return None
+    return selectors.gold_tag_slug(content_id=task.content_id)
 
 
 def _probability_rows(task: ReviewTask) -> list[dict]:
