@@ -97,11 +97,17 @@ class Prediction(models.Model):
     # again. Empty on rows from before this was recorded (taken as current).
     text_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    # When this answer was last written, or last put in force by a chunk while its version
+    # was the active model (a stored answer is reused, not rewritten, so the chunk touches
+    # it). Bounded by a version's active periods, it tells the work of one activation from
+    # an earlier one's, or from shadow predictions (see predictions.selectors).
+    predicted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["content", "model_version"], name="prediction_unique")
         ]
+        indexes = [models.Index(fields=["model_version", "predicted_at"], name="prediction_version_time")]
 
     def __str__(self):
         return f"{self.content_id} -> {self.tag} ({self.confidence:.2f}, v{self.model_version_id})"

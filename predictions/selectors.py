@@ -134,8 +134,16 @@ def all_content_ids() -> list[int]:
 
 
 def prediction_progress(*, model_version: ModelVersion) -> tuple[int, int]:
-    """(items this version has predicted, all items): the re-prediction's progress."""
-    return Prediction.objects.filter(model_version=model_version).count(), Content.objects.count()
+    """(items this activation of the version has predicted, all items): the re-prediction's progress.
+
+    Only predictions written or put in force since the version's latest promotion (or
+    rollback to it) count: rows from an earlier time as the active model, or from a
+    canary's shadow run, are not this re-prediction's work.
+    """
+    predictions = Prediction.objects.filter(model_version=model_version)
+    if model_version.promoted_at is not None:
+        predictions = predictions.filter(predicted_at__gte=model_version.promoted_at)
+    return predictions.count(), Content.objects.count()
 
 
 def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:

@@ -1,6 +1,7 @@
 """Batch predictions: chunks of content predicted on the workers, idempotently."""
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from labeling.models import ReviewReason, Tag
 from labeling.services import (
@@ -48,6 +49,7 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
         # Re-read inside the transaction: a promotion or rollback may have happened
         # since this chunk was queued.
         if ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.ACTIVE).exists():
+            _mark_in_force(version, sorted({p.content_id for p in predictions} - {p.content_id for p in new}))
             served = servings_record_stream(canary, baseline=predictions, candidate=shadow) if canary else None
             _act_on_served(served or predictions, versions=[version, *([canary.candidate] if canary else [])])
     return len(new)
@@ -73,11 +75,27 @@ def _predictions_of(
 
 
 def _save_predictions(predictions: list[Prediction]) -> None:
+    # Stamped at the write, not when the model ran: a promotion may come in between.
+    now = timezone.now()
+    for prediction in predictions:
+        prediction.predicted_at = now
     # An upsert: a prediction of an item whose text changed replaces the stale one.
     Prediction.objects.bulk_create(
         predictions, batch_size=1000, update_conflicts=True, unique_fields=["content", "model_version"],
-        update_fields=["tag", "probabilities", "confidence", "text_hash", "created_at"],
+        update_fields=["tag", "probabilities", "confidence", "text_hash", "created_at", "predicted_at"],
     )
+
+
+def _mark_in_force(version: ModelVersion, content_ids: list[int]) -> None:
+    """Stamp the version's reused answers for these items: this activation has put them in force.
+
+    Without it, an item predicted in an earlier activation (or by a canary's shadow run)
+    would look like this activation's work, or never like it when its text is unchanged.
+    """
+    if content_ids:
+        Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(
+            predicted_at=timezone.now()
+        )
 
 
 def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion]) -> None:
