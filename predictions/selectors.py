@@ -1,7 +1,8 @@
 """Reads of the machine side."""
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 
 from labeling.models import (
     Content,
@@ -15,7 +16,17 @@ from labeling.models import (
     Tag,
     WrongTagReport,
 )
-from predictions.models import Canary, CanaryArm, CanaryServing, ModelStatus, ModelVersion, Prediction, TrainingExample
+from predictions.models import (
+    Canary,
+    CanaryArm,
+    CanaryServing,
+    ModelEvent,
+    ModelEventAction,
+    ModelStatus,
+    ModelVersion,
+    Prediction,
+    TrainingExample,
+)
 
 
 @dataclass(frozen=True)
@@ -94,23 +105,44 @@ def report_rates() -> dict[str, list[dict]]:
 def items_shown_per_version() -> dict[int, int]:
     """Per version number, how many items people were shown its tag for.
 
-    A version that has been active showed every item it predicted (its
-    predictions replace the shown tags on promotion).  A candidate that never
-    was shows nothing but the items a canary served with it: its other
-    predictions are shadow ones, and counting them would dilute its rate.
+    An item counts for a version when either
+    - a canary served the item with the version (a ``CanaryServing`` served by the
+      candidate arm), or
+    - the version's prediction of it was put in force while the version was the active
+      model: its ``predicted_at`` falls in one of the version's active periods, each from
+      the promotion or rollback that made it active to the next one (the audit trail).
+    Each item counts once per version. Shadow predictions (a canary candidate's answers
+    it did not serve, a stale chunk run after the version was replaced) fall outside both
+    and would only dilute the rate. Approximation: while a canary runs, the items it
+    serves with its candidate also count for the active model, which predicted them too.
     """
-    ever_active = dict(
-        Prediction.objects.filter(model_version__promoted_at__isnull=False)
+    in_force = Q(pk__in=[])
+    for version_id, start, end in _active_periods():
+        period = Q(model_version_id=version_id, predicted_at__gte=start)
+        in_force |= period & Q(predicted_at__lt=end) if end else period
+    served_by_canary = CanaryServing.objects.filter(
+        served=CanaryArm.CANDIDATE, canary__candidate=OuterRef("model_version"), content=OuterRef("content")
+    )
+    return dict(
+        Prediction.objects.filter(in_force | Q(Exists(served_by_canary)))
         .values_list("model_version__number").annotate(n=Count("pk"))
         .values_list("model_version__number", "n")
     )
-    canary_only = dict(
-        CanaryServing.objects.filter(served=CanaryArm.CANDIDATE, canary__candidate__promoted_at=None)
-        .exclude(content=None)
-        .values_list("canary__candidate__number").annotate(n=Count("content", distinct=True))
-        .values_list("canary__candidate__number", "n")
+
+
+def _active_periods() -> list[tuple[int, datetime, datetime | None]]:
+    """(version id, start, end or None while it lasts) of each period a version was the active model."""
+    changes = list(
+        ModelEvent.objects.filter(action__in=[ModelEventAction.PROMOTED, ModelEventAction.ROLLED_BACK])
+        .order_by("created_at", "pk").values_list("model_version_id", "created_at")
     )
-    return ever_active | canary_only
+    ends = [created_at for _, created_at in changes[1:]] + [None]
+    periods = [(version_id, start, end) for (version_id, start), end in zip(changes, ends)]
+    active = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", "promoted_at").first()
+    if active and not (periods and periods[-1][0] == active[0]):
+        # Made active without an audit record (data from before the trail): since its promotion.
+        periods.append((active[0], active[1] or datetime.min.replace(tzinfo=UTC), None))
+    return periods
 
 
 def _rate(name: str, reports: int, shown: int) -> dict:

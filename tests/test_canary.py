@@ -320,4 +320,7 @@ def test_report_rates_count_a_candidate_as_shown_only_where_the_canary_served_it
     assert shown[majority.number] == len(served)
     assert shown[active.number] == Prediction.objects.filter(model_version=active).count()
     model_version_promote(model_version=majority, override_reason="promoted after the canary")
+    # Its shadow answers count once its re-prediction has put them in force, not before.
+    assert items_shown_per_version()[majority.number] == len(served)
+    predictions_create(model_version_id=majority.pk, content_ids=ids)
     assert items_shown_per_version()[majority.number] == len(ids)

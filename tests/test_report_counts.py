@@ -1,10 +1,19 @@
-"""Counts of wrong-tag reports leave out repeats merged into their reporter's first report."""
+"""Report rates: merged repeats do not count; a version's shown items are the ones people saw with its tag."""
 import pytest
 
 from labeling.models import ReportStatus, WrongTagReport
 from labeling.services import report_create
+from predictions.models import CanaryArm, ModelVersion, Prediction
 from predictions.selectors import report_rates
-from tests.factories import make_content
+from predictions.services import (
+    canary_start,
+    model_version_promote,
+    model_version_rollback,
+    model_version_train,
+    predictions_create,
+)
+from predictions.services.canary import arm_for, content_key
+from tests.factories import make_active_model, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -19,3 +28,34 @@ def test_merged_repeats_do_not_count_in_report_rates(tags):
     rates = report_rates()
     assert {row["name"]: row["reports"] for row in rates["by_tag"]}["mlops"] == 2
     assert {row["name"]: row["reports"] for row in rates["by_version"]}.get("v1", 2) == 2
+
+
+def test_a_versions_shown_items_are_the_ones_its_canary_served_or_it_showed_while_active(tags, model_dir):
+    first = make_active_model(tags)
+    second = _candidate("majority")
+    canary = canary_start(candidate=second, share=0.3, override_reason="try it")
+    ids = [make_content(title=f"graph networks {n}", description="").pk for n in range(40)]
+    predictions_create(model_version_id=first.pk, content_ids=ids)  # shadow answers of v2 for the canary's items
+    served = {c for c in ids if arm_for(canary, content_key(c)) == CanaryArm.CANDIDATE}
+    assert _shown(f"v{second.number}") == len(served)
+    model_version_promote(model_version=second, override_reason="after the canary")
+    predictions_create(model_version_id=second.pk, content_ids=ids[:10])  # a few seconds as the active model
+    model_version_rollback(reason="it tags everything the same")
+    # Its queued chunks still run after the rollback: nobody is shown those answers.
+    predictions_create(model_version_id=second.pk, content_ids=ids)
+    predictions_create(model_version_id=first.pk, content_ids=ids)
+    assert Prediction.objects.filter(model_version=second).count() == len(ids)
+    assert _shown(f"v{second.number}") == len(served | set(ids[:10]))
+    assert _shown(f"v{first.number}") == len(ids)
+
+
+def _shown(name: str) -> int:
+    return {row["name"]: row["shown"] for row in report_rates()["by_version"]}[name]
+
+
+def _candidate(algorithm: str) -> ModelVersion:
+    version = ModelVersion.objects.create(
+        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
+    model_version_train(model_version_id=version.pk)
+    version.refresh_from_db()
+    return version
