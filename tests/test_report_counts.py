@@ -1,7 +1,7 @@
-"""Report rates: merged repeats do not count; a version's shown items are the ones people saw with its tag."""
+"""Report rates: merged repeats do not count; a version is charged for, and shown on, what people saw of it."""
 import pytest
 
-from labeling.models import ReportStatus, WrongTagReport
+from labeling.models import ReportStatus, TagOrigin, WrongTagReport
 from labeling.services import report_create
 from predictions.models import CanaryArm, ModelVersion, Prediction
 from predictions.selectors import report_rates
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_merged_repeats_do_not_count_in_report_rates(tags):
-    content = make_content(current_tag=tags["mlops"], current_model_version=1)
+    content = make_content(current_tag=tags["mlops"], current_tag_origin=TagOrigin.MODEL, current_model_version=1)
     first, _ = report_create(content=content, reporter_address="1.1.1.1")
     report_create(content=content, reporter_address="2.2.2.2")
     # As the migration leaves a duplicate: a closed copy pointing at the kept report.
@@ -28,6 +28,14 @@ def test_merged_repeats_do_not_count_in_report_rates(tags):
     rates = report_rates()
     assert {row["name"]: row["reports"] for row in rates["by_tag"]}["mlops"] == 2
     assert {row["name"]: row["reports"] for row in rates["by_version"]}.get("v1", 2) == 2
+
+
+def test_a_report_on_a_tag_a_person_set_is_charged_to_no_model_version(tags):
+    # The item kept the number of the model that tagged it before a person's gold label replaced it.
+    content = make_content(current_tag=tags["mlops"], current_tag_origin=TagOrigin.GOLD, current_model_version=1)
+    report, _ = report_create(content=content, reporter_address="1.1.1.1")
+    assert report.shown_model_version is None
+    assert all(row["reports"] == 0 for row in report_rates()["by_version"])
 
 
 def test_a_versions_shown_items_are_the_ones_its_canary_served_or_it_showed_while_active(tags, model_dir):

@@ -251,7 +251,7 @@ def test_report_rates_per_tag_and_version_on_the_models_page(client, tags, model
 
     version = make_active_model(tags)
     predictions_create(model_version_id=version.pk, content_ids=[make_content().pk])
-    content = make_content(current_tag=tags["mlops"], current_model_version=version.number)
+    content = make_content(current_tag=tags["mlops"], current_tag_origin="model", current_model_version=version.number)
     report_create(content=content, reporter_address="1.1.1.1")
     client.force_login(admin_user)
     page = client.get(reverse("predictions:model-list")).content.decode()

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from labeling.models import Content, ReportStatus, ReviewReason, Tag, WrongTagReport
+from labeling.models import Content, ReportStatus, ReviewReason, Tag, TagOrigin, WrongTagReport
 from labeling.services.review import PredictionSnapshot, review_task_open
 
 
@@ -89,10 +89,15 @@ def _report_new(content: Content, identity: dict) -> WrongTagReport:
     return WrongTagReport(
         content=content,
         shown_tag_id=content.current_tag_id,
-        shown_model_version=content.current_model_version,
+        shown_model_version=_shown_model_version(content),
         review_task=task,
         **identity,
     )
+
+
+def _shown_model_version(content: Content) -> int | None:
+    # A tag a person set keeps the last model's number on the item: the report is not that model's doing.
+    return content.current_model_version if content.current_tag_origin == TagOrigin.MODEL else None
 
 
 def _report_update(report: WrongTagReport, suggested_tag: Tag | None, comment: str) -> None:
