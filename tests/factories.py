@@ -47,6 +47,18 @@ def make_gold_dataset(tags, *, copies: int = 3):
                 GoldLabel.objects.create(content=content, tag=tags[slug], provenance=Provenance.IMPORTED, split=split)
 
 
+def make_candidate(algorithm: str = "tfidf-linear"):
+    """Train the next version number on the gold labels there are, in this process; a candidate."""
+    from predictions.models import ModelVersion
+    from predictions.services import model_version_train
+
+    version = ModelVersion.objects.create(
+        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
+    model_version_train(model_version_id=version.pk)
+    version.refresh_from_db()
+    return version
+
+
 def make_active_model(tags, *, algorithm: str = "tfidf-linear"):
     """Train a model in this process (the service, not the task) and make it active."""
     from predictions.models import ModelVersion

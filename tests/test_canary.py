@@ -14,26 +14,17 @@ from predictions.services import (
     canary_stop,
     model_version_promote,
     model_version_rollback,
-    model_version_train,
     predictions_create,
 )
 from predictions.services.canary import arm_for, content_key, routes_to_candidate, text_key
 from predictions.services.canary_report import canary_report
-from tests.factories import make_active_model, make_content, make_gold_dataset
+from tests.factories import make_active_model, make_candidate, make_content, make_gold_dataset
 
 pytestmark = pytest.mark.django_db
 
 TITLES = [f"{topic} {n}" for n in range(10) for topic in (
     "image segmentation with convolutional networks", "text classification with transformers",
     "deploying models with kubernetes", "graph neural networks for molecules")]
-
-
-def _candidate(algorithm: str) -> ModelVersion:
-    version = ModelVersion.objects.create(
-        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
-    model_version_train(model_version_id=version.pk)
-    version.refresh_from_db()
-    return version
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ def active(tags, model_dir):
 @pytest.fixture
 def majority(active):
     """A candidate that always answers the same tag, unsure: it disagrees with the active model on most items."""
-    return _candidate("majority")
+    return make_candidate("majority")
 
 
 def _stream(n=len(TITLES)) -> list[int]:
@@ -67,11 +58,11 @@ def test_routing_is_sticky_per_item_takes_the_share_and_an_equal_control_group(a
 
 def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing_gates(tags, model_dir, admin_user, settings):
     make_gold_dataset(tags)
-    lonely = _candidate("tfidf-linear")
+    lonely = make_candidate("tfidf-linear")
     with pytest.raises(CanaryError, match="no model is active"):
         canary_start(candidate=lonely, started_by=admin_user)
     active = model_version_promote(model_version=lonely)
-    candidate = _candidate("majority")
+    candidate = make_candidate("majority")
     with pytest.raises(CanaryError, match="only a trained candidate"):
         canary_start(candidate=active)
     with pytest.raises(CanaryError, match="at most 50%"):

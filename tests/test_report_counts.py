@@ -3,17 +3,16 @@ import pytest
 
 from labeling.models import ReportStatus, TagOrigin, WrongTagReport
 from labeling.services import report_create
-from predictions.models import CanaryArm, ModelVersion, Prediction
+from predictions.models import CanaryArm, Prediction
 from predictions.selectors import report_rates
 from predictions.services import (
     canary_start,
     model_version_promote,
     model_version_rollback,
-    model_version_train,
     predictions_create,
 )
 from predictions.services.canary import arm_for, content_key
-from tests.factories import make_active_model, make_content
+from tests.factories import make_active_model, make_candidate, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +39,7 @@ def test_a_report_on_a_tag_a_person_set_is_charged_to_no_model_version(tags):
 
 def test_a_versions_shown_items_are_the_ones_its_canary_served_or_it_showed_while_active(tags, model_dir):
     first = make_active_model(tags)
-    second = _candidate("majority")
+    second = make_candidate("majority")
     canary = canary_start(candidate=second, share=0.3, override_reason="try it")
     ids = [make_content(title=f"graph networks {n}", description="").pk for n in range(40)]
     predictions_create(model_version_id=first.pk, content_ids=ids)  # shadow answers of v2 for the canary's items
@@ -61,9 +60,3 @@ def _shown(name: str) -> int:
     return {row["name"]: row["shown"] for row in report_rates()["by_version"]}[name]
 
 
-def _candidate(algorithm: str) -> ModelVersion:
-    version = ModelVersion.objects.create(
-        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
-    model_version_train(model_version_id=version.pk)
-    version.refresh_from_db()
-    return version

@@ -3,14 +3,12 @@ import pytest
 from django.urls import reverse
 
 from labeling.models import Content
-from predictions.models import ModelVersion
 from predictions.services import (
     model_version_promote,
     model_version_rollback,
-    model_version_train,
     predictions_create,
 )
-from tests.factories import make_active_model, make_content
+from tests.factories import make_active_model, make_candidate, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +35,7 @@ def test_a_rolled_back_to_version_counts_only_this_activation_and_still_reaches_
     first = make_active_model(tags)
     ids = list(Content.objects.order_by("pk").values_list("pk", flat=True))
     predictions_create(model_version_id=first.pk, content_ids=ids)  # v1 predicted every item once
-    second = _candidate("majority")
+    second = make_candidate("majority")
     model_version_promote(model_version=second, override_reason="try the floor")
     predictions_create(model_version_id=second.pk, content_ids=ids)
     model_version_rollback(reason="v2 tags everything the same")
@@ -55,9 +53,3 @@ def test_a_rolled_back_to_version_counts_only_this_activation_and_still_reaches_
     assert f"{len(ids)} of {len(ids)} items" in line and "hx-get" not in line
 
 
-def _candidate(algorithm: str) -> ModelVersion:
-    version = ModelVersion.objects.create(
-        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
-    model_version_train(model_version_id=version.pk)
-    version.refresh_from_db()
-    return version

@@ -10,21 +10,14 @@ import pytest
 from django.db import connection, transaction
 
 from predictions.models import ModelStatus, ModelVersion
-from predictions.services import PromotionError, model_version_promote, model_version_train
-from tests.factories import make_active_model, make_gold_dataset
+from predictions.services import PromotionError, model_version_promote
+from tests.factories import make_active_model, make_candidate, make_gold_dataset
 from tests.test_reports_concurrency import _wait_until_another_connection_waits_for_a_lock
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs concurrent PostgreSQL connections"),
 ]
-
-
-def _candidate(number: int) -> ModelVersion:
-    version = ModelVersion.objects.create(number=number, algorithm="majority", params={"random_state": 0})
-    model_version_train(model_version_id=version.pk)
-    version.refresh_from_db()
-    return version
 
 
 @pytest.mark.parametrize("with_active_model", [True, False], ids=["replacing a model", "the very first"])
@@ -34,7 +27,7 @@ def test_the_second_of_two_simultaneous_promotions_is_refused_and_one_model_stay
         active = make_active_model(tags)
     else:
         make_gold_dataset(tags)
-    first, second = _candidate(2), _candidate(3)
+    first, second = make_candidate("majority"), make_candidate("majority")
     outcome, release = {}, threading.Event()
 
     def promote_second():
