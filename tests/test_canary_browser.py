@@ -6,8 +6,8 @@ from predictions.models import Canary
 from predictions.services import predictions_create
 from tests.browser import screenshot_path
 from tests.conftest import REPO
-from tests.factories import make_active_model, make_content
-from tests.test_canary import TITLES, _candidate, _true_tag
+from tests.factories import make_active_model, make_candidate, make_content
+from tests.test_canary import TITLES, _true_tag
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ def _log_in(page, base_url, username):
 def test_admin_starts_reads_and_stops_a_canary(browser, live_server, settings, tmp_path, tags, admin_user, annotator):
     settings.MODEL_DIR = tmp_path / "models"
     active = make_active_model(tags)
-    candidate = _candidate("majority")
+    candidate = make_candidate("majority")
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     _log_in(page, live_server.url, admin_user.username)
     page.goto(f"{live_server.url}/models/{candidate.number}/")
