@@ -1,4 +1,8 @@
-"""Operations endpoints: ``/healthz`` (database, broker, model) and ``/metrics`` (Prometheus text)."""
+"""Operations endpoints: liveness, readiness, whole-system health with stalled work, and ``/metrics``.
+
+``/healthz/live`` (the process answers), ``/healthz/ready`` (database, broker, model),
+``/healthz`` (readiness plus stalled work), ``/metrics`` (Prometheus text).
+"""
 import hmac
 import time
 
@@ -11,18 +15,56 @@ from django.views.decorators.http import require_GET
 
 from labeling.models import Content, ReviewStatus, ReviewTask, WrongTagReport
 from predictions.model_store import artifact_path, load_version
-from predictions.models import DriftCheck, ModelVersion, Prediction
-from predictions.selectors import active_model_version
+from predictions.models import UNFINISHED_JOB_STATUSES, DriftCheck, Job, ModelVersion, Prediction
+from predictions.selectors import active_model_version, stalled_work
+from predictions.services.leases import lease_last_run
+
+
+@never_cache
+@require_GET
+def live(request):
+    """Liveness: this process answers. Nothing else is asked, so a down database never restarts web processes."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request):
+    """Readiness: this process can serve (database, broker, the active model loaded); 503 naming what failed."""
+    checks = _checks()
+    failed = [name for name, result in checks.items() if not result["ok"]]
+    return JsonResponse({"status": "ok" if not failed else "fail", "failed": failed, "checks": checks},
+                        status=503 if failed else 200)
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """200 when the database, the broker and the active model's artifact all answer; 503 naming what failed."""
-    checks = {"database": _timed(_check_database), "broker": _timed(_check_broker), "model": _timed(_check_model)}
+    """The whole system: readiness, plus the work that should be happening and is not.
+
+    503 when a check fails or work is stalled ("retrain v5: no heartbeat for 140 s"), so
+    that monitoring alerts until the reconciler and the workers have caught up. Load
+    balancers should use ``/healthz/ready`` instead: a stalled worker is no reason to
+    stop serving pages.
+    """
+    checks = _checks()
     failed = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks}
-    return JsonResponse(body, status=503 if failed else 200)
+    stalled = _stalled() if "database" not in failed else []
+    status = "fail" if failed else "stalled" if stalled else "ok"
+    return JsonResponse({"status": status, "failed": failed, "checks": checks, "stalled": stalled},
+                        status=200 if status == "ok" else 503)
+
+
+def _checks() -> dict:
+    return {"database": _timed(_check_database), "broker": _timed(_check_broker), "model": _timed(_check_model)}
+
+
+def _stalled() -> list[dict]:
+    try:
+        return stalled_work()
+    except Exception as exc:  # noqa: BLE001 - a health check reports any failure, it never raises
+        return [{"kind": "health", "detail": f"stalled work could not be read: {type(exc).__name__}: {exc}"[:300],
+                 "age_seconds": 0}]
 
 
 def _timed(check) -> dict:
@@ -121,6 +163,15 @@ def metrics_text() -> str:
            [({"source": source or "all"}, int(check.drifted)) for source, check in sorted(latest.items())])
     family("tagloop_drift_last_check_timestamp_seconds", "gauge", "When the latest drift check of a window ran.",
            [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in sorted(latest.items())])
+    jobs = Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).values_list("kind", "status").annotate(n=Count("pk"))
+    family("tagloop_jobs_unfinished", "gauge", "Jobs recorded and not finished, by kind and status.",
+           [({"kind": kind, "status": status}, n) for kind, status, n in jobs.order_by("kind", "status")])
+    family("tagloop_stalled_work_age_seconds", "gauge",
+           "How long each kind of stalled work has been stalled (no sample: nothing is stalled).",
+           [({"kind": entry["kind"]}, entry["age_seconds"]) for entry in stalled_work()])
+    reconciled = lease_last_run(name="reconcile")
+    family("tagloop_reconciler_last_run_timestamp_seconds", "gauge", "When the reconciler last ran (0: never).",
+           [({}, int(reconciled.timestamp()) if reconciled else 0)])
     return "\n".join(lines) + "\n"
 
 

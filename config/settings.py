@@ -120,8 +120,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # no server to install. Progress and results live on database rows, so no result backend.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
+# visibility_timeout: an unacknowledged message (its worker died) comes back after this
+# long. Nothing waits for that: the reconciler takes over a job whose heartbeat is
+# stale within seconds. It stays above the longest task time limit (a retrain: 1900 s),
+# so a message is never handed out again while its task may still be running.
+# socket_connect_timeout: with the broker down, a web request that records work waits
+# this long at most before answering (the job is kept and sent later).
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": 3600}
+    {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 30}
     if REDIS_URL
     else {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
@@ -134,9 +140,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="tagloop")
+# One message per worker process at a time: a message held by a busy process is work
+# nobody else can take, and one that a killed worker held comes back only after the
+# visibility timeout (the reconciler covers it sooner, from the database).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- durable work (predictions.services.jobs and .reconciler) ---------------------
+# Every piece of work is a Job row; the broker only wakes workers. A worker writes its
+# job's heartbeat this often; a running job silent for longer than the stale bound lost
+# its worker and is taken over. The reconciler runs this often (celery beat, one run per
+# period however many beats), and re-sends a job nobody took this long after it was
+# sent while the queue is empty (its message was lost). Items lacking the active model's
+# prediction that no job holds are looked for on the sweep's slower period.
+TAGLOOP_HEARTBEAT_SECONDS = env.float("TAGLOOP_HEARTBEAT_SECONDS", default=5)
+TAGLOOP_STALE_AFTER_SECONDS = env.float("TAGLOOP_STALE_AFTER_SECONDS", default=30)
+TAGLOOP_RECONCILE_EVERY_SECONDS = env.float("TAGLOOP_RECONCILE_EVERY_SECONDS", default=10)
+TAGLOOP_DISPATCH_GRACE_SECONDS = env.float("TAGLOOP_DISPATCH_GRACE_SECONDS", default=20)
+TAGLOOP_SWEEP_EVERY_SECONDS = env.float("TAGLOOP_SWEEP_EVERY_SECONDS", default=60)
 
 # --- tagloop ------------------------------------------------------------------
 MODEL_DIR = Path(env("TAGLOOP_MODEL_DIR", default=str(VAR_DIR / "models")))
@@ -207,6 +231,11 @@ TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS = env.int("TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABE
 TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS = env.int("TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     "auto-retrain": {"task": "predictions.tasks.auto_retrain", "schedule": TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS},
+    "reconcile": {
+        "task": "predictions.tasks.reconcile", "schedule": TAGLOOP_RECONCILE_EVERY_SECONDS,
+        # A tick that waited longer than a period in a backlog is useless: the next one comes.
+        "options": {"expires": TAGLOOP_RECONCILE_EVERY_SECONDS},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # An annotator may undo their last answer for this long.

@@ -28,6 +28,8 @@ urlpatterns = [
     path("dashboard/", predictions_views.dashboard, name="dashboard"),
     path("monitoring/", include("predictions.monitoring_urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
     path("metrics", health.metrics, name="metrics"),
     path("", include("labeling.urls")),
 ]

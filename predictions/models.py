@@ -241,3 +241,75 @@ class CanaryServing(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["canary", "key"], name="canary_serving_unique_key")]
+
+
+class JobKind(models.TextChoices):
+    TRAIN = "train", "retrain"
+    PREDICT = "predict", "prediction chunk"
+    DRIFT_CHECK = "drift_check", "drift check"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+UNFINISHED_JOB_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+class Job(models.Model):
+    """A piece of work that must happen, written in the same transaction as its cause.
+
+    The database is the record of pending work; a broker message only wakes a worker.
+    A worker claims the job (a fresh ``claim_token``) and keeps ``heartbeat_at`` fresh
+    while it runs. A lost message, a killed worker or a flushed broker leaves a job
+    pending or running with a stale heartbeat, and the reconciler sends it again
+    (predictions.services.reconciler): the work is delayed, never lost.
+    """
+
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    # The items of a prediction chunk.
+    content_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a message for it last went to the broker; None while none could be sent.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_error = models.TextField(blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            # The reconciler and health read only unfinished jobs; done ones pile up.
+            models.Index(
+                fields=["status", "kind"], condition=Q(status__in=["pending", "running"]), name="job_unfinished"
+            ),
+            models.Index(fields=["model_version", "kind"], name="job_version_kind"),
+        ]
+
+    def __str__(self):
+        return f"job {self.pk} {self.kind} ({self.status})"
+
+
+class Lease(models.Model):
+    """One row per periodic duty (the reconciler, the automatic retrain, drift checks).
+
+    However many beat processes send the tick, the first to move ``last_run_at`` runs
+    it; the others find it taken and do nothing (predictions.services.leases).
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} (last run {self.last_run_at})"

@@ -1,8 +1,10 @@
 """Reads of the machine side."""
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from labeling.models import (
     Content,
@@ -17,11 +19,16 @@ from labeling.models import (
     WrongTagReport,
 )
 from predictions.models import (
+    UNFINISHED_JOB_STATUSES,
     Canary,
     CanaryArm,
     CanaryServing,
+    Job,
+    JobKind,
+    JobStatus,
     ModelEvent,
     ModelEventAction,
+    RUNNING_STATUSES,
     ModelStatus,
     ModelVersion,
     Prediction,
@@ -190,3 +197,144 @@ def content_texts_and_hashes(*, content_ids: list[int]) -> list[tuple[int, str, 
         Content.objects.filter(pk__in=content_ids).order_by("pk")
         .values_list("pk", "title", "description", "text_hash")
     )
+
+
+def content_ids_lacking_active_prediction(*, model_version: ModelVersion, ingested_before=None) -> list[int]:
+    """Items this activation of the (active) version has not predicted or put in force yet."""
+    return list(_lacking_active_prediction(model_version, ingested_before).order_by("pk").values_list("pk", flat=True))
+
+
+def _lacking_active_prediction(model_version: ModelVersion, ingested_before=None):
+    predictions = Prediction.objects.filter(model_version=model_version, content=OuterRef("pk"))
+    if model_version.promoted_at is not None:
+        predictions = predictions.filter(predicted_at__gte=model_version.promoted_at)
+    content = Content.objects.filter(~Exists(predictions))
+    return content.filter(ingested_at__lt=ingested_before) if ingested_before else content
+
+
+def broker_queue_length() -> int | None:
+    """Messages waiting in the task queue, or None when the broker does not answer."""
+    from kombu.exceptions import ChannelError
+
+    from config.celery import app
+
+    queue = app.conf.task_default_queue
+    timeout = settings.TAGLOOP_HEALTH_BROKER_TIMEOUT
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            try:
+                return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError:
+                return 0  # an empty queue: the broker keeps no key for it
+    except Exception:  # noqa: BLE001 - any broker failure means "no answer"
+        return None
+
+
+# Items may lack the active model's prediction this long before health calls it stalled:
+# a promotion re-predicts everything, which takes a while on a large collection.
+PREDICTION_LAG_ALLOWED = timedelta(minutes=5)
+
+
+def job_is_stalled(*, job: Job, now=None) -> bool:
+    """Unfinished, and no live worker holds it: never sent, or running without a recent heartbeat."""
+    now = now or timezone.now()
+    if job.status == JobStatus.PENDING:
+        return job.dispatched_at is None or job.created_at < now - _waiting_too_long()
+    stale = now - timedelta(seconds=settings.TAGLOOP_STALE_AFTER_SECONDS)
+    return job.status == JobStatus.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < stale)
+
+
+def _waiting_too_long() -> timedelta:
+    # Past the reconciler's grace and a couple of its rounds, a waiting job means no worker takes work.
+    return timedelta(
+        seconds=settings.TAGLOOP_DISPATCH_GRACE_SECONDS + 2 * settings.TAGLOOP_RECONCILE_EVERY_SECONDS
+    )
+
+
+def stalled_work(*, now=None, include_items: bool = True) -> list[dict]:
+    """What should be happening and is not, with how long: for /healthz, /metrics and the models page.
+
+    Each entry: ``kind`` (a short name), ``detail`` (a sentence for people) and
+    ``age_seconds`` (how long it has been stalled). ``include_items`` adds the count of
+    items lacking the active model's prediction, a query over all content.
+    """
+    now = now or timezone.now()
+    jobs = list(
+        Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).select_related("model_version")
+        .only("pk", "kind", "status", "created_at", "dispatched_at", "dispatch_error", "heartbeat_at",
+              "model_version__number")
+    )
+    stalled = [_stalled_retrain(job, now) for job in jobs if job.kind == JobKind.TRAIN and job_is_stalled(job=job, now=now)]
+    stalled += _stalled_group(
+        [job for job in jobs if job.kind != JobKind.TRAIN and job_is_stalled(job=job, now=now)], now
+    )
+    if include_items:
+        stalled += _items_lacking_prediction(now)
+    return [entry for entry in stalled if entry]
+
+
+def _age(since, now) -> int:
+    return int((now - since).total_seconds()) if since else 0
+
+
+def _stalled_retrain(job: Job, now) -> dict:
+    name = f"retrain v{job.model_version.number}" if job.model_version else f"retrain job {job.pk}"
+    if job.status == JobStatus.RUNNING:
+        age = _age(job.heartbeat_at, now)
+        return {"kind": "retrain", "detail": f"{name}: no heartbeat for {age} s", "age_seconds": age}
+    age = _age(job.created_at, now)
+    why = f"not sent: {job.dispatch_error or 'broker unreachable'}" if job.dispatched_at is None else "no worker took it"
+    return {"kind": "retrain", "detail": f"{name}: queued {age} s ago, {why}", "age_seconds": age}
+
+
+def _stalled_group(jobs: list[Job], now) -> list[dict]:
+    """Prediction chunks and drift checks, summed up per state: there may be thousands."""
+    entries = []
+    running = [job for job in jobs if job.status == JobStatus.RUNNING]
+    if running:
+        age = max(_age(job.heartbeat_at, now) for job in running)
+        entries.append({"kind": "jobs_without_heartbeat",
+                        "detail": f"{len(running)} job(s) lost their worker: no heartbeat for up to {age} s",
+                        "age_seconds": age})
+    unsent = [job for job in jobs if job.status == JobStatus.PENDING and job.dispatched_at is None]
+    if unsent:
+        age = max(_age(job.created_at, now) for job in unsent)
+        entries.append({"kind": "jobs_not_sent",
+                        "detail": f"{len(unsent)} job(s) not sent for up to {age} s: the broker is unreachable",
+                        "age_seconds": age})
+    waiting = [job for job in jobs if job.status == JobStatus.PENDING and job.dispatched_at is not None]
+    if waiting:
+        age = max(_age(job.created_at, now) for job in waiting)
+        entries.append({"kind": "jobs_waiting",
+                        "detail": f"{len(waiting)} job(s) waiting for a worker for up to {age} s: is a worker running?",
+                        "age_seconds": age})
+    return entries
+
+
+def _items_lacking_prediction(now) -> list[dict]:
+    active = active_model_version()
+    if active is None or (active.promoted_at and active.promoted_at > now - PREDICTION_LAG_ALLOWED):
+        return []
+    lacking = _lacking_active_prediction(active, now - PREDICTION_LAG_ALLOWED)
+    count = lacking.count()
+    if not count:
+        return []
+    oldest = lacking.order_by("ingested_at").values_list("ingested_at", flat=True).first()
+    since = max(oldest, active.promoted_at) if active.promoted_at else oldest
+    minutes = int(PREDICTION_LAG_ALLOWED.total_seconds() // 60)
+    return [{"kind": "items_lacking_prediction",
+             "detail": f"{count:,} item(s) lack the active model's (v{active.number}) prediction for > {minutes} min",
+             "age_seconds": _age(since, now)}]
+
+
+def retrain_stalls(*, model_versions: list[ModelVersion]) -> dict[int, dict]:
+    """Version number -> its stalled retrain (as in ``stalled_work``), for the queued or training ones."""
+    running = [version.pk for version in model_versions if version.status in RUNNING_STATUSES]
+    if not running:
+        return {}
+    now = timezone.now()
+    jobs = Job.objects.filter(
+        model_version_id__in=running, kind=JobKind.TRAIN, status__in=UNFINISHED_JOB_STATUSES
+    ).select_related("model_version")
+    return {job.model_version.number: _stalled_retrain(job, now) for job in jobs if job_is_stalled(job=job, now=now)}

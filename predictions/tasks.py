@@ -1,36 +1,43 @@
-"""Celery tasks: thin wrappers that take ids and call one service. Safe to run twice."""
+"""Celery tasks: thin wrappers that take ids and call one service. Safe to run twice.
+
+Every piece of work is a ``Job`` row first (predictions.services.jobs); a message only
+says "job N is waiting". ``acks_late`` with ``reject_on_worker_lost`` puts the message
+back when a pool process dies mid-task; the job's claim and heartbeat make the copy
+harmless if the work is already done or still owned, and the reconciler takes over
+what a dead worker held (a redelivery after the broker's visibility timeout can come
+an hour late; the reconciler does not wait for it).
+"""
 from celery import shared_task
+from django.conf import settings
 
 from predictions import services
+from predictions.services import jobs, leases, reconciler
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1900)
-def train_model_version(model_version_id: int) -> None:
-    services.model_version_train(model_version_id=model_version_id)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_job(job_id: int) -> None:
+    """Time limits are set per kind when the job is sent (jobs.TIME_LIMITS)."""
+    jobs.job_run(job_id=job_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=600)
-def predict_content(content_ids: list[int], model_version_id: int) -> int:
-    return services.predictions_create(model_version_id=model_version_id, content_ids=content_ids)
-
-
-@shared_task(acks_late=True, time_limit=600)
-def predict_missing(model_version_id: int) -> int:
-    return services.predictions_enqueue_missing(model_version_id=model_version_id)
-
-
-@shared_task(acks_late=True, time_limit=600)
-def predict_all(model_version_id: int) -> int:
-    return services.predictions_enqueue_all(model_version_id=model_version_id)
+@shared_task
+def reconcile() -> None:
+    """Periodic (celery beat): send again the work no live worker owns. One run per period, whatever the beats."""
+    if leases.lease_take(name="reconcile", every_seconds=settings.TAGLOOP_RECONCILE_EVERY_SECONDS):
+        reconciler.work_reconcile()
 
 
 @shared_task
 def auto_retrain() -> int | None:
+    if not leases.lease_take(name="auto-retrain", every_seconds=settings.TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS):
+        return None
     version = services.auto_retrain_if_due()
     return version.number if version else None
 
 
 @shared_task(acks_late=True, time_limit=900)
 def check_drift() -> int:
-    """Periodic (celery beat) and on demand: store one drift check per window."""
+    """Periodic (celery beat): store one drift check per window; once per period, whatever the beats."""
+    if not leases.lease_take(name="check-drift", every_seconds=settings.TAGLOOP_DRIFT_EVERY_SECONDS):
+        return 0
     return len(services.drift_checks_run())

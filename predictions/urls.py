@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:number>/row", views.model_row, name="model-row"),
     path("active-line", views.model_active_line, name="model-active-line"),
     path("<int:number>/cancel", views.model_cancel, name="model-cancel"),
+    path("<int:number>/resume", views.model_resume, name="model-resume"),
     path("<int:number>/promote", views.model_promote, name="model-promote"),
     path("<int:number>/canary", views_canary.canary_start, name="canary-start"),
     path("canaries/<int:pk>/", views_canary.canary_detail, name="canary-detail"),

@@ -10,15 +10,17 @@ from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm
-from predictions.models import RUNNING_STATUSES, ModelEvent, ModelStatus, ModelVersion
+from predictions.models import RUNNING_STATUSES, UNFINISHED_JOB_STATUSES, JobKind, ModelEvent, ModelStatus, ModelVersion
 from predictions.services import (
     PromotionBlocked,
     PromotionError,
+    job_resume,
     model_version_cancel,
     model_version_promote,
     model_version_request,
     model_version_rollback,
     model_versions_compare,
+    retrain_waiting_for_broker,
 )
 from predictions.services.monitoring import drift_alert
 from predictions.services.rollout import rollback_target
@@ -29,6 +31,7 @@ from predictions.services.rollout import rollback_target
 def model_list(request):
     versions = list(ModelVersion.objects.select_related("created_by")[:50])
     active = selectors.active_model_version()
+    _attach_stalls(versions)
     context = {
         "versions": versions,
         "repredict": _repredict_progress(active),
@@ -62,7 +65,15 @@ def _repredict_progress(active: ModelVersion | None) -> dict:
 def model_row(request, number: int):
     """One row of the list; htmx polls it while the version trains."""
     version = get_object_or_404(ModelVersion, number=number)
+    _attach_stalls([version])
     return render(request, "predictions/_model_row.html", {"version": version, "running": RUNNING_STATUSES})
+
+
+def _attach_stalls(versions: list[ModelVersion]) -> None:
+    """``version.stall``: what is wrong with a queued or training run no worker is doing (None: nothing)."""
+    stalls = selectors.retrain_stalls(model_versions=versions)
+    for version in versions:
+        version.stall = stalls.get(version.number)
 
 
 @requires("predictions.train_model")
@@ -75,7 +86,24 @@ def model_retrain(request):
     version = model_version_request(
         algorithm=form.cleaned_data["algorithm"], notes=form.cleaned_data["notes"], requested_by=request.user
     )
-    messages.success(request, f"Retrain queued as v{version.number}.")
+    if retrain_waiting_for_broker(model_version=version):
+        messages.warning(request, f"Retrain queued as v{version.number}; the task queue is unreachable, so the "
+                                  "worker will start it when the queue is back.")
+    else:
+        messages.success(request, f"Retrain queued as v{version.number}.")
+    return redirect("predictions:model-list")
+
+
+@requires("predictions.train_model")
+@require_POST
+def model_resume(request, number: int):
+    """Send a stalled retrain to the workers again now, instead of waiting for the reconciler."""
+    version = get_object_or_404(ModelVersion, number=number)
+    job = version.jobs.filter(kind=JobKind.TRAIN, status__in=UNFINISHED_JOB_STATUSES).first()
+    if job is None or not job_resume(job=job):
+        messages.error(request, f"v{number} is not stalled, or the task queue is still unreachable; nothing sent.")
+    else:
+        messages.success(request, f"v{number} sent to the workers again; a worker takes it over.")
     return redirect("predictions:model-list")
 
 

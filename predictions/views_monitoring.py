@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from predictions.services import monitoring_overview
+from predictions.services import drift_check_request, monitoring_overview
 
 
 def can_monitor(user) -> bool:
@@ -35,8 +35,11 @@ def check_drift(request):
     """Queue a drift check on the workers; the page shows it when it is stored."""
     if not request.user.has_perm("predictions.add_driftcheck"):
         raise PermissionDenied
-    from predictions.tasks import check_drift as check_drift_task
-
-    check_drift_task.delay()
-    messages.success(request, "Drift check queued; its results appear here when a worker has run it.")
+    job = drift_check_request()
+    job.refresh_from_db()
+    if job.dispatched_at is None:
+        messages.warning(request, "Drift check recorded; the task queue is unreachable, so a worker will run it "
+                                  "when the queue is back.")
+    else:
+        messages.success(request, "Drift check queued; its results appear here when a worker has run it.")
     return redirect("monitoring:page")

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from predictions.models import DriftCheck
+from predictions.models import DriftCheck, Job, JobStatus
 from predictions.services import drift_checks_run, predictions_create
 from tests.factories import SYNTHETIC, make_active_model, make_content
 
@@ -96,18 +96,21 @@ def test_the_monitoring_page_alerts_when_the_latest_overall_check_drifted(client
     assert 'id="drift-alert"' not in client.get(reverse("monitoring:page")).content.decode()
 
 
-def test_the_button_queues_a_check_that_the_task_runs(client, stream, admin_user):
+def test_the_button_queues_a_check_that_the_task_runs(client, stream, admin_user,
+                                                      django_capture_on_commit_callbacks):
     from config.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True  # run the queued task in this process
     try:
         client.force_login(admin_user)
-        response = client.post(reverse("monitoring:check-drift"))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("monitoring:check-drift"))
     finally:
         app.conf.task_always_eager = previous
     assert response.status_code == 302 and response["Location"] == reverse("monitoring:page")
     assert DriftCheck.objects.filter(source="spam", drifted=True).exists()
+    assert Job.objects.get(kind="drift_check").status == JobStatus.DONE  # the click was recorded as a job, and it ran
 
 
 def test_the_beat_schedule_runs_the_check(settings):

@@ -3,8 +3,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from labeling.models import ReviewStatus, ReviewTask
-from predictions.models import Canary, ModelEvent, ModelStatus, ModelVersion
+from labeling.models import Content, ReviewStatus, ReviewTask
+from predictions.models import Canary, Job, JobKind, ModelEvent, ModelStatus, ModelVersion
 from predictions.services import (
     PromotionBlocked,
     PromotionError,
@@ -65,21 +65,21 @@ def _active_numbers() -> list[int]:
     return list(ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("number", flat=True))
 
 
-def test_rolling_back_twice_walks_back_the_promotions_not_forth(tags, model_dir, admin_user, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):
-    from predictions.tasks import predict_all
-
+def test_rolling_back_twice_walks_back_the_promotions_not_forth(tags, model_dir, admin_user):
     v1 = make_active_model(tags)
     v2, v5 = _candidate(2, "rules"), _candidate(5, "majority")
     _promote(v2, admin_user)
     _promote(v5, admin_user)
     canary = canary_start(candidate=_candidate(6, "rules"), share=0.1, override_reason="watching")
-    repredicted = []
-    monkeypatch.setattr(predict_all, "delay", repredicted.append)
     assert rollback_target() == v2
-    with django_capture_on_commit_callbacks(execute=True):
-        assert model_version_rollback(rolled_back_by=admin_user, reason="v5 tags badly") == v2
-    assert repredicted == [v2.pk] and not Canary.objects.get(pk=canary.pk).running
+    jobs_before = Job.objects.count()
+    assert model_version_rollback(rolled_back_by=admin_user, reason="v5 tags badly") == v2
+    # The re-prediction is recorded with the rollback: jobs of v2 covering every item, once.
+    new_jobs = Job.objects.order_by("pk")[jobs_before:]
+    assert {(job.model_version_id, job.kind) for job in new_jobs} == {(v2.pk, JobKind.PREDICT)}
+    chunks = [job.content_ids for job in new_jobs]
+    assert sorted(i for chunk in chunks for i in chunk) == sorted(Content.objects.values_list("pk", flat=True))
+    assert not Canary.objects.get(pk=canary.pk).running
     # The bug: the second rollback brought v5 back. It must go on to v1, the model before v2.
     assert rollback_target() == v1
     assert model_version_rollback(rolled_back_by=admin_user, reason="v2 too") == v1

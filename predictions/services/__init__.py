@@ -7,9 +7,10 @@ from predictions.services.batch import (
 )
 from predictions.services.canary import CanaryError, canary_start, canary_stop
 from predictions.services.comparison import Comparison, model_versions_compare
-from predictions.services.drift import drift_checks_run
+from predictions.services.drift import drift_check_request, drift_checks_run
 from predictions.services.monitoring import live_metrics, monitoring_overview
 from predictions.services.ood import ood_checks_for
+from predictions.services.jobs import job_resume
 from predictions.services.gates import PromotionBlocked, PromotionError
 from predictions.services.rollout import model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
@@ -20,6 +21,7 @@ from predictions.services.training import (
     model_version_cancel,
     model_version_request,
     model_version_train,
+    retrain_waiting_for_broker,
 )
 
 __all__ = [
@@ -33,7 +35,10 @@ __all__ = [
     "OnlinePrediction",
     "PromotionError",
     "content_enqueue_prediction",
+    "drift_check_request",
     "drift_checks_run",
+    "job_resume",
+    "retrain_waiting_for_broker",
     "live_metrics",
     "monitoring_overview",
     "ood_checks_for",

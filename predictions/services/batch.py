@@ -19,6 +19,7 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services.jobs import jobs_create_predict
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.ood import ood_check_contents
 from predictions.services.thresholds import review_threshold
@@ -167,33 +168,20 @@ def _check_out_of_distribution(
 
 
 def predictions_enqueue_all(*, model_version_id: int, chunk_size: int | None = None) -> int:
-    """After a promotion: every content item, in chunk tasks any worker can take; returns the count."""
+    """Every content item, as prediction jobs any worker can take; returns how many jobs."""
     version = ModelVersion.objects.get(pk=model_version_id)
-    return _enqueue_chunks(version, selectors.all_content_ids(), chunk_size=chunk_size)
+    return len(jobs_create_predict(model_version=version, content_ids=selectors.all_content_ids(), chunk_size=chunk_size))
 
 
 def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
-    """Split the content lacking a prediction from the version into chunk tasks; returns the count."""
+    """Prediction jobs for the content lacking a prediction from the version; returns how many jobs."""
     version = ModelVersion.objects.get(pk=model_version_id)
     missing = selectors.content_ids_lacking_prediction(model_version=version)
-    return _enqueue_chunks(version, missing, chunk_size=chunk_size)
+    return len(jobs_create_predict(model_version=version, content_ids=missing, chunk_size=chunk_size))
 
 
 def content_enqueue_prediction(*, content_ids: list[int]) -> None:
-    """Called when content arrives: predict it with the active model, once the transaction commits."""
+    """Called inside the transaction that stores new content: its prediction jobs are part of it."""
     version = selectors.active_model_version()
     if version is not None:
-        _enqueue_chunks(version, content_ids, on_commit=True)
-
-
-def _enqueue_chunks(
-    version: ModelVersion, content_ids: list[int], *, chunk_size: int | None = None, on_commit: bool = False
-) -> int:
-    from predictions.tasks import predict_content
-
-    chunk_size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
-    chunks = [content_ids[start : start + chunk_size] for start in range(0, len(content_ids), chunk_size)]
-    send = predict_content.delay_on_commit if on_commit else predict_content.delay
-    for chunk in chunks:
-        send(chunk, version.pk)
-    return len(chunks)
+        jobs_create_predict(model_version=version, content_ids=content_ids)

@@ -19,7 +19,8 @@ from ml.prediction import predict
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
-from predictions.models import DriftCheck, ModelVersion, Prediction
+from predictions.models import DriftCheck, Job, JobKind, ModelVersion, Prediction
+from predictions.services.jobs import jobs_create
 from predictions.services.ood import ood_checks_for
 
 ALL_SOURCES = ""
@@ -99,3 +100,8 @@ def _plain(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
+
+
+def drift_check_request() -> Job:
+    """Record an on-demand drift check as a job; a worker runs it (sent after commit)."""
+    return jobs_create(kind=JobKind.DRIFT_CHECK)[0]

@@ -2,9 +2,11 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
+from predictions import selectors
 from predictions.model_store import artifact_path, forget_serving_state
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
 from predictions.services.canary import canary_end_running
+from predictions.services.jobs import jobs_create_predict
 from predictions.services.gates import PromotionBlocked, PromotionError, gate_failures_against_active
 
 
@@ -100,8 +102,6 @@ ACTIVATION_LOCK = 0x7461676C
 @transaction.atomic
 def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=(),
               expected_previous_pk=ANY_PREVIOUS) -> ModelVersion:
-    from predictions.tasks import predict_all
-
     _one_activation_at_a_time()
     version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     # The partial unique constraint on the active row is the last line of defence.
@@ -128,7 +128,9 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
     # A canary compares its candidate with the active model; once that changes, the
     # comparison is over (and re-predicting everything below serves its items again).
     canary_end_running(ended_by=actor, reason=f"v{version.number} became the active model ({action})")
-    predict_all.delay_on_commit(version.pk)
+    # The re-prediction is recorded with the activation: it happens even if the broker
+    # or a worker fails on the way (the reconciler sends what no worker finished).
+    jobs_create_predict(model_version=version, content_ids=selectors.all_content_ids())
     transaction.on_commit(forget_serving_state)
     return version
 

@@ -2,11 +2,11 @@
 import logging
 import time
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,6 +27,8 @@ from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import (
     RUNNING_STATUSES,
+    JobKind,
+    JobStatus,
     ModelEvent,
     ModelEventAction,
     ModelStatus,
@@ -34,6 +36,7 @@ from predictions.models import (
     TrainingExample,
 )
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
+from predictions.services.jobs import jobs_create
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +45,13 @@ logger = logging.getLogger(__name__)
 # stored embeddings" in docs/benchmarks.md for what it saves).
 TRAINING_JOBS = -1
 
-# A run stuck in "training" for longer than this was lost with its worker; a
-# redelivered task may take it over.
-TRAINING_STALE_AFTER = timedelta(hours=1)
-
-
 def model_version_request(*, algorithm: str | None = None, requested_by=None, notes: str = "") -> ModelVersion:
-    """Record a queued model version and enqueue its training once this transaction commits."""
+    """Record a queued model version and its training job; the job is sent once this transaction commits.
+
+    With the broker down the version and its job are recorded all the same, and the
+    reconciler sends the job when the broker is back (``retrain_waiting_for_broker``).
+    """
     from ml.algorithms import get_algorithm
-    from predictions.tasks import train_model_version
 
     algorithm = algorithm or settings.TAGLOOP_DEFAULT_ALGORITHM
     get_algorithm(algorithm)  # fail here, with the list of choices, not in the worker
@@ -66,22 +67,29 @@ def model_version_request(*, algorithm: str | None = None, requested_by=None, no
                 ModelEvent.objects.create(
                     action=ModelEventAction.REQUESTED, model_version=version, actor=requested_by, reason=notes
                 )
-                train_model_version.delay_on_commit(version.pk)
+                jobs_create(kind=JobKind.TRAIN, model_version=version)
                 return version
         except IntegrityError:
             continue  # another request took that number; take the next one
     raise RuntimeError("could not allocate a model version number")
 
 
+def retrain_waiting_for_broker(*, model_version: ModelVersion) -> bool:
+    """True when the version's training job could not be sent yet (the broker is down)."""
+    return model_version.jobs.filter(
+        kind=JobKind.TRAIN, status=JobStatus.PENDING, dispatched_at__isnull=True
+    ).exists()
+
+
 def _claim_for_training(model_version_id: int) -> ModelVersion | None:
-    """Move queued -> training exactly once, even if the task is delivered twice."""
-    now = timezone.now()
-    claimable = Q(status=ModelStatus.QUEUED) | Q(
-        status=ModelStatus.TRAINING, started_at__lt=now - TRAINING_STALE_AFTER
-    )
-    claimed = ModelVersion.objects.filter(claimable, pk=model_version_id).update(
-        status=ModelStatus.TRAINING, started_at=now, progress=1, stage="starting", error=""
-    )
+    """Move queued (or training, when a job takes over a dead run) -> training; None if cancelled or done.
+
+    Who may run it is the job's claim (predictions.services.jobs): only one live worker
+    holds it, so a run left "training" by a killed worker is taken over here and starts again.
+    """
+    claimed = ModelVersion.objects.filter(
+        pk=model_version_id, status__in=[ModelStatus.QUEUED, ModelStatus.TRAINING]
+    ).update(status=ModelStatus.TRAINING, started_at=timezone.now(), progress=1, stage="starting", error="")
     return ModelVersion.objects.get(pk=model_version_id) if claimed else None
 
 
@@ -93,15 +101,19 @@ class _Progress:
     """Writes progress to the version's row, at most a few times a second.
 
     The write only matches a row still in "training": when an admin cancelled the run
-    it matches nothing, and the run stops at that point.
+    it matches nothing, and the run stops at that point. It stops too when its job was
+    taken over by another worker (this one was silent for too long).
     """
 
-    def __init__(self, model_version: ModelVersion):
+    def __init__(self, model_version: ModelVersion, still_owner: Callable[[], bool]):
         self.model_version = model_version
+        self.still_owner = still_owner
         self.last_write = 0.0
 
     def __call__(self, percent: int, stage: str, *, force: bool = False) -> None:
         now = time.monotonic()
+        if not self.still_owner():
+            raise TrainingCancelled(f"v{self.model_version.number} was taken over by another worker")
         if force or now - self.last_write > 0.3:
             still_training = ModelVersion.objects.filter(
                 pk=self.model_version.pk, status=ModelStatus.TRAINING
@@ -119,19 +131,28 @@ def model_version_cancel(*, model_version: ModelVersion, cancelled_by=None, reas
         ).update(status=ModelStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
         if not cancelled:
             raise ValueError(f"v{model_version.number} is not queued or training; nothing to cancel")
+        # A job no worker took yet has nothing left to do; a running one stops at its next step.
+        model_version.jobs.filter(kind=JobKind.TRAIN, status=JobStatus.PENDING).update(
+            status=JobStatus.DONE, finished_at=timezone.now()
+        )
         ModelEvent.objects.create(
             action=ModelEventAction.CANCELLED, model_version=model_version, actor=cancelled_by, reason=reason
         )
     return ModelVersion.objects.get(pk=model_version.pk)
 
 
-def model_version_train(*, model_version_id: int) -> ModelVersion | None:
-    """Train, evaluate on the holdout, save the artifact; the version becomes a candidate."""
+def model_version_train(
+    *, model_version_id: int, still_owner: Callable[[], bool] = lambda: True
+) -> ModelVersion | None:
+    """Train, evaluate on the holdout, save the artifact; the version becomes a candidate.
+
+    ``still_owner`` says whether this run still holds its job (see _Progress).
+    """
     version = _claim_for_training(model_version_id)
     if version is None:
         logger.info("model version %s is not waiting for training; nothing to do", model_version_id)
         return None
-    progress = _Progress(version)
+    progress = _Progress(version, still_owner)
     try:
         _train(version, progress)
     except TrainingCancelled:
@@ -208,7 +229,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         },
     )
     progress(95, "recording the candidate", force=True)
-    ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
+    became_candidate = ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
         status=ModelStatus.CANDIDATE,
         artifact_path=artifact.path.name,
         artifact_sha256=artifact.sha256,
@@ -221,6 +242,8 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         stage="done",
         finished_at=timezone.now(),
     )
+    if not became_candidate:
+        raise TrainingCancelled(f"v{version.number} was cancelled while it was being recorded")
     if cv is not None and _may_question_gold_labels(version.algorithm, cv):
         _flag_suspect_labels(version, training, cv)
 
