@@ -281,6 +281,8 @@ class Job(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     dispatch_error = models.TextField(blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
+    # The worker (celery node name) that holds or last held it, for people reading health.
+    claimed_by = models.CharField(max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -263,7 +263,7 @@ def stalled_work(*, now=None, include_items: bool = True) -> list[dict]:
     jobs = list(
         Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).select_related("model_version")
         .only("pk", "kind", "status", "created_at", "dispatched_at", "dispatch_error", "heartbeat_at",
-              "model_version__number")
+              "claimed_by", "model_version__number")
     )
     stalled = [_stalled_retrain(job, now) for job in jobs if job.kind == JobKind.TRAIN and job_is_stalled(job=job, now=now)]
     stalled += _stalled_group(
@@ -282,7 +282,8 @@ def _stalled_retrain(job: Job, now) -> dict:
     name = f"retrain v{job.model_version.number}" if job.model_version else f"retrain job {job.pk}"
     if job.status == JobStatus.RUNNING:
         age = _age(job.heartbeat_at, now)
-        return {"kind": "retrain", "detail": f"{name}: no heartbeat for {age} s", "age_seconds": age}
+        worker = f" from {job.claimed_by}" if job.claimed_by else ""
+        return {"kind": "retrain", "detail": f"{name}: no heartbeat{worker} for {age} s", "age_seconds": age}
     age = _age(job.created_at, now)
     why = f"not sent: {job.dispatch_error or 'broker unreachable'}" if job.dispatched_at is None else "no worker took it"
     return {"kind": "retrain", "detail": f"{name}: queued {age} s ago, {why}", "age_seconds": age}

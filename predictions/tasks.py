@@ -14,10 +14,10 @@ from predictions import services
 from predictions.services import jobs, leases, reconciler
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_job(job_id: int) -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_job(self, job_id: int) -> None:
     """Time limits are set per kind when the job is sent (jobs.TIME_LIMITS)."""
-    jobs.job_run(job_id=job_id)
+    jobs.job_run(job_id=job_id, worker=self.request.hostname or "")
 
 
 @shared_task

@@ -92,20 +92,20 @@ class Claim:
     token: str
 
 
-def job_claim(*, job_id: int) -> Claim | None:
+def job_claim(*, job_id: int, worker: str = "") -> Claim | None:
     """Take the job if nobody live holds it: pending, or running with a stale heartbeat."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.TAGLOOP_STALE_AFTER_SECONDS)
     token = uuid.uuid4().hex
-    previous = Job.objects.filter(pk=job_id).values_list("status", "heartbeat_at").first()
+    previous = Job.objects.filter(pk=job_id).values_list("status", "heartbeat_at", "claimed_by").first()
     claimed = Job.objects.filter(
         Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale), pk=job_id
-    ).update(status=JobStatus.RUNNING, claim_token=token, claimed_at=now, heartbeat_at=now,
+    ).update(status=JobStatus.RUNNING, claim_token=token, claimed_by=worker[:200], claimed_at=now, heartbeat_at=now,
              attempts=F("attempts") + 1)
     if not claimed:
         return None
     if previous and previous[0] == JobStatus.RUNNING:
-        logger.warning("job %s: taking it over from a worker silent since %s", job_id, previous[1])
+        logger.warning("job %s: taking it over from %s, silent since %s", job_id, previous[2] or "a worker", previous[1])
     return Claim(Job.objects.get(pk=job_id), token)
 
 
@@ -152,9 +152,9 @@ class Heartbeat:
             connection.close()  # this thread's own connection
 
 
-def job_run(*, job_id: int) -> None:
-    """Claim the job, do its work with a heartbeat, and record how it ended."""
-    claim = job_claim(job_id=job_id)
+def job_run(*, job_id: int, worker: str = "") -> None:
+    """Claim the job as ``worker``, do its work with a heartbeat, and record how it ended."""
+    claim = job_claim(job_id=job_id, worker=worker)
     if claim is None:
         logger.info("job %s is finished or held by a live worker; nothing to do", job_id)
         return
