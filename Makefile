@@ -73,6 +73,11 @@ bench-rollout: install
 	createdb -h 127.0.0.1 -U postgres tagloop_rollout_bench
 	bash scripts/bench_rollout.sh
 
+## Scaling out: re-predict 100,000 items after a promotion with 2 and with 4 workers (PostgreSQL + Redis); items/s and the factor.
+.PHONY: bench-scale
+bench-scale: install
+	bash scripts/bench_scale.sh
+
 ## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
 .PHONY: bench-serve
 bench-serve: install

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two real workers (one process each, as on this 2-core machine) against PostgreSQL and Redis.
+# Real workers (one process each; two by default, as on this 2-core machine, or TAGLOOP_BENCH_WORKERS)
+# against PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_rollout_bench
@@ -9,7 +10,7 @@ export TAGLOOP_MODEL_DIR=$(mktemp -d)
 export TAGLOOP_AUDIT_SHARE=0.05
 .venv/bin/python manage.py migrate --noinput -v0
 pids=()
-for n in 1 2; do
+for n in $(seq 1 "${TAGLOOP_BENCH_WORKERS:-2}"); do
   .venv/bin/celery -A config worker -n "bench$n@%h" -Q tagloop-bench --concurrency=1 --loglevel=WARNING &
   pids+=($!)
 done
