@@ -68,20 +68,15 @@ def save_model(model: Pipeline, *, directory: Path, name: str,
                metadata: dict) -> SavedArtifact:
     """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
     _check_name(name)
-    clashes = RESERVED_METADATA_KEYS.intersection(metadata)
-    if clashes:
-        raise ValueError(f"metadata keys reserved for the artifact: {', '.join(sorted(clashes))}")
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    # Deflate: skops stores vocabularies as verbose JSON (~35 MB -> ~1.5 MB).
-    payload = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    payload = model_to_bytes(model)
     digest = sha256_hex(payload)
     path = directory / f"{name}{ARTIFACT_SUFFIX}"
     metadata_path = directory / f"{name}{METADATA_SUFFIX}"
-    sidecar = {**metadata, "artifact": path.name, "sha256": digest,
-               "library_versions": library_versions()}
-    # JSON is serialised before anything is written so bad metadata fails early.
-    sidecar_bytes = json.dumps(sidecar, indent=2, sort_keys=True).encode("utf-8")
+    # Serialised before anything is written so bad metadata fails early.
+    sidecar_bytes = json.dumps(artifact_metadata(metadata, artifact=path.name, sha256=digest),
+                               indent=2, sort_keys=True).encode("utf-8")
+    directory.mkdir(parents=True, exist_ok=True)
     # Artifact first: a sidecar never points at a missing or partial model.
     _write_atomically(path, payload)
     _write_atomically(metadata_path, sidecar_bytes)
@@ -91,12 +86,24 @@ def save_model(model: Pipeline, *, directory: Path, name: str,
 def load_model(path: Path, *, expected_sha256: str | None = None) -> Pipeline:
     """Load an artifact written by :func:`save_model`, refusing tampered or foreign content."""
     # Read once: checks and loading must see the same bytes.
-    payload = Path(path).read_bytes()
+    return model_from_bytes(Path(path).read_bytes(), expected_sha256=expected_sha256, source=str(path))
+
+
+def model_to_bytes(model: Pipeline) -> bytes:
+    """The artifact's bytes, for a store that is not a folder (a database row)."""
+    # Deflate: skops stores vocabularies as verbose JSON (~35 MB -> ~1.5 MB).
+    return skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+
+
+def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, source: str = "artifact") -> Pipeline:
+    """Build the model from an artifact's bytes after the sha256 and trusted-types checks.
+
+    ``source`` names where the bytes came from, for the error messages.
+    """
     if expected_sha256 is not None:
         actual = sha256_hex(payload)
         if actual != expected_sha256.lower():
-            raise ArtifactIntegrityError(
-                f"{path}: sha256 is {actual}, expected {expected_sha256}")
+            raise ArtifactIntegrityError(f"{source}: sha256 is {actual}, expected {expected_sha256}")
     # One pass over the artifact's tree: skops refuses any type outside its
     # defaults and ours.  Listing the culprits walks the tree again, but only
     # for an artifact that is refused anyway (a tfidf model loads ~1/3 faster).
@@ -105,6 +112,14 @@ def load_model(path: Path, *, expected_sha256: str | None = None) -> Pipeline:
     except UntrustedTypesFoundException:
         found = skops.io.get_untrusted_types(data=payload)
         raise UntrustedArtifactError(sorted(set(found) - TRUSTED_TYPES)) from None
+
+
+def artifact_metadata(metadata: dict, *, artifact: str, sha256: str) -> dict:
+    """The caller's metadata plus what identifies the artifact (the sidecar, or a row's JSON)."""
+    clashes = RESERVED_METADATA_KEYS.intersection(metadata)
+    if clashes:
+        raise ValueError(f"metadata keys reserved for the artifact: {', '.join(sorted(clashes))}")
+    return {**metadata, "artifact": artifact, "sha256": sha256, "library_versions": library_versions()}
 
 
 def read_metadata(path: Path) -> dict:

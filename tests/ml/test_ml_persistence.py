@@ -135,3 +135,33 @@ def test_metadata_that_is_not_json_fails_before_writing(tmp_path):
 def test_loading_a_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_model(Path(tmp_path / "nope.skops"))
+
+
+def test_bytes_round_trip_matches_the_file_format():
+    # The database store keeps these bytes; a file and a row of the same model are interchangeable.
+    model = trained()
+    payload = persistence.model_to_bytes(model)
+    loaded = persistence.model_from_bytes(payload, expected_sha256=persistence.sha256_hex(payload))
+    np.testing.assert_array_equal(loaded.predict_proba(PROBE), model.predict_proba(PROBE))
+
+
+def test_altered_bytes_are_refused_naming_their_source():
+    payload = bytearray(persistence.model_to_bytes(trained("rules")))
+    digest = persistence.sha256_hex(bytes(payload))
+    payload[len(payload) // 2] ^= 0xFF
+    with pytest.raises(ArtifactIntegrityError, match="row of v1: sha256 is"):
+        persistence.model_from_bytes(bytes(payload), expected_sha256=digest, source="row of v1")
+
+
+def test_untrusted_types_are_refused_from_bytes_too():
+    hostile = Pipeline([("f", FunctionTransformer(func=os.system)), ("c", DummyClassifier())])
+    with pytest.raises(UntrustedArtifactError, match="posix.system|nt.system"):
+        persistence.model_from_bytes(skops.io.dumps(hostile))
+
+
+def test_artifact_metadata_adds_identity_and_refuses_reserved_keys():
+    metadata = persistence.artifact_metadata({"n": 1}, artifact="v1.skops", sha256="ab")
+    assert metadata["artifact"] == "v1.skops" and metadata["sha256"] == "ab" and metadata["n"] == 1
+    assert set(metadata["library_versions"]) == {"python", "sklearn", "numpy", "scipy", "skops"}
+    with pytest.raises(ValueError, match="library_versions"):
+        persistence.artifact_metadata({"library_versions": {}}, artifact="v1.skops", sha256="ab")
