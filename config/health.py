@@ -14,7 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from labeling.models import Content, ReviewStatus, ReviewTask, WrongTagReport
-from predictions.model_store import artifact_path, load_version
+from predictions.artifact_store import artifact_exists, missing_artifact
+from predictions.model_store import load_version
 from predictions.models import UNFINISHED_JOB_STATUSES, DriftCheck, Job, ModelVersion, Prediction
 from predictions.selectors import active_model_version, stalled_work
 from predictions.services.leases import lease_last_run
@@ -98,9 +99,9 @@ def _check_model() -> str:
     version = active_model_version()
     if version is None:
         return "no active model (predictions wait for one)"
-    path = artifact_path(version)
-    if not path.is_file():
-        raise FileNotFoundError(f"v{version.number}: artifact {path} is missing")
+    # Checked apart from loading: a model loaded earlier stays in memory after its artifact goes.
+    if not artifact_exists(version):
+        raise missing_artifact(version)
     load_version(version)
     return f"v{version.number} {version.algorithm} loaded"
 

@@ -164,6 +164,19 @@ TAGLOOP_SWEEP_EVERY_SECONDS = env.float("TAGLOOP_SWEEP_EVERY_SECONDS", default=6
 
 # --- tagloop ------------------------------------------------------------------
 MODEL_DIR = Path(env("TAGLOOP_MODEL_DIR", default=str(VAR_DIR / "models")))
+# Where trained models are kept (predictions.artifact_store): "database", a row per version
+# that every machine sharing the database reads, or "local", files in MODEL_DIR that only
+# this machine reads. Database by default unless the database is SQLite: a server database
+# may be shared by machines that share nothing else, a SQLite file never is.
+TAGLOOP_MODEL_STORE = env(
+    "TAGLOOP_MODEL_STORE",
+    default="local" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "database",
+)
+if TAGLOOP_MODEL_STORE not in ("local", "database"):
+    raise ValueError(f"TAGLOOP_MODEL_STORE must be 'local' or 'database', not {TAGLOOP_MODEL_STORE!r}")
+# Fitted models each process keeps loaded, least recently used out first: the active
+# model, a canary's candidate and one more (a comparison page) by default.
+TAGLOOP_MODEL_CACHE_SIZE = env.int("TAGLOOP_MODEL_CACHE_SIZE", default=3)
 # Predictions whose confidence is below this go to the review queue.
 TAGLOOP_REVIEW_THRESHOLD = env.float("TAGLOOP_REVIEW_THRESHOLD", default=0.6)
 TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="tfidf-linear")

@@ -67,7 +67,7 @@ class SavedArtifact:
 def save_model(model: Pipeline, *, directory: Path, name: str,
                metadata: dict) -> SavedArtifact:
     """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
-    _check_name(name)
+    check_artifact_name(name)
     directory = Path(directory)
     payload = model_to_bytes(model)
     digest = sha256_hex(payload)
@@ -142,7 +142,7 @@ def sha256_of_file(path: Path) -> str:
     return sha256_hex(Path(path).read_bytes())
 
 
-def _check_name(name: str) -> None:
+def check_artifact_name(name: str) -> None:
     # The name becomes a file name; never let it escape the directory.
     if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
         raise ValueError(f"invalid artifact name {name!r}")

@@ -1,30 +1,77 @@
-"""Load model artifacts once per process, verified by their sha256."""
+"""Fitted models loaded once per process (a few, least recently used out first), and the serving state."""
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 
-from ml.persistence import load_model
+from predictions.artifact_store import artifact_load
 from predictions.models import ModelVersion
 
 _lock = threading.Lock()
-_cache: dict[tuple[int, str], object] = {}
 
 
-def artifact_path(model_version: ModelVersion) -> Path:
-    path = Path(model_version.artifact_path)
-    return path if path.is_absolute() else Path(settings.MODEL_DIR) / path
+class LoadedModels:
+    """A thread-safe LRU of fitted models: every version ever loaded would pin its memory forever.
+
+    A load takes a fraction of a second to seconds, so it runs outside the lock that
+    guards the dict, under a lock of its own key: a cold version never stalls
+    predictions by the versions already loaded, and threads asking for the same
+    cold version load it once. A failed load caches nothing.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._models: OrderedDict[Hashable, object] = OrderedDict()
+        self._loading: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, load: Callable[[], object], *, capacity: int):
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:
+            try:
+                with self._lock:
+                    if key in self._models:  # another thread loaded it while this one waited
+                        self._models.move_to_end(key)
+                        return self._models[key]
+                model = load()
+                with self._lock:
+                    self._models[key] = model
+                    while len(self._models) > max(capacity, 0):
+                        self._models.popitem(last=False)
+                return model
+            finally:
+                with self._lock:
+                    if self._loading.get(key) is key_lock:  # not a newer thread's lock
+                        del self._loading[key]
+
+    def keys(self) -> list:
+        """Least recently used first."""
+        with self._lock:
+            return list(self._models)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+_loaded = LoadedModels()
 
 
 def load_version(model_version: ModelVersion):
-    """The fitted pipeline of ``model_version``, from memory after the first call."""
+    """The fitted pipeline of ``model_version``, from memory while it is among the last few used."""
+    # The sha256 is part of the key: a version retrained under the same number is another model.
     key = (model_version.number, model_version.artifact_sha256)
-    with _lock:
-        if key not in _cache:
-            _cache[key] = load_model(artifact_path(model_version), expected_sha256=model_version.artifact_sha256)
-        return _cache[key]
+    return _loaded.get(key, lambda: artifact_load(model_version), capacity=settings.TAGLOOP_MODEL_CACHE_SIZE)
+
+
+def forget_loaded_models() -> None:
+    _loaded.clear()
 
 
 # The online API asks "which version is active, and is a canary running?" on every

@@ -72,6 +72,26 @@ class ModelVersion(models.Model):
         return (self.metrics or {}).get("overall", {}).get("f1")
 
 
+class ModelArtifact(models.Model):
+    """A version's fitted model in the database (TAGLOOP_MODEL_STORE=database).
+
+    Machines that share only the database and the broker all read it: a model a worker
+    trained on one machine serves on the web processes of every other machine.
+    """
+
+    model_version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="stored_artifact")
+    # Of ``data``, when written; loading checks the bytes against the version's artifact_sha256.
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    data = models.BinaryField()
+    # What the local store writes to the JSON sidecar (library versions, metrics, labels).
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"artifact of v{self.model_version_id} ({self.size:,} bytes)"
+
+
 class TrainingExample(models.Model):
     """One row of a model version's training set, snapshotted when the run starts."""
 

@@ -31,12 +31,12 @@ stop_worker() {
 }
 trap stop_worker EXIT
 
-# A first model, unless one is active and its artifact is on disk ($VAR may have been wiped).
+# A first model, unless one is active and its artifact is in the model store ($VAR may have been wiped).
 MODEL_STATE=$($PY manage.py shell -c "
-from predictions.model_store import artifact_path
+from predictions.artifact_store import artifact_exists
 from predictions.selectors import active_model_version
 active = active_model_version()
-print('none' if active is None else 'ok' if artifact_path(active).is_file() else 'missing')" 2>/dev/null | tail -n 1)
+print('none' if active is None else 'ok' if artifact_exists(active) else 'missing')" 2>/dev/null | tail -n 1)
 if [ "$MODEL_STATE" != ok ]; then
   echo "==> training and promoting a first model on the worker"
   VERSION=$($PY manage.py train --wait | tail -n 1)

@@ -59,6 +59,16 @@ def make_candidate(algorithm: str = "tfidf-linear"):
     return version
 
 
+def lose_artifact(version) -> None:
+    """Take a version's artifact away from every backend of the model store (a wiped var/, a lost row)."""
+    from predictions.artifact_store import local_artifact_path
+    from predictions.models import ModelArtifact
+
+    ModelArtifact.objects.filter(model_version=version).delete()
+    if version.artifact_path:
+        local_artifact_path(version).unlink(missing_ok=True)
+
+
 def make_active_model(tags, *, algorithm: str = "tfidf-linear"):
     """Train a model in this process (the service, not the task) and make it active."""
     from predictions.models import ModelVersion

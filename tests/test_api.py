@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from labeling.models import ReviewTask, WrongTagReport
-from tests.factories import make_active_model, make_content
+from tests.factories import lose_artifact, make_active_model, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -50,12 +50,13 @@ def test_predict_without_an_active_model_says_so(client, tags):
 
 def test_predict_with_the_artifact_missing_is_a_503_problem_logged_once(client, tags, model_dir, monkeypatch, caplog):
     from predictions import model_store
+    from predictions.artifact_store import artifact_location
     from predictions.services import serving
 
     version = make_active_model(tags)
-    model_store.artifact_path(version).unlink()
-    # Nothing loaded from an earlier test may hide the missing file.
-    monkeypatch.setattr(model_store, "_cache", {})
+    lose_artifact(version)
+    # Nothing loaded from an earlier test may hide the missing artifact.
+    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
     monkeypatch.setattr(serving, "_reported_unavailable", set())
     with caplog.at_level("ERROR", logger="predictions.services.serving"):
         responses = [client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json")
@@ -65,7 +66,7 @@ def test_predict_with_the_artifact_missing_is_a_503_problem_logged_once(client, 
         assert response.json()["status"] == 503
         assert f"artifact of model v{version.number} is missing" in response.json()["detail"]
     [record] = [r for r in caplog.records if r.name == "predictions.services.serving"]
-    assert str(model_store.artifact_path(version)) in record.getMessage()
+    assert artifact_location(version) in record.getMessage()
     assert client.get(reverse("healthz")).status_code == 503  # the health check agrees
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from labeling.models import Content, GoldLabel
 from predictions.models import ModelStatus, ModelVersion
 from tests.conftest import DATASET
-from tests.factories import make_active_model
+from tests.factories import make_active_model, make_candidate
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +55,8 @@ def test_promote_refuses_versions_that_are_not_trained(tags):
 
 
 def test_promoting_retires_the_previous_active_model(tags, model_dir):
-    first = make_active_model(tags)
-    second = ModelVersion.objects.create(
-        number=2, algorithm=first.algorithm, status=ModelStatus.CANDIDATE,
-        artifact_path=first.artifact_path, artifact_sha256=first.artifact_sha256,
-    )
+    make_active_model(tags)
+    second = make_candidate()
     call_command("promote", "2")
     assert dict(ModelVersion.objects.values_list("number", "status")) == {1: "retired", 2: "active"}
     second.refresh_from_db()

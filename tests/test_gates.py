@@ -1,17 +1,16 @@
 """Promotion gates when the active model cannot be loaded."""
 import pytest
 
-from predictions.model_store import artifact_path
 from predictions.models import ModelEvent, ModelStatus, ModelVersion
 from predictions.services import PromotionBlocked, model_version_promote, model_version_train
-from tests.factories import make_active_model
+from tests.factories import lose_artifact, make_active_model
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_missing_active_artifact_blocks_promotion_with_a_clear_reason_until_overridden(tags, model_dir, admin_user):
     active = make_active_model(tags)
-    artifact_path(active).unlink()  # a wiped var/models
+    lose_artifact(active)  # a wiped var/models, a lost row
     candidate = ModelVersion.objects.create(number=2, algorithm="tfidf-linear", params={"random_state": 0})
     model_version_train(model_version_id=candidate.pk)
     candidate.refresh_from_db()
@@ -32,7 +31,7 @@ def test_a_rollback_to_a_version_whose_artifact_is_missing_is_refused(tags, mode
     model_version_train(model_version_id=second.pk)
     second.refresh_from_db()
     model_version_promote(model_version=second, promoted_by=admin_user, override_reason="test")
-    artifact_path(first).unlink()
+    lose_artifact(first)
     with pytest.raises(PromotionError, match=f"v{first.number} cannot serve: its artifact .* is missing"):
         model_version_rollback(rolled_back_by=admin_user, reason="the new one is worse")
     assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == second

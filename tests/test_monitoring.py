@@ -20,7 +20,7 @@ from labeling.models import (
 )
 from predictions.models import ModelVersion, Prediction
 from predictions.services import live_metrics, ood_checks_for, predictions_create
-from tests.factories import make_active_model, make_content
+from tests.factories import lose_artifact, make_active_model, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def test_healthz_is_200_with_details(client, tags):
 def test_healthz_is_503_naming_a_broken_model(client, tags, model_dir):
     version = make_active_model(tags)
     assert client.get("/healthz").json()["checks"]["model"]["ok"]
-    ModelVersion.objects.filter(pk=version.pk).update(artifact_path="gone/model.skops")
+    lose_artifact(version)
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()

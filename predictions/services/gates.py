@@ -1,6 +1,6 @@
 """The promotion gates: a candidate must not be worse than the active model on the holdout."""
 from predictions import selectors
-from predictions.model_store import artifact_path
+from predictions.artifact_store import artifact_exists
 from predictions.models import ModelVersion
 from predictions.services.comparison import model_versions_compare
 
@@ -35,6 +35,6 @@ def gate_failures_against_active(candidate: ModelVersion, *, override_reason: st
 def _compared_with(candidate: ModelVersion, active: ModelVersion) -> list[str]:
     # An active model whose artifact is gone (a wiped var/) cannot be compared with;
     # that is a failed gate an admin can override, not a crash that leaves it active.
-    if not artifact_path(active).is_file():
+    if not artifact_exists(active):
         return [f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"]
     return model_versions_compare(candidate=candidate, baseline=active).gate_failures

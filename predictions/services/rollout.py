@@ -3,7 +3,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from predictions import selectors
-from predictions.model_store import artifact_path, forget_serving_state
+from predictions.artifact_store import artifact_exists
+from predictions.model_store import forget_serving_state
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
 from predictions.services.canary import canary_end_running
 from predictions.services.jobs import jobs_create_predict
@@ -113,7 +114,7 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
         raise PromotionError("another promotion or rollback happened at the same time; reload and check")
     if version.status not in (ModelStatus.CANDIDATE, ModelStatus.RETIRED):
         raise PromotionError(f"v{version.number} is {version.status} and cannot be made active")
-    if not artifact_path(version).is_file():
+    if not artifact_exists(version):
         # Activating it would take every prediction down (the API answers 503).
         raise PromotionError(f"v{version.number} cannot serve: its artifact {version.artifact_path} is missing")
     if previous is not None:

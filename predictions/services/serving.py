@@ -6,7 +6,7 @@ from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions.model_store import artifact_path, load_version, serving_state_cached
+from predictions.model_store import load_version, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
 from predictions.services.canary import (
     arm_for,
@@ -121,7 +121,8 @@ def _predict(version: ModelVersion, text: str):
         # Every request would fail the same way: log it once per process, not once per request.
         if (version.number, version.artifact_sha256) not in _reported_unavailable:
             _reported_unavailable.add((version.number, version.artifact_sha256))
-            logger.error("v%s cannot serve: artifact %s: %s", version.number, artifact_path(version), exc)
+            # The exception names where the artifact was looked for or which copy was altered.
+            logger.error("v%s cannot serve: %s", version.number, exc)
         what = "missing" if isinstance(exc, FileNotFoundError) else "not the one trained (sha256 differs)"
         raise ModelUnavailable(
             f"the artifact of model v{version.number} is {what} on this server; predictions resume once it is restored"

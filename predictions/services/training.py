@@ -17,13 +17,13 @@ from ml.embeddings import cached_encode
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
 from ml.ood import fit_ood_checks
-from ml.persistence import save_model
 from ml.prediction import predict
 from ml.selection import CrossValidation, choose_review_threshold, cross_validate
 from ml.suspects import find_suspects
 from ml.text import prepare_text
 from ml.training import train_model, training_data_hash
 from predictions import selectors
+from predictions.artifact_store import artifact_save
 from predictions.model_store import load_version
 from predictions.models import (
     RUNNING_STATUSES,
@@ -214,9 +214,9 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     cv_summary = _cv_summary(cv, labels, fair=[item.content_id in fair for item in training])
     progress(90, "saving the artifact", force=True)
-    artifact = save_model(
-        model,
-        directory=settings.MODEL_DIR,
+    artifact = artifact_save(
+        model_version=version,
+        model=model,
         name=f"v{version.number}-{version.algorithm}",
         metadata={
             "model_version": version.number,
@@ -231,7 +231,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     progress(95, "recording the candidate", force=True)
     became_candidate = ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
         status=ModelStatus.CANDIDATE,
-        artifact_path=artifact.path.name,
+        artifact_path=artifact.name,
         artifact_sha256=artifact.sha256,
         holdout_count=len(holdout),
         metrics=metrics,
