@@ -10,10 +10,12 @@ other one: versions trained before the setting changed keep serving, whichever w
 changed (``manage.py model_store_import`` copies old files into the database for good).
 Either way the bytes are checked against the version's sha256 and skops' trusted types.
 """
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from ml.persistence import (
@@ -76,6 +78,7 @@ class DatabaseStore:
 
     def save(self, *, model_version: ModelVersion, model, name: str, metadata: dict) -> StoredArtifact:
         check_artifact_name(name)  # the name may still become a file (model_store_import, a switch back)
+        json.dumps(metadata)  # bad metadata fails here, as with a sidecar, not in the middle of a write
         payload = model_to_bytes(model)
         filename = f"{name}{ARTIFACT_SUFFIX}"
         digest = sha256_hex(payload)
@@ -87,12 +90,14 @@ class DatabaseStore:
     def write(*, model_version: ModelVersion, payload: bytes, metadata: dict) -> None:
         # One INSERT ... ON CONFLICT DO UPDATE: another machine reads the old row or the
         # new one, never a part, and a retried run of the same version replaces its own row.
-        ModelArtifact.objects.bulk_create(
-            [ModelArtifact(model_version=model_version, sha256=sha256_hex(payload), size=len(payload),
-                           data=payload, metadata=metadata, created_at=timezone.now())],
-            update_conflicts=True, unique_fields=["model_version"],
-            update_fields=["sha256", "size", "data", "metadata", "created_at"],
-        )
+        # In a transaction (a savepoint inside a caller's) so a failure leaves the caller usable.
+        with transaction.atomic():
+            ModelArtifact.objects.bulk_create(
+                [ModelArtifact(model_version=model_version, sha256=sha256_hex(payload), size=len(payload),
+                               data=payload, metadata=metadata, created_at=timezone.now())],
+                update_conflicts=True, unique_fields=["model_version"],
+                update_fields=["sha256", "size", "data", "metadata", "created_at"],
+            )
 
     def read(self, model_version: ModelVersion) -> bytes | None:
         data = ModelArtifact.objects.filter(model_version_id=model_version.pk).values_list("data", flat=True).first()

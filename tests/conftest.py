@@ -1,4 +1,5 @@
 """Shared fixtures. Database tests run against DATABASE_URL (PostgreSQL in CI)."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -100,17 +101,24 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     taken. Yields the models directory the worker writes to; the test process must
     read from the same one.
     """
+    model_dir = tmp_path_factory.mktemp("worker-models")
+    with celery_worker(tmp_path_factory, {"TAGLOOP_MODEL_DIR": str(model_dir)}) as log_path:
+        yield {"model_dir": model_dir, "log": log_path}
+
+
+@contextlib.contextmanager
+def celery_worker(tmp_path_factory, env_overrides: dict):
+    """Run a worker on the test database with ``env_overrides``; tasks sent meanwhile go to it. Yields its log."""
     from config.celery import app
 
     queue = f"tagloop-test-{uuid.uuid4().hex[:8]}"
-    model_dir = tmp_path_factory.mktemp("worker-models")
     log_path = tmp_path_factory.mktemp("worker-log") / "worker.log"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
-        "TAGLOOP_MODEL_DIR": str(model_dir),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
+        **env_overrides,
     }
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
@@ -122,7 +130,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     try:
         _wait_for_ready(process, log_path)
-        yield {"model_dir": model_dir, "log": log_path}
+        yield log_path
     finally:
         process.terminate()
         try:
