@@ -101,3 +101,11 @@ bench-retrain: install $(VENV)/.embeddings-installed
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_retrain_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_retrain_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_retrain_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_retrain_bench TAGLOOP_MODEL_DIR=var/bench-models $(BIN)/python manage.py bench_retrain
+
+## Cold model loads from the local and the database backend of the model store, artifact sizes (PostgreSQL); rewrites "## Model store" in docs/benchmarks.md.
+.PHONY: bench-store
+bench-store: install $(VENV)/.embeddings-installed
+	psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS tagloop_store_bench" >/dev/null
+	createdb -h 127.0.0.1 -U postgres tagloop_store_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_store_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_store_bench $(BIN)/python manage.py bench_model_store

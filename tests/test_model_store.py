@@ -300,3 +300,15 @@ def test_load_version_keeps_as_many_versions_as_the_setting_says(models, model_d
         load_version(version)
     assert model_store._loaded.keys() == [(2, versions[1].artifact_sha256), (3, versions[2].artifact_sha256)]
     assert load_version(versions[2]) is load_version(versions[2])
+
+
+# --- the benchmark -----------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_bench_model_store_times_both_backends_and_leaves_nothing_behind(tmp_path, capsys):
+    docs = tmp_path / "benchmarks.md"
+    call_command("bench_model_store", "--algorithm", "tfidf-linear", "--loads", "2", "--docs", str(docs), "--yes")
+    table = capsys.readouterr().out
+    assert "| tfidf-linear | local |" in table and "| tfidf-linear | database |" in table
+    assert "## Model store" in docs.read_text() and "| tfidf-linear | database |" in docs.read_text()
+    assert not ModelVersion.objects.exists() and not ModelArtifact.objects.exists()
