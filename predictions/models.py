@@ -29,6 +29,7 @@ class ModelVersion(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
+    # The artifact's name: its file in MODEL_DIR, or (database store) the name in its ModelArtifact row.
     artifact_path = models.CharField(max_length=500, blank=True)
     artifact_sha256 = models.CharField(max_length=64, blank=True)
     # The training snapshot: how many gold labels, and a hash of (content, tag) pairs.
