@@ -115,7 +115,8 @@ def test_a_tampered_row_is_refused(models, model_dir, settings):
     version = trained_version(1, models[0])
     row = ModelArtifact.objects.get(model_version=version)
     ModelArtifact.objects.filter(pk=row.pk).update(data=flip_a_byte(bytes(row.data)))
-    with pytest.raises(ArtifactIntegrityError, match=rf"the artifact row of v1\): sha256 is .*, expected {version.artifact_sha256}"):
+    expected = rf"the artifact row of v1\): sha256 is .*, expected {version.artifact_sha256}"
+    with pytest.raises(ArtifactIntegrityError, match=expected):
         artifact_load(version)
 
 
@@ -143,7 +144,8 @@ def test_a_tampered_copy_is_not_passed_over_for_another(models, model_dir, setti
 # --- versions from before a switch -------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_a_version_trained_before_the_switch_to_the_database_loads_from_its_file(models, model_dir, settings, admin_user):
+def test_a_version_trained_before_the_switch_to_the_database_serves_from_its_file(models, model_dir, settings,
+                                                                                 admin_user):
     from predictions.services import model_version_promote
 
     settings.TAGLOOP_MODEL_STORE = "local"
