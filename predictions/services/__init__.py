@@ -2,16 +2,15 @@
 from predictions.services.batch import (
     content_enqueue_prediction,
     predictions_create,
-    predictions_enqueue_all,
     predictions_enqueue_missing,
 )
 from predictions.services.canary import CanaryError, canary_start, canary_stop
 from predictions.services.comparison import Comparison, model_versions_compare
 from predictions.services.drift import drift_check_request, drift_checks_run
 from predictions.services.monitoring import live_metrics, monitoring_overview
-from predictions.services.ood import ood_checks_for
-from predictions.services.jobs import job_resume
 from predictions.services.gates import PromotionBlocked, PromotionError
+from predictions.services.jobs import job_resume
+from predictions.services.ood import ood_checks_for
 from predictions.services.rollout import model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
 from predictions.services.thresholds import review_threshold
@@ -51,7 +50,6 @@ __all__ = [
     "model_version_train",
     "predict_text",
     "predictions_create",
-    "predictions_enqueue_all",
     "predictions_enqueue_missing",
     "review_threshold",
 ]

@@ -19,8 +19,8 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
-from predictions.services.jobs import jobs_create_predict
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
+from predictions.services.jobs import jobs_create_predict
 from predictions.services.ood import ood_check_contents
 from predictions.services.thresholds import review_threshold
 
@@ -165,12 +165,6 @@ def _check_out_of_distribution(
         cleared=[content_id for content_id, reasons in verdicts.items() if not reasons],
         without_task=audit,
     )
-
-
-def predictions_enqueue_all(*, model_version_id: int, chunk_size: int | None = None) -> int:
-    """Every content item, as prediction jobs any worker can take; returns how many jobs."""
-    version = ModelVersion.objects.get(pk=model_version_id)
-    return len(jobs_create_predict(model_version=version, content_ids=selectors.all_content_ids(), chunk_size=chunk_size))
 
 
 def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
