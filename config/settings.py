@@ -4,9 +4,12 @@ With no environment at all tagloop runs on embedded defaults (SQLite and a files
 Celery broker under ``var/``) so ``make run`` needs nothing but Python. ``DATABASE_URL``
 and ``REDIS_URL`` switch to PostgreSQL and Redis, as production and CI do.
 """
+import os
 from pathlib import Path
 
 import environ
+
+from config.secret_key import require_strong, secret_key_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,7 +19,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env("TAGLOOP_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me-in-production")
+# DJANGO_SECRET_KEY, refused when weak with DEBUG off; unset, a random key kept in
+# VAR_DIR/secret_key (one machine only). Why: config/secret_key.py.
+SECRET_KEY, TAGLOOP_SECRET_KEY_GENERATED = secret_key_setting(os.environ, debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -184,8 +189,11 @@ TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="tfidf-line
 TAGLOOP_HOLDOUT_SHARE = env.float("TAGLOOP_HOLDOUT_SHARE", default=0.2)
 TAGLOOP_PREDICT_CHUNK_SIZE = env.int("TAGLOOP_PREDICT_CHUNK_SIZE", default=500)
 TAGLOOP_TRAIN_RANDOM_STATE = env.int("TAGLOOP_TRAIN_RANDOM_STATE", default=42)
-# Salt for hashing anonymous reporters, so the raw IP is never stored.
+# Salt for hashing anonymous reporters, so the raw IP is never stored (a weak one makes
+# the hashes reversible by trying every address, so it is checked like the key).
 TAGLOOP_REPORTER_SALT = env("TAGLOOP_REPORTER_SALT", default=SECRET_KEY)
+if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
+    require_strong("TAGLOOP_REPORTER_SALT", TAGLOOP_REPORTER_SALT)
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -291,3 +299,27 @@ TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
 TAGLOOP_METRICS_TOKEN = env("TAGLOOP_METRICS_TOKEN", default="")
 # /healthz gives the broker this long to answer.
 TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)
+
+# --- production: HTTPS, proxies, login throttling (README "Production and scaling") ------
+# Everything off by default so `make run` serves plain HTTP on loopback; the production
+# environment in .env.example turns it on (`manage.py check --deploy` is then clean).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe health over plain HTTP: a redirect would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|livez|readyz)"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+# "X-Forwarded-Proto" (meaning "=https") or "Header-Name=value": the header the proxy in
+# front sets on HTTPS requests. Only with a proxy that overwrites it: a client could send it.
+_proxy_ssl_header, _, _proxy_ssl_value = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="").partition("=")
+if _proxy_ssl_header.strip():
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_ssl_header.strip().upper().replace("-", "_"), _proxy_ssl_value.strip() or "https"
+    )
+# How many proxies in front of the web processes append to X-Forwarded-For. 0: the client
+# is REMOTE_ADDR and the header is ignored (anyone can write it); N: the N-th address from
+# the right, the one the outermost trusted proxy saw. Rate limits (DRF's NUM_PROXIES), the
+# login lockout and anonymous reporters' identity all use this one rule (labeling/clients.py).
+TAGLOOP_NUM_PROXIES = env.int("TAGLOOP_NUM_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = TAGLOOP_NUM_PROXIES
