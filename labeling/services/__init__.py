@@ -1,10 +1,11 @@
 """Writes of the human side, one module per idea; the public functions are re-exported here."""
+from labeling.clients import client_address
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
 from labeling.services.gold import gold_label_set
 from labeling.services.importing import ImportSummary, content_import
 from labeling.services.ingestion import IngestResult, content_ingest
 from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution
-from labeling.services.reports import client_address, report_create, reporter_hash
+from labeling.services.reports import report_create, reporter_hash
 from labeling.services.review import (
     PRIORITY_BASE,
     PredictionSnapshot,

@@ -9,11 +9,6 @@ from labeling.models import Content, ReportStatus, ReviewReason, Tag, TagOrigin,
 from labeling.services.review import PredictionSnapshot, review_task_open
 
 
-def client_address(request) -> str:
-    """The client's address as this server sees it (behind a proxy, configure it to set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def reporter_hash(client_address: str) -> str:
     salted = f"{settings.TAGLOOP_REPORTER_SALT}\x00{client_address}"
     return hashlib.sha256(salted.encode()).hexdigest()
