@@ -199,7 +199,8 @@ if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # DRF's Basic behind the login lockout (labeling.login_throttle).
+        "labeling.api_auth.ThrottledBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -323,3 +324,9 @@ if _proxy_ssl_header.strip():
 # login lockout and anonymous reporters' identity all use this one rule (labeling/clients.py).
 TAGLOOP_NUM_PROXIES = env.int("TAGLOOP_NUM_PROXIES", default=0)
 REST_FRAMEWORK["NUM_PROXIES"] = TAGLOOP_NUM_PROXIES
+# Login lockout on the login page, the admin's and HTTP Basic on the API (labeling/login_throttle.py):
+# this many failures for one username from one address within the window lock that pair
+# out for the lockout, even with the right password; a success resets the count.
+TAGLOOP_LOGIN_MAX_FAILURES = env.int("TAGLOOP_LOGIN_MAX_FAILURES", default=5)
+TAGLOOP_LOGIN_FAILURE_WINDOW_SECONDS = env.int("TAGLOOP_LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+TAGLOOP_LOGIN_LOCKOUT_SECONDS = env.int("TAGLOOP_LOGIN_LOCKOUT_SECONDS", default=900)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from labeling.views.accounts import ThrottledLoginView
 from predictions import views as predictions_views
 
 handler400 = "config.middleware.bad_request"
@@ -13,8 +14,10 @@ handler404 = "config.api_errors.not_found"
 # The reset pages mail a link: without a mail server they would say "sent" and send nothing.
 PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
 account_urls = [
-    pattern for pattern in auth_urls.urlpatterns
-    if settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES
+    # Django's login page, behind the lockout after repeated failures.
+    path("login/", ThrottledLoginView.as_view(), name="login"),
+    *(pattern for pattern in auth_urls.urlpatterns
+      if pattern.name != "login" and (settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES)),
 ]
 
 urlpatterns = [

@@ -1,7 +1,10 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from labeling.formtools import allowed_values_message, limited_text
+from labeling.login_throttle import LoginLocked, authenticate_throttled
 from labeling.models import Content, Provenance, ReviewReason, Split, Tag
+from labeling.ratelimit import wait_in_words
 from labeling.services.reports import suggestion_check
 
 
@@ -28,6 +31,36 @@ class ReportForm(forms.Form):
         suggested_tag = self.cleaned_data["suggested_tag"]
         suggestion_check(content=self.content, suggested_tag=suggested_tag)
         return suggested_tag
+
+
+class ThrottledLoginMixin:
+    """AuthenticationForm.clean with the login lockout (labeling.login_throttle) in front.
+
+    A locked-out attempt is an error saying how long to wait, with the code
+    "locked_out" and the wait in ``locked_wait`` for the view's 429 and Retry-After.
+    """
+
+    locked_wait: int | None = None
+
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = authenticate_throttled(self.request, username=username, password=password)
+            except LoginLocked as locked:
+                self.locked_wait = locked.wait
+                raise forms.ValidationError(
+                    "Too many failed logins for this account from your address: try again in %(wait)s.",
+                    code="locked_out", params={"wait": wait_in_words(locked.wait)},
+                ) from None
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
 
 
 class AnswerForm(forms.Form):

@@ -30,6 +30,14 @@ def retry_after(*, scope: str, identity: str, rate: str) -> int | None:
     return max(1, period - int(time.time()) % period)
 
 
+def wait_in_words(seconds: int) -> str:
+    """How long to wait, for people: seconds up to a minute and a half, then whole minutes."""
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)  # rounded up: "try again in 46 minutes" must not be too early
+    return f"{minutes} minutes"
+
+
 def report_rate_wait(request) -> int | None:
     """Count one wrong-tag report by this reporter; the seconds to wait if over the limit.
 

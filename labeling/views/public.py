@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling import selectors
 from labeling.forms import ReportForm
 from labeling.models import Content, WrongTagReport
-from labeling.ratelimit import report_rate_wait
+from labeling.ratelimit import report_rate_wait, wait_in_words
 from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
 
@@ -75,13 +75,6 @@ def content_detail(request, content_id: int):
     return render(request, "labeling/content_detail.html", context)
 
 
-def _wait_in_words(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = -(-seconds // 60)  # rounded up: "try again in 46 minutes" must not be too early
-    return f"{minutes} minutes"
-
-
 @require_POST
 def content_report(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
@@ -91,7 +84,7 @@ def content_report(request, content_id: int):
         return render(request, "labeling/content_detail.html", context, status=400)
     wait = report_rate_wait(request)
     if wait is not None:
-        context = {"content": content, "wait": _wait_in_words(wait)}
+        context = {"content": content, "wait": wait_in_words(wait)}
         response = render(request, "labeling/too_many_reports.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
