@@ -7,7 +7,8 @@ class LabelingConfig(AppConfig):
     verbose_name = "Labeling"
 
     def ready(self):
-        from labeling.roles import roles_ensure
+        from labeling.roles import roles_ensure_after_migrate
 
-        # Groups need the permissions, which Django creates in post_migrate.
-        post_migrate.connect(roles_ensure, sender=self)
+        # Groups need the permissions, which Django creates in post_migrate, app by app:
+        # the receiver waits for the last app's (see its docstring).
+        post_migrate.connect(roles_ensure_after_migrate, dispatch_uid="labeling.roles_ensure_after_migrate")
