@@ -1,9 +1,9 @@
 """Wrong-tag reports over HTTP, open to anonymous end users."""
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 from labeling.models import Content, Tag, WrongTagReport
 from labeling.ratelimit import report_rate_wait
 from labeling.services import client_address, report_create
-from labeling.services.reports import suggestion_check
+from labeling.services.reports import MAX_IDEMPOTENCY_KEY_LENGTH, suggestion_check
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class TagSlugField(serializers.SlugRelatedField):
@@ -64,11 +66,21 @@ class ContentReportsView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer})
+    @extend_schema(
+        request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer},
+        parameters=[OpenApiParameter(
+            IDEMPOTENCY_HEADER, location=OpenApiParameter.HEADER, required=False,
+            description="Any string up to 255 characters, new for each report: a request repeated with it "
+                        "(a retry after a timeout) gets the first one's report and 201, and changes nothing.",
+        )],
+    )
     def post(self, request, content_id: int):
         content = get_object_or_404(Content, pk=content_id)
         body = ReportRequestSerializer(data=request.data, context={"content": content})
         body.is_valid(raise_exception=True)
+        idempotency_key = request.headers.get(IDEMPOTENCY_HEADER, "")
+        if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise ValidationError({IDEMPOTENCY_HEADER: f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters."})
         # The same budget as the report form, one count per reporter across both.
         wait = report_rate_wait(request)
         if wait is not None:
@@ -79,6 +91,7 @@ class ContentReportsView(APIView):
             reporter_address=client_address(request),
             suggested_tag=body.validated_data.get("suggested_tag"),
             comment=body.validated_data.get("comment", ""),
+            idempotency_key=idempotency_key,
         )
         data = ReportSerializer(report, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -17,8 +19,13 @@ class ReportForm(forms.Form):
         label="The right tag is",
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+    # A fresh token with each page: the two requests of a double-click carry the same one
+    # and make one report (labeling.services.reports.report_create).
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, content: Content, **kwargs):
+        if not args and "data" not in kwargs:
+            kwargs.setdefault("initial", {}).setdefault("idempotency_key", secrets.token_urlsafe(16))
         super().__init__(*args, **kwargs)
         self.content = content
         # The shown tag is not offered (it would not be a correction), but stays valid

@@ -213,6 +213,10 @@ class WrongTagReport(models.Model):
     # Set on a duplicate left by a double submit (before the constraints below existed):
     # its status link shows the report it was merged into.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A salted hash of the submit's idempotency key (the report form's hidden token, or an
+    # API client's Idempotency-Key header) and its sender: a repeat of that submit finds
+    # this report, even from a first-time visitor whose double-click sent two sessions.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -229,6 +233,11 @@ class WrongTagReport(models.Model):
                 fields=["content", "reporter_hash"],
                 condition=Q(status="open", reporter__isnull=True) & ~Q(reporter_hash=""),
                 name="report_one_open_per_anonymous",
+            ),
+            # Whatever its status: a submit repeated after its report was closed makes no new one.
+            models.UniqueConstraint(
+                fields=["content", "idempotency_key"], condition=~Q(idempotency_key=""),
+                name="report_one_per_idempotency_key",
             ),
         ]
 

@@ -152,7 +152,8 @@ def test_the_migration_merges_existing_duplicates_into_the_oldest_open_report(
                  old.objects.create(content_id=content.pk, reporter_hash="h", status="rejected")]
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("labeling", "0009_report_one_open_per_reporter")])
+    # 0009 and whatever follows: the checks below read with today's model.
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     kept = WrongTagReport.objects.get(pk=anonymous[0].pk)
     assert (kept.status, kept.comment, kept.suggested_tag_id) == ("open", "last", tags["computer-vision"].pk)

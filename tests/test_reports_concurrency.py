@@ -115,3 +115,81 @@ def test_eight_parallel_submits_from_one_client_make_one_report_with_one_status_
         f"http://testserver{reverse('labeling:report-status', args=[report.token])}"
     }
     assert ReviewTask.objects.filter(content=content, reason="report").count() == 1
+
+
+# --- a first-time visitor's double-click: two requests, no session yet, one page's token ------------
+
+def _post_page_report(content_id: int, key: str | None):
+    """The report form, from a browser with no session cookie yet (a new Client each time)."""
+    client = Client(REMOTE_ADDR="10.0.0.9", raise_request_exception=False)
+    body = {"comment": "wrong"} | ({"idempotency_key": key} if key else {})
+    return client.post(reverse("labeling:content-report", args=[content_id]), body)
+
+
+def _concurrently(count: int, submit) -> list:
+    barrier, responses = threading.Barrier(count), []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            responses.append(submit())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
+@pytest.mark.parametrize("clicks", [2, 10])
+def test_a_first_time_visitors_concurrent_clicks_with_the_pages_token_make_one_report(tags, clicks):
+    content = make_content(current_tag=tags["mlops"])
+    responses = _concurrently(clicks, lambda: _post_page_report(content.pk, "token-of-one-page-load"))
+    [report] = WrongTagReport.objects.filter(content=content)
+    assert [response.status_code for response in responses] == [302] * clicks
+    assert {response["Location"] for response in responses} == {reverse("labeling:report-status", args=[report.token])}
+    assert ReviewTask.objects.filter(content=content, reason="report").count() == 1
+
+
+def test_without_the_token_concurrent_first_clicks_are_separate_reporters(tags):
+    """The control: the same race without the token makes one report per click (as measured in issue 12)."""
+    content = make_content(current_tag=tags["mlops"])
+    _concurrently(2, lambda: _post_page_report(content.pk, None))
+    assert WrongTagReport.objects.filter(content=content).count() == 2
+
+
+def test_a_click_arriving_while_the_first_is_uncommitted_joins_it(tags):
+    """Deterministic: the second click has read "no report with this key" and waits on the first's insert."""
+    content = make_content(current_tag=tags["mlops"])
+    key = "token-of-one-page-load"
+    first_done, results = threading.Event(), {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"], _ = report_create(content=content, reporter_address="10.0.0.9",
+                                                    reporter_browser="first-session", idempotency_key=key)
+                first_done.set()
+                _wait_until_another_connection_waits_for_a_lock()
+        finally:
+            first_done.set()
+            connection.close()
+
+    def second():
+        first_done.wait()
+        try:
+            results["second"] = _post_page_report(content.pk, key)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    [report] = WrongTagReport.objects.filter(content=content)
+    assert report.pk == results["first"].pk
+    assert results["second"]["Location"] == reverse("labeling:report-status", args=[report.token])

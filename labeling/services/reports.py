@@ -44,26 +44,56 @@ def report_of_reporter(*, content: Content, reporter=None, tokens=()) -> WrongTa
     return reports.order_by("-created_at", "-pk").first()
 
 
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def idempotency_key_hash(*, key: str, reporter=None, reporter_address: str = "") -> str:
+    """What a report stores of a submit's idempotency key: "" without one.
+
+    Hashed with the sender (the account, else the address): an API client choosing a
+    short key like "1" cannot land on another client's report by choosing it too.
+    """
+    if not key:
+        return ""
+    sender = f"user:{reporter.pk}" if reporter else f"address:{reporter_address}"
+    return reporter_hash(f"idempotency\x00{sender}\x00{key}")
+
+
 @transaction.atomic
 def report_create(
     *, content: Content, reporter=None, reporter_address: str = "", reporter_browser: str = "",
-    suggested_tag: Tag | None = None, comment: str = "",
+    suggested_tag: Tag | None = None, comment: str = "", idempotency_key: str = "",
 ) -> tuple[WrongTagReport, bool]:
     """File a wrong-tag report and put the item in the review queue.
 
     One open report per reporter and item: a repeat, even one sent at the same moment
     as the first, updates the first (returns created=False).
+
+    A submit repeated with its idempotency key (a double-click on the form, an API
+    client's retry) is answered like the first, created=True, and changes nothing. It
+    matters most for a first-time visitor: the two clicks of a double-click carry no
+    session yet, so they are two browsers to the rule above.
     """
     suggestion_check(content=content, suggested_tag=suggested_tag)
     identity = _identity(reporter, reporter_address, reporter_browser)
+    key = idempotency_key_hash(key=idempotency_key, reporter=reporter, reporter_address=reporter_address)
+    repeated = _keyed_report(content, key)
+    if repeated is not None:
+        return repeated, True
     report = _open_report(content, identity)
     if report is None:
-        report, created = _report_insert_or_join(content, identity, suggested_tag, comment)
-        if created:
-            return report, True
+        report, created = _report_insert_or_join(content, identity, key, suggested_tag, comment)
+        if created is not None:
+            return report, created
     _report_update(report, suggested_tag, comment)
     report.save(update_fields=["suggested_tag", "comment"])
     return report, False
+
+
+def _keyed_report(content: Content, key: str) -> WrongTagReport | None:
+    if not key:
+        return None
+    return WrongTagReport.objects.filter(content=content, idempotency_key=key).first()
 
 
 def _open_report(content: Content, identity: dict) -> WrongTagReport | None:
@@ -103,14 +133,17 @@ def _report_update(report: WrongTagReport, suggested_tag: Tag | None, comment: s
 
 
 def _report_insert_or_join(
-    content: Content, identity: dict, suggested_tag: Tag | None, comment: str
-) -> tuple[WrongTagReport, bool]:
-    """Insert the reporter's report, or return the open one a simultaneous submit inserted first.
+    content: Content, identity: dict, key: str, suggested_tag: Tag | None, comment: str
+) -> tuple[WrongTagReport, bool | None]:
+    """Insert the reporter's report, or find the one a simultaneous submit inserted first.
 
     The read before this cannot see (or lock) a report another transaction has not
-    committed yet: the one-open-report-per-reporter constraint settles that race.
+    committed yet: the unique constraints (one open report per reporter, one report per
+    idempotency key) settle that race. Returns created=True for a new report or a
+    repeat of the same submit, None for the reporter's other open report (to update).
     """
     report = _report_new(content, identity)
+    report.idempotency_key = key
     _report_update(report, suggested_tag, comment)
     try:
         with transaction.atomic():  # a savepoint: the conflict must not abort the caller's transaction
@@ -118,7 +151,10 @@ def _report_insert_or_join(
         return report, True
     except IntegrityError:
         # The other insert has committed (PostgreSQL waited for it), so it is visible now.
+        repeated = _keyed_report(content, key)
+        if repeated is not None:
+            return repeated, True
         existing = _open_report(content, identity)
         if existing is None:
             raise
-        return existing, False
+        return existing, None

@@ -92,6 +92,7 @@ def content_report(request, content_id: int):
         content=content,
         suggested_tag=form.cleaned_data["suggested_tag"],
         comment=form.cleaned_data["comment"],
+        idempotency_key=form.cleaned_data["idempotency_key"],
         **_reporter(request),
     )
     _remember_report(request, report)
