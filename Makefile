@@ -109,3 +109,14 @@ bench-store: install $(VENV)/.embeddings-installed
 	createdb -h 127.0.0.1 -U postgres tagloop_store_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_store_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_store_bench $(BIN)/python manage.py bench_model_store
+
+## Wheels of requirements.txt in deploy/wheelhouse, which the image build installs with no package index.
+.PHONY: wheelhouse
+wheelhouse: install
+	$(BIN)/pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
+
+## Build the images and smoke-test compose.yaml (podman + podman-compose): migrate, import, train, promote, predict, report, down.
+# CONTAINERS_CONF: podman with runc and lower rlimits, as this kind of host needs (see the file).
+.PHONY: smoke-compose
+smoke-compose: install
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/podman-runc.conf} bash scripts/smoke_compose.sh

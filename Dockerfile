@@ -1,0 +1,54 @@
+# tagloop's image. The web (gunicorn), the workers and beat all run it, with different
+# commands (compose.yaml). Built and smoke-tested by `make smoke-compose`.
+#
+#   BASE_IMAGE   any Debian bookworm image; `make smoke-compose` makes one with debootstrap
+#                where public images cannot be pulled.
+#   deploy/wheelhouse/*.whl, when present, are installed with no package index at all
+#   (`make wheelhouse` fills it from this machine's pip configuration).
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+
+# --- build: a virtualenv with the pinned requirements, the code, the static files --------
+FROM ${BASE_IMAGE} AS build
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+COPY deploy/wheelhouse/ /tmp/wheelhouse/
+RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
+        /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt; \
+    else \
+        /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt; \
+    fi
+WORKDIR /app
+COPY . /app
+# collectstatic reads the settings, which refuse to load on a weak key with DEBUG off: a
+# random key for this one command, kept nowhere.
+RUN DJANGO_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    DJANGO_STATIC_ROOT=/app/staticfiles TAGLOOP_VAR_DIR=/tmp/build-var \
+    /opt/venv/bin/python manage.py collectstatic --noinput --verbosity 0 \
+    && rm -rf /tmp/build-var deploy/wheelhouse
+
+# --- runtime: Python, the virtualenv and the code; no compiler, no pip cache, not root ----
+FROM ${BASE_IMAGE}
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends python3 \
+    && rm -rf /var/lib/apt/lists/*
+# The data folder (generated secret key if none is set, local model store, beat's schedule)
+# is a volume; made here so a new volume starts owned by the service's user.
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tagloop \
+    && mkdir -p /var/lib/tagloop && chown tagloop:tagloop /var/lib/tagloop
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TAGLOOP_VAR_DIR=/var/lib/tagloop \
+    DJANGO_STATIC_ROOT=/app/staticfiles \
+    GUNICORN_BIND=0.0.0.0:8000
+WORKDIR /app
+USER tagloop
+EXPOSE 8000
+# Healthy when /healthz answers 200: database, broker and the active model all there.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["python", "deploy/healthcheck.py"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]
