@@ -34,8 +34,8 @@ FROM ${BASE_IMAGE}
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends python3 \
     && rm -rf /var/lib/apt/lists/*
-# The data folder (generated secret key if none is set, local model store, beat's schedule)
-# is a volume; made here so a new volume starts owned by the service's user.
+# The data folder (a generated secret key if none is set, the local model store if chosen,
+# beat's schedule), made here so a volume mounted on it starts owned by the service's user.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tagloop \
     && mkdir -p /var/lib/tagloop && chown tagloop:tagloop /var/lib/tagloop
 COPY --from=build /opt/venv /opt/venv
@@ -49,6 +49,6 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 USER tagloop
 EXPOSE 8000
-# Healthy when /healthz answers 200: database, broker and the active model all there.
+# Healthy when /healthz/ready answers 200: database, broker and the active model loaded.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["python", "deploy/healthcheck.py"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]

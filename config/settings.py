@@ -307,7 +307,7 @@ TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", defau
 # environment in .env.example turns it on (`manage.py check --deploy` is then clean).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe health over plain HTTP: a redirect would read as "down".
-SECURE_REDIRECT_EXEMPT = [r"^(healthz|livez|readyz)"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/|$)"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)

@@ -1,4 +1,7 @@
-"""The image's HEALTHCHECK: exit 0 when the web process answers /healthz with 200.
+"""The image's HEALTHCHECK: exit 0 when the web process answers /healthz/ready with 200.
+
+Readiness (database, broker, active model loaded), not /healthz: stalled work elsewhere
+(a worker's retrain) is for alerts, not a reason to call this container unhealthy.
 
 Not curl: the runtime image has Python and nothing else. The request names a host the
 settings allow (the first of DJANGO_ALLOWED_HOSTS), or Django would answer 400.
@@ -9,7 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 
-URL = os.environ.get("TAGLOOP_HEALTHCHECK_URL", "http://127.0.0.1:8000/healthz")
+URL = os.environ.get("TAGLOOP_HEALTHCHECK_URL", "http://127.0.0.1:8000/healthz/ready")
 
 
 def allowed_host() -> str | None:

@@ -42,7 +42,7 @@ base_image() {
 cleanup() {
   step "removing the containers and volumes"
   "${COMPOSE[@]}" down -v >/dev/null 2>&1 || true
-  podman volume rm "${PROJECT}_db-data" "${PROJECT}_redis-data" "${PROJECT}_tagloop-var" >/dev/null 2>&1 || true
+  podman volume rm "${PROJECT}_db-data" "${PROJECT}_redis-data" "${PROJECT}_beat-data" >/dev/null 2>&1 || true
   podman network rm "${PROJECT}_default" >/dev/null 2>&1 || true  # podman-compose 1.0's down leaves it
 }
 

@@ -8,6 +8,7 @@ on the web, a report, a second retrain. It asserts one retrain per request, ever
 item predicted by the active model exactly once, and no 5xx from the web.
 """
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,6 +46,8 @@ def cluster(tmp_path):
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "CELERY_TASK_DEFAULT_QUEUE": f"tagloop-multihost-{uuid.uuid4().hex[:8]}",
         "TAGLOOP_MODEL_STORE": "database",
+        # One key for every machine, as a deployment sets it (each var dir would make its own).
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "TAGLOOP_PREDICT_CHUNK_SIZE": "40",
         "TAGLOOP_RECONCILE_EVERY_SECONDS": "2",
         "TAGLOOP_AUTO_RETRAIN_MIN_NEW_LABELS": "0",  # only the retrains this test asks for

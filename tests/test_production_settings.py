@@ -135,4 +135,7 @@ def test_plain_http_is_redirected_and_https_through_the_proxy_gets_hsts(client, 
 
 @override_settings(SECURE_SSL_REDIRECT=True)
 def test_health_probes_over_plain_http_are_not_redirected(client, db):
-    assert client.get("/healthz").status_code in (200, 503)  # answered, whatever the verdict
+    assert client.get("/healthz/live").status_code == 200
+    for path in ("/healthz", "/healthz/ready"):
+        assert client.get(path).status_code in (200, 503)  # answered, whatever the verdict
+    assert client.get("/healthzone").status_code == 301  # the exemption is the probes, not a prefix
