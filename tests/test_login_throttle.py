@@ -54,7 +54,8 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused_until_the_lock
     client = _client()
     for _ in range(5):
         response = _page_login(client, "ann", "wrong")
-        assert response.status_code == 200 and "Please enter a correct username and password" in response.content.decode()
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
     refused = _page_login(client, "ann", "pw-ann")
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= lockout
     assert "Too many failed logins for this account from your address: try again in" in refused.content.decode()

@@ -19,8 +19,9 @@ STRONG = "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"  # 56 characters, 37 
 
 # --- the key ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["", "short", "insecure-dev-key-change-me-in-production", "django-insecure-" + "x9" * 40,
-                                   "ab" * 40])
+@pytest.mark.parametrize("value", [
+    "", "short", "insecure-dev-key-change-me-in-production", "django-insecure-" + "x9" * 40, "ab" * 40,
+])
 def test_weak_keys_are_named_as_such(value):
     assert weakness(value)
 

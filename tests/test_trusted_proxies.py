@@ -28,7 +28,8 @@ def proxies(settings):
 def _predict(remote: str, forwarded: str | None = None) -> int:
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
     client = Client(REMOTE_ADDR=remote)
-    return client.post(reverse("api-predict"), {"title": "a text"}, content_type="application/json", **headers).status_code
+    response = client.post(reverse("api-predict"), {"title": "a text"}, content_type="application/json", **headers)
+    return response.status_code
 
 
 @pytest.mark.parametrize("count,forwarded,remote,expected", [
@@ -52,7 +53,8 @@ def test_a_blank_forwarded_for_means_the_connection(proxies):
     # DRF would answer "" here; a proxy that appends never sends a blank header, so only
     # the reporters' identity meets this, and REMOTE_ADDR is the better answer.
     proxies(1)
-    assert client_address(RequestFactory().get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=" ")) == "203.0.113.5"
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=" ")
+    assert client_address(request) == "203.0.113.5"
 
 
 def test_spoofed_forwarded_for_headers_do_not_escape_the_predict_limit(db, predict_limit):
