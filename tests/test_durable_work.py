@@ -3,6 +3,7 @@
 Broker outages here use an address where nothing listens (a real refused connection);
 the tests that kill real workers and brokers are in tests/faults/.
 """
+import os
 from datetime import timedelta
 
 import pytest
@@ -86,6 +87,36 @@ def test_a_job_is_claimed_once_and_taken_over_only_when_its_heartbeat_is_stale(s
     Job.objects.filter(pk=job.pk).update(heartbeat_at=_stale(31))
     second = job_claim(job_id=job.pk)
     assert second is not None and second.token != first.token and second.job.attempts == 2
+
+
+def test_a_fresh_claim_of_a_dead_process_on_this_machine_is_taken_over_at_once(settings):
+    """A killed pool process: its message comes back at once, before its heartbeat goes stale."""
+    import socket
+
+    settings.TAGLOOP_STALE_AFTER_SECONDS = 30
+    host = socket.gethostname()
+    holders = {
+        "dead here": (f"w1@{host} (pid {_pid_of_finished_process()} on {host})", True),
+        "alive here": (f"w1@{host} (pid {os.getppid()} on {host})", False),
+        "another machine": (f"w1@elsewhere (pid {_pid_of_finished_process()} on elsewhere-host)", False),
+        "unknown": ("", False),
+    }
+    for name, (claimed_by, taken) in holders.items():
+        job = Job.objects.create(kind=JobKind.DRIFT_CHECK, status=JobStatus.RUNNING, claim_token="old",
+                                 claimed_by=claimed_by, heartbeat_at=timezone.now())
+        claim = job_claim(job_id=job.pk, worker="w2@here")
+        assert (claim is not None) == taken, name
+        if taken:
+            assert claim.job.claimed_by.startswith("w2@here (pid ") and claim.token != "old"
+
+
+def _pid_of_finished_process() -> int:
+    """The pid of a process that existed and is gone (reaped)."""
+    import subprocess
+
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def test_a_finished_job_is_never_run_again(tags):

@@ -11,6 +11,9 @@ The life of a job:
 - The reconciler (predictions.services.reconciler) re-sends jobs that no live worker owns.
 """
 import logging
+import os
+import re
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -93,20 +96,55 @@ class Claim:
 
 
 def job_claim(*, job_id: int, worker: str = "") -> Claim | None:
-    """Take the job if nobody live holds it: pending, or running with a stale heartbeat."""
+    """Take the job if nobody live holds it: pending, running with a stale heartbeat, or held by a dead process.
+
+    A pool process killed mid-job has its message put back at once (reject_on_worker_lost)
+    while its heartbeat still looks fresh; when that process was on this machine and no
+    longer exists, the redelivered message takes the job over without waiting for the
+    heartbeat to go stale.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.TAGLOOP_STALE_AFTER_SECONDS)
     token = uuid.uuid4().hex
-    previous = Job.objects.filter(pk=job_id).values_list("status", "heartbeat_at", "claimed_by").first()
-    claimed = Job.objects.filter(
-        Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale), pk=job_id
-    ).update(status=JobStatus.RUNNING, claim_token=token, claimed_by=worker[:200], claimed_at=now, heartbeat_at=now,
-             attempts=F("attempts") + 1)
+    previous = Job.objects.filter(pk=job_id).values_list("status", "heartbeat_at", "claimed_by", "claim_token").first()
+    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+    if previous and previous[0] == JobStatus.RUNNING and _holder_is_gone(previous[2]):
+        claimable |= Q(status=JobStatus.RUNNING, claim_token=previous[3])
+    claimed = Job.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING, claim_token=token, claimed_by=_holder_name(worker), claimed_at=now,
+        heartbeat_at=now, attempts=F("attempts") + 1,
+    )
     if not claimed:
         return None
     if previous and previous[0] == JobStatus.RUNNING:
-        logger.warning("job %s: taking it over from %s, silent since %s", job_id, previous[2] or "a worker", previous[1])
+        logger.warning("job %s: taking it over from %s, last heartbeat %s", job_id, previous[2] or "a worker",
+                       previous[1])
     return Claim(Job.objects.get(pk=job_id), token)
+
+
+def _holder_name(worker: str) -> str:
+    """Who holds a claim, for people and for ``_holder_is_gone``: "<worker> (pid N on <host>)"."""
+    return f"{worker} (pid {os.getpid()} on {socket.gethostname()})".strip()[:200]
+
+
+_HOLDER = re.compile(r"\(pid (\d+) on (.+)\)$")
+
+
+def _holder_is_gone(claimed_by: str) -> bool:
+    """True only when the holder was a process of this machine that no longer exists."""
+    match = _HOLDER.search(claimed_by or "")
+    if not match or match.group(2) != socket.gethostname():
+        return False  # another machine's process: only its heartbeat can tell
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, as another user
+    return False
 
 
 class Heartbeat:
