@@ -34,3 +34,41 @@ def screenshot_path(name: str, *, docs: Path, tmp: Path) -> str:
     test run leaves the repository as it found it.
     """
     return str((docs if os.environ.get("TAGLOOP_UPDATE_SCREENSHOTS") == "1" else tmp) / name)
+
+
+def log_in_with_keys(page, base_url, username):
+    page.goto(f"{base_url}/accounts/login/")
+    page.focus("#id_username")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type("pw-" + username)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/review/")
+    # "Start reviewing" takes the focus by itself (autofocus), so Enter starts the queue.
+    page.wait_for_function("document.activeElement && document.activeElement.textContent.includes('Start reviewing')")
+
+
+def wait_until_ready(page):
+    """The key script marks the page ready once the item is on screen and its forms are wired."""
+    page.wait_for_function("document.body.dataset.reviewReady === 'true'")
+
+
+def press_and_wait_for_next(page, key):
+    """The next item arrives by an htmx swap, which changes the address but loads no page."""
+    wait_until_ready(page)
+    before = page.url
+    page.keyboard.press(key)
+    page.wait_for_function("before => location.href !== before", arg=before)
+
+
+def log_in(page, base_url, username):
+    """Log in through the form (the tests' users have the password ``pw-<username>``)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+# The phone and desktop widths the review screen is tried at.
+WIDTHS = [1280, 390]

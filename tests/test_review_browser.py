@@ -2,36 +2,11 @@
 import pytest
 
 from labeling.models import Annotation, GoldLabel, ReviewStatus, ReviewTask
-from tests.browser import screenshot_path
+from tests.browser import log_in_with_keys, press_and_wait_for_next, screenshot_path, wait_until_ready
 from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _log_in_with_keys(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.focus("#id_username")
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type("pw-" + username)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base_url}/review/")
-    # "Start reviewing" takes the focus by itself (autofocus), so Enter starts the queue.
-    page.wait_for_function("document.activeElement && document.activeElement.textContent.includes('Start reviewing')")
-
-
-def _wait_until_ready(page):
-    """The key script marks the page ready once the item is on screen and its forms are wired."""
-    page.wait_for_function("document.body.dataset.reviewReady === 'true'")
-
-
-def _press_and_wait_for_next(page, key):
-    """The next item arrives by an htmx swap, which changes the address but loads no page."""
-    _wait_until_ready(page)
-    before = page.url
-    page.keyboard.press(key)
-    page.wait_for_function("before => location.href !== before", arg=before)
 
 
 def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator, tmp_path):
@@ -40,7 +15,7 @@ def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_ser
                                       content=make_content(title=f"Item {i:02d} <b>bold?</b>"))
              for i in range(20)]
     page = browser.new_page(viewport={"width": 1100, "height": 800})
-    _log_in_with_keys(page, live_server.url, annotator.username)
+    log_in_with_keys(page, live_server.url, annotator.username)
     page.keyboard.press("Enter")  # "Start reviewing" has the focus
     keys = []
     for i, task in enumerate(tasks):
@@ -54,7 +29,7 @@ def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_ser
             assert page.evaluate("window.sameDocument === true")
         key = "Enter" if i % 5 == 0 else str(1 + i % len(slugs))
         keys.append(key)
-        _wait_until_ready(page)
+        wait_until_ready(page)
         page.keyboard.press(key)
     page.wait_for_url(f"{live_server.url}/review/")
     assert "queue is empty" in page.content()
@@ -72,17 +47,17 @@ def test_two_annotators_in_parallel_never_see_the_same_item(browser, live_server
     for user in (annotator, second_annotator):
         context = browser.new_context()
         pages[user.username] = context.new_page()
-        _log_in_with_keys(pages[user.username], live_server.url, user.username)
+        log_in_with_keys(pages[user.username], live_server.url, user.username)
         pages[user.username].keyboard.press("Enter")
     seen = {name: [] for name in pages}
     for _round in range(3):
         # Both hold an item at the same time, then both answer.
         for name, page in pages.items():
             page.wait_for_url("**/review/task/*/")
-            _wait_until_ready(page)
+            wait_until_ready(page)
             seen[name].append(page.url)
         for page in pages.values():
-            _press_and_wait_for_next(page, "1")
+            press_and_wait_for_next(page, "1")
     assert len(set(seen["ann"] + seen["ann2"])) == 6
     assert Annotation.objects.count() == 6
 
@@ -91,19 +66,19 @@ def test_undo_and_help_keys(browser, live_server, tags, annotator):
     first = make_low_confidence_task(confidence=0.3)
     make_low_confidence_task(confidence=0.5)
     page = browser.new_page()
-    _log_in_with_keys(page, live_server.url, annotator.username)
+    log_in_with_keys(page, live_server.url, annotator.username)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/review/task/{first.pk}/")
-    _wait_until_ready(page)
+    wait_until_ready(page)
     page.keyboard.press("?")
     assert page.locator("details[data-help]").get_attribute("open") is not None
-    _press_and_wait_for_next(page, "2")
+    press_and_wait_for_next(page, "2")
     assert GoldLabel.objects.get(content=first.content).tag.slug == list(tags)[1]
-    _press_and_wait_for_next(page, "u")
+    press_and_wait_for_next(page, "u")
     assert page.url.endswith(f"/review/task/{first.pk}/")
     assert "Undone" in page.content()
     assert not GoldLabel.objects.filter(content=first.content).exists()
-    _press_and_wait_for_next(page, "3")
+    press_and_wait_for_next(page, "3")
     assert GoldLabel.objects.get(content=first.content).tag.slug == list(tags)[2]
     assert Annotation.objects.filter(content=first.content, undone_at__isnull=False).count() == 1
 
@@ -114,10 +89,10 @@ def test_back_after_an_answer_reloads_the_answered_item_from_the_server(browser,
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _log_in_with_keys(page, live_server.url, annotator.username)
+    log_in_with_keys(page, live_server.url, annotator.username)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/review/task/{first.pk}/")
-    _press_and_wait_for_next(page, "1")
+    press_and_wait_for_next(page, "1")
     assert page.url.endswith(f"/review/task/{second.pk}/")
     page.go_back()
     # Not a stale snapshot of the answered item: the server says it was answered.
@@ -125,5 +100,5 @@ def test_back_after_an_answer_reloads_the_answered_item_from_the_server(browser,
     assert "Saved:" not in page.content()
     assert errors == []
     page.goto(f"{live_server.url}/review/task/{second.pk}/")
-    _press_and_wait_for_next(page, "2")
+    press_and_wait_for_next(page, "2")
     assert Annotation.objects.filter(content=second.content).count() == 1

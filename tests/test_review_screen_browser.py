@@ -1,0 +1,50 @@
+"""The review screen's rough edges found by trying it as an annotator (issue 15, bugs 1-5), in headless
+Chromium at a desktop and a phone width."""
+import pytest
+
+from labeling.models import Annotation, ReportStatus, WrongTagReport
+from labeling.services import report_create
+from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, wait_until_ready
+from tests.factories import make_content
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _reported_item(tags):
+    content = make_content(title="Serving models with Kubernetes", current_tag=tags["mlops"])
+    report, _ = report_create(content=content, reporter_address="203.0.113.9", suggested_tag=tags["computer-vision"])
+    return report
+
+
+def _start(browser, live_server, user, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log_in_with_keys(page, live_server.url, user.username)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review/task/*/")
+    wait_until_ready(page)
+    return page
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_enter_in_the_note_for_the_reporter_writes_a_new_line_and_never_answers(
+    browser, live_server, tags, annotator, width
+):
+    report = _reported_item(tags)
+    page = _start(browser, live_server, annotator, width)
+    url = page.url
+    page.focus("[name=note]")
+    page.keyboard.type("Thanks for telling us.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("It is about images.")
+    page.wait_for_timeout(500)  # an answer, had Enter sent one, would have swapped the item by now
+    assert page.url == url
+    assert not Annotation.objects.exists()
+    assert page.input_value("[name=note]") == "Thanks for telling us.\nIt is about images."
+
+    # Leaving the field gives the keys back: the answer carries the note.
+    page.keyboard.press("Tab")
+    press_and_wait_for_next(page, str(list(tags).index("computer-vision") + 1))
+    report.refresh_from_db()
+    assert report.status == ReportStatus.ACCEPTED
+    assert report.resolution.endswith("Note from the reviewer: Thanks for telling us.\nIt is about images.")
+    assert WrongTagReport.objects.count() == 1
