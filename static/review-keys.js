@@ -9,9 +9,22 @@ function setReady(ready) {
   document.body.dataset.reviewReady = String(ready); // tests and assistive tools can wait on this
 }
 
+// A request that failed swapped nothing: say so on the item still shown, and take keys again.
+function failed(text) {
+  const problem = document.querySelector("#review [data-problem]");
+  if (problem) {
+    problem.textContent = text;
+    problem.hidden = false;
+  }
+  setReady(true);
+}
+
 document.addEventListener("DOMContentLoaded", () => setReady(true));
 document.addEventListener("htmx:afterSettle", () => setReady(true));
-document.addEventListener("htmx:responseError", () => setReady(true));
+document.addEventListener("htmx:sendError", () =>
+  failed("Not saved: the server could not be reached. Check the connection, then press the key again."));
+document.addEventListener("htmx:responseError", (event) =>
+  failed(`Not saved: the server answered with an error (${event.detail.xhr.status}). Press the key again, or reload the page.`));
 
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;

@@ -5,7 +5,7 @@ import pytest
 from labeling.models import Annotation, ReportStatus, WrongTagReport
 from labeling.services import report_create
 from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, wait_until_ready
-from tests.factories import make_content
+from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,3 +48,32 @@ def test_enter_in_the_note_for_the_reporter_writes_a_new_line_and_never_answers(
     assert report.status == ReportStatus.ACCEPTED
     assert report.resolution.endswith("Note from the reviewer: Thanks for telling us.\nIt is about images.")
     assert WrongTagReport.objects.count() == 1
+
+
+def _fail_with(kind):
+    """A route handler: the answer request fails on the network, or the server answers with an error."""
+    if kind == "network":
+        return lambda route: route.abort("internetdisconnected")
+    return lambda route: route.fulfill(status=500, body="Server Error")
+
+
+@pytest.mark.parametrize(("kind", "width"), [("network", 1280), ("network", 390), ("server", 1280)])
+def test_a_failed_answer_says_it_was_not_saved_and_the_keys_work_again(
+    browser, live_server, tags, annotator, kind, width
+):
+    first = make_low_confidence_task(confidence=0.3)
+    make_low_confidence_task(confidence=0.5)
+    page = _start(browser, live_server, annotator, width)
+    url = page.url
+    page.route("**/answer", _fail_with(kind))
+    page.keyboard.press("1")
+    alert = page.locator("#review [role=alert]")
+    alert.wait_for(state="visible", timeout=5000)
+    assert "not saved" in alert.inner_text().lower()
+    wait_until_ready(page)
+    assert page.url == url and not Annotation.objects.exists()
+
+    page.unroute("**/answer")
+    press_and_wait_for_next(page, "2")
+    assert Annotation.objects.get().content_id == first.content_id
+    assert not page.locator("#review [role=alert]").is_visible()
