@@ -2,6 +2,7 @@
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -37,6 +38,14 @@ def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
 def review_queue_counts(**filters) -> dict[str, int]:
     rows = open_review_tasks(**filters).values("reason").annotate(n=Count("pk")).order_by("reason")
     return {row["reason"]: row["n"] for row in rows}
+
+
+def undoable_answers(*, user):
+    """``user``'s answers they may still take back, newest first (the undo window is short)."""
+    since = timezone.now() - timedelta(seconds=settings.TAGLOOP_UNDO_SECONDS)
+    return Annotation.objects.filter(
+        annotator=user, undone_at__isnull=True, created_at__gte=since, review_task__isnull=False
+    ).order_by("-created_at", "-pk")
 
 
 def review_task_for_page(*, task_id: int) -> ReviewTask:

@@ -38,7 +38,7 @@ document.addEventListener("keydown", (event) => {
   }
   if (submitting) return;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  const button = document.querySelector(`#review button[data-key="${CSS.escape(key)}"]`);
+  const button = document.querySelector(`button[data-key="${CSS.escape(key)}"]`);
   if (!button || button.disabled) return;
   event.preventDefault();
   setReady(false);

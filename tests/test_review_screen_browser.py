@@ -4,7 +4,7 @@ import pytest
 
 from labeling.models import Annotation, ReportStatus, WrongTagReport
 from labeling.services import report_create
-from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, wait_until_ready
+from tests.browser import WIDTHS, log_in, log_in_with_keys, press_and_wait_for_next, wait_until_ready
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,3 +77,32 @@ def test_a_failed_answer_says_it_was_not_saved_and_the_keys_work_again(
     press_and_wait_for_next(page, "2")
     assert Annotation.objects.get().content_id == first.content_id
     assert not page.locator("#review [role=alert]").is_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_after_the_last_answer_u_undoes_it_from_the_empty_queue_page(browser, live_server, tags, annotator, width):
+    task = make_low_confidence_task(confidence=0.3)
+    page = _start(browser, live_server, annotator, width)
+    page.keyboard.press("1")
+    page.wait_for_url(f"{live_server.url}/review/")
+    assert "queue is empty" in page.content() and "Press U to undo" in page.content()
+    wait_until_ready(page)
+    page.keyboard.press("u")
+    page.wait_for_url(f"**/review/task/{task.pk}/")
+    assert "Undone" in page.content()
+    assert Annotation.objects.get().undone_at is not None
+
+
+def test_the_empty_queue_page_undoes_without_javascript(browser, live_server, tags, annotator):
+    task = make_low_confidence_task(confidence=0.3)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    log_in(page, live_server.url, annotator.username)
+    page.get_by_role("button", name="Start reviewing").click()
+    page.wait_for_url(f"**/review/task/{task.pk}/")
+    page.get_by_role("button", name="mlops").first.click()
+    page.wait_for_url(f"{live_server.url}/review/")
+    page.get_by_role("button", name="Undo last answer").click()
+    page.wait_for_url(f"**/review/task/{task.pk}/")
+    assert Annotation.objects.get().undone_at is not None
+    context.close()

@@ -6,19 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling.models import Annotation, Content, GoldLabel, ReportStatus, ReviewStatus, ReviewTask, WrongTagReport
+from labeling.selectors import undoable_answers
 from labeling.services.review import ReviewConflict
 
 
 @transaction.atomic
 def review_answer_undo(*, user) -> ReviewTask:
     """Take back ``user``'s last answer; returns its task, open again and leased to them."""
-    since = timezone.now() - timedelta(seconds=settings.TAGLOOP_UNDO_SECONDS)
-    annotation = (
-        Annotation.objects.select_for_update()
-        .filter(annotator=user, undone_at__isnull=True, created_at__gte=since, review_task__isnull=False)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    annotation = undoable_answers(user=user).select_for_update().first()
     if annotation is None or not annotation.undo_state:
         raise ReviewConflict(f"Nothing to undo: no answer of yours in the last {settings.TAGLOOP_UNDO_SECONDS} seconds.")
     later = Annotation.objects.filter(

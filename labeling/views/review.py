@@ -42,7 +42,11 @@ def review_queue(request):
     labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
     # Open tasks include ones others hold, the user's own reports and audits they answered.
     free = review_tasks_free_for(request.user, **filters).count()
-    context = {"counts": labelled, "total": sum(counts.values()), "free": free, "filter_form": form}
+    context = {
+        "counts": labelled, "total": sum(counts.values()), "free": free, "filter_form": form,
+        # After the last item the queue page is where "Press U to undo" is read: it must offer the undo.
+        "can_undo": selectors.undoable_answers(user=request.user).exists(),
+    }
     return render(request, "labeling/review_queue.html", context)
 
 
