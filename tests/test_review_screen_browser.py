@@ -106,3 +106,42 @@ def test_the_empty_queue_page_undoes_without_javascript(browser, live_server, ta
     page.wait_for_url(f"**/review/task/{task.pk}/")
     assert Annotation.objects.get().undone_at is not None
     context.close()
+
+
+def test_queue_filters_belong_to_the_address_and_clearing_them_clears_the_page(browser, live_server, tags, annotator):
+    vision = make_low_confidence_task(predicted="computer-vision", confidence=0.3)
+    for _ in range(2):
+        make_low_confidence_task(predicted="mlops", confidence=0.4)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    log_in(page, live_server.url, annotator.username)
+    summary = page.locator("[data-queue-summary]")
+    assert summary.inner_text().startswith("3 open items")
+
+    page.select_option("#id_tag", "computer-vision")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/review/?*tag=computer-vision*")
+    assert "1 open item matching predicted tag computer-vision" in summary.inner_text()
+    page.get_by_role("button", name="Start reviewing").click()
+    page.wait_for_url(f"**/review/task/{vision.pk}/")
+    wait_until_ready(page)
+    page.keyboard.press("2")
+    # The filtered queue is done: the page says so, with the filter that emptied it, and the way out.
+    page.wait_for_url("**/review/?tag=computer-vision")
+    text = summary.inner_text()
+    assert "0 open items matching predicted tag computer-vision" in text and "2 open in all" in text
+    assert "No more items match your filters" in page.content()
+    assert page.get_by_role("link", name="Clear filters").is_visible()
+
+    # A later visit starts from the whole queue.
+    page.goto(f"{live_server.url}/review/")
+    assert summary.inner_text().startswith("2 open items") and "matching" not in summary.inner_text()
+    assert page.input_value("#id_tag") == ""
+
+    # Filtering, then setting every filter back to "any", shows the whole queue again.
+    page.select_option("#id_tag", "mlops")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/review/?*tag=mlops*")
+    page.select_option("#id_tag", "")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/review/?*tag=&*")
+    assert summary.inner_text().startswith("2 open items") and "matching" not in summary.inner_text()

@@ -3,6 +3,8 @@
 Every action is a real form POST. With htmx (``HX-Request``), the answer returns only the
 next item's fragment and the new URL; without it, the browser follows a redirect.
 """
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -36,27 +38,50 @@ annotator_required = requires(REVIEW_PERMISSION)
 @require_GET
 def review_queue(request):
     withheld = review_reasons_withheld_from(request.user)
-    form = QueueFilterForm(request.GET or request.session.get("review_filters") or None, withheld_reasons=withheld)
-    filters = form.cleaned_data if form.is_valid() else {}
-    counts = {reason: n for reason, n in selectors.review_queue_counts(**filters).items() if reason not in withheld}
+    # The filters shown are the address's alone: a later visit, or one with every filter
+    # set back to "any", shows the whole queue (the session keeps them only while reviewing).
+    form = QueueFilterForm(request.GET or None, withheld_reasons=withheld)
+    filters = _chosen(form)
+    counts = _counts_for(withheld, **filters)
     labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
     # Open tasks include ones others hold, the user's own reports and audits they answered.
     free = review_tasks_free_for(request.user, **filters).count()
     context = {
         "counts": labelled, "total": sum(counts.values()), "free": free, "filter_form": form,
+        "filters": filters, "filters_in_words": _in_words(filters),
+        "total_unfiltered": sum(_counts_for(withheld).values()) if filters else None,
         # After the last item the queue page is where "Press U to undo" is read: it must offer the undo.
         "can_undo": selectors.undoable_answers(user=request.user).exists(),
     }
     return render(request, "labeling/review_queue.html", context)
 
 
+def _chosen(form: QueueFilterForm) -> dict:
+    """The filters given a value ("any" is no filter)."""
+    if not form.is_bound or not form.is_valid():
+        return {}
+    return {name: value for name, value in form.cleaned_data.items() if value}
+
+
+def _counts_for(withheld, **filters) -> dict[str, int]:
+    return {reason: n for reason, n in selectors.review_queue_counts(**filters).items() if reason not in withheld}
+
+
+def _in_words(filters: dict) -> str:
+    words = {
+        "reason": lambda value: f"reason {ReviewReason(value).label}",
+        "tag": lambda value: f"predicted tag {value}",
+        "source": lambda value: f"source {value}",
+    }
+    return ", ".join(words[name](value) for name, value in filters.items())
+
+
 @annotator_required
 @require_POST
 def review_start(request):
     form = QueueFilterForm(request.POST, withheld_reasons=review_reasons_withheld_from(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
-    # The filters stay with the annotator's session until they change them.
-    request.session["review_filters"] = {key: value for key, value in filters.items() if value}
+    # The filters stay with the annotator's session while they review, until they start again.
+    request.session["review_filters"] = _chosen(form)
     return _to_next_task(request)
 
 
@@ -67,8 +92,12 @@ def _to_next_task(request):
     filters = request.session.get("review_filters", {})
     task = review_task_next(user=request.user, exclude_ids=skipped, **filters)
     if task is None:
-        messages.info(request, "The queue is empty. Well done.")
-        return _go(request, reverse("labeling:review-queue"))
+        if not filters:
+            messages.info(request, "The queue is empty. Well done.")
+            return _go(request, reverse("labeling:review-queue"))
+        # The queue page shows the filters that emptied the queue, and the way to clear them.
+        messages.info(request, "No more items match your filters. Well done.")
+        return _go(request, f"{reverse('labeling:review-queue')}?{urlencode(filters)}")
     if _is_htmx(request):
         response = _render_item(request, task.pk, fragment=True)
         response["HX-Push-Url"] = reverse("labeling:review-task", args=[task.pk])
