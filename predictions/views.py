@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling.formtools import form_errors_text
+from labeling.models import Provenance, ReviewReason
 from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
@@ -239,7 +240,9 @@ def dashboard(request):
     context = {
         "progress": progress,
         "open_total": sum(progress["open_by_reason"].values()),
-        "reason_rows": [(reason, [n]) for reason, n in progress["open_by_reason"].items()],
+        # People's words for the reasons, as the review queue says them, not the stored names.
+        "reason_rows": [(ReviewReason(reason).label, [n]) for reason, n in progress["open_by_reason"].items()],
+        "provenance_counts": [(Provenance(p).label, n) for p, n in progress["gold_by_provenance"].items()],
         "gold_rows": [(tag, [n]) for tag, n in progress["gold_by_tag"].items()],
         "gold_max": max(progress["gold_by_tag"].values(), default=1),
         "reason_max": max(progress["open_by_reason"].values(), default=1),

@@ -17,7 +17,7 @@ def test_dashboard_charts_progress_gold_mix_and_model_quality(client, tags, mode
     page = client.get(reverse("dashboard")).content.decode()
     assert "<strong>1</strong> open review item" in page and "<strong>1</strong> done today" in page
     assert page.count("<svg") >= 4  # open by reason, gold by tag, answers per day, F1 over versions
-    assert "low_confidence" in page and "holdout F1" in page
+    assert "low confidence" in page and "low_confidence" not in page and "holdout F1" in page
 
 
 def test_dashboard_is_for_the_team_only(client, plain_user):

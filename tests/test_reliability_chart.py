@@ -45,6 +45,17 @@ def test_legend_entries_do_not_overlap_however_long_the_names():
     from labeling.templatetags.charts import _legend
 
     names = ["items with a report accepted by reviewers", "b", "another fairly long series name"]
-    starts = [float(x) for x in re.findall(r'<rect x="([\d.]+)"', str(_legend(names, y=20)))]
+    starts = [float(x) for x in re.findall(r'<rect x="([\d.]+)"', str(_legend(names, y=20, width=10_000)))]
     for (start, name), following in zip(zip(starts, names), starts[1:]):
         assert following >= start + 14 + 6 * len(name)  # the swatch, then the name at >= 6 px a character
+
+
+def test_legend_entries_that_would_pass_the_right_edge_start_a_new_row():
+    from labeling.templatetags.charts import legend_places
+
+    names = ["predicted-tags", "confidence", "text-length", "oov-share", "domain-classifier", "overall (Bonferroni)"]
+    places = legend_places(names, swatch=26, left=48, width=360)
+    assert places[0] == (48, 0) and max(row for _, row in places) >= 2
+    for (x, row), name in zip(places, names):
+        alone = sum(1 for _, other in places if other == row) == 1
+        assert alone or x + 26 + 6 * len(name) <= 360, name

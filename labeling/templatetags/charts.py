@@ -13,7 +13,8 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
     """Horizontal grouped bars. ``rows``: [(label, [value per series])]; None draws nothing."""
     rows = list(rows)
     group = bar_height * len(series_names) + 10
-    height = group * len(rows) + 24
+    legend_rows = 1 + max((row for _, row in legend_places(series_names, swatch=14, width=width)), default=0)
+    height = group * len(rows) + 8 + 16 * legend_rows
     plot = width - label_width - 60
     parts = []
     for row_index, (label, values) in enumerate(rows):
@@ -32,7 +33,7 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
                 series_names[series_index], _number(value), f"{label_width + length + 4:.1f}",
                 y + bar_height - 3, _number(value),
             ))
-    legend = _legend(series_names, y=height - 6)
+    legend = _legend(series_names, y=group * len(rows) + 18, width=width)
     return format_html(
         '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%">{}{}</svg>',
         width, height, mark_safe("".join(parts)), legend,
@@ -41,15 +42,19 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
 
 @register.simple_tag
 def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
-    """A line over ordered points ``[(label, value)]``, with the values printed at each point."""
+    """A line over ordered points ``[(label, value)]``, with the values printed at each point.
+
+    The chart is as wide as its points need, up to ``width``: one point is a small chart,
+    not a dot at the edge of an empty one.
+    """
     points = [(label, value) for label, value in points if value is not None]
     if not points:
         return ""
-    left, right, top, bottom = 40, 20, 10, 30
-    step = (width - left - right) / max(1, len(points) - 1)
+    left, top, bottom = 40, 24, 30  # top: room for the value printed above the highest point
+    xs, width = spread(len(points), left=left, pad=label_room(points), width=width)
     coords = [
-        (left + index * step, top + (height - top - bottom) * (1 - min(float(value), maximum) / maximum))
-        for index, (_, value) in enumerate(points)
+        (x, top + (height - top - bottom) * (1 - min(float(value), maximum) / maximum))
+        for x, (_, value) in zip(xs, points)
     ]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = format_html_join(
@@ -66,13 +71,38 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
     axis = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/><text x="0" y="{}" class="label">{}</text>'
         '<text x="0" y="{}" class="label">0</text>',
-        left, height - bottom, width - right, height - bottom, top + 10, maximum, height - bottom,
+        left, height - bottom, f"{width:.1f}", height - bottom, top + 4, maximum, height - bottom,
     )
     return format_html(
-        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%">{}'
+        '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}">{}'
         '<polyline points="{}" fill="none" stroke="#3b5bdb" stroke-width="2"/>{}</svg>',
-        name, width, height, axis, path, dots,
+        name, f"{width:.0f}", height, f"{width:.0f}", axis, path, dots,
     )
+
+
+# About 7 px a character at the label sizes; a label centred on a point needs half its width beside it.
+CHAR_WIDTH = 7
+MAX_STEP = 80
+MIN_WIDTH = 160
+
+
+def label_room(points) -> float:
+    """Room beside the first and last point for the label (or value) centred on it."""
+    longest = max((max(len(str(label)), len(_number(value))) for label, value in points), default=0)
+    return CHAR_WIDTH * longest / 2 + 6
+
+
+def spread(count: int, *, left: float, pad: float, width: float, min_width: float = MIN_WIDTH):
+    """The x of ``count`` points after an axis ``left`` wide, and the chart's width.
+
+    Points are at most MAX_STEP apart, so a few points make a narrow chart, never wider
+    than ``width``; a chart widened to ``min_width`` has its points in the middle.
+    """
+    step = MAX_STEP if count < 2 else min(MAX_STEP, (width - left - 2 * pad) / (count - 1))
+    needed = left + 2 * pad + step * (count - 1)
+    chart = max(min_width, needed)
+    start = left + pad + (chart - needed) / 2
+    return [start + index * step for index in range(count)], chart
 
 
 def _number(value) -> str:
@@ -81,25 +111,27 @@ def _number(value) -> str:
     return f"{value:.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.3f}"
 
 
-def _legend(names, *, y):
+def _legend(names, *, y, width):
     return format_html_join(
         "",
         '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="label">{}</text>',
-        ((start, y - 9, PALETTE[index % len(PALETTE)], start + 14, y, name)
-         for index, (start, name) in enumerate(zip(legend_starts(names, swatch=14), names))),
+        ((x, y + 16 * row - 9, PALETTE[index % len(PALETTE)], x + 14, y + 16 * row, name)
+         for index, ((x, row), name) in enumerate(zip(legend_places(names, swatch=14, width=width), names))),
     )
 
 
-def legend_starts(names, *, swatch: int) -> list[int]:
-    """Where each legend entry starts: each as wide as its swatch and name, so long names never overlap.
-
-    About 7 px a character at the label size, and a gap after each entry.
+def legend_places(names, *, swatch: int, left: int = 0, width: int) -> list[tuple[int, int]]:
+    """(x, row) of each legend entry: each as wide as its swatch and name, so long names never
+    overlap, and onto a new row where the next would pass the chart's right edge.
     """
-    starts, x = [], 0
+    places, x, row = [], left, 0
     for name in names:
-        starts.append(x)
-        x += swatch + 7 * len(str(name)) + 16
-    return starts
+        entry = swatch + CHAR_WIDTH * len(str(name))
+        if x > left and x + entry > width:
+            x, row = left, row + 1
+        places.append((x, row))
+        x += entry + 16
+    return places
 
 
 @register.filter
@@ -151,7 +183,7 @@ def reliability_chart(series, *, size=320):
         x0, y0, x1, y1, x0, y0, x1, y0, x0, y0, x0, y1,
         size / 2, size - 6, margin - 8, x0, y0 + 14, x1, y0 + 14, margin - 14, y1 + 4,
     )
-    legend = _legend([name for name, _ in series], y=14)
+    legend = _legend([name for name, _ in series], y=14, width=size)
     return format_html(
         '<svg class="chart reliability" role="img" aria-label="reliability diagram" viewBox="0 0 {} {}" '
         'width="{}">{}{}{}</svg>',
