@@ -135,13 +135,26 @@ def _read_csv(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowEr
                 raise ImportFileError(f"line {line}: a quoted field starts here and is never closed") from None
             raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
         if values and any(value.strip() for value in values):
+            if len(values) < len(header) and set(header[len(values):]) <= set(OPTIONAL_COLUMNS):
+                # Spreadsheets leave out empty cells at the end of a row: a missing tag is no tag.
+                values = values + [""] * (len(header) - len(values))
             if len(values) != len(header):
-                errors.append(RowError(line, f"expected {len(header)} fields, found {len(values)}"))
+                errors.append(RowError(line, _field_count_error(header, len(values))))
             else:
                 records.append((line, None, dict(zip(header, values))))
         # A record may span several physical lines (newlines inside quotes).
         line = reader.line_num + 1
     return records, errors
+
+
+def _field_count_error(header: list[str], found: int) -> str:
+    trailing = []
+    for name in reversed(header):
+        if name not in OPTIONAL_COLUMNS:
+            break
+        trailing.insert(0, name)
+    without = f" ({len(header) - len(trailing)} without the optional {', '.join(trailing)})" if trailing else ""
+    return f"expected {len(header)} fields{without}, found {found}"
 
 
 def _check_header(header: list[str]) -> None:

@@ -6,6 +6,10 @@ from labeling.importing import ImportFileError, parse_content_file
 from labeling.selectors import tag_slugs
 from labeling.services import content_import
 
+# Exit codes: 0 every row imported; 1 nothing imported (the file, or --strict with a bad row); 3 the
+# valid rows imported and the others rejected. (2 is argparse's, for a wrong command line.)
+ROWS_REJECTED = 3
+
 
 class Command(BaseCommand):
     help = "Import content from CSV, a JSON list or JSONL (id, created_on, title, description, optional tag)."
@@ -28,3 +32,10 @@ class Command(BaseCommand):
         if summary.refused:
             raise CommandError(f"{summary.as_line()}; --strict given")
         self.stdout.write(summary.as_line())
+        if parsed.errors:
+            # Scripts must tell a partial import from a complete one (see the README's exit codes).
+            rejected = len(parsed.errors)
+            raise CommandError(
+                f"{rejected} row{'s' if rejected != 1 else ''} rejected (listed above); the others were imported",
+                returncode=ROWS_REJECTED,
+            )
