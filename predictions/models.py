@@ -70,7 +70,13 @@ class ModelVersion(models.Model):
 
     @property
     def weighted_f1(self):
+        """Weighted F1 on the holdout as it was when this version was trained (``holdout_count`` items)."""
         return (self.metrics or {}).get("overall", {}).get("f1")
+
+    @property
+    def holdout_fingerprint(self) -> str | None:
+        """Which holdout ``metrics`` were measured on (selectors.holdout_fingerprint); None before it was recorded."""
+        return (self.metrics or {}).get("holdout_fingerprint")
 
 
 class ModelArtifact(models.Model):

@@ -1,4 +1,6 @@
 """Reads of the machine side."""
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -64,6 +66,16 @@ def gold_labelled(*, split: str) -> list[LabelledContent]:
         .values_list("content_id", "content__title", "content__description", "tag__slug")
     )
     return [LabelledContent(*row) for row in rows]
+
+
+def holdout_fingerprint(holdout: list[LabelledContent]) -> str:
+    """sha256 of the holdout's (item, tag) pairs: the same only for the same items with the same labels.
+
+    A figure measured on the holdout is a figure on *that* holdout: imports add items to it and
+    answers to reports change its labels, so pages tell "at training" from "today" by this.
+    """
+    pairs = sorted([item.content_id, item.tag] for item in holdout)
+    return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()
 
 
 def fair_sample_content_ids(*, content_ids: list[int]) -> set[int]:

@@ -36,7 +36,7 @@ def model_list(request):
     context = {
         "versions": versions,
         "repredict": _repredict_progress(active),
-        "f1_points": [(f"v{v.number}", v.weighted_f1) for v in reversed(versions) if v.weighted_f1 is not None],
+        "f1_points": _f1_points(versions),
         "events": ModelEvent.objects.select_related("model_version", "previous_version", "actor")[:20],
         "retrain_form": RetrainForm(),
         "active": active,
@@ -61,13 +61,25 @@ def _repredict_progress(active: ModelVersion | None) -> dict:
     return {"done": predicted, "total": total, "percent": round(100 * predicted / total) if total else 100}
 
 
+def _f1_points(versions: list[ModelVersion]) -> list[tuple[str, float]]:
+    """The list's chart: each version's holdout F1 at training, oldest first (``versions`` newest first)."""
+    return [(f"v{v.number}", v.weighted_f1) for v in reversed(versions) if v.weighted_f1 is not None]
+
+
 @requires("predictions.view_modelversion")
 @require_GET
 def model_row(request, number: int):
-    """One row of the list; htmx polls it while the version trains."""
+    """One row of the list; htmx polls it while the version trains.
+
+    The answer that shows the run finished also redraws the F1 chart, which then has one
+    more version: the page is never reloaded while an admin watches a retrain.
+    """
     version = get_object_or_404(ModelVersion, number=number)
     _attach_stalls([version])
-    return render(request, "predictions/_model_row.html", {"version": version, "running": RUNNING_STATUSES})
+    context = {"version": version, "running": RUNNING_STATUSES}
+    if version.status not in RUNNING_STATUSES:
+        context["f1_chart_oob"] = _f1_points(list(ModelVersion.objects.all()[:50]))
+    return render(request, "predictions/_model_row.html", context)
 
 
 def _attach_stalls(versions: list[ModelVersion]) -> None:

@@ -41,17 +41,19 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
 
 
 @register.simple_tag
-def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
+def line_chart(points, *, name="value", maximum=1.0, width=640, height=200, decimals=None):
     """A line over ordered points ``[(label, value)]``, with the values printed at each point.
 
     The chart is as wide as its points need, up to ``width``: one point is a small chart,
-    not a dot at the edge of an empty one.
+    not a dot at the edge of an empty one. ``decimals``: print every value so (scores, as
+    the tables print them); by default counts are integers and scores have three.
     """
     points = [(label, value) for label, value in points if value is not None]
     if not points:
         return ""
+    printed = [_number(value) if decimals is None else f"{float(value):.{decimals}f}" for _, value in points]
     left, top, bottom = 40, 24, 30  # top: room for the value printed above the highest point
-    xs, width = spread(len(points), left=left, pad=label_room(points), width=width)
+    xs, width = spread(len(points), left=left, pad=label_room(zip((label for label, _ in points), printed)), width=width)
     coords = [
         (x, top + (height - top - bottom) * (1 - min(float(value), maximum) / maximum))
         for x, (_, value) in zip(xs, points)
@@ -63,9 +65,8 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200):
         '<text x="{}" y="{}" class="value" text-anchor="middle">{}</text>'
         '<text x="{}" y="{}" class="label" text-anchor="middle">{}</text>',
         (
-            (f"{x:.1f}", f"{y:.1f}", label, _number(value), f"{x:.1f}", f"{y - 8:.1f}",
-             _number(value), f"{x:.1f}", height - 8, label)
-            for (x, y), (label, value) in zip(coords, points)
+            (f"{x:.1f}", f"{y:.1f}", label, value, f"{x:.1f}", f"{y - 8:.1f}", value, f"{x:.1f}", height - 8, label)
+            for (x, y), (label, _), value in zip(coords, points, printed)
         ),
     )
     axis = format_html(
@@ -87,8 +88,8 @@ MIN_WIDTH = 160
 
 
 def label_room(points) -> float:
-    """Room beside the first and last point for the label (or value) centred on it."""
-    longest = max((max(len(str(label)), len(_number(value))) for label, value in points), default=0)
+    """Room beside the first and last point for the label (or printed value) centred on it."""
+    longest = max((max(len(str(label)), len(str(value))) for label, value in points), default=0)
     return CHAR_WIDTH * longest / 2 + 6
 
 

@@ -25,21 +25,34 @@ class Comparison:
     changed: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     changed_count: int = 0
     gate_failures: list[str] = field(default_factory=list)
+    # Today's holdout, and whether it is the one the candidate was measured on at training.
+    holdout_count: int = 0
+    holdout_as_at_training: bool = False
 
 
 def model_versions_compare(*, candidate: ModelVersion, baseline: ModelVersion | None) -> Comparison:
-    """Evaluate both versions on today's holdout (the same items for both) and apply the gates."""
+    """Evaluate both versions on today's holdout (the same items for both) and apply the gates.
+
+    A version whose recorded figures were measured on this very holdout keeps them: one
+    number per model and holdout, whatever page shows it.
+    """
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
+    fingerprint = selectors.holdout_fingerprint(holdout)
     items = [LabelledItem(item.title, item.description, item.tag) for item in holdout]
     texts = [prepare_text(item.title, item.description) for item in holdout]
-    labels = selectors.label_set()
-    candidate_predictions = predict(load_version(candidate), texts) if items else []
-    candidate_metrics = evaluate(items=items, predictions=candidate_predictions, labels=labels) if items else {}
-    comparison = Comparison(candidate, baseline, candidate_metrics, {})
-    if baseline is None or not items:
+    comparison = Comparison(
+        candidate, baseline, {}, {},
+        holdout_count=len(holdout), holdout_as_at_training=candidate.holdout_fingerprint == fingerprint,
+    )
+    if not items:
+        return comparison
+    # With a baseline, the items whose prediction changed need both models' predictions anyway.
+    candidate_predictions = predict(load_version(candidate), texts) if baseline else None
+    comparison.candidate_metrics = _metrics_on(candidate, fingerprint, items, texts, candidate_predictions)
+    if baseline is None:
         return comparison
     baseline_predictions = predict(load_version(baseline), texts)
-    comparison.baseline_metrics = evaluate(items=items, predictions=baseline_predictions, labels=labels)
+    comparison.baseline_metrics = _metrics_on(baseline, fingerprint, items, texts, baseline_predictions)
     changed = [
         (item.content_id, item.title, item.tag, old.tag, new.tag)
         for item, old, new in zip(holdout, baseline_predictions, candidate_predictions)
@@ -47,8 +60,19 @@ def model_versions_compare(*, candidate: ModelVersion, baseline: ModelVersion | 
     ]
     comparison.changed_count = len(changed)
     comparison.changed = changed[:MAX_CHANGED_ITEMS]
-    comparison.gate_failures = gate_failures(candidate_metrics, comparison.baseline_metrics)
+    comparison.gate_failures = gate_failures(comparison.candidate_metrics, comparison.baseline_metrics)
     return comparison
+
+
+def _metrics_on(version: ModelVersion, fingerprint: str, items, texts, predictions) -> dict:
+    if version.holdout_fingerprint == fingerprint:
+        return version.metrics
+    if predictions is None:
+        predictions = predict(load_version(version), texts)
+    return evaluate(
+        items=items, predictions=predictions, labels=selectors.label_set(),
+        target_precision=settings.TAGLOOP_TARGET_PRECISION,  # as at training, so the figures compare
+    )
 
 
 def gate_failures(candidate: dict, baseline: dict) -> list[str]:

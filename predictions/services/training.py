@@ -206,6 +206,8 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         )
     progress(75, "evaluating on the holdout", force=True)
     metrics = _evaluate(model, holdout, holdout_texts)
+    if metrics:
+        metrics["holdout_fingerprint"] = selectors.holdout_fingerprint(holdout)
     if uses_embeddings:
         # What this run encoded (new training and holdout texts) is kept for the next one.
         embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Compare model versions: CV on the train split (mean ± sd), holdout F1 with its interval, automation."
 
     def handle(self, **options):
-        header = ["version", "algorithm", "status", "CV F1 (mean ± sd)", "holdout F1 [95% CI]",
+        header = ["version", "algorithm", "status", "CV F1 (mean ± sd)", "holdout F1 at training [95% CI]",
                   "auto-accept @ target", "review threshold", "labels"]
         rows = [self._row(version) for version in ModelVersion.objects.order_by("number")]
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
@@ -22,7 +22,10 @@ class Command(BaseCommand):
         cv = version.cv_metrics or {}
         overall = (version.metrics or {}).get("overall", {})
         interval = (version.metrics or {}).get("intervals", {}).get("overall", {}).get("f1")
-        holdout = _cell(overall.get("f1"))
+        # As the pages print it, with the size of the holdout it was measured on.
+        holdout = _cell(overall.get("f1"), "{:.3f}")
+        if overall.get("f1") is not None:
+            holdout += f" on {version.holdout_count}"
         if interval:
             holdout += f" [{interval[0]:.3f}, {interval[1]:.3f}]"
         point = cv.get("operating_point") or {}
