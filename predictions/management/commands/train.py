@@ -25,8 +25,9 @@ class Command(BaseCommand):
         version = self._follow(version, timeout)
         if version.status == ModelStatus.FAILED:
             raise CommandError(f"v{version.number} failed: {version.error}")
-        f1 = version.weighted_f1
-        self.stderr.write(f"v{version.number} is a candidate; holdout weighted F1 {f1}")
+        # As the pages print it: three decimals, and what it was measured on.
+        f1 = "–" if version.weighted_f1 is None else f"{version.weighted_f1:.3f} on {version.holdout_count} items"
+        self.stderr.write(f"v{version.number} is a candidate; holdout weighted F1 {f1} at training")
         self.stdout.write(str(version.number))
 
     def _follow(self, version: ModelVersion, timeout: float) -> ModelVersion:
