@@ -3,9 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-HOST=${TAGLOOP_HOST:-127.0.0.1}
-PORT=${TAGLOOP_PORT:-8000}
-VAR=${TAGLOOP_VAR_DIR:-var}  # the settings keep SQLite, the broker and models there too
+# A setting from the environment, else from .env (as config/settings.py reads them), else the default.
+setting() {
+  $PY -c 'import os, sys, environ; environ.Env.read_env(".env", overwrite=False); print(os.environ.get(sys.argv[1], sys.argv[2]))' "$1" "$2"
+}
+HOST=$(setting TAGLOOP_HOST 127.0.0.1)
+PORT=$(setting TAGLOOP_PORT 8000)
+VAR=$(setting TAGLOOP_VAR_DIR var)  # the settings keep SQLite, the broker and models there too
+METRICS_TOKEN=$(setting TAGLOOP_METRICS_TOKEN "")
 mkdir -p "$VAR"
 
 echo "==> database: ${DATABASE_URL:-SQLite in $VAR/}; broker: ${REDIS_URL:-filesystem in $VAR/broker}"
@@ -47,7 +52,13 @@ if [ "$MODEL_STATE" != ok ]; then
   fi
 fi
 
+# New accounts get passwords printed once; existing ones keep theirs, so a restart logs nobody out.
 $PY manage.py create_demo_accounts
 echo "==> tagloop at http://$HOST:$PORT/  (review queue: /review/, admin: /admin/, API docs: /api/v1/docs/)"
+if [ -n "$METRICS_TOKEN" ]; then
+  echo "    metrics: http://$HOST:$PORT/metrics with the header 'Authorization: Bearer \$TAGLOOP_METRICS_TOKEN'"
+else
+  echo "    metrics: /metrics is off; set TAGLOOP_METRICS_TOKEN (in .env or the environment) to turn it on"
+fi
 echo "    worker log: $VAR/worker.log"
 $PY manage.py runserver "$HOST:$PORT" --noreload
