@@ -28,9 +28,13 @@ class ReportForm(forms.Form):
             kwargs.setdefault("initial", {}).setdefault("idempotency_key", secrets.token_urlsafe(16))
         super().__init__(*args, **kwargs)
         self.content = content
+        field = self.fields["suggested_tag"]
+        if not content.current_tag_id:
+            # No tag is shown, so none can be wrong: a suggestion without a tag would say nothing.
+            field.required, field.empty_label = True, "Pick a tag"
+            field.error_messages["required"] = "Pick the tag that fits: this item has no tag yet."
         # The shown tag is not offered (it would not be a correction), but stays valid
         # input so that clean_suggested_tag can say why it is refused.
-        field = self.fields["suggested_tag"]
         shown = content.current_tag.slug if content.current_tag_id else None
         field.choices = [(value, label) for value, label in field.choices if value != shown]
 

@@ -116,7 +116,7 @@ def test_report_api_is_throttled_with_retry_after(client, tags, settings):
 def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
-    content = make_content()
+    content = make_content(current_tag=tags["mlops"])  # a blank report says its tag is wrong
     url = reverse("labeling:content-report", args=[content.pk])
     assert [client.post(url, {}).status_code for _ in range(2)] == [302, 302]
     response = client.post(url, {})
@@ -131,7 +131,8 @@ def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, set
 def test_the_form_and_the_api_share_one_report_budget_per_reporter(client, tags, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
-    first, second = make_content(), make_content()
+    # Tagged: a blank report on the page says the tag is wrong (an untagged item's needs a suggestion).
+    first, second = make_content(current_tag=tags["mlops"]), make_content(current_tag=tags["mlops"])
     assert client.post(reverse("labeling:content-report", args=[first.pk]), {}).status_code == 302
     api = reverse("api-content-reports", args=[second.pk])
     assert client.post(api, {}, content_type="application/json").status_code == 201

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
 from labeling.forms import ReportForm
-from labeling.models import Content, WrongTagReport
+from labeling.models import Content, ReportStatus, WrongTagReport
 from labeling.ratelimit import report_rate_wait, wait_in_words
 from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
@@ -71,8 +71,14 @@ def content_detail(request, content_id: int):
     content = get_object_or_404(Content.objects.select_related("current_tag"), pk=content_id)
     # Someone who already reported the item gets the way back to their report's status.
     my_report = _my_report(request, content)
-    context = {"content": content, "form": ReportForm(content=content), "my_report": my_report}
+    # An open report is shown to change, not a blank form that would "update" it with nothing.
+    initial = _as_filed(my_report) if my_report and my_report.status == ReportStatus.OPEN else {}
+    context = {"content": content, "form": ReportForm(content=content, initial=initial), "my_report": my_report}
     return render(request, "labeling/content_detail.html", context)
+
+
+def _as_filed(report) -> dict:
+    return {"suggested_tag": report.suggested_tag.slug if report.suggested_tag_id else None, "comment": report.comment}
 
 
 @require_POST
@@ -88,6 +94,8 @@ def content_report(request, content_id: int):
         response = render(request, "labeling/too_many_reports.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
+    mine = _my_report(request, content)
+    before = _as_filed(mine) if mine and mine.status == ReportStatus.OPEN else None
     report, created = report_create(
         content=content,
         suggested_tag=form.cleaned_data["suggested_tag"],
@@ -96,12 +104,13 @@ def content_report(request, content_id: int):
         **_reporter(request),
     )
     _remember_report(request, report)
-    messages.success(
-        request,
-        "Thank you: your report was received and will be reviewed. Keep this page's address to see the outcome."
-        if created
-        else "You had already reported this item; we updated your report.",
-    )
+    if created:
+        said = "Thank you: your report was received and will be reviewed. Keep this page's address to see the outcome."
+    elif before == _as_filed(report):
+        said = "Your report is unchanged: it already says this."
+    else:
+        said = "You had already reported this item; we updated your report."
+    messages.success(request, said)
     return redirect("labeling:report-status", token=report.token)
 
 
