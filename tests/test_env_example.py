@@ -32,7 +32,8 @@ def _read_by_settings() -> set[str]:
 def _read_elsewhere() -> set[str]:
     """TAGLOOP_* read outside the settings: `make run`'s script and the app's own os.environ reads."""
     run = (REPO / "scripts" / "run.sh").read_text()
-    names = set(re.findall(r"\bsetting (TAGLOOP_[A-Z0-9_]+)", run)) | set(re.findall(r"\$\{(TAGLOOP_[A-Z0-9_]+):-", run))
+    names = set(re.findall(r"\bsetting (TAGLOOP_[A-Z0-9_]+)", run))
+    names |= set(re.findall(r"\$\{(TAGLOOP_[A-Z0-9_]+):-", run))
     for package in ("config", "labeling", "predictions", "ml"):
         for path in (REPO / package).rglob("*.py"):
             if "bench" in path.name:

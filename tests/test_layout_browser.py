@@ -1,4 +1,5 @@
-"""Every page a logged-in user sees fits the window, a phone's 390 px too, without scrolling sideways (issue 15, bug 4)."""
+"""Every page a logged-in user sees fits the window, a phone's 390 px too, without scrolling sideways
+(issue 15, bug 4)."""
 import json
 
 import pytest
@@ -13,7 +14,11 @@ OVERFLOW = """() => {
   const width = document.documentElement.clientWidth;
   const wide = [...document.querySelectorAll('body *')]
     .filter(el => el.getBoundingClientRect().right > width + 1)
-    .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} (${Math.round(el.getBoundingClientRect().right)} px)`);
+    .map(el => {
+      const classes = typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '';
+      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes;
+      return `${name} (${Math.round(el.getBoundingClientRect().right)} px)`;
+    });
   return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5)};
 }"""
 

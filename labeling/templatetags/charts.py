@@ -53,7 +53,8 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200, deci
         return ""
     printed = [_number(value) if decimals is None else f"{float(value):.{decimals}f}" for _, value in points]
     left, top, bottom = 40, 24, 30  # top: room for the value printed above the highest point
-    xs, width = spread(len(points), left=left, pad=label_room(zip((label for label, _ in points), printed)), width=width)
+    pad = label_room(zip((label for label, _ in points), printed))
+    xs, width = spread(len(points), left=left, pad=pad, width=width)
     coords = [
         (x, top + (height - top - bottom) * (1 - min(float(value), maximum) / maximum))
         for x, (_, value) in zip(xs, points)
