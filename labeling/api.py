@@ -25,6 +25,9 @@ class TagSlugField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(f"Give one tag as a string: {self._choices()}.", code="invalid")
+        # PostgreSQL refuses NUL in text, so the lookup would fail in the database (a 500).
+        if "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError:

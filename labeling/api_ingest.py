@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.api_errors import problem
 from labeling.importing import RecordError, validate_record
 from labeling.models import SourceToken
 from labeling.services import content_ingest, source_token_authenticate
@@ -138,15 +139,13 @@ class ContentIngestView(APIView):
         data = request.data
         items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
         if not items:
-            return Response({"detail": "expected one item (a JSON object) or a batch (a JSON list of objects)"},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return problem(400, "expected one item (a JSON object) or a batch (a JSON list of objects)")
         limit = settings.TAGLOOP_INGEST_MAX_ITEMS
         if len(items) > limit:
             return _too_large(f"batch of {len(items)} items; at most {limit} per request, send several requests")
         rows, errors = _validate(items)
         if errors:
-            return Response({"detail": f"{len(errors)} invalid item(s); nothing was stored", "errors": errors},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return problem(400, f"{len(errors)} invalid item(s); nothing was stored", errors=errors)
         source = request.auth.source
         results = content_ingest(rows=rows, source=source)
         return Response(
@@ -187,5 +186,5 @@ def _error(index: int, field: str | None, message: str) -> dict:
     return {"index": index, "field": field, "message": message}
 
 
-def _too_large(message: str) -> Response:
-    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+def _too_large(message: str):
+    return problem(413, message)

@@ -1,5 +1,4 @@
 """Online predictions over HTTP."""
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -7,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api_errors import problem
 from labeling.models import Content
 from predictions.services import NoActiveModel, predict_text
 from predictions.services.serving import ModelUnavailable
@@ -64,12 +64,6 @@ class PredictView(APIView):
         try:
             result = predict_text(**body.validated_data)
         except (NoActiveModel, ModelUnavailable) as exc:
-            return _unavailable(str(exc))
+            # A problem+json 503 whatever the Accept header: never an HTML page for an API client.
+            return problem(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc))
         return Response(PredictResponseSerializer(result).data)
-
-
-def _unavailable(detail: str) -> JsonResponse:
-    # An RFC 9457 problem, as JSON whatever the Accept header: clients of a JSON API
-    # must not get an HTML error page when the model cannot answer.
-    problem = {"type": "about:blank", "title": "Service Unavailable", "status": 503, "detail": detail}
-    return JsonResponse(problem, status=status.HTTP_503_SERVICE_UNAVAILABLE, content_type="application/problem+json")
