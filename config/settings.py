@@ -207,12 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Errors as RFC 9457 problem+json, never HTML (config/api_errors.py).
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    # DRF's defaults, with JSON nested too deeply for Python answered 400 (config/api_parsers.py).
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api_parsers.JSONParserDepthSafe",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The API speaks JSON only (a form cannot say null, which the schema allows), and JSON nested
+    # too deeply for Python is a 400 (config/api_parsers.py); other media types are a 415.
+    "DEFAULT_PARSER_CLASSES": ["config.api_parsers.JSONParserDepthSafe"],
     "DEFAULT_THROTTLE_RATES": {
         "reports": env("TAGLOOP_REPORT_RATE", default="30/hour"),
         "predict": env("TAGLOOP_PREDICT_RATE", default="6000/minute"),
@@ -227,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema documents the API, not itself.
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOGGING = {

@@ -98,3 +98,15 @@ def test_a_batch_with_invalid_items_is_a_problem_listing_each_item(client, tags)
     _, key = source_token_create(source="feed-a", name="crawler")
     body = _problem(_ingest(client, b'[{"id": "1", "title": ""}, {"id": "2"}]', key), 400)
     assert [(error["index"], error["field"]) for error in body["errors"]] == [(0, "title"), (1, "title")]
+
+
+@pytest.mark.parametrize("payload,field", [({"title": 5}, "title"), ({"title": "ok", "description": 1.5}, "description")])
+def test_a_number_where_the_schema_says_string_is_a_400(client, payload, field):
+    body = _problem(client.post(reverse("api-predict"), payload, content_type="application/json"), 400)
+    assert body["errors"][field] == ["Not a valid string."]
+
+
+def test_the_api_takes_json_only_a_form_is_a_415(client, tags):
+    # A form cannot say null, which the schema allows for a suggested tag: "null" would be a tag name.
+    url = reverse("api-content-reports", args=[make_content().pk])
+    assert "multipart/form-data" in _problem(client.post(url, {"suggested_tag": "null"}), 415)["detail"]
