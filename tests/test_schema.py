@@ -49,7 +49,8 @@ def _run(schema_url: str, config: Path, name: str, auth: list[str]) -> tuple[str
         "--max-examples", MAX_EXAMPLES, "--phases", "examples,coverage,fuzzing", "--seed", "1",
         "--workers", "1", "--no-color", *auth,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # In the config's folder (a temporary one): schemathesis keeps its replay cache where it runs.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=config.parent)
     return name, done.returncode, done.stdout + done.stderr
 
 
