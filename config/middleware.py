@@ -1,14 +1,39 @@
-"""A request body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 with a JSON reason, never a 400 or 500."""
+"""Requests no view can serve, refused early with a 4xx instead of failing later with a 500.
+
+A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 problem (never a 400 or 500); a NUL
+character in the query string is a 400.
+"""
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.views import defaults
 
+from config.api_errors import API_PREFIX, problem
 
-def _too_large() -> JsonResponse:
-    return JsonResponse(
-        {"detail": f"request body larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"}, status=413
-    )
+NUL_IN_QUERY = "The query string contains a NUL character (%00), which no stored value can hold."
+
+
+class NulInQuery(SuspiciousOperation):
+    """Django answers a SuspiciousOperation with handler400 (below) and logs it to django.security."""
+
+
+def _too_large():
+    return problem(413, f"request body larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+
+
+class RejectNulInQueryMiddleware:
+    """PostgreSQL refuses NUL in text: a filter or search carrying one fails in the database.
+
+    One rule for every page (admin list filters and search, the site's filters, the API)
+    instead of a check in each: no query parameter, name or value, may hold a NUL.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            raise NulInQuery(NUL_IN_QUERY)
+        return self.get_response(request)
 
 
 class RequestTooBigMiddleware:
@@ -28,4 +53,7 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     """handler400: Django turns RequestDataTooBig raised outside a view (e.g. CSRF reading a form) into 400."""
     if isinstance(exception, RequestDataTooBig):
         return _too_large()
+    if request.path.startswith(API_PREFIX):
+        detail = str(exception) if isinstance(exception, NulInQuery) else "Bad request."
+        return problem(400, detail)
     return defaults.bad_request(request, exception, template_name)

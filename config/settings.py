@@ -205,6 +205,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Errors as RFC 9457 problem+json, never HTML (config/api_errors.py).
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    # The API speaks JSON only (a form cannot say null, which the schema allows), and JSON nested
+    # too deeply for Python is a 400 (config/api_parsers.py); other media types are a 415.
+    "DEFAULT_PARSER_CLASSES": ["config.api_parsers.JSONParserDepthSafe"],
     "DEFAULT_THROTTLE_RATES": {
         "reports": env("TAGLOOP_REPORT_RATE", default="30/hour"),
         "predict": env("TAGLOOP_PREDICT_RATE", default="6000/minute"),
@@ -219,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema documents the API, not itself.
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOGGING = {
@@ -285,7 +292,7 @@ TAGLOOP_SUSPECTS_PER_RUN = env.int("TAGLOOP_SUSPECTS_PER_RUN", default=20)
 TAGLOOP_INGEST_MAX_ITEMS = env.int("TAGLOOP_INGEST_MAX_ITEMS", default=500)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("TAGLOOP_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["ingest"] = env("TAGLOOP_INGEST_RATE", default="600/minute")
-MIDDLEWARE = ["config.middleware.RequestTooBigMiddleware", *MIDDLEWARE]
+MIDDLEWARE = ["config.middleware.RequestTooBigMiddleware", "config.middleware.RejectNulInQueryMiddleware", *MIDDLEWARE]
 # Window drift checks: each source's (and all sources') last N predicted items, or, when
 # TAGLOOP_DRIFT_WINDOW_HOURS is set, those ingested in the last H hours, against the
 # active model's outputs on the gold holdout; windows smaller than the minimum are skipped.

@@ -1,13 +1,17 @@
 """Wrong-tag reports over HTTP, open to anonymous end users."""
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_fields import StrictCharField
+from config.api_schema import problems
 from labeling.models import Content, Tag, WrongTagReport
 from labeling.ratelimit import report_rate_wait
 from labeling.services import client_address, report_create
@@ -25,6 +29,9 @@ class TagSlugField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(f"Give one tag as a string: {self._choices()}.", code="invalid")
+        # PostgreSQL refuses NUL in text, so the lookup would fail in the database (a 500).
+        if "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError:
@@ -34,9 +41,24 @@ class TagSlugField(serializers.SlugRelatedField):
         return "one of " + ", ".join(self.get_queryset().order_by("slug").values_list("slug", flat=True))
 
 
+class TagSlugFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema lists the active tags, read when it is generated: the tag set lives in the database."""
+
+    target_class = TagSlugField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {"type": "string", "nullable": self.target.allow_null,
+                  "description": "an active tag's slug; it may not be the tag the item shows now"}
+        try:
+            schema["enum"] = list(Tag.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True))
+        except DatabaseError:  # `manage.py spectacular` on a machine without the database: no list to give
+            pass
+        return schema
+
+
 class ReportRequestSerializer(serializers.Serializer):
     suggested_tag = TagSlugField(required=False, allow_null=True)
-    comment = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    comment = StrictCharField(max_length=2000, allow_blank=True, required=False, default="")
 
     def validate_suggested_tag(self, suggested_tag):
         suggestion_check(content=self.context["content"], suggested_tag=suggested_tag)  # a 400 naming the field
@@ -45,8 +67,10 @@ class ReportRequestSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.ModelSerializer):
     content = serializers.IntegerField(source="content_id")
-    shown_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    suggested_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    shown_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
+                                             help_text="null when the item showed no tag")
+    suggested_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
+                                                 help_text="null when the reporter suggested none")
     status_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -67,7 +91,12 @@ class ContentReportsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=ReportRequestSerializer, responses={201: ReportSerializer, 200: ReportSerializer},
+        request=ReportRequestSerializer,
+        responses={
+            201: OpenApiResponse(ReportSerializer, description="a new report, or a retry with the same Idempotency-Key"),
+            200: OpenApiResponse(ReportSerializer, description="this reporter's open report on the item, updated"),
+            **problems(400, 403, 404, 415, 429, e404="no content item with this id"),
+        },
         parameters=[OpenApiParameter(
             IDEMPOTENCY_HEADER, location=OpenApiParameter.HEADER, required=False,
             description="Any string up to 255 characters, new for each report: a request repeated with it "

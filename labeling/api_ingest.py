@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.api_errors import problem
+from config.api_schema import ProblemSerializer, problems
 from labeling.importing import RecordError, validate_record
 from labeling.models import SourceToken
 from labeling.services import content_ingest, source_token_authenticate
@@ -87,13 +89,32 @@ class SourceTokenThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"token-{request.auth.pk}"}
 
 
-class IngestItemSerializer(serializers.Serializer):
-    """One item; a batch is a JSON list of these."""
+# The import's rules (labeling.importing.validate_record) read numbers as text, and null as empty.
+_TEXT_OR_NUMBER = {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True}
+_NOT_BLANK = {"oneOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}]}
 
-    id = serializers.CharField(help_text="the item's id in its source; (source, id) is unique")
-    title = serializers.CharField()
-    description = serializers.CharField(required=False, allow_blank=True)
-    created_on = serializers.CharField(required=False, allow_blank=True, help_text="e.g. 2020-02-20 06:43:18")
+
+@extend_schema_field(_NOT_BLANK)
+class _NotBlankField(serializers.Field):
+    """Documentation only: the view validates items with the import's rules."""
+
+
+@extend_schema_field(_TEXT_OR_NUMBER)
+class _TextOrNumberField(serializers.Field):
+    """Documentation only: the view validates items with the import's rules."""
+
+
+class IngestItemSerializer(serializers.Serializer):
+    """One item; a batch is a JSON list of these. Field names are read case-insensitively."""
+
+    id = _NotBlankField(help_text="the item's id in its source; (source, id) is unique; at most 200 characters")
+    title = _NotBlankField(help_text="at most 1000 characters once runs of whitespace are one space")
+    description = _TextOrNumberField(required=False)
+    created_on = _TextOrNumberField(required=False, help_text="a date or date-time, e.g. 2020-02-20 06:43:18")
+
+
+class _IngestBatchSerializer(serializers.ListSerializer):
+    """A batch: a JSON list of items."""
 
 
 class IngestResultSerializer(serializers.Serializer):
@@ -105,6 +126,17 @@ class IngestResultSerializer(serializers.Serializer):
 class IngestResponseSerializer(serializers.Serializer):
     source = serializers.CharField()
     items = IngestResultSerializer(many=True)
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="the item's position in the batch (0 for a single item)")
+    field = serializers.CharField(allow_null=True, help_text="null when the item is not an object")
+    message = serializers.CharField()
+
+
+class IngestProblemSerializer(ProblemSerializer):
+    errors = ItemErrorSerializer(many=True, required=False, help_text="every invalid item; absent when the body "
+                                                                      "was unreadable or not an object or list")
 
 
 class ContentIngestView(APIView):
@@ -123,8 +155,16 @@ class ContentIngestView(APIView):
     throttle_classes = [SourceTokenThrottle]
 
     @extend_schema(
-        request=IngestItemSerializer(many=True),
-        responses={201: IngestResponseSerializer, 400: None, 401: None, 413: None, 429: None},
+        request=PolymorphicProxySerializer(
+            component_name="IngestRequest", serializers=[IngestItemSerializer, _IngestBatchSerializer(child=IngestItemSerializer(), max_length=500)],
+            resource_type_field_name=None, many=False,
+        ),
+        responses={
+            201: IngestResponseSerializer,
+            **problems(400, 401, 413, 415, 429, serializer=IngestProblemSerializer,
+                       e401="no `Authorization: Token <key>`, or the key is unknown or revoked",
+                       e413="a body or batch over the limits"),
+        },
         examples=[OpenApiExample("one item", value={"id": "a-1", "title": "YOLO for drones", "description": "..."},
                                  request_only=True)],
     )
@@ -138,15 +178,13 @@ class ContentIngestView(APIView):
         data = request.data
         items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
         if not items:
-            return Response({"detail": "expected one item (a JSON object) or a batch (a JSON list of objects)"},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return problem(400, "expected one item (a JSON object) or a batch (a JSON list of objects)")
         limit = settings.TAGLOOP_INGEST_MAX_ITEMS
         if len(items) > limit:
             return _too_large(f"batch of {len(items)} items; at most {limit} per request, send several requests")
         rows, errors = _validate(items)
         if errors:
-            return Response({"detail": f"{len(errors)} invalid item(s); nothing was stored", "errors": errors},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return problem(400, f"{len(errors)} invalid item(s); nothing was stored", errors=errors)
         source = request.auth.source
         results = content_ingest(rows=rows, source=source)
         return Response(
@@ -187,5 +225,5 @@ def _error(index: int, field: str | None, message: str) -> dict:
     return {"index": index, "field": field, "message": message}
 
 
-def _too_large(message: str) -> Response:
-    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+def _too_large(message: str):
+    return problem(413, message)

@@ -1,12 +1,15 @@
 """Online predictions over HTTP."""
-from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api_errors import problem
+from config.api_fields import StrictCharField
+from config.api_schema import problems
 from labeling.models import Content
 from predictions.services import NoActiveModel, predict_text
 from predictions.services.serving import ModelUnavailable
@@ -23,8 +26,9 @@ class ContentIdField(serializers.PrimaryKeyRelatedField):
 
 
 class PredictRequestSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=1000, trim_whitespace=True)
-    description = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+    # The pattern tells the schema what trimming means: whitespace alone is blank.
+    title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[RegexValidator(r"\S")])
+    description = StrictCharField(max_length=20000, allow_blank=True, required=False, default="")
     content_id = ContentIdField(
         queryset=Content.objects.all(), required=False, default=None, source="content",
         help_text="the stored item this text belongs to, if any: a canary then serves it with the same model as its page",
@@ -54,8 +58,8 @@ class PredictView(APIView):
     @extend_schema(
         request=PredictRequestSerializer,
         responses={
-            200: PredictResponseSerializer, 400: None,
-            503: OpenApiResponse(description="no model is active, or its artifact is missing (problem+json)"),
+            200: PredictResponseSerializer,
+            **problems(400, 403, 415, 429, 503, e503="no model is active, or its artifact is missing or altered"),
         },
     )
     def post(self, request):
@@ -64,12 +68,6 @@ class PredictView(APIView):
         try:
             result = predict_text(**body.validated_data)
         except (NoActiveModel, ModelUnavailable) as exc:
-            return _unavailable(str(exc))
+            # A problem+json 503 whatever the Accept header: never an HTML page for an API client.
+            return problem(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc))
         return Response(PredictResponseSerializer(result).data)
-
-
-def _unavailable(detail: str) -> JsonResponse:
-    # An RFC 9457 problem, as JSON whatever the Accept header: clients of a JSON API
-    # must not get an HTML error page when the model cannot answer.
-    problem = {"type": "about:blank", "title": "Service Unavailable", "status": 503, "detail": detail}
-    return JsonResponse(problem, status=status.HTTP_503_SERVICE_UNAVAILABLE, content_type="application/problem+json")

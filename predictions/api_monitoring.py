@@ -5,6 +5,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_schema import ProblemSerializer, problems
 from predictions.models import DriftCheck
 from predictions.services.monitoring import drift_latest
 
@@ -17,7 +18,8 @@ class CanMonitor(BasePermission):
 
 class DriftCheckSerializer(serializers.ModelSerializer):
     source = serializers.SerializerMethodField()
-    model_version = serializers.IntegerField(source="model_version.number", allow_null=True)
+    model_version = serializers.IntegerField(source="model_version.number", allow_null=True,
+                                             help_text="null once the version checked against is deleted")
     tests = serializers.JSONField()
 
     class Meta:
@@ -26,6 +28,11 @@ class DriftCheckSerializer(serializers.ModelSerializer):
 
     def get_source(self, check) -> str:
         return check.source or "all"
+
+
+class DriftSerializer(serializers.Serializer):
+    drifted = serializers.BooleanField(help_text="whether the latest all-sources check drifted")
+    checks = DriftCheckSerializer(many=True)
 
 
 class DriftView(APIView):
@@ -37,7 +44,10 @@ class DriftView(APIView):
 
     permission_classes = [CanMonitor]
 
-    @extend_schema(responses={200: DriftCheckSerializer(many=True)})
+    @extend_schema(responses={
+        200: DriftSerializer, **problems(400, 403, 429, serializer=ProblemSerializer, e400="a NUL character in the query string",
+                   e403="not logged in, or neither staff nor a reviewer"),
+    })
     def get(self, request):
         checks = drift_latest()
         overall = next((check for check in checks if check.source == ""), None)

@@ -32,7 +32,7 @@ def test_predict_answers_tag_probabilities_confidence_version_and_review_flag(cl
 )
 def test_predict_rejects_a_bad_body_naming_the_field(client, payload, field):
     response = client.post(reverse("api-predict"), payload, content_type="application/json")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["errors"]
 
 
 def test_predict_refuses_a_content_id_that_is_not_a_whole_number(client, tags):
@@ -40,7 +40,7 @@ def test_predict_refuses_a_content_id_that_is_not_a_whole_number(client, tags):
     # The database would read 57.5 as item 57: a client's bug would get someone else's answer.
     for loose in (item.pk + 0.5, f"{item.pk}.5"):
         response = client.post(reverse("api-predict"), {"title": "ok", "content_id": loose}, content_type="application/json")
-        assert response.status_code == 400 and "Incorrect type" in response.json()["content_id"][0]
+        assert response.status_code == 400 and "Incorrect type" in response.json()["errors"]["content_id"][0]
 
 
 def test_predict_without_an_active_model_says_so(client, tags):
@@ -85,7 +85,7 @@ def test_report_validation_names_the_field_and_unknown_content_is_404(client, ta
     content = make_content()
     response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "robotics"},
                            content_type="application/json")
-    assert response.status_code == 400 and "suggested_tag" in response.json()
+    assert response.status_code == 400 and "suggested_tag" in response.json()["errors"]
     assert client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json").status_code == 404
 
 

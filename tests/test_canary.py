@@ -172,7 +172,7 @@ def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canar
         assert answers == {majority.number if arm else active.number}
     assert CanaryServing.objects.get(canary=canary, content=None).requests == 3  # only the text in the canary
     response = client.post(url, {"title": "x", "content_id": 999999}, content_type="application/json")
-    assert response.status_code == 400 and "content_id" in response.json()
+    assert response.status_code == 400 and "content_id" in response.json()["errors"]
 
 
 def test_a_stored_item_gets_the_model_its_page_shows_and_only_items_the_canary_routed_are_counted(

@@ -91,5 +91,5 @@ def test_a_retry_after_the_report_was_settled_makes_no_new_report(tags, annotato
 
 def test_an_overlong_key_is_refused_naming_the_header(tags):
     response = _api("203.0.113.8", make_content(current_tag=tags["mlops"]).pk, key="k" * 256)
-    assert response.status_code == 400 and "Idempotency-Key" in response.json()
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["errors"]
     assert not WrongTagReport.objects.exists()

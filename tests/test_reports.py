@@ -25,7 +25,7 @@ def test_api_refuses_suggesting_the_tag_already_shown_naming_the_field(client, t
     response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "mlops"},
                            content_type="application/json")
     assert response.status_code == 400
-    assert "is the tag shown now" in response.json()["suggested_tag"][0]
+    assert "is the tag shown now" in response.json()["errors"]["suggested_tag"][0]
     assert not WrongTagReport.objects.exists()
 
 
@@ -207,6 +207,6 @@ def test_an_unknown_or_malformed_suggested_tag_is_answered_with_the_valid_tags(c
     listed = client.post(url, {"suggested_tag": ["mlops"]}, content_type="application/json")
     assert unknown.status_code == listed.status_code == 400
     valid = "one of computer-vision, mlops, natural-language-processing, other."
-    assert unknown.json()["suggested_tag"] == [f"Unknown tag 'nlp': {valid}"]
-    assert listed.json()["suggested_tag"] == [f"Give one tag as a string: {valid}"]
+    assert unknown.json()["errors"]["suggested_tag"] == [f"Unknown tag 'nlp': {valid}"]
+    assert listed.json()["errors"]["suggested_tag"] == [f"Give one tag as a string: {valid}"]
     assert not WrongTagReport.objects.exists()

@@ -1,0 +1,14 @@
+"""Serializer fields that take only what the API's schema says they take."""
+from rest_framework import serializers
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, nothing else: DRF's CharField would also take 5 or 1.5 as "5" and "1.5".
+
+    The schema says "string"; a client sending a number has a bug worth hearing about.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
