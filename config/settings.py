@@ -183,6 +183,10 @@ if TAGLOOP_MODEL_STORE not in ("local", "database"):
 # Fitted models each process keeps loaded, least recently used out first: the active
 # model, a canary's candidate and one more (a comparison page) by default.
 TAGLOOP_MODEL_CACHE_SIZE = env.int("TAGLOOP_MODEL_CACHE_SIZE", default=3)
+# Online predictions by linear models use their compiled form (ml.compiled: the same
+# probabilities without scikit-learn's per-call checks); off serves every call through
+# the pipeline, for comparison.
+TAGLOOP_LEAN_PREDICT = env.bool("TAGLOOP_LEAN_PREDICT", default=True)
 # Predictions whose confidence is below this go to the review queue.
 TAGLOOP_REVIEW_THRESHOLD = env.float("TAGLOOP_REVIEW_THRESHOLD", default=0.6)
 TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="tfidf-linear")

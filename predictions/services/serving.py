@@ -6,7 +6,7 @@ from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions.model_store import load_version, serving_state_cached
+from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
 from predictions.services.canary import (
     arm_for,
@@ -116,7 +116,7 @@ _reported_unavailable: set[tuple[int, str]] = set()
 
 def _predict(version: ModelVersion, text: str):
     try:
-        model = load_version(version)
+        model = load_for_serving(version)
     except (FileNotFoundError, ArtifactIntegrityError) as exc:
         # Every request would fail the same way: log it once per process, not once per request.
         if (version.number, version.artifact_sha256) not in _reported_unavailable:
