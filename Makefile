@@ -48,6 +48,11 @@ bench-drift: install
 bench-load: $(VENV)/.embeddings-installed
 	$(BIN)/python -m ml.bench_load
 
+## Single-item predict, pipeline against its compiled form (p50/p99, largest probability difference); rewrites "## Lean predict" in docs/benchmarks.md.
+.PHONY: bench-lean
+bench-lean: $(VENV)/.embeddings-installed
+	$(BIN)/python -m ml.bench_lean
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.
