@@ -59,6 +59,20 @@ def predict_text(*, title: str, description: str, content: Content | None = None
     return _serve_stored(canary, content, text=text, baseline=result)
 
 
+def serving_warm() -> list[ModelVersion]:
+    """Load the models that answer online (the active one, a canary's candidate) and answer one text with each.
+
+    For a web process starting up: the artifact's load, the compile and the first call's
+    imports happen here rather than in someone's request. Returns the versions warmed;
+    raises ModelUnavailable as a prediction would.
+    """
+    state = serving_state_cached()
+    versions = [version for version in (state.active, state.canary and state.canary.candidate) if version]
+    for version in versions:
+        _predict(version, prepare_text("warm up", "a first prediction before the first request"))
+    return versions
+
+
 def _serve_stored(canary, content: Content, *, text: str, baseline) -> OnlinePrediction:
     """A stored item gets the model its page shows; the canary counts only the items it routed.
 
