@@ -4,7 +4,7 @@
     python scripts/bench_serve.py --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
 
 Sets up a throwaway database (SQLite in a temp folder, or DATABASE_URL when set) with
-the Made With ML dataset imported and a tfidf-linear model trained and promoted in this
+the Made With ML dataset imported and a model (``--algorithm``, tfidf-linear) trained and promoted in this
 process, measures the in-process model call (``predict_text``) for reference, then starts
 gunicorn (sync workers) and drives it with a load generator written here: one thread per
 client, each with its own ``http.client`` connection, sending requests back to back
@@ -55,7 +55,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-serve-"))
     env = bench_environment(work)
     try:
-        version, in_process = _setup_and_measure_in_process(args.calls)
+        version, in_process = _setup_and_measure_in_process(args.calls, algorithm=args.algorithm)
         port = _free_port()
         server = _start_gunicorn(port, args.workers, env, work, preload=args.preload)
         try:
@@ -95,7 +95,7 @@ def bench_environment(work: Path) -> dict:
     return env
 
 
-def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
+def _setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
     sys.path.insert(0, str(REPO))
     import django
 
@@ -107,7 +107,7 @@ def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
 
     call_command("migrate", verbosity=0)
     call_command("import_content", str(REPO / "data" / "madewithml_dataset.csv"), "--source", "bench", verbosity=0)
-    version = ModelVersion.objects.create(number=1, algorithm="tfidf-linear", params={"random_state": 0})
+    version = ModelVersion.objects.create(number=1, algorithm=algorithm, params={"random_state": 0})
     model_version_train(model_version_id=version.pk)
     version.refresh_from_db()
     version = model_version_promote(model_version=version)
@@ -147,7 +147,7 @@ def compare_preload(args: argparse.Namespace) -> None:
     env = bench_environment(work)
     runs: list[dict] = []
     try:
-        version, _ = _setup_and_measure_in_process(calls=0)
+        version, _ = _setup_and_measure_in_process(calls=0, algorithm=args.algorithm)
         for round_number in range(args.rounds):
             # A/B, then B/A: neither mode always runs on a machine the other just warmed.
             order = (False, True) if round_number % 2 == 0 else (True, False)
@@ -254,7 +254,8 @@ def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"`python scripts/bench_serve.py --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
-        f"--workers {args.workers}`, {when}, {platform.machine()} with {os.cpu_count()} CPUs; the machine is shared "
+        f"--workers {args.workers}"
+        f"{'' if args.algorithm == 'tfidf-linear' else ' --algorithm ' + args.algorithm}`, {when}, {platform.machine()} with {os.cpu_count()} CPUs; the machine is shared "
         "with other engineers' test suites, so each start's 1-minute load average is listed below. gunicorn "
         f"{args.workers} sync workers, {_database_name()}, model {version}; each start is timed from launching "
         f"gunicorn to the first 200 of `POST /api/v1/predict`, then {COMPARE_CLIENTS} clients send requests back "
@@ -358,7 +359,9 @@ def _report(rows, in_process: dict, *, version: str, workers: int, seconds: floa
         f"model {version} trained on the Made With ML dataset; `POST /api/v1/predict` with one of four short "
         f"items, closed loop (each client sends its next request when the answer arrives), {seconds:g} s per "
         "level after a warm-up. The load generator (threads with `http.client`) runs on the same two cores as the "
-        "server, so it takes part of the CPU it measures. The per-client rate limit is lifted for the run.",
+        "server, so it takes part of the CPU it measures. The per-client rate limit is lifted for the run. "
+        f"TAGLOOP_LEAN_PREDICT={os.environ.get('TAGLOOP_LEAN_PREDICT', 'true (default)')}: online predictions "
+        "through the compiled model where it compiles (false: through the scikit-learn pipeline).",
         "",
         "| clients | requests | req/s | p50 ms | p99 ms | errors |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -395,6 +398,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
     parser.add_argument("--calls", type=int, default=500, help="in-process model calls to time")
+    parser.add_argument("--algorithm", default="tfidf-linear", help="the model served (default tfidf-linear)")
     parser.add_argument("--preload", action="store_true", help="start gunicorn with --preload")
     parser.add_argument("--compare-preload", action="store_true",
                         help="without and with --preload in turn: boot, req/s, memory per worker")
