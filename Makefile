@@ -83,6 +83,11 @@ bench-rollout: install
 bench-scale: install
 	bash scripts/bench_scale.sh
 
+## gunicorn without and with --preload (3 starts each): boot to first answer, req/s at 10 clients, PSS per worker; rewrites "## Serving: preload" in docs/benchmarks.md.
+.PHONY: bench-preload
+bench-preload: install
+	$(BIN)/python scripts/bench_serve.py --compare-preload
+
 ## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
 .PHONY: bench-serve
 bench-serve: install
