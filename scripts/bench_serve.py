@@ -129,8 +129,13 @@ def _database_name() -> str:
 
 def _start_gunicorn(port: int, workers: int, env: dict, work: Path, *, preload: bool = False) -> subprocess.Popen:
     log = open(work / "gunicorn.log", "a")  # noqa: SIM115 - closed with the process
+    # An empty configuration file: gunicorn would otherwise read the repository's gunicorn.conf.py
+    # (preload on, an access log), and the flags below alone are what is measured.
+    no_conf = work / "no-gunicorn-conf.py"
+    no_conf.write_text("")
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--config", str(no_conf),
+         "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "sync", "--backlog", "2048", "--timeout", "60",
          "--log-level", "warning", *(["--preload"] if preload else [])],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,

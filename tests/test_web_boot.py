@@ -48,12 +48,13 @@ def test_a_process_that_cannot_warm_still_starts_and_says_why(client, tags, mode
 
 
 def _start_gunicorn(port: int, log: Path, *, preload: bool) -> subprocess.Popen:
+    # The shipped gunicorn.conf.py, as a deployment runs it.
     env = {**os.environ, "DATABASE_URL": _database_url(), "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
-           "TAGLOOP_WARM_AT_BOOT": "true"}
+           "TAGLOOP_WARM_AT_BOOT": "true", "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2",
+           "GUNICORN_PRELOAD": "true" if preload else "false"}
     with open(log, "w") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
-             *(["--preload"] if preload else [])],
+            [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "config.wsgi:application"],
             cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
 
 
