@@ -48,6 +48,11 @@ bench-drift: install
 bench-load: $(VENV)/.embeddings-installed
 	$(BIN)/python -m ml.bench_load
 
+## Single-item predict, pipeline against its compiled form (p50/p99, largest probability difference); rewrites "## Lean predict" in docs/benchmarks.md.
+.PHONY: bench-lean
+bench-lean: $(VENV)/.embeddings-installed
+	$(BIN)/python -m ml.bench_lean
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.
@@ -77,6 +82,11 @@ bench-rollout: install
 .PHONY: bench-scale
 bench-scale: install
 	bash scripts/bench_scale.sh
+
+## gunicorn without and with --preload (3 starts each): boot to first answer, req/s at 10 clients, PSS per worker; rewrites "## Serving: preload" in docs/benchmarks.md.
+.PHONY: bench-preload
+bench-preload: install
+	$(BIN)/python scripts/bench_serve.py --compare-preload
 
 ## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
 .PHONY: bench-serve

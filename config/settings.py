@@ -183,6 +183,14 @@ if TAGLOOP_MODEL_STORE not in ("local", "database"):
 # Fitted models each process keeps loaded, least recently used out first: the active
 # model, a canary's candidate and one more (a comparison page) by default.
 TAGLOOP_MODEL_CACHE_SIZE = env.int("TAGLOOP_MODEL_CACHE_SIZE", default=3)
+# Online predictions by linear models use their compiled form (ml.compiled: the same
+# probabilities without scikit-learn's per-call checks); off serves every call through
+# the pipeline, for comparison.
+TAGLOOP_LEAN_PREDICT = env.bool("TAGLOOP_LEAN_PREDICT", default=True)
+# A web process (anything that imports config.wsgi: gunicorn, runserver) loads the URLs and
+# the serving models when it starts, so its first request does not pay for them; with
+# gunicorn --preload that happens once, before the workers fork, and they share the pages.
+TAGLOOP_WARM_AT_BOOT = env.bool("TAGLOOP_WARM_AT_BOOT", default=True)
 # Predictions whose confidence is below this go to the review queue.
 TAGLOOP_REVIEW_THRESHOLD = env.float("TAGLOOP_REVIEW_THRESHOLD", default=0.6)
 TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="tfidf-linear")

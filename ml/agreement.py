@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 
-from sklearn.metrics import cohen_kappa_score
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -18,6 +17,8 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
         return None
     if len(set(first) | set(second)) == 1:
         return 1.0  # perfect agreement on a single category: kappa is 0/0, agreement is total
+    from sklearn.metrics import cohen_kappa_score  # here: the quality page imports this module at start-up
+
     return float(cohen_kappa_score(first, second))
 
 

@@ -17,12 +17,12 @@ from sklearn.svm import LinearSVC
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
 from ml.embeddings import SentenceEmbedder
+# The names live in ml.catalogue, for code that must not import scikit-learn; re-exported here.
+from ml.catalogue import BASELINES, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS  # noqa: F401
 from ml.features import CompactTfidfVectorizer, SequentialFeatureUnion
 from ml.rules import KeywordClassifier
 
 AlgorithmFactory = Callable[[int], Pipeline]
-
-DEFAULT_ALGORITHM = "tfidf-linear"
 
 # Upper bound on calibration folds; ml.training lowers it for rare classes.
 CALIBRATION_FOLDS = 5
@@ -117,6 +117,7 @@ def random_guess(random_state: int = 0) -> Pipeline:
     ])
 
 
+# ml.catalogue.ALGORITHM_NAMES lists the same names (tests/ml/test_ml_catalogue.py).
 ALGORITHMS: dict[str, AlgorithmFactory] = {
     "tfidf-linear": tfidf_linear,
     "embeddings-linear": embeddings_linear,
@@ -124,13 +125,6 @@ ALGORITHMS: dict[str, AlgorithmFactory] = {
     "majority": majority,
     "random": random_guess,
 }
-
-# Algorithms that need the optional packages of requirements-embeddings.txt.
-NEEDS_EMBEDDINGS = frozenset({"embeddings-linear"})
-
-# The floors a model must clear, not models of the data: their doubts about a gold
-# label say nothing (a majority model "doubts" every label of the other classes).
-BASELINES = frozenset({"rules", "majority", "random"})
 
 
 def get_algorithm(name: str) -> AlgorithmFactory:

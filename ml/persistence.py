@@ -15,13 +15,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy
-import scipy
-import skops
-import skops.io
-from skops.io.exceptions import UntrustedTypesFoundException
-import sklearn
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING
+
+from ml.lazy import skops_io
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# skops (and through it scikit-learn) is imported on the first save or load, by
+# ml.lazy.skops_io: a process that never touches a model does not pay for it.
 
 ARTIFACT_SUFFIX = ".skops"
 METADATA_SUFFIX = ".json"
@@ -64,7 +66,7 @@ class SavedArtifact:
     sha256: str
 
 
-def save_model(model: Pipeline, *, directory: Path, name: str,
+def save_model(model: "Pipeline", *, directory: Path, name: str,
                metadata: dict) -> SavedArtifact:
     """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
     check_artifact_name(name)
@@ -83,19 +85,19 @@ def save_model(model: Pipeline, *, directory: Path, name: str,
     return SavedArtifact(path=path, metadata_path=metadata_path, sha256=digest)
 
 
-def load_model(path: Path, *, expected_sha256: str | None = None) -> Pipeline:
+def load_model(path: Path, *, expected_sha256: str | None = None) -> "Pipeline":
     """Load an artifact written by :func:`save_model`, refusing tampered or foreign content."""
     # Read once: checks and loading must see the same bytes.
     return model_from_bytes(Path(path).read_bytes(), expected_sha256=expected_sha256, source=str(path))
 
 
-def model_to_bytes(model: Pipeline) -> bytes:
+def model_to_bytes(model: "Pipeline") -> bytes:
     """The artifact's bytes, for a store that is not a folder (a database row)."""
     # Deflate: skops stores vocabularies as verbose JSON (~35 MB -> ~1.5 MB).
-    return skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    return skops_io().dumps(model, compression=zipfile.ZIP_DEFLATED)
 
 
-def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, source: str = "artifact") -> Pipeline:
+def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, source: str = "artifact") -> "Pipeline":
     """Build the model from an artifact's bytes after the sha256 and trusted-types checks.
 
     ``source`` names where the bytes came from, for the error messages.
@@ -107,10 +109,13 @@ def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, sour
     # One pass over the artifact's tree: skops refuses any type outside its
     # defaults and ours.  Listing the culprits walks the tree again, but only
     # for an artifact that is refused anyway (a tfidf model loads ~1/3 faster).
+    skops_io_module = skops_io()
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
-        return skops.io.loads(payload, trusted=sorted(TRUSTED_TYPES))
+        return skops_io_module.loads(payload, trusted=sorted(TRUSTED_TYPES))
     except UntrustedTypesFoundException:
-        found = skops.io.get_untrusted_types(data=payload)
+        found = skops_io_module.get_untrusted_types(data=payload)
         raise UntrustedArtifactError(sorted(set(found) - TRUSTED_TYPES)) from None
 
 
@@ -129,6 +134,10 @@ def read_metadata(path: Path) -> dict:
 
 def library_versions() -> dict[str, str]:
     """Versions that decide whether an artifact can be loaded faithfully."""
+    import numpy
+    import scipy
+    import skops  # the package alone: its io module is what imports the rest
+    import sklearn
     return {"python": platform.python_version(), "sklearn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__,
             "skops": skops.__version__}

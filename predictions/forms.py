@@ -3,13 +3,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 
 from labeling.formtools import limited_text
-from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
-from ml.embeddings import embeddings_available
+from ml.catalogue import ALGORITHM_NAMES, NEEDS_EMBEDDINGS, embeddings_available
 
 
 def _algorithm_choices() -> list[tuple[str, str]]:
     missing = set() if embeddings_available() else NEEDS_EMBEDDINGS
-    return [(name, f"{name} (not installed)" if name in missing else name) for name in sorted(ALGORITHMS)]
+    return [(name, f"{name} (not installed)" if name in missing else name) for name in sorted(ALGORITHM_NAMES)]
 
 
 class RetrainForm(forms.Form):

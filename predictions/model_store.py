@@ -1,4 +1,5 @@
 """Fitted models loaded once per process (a few, least recently used out first), and the serving state."""
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -9,6 +10,8 @@ from django.conf import settings
 
 from predictions.artifact_store import artifact_load
 from predictions.models import ModelVersion
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 
@@ -63,11 +66,43 @@ class LoadedModels:
 _loaded = LoadedModels()
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    pipeline: object
+    compiled: object | None  # ml.compiled.CompiledLinear, or None when the pipeline is not one it compiles
+
+
 def load_version(model_version: ModelVersion):
     """The fitted pipeline of ``model_version``, from memory while it is among the last few used."""
+    return _load(model_version).pipeline
+
+
+def load_for_serving(model_version: ModelVersion):
+    """What answers one text at a time: the compiled form when there is one (and TAGLOOP_LEAN_PREDICT)."""
+    loaded = _load(model_version)
+    if loaded.compiled is not None and settings.TAGLOOP_LEAN_PREDICT:
+        return loaded.compiled
+    return loaded.pipeline
+
+
+def _load(model_version: ModelVersion) -> LoadedModel:
     # The sha256 is part of the key: a version retrained under the same number is another model.
     key = (model_version.number, model_version.artifact_sha256)
-    return _loaded.get(key, lambda: artifact_load(model_version), capacity=settings.TAGLOOP_MODEL_CACHE_SIZE)
+    return _loaded.get(key, lambda: _load_and_compile(model_version), capacity=settings.TAGLOOP_MODEL_CACHE_SIZE)
+
+
+def _load_and_compile(model_version: ModelVersion) -> LoadedModel:
+    pipeline = artifact_load(model_version)
+    # Compiled once per process and kept beside the pipeline it came from.
+    from ml.compiled import compile_pipeline
+
+    try:
+        compiled = compile_pipeline(pipeline)
+    except Exception:  # noqa: BLE001 - the pipeline still answers; a compiler bug must not stop serving
+        logger.exception("v%s: the compiled predict path failed to build; serving through the pipeline",
+                         model_version.number)
+        compiled = None
+    return LoadedModel(pipeline=pipeline, compiled=compiled)
 
 
 def forget_loaded_models() -> None:

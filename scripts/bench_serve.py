@@ -1,14 +1,22 @@
 """Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients.
 
-    python scripts/bench_serve.py [--seconds 10] [--workers 3] [--no-write]
+    python scripts/bench_serve.py [--seconds 10] [--workers 3] [--preload] [--no-write]
+    python scripts/bench_serve.py --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
 
 Sets up a throwaway database (SQLite in a temp folder, or DATABASE_URL when set) with
-the Made With ML dataset imported and a tfidf-linear model trained and promoted in this
+the Made With ML dataset imported and a model (``--algorithm``, tfidf-linear) trained and promoted in this
 process, measures the in-process model call (``predict_text``) for reference, then starts
 gunicorn (sync workers) and drives it with a load generator written here: one thread per
 client, each with its own ``http.client`` connection, sending requests back to back
 (closed loop). Reports requests/s, p50, p99 and errors, and rewrites the "## Serving"
-section of docs/benchmarks.md.
+section of docs/benchmarks.md. ``--preload`` starts gunicorn with ``--preload`` (the app, and
+the model it warms, loaded once before the workers fork).
+
+``--compare-preload`` starts gunicorn without and with ``--preload`` in turn (A/B then B/A,
+``--rounds`` times each) and measures, per start: boot to the first predict answer, req/s
+and latency at 10 clients, and the memory of each worker and of the master (PSS and RSS
+from /proc/PID/smaps_rollup: PSS splits the pages shared after a fork between the
+processes sharing them). Medians go to the "## Serving: preload" section.
 """
 import argparse
 import http.client
@@ -41,12 +49,15 @@ BODIES = [
 
 def main() -> None:
     args = _parse_args()
+    if args.compare_preload:
+        compare_preload(args)
+        return
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-serve-"))
     env = bench_environment(work)
     try:
-        version, in_process = _setup_and_measure_in_process(args.calls)
+        version, in_process = _setup_and_measure_in_process(args.calls, algorithm=args.algorithm)
         port = _free_port()
-        server = _start_gunicorn(port, args.workers, env, work)
+        server = _start_gunicorn(port, args.workers, env, work, preload=args.preload)
         try:
             _wait_until_serving(port)
             _run_clients(port, clients=4, seconds=2)  # warm every worker (model loaded on first request)
@@ -57,7 +68,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     body = _report(rows, in_process, version=version, workers=args.workers, seconds=args.seconds,
-                   database="PostgreSQL (DATABASE_URL)" if "DATABASE_URL" in os.environ else "SQLite")
+                   database=_database_name(), preload=args.preload)
     print(body)
     if not args.no_write:
         sys.path.insert(0, str(REPO))
@@ -84,7 +95,7 @@ def bench_environment(work: Path) -> dict:
     return env
 
 
-def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
+def _setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
     sys.path.insert(0, str(REPO))
     import django
 
@@ -96,7 +107,7 @@ def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
 
     call_command("migrate", verbosity=0)
     call_command("import_content", str(REPO / "data" / "madewithml_dataset.csv"), "--source", "bench", verbosity=0)
-    version = ModelVersion.objects.create(number=1, algorithm="tfidf-linear", params={"random_state": 0})
+    version = ModelVersion.objects.create(number=1, algorithm=algorithm, params={"random_state": 0})
     model_version_train(model_version_id=version.pk)
     version.refresh_from_db()
     version = model_version_promote(model_version=version)
@@ -112,14 +123,167 @@ def _setup_and_measure_in_process(calls: int) -> tuple[str, dict]:
     return f"v{version.number} {version.algorithm}", _percentiles(timings)
 
 
-def _start_gunicorn(port: int, workers: int, env: dict, work: Path) -> subprocess.Popen:
-    log = open(work / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+def _database_name() -> str:
+    return "PostgreSQL (DATABASE_URL)" if "DATABASE_URL" in os.environ else "SQLite"
+
+
+def _start_gunicorn(port: int, workers: int, env: dict, work: Path, *, preload: bool = False) -> subprocess.Popen:
+    log = open(work / "gunicorn.log", "a")  # noqa: SIM115 - closed with the process
+    # An empty configuration file: gunicorn would otherwise read the repository's gunicorn.conf.py
+    # (preload on, an access log), and the flags below alone are what is measured.
+    no_conf = work / "no-gunicorn-conf.py"
+    no_conf.write_text("")
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--config", str(no_conf),
+         "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "sync", "--backlog", "2048", "--timeout", "60",
-         "--log-level", "warning"],
+         "--log-level", "warning", *(["--preload"] if preload else [])],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+
+
+# --- preload against none ---------------------------------------------------------------------
+
+COMPARE_CLIENTS = 10
+
+
+def compare_preload(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="tagloop-bench-serve-"))
+    env = bench_environment(work)
+    runs: list[dict] = []
+    try:
+        version, _ = _setup_and_measure_in_process(calls=0, algorithm=args.algorithm)
+        for round_number in range(args.rounds):
+            # A/B, then B/A: neither mode always runs on a machine the other just warmed.
+            order = (False, True) if round_number % 2 == 0 else (True, False)
+            for preload in order:
+                run = _one_start(env, work, preload=preload, workers=args.workers, seconds=args.seconds)
+                runs.append(run)
+                print(_run_line(run), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    body = _preload_report(runs, version=version, args=args)
+    print(body)
+    if not args.no_write:
+        sys.path.insert(0, str(REPO))
+        from ml.markdown_section import replace_section
+
+        replace_section(DOC, "Serving: preload", body)
+        print(f"\nwrote the '## Serving: preload' section of {DOC.relative_to(REPO)}")
+
+
+def _one_start(env: dict, work: Path, *, preload: bool, workers: int, seconds: float) -> dict:
+    port = _free_port()
+    started = time.perf_counter()
+    server = _start_gunicorn(port, workers, env, work, preload=preload)
+    try:
+        boot = _first_answer(port, started)
+        _run_clients(port, clients=4, seconds=2)  # every worker answers once before the measured run
+        row = _run_clients(port, clients=COMPARE_CLIENTS, seconds=seconds)
+        memory = _memory(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    return {"preload": preload, "boot_s": boot, **row, **memory, "load": _load_average()}
+
+
+def _first_answer(port: int, started: float, timeout: float = 120) -> float:
+    """Seconds from starting gunicorn to the first 200 answer of the predict API."""
+    body = json.dumps(BODIES[0]).encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("POST", "/api/v1/predict", body=body, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError("gunicorn never answered a prediction")
+
+
+def _memory(master: int) -> dict:
+    """PSS and RSS (MB) of each worker (median) and of the master, from smaps_rollup."""
+    workers = [pid for pid in _children(master)]
+    worker_pss = [_smaps_rollup(pid)["Pss"] for pid in workers]
+    worker_rss = [_smaps_rollup(pid)["Rss"] for pid in workers]
+    master_figures = _smaps_rollup(master)
+    return {"workers": len(workers), "worker_pss_mb": statistics.median(worker_pss),
+            "worker_rss_mb": statistics.median(worker_rss), "master_pss_mb": master_figures["Pss"],
+            "total_pss_mb": sum(worker_pss) + master_figures["Pss"]}
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces or parentheses: the fields follow the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return children
+
+
+def _smaps_rollup(pid: int) -> dict[str, float]:
+    figures = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, value = line.split(":", 1)
+        figures[key.strip()] = int(value.split()[0]) / 1024  # kB -> MB
+    return figures
+
+
+def _load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
+
+
+def _mode(preload: bool) -> str:
+    return "--preload" if preload else "no preload"
+
+
+def _run_line(run: dict) -> str:
+    return (f"{_mode(run['preload'])}: boot -> first answer {run['boot_s']:.2f} s, {run['rps']:.0f} req/s at "
+            f"{COMPARE_CLIENTS} clients (p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, {run['errors']} errors), "
+            f"worker PSS {run['worker_pss_mb']:.0f} MB (RSS {run['worker_rss_mb']:.0f} MB), master PSS "
+            f"{run['master_pss_mb']:.0f} MB; load average {run['load']}")
+
+
+def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"`python scripts/bench_serve.py --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
+        f"--workers {args.workers}"
+        f"{'' if args.algorithm == 'tfidf-linear' else ' --algorithm ' + args.algorithm}`, {when}, {platform.machine()} with {os.cpu_count()} CPUs; the machine is shared "
+        "with other engineers' test suites, so each start's 1-minute load average is listed below. gunicorn "
+        f"{args.workers} sync workers, {_database_name()}, model {version}; each start is timed from launching "
+        f"gunicorn to the first 200 of `POST /api/v1/predict`, then {COMPARE_CLIENTS} clients send requests back "
+        f"to back for {args.seconds:g} s; memory is read from /proc/PID/smaps_rollup after that run. Starts "
+        "alternate A/B, B/A; the table gives the median of the starts of each mode.",
+        "",
+        f"| gunicorn | starts | boot → first answer s | req/s at {COMPARE_CLIENTS} | p50 ms | p99 ms | errors "
+        "| PSS per worker MB | RSS per worker MB | master PSS MB | total PSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for preload in (False, True):
+        mine = [run for run in runs if run["preload"] == preload]
+
+        def median(key, mine=mine):
+            return statistics.median(run[key] for run in mine)
+
+        lines.append(f"| {_mode(preload)} | {len(mine)} | {median('boot_s'):.2f} | {median('rps'):.0f} | "
+                     f"{median('p50'):.1f} | {median('p99'):.1f} | {sum(run['errors'] for run in mine)} | "
+                     f"{median('worker_pss_mb'):.0f} | {median('worker_rss_mb'):.0f} | {median('master_pss_mb'):.0f} | "
+                     f"{median('total_pss_mb'):.0f} |")
+    lines += ["", "Each start, in order:", ""]
+    lines += [f"- {_run_line(run)}" for run in runs]
+    return "\n".join(lines)
 
 
 def _wait_until_serving(port: int, timeout: float = 60) -> None:
@@ -189,16 +353,20 @@ def _percentiles(values: list[float]) -> dict:
     return {"p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}
 
 
-def _report(rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str) -> str:
+def _report(rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str,
+            preload: bool = False) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     lines = [
         f"`make bench-serve` (scripts/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
-        f"1-minute load average {load} after the run. gunicorn {workers} sync workers on 127.0.0.1, {database}, "
+        f"1-minute load average {load} after the run. gunicorn {workers} sync workers{' --preload' if preload else ''} "
+        f"on 127.0.0.1, {database}, "
         f"model {version} trained on the Made With ML dataset; `POST /api/v1/predict` with one of four short "
         f"items, closed loop (each client sends its next request when the answer arrives), {seconds:g} s per "
         "level after a warm-up. The load generator (threads with `http.client`) runs on the same two cores as the "
-        "server, so it takes part of the CPU it measures. The per-client rate limit is lifted for the run.",
+        "server, so it takes part of the CPU it measures. The per-client rate limit is lifted for the run. "
+        f"TAGLOOP_LEAN_PREDICT={os.environ.get('TAGLOOP_LEAN_PREDICT', 'true (default)')}: online predictions "
+        "through the compiled model where it compiles (false: through the scikit-learn pipeline).",
         "",
         "| clients | requests | req/s | p50 ms | p99 ms | errors |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -235,6 +403,11 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
     parser.add_argument("--calls", type=int, default=500, help="in-process model calls to time")
+    parser.add_argument("--algorithm", default="tfidf-linear", help="the model served (default tfidf-linear)")
+    parser.add_argument("--preload", action="store_true", help="start gunicorn with --preload")
+    parser.add_argument("--compare-preload", action="store_true",
+                        help="without and with --preload in turn: boot, req/s, memory per worker")
+    parser.add_argument("--rounds", type=int, default=3, help="starts of each mode with --compare-preload")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     return parser.parse_args()
 

@@ -9,12 +9,12 @@ holdout items are never part of a window. Each check is stored as a ``DriftCheck
 import dataclasses
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import GoldLabel, Split
-from ml.drift import WindowData, overall_drift, run_window_checks
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions import selectors
@@ -23,11 +23,19 @@ from predictions.models import DriftCheck, Job, JobKind, ModelVersion, Predictio
 from predictions.services.jobs import jobs_create
 from predictions.services.ood import ood_checks_for
 
+if TYPE_CHECKING:
+    from ml.drift import WindowData
+
+# ml.drift (scipy.stats, scikit-learn) is imported where a check runs, on a worker or the
+# monitoring page's button: not by every web process and command at start-up.
+
 ALL_SOURCES = ""
 
 
 def drift_checks_run(*, now=None) -> list[DriftCheck]:
     """Check every source with a large enough window, and all sources together; returns the new checks."""
+    from ml.drift import WindowData, overall_drift, run_window_checks
+
     version = selectors.active_model_version()
     if version is None:
         return []
@@ -58,8 +66,10 @@ def drift_checks_run(*, now=None) -> list[DriftCheck]:
     return stored
 
 
-def drift_reference(version: ModelVersion) -> WindowData:
+def drift_reference(version: ModelVersion) -> "WindowData":
     """The active model's outputs on the gold holdout."""
+    from ml.drift import WindowData
+
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
     texts = [prepare_text(item.title, item.description) for item in holdout]
     if not texts:

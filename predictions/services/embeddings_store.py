@@ -7,12 +7,16 @@ for algorithms that do not use embeddings (the cache stays empty).
 import numpy as np
 from django.db import transaction
 
-from ml.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME, embedding_key, prime_embedding_cache, take_new_embeddings
 from predictions.models import ContentEmbedding
+
+# ml.embeddings is imported by the two functions, which run on workers that train: it needs
+# scikit-learn, which a web process or a command should not load just by starting.
 
 
 def embeddings_prime(*, contents, texts: list[str]) -> int:
     """Load the stored vectors of these items (whose text is unchanged) into the cache."""
+    from ml.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME, embedding_key, prime_embedding_cache
+
     wanted = {item.content_id: embedding_key(text) for item, text in zip(contents, texts)}
     text_of = {item.content_id: text for item, text in zip(contents, texts)}
     rows = ContentEmbedding.objects.filter(
@@ -27,6 +31,8 @@ def embeddings_prime(*, contents, texts: list[str]) -> int:
 
 def embeddings_store_new(*, contents, texts: list[str]) -> int:
     """Store what the encoder computed during this run for these items; returns how many."""
+    from ml.embeddings import EMBEDDING_MODEL_NAME, embedding_key, take_new_embeddings
+
     new_texts, vectors = take_new_embeddings()
     if not new_texts:
         return 0

@@ -2,18 +2,21 @@
 import json
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from ml.ood import OODChecks
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.models import ModelVersion
 
+if TYPE_CHECKING:
+    from ml.ood import OODChecks  # imported where checks are built: ml.ood needs scikit-learn
+
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cache: dict[tuple, OODChecks | None] = {}
+_cache: dict[tuple, "OODChecks | None"] = {}
 
 
-def ood_checks_for(version: ModelVersion) -> OODChecks | None:
+def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
     """The version's fitted checks, built once per process; None when it has none (older versions)."""
     data = version.ood_checks
     if not data:
@@ -22,6 +25,8 @@ def ood_checks_for(version: ModelVersion) -> OODChecks | None:
     key = (version.pk, version.artifact_sha256, json.dumps(data.get("thresholds"), sort_keys=True))
     with _lock:
         if key not in _cache:
+            from ml.ood import OODChecks
+
             try:
                 _cache[key] = OODChecks.from_dict(data)
             except (ValueError, KeyError, TypeError) as exc:

@@ -6,7 +6,7 @@ from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions.model_store import load_version, serving_state_cached
+from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
 from predictions.services.canary import (
     arm_for,
@@ -57,6 +57,20 @@ def predict_text(*, title: str, description: str, content: Content | None = None
     if content is None:
         return _serve_by_hash(canary, text_key(text), text=text, baseline=result)
     return _serve_stored(canary, content, text=text, baseline=result)
+
+
+def serving_warm() -> list[ModelVersion]:
+    """Load the models that answer online (the active one, a canary's candidate) and answer one text with each.
+
+    For a web process starting up: the artifact's load, the compile and the first call's
+    imports happen here rather than in someone's request. Returns the versions warmed;
+    raises ModelUnavailable as a prediction would.
+    """
+    state = serving_state_cached()
+    versions = [version for version in (state.active, state.canary and state.canary.candidate) if version]
+    for version in versions:
+        _predict(version, prepare_text("warm up", "a first prediction before the first request"))
+    return versions
 
 
 def _serve_stored(canary, content: Content, *, text: str, baseline) -> OnlinePrediction:
@@ -116,7 +130,7 @@ _reported_unavailable: set[tuple[int, str]] = set()
 
 def _predict(version: ModelVersion, text: str):
     try:
-        model = load_version(version)
+        model = load_for_serving(version)
     except (FileNotFoundError, ArtifactIntegrityError) as exc:
         # Every request would fail the same way: log it once per process, not once per request.
         if (version.number, version.artifact_sha256) not in _reported_unavailable:

@@ -3,6 +3,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,16 +13,12 @@ from django.utils import timezone
 
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
-from ml.algorithms import BASELINES, NEEDS_EMBEDDINGS
-from ml.embeddings import cached_encode
+from ml.catalogue import BASELINES, NEEDS_EMBEDDINGS
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
-from ml.ood import fit_ood_checks
 from ml.prediction import predict
-from ml.selection import CrossValidation, choose_review_threshold, cross_validate
 from ml.suspects import find_suspects
 from ml.text import prepare_text
-from ml.training import train_model, training_data_hash
 from predictions import selectors
 from predictions.artifact_store import artifact_save
 from predictions.model_store import load_version
@@ -37,6 +34,13 @@ from predictions.models import (
 )
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create
+
+if TYPE_CHECKING:
+    from ml.selection import CrossValidation
+
+# The modules that fit models (scikit-learn, and torch for embeddings) are imported in the
+# functions that train, which run on workers: every web process and command imports this
+# module at start-up (the admin, the retrain form) and never trains.
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +178,10 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     Model selection (the review threshold, suspect labels) uses out-of-fold predictions
     on the train split only; the holdout is touched once, for the record.
     """
+    from ml.embeddings import cached_encode
+    from ml.ood import fit_ood_checks
+    from ml.training import train_model, training_data_hash
+
     progress(5, "snapshotting the training set", force=True)
     training = _snapshot_training_set(version)
     if not training:
@@ -250,7 +258,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         _flag_suspect_labels(version, training, cv)
 
 
-def _may_question_gold_labels(algorithm: str, cv: CrossValidation) -> bool:
+def _may_question_gold_labels(algorithm: str, cv: "CrossValidation") -> bool:
     """Only a model at least about as good as the active one may send gold labels back to people.
 
     A baseline or a worse candidate would fill the queue with its own mistakes, each
@@ -263,7 +271,9 @@ def _may_question_gold_labels(algorithm: str, cv: CrossValidation) -> bool:
     return active_f1 is None or cv.mean_f1 >= active_f1 - settings.TAGLOOP_GATE_MAX_F1_DROP
 
 
-def _cross_validate(version, texts, labels, random_state, progress) -> CrossValidation | None:
+def _cross_validate(version, texts, labels, random_state, progress) -> "CrossValidation | None":
+    from ml.selection import cross_validate
+
     folds = settings.TAGLOOP_CV_FOLDS
     if folds < 2 or len(set(labels)) < 2 or min(Counter(labels).values()) < 2:
         return None  # too little data to cross-validate: the fixed threshold applies
@@ -275,7 +285,9 @@ def _cross_validate(version, texts, labels, random_state, progress) -> CrossVali
     )
 
 
-def _cv_summary(cv: CrossValidation | None, labels: list[str], *, fair: list[bool]) -> dict:
+def _cv_summary(cv: "CrossValidation | None", labels: list[str], *, fair: list[bool]) -> dict:
+    from ml.selection import choose_review_threshold
+
     if cv is None:
         return {}
     return {
@@ -300,7 +312,7 @@ def _review_threshold_from(cv_summary: dict) -> float:
     return 1.01 if threshold is None else threshold
 
 
-def _flag_suspect_labels(version: ModelVersion, training, cv: CrossValidation) -> None:
+def _flag_suspect_labels(version: ModelVersion, training, cv: "CrossValidation") -> None:
     labels = [item.tag for item in training]
     suspects = find_suspects(labels=labels, oof=cv.oof, limit=settings.TAGLOOP_SUSPECTS_PER_RUN)
     review_tasks_open_for_suspects(

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml.algorithms import ALGORITHMS
+from ml.catalogue import ALGORITHM_NAMES
 from predictions.models import ModelStatus, ModelVersion
 from predictions.services import model_version_request
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Enqueue a retrain on the worker; with --wait, follow its progress and print the new version number."
 
     def add_arguments(self, parser):
-        parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default=None)
+        parser.add_argument("--algorithm", choices=sorted(ALGORITHM_NAMES), default=None)
         parser.add_argument("--notes", default="")
         parser.add_argument("--wait", action="store_true", help="wait for the worker to finish")
         parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most")
