@@ -1,0 +1,263 @@
+"""Private services and processes for fault injection: each one started here, stopped by its own PID.
+
+Destructive tests never touch the machine's shared PostgreSQL or Redis: they start a
+``redis-server`` and a PostgreSQL cluster of their own on free loopback ports, and the
+web and worker processes they kill are children of the test. Nothing here imports
+pytest, so benchmarks (scripts/bench_faults.py) drive the same faults.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from glob import glob
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (the kernel's pick; a race is possible but harmless here)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what}: not within {timeout:g} s")
+
+
+def _stop_process(process: subprocess.Popen | None, *, grace: float = 10) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+class PrivateRedis:
+    """A throwaway ``redis-server`` on a free port: no persistence, killed with ``kill -9``, restarted empty."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> "PrivateRedis":
+        log = open(self.workdir / f"redis-{self.port}.log", "a")  # noqa: SIM115 - the process owns it
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: port_open(self.port), timeout=10, what=f"redis-server on port {self.port}")
+        return self
+
+    def kill(self) -> None:
+        """``kill -9``: what a crash or an OOM kill does; queued messages and cache keys are gone."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own (``initdb`` + ``pg_ctl``) in a temporary folder, on a free port.
+
+    initdb refuses to run as root, so as root the cluster belongs to the ``postgres``
+    system user (commands run through ``runuser``). It listens on 127.0.0.1 only, trusts
+    local connections, and trades durability for speed (no fsync): it lives for one run.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.bin = Path(sorted(glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+        self.root = Path(tempfile.mkdtemp(prefix="tagloop-faults-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.owner = "postgres" if os.geteuid() == 0 else None
+        if self.owner:
+            shutil.chown(self.root, user=self.owner)
+            self.root.chmod(0o700)
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", self.owner, "--"] if self.owner else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, cwd=self.root)
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def init(self) -> "PrivatePostgres":
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--encoding=UTF8", "--no-sync")
+        return self
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` ends every session at once, as a crash or a failover does to the clients."""
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def sql(self, statement: str, *, dbname: str = "postgres", autocommit: bool = True) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.url(dbname), autocommit=autocommit, connect_timeout=5) as conn:
+            cursor = conn.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+
+    def clone(self, template: str, name: str) -> str:
+        """A new database copied from ``template`` (a file copy: far faster than migrating again)."""
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url(name)
+
+    def destroy(self) -> None:
+        try:
+            self.stop(mode="immediate")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class WebServer:
+    """gunicorn serving tagloop on a free loopback port with the given environment."""
+
+    def __init__(self, env: dict, workdir: Path, *, workers: int = 2):
+        self.env, self.workdir, self.workers = env, Path(workdir), workers
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"gunicorn-{self.port}.log"
+
+    def start(self) -> "WebServer":
+        log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30",
+             "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: self.process.poll() is not None or port_open(self.port), timeout=30,
+                 what=f"gunicorn on port {self.port}")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{self.log_path.read_text()}")
+        return self
+
+    def stop(self) -> None:
+        _stop_process(self.process)
+
+
+class CeleryWorker:
+    """A ``celery worker`` process (optionally with ``--beat``) that a test may kill, whole or in part."""
+
+    def __init__(self, env: dict, workdir: Path, *, queue: str, concurrency: int = 1, beat: bool = False,
+                 name: str = "worker"):
+        self.env, self.workdir, self.queue = env, Path(workdir), queue
+        self.concurrency, self.beat, self.name = concurrency, beat, name
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    def start(self, *, timeout: float = 60) -> "CeleryWorker":
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue,
+                   f"--concurrency={self.concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                   "--hostname", f"{self.name}-{os.getpid()}@%h"]
+        if self.beat:
+            # Its own schedule file, so a run never reads another run's "last run at" times.
+            command += ["--beat", "--schedule", str(self.workdir / f"{self.name}-beat-schedule")]
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
+        self.process = subprocess.Popen(command, cwd=REPO, env={**self.env, "CELERY_TASK_DEFAULT_QUEUE": self.queue},
+                                        stdout=log, stderr=subprocess.STDOUT)
+        self.starts += 1
+
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited early:\n{self.log_path.read_text()[log_start:]}")
+            with open(self.log_path) as handle:
+                handle.seek(log_start)
+                return " ready." in handle.read()
+
+        wait_for(ready, timeout=timeout, what=f"celery worker {self.name}", interval=0.2)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def pool_children(self) -> list[int]:
+        """The PIDs of the worker's pool processes (children of the main process)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def kill_child(self) -> int:
+        """SIGKILL one pool process, as the OOM killer would; the main process stays and forks a new one."""
+        children = self.pool_children()
+        if not children:
+            raise RuntimeError("the worker has no pool process to kill")
+        os.kill(children[0], signal.SIGKILL)
+        return children[0]
+
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool: nothing is acknowledged, nothing is cleaned up."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        children = self.pool_children()
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        for child in children:  # orphans of our own worker, by their PIDs
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def restart(self) -> "CeleryWorker":
+        self.kill()
+        return self.start()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        children = self.pool_children()
+        _stop_process(self.process, grace=15)
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
