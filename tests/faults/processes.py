@@ -162,21 +162,26 @@ class WebServer:
     def log_path(self) -> Path:
         return self.workdir / f"gunicorn-{self.port}.log"
 
-    def start(self) -> "WebServer":
+    def start(self, *, timeout: float = 60) -> "WebServer":
         log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
+        # --preload: the app is imported once, before the port opens and the workers fork,
+        # so an open port means workers ready to answer (importing tagloop takes seconds).
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30",
-             "--graceful-timeout", "5", "--log-level", "warning"],
+             "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30", "--preload",
+             "--graceful-timeout", "1", "--log-level", "warning",
+             # gunicorn 27 opens a control socket at one fixed path per user: two servers would share it.
+             "--no-control-socket"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: self.process.poll() is not None or port_open(self.port), timeout=30,
+        wait_for(lambda: self.process.poll() is not None or port_open(self.port), timeout=timeout,
                  what=f"gunicorn on port {self.port}")
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited early:\n{self.log_path.read_text()}")
         return self
 
     def stop(self) -> None:
+        # gunicorn 27's master waits out the whole graceful timeout even once its workers are gone.
         _stop_process(self.process)
 
 
