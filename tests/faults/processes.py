@@ -43,10 +43,30 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
     raise TimeoutError(f"{what}: not within {timeout:g} s")
 
 
-def _stop_process(process: subprocess.Popen | None, *, grace: float = 10) -> None:
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (dead, not yet reaped by its parent) counts as dead."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            # "pid (command) state ...": the state follows the last parenthesis.
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _kill_children(children: list[int]) -> None:
+    """SIGKILL our own worker's orphans, by their PIDs, and wait until they are gone."""
+    for child in children:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_for(lambda: not any(pid_alive(child) for child in children), timeout=10, what="killed processes exiting")
+
+
+def _stop_process(process: subprocess.Popen | None, *, grace: float = 10, sig: int = signal.SIGTERM) -> None:
     if process is None or process.poll() is not None:
         return
-    process.terminate()
+    process.send_signal(sig)
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
@@ -202,7 +222,7 @@ class CeleryWorker:
     def start(self, *, timeout: float = 60) -> "CeleryWorker":
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue,
                    f"--concurrency={self.concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                   "--hostname", f"{self.name}-{os.getpid()}@%h"]
+                   "--hostname", self.hostname]
         if self.beat:
             # Its own schedule file, so a run never reads another run's "last run at" times.
             command += ["--beat", "--schedule", str(self.workdir / f"{self.name}-beat-schedule")]
@@ -226,31 +246,46 @@ class CeleryWorker:
     def pid(self) -> int:
         return self.process.pid
 
-    def pool_children(self) -> list[int]:
-        """The PIDs of the worker's pool processes (children of the main process)."""
-        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
-        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+    @property
+    def hostname(self) -> str:
+        return f"{self.name}-{os.getpid()}@{socket.gethostname()}"
+
+    def children(self) -> list[int]:
+        """The PIDs of the main process's children: the pool, and with ``--beat`` the beat process."""
+        path = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def pool_processes(self, *, timeout: float = 10) -> list[int]:
+        """The pool's PIDs, as the worker itself reports them (remote control over the site's broker).
+
+        The process tree alone cannot tell a pool process from the embedded beat process.
+        """
+        from celery import Celery
+
+        app = Celery(broker=self.env["REDIS_URL"])
+        try:
+            def ask():
+                stats = app.control.inspect(destination=[self.hostname], timeout=1).stats() or {}
+                return stats.get(self.hostname, {}).get("pool", {}).get("processes")
+
+            return wait_for(ask, timeout=timeout, what=f"{self.name} reporting its pool", interval=0.2)
+        finally:
+            app.close()
 
     def kill_child(self) -> int:
         """SIGKILL one pool process, as the OOM killer would; the main process stays and forks a new one."""
-        children = self.pool_children()
-        if not children:
-            raise RuntimeError("the worker has no pool process to kill")
-        os.kill(children[0], signal.SIGKILL)
-        return children[0]
+        pid = self.pool_processes()[0]
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     def kill(self) -> None:
         """SIGKILL the main process and its pool: nothing is acknowledged, nothing is cleaned up."""
         if self.process is None or self.process.poll() is not None:
             return
-        children = self.pool_children()
+        children = self.children()
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
-        for child in children:  # orphans of our own worker, by their PIDs
-            try:
-                os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_children(children)
 
     def restart(self) -> "CeleryWorker":
         self.kill()
@@ -259,10 +294,7 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.process is None:
             return
-        children = self.pool_children()
-        _stop_process(self.process, grace=15)
-        for child in children:
-            try:
-                os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        children = self.children()
+        # SIGQUIT, celery's cold shutdown: a site is thrown away after a test, its tasks with it.
+        _stop_process(self.process, grace=15, sig=signal.SIGQUIT)
+        _kill_children(children)  # the shutdown ends them; this is for a worker that hung
