@@ -62,12 +62,12 @@ def private_redis(tmp_path):
 
 @pytest.fixture
 def make_site(postgres, seed, fault_workdir, private_redis):
-    """``make_site(cache=True)``: a seeded site with its own broker Redis (and a cache Redis if asked)."""
+    """``make_site(cache=True, settings={...})``: a seeded site with its own broker Redis (and a cache Redis if asked)."""
     sites: list[Site] = []
 
-    def make(*, cache: bool = False) -> Site:
+    def make(*, cache: bool = False, settings: dict | None = None) -> Site:
         site = Site(postgres=postgres, seed=seed, workdir=fault_workdir, broker=private_redis(),
-                    cache=private_redis() if cache else None)
+                    cache=private_redis() if cache else None, settings=settings)
         sites.append(site)
         return site
 

@@ -102,6 +102,10 @@ class PrivateRedis:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         _stop_process(self.process)
 
@@ -200,6 +204,10 @@ class WebServer:
             raise RuntimeError(f"gunicorn exited early:\n{self.log_path.read_text()}")
         return self
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         # gunicorn 27's master waits out the whole graceful timeout even once its workers are gone.
         _stop_process(self.process)
@@ -245,6 +253,10 @@ class CeleryWorker:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     @property
     def hostname(self) -> str:

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import redis
 
-from tests.faults.processes import PrivatePostgres, wait_for
+from tests.faults import facts
+from tests.faults.processes import CeleryWorker, PrivatePostgres, WebServer, pid_alive, wait_for
+from tests.faults.seed import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.faults.site import Site
-from tests.faults.traffic import Answer, Loop, Traffic, first_all_normal
+from tests.faults.traffic import AdminSession, Answer, Loop, Traffic, first_all_normal
 
 # Traffic: one request every PAUSE seconds (about 15 a second with the answers' own time), bounded.
 PAUSE = 0.05
@@ -110,3 +112,181 @@ def _wait_quietly(predicate) -> float | None:
         return wait_for(predicate, timeout=SETTLE_TIMEOUT, what="recovery", interval=0.1)
     except TimeoutError:
         return None
+
+
+# --- workers and the broker (durable work: predictions.services.jobs and .reconciler) ----------
+# These run one after another on one site if asked (its web server and worker are reused,
+# restarted if a fault left them dead); each starts once the site has no unfinished work.
+
+def _ready(site: Site) -> tuple[WebServer, CeleryWorker, AdminSession]:
+    if site.broker and not site.broker.running:
+        site.broker.start()
+    web, worker = site.running_web(), site.running_worker()
+    wait_for(lambda: facts.unfinished_jobs(site) == 0, timeout=SETTLE_TIMEOUT, what="the site idle", interval=0.2)
+    return web, worker, AdminSession(web.base_url, username=ADMIN_USERNAME, password=ADMIN_PASSWORD)
+
+
+def _wait_training(site: Site, number: int, *, past: int = 10) -> None:
+    """Until version ``number`` is training beyond ``past`` percent: the kill lands mid-run."""
+    def mid_run():
+        state = facts.version_state(site, number)
+        if state and state[0] not in ("queued", "training"):
+            raise RuntimeError(f"v{number} is {state[0]} before the fault could hit it: the run was too short")
+        return state and state[0] == "training" and state[1] >= past
+
+    wait_for(mid_run, timeout=SETTLE_TIMEOUT, what=f"v{number} training", interval=0.02)
+
+
+def _finished(site: Site, number: int) -> bool:
+    """The retrain is over: the version trained (or failed) and its job recorded as finished."""
+    return (facts.version_state(site, number)[0] in ("candidate", "failed")
+            and all(status in ("done", "failed") for _, status, _ in facts.jobs(site, number=number, kind="train")))
+
+
+def _retrain_notes(site: Site, number: int) -> dict:
+    return {"version": number, "state": facts.version_state(site, number),
+            "train jobs": facts.jobs(site, number=number, kind="train"), "newest version": facts.newest_version(site)}
+
+
+def retrain_pool_process_killed(site: Site) -> Outcome:
+    """The pool process running a retrain is SIGKILLed (an OOM kill); the worker forks a new one at once.
+
+    Recovery: the version is a candidate. The run must be taken over (the dead run's
+    heartbeat goes stale) and finish once.
+    """
+    _, worker, admin = _ready(site)
+    answer = admin.retrain()
+    number = facts.newest_version(site)
+    _wait_training(site, number)
+    worker.kill_child()
+    fault_at = restart_at = back_at = time.monotonic()  # the main process lives on and forks a new pool process
+    recovered_at = _wait_quietly(lambda: _finished(site, number) and time.monotonic())
+    return Outcome([answer], fault_at, restart_at, back_at, recovered_at,
+                   notes={"retrain answer": answer, **_retrain_notes(site, number)})
+
+
+def retrain_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
+    """The whole worker (main process, pool, embedded beat) is SIGKILLed mid-retrain and restarted after a while.
+
+    Recovery: from the worker being ready again to the version being a candidate.
+    """
+    _, worker, admin = _ready(site)
+    answer = admin.retrain()
+    number = facts.newest_version(site)
+    _wait_training(site, number)
+    pids = [worker.pid, *worker.children()]
+    worker.kill()
+    fault_at = time.monotonic()
+    survivors = [pid for pid in pids if pid_alive(pid)]
+    time.sleep(down_seconds)
+    restart_at = time.monotonic()
+    worker.start()
+    back_at = time.monotonic()
+    recovered_at = _wait_quietly(lambda: _finished(site, number) and time.monotonic())
+    return Outcome([answer], fault_at, restart_at, back_at, recovered_at, notes={
+        "retrain answer": answer, "killed processes": len(pids), "survivors": survivors,
+        **_retrain_notes(site, number)})
+
+
+def repredict_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
+    """After a promotion, the whole worker is SIGKILLed while re-predicting, and restarted after a while.
+
+    Recovery: from the worker being ready to every item predicted by the new active model
+    and no job left unfinished.
+    """
+    _, worker, admin = _ready(site)
+    number, total = facts.newest_candidate(site), facts.content_count(site)
+    answer = admin.promote(number)
+
+    def part_done():
+        done = facts.predictions_by(site, number)
+        if done >= total:
+            raise RuntimeError("the re-prediction finished before the fault could hit it: use smaller chunks")
+        return done > 0
+
+    wait_for(part_done, timeout=SETTLE_TIMEOUT, what=f"v{number} predicting", interval=0.02)
+    worker.kill()
+    fault_at = time.monotonic()
+    done_at_kill = facts.predictions_by(site, number)
+    time.sleep(down_seconds)
+    restart_at = time.monotonic()
+    worker.start()
+    back_at = time.monotonic()
+    recovered_at = _wait_quietly(
+        lambda: facts.lacking_prediction(site, number) == 0 and facts.unfinished_jobs(site) == 0 and time.monotonic())
+    return Outcome([answer], fault_at, restart_at, back_at, recovered_at, notes={
+        "promote answer": answer, "version": number, "items": total, "predicted at the kill": done_at_kill,
+        "lacking": facts.lacking_prediction(site, number), "predictions": facts.predictions_by(site, number),
+        "active": facts.active_versions(site), "unfinished jobs": facts.unfinished_jobs(site),
+    })
+
+
+def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Outcome:
+    """Redis (the broker) is ``kill -9``ed while a promotion's re-prediction and a retrain wait in its queue.
+
+    The restarted Redis is empty: the messages are gone. Recovery: from Redis back to
+    every item predicted by the new active model, the retrain finished, nothing
+    unfinished, and /healthz answering 200 again. Health is sampled throughout.
+    """
+    web, worker, admin = _ready(site)
+    number = facts.newest_candidate(site)
+    promoted = admin.promote(number)
+    retrained = admin.retrain()
+    retrain_number = facts.newest_version(site)
+    queued = facts.unfinished_jobs(site)
+    site.broker.kill()
+    fault_at = time.monotonic()
+    samples = [(time.monotonic(), *facts.health(web.base_url))]
+    time.sleep(down_seconds)
+    restart_at = time.monotonic()
+    site.broker.start()  # the same port, empty
+    back_at = time.monotonic()
+
+    def all_done():
+        samples.append((time.monotonic(), *facts.health(web.base_url)))
+        done = (facts.lacking_prediction(site, number) == 0 and facts.unfinished_jobs(site) == 0
+                and _finished(site, retrain_number) and samples[-1][1] == 200)
+        return done and time.monotonic()
+
+    recovered_at = _wait_quietly(all_done)
+    worker_log = worker.log_path.read_text()
+    return Outcome([promoted, retrained], fault_at, restart_at, back_at, recovered_at, notes={
+        "promote answer": promoted, "retrain answer": retrained, "version": number, "retrain version": retrain_number,
+        "unfinished at the kill": queued, "lacking": facts.lacking_prediction(site, number),
+        "retrain": _retrain_notes(site, retrain_number), "active": facts.active_versions(site),
+        "health": [(round(at - fault_at, 1), code, body.get("failed"), [s["kind"] for s in body.get("stalled", [])])
+                   for at, code, body in samples],
+        "reconciler resent": "job(s) again" in worker_log,
+    })
+
+
+def broker_down_during_actions(site: Site, *, down_seconds: float = 5) -> Outcome:
+    """Redis (the broker) is down while an admin clicks Retrain and a client ingests three items.
+
+    Both must answer as usual (the work is recorded and waits for the broker), never 500.
+    Recovery: from Redis back to the retrain finished and the items predicted.
+    """
+    web, _, admin = _ready(site)
+    traffic = _traffic(site, web.base_url)
+    active = facts.active_versions(site)[0]
+    site.broker.kill()
+    fault_at = time.monotonic()
+    retrained = admin.retrain()
+    number = facts.newest_version(site)
+    [ingest] = [call for call in traffic.round() if call.name == "ingest"]
+    ingested = traffic.send(ingest)
+    time.sleep(max(0.0, down_seconds - (time.monotonic() - fault_at)))
+    restart_at = time.monotonic()
+    site.broker.start()
+    back_at = time.monotonic()
+    ids = ", ".join(f"'{item_id}'" for item_id in ingest.ingest_ids)
+    predicted = ("SELECT count(*) FROM predictions_prediction p JOIN labeling_content c ON c.id = p.content_id "
+                 f"JOIN predictions_modelversion v ON v.id = p.model_version_id WHERE v.number = {active} "
+                 f"AND c.external_id IN ({ids})")
+    recovered_at = _wait_quietly(lambda: _finished(site, number) and site.value(predicted) == len(ingest.ingest_ids)
+                                 and time.monotonic())
+    return Outcome([retrained, ingested], fault_at, restart_at, back_at, recovered_at, notes={
+        "retrain answer": retrained, "ingest": ingested,
+        "retrain": _retrain_notes(site, number), "items predicted": site.value(predicted),
+        "items stored": site.value(f"SELECT count(*) FROM labeling_content WHERE external_id IN ({ids})"),
+    })

@@ -23,12 +23,24 @@ SEED_DATABASE = "tagloop_seed"
 _INHERITED_PREFIXES = ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "TAGLOOP_", "CELERY_", "DJANGO_")
 
 
+# The durable-work timings of the settings, shortened so that tests see a takeover in
+# seconds; the benchmark keeps the defaults (30 s stale bound, 10 s reconciler period).
+FAST_RECOVERY = {
+    "TAGLOOP_HEARTBEAT_SECONDS": "1",
+    "TAGLOOP_STALE_AFTER_SECONDS": "5",
+    "TAGLOOP_RECONCILE_EVERY_SECONDS": "2",
+    "TAGLOOP_DISPATCH_GRACE_SECONDS": "4",
+    "TAGLOOP_SWEEP_EVERY_SECONDS": "10",
+}
+
+
 @dataclass(frozen=True)
 class Seed:
     database: str
     model_dir: Path
     token: str  # an ingestion key for source "faults"
-    model_version: int
+    model_version: int  # the active one
+    candidate: int  # trained, not promoted
     content_ids: list[int]
 
 
@@ -70,15 +82,16 @@ def seed_cluster(postgres: PrivatePostgres, workdir: Path) -> Seed:
     postgres.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{SEED_DATABASE}'")
     data = json.loads(out.read_text())
     return Seed(database=SEED_DATABASE, model_dir=workdir / "models", token=data["token"],
-                model_version=data["model_version"], content_ids=data["content_ids"])
+                model_version=data["model_version"], candidate=data["candidate"], content_ids=data["content_ids"])
 
 
 class Site:
     """One deployment from the seed: its own database, model folder, queue, broker and cache."""
 
     def __init__(self, *, postgres: PrivatePostgres, seed: Seed, workdir: Path, broker: PrivateRedis | None = None,
-                 cache: PrivateRedis | None = None):
+                 cache: PrivateRedis | None = None, settings: dict | None = None):
         self.postgres, self.seed, self.broker, self.cache = postgres, seed, broker, cache
+        self.settings = dict(settings or {})  # more environment for every process of the site
         self.name = f"site_{uuid.uuid4().hex[:8]}"
         self.workdir = Path(workdir) / self.name
         self.workdir.mkdir(parents=True)
@@ -91,11 +104,12 @@ class Site:
 
     @property
     def env(self) -> dict:
-        return site_environment(
+        env = site_environment(
             self.workdir, database_url=self.database_url, model_dir=self.model_dir, queue=self.queue,
             redis_url=self.broker.url(0) if self.broker else "",
             cache_url=self.cache.url(0) if self.cache else "",
         )
+        return {**env, **self.settings}
 
     def web(self, *, workers: int = 2) -> WebServer:
         server = WebServer(self.env, self.workdir, workers=workers).start()
@@ -108,9 +122,28 @@ class Site:
         self.processes.append(worker)
         return worker
 
+    def running_web(self) -> WebServer:
+        """The site's web server, started (one gunicorn worker) if none runs: faults in a row share it."""
+        for process in self.processes:
+            if isinstance(process, WebServer) and process.running:
+                return process
+        return self.web(workers=1)
+
+    def running_worker(self) -> CeleryWorker:
+        """The site's worker (with beat: the reconciler runs there), started again if a fault killed it."""
+        for process in self.processes:
+            if isinstance(process, CeleryWorker):
+                return process if process.running else process.start()
+        return self.worker(beat=True)
+
     def sql(self, statement: str) -> list[tuple]:
         """Read (or write) this site's database directly, as an operator with psql would."""
         return self.postgres.sql(statement, dbname=self.database)
+
+    def value(self, statement: str):
+        """The single value a query returns."""
+        [(value,)] = self.sql(statement)
+        return value
 
     def close(self) -> None:
         for process in reversed(self.processes):

@@ -6,6 +6,7 @@ Every answer is kept with the time it was sent, so a test can tell what happened
 during and after a fault. Loopback only; a loop stops after a bounded time or count.
 """
 import itertools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -154,3 +155,45 @@ def first_all_normal(answers: list[Answer], names: set[str]) -> float | None:
     if set(settled_at) < names or any(settled_at.get(name) is None for name in names):
         return None
     return max(settled_at[name] for name in names)
+
+
+class AdminSession:
+    """An admin in a browser: logs in, clicks Retrain or Promote, reads the message the page shows."""
+
+    def __init__(self, base_url: str, *, username: str, password: str):
+        self.base_url = base_url
+        self.session = requests.Session()
+        page = self.session.get(f"{base_url}/accounts/login/", timeout=30)
+        response = self.session.post(
+            f"{base_url}/accounts/login/", data={"username": username, "password": password,
+                                                 "csrfmiddlewaretoken": _csrf(page.text)},
+            headers={"Referer": f"{base_url}/accounts/login/"}, timeout=30,
+        )
+        if "Log out" not in response.text:
+            raise AssertionError(f"admin login failed: {response.status_code} {response.text[:300]}")
+
+    def post_form(self, name: str, page_path: str, action_path: str, data: dict) -> Answer:
+        """Submit a form as the page would; the answer's text is the messages the page then shows."""
+        page = self.session.get(self.base_url + page_path, timeout=30)
+        call = Call(name, PAGE, "POST", action_path, (200,), json=data)
+        sent_at = time.monotonic()
+        response = self.session.post(self.base_url + action_path, data={**data, "csrfmiddlewaretoken": _csrf(page.text)},
+                                     headers={"Referer": self.base_url + page_path}, timeout=60)
+        messages = re.findall(r'<li class="[^"]*" role="status">(.*?)</li>', response.text, re.DOTALL)
+        return Answer(call, sent_at, time.monotonic() - sent_at, response.status_code,
+                      response.headers.get("Content-Type", ""), response.headers.get("Retry-After"),
+                      " ".join(messages) if messages else response.text[:2000])
+
+    def retrain(self, *, algorithm: str = "tfidf-linear") -> Answer:
+        return self.post_form("retrain", "/models/", "/models/retrain", {"algorithm": algorithm, "notes": "fault drill"})
+
+    def promote(self, number: int, *, reason: str = "fault drill") -> Answer:
+        """With a reason, so a gate (a slightly lower F1 from another random state) never stops the drill."""
+        return self.post_form("promote", f"/models/{number}/", f"/models/{number}/promote", {"override_reason": reason})
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if match is None:
+        raise AssertionError(f"no CSRF token on the page: {page[:300]}")
+    return match.group(1)
