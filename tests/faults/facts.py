@@ -54,6 +54,12 @@ def jobs(site: Site, *, number: int | None = None, kind: str | None = None) -> l
                     f"WHERE {' AND '.join(where)} ORDER BY j.id")
 
 
+def pending_older_than(site: Site, seconds: float) -> int:
+    """Jobs still pending that were recorded more than ``seconds`` ago (the database's clock)."""
+    return site.value("SELECT count(*) FROM predictions_job WHERE status = 'pending' "
+                      f"AND created_at < now() - interval '{float(seconds)} seconds'")
+
+
 def unfinished_jobs(site: Site) -> int:
     return site.value("SELECT count(*) FROM predictions_job WHERE status IN ('pending', 'running')")
 

@@ -106,6 +106,10 @@ def database_stopped(site: Site, postgres: PrivatePostgres, *, outage_seconds: f
     return Outcome(loop.answers, fault_at, restart_at, back_at, recovered_at)
 
 
+def _setting(site: Site, name: str, default: float) -> float:
+    return float(site.env.get(name, default))
+
+
 def _wait_quietly(predicate) -> float | None:
     """The predicate's value once truthy, or None after SETTLE_TIMEOUT (the caller reports it)."""
     try:
@@ -236,16 +240,29 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
     queued = facts.unfinished_jobs(site)
     site.broker.kill()
     fault_at = time.monotonic()
-    samples = [(time.monotonic(), *facts.health(web.base_url))]
+    samples = []
+    # Past this age a pending job counts as stalled (predictions.selectors.job_is_stalled: the
+    # reconciler's grace and two of its rounds); one second more for the time between reads.
+    stall_bound = _setting(site, "TAGLOOP_DISPATCH_GRACE_SECONDS", 20) + 2 * _setting(
+        site, "TAGLOOP_RECONCILE_EVERY_SECONDS", 10) + 1
+
+    def sample() -> dict:
+        code, body = facts.health(web.base_url)
+        # Read after health: a job pending now was pending when health looked (nothing goes back to pending).
+        samples.append({"at": round(time.monotonic() - fault_at, 1), "code": code, "failed": body.get("failed"),
+                        "stalled": [entry["kind"] for entry in body.get("stalled", [])],
+                        "stalled pending jobs": facts.pending_older_than(site, stall_bound)})
+        return samples[-1]
+
+    sample()
     time.sleep(down_seconds)
     restart_at = time.monotonic()
     site.broker.start()  # the same port, empty
     back_at = time.monotonic()
 
     def all_done():
-        samples.append((time.monotonic(), *facts.health(web.base_url)))
-        done = (facts.lacking_prediction(site, number) == 0 and facts.unfinished_jobs(site) == 0
-                and _finished(site, retrain_number) and samples[-1][1] == 200)
+        done = (sample()["code"] == 200 and facts.lacking_prediction(site, number) == 0
+                and facts.unfinished_jobs(site) == 0 and _finished(site, retrain_number))
         return done and time.monotonic()
 
     recovered_at = _wait_quietly(all_done)
@@ -254,8 +271,7 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
         "promote answer": promoted, "retrain answer": retrained, "version": number, "retrain version": retrain_number,
         "unfinished at the kill": queued, "lacking": facts.lacking_prediction(site, number),
         "retrain": _retrain_notes(site, retrain_number), "active": facts.active_versions(site),
-        "health": [(round(at - fault_at, 1), code, body.get("failed"), [s["kind"] for s in body.get("stalled", [])])
-                   for at, code, body in samples],
+        "health": samples,
         "reconciler resent": "job(s) again" in worker_log,
     })
 
