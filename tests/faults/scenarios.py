@@ -1,9 +1,11 @@
-"""Faults, each played once on a site under light traffic: what happened, with its timeline.
+"""Faults, each played once on a site: what happened, with its timeline.
 
-A scenario breaks one service, keeps it broken for a while, brings it back and waits
-until everything is normal again, recording every answer. The fault tests assert on
-the ``Outcome``; ``make bench-faults`` (scripts/bench_faults.py) plays each one three
-times and reports the medians. A new fault is one more function of this shape.
+A scenario breaks one service (under a light request loop, or while an admin and a
+client act), keeps it broken for a while, brings it back and waits until everything is
+normal again or all the work is done, recording every answer and what the database
+says. The fault tests assert on the ``Outcome``; ``make bench-faults``
+(scripts/bench_faults.py) plays each one three times and reports the medians. A new
+fault is one more function of this shape.
 """
 import time
 from dataclasses import dataclass, field
