@@ -98,7 +98,10 @@ class Site:
         self.database = self.name
         self.database_url = postgres.clone(seed.database, self.database)
         self.model_dir = self.workdir / "models"
-        shutil.copytree(seed.model_dir, self.model_dir)
+        # With the database model store (the default on PostgreSQL) the artifacts came with the
+        # clone; a local store's files are copied, so a site never overwrites another's.
+        if seed.model_dir.is_dir():
+            shutil.copytree(seed.model_dir, self.model_dir)
         self.queue = f"faults-{self.name}"
         self.processes: list = []
 
