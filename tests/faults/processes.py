@@ -53,14 +53,17 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def _kill_children(children: list[int]) -> None:
-    """SIGKILL our own worker's orphans, by their PIDs, and wait until they are gone."""
-    for child in children:
-        try:
-            os.kill(child, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    wait_for(lambda: not any(pid_alive(child) for child in children), timeout=10, what="killed processes exiting")
+def _kill_group(group: int, members: list[int]) -> None:
+    """SIGKILL every process of a process group we created, and wait until ``members`` are gone.
+
+    One signal to the group reaches the main process and all its children at once, with
+    no window in which a child's PID could be reused by a stranger.
+    """
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # nobody left in the group
+    wait_for(lambda: not any(pid_alive(pid) for pid in members), timeout=10, what="killed processes exiting")
 
 
 def _stop_process(process: subprocess.Popen | None, *, grace: float = 10, sig: int = signal.SIGTERM) -> None:
@@ -236,8 +239,9 @@ class CeleryWorker:
             command += ["--beat", "--schedule", str(self.workdir / f"{self.name}-beat-schedule")]
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
+        # A session (and process group) of its own: kill() signals the worker and its children together.
         self.process = subprocess.Popen(command, cwd=REPO, env={**self.env, "CELERY_TASK_DEFAULT_QUEUE": self.queue},
-                                        stdout=log, stderr=subprocess.STDOUT)
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.starts += 1
 
         def ready() -> bool:
@@ -291,13 +295,12 @@ class CeleryWorker:
         return pid
 
     def kill(self) -> None:
-        """SIGKILL the main process and its pool: nothing is acknowledged, nothing is cleaned up."""
+        """SIGKILL the main process, its pool and beat at once: nothing is acknowledged, nothing cleaned up."""
         if self.process is None or self.process.poll() is not None:
             return
-        children = self.children()
-        self.process.send_signal(signal.SIGKILL)
+        members = [self.pid, *self.children()]
+        _kill_group(self.pid, members)
         self.process.wait(timeout=10)
-        _kill_children(children)
 
     def restart(self) -> "CeleryWorker":
         self.kill()
@@ -309,4 +312,4 @@ class CeleryWorker:
         children = self.children()
         # SIGQUIT, celery's cold shutdown: a site is thrown away after a test, its tasks with it.
         _stop_process(self.process, grace=15, sig=signal.SIGQUIT)
-        _kill_children(children)  # the shutdown ends them; this is for a worker that hung
+        _kill_group(self.process.pid, children)  # the shutdown ends them; this is for a worker that hung
