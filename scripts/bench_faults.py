@@ -182,8 +182,10 @@ def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
         "ingestion batch of 3 items (recovery is seen at the resolution of one such round, about 0.4 s); for the "
         "other faults the requests are the admin's clicks and the client's ingestion. *Server errors*: 5xx other "
         "than a 503 with Retry-After, or no answer. *While down*: requests made during the fault that were "
-        "answered as usual / with a proper 503. *Lost*: items left without the active model's prediction, "
-        "retrains not finished; *duplicates*: a second version for one request, predictions beyond one per item.",
+        "answered as usual / with a proper 503 (with the database down, the predict API answers as usual for up "
+        "to a second: it re-reads the active model once a second). *Lost*: items left without the active model's "
+        "prediction, retrains not finished; *duplicates*: a second version for one request, predictions beyond one "
+        "per item.",
         "",
         "| fault | back → normal, median | runs (s) | server errors | while down: normal / 503 | lost | duplicates |",
         "|---|---:|---|---:|---:|---:|---:|",
