@@ -8,6 +8,7 @@ Redis, stops PostgreSQL, kills a worker) and watches what the rest does.
 """
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from pathlib import Path
 from tests.faults.processes import REPO, CeleryWorker, PrivatePostgres, PrivateRedis, WebServer
 
 SEED_DATABASE = "tagloop_seed"
+# One strong key for every process of this run, as a deployment shares one (sessions signed
+# by the web server, reporters' hashes); left unset, each site folder would generate its own.
+SECRET_KEY = secrets.token_urlsafe(50)
 # Settings of this process that must not leak into a site's processes (the test run's own
 # database, broker, cache, folders and cache prefix).
 _INHERITED_PREFIXES = ("DATABASE_URL", "REDIS_URL", "CACHE_URL", "TAGLOOP_", "CELERY_", "DJANGO_")
@@ -49,6 +53,7 @@ def site_environment(var_dir: Path, *, database_url: str, redis_url: str = "", c
     env = {key: value for key, value in os.environ.items() if not key.startswith(_INHERITED_PREFIXES)}
     env.update({
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": database_url,
         "TAGLOOP_VAR_DIR": str(var_dir),
         "TAGLOOP_MODEL_DIR": str(model_dir or var_dir / "models"),
