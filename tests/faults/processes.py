@@ -191,10 +191,12 @@ class WebServer:
 
     def start(self, *, timeout: float = 60) -> "WebServer":
         log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
-        # --preload: the app is imported once, before the port opens and the workers fork,
-        # so an open port means workers ready to answer (importing tagloop takes seconds).
+        # The shipped gunicorn.conf.py (its pre_fork hook closes the master's connections), with
+        # --preload: the app is imported once, before the port opens and the workers fork, so an
+        # open port means workers ready to answer (importing tagloop takes seconds).
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            [str(BIN / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py"), "config.wsgi:application",
+             "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30", "--preload",
              "--graceful-timeout", "1", "--log-level", "warning",
              # gunicorn 27 opens a control socket at one fixed path per user: two servers would share it.
