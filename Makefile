@@ -130,3 +130,8 @@ wheelhouse: install
 .PHONY: smoke-compose
 smoke-compose: install
 	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/deploy/podman-runc.conf} bash scripts/smoke_compose.sh
+
+## Faults on private services (initdb PostgreSQL, redis-server, gunicorn, workers): time from the service back to normal, median of 3; rewrites "## Faults" in docs/benchmarks.md.
+.PHONY: bench-faults
+bench-faults: install-dev
+	$(BIN)/python scripts/bench_faults.py

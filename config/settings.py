@@ -117,9 +117,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# Throttle counters and other short-lived state. Shared between processes in production
-# (CACHE_URL=redis://127.0.0.1:6379/1); per process by default.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# --- cache ----------------------------------------------------------------------
+# Throttle counters, the report budget and the quality report. Shared by every process as
+# soon as Redis is configured: CACHE_URL when set, else REDIS_URL with the next database
+# number (redis://h:6379/0 -> /1, the broker keeps its own); per-process memory only in the
+# embedded default. On Redis the cache fails open (config/cache.py): Redis down means no
+# rate limit and recomputed values, logged, never a 500. Keys carry TAGLOOP_CACHE_KEY_PREFIX
+# and clearing the cache deletes only those keys, so it never empties a shared database.
+from config.cache import caches_setting  # noqa: E402 - settings read the environment first
+
+CACHES = caches_setting(
+    cache_url=env("CACHE_URL", default=""),
+    redis_url=env("REDIS_URL", default=""),
+    key_prefix=env("TAGLOOP_CACHE_KEY_PREFIX", default="tagloop"),
+)
 
 # --- Celery -------------------------------------------------------------------
 # Without REDIS_URL the broker is kombu's filesystem transport: a real worker process,
@@ -239,8 +250,12 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"forbidden_without_traceback": {"()": "config.log_filters.ForbiddenWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["forbidden_without_traceback"]}},
+    "filters": {
+        "forbidden_without_traceback": {"()": "config.log_filters.ForbiddenWithoutTraceback"},
+        "database_unavailable_without_traceback": {"()": "config.log_filters.DatabaseUnavailableWithoutTraceback"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["forbidden_without_traceback", "database_unavailable_without_traceback"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 

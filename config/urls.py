@@ -10,6 +10,7 @@ from predictions import views as predictions_views
 
 handler400 = "config.middleware.bad_request"
 handler404 = "config.api_errors.not_found"
+handler500 = "config.outage.server_error"  # 503 while the database is unreachable
 
 # The reset pages mail a link: without a mail server they would say "sent" and send nothing.
 PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}

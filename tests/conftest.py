@@ -14,14 +14,22 @@ from django.contrib.auth.models import Group
 from labeling.defaults import DEFAULT_TAGS
 from labeling.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
+from tests.cache_prefix import RUN_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "data" / "madewithml_dataset.csv"
 
+# pytest-django read the settings before this module was imported; no cache object exists
+# yet (they are made on first use), so the run's prefix still applies to all of them.
+settings.CACHES["default"]["KEY_PREFIX"] = RUN_PREFIX
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and the cached active version must not leak from one test into the next."""
+    """Rate-limit counters and the cached active version must not leak from one test into the next.
+
+    On Redis this deletes only this run's keys (tests/cache_prefix.py), never the database.
+    """
     from django.core.cache import cache
 
     from predictions.model_store import forget_serving_state
@@ -29,6 +37,14 @@ def _fresh_cache():
     cache.clear()
     forget_serving_state()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_keys_removed_at_the_end():
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
