@@ -40,15 +40,19 @@ class Bench:
     def __init__(self, workdir: Path, *, settings: dict):
         self.workdir, self.settings = workdir, settings
         self.postgres = PrivatePostgres().init()
-        self.postgres.start()
-        self.seed = seed_cluster(self.postgres, workdir / "seed")
+        try:
+            self.postgres.start()
+            self.seed = seed_cluster(self.postgres, workdir / "seed")
+        except BaseException:
+            self.postgres.destroy()  # nobody would call close() on a bench that never was
+            raise
         self._redis: list[PrivateRedis] = []
         self._sites: list[Site] = []
 
     def redis(self) -> PrivateRedis:
-        redis = PrivateRedis(self.workdir / "redis").start()
-        self._redis.append(redis)
-        return redis
+        redis = PrivateRedis(self.workdir / "redis")
+        self._redis.append(redis)  # before start(): end_run() stops one that never got ready
+        return redis.start()
 
     def site(self, *, cache: bool = False) -> Site:
         site = Site(postgres=self.postgres, seed=self.seed, workdir=self.workdir, broker=self.redis(),

@@ -85,8 +85,9 @@ def test_rate_limits_fail_open_when_the_cache_is_unreachable(settings):
 
 
 def test_clear_deletes_this_caches_keys_and_nothing_else(tmp_path):
-    redis = PrivateRedis(tmp_path).start()
+    redis = PrivateRedis(tmp_path)
     try:
+        redis.start()
         ours = FailOpenRedisCache(redis.url(0), {"KEY_PREFIX": "run-a"})
         theirs = FailOpenRedisCache(redis.url(0), {"KEY_PREFIX": "run-b"})
         glob_like = FailOpenRedisCache(redis.url(0), {"KEY_PREFIX": "run-*"})  # a prefix that is a glob

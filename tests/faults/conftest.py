@@ -25,9 +25,11 @@ def private_postgres():
     if MISSING:
         pytest.skip(f"fault tests need {', '.join(MISSING)}")
     postgres = PrivatePostgres().init()
-    postgres.start()
-    yield postgres
-    postgres.destroy()
+    try:
+        postgres.start()
+        yield postgres
+    finally:
+        postgres.destroy()
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +53,9 @@ def private_redis(tmp_path):
     started: list[PrivateRedis] = []
 
     def start() -> PrivateRedis:
-        redis = PrivateRedis(tmp_path / "redis").start()
-        started.append(redis)
-        return redis
+        redis = PrivateRedis(tmp_path / "redis")
+        started.append(redis)  # before start(): one that never got ready is stopped too
+        return redis.start()
 
     yield start
     for redis in started:

@@ -120,15 +120,15 @@ class Site:
         return {**env, **self.settings}
 
     def web(self, *, workers: int = 2) -> WebServer:
-        server = WebServer(self.env, self.workdir, workers=workers).start()
-        self.processes.append(server)
-        return server
+        server = WebServer(self.env, self.workdir, workers=workers)
+        self.processes.append(server)  # before start(): close() stops one that never got ready
+        return server.start()
 
     def worker(self, *, concurrency: int = 1, beat: bool = False, name: str = "worker") -> CeleryWorker:
         worker = CeleryWorker(self.env, self.workdir, queue=self.queue, concurrency=concurrency, beat=beat,
-                              name=name).start()
+                              name=name)
         self.processes.append(worker)
-        return worker
+        return worker.start()
 
     def running_web(self) -> WebServer:
         """The site's web server, started (one gunicorn worker) if none runs: faults in a row share it."""

@@ -24,11 +24,16 @@ BOUND_SECONDS = 60  # issue 12: every fault back to normal within a minute
 
 @pytest.fixture(scope="module")
 def durable_site(private_postgres, seed, fault_workdir, tmp_path_factory):
-    broker = PrivateRedis(tmp_path_factory.mktemp("durable-redis")).start()
-    site = Site(postgres=private_postgres, seed=seed, workdir=fault_workdir, broker=broker, settings=SETTINGS)
-    yield site
-    site.close()
-    broker.stop()
+    broker = PrivateRedis(tmp_path_factory.mktemp("durable-redis"))
+    try:  # a site that fails to set up must not leave its Redis running
+        broker.start()
+        site = Site(postgres=private_postgres, seed=seed, workdir=fault_workdir, broker=broker, settings=SETTINGS)
+        try:
+            yield site
+        finally:
+            site.close()
+    finally:
+        broker.stop()
 
 
 def _assert_retrained_once(notes: dict) -> None:
