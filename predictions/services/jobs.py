@@ -17,6 +17,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -181,6 +182,10 @@ class Heartbeat:
                     ).update(heartbeat_at=timezone.now())
                 except DatabaseError:
                     logger.warning("job %s: heartbeat not written (database unreachable)", self.claim.job.pk)
+                    # Drop the broken connection: the next beat opens a new one once the
+                    # database is back (this thread gets no request cycle to do it).
+                    with suppress(DatabaseError):
+                        connection.close()
                     continue
                 if not mine:
                     logger.warning("job %s: another worker took it over; stopping", self.claim.job.pk)
