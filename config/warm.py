@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def warm_web_process() -> None:
     started = time.perf_counter()
-    get_resolver().url_patterns
+    _ = get_resolver().url_patterns  # resolving imports every view module now, not on the first request
     from predictions.services.serving import serving_warm
 
     try:

@@ -9,7 +9,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -359,5 +359,5 @@ def _parse_created_on(value: str) -> datetime | None:
     if parsed is None:
         raise ValueError(f"bad date '{value[:40]}' in created_on; expected e.g. 2020-02-20 06:43:18")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed

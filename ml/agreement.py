@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 
-
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     """Kappa of two annotators on the same items, in order; None when undefined (< 2 items)."""
     if len(first) != len(second):

@@ -14,11 +14,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
+# The names live in ml.catalogue, for code that must not import scikit-learn; re-exported here.
+from ml.catalogue import BASELINES, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS  # noqa: F401
+
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
 from ml.embeddings import SentenceEmbedder
-# The names live in ml.catalogue, for code that must not import scikit-learn; re-exported here.
-from ml.catalogue import BASELINES, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS  # noqa: F401
 from ml.features import CompactTfidfVectorizer, SequentialFeatureUnion
 from ml.rules import KeywordClassifier
 

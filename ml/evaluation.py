@@ -8,7 +8,6 @@ model version and rendered without any ML library.
 
 from collections.abc import Mapping, Sequence
 
-
 from ml.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
 from ml.calibration import calibration_report
 from ml.items import LabelledItem, PredictionResult

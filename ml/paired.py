@@ -10,7 +10,6 @@ apart, and the exact McNemar test asks whether their split could be chance.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
 CONFIDENCE_LEVEL = 0.95
 
 

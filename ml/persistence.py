@@ -14,7 +14,6 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ml.lazy import skops_io
@@ -136,8 +135,8 @@ def library_versions() -> dict[str, str]:
     """Versions that decide whether an artifact can be loaded faithfully."""
     import numpy
     import scipy
-    import skops  # the package alone: its io module is what imports the rest
     import sklearn
+    import skops  # the package alone: its io module is what imports the rest
     return {"python": platform.python_version(), "sklearn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__,
             "skops": skops.__version__}

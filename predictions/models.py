@@ -113,6 +113,9 @@ class TrainingExample(models.Model):
             models.UniqueConstraint(fields=["model_version", "content"], name="training_example_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"v{self.model_version_id} example: content {self.content_id}"
+
 
 class Prediction(models.Model):
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="predictions")
@@ -186,6 +189,9 @@ class ContentEmbedding(models.Model):
             models.UniqueConstraint(fields=["content", "model_name"], name="content_embedding_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.model_name} embedding of content {self.content_id}"
+
 
 class DriftCheck(models.Model):
     """One window check: a recent window of a source (or all) against the active model's reference."""
@@ -201,6 +207,9 @@ class DriftCheck(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"drift check {self.source or 'all sources'} {self.window_start:%Y-%m-%d}..{self.window_end:%Y-%m-%d}"
 
 
 class Canary(models.Model):
@@ -268,6 +277,9 @@ class CanaryServing(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["canary", "key"], name="canary_serving_unique_key")]
+
+    def __str__(self) -> str:
+        return f"canary {self.canary_id} {self.channel} {self.key}"
 
 
 class JobKind(models.TextChoices):

@@ -21,6 +21,7 @@ from labeling.models import (
     WrongTagReport,
 )
 from predictions.models import (
+    RUNNING_STATUSES,
     UNFINISHED_JOB_STATUSES,
     Canary,
     CanaryArm,
@@ -30,7 +31,6 @@ from predictions.models import (
     JobStatus,
     ModelEvent,
     ModelEventAction,
-    RUNNING_STATUSES,
     ModelStatus,
     ModelVersion,
     Prediction,

@@ -7,7 +7,9 @@ from labeling.formtools import form_errors_text
 from labeling.permissions import requires
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm
 from predictions.models import Canary, ModelVersion
-from predictions.services import CanaryError, PromotionBlocked, canary_start as start, canary_stop as stop
+from predictions.services import CanaryError, PromotionBlocked
+from predictions.services import canary_start as start
+from predictions.services import canary_stop as stop
 from predictions.services.canary_report import canary_report
 
 

@@ -38,7 +38,7 @@ def majority(active):
     return make_candidate("majority")
 
 
-def _stream(n=len(TITLES)) -> list[int]:
+def _stream(n: int | None = None) -> list[int]:
     return [make_content(title=title, description="").pk for title in TITLES[:n]]
 
 

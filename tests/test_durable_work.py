@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labeling.models import Content
+from predictions.artifact_store import ArtifactMissing
 from predictions.models import Job, JobKind, JobStatus, Lease, ModelStatus, ModelVersion, Prediction
 from predictions.selectors import broker_queue_length, stalled_work
 from predictions.services import model_version_request, predictions_create, retrain_waiting_for_broker
-from predictions.services.jobs import job_claim, job_run, jobs_create_predict
+from predictions.services.jobs import job_claim, job_run
 from predictions.services.leases import lease_take
 from predictions.services.reconciler import work_reconcile
 from tests.conftest import wait_until
@@ -129,12 +130,12 @@ def test_a_failing_prediction_chunk_goes_back_to_pending_until_its_last_attempt(
     missing_version = ModelVersion.objects.create(number=7, algorithm="tfidf-linear", status=ModelStatus.CANDIDATE)
     job = Job.objects.create(kind=JobKind.PREDICT, model_version=missing_version, content_ids=[make_content().pk],
                              dispatched_at=timezone.now())
-    with pytest.raises(Exception):
+    with pytest.raises(ArtifactMissing):
         job_run(job_id=job.pk)  # no artifact: the model cannot load
     job.refresh_from_db()
     assert (job.status, job.dispatched_at, job.attempts) == (JobStatus.PENDING, None, 1) and job.error
     Job.objects.filter(pk=job.pk).update(attempts=4)
-    with pytest.raises(Exception):
+    with pytest.raises(ArtifactMissing):
         job_run(job_id=job.pk)
     assert Job.objects.get(pk=job.pk).status == JobStatus.FAILED
 

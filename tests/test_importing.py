@@ -329,8 +329,8 @@ def test_a_json_list_on_one_line_names_each_bad_item_by_its_place():
 
 
 @pytest.mark.parametrize("data,hint", [
-    ("id;created_on;title;description\n1;2020-01-01;A;d\n".encode(), "separated by ';', not commas"),
-    ("id\tcreated_on\ttitle\tdescription\n".encode(), "separated by '\\t', not commas"),
+    (b"id;created_on;title;description\n1;2020-01-01;A;d\n", "separated by ';', not commas"),
+    (b"id\tcreated_on\ttitle\tdescription\n", "separated by '\\t', not commas"),
     ("id,created_on,title,description\n".encode("utf-16"), "looks UTF-16 encoded: save it as UTF-8"),
 ])
 def test_a_header_from_a_spreadsheets_other_export_says_what_to_change(data, hint):

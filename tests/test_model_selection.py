@@ -53,9 +53,9 @@ def test_too_little_data_for_cv_falls_back_to_the_fixed_threshold(tags, model_di
 @pytest.mark.skipif(not embeddings_available(), reason="embeddings extra not installed (requirements-embeddings.txt)")
 def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model_dir):
     from ml.embeddings import clear_embedding_cache
+    from ml.text import prepare_text
     from predictions.selectors import gold_labelled
     from predictions.services.embeddings_store import embeddings_prime
-    from ml.text import prepare_text
 
     make_gold_dataset(tags, copies=2)
     clear_embedding_cache()

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labeling.models import (
-    Content,
     GoldLabel,
     Provenance,
     ReportStatus,

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from labeling.services import report_create
-from tests.factories import make_content, make_low_confidence_task
+from tests.factories import make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,12 @@ import pytest
 from labeling.models import Annotation, ReportStatus, WrongTagReport
 from labeling.services import report_create
 from tests.browser import (
-    WIDTHS, log_in, log_in_with_keys, press_and_wait_for_next, screenshot_path, wait_until_ready,
+    WIDTHS,
+    log_in,
+    log_in_with_keys,
+    press_and_wait_for_next,
+    screenshot_path,
+    wait_until_ready,
 )
 from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task

@@ -28,7 +28,7 @@ def test_the_second_of_two_simultaneous_promotions_is_refused_and_one_model_stay
     else:
         make_gold_dataset(tags)
     first, second = make_candidate("majority"), make_candidate("majority")
-    outcome, release = {}, threading.Event()
+    outcome = {}
 
     def promote_second():
         try:

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from labeling.bulk_update import update_by_pk
 from labeling.models import (
     Annotation,
     Content,
@@ -21,7 +22,6 @@ from labeling.models import (
     Tag,
     WrongTagReport,
 )
-from labeling.bulk_update import update_by_pk
 from labeling.selectors import open_review_tasks
 from labeling.services.content import BATCH_SIZE
 from labeling.services.gold import gold_label_set

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
-from labeling.formtools import form_errors_text
 from labeling.forms import AnswerForm, QueueFilterForm
+from labeling.formtools import form_errors_text
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
 from labeling.permissions import requires
 from labeling.services import (

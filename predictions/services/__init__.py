@@ -7,9 +7,9 @@ from predictions.services.batch import (
 from predictions.services.canary import CanaryError, canary_start, canary_stop
 from predictions.services.comparison import Comparison, model_versions_compare
 from predictions.services.drift import drift_check_request, drift_checks_run
-from predictions.services.monitoring import live_metrics, monitoring_overview
 from predictions.services.gates import PromotionBlocked, PromotionError
 from predictions.services.jobs import job_resume
+from predictions.services.monitoring import live_metrics, monitoring_overview
 from predictions.services.ood import ood_checks_for
 from predictions.services.rollout import model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text

@@ -31,7 +31,6 @@ from predictions.models import (
 )
 from predictions.services.gates import PromotionError, gate_failures_against_active
 
-
 MAX_SHARE = 0.5
 
 

@@ -7,7 +7,7 @@ from predictions.artifact_store import artifact_exists
 from predictions.model_store import forget_serving_state
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion
 from predictions.services.canary import canary_end_running
-from predictions.services.gates import PromotionBlocked, PromotionError, gate_failures_against_active
+from predictions.services.gates import PromotionError, gate_failures_against_active
 from predictions.services.jobs import jobs_create_predict
 
 

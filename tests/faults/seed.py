@@ -21,10 +21,9 @@ def main(out_path: str) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
+    from django.core.management import call_command
 
     from labeling.models import Content
     from labeling.roles import ADMIN, roles_ensure

@@ -7,10 +7,10 @@ import pytest
 from ml.bench_loop import (
     Need,
     Point,
+    _parse_args,
     bootstrap_ratios,
     headline_ratio,
     labels_needed,
-    _parse_args,
     mean_points,
     run_all,
     run_keys,

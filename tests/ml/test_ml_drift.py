@@ -5,12 +5,19 @@ import time
 from pathlib import Path
 
 import pytest
-
-from ml.drift import (DriftTest, WindowData, domain_classifier_test, ks_test, oov_shares,
-                      overall_drift, run_window_checks, tag_distribution_test)
-from ml.text import prepare_text
-
 from offtopic_samples import OFFTOPIC  # tests/ml is on sys.path (rootdir-less test dir)
+
+from ml.drift import (
+    DriftTest,
+    WindowData,
+    domain_classifier_test,
+    ks_test,
+    oov_shares,
+    overall_drift,
+    run_window_checks,
+    tag_distribution_test,
+)
+from ml.text import prepare_text
 
 DATASET = Path(__file__).resolve().parents[2] / "data" / "madewithml_dataset.csv"
 NAMES = ["predicted-tags", "confidence", "text-length", "oov-share", "domain-classifier"]

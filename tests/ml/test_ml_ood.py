@@ -5,12 +5,11 @@ import random
 from pathlib import Path
 
 import pytest
+from offtopic_samples import KINDS, OFFTOPIC  # tests/ml is on sys.path (rootdir-less test dir)
 
 from ml.language import language_evidence
 from ml.ood import OODChecks, fit_ood_checks, garbage_check
 from ml.text import prepare_text
-
-from offtopic_samples import KINDS, OFFTOPIC  # tests/ml is on sys.path (rootdir-less test dir)
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "data" / "madewithml_dataset.csv"

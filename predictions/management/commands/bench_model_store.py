@@ -89,9 +89,9 @@ class Command(BaseCommand):
             for _ in range(loads):
                 for backend, store in BACKENDS.items():
                     version = versions[backend]
-                    read_ms[backend].append(_ms(lambda: store.read(version)))
+                    read_ms[backend].append(_ms(lambda store=store, version=version: store.read(version)))
                     with override_settings(TAGLOOP_MODEL_STORE=backend):  # the store reads this backend first
-                        load_ms[backend].append(_ms(lambda: artifact_load(version)))
+                        load_ms[backend].append(_ms(lambda version=version: artifact_load(version)))
             return [Row(algorithm, backend, len(BACKENDS[backend].read(versions[backend])), save_ms[backend],
                         read_ms[backend], load_ms[backend]) for backend in BACKENDS]
         finally:
