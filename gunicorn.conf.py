@@ -2,6 +2,7 @@
 
 Every value comes from the environment (README, "Production and scaling"; .env.example).
 """
+
 import multiprocessing
 import os
 

@@ -5,6 +5,7 @@ a role given in the admin (a group) does not set. Inside the site, each model's
 permissions still decide what a user sees and changes. Its login page has the same
 lockout after repeated failures as the site's (labeling.login_throttle).
 """
+
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -25,8 +26,11 @@ class RoleAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     def confirm_login_allowed(self, user):
         AuthenticationForm.confirm_login_allowed(self, user)  # refuses inactive users
         if not may_use_admin_site(user):
-            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
-                                  params={"username": self.username_field.verbose_name})
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class TagloopAdminSite(admin.AdminSite):

@@ -5,6 +5,7 @@ input, ``errors`` (field → messages). DRF's exceptions come through :func:`exc
 (the ``EXCEPTION_HANDLER`` setting); Django-level errors under /api/ (no URL matched, a body
 too large) use :func:`problem` directly. Errors nothing handled (500) are left to handler500.
 """
+
 from http import HTTPStatus
 
 from django.http import JsonResponse

@@ -1,4 +1,5 @@
 """Serializer fields that take only what the API's schema says they take."""
+
 from rest_framework import serializers
 
 

@@ -3,6 +3,7 @@
 The standard library parses JSON recursively and raises RecursionError (not ValueError,
 which DRF turns into a 400) on a body like a thousand ``[``.
 """
+
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 

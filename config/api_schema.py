@@ -3,6 +3,7 @@
 Each view lists the statuses it can really answer with :func:`problems`; the bodies are
 what config.api_errors writes, under the problem+json media type it sends.
 """
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -32,7 +33,8 @@ class ProblemSerializer(serializers.Serializer):
 
 class FieldErrorsProblemSerializer(ProblemSerializer):
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
         help_text="each invalid field (or `non_field_errors`) with its messages; absent when the body was unreadable",
     )
 

@@ -11,6 +11,7 @@ Two more guards, because a cache database is often shared:
 - sockets time out after a fraction of a second, and once Redis failed it is left alone
   for a moment, so a dead or unreachable Redis costs a request microseconds, not seconds.
 """
+
 import logging
 import threading
 import time
@@ -91,7 +92,11 @@ class _Outage:
         logger.warning(
             "cache at %s unavailable (%s on %s: %s); rate limits let requests through and cached values "
             "are recomputed until it is back (%d failed call(s) since the last warning)",
-            self.location, type(error).__name__, operation, error, failures,
+            self.location,
+            type(error).__name__,
+            operation,
+            error,
+            failures,
         )
 
     def succeeded(self) -> None:

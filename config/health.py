@@ -3,6 +3,7 @@
 ``/healthz/live`` (the process answers), ``/healthz/ready`` (database, broker, model),
 ``/healthz`` (readiness plus stalled work), ``/metrics`` (Prometheus text).
 """
+
 import hmac
 import time
 
@@ -34,8 +35,9 @@ def ready(request):
     """Readiness: this process can serve (database, broker, the active model loaded); 503 naming what failed."""
     checks = _checks()
     failed = [name for name, result in checks.items() if not result["ok"]]
-    return JsonResponse({"status": "ok" if not failed else "fail", "failed": failed, "checks": checks},
-                        status=503 if failed else 200)
+    return JsonResponse(
+        {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks}, status=503 if failed else 200
+    )
 
 
 @never_cache
@@ -52,8 +54,10 @@ def healthz(request):
     failed = [name for name, result in checks.items() if not result["ok"]]
     stalled = _stalled() if "database" not in failed else []
     status = "fail" if failed else "stalled" if stalled else "ok"
-    return JsonResponse({"status": status, "failed": failed, "checks": checks, "stalled": stalled},
-                        status=200 if status == "ok" else 503)
+    return JsonResponse(
+        {"status": status, "failed": failed, "checks": checks, "stalled": stalled},
+        status=200 if status == "ok" else 503,
+    )
 
 
 def _checks() -> dict:
@@ -64,8 +68,13 @@ def _stalled() -> list[dict]:
     try:
         return stalled_work()
     except Exception as exc:  # noqa: BLE001 - a health check reports any failure, it never raises
-        return [{"kind": "health", "detail": f"stalled work could not be read: {type(exc).__name__}: {exc}"[:300],
-                 "age_seconds": 0}]
+        return [
+            {
+                "kind": "health",
+                "detail": f"stalled work could not be read: {type(exc).__name__}: {exc}"[:300],
+                "age_seconds": 0,
+            }
+        ]
 
 
 def _timed(check) -> dict:
@@ -134,45 +143,94 @@ def metrics_text() -> str:
 
     by_source = Content.objects.values_list("source").annotate(n=Count("pk")).order_by("source")
     family("tagloop_content", "gauge", "Content items stored, by source.", [({"source": s}, n) for s, n in by_source])
-    family("tagloop_content_out_of_distribution", "gauge", "Items flagged out of distribution and not dismissed.",
-           [({}, Content.objects.filter(is_out_of_distribution=True, ood_dismissed=False).count())])
+    family(
+        "tagloop_content_out_of_distribution",
+        "gauge",
+        "Items flagged out of distribution and not dismissed.",
+        [({}, Content.objects.filter(is_out_of_distribution=True, ood_dismissed=False).count())],
+    )
     open_tasks = dict(
-        ReviewTask.objects.filter(status=ReviewStatus.OPEN).values_list("reason").annotate(n=Count("pk"))
+        ReviewTask.objects.filter(status=ReviewStatus.OPEN)
+        .values_list("reason")
+        .annotate(n=Count("pk"))
         .values_list("reason", "n")
     )
     reasons = [choice for choice, _ in ReviewTask._meta.get_field("reason").choices]
-    family("tagloop_review_tasks_open", "gauge", "Open review tasks, by reason.",
-           [({"reason": reason}, open_tasks.get(reason, 0)) for reason in reasons])
-    predictions = Prediction.objects.values_list("model_version__number").annotate(n=Count("pk")).order_by(
-        "model_version__number"
+    family(
+        "tagloop_review_tasks_open",
+        "gauge",
+        "Open review tasks, by reason.",
+        [({"reason": reason}, open_tasks.get(reason, 0)) for reason in reasons],
     )
-    family("tagloop_predictions", "gauge", "Stored predictions, by model version.",
-           [({"model_version": str(number)}, n) for number, n in predictions])
+    predictions = (
+        Prediction.objects.values_list("model_version__number")
+        .annotate(n=Count("pk"))
+        .order_by("model_version__number")
+    )
+    family(
+        "tagloop_predictions",
+        "gauge",
+        "Stored predictions, by model version.",
+        [({"model_version": str(number)}, n) for number, n in predictions],
+    )
     reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    family("tagloop_reports", "gauge", "Wrong-tag reports, by status.",
-           [({"status": status}, reports.get(status, 0)) for status in ("open", "accepted", "rejected")])
+    family(
+        "tagloop_reports",
+        "gauge",
+        "Wrong-tag reports, by status.",
+        [({"status": status}, reports.get(status, 0)) for status in ("open", "accepted", "rejected")],
+    )
     active = active_model_version()
-    family("tagloop_active_model_version", "gauge", "Number of the active model version (0: none).",
-           [({}, active.number if active else 0)])
-    family("tagloop_model_versions", "gauge", "Model versions, by status.",
-           [({"status": s}, n) for s, n in ModelVersion.objects.values_list("status").annotate(n=Count("pk"))
-            .order_by("status")])
+    family(
+        "tagloop_active_model_version",
+        "gauge",
+        "Number of the active model version (0: none).",
+        [({}, active.number if active else 0)],
+    )
+    family(
+        "tagloop_model_versions",
+        "gauge",
+        "Model versions, by status.",
+        [
+            ({"status": s}, n)
+            for s, n in ModelVersion.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
+        ],
+    )
     latest = {}
     for check in DriftCheck.objects.order_by("-created_at", "-pk")[:1000]:
         latest.setdefault(check.source, check)
-    family("tagloop_drift_detected", "gauge", "1 when the latest drift check of a window drifted (source all: every source).",
-           [({"source": source or "all"}, int(check.drifted)) for source, check in sorted(latest.items())])
-    family("tagloop_drift_last_check_timestamp_seconds", "gauge", "When the latest drift check of a window ran.",
-           [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in sorted(latest.items())])
+    family(
+        "tagloop_drift_detected",
+        "gauge",
+        "1 when the latest drift check of a window drifted (source all: every source).",
+        [({"source": source or "all"}, int(check.drifted)) for source, check in sorted(latest.items())],
+    )
+    family(
+        "tagloop_drift_last_check_timestamp_seconds",
+        "gauge",
+        "When the latest drift check of a window ran.",
+        [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in sorted(latest.items())],
+    )
     jobs = Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).values_list("kind", "status").annotate(n=Count("pk"))
-    family("tagloop_jobs_unfinished", "gauge", "Jobs recorded and not finished, by kind and status.",
-           [({"kind": kind, "status": status}, n) for kind, status, n in jobs.order_by("kind", "status")])
-    family("tagloop_stalled_work_age_seconds", "gauge",
-           "How long each kind of stalled work has been stalled (no sample: nothing is stalled).",
-           [({"kind": entry["kind"]}, entry["age_seconds"]) for entry in stalled_work()])
+    family(
+        "tagloop_jobs_unfinished",
+        "gauge",
+        "Jobs recorded and not finished, by kind and status.",
+        [({"kind": kind, "status": status}, n) for kind, status, n in jobs.order_by("kind", "status")],
+    )
+    family(
+        "tagloop_stalled_work_age_seconds",
+        "gauge",
+        "How long each kind of stalled work has been stalled (no sample: nothing is stalled).",
+        [({"kind": entry["kind"]}, entry["age_seconds"]) for entry in stalled_work()],
+    )
     reconciled = lease_last_run(name="reconcile")
-    family("tagloop_reconciler_last_run_timestamp_seconds", "gauge", "When the reconciler last ran (0: never).",
-           [({}, int(reconciled.timestamp()) if reconciled else 0)])
+    family(
+        "tagloop_reconciler_last_run_timestamp_seconds",
+        "gauge",
+        "When the reconciler last ran (0: never).",
+        [({}, int(reconciled.timestamp()) if reconciled else 0)],
+    )
     return "\n".join(lines) + "\n"
 
 

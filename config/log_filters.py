@@ -1,4 +1,5 @@
 """Logging filters: keep the log about what needs attention."""
+
 import logging
 
 

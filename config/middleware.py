@@ -3,6 +3,7 @@
 A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 problem (never a 400 or 500); a NUL
 character in the query string is a 400.
 """
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.views import defaults

@@ -7,6 +7,7 @@ reset, restarting) or a connection that broke mid-request is an outage the clien
 wait out, not a bug: pages get a short HTML page in the site's look, the API an RFC 9457
 problem. Writes happen in transactions, so a request cut off by the outage saved nothing.
 """
+
 import sys
 
 from django.db import InterfaceError, OperationalError
@@ -42,7 +43,9 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
 def service_unavailable(request) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         problem = {
-            "type": "about:blank", "title": "Service Unavailable", "status": 503,
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
             "detail": f"The database is unreachable; retry in {RETRY_AFTER_SECONDS} seconds.",
         }
         response = JsonResponse(problem, status=503, content_type="application/problem+json")

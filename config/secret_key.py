@@ -14,6 +14,7 @@ settings.py) anyone can forge those and reverse the hashes by trying every addre
 
 settings.py calls it before Django is set up: nothing here needs a configured Django.
 """
+
 import os
 import secrets
 from pathlib import Path

@@ -4,6 +4,7 @@ With no environment at all tagloop runs on embedded defaults (SQLite and a files
 Celery broker under ``var/``) so ``make run`` needs nothing but Python. ``DATABASE_URL``
 and ``REDIS_URL`` switch to PostgreSQL and Redis, as production and CI do.
 """
+
 import os
 from pathlib import Path
 
@@ -70,11 +71,7 @@ TEMPLATES = [
 
 # SQLite waits for a lock instead of failing at once, and takes the write lock at
 # BEGIN, because the web process and the worker write to the same file.
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tagloop.sqlite3'}"
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tagloop.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -254,8 +251,12 @@ LOGGING = {
         "forbidden_without_traceback": {"()": "config.log_filters.ForbiddenWithoutTraceback"},
         "database_unavailable_without_traceback": {"()": "config.log_filters.DatabaseUnavailableWithoutTraceback"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler",
-                             "filters": ["forbidden_without_traceback", "database_unavailable_without_traceback"]}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["forbidden_without_traceback", "database_unavailable_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -285,7 +286,8 @@ TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS = env.int("TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS
 CELERY_BEAT_SCHEDULE = {
     "auto-retrain": {"task": "predictions.tasks.auto_retrain", "schedule": TAGLOOP_AUTO_RETRAIN_EVERY_SECONDS},
     "reconcile": {
-        "task": "predictions.tasks.reconcile", "schedule": TAGLOOP_RECONCILE_EVERY_SECONDS,
+        "task": "predictions.tasks.reconcile",
+        "schedule": TAGLOOP_RECONCILE_EVERY_SECONDS,
         # A tick that waited longer than a period in a backlog is useless: the next one comes.
         "options": {"expires": TAGLOOP_RECONCILE_EVERY_SECONDS},
     },
@@ -347,7 +349,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", d
 _proxy_ssl_header, _, _proxy_ssl_value = env("DJANGO_SECURE_PROXY_SSL_HEADER", default="").partition("=")
 if _proxy_ssl_header.strip():
     SECURE_PROXY_SSL_HEADER = (
-        "HTTP_" + _proxy_ssl_header.strip().upper().replace("-", "_"), _proxy_ssl_value.strip() or "https"
+        "HTTP_" + _proxy_ssl_header.strip().upper().replace("-", "_"),
+        _proxy_ssl_value.strip() or "https",
     )
 # How many proxies in front of the web processes append to X-Forwarded-For. 0: the client
 # is REMOTE_ADDR and the header is ignored (anyone can write it); N: the N-th address from

@@ -17,8 +17,11 @@ PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset
 account_urls = [
     # Django's login page, behind the lockout after repeated failures.
     path("login/", ThrottledLoginView.as_view(), name="login"),
-    *(pattern for pattern in auth_urls.urlpatterns
-      if pattern.name != "login" and (settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES)),
+    *(
+        pattern
+        for pattern in auth_urls.urlpatterns
+        if pattern.name != "login" and (settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES)
+    ),
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ compiles the active model and answers one text. Under ``gunicorn --preload`` thi
 once in the master and the workers inherit it (copy-on-write); without, in each worker
 as it boots, before it accepts a connection.
 """
+
 import logging
 import time
 
@@ -23,8 +24,9 @@ def warm_web_process() -> None:
     try:
         versions = serving_warm()
     except Exception as exc:  # noqa: BLE001 - a process that cannot warm still starts: requests will say why
-        logger.warning("web process not warmed (%s: %s); the first request loads what it needs",
-                       type(exc).__name__, exc)
+        logger.warning(
+            "web process not warmed (%s: %s); the first request loads what it needs", type(exc).__name__, exc
+        )
         versions = None
     finally:
         _close_connections()

@@ -7,6 +7,7 @@ Not curl: the runtime image has Python and nothing else. The request names a hos
 settings allow (the first of DJANGO_ALLOWED_HOSTS), or Django would answer 400.
 TAGLOOP_HEALTHCHECK_URL changes what is asked (another port, a liveness path).
 """
+
 import os
 import sys
 import urllib.error

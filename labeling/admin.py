@@ -34,8 +34,15 @@ class ImportForm(forms.Form):
 @admin.register(Content)
 class ContentAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "title", "source", "external_id", "current_tag", "current_tag_origin", "is_out_of_distribution",
-        "ood_dismissed", "created_on",
+        "id",
+        "title",
+        "source",
+        "external_id",
+        "current_tag",
+        "current_tag_origin",
+        "is_out_of_distribution",
+        "ood_dismissed",
+        "created_on",
     ]
     list_filter = ["source", "current_tag", "current_tag_origin", "is_out_of_distribution", "ood_dismissed"]
     search_fields = ["title", "description", "external_id"]
@@ -157,7 +164,12 @@ class SourceTokenAdmin(admin.ModelAdmin):
             obj.save(update_fields=["name"])
             return
         token, key = source_token_create(source=obj.source, name=obj.name, created_by=request.user)
-        obj.pk, obj.key_prefix, obj.key_hash, obj.created_at = token.pk, token.key_prefix, token.key_hash, token.created_at
+        obj.pk, obj.key_prefix, obj.key_hash, obj.created_at = (
+            token.pk,
+            token.key_prefix,
+            token.key_hash,
+            token.created_at,
+        )
         obj._state.adding = False
         request._new_source_key = key
 
@@ -166,7 +178,10 @@ class SourceTokenAdmin(admin.ModelAdmin):
         if key is None:
             return super().response_add(request, obj, post_url_continue)
         context = {
-            **self.admin_site.each_context(request), "title": "New API token", "token": obj, "key": key,
+            **self.admin_site.each_context(request),
+            "title": "New API token",
+            "token": obj,
+            "key": key,
             "opts": self.model._meta,
         }
         response = render(request, "admin/labeling/sourcetoken/created.html", context)

@@ -1,4 +1,5 @@
 """Wrong-tag reports over HTTP, open to anonymous end users."""
+
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -35,7 +36,9 @@ class TagSlugField(serializers.SlugRelatedField):
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError:
-            raise serializers.ValidationError(f"Unknown tag {data!r}: {self._choices()}.", code="does_not_exist") from None
+            raise serializers.ValidationError(
+                f"Unknown tag {data!r}: {self._choices()}.", code="does_not_exist"
+            ) from None
 
     def _choices(self) -> str:
         return "one of " + ", ".join(self.get_queryset().order_by("slug").values_list("slug", flat=True))
@@ -47,8 +50,11 @@ class TagSlugFieldSchema(OpenApiSerializerFieldExtension):
     target_class = TagSlugField
 
     def map_serializer_field(self, auto_schema, direction):
-        schema = {"type": "string", "nullable": self.target.allow_null,
-                  "description": "an active tag's slug; it may not be the tag the item shows now"}
+        schema = {
+            "type": "string",
+            "nullable": self.target.allow_null,
+            "description": "an active tag's slug; it may not be the tag the item shows now",
+        }
         try:
             schema["enum"] = list(Tag.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True))
         except DatabaseError:  # `manage.py spectacular` on a machine without the database: no list to give
@@ -67,16 +73,26 @@ class ReportRequestSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.ModelSerializer):
     content = serializers.IntegerField(source="content_id")
-    shown_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
-                                             help_text="null when the item showed no tag")
-    suggested_tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
-                                                 help_text="null when the reporter suggested none")
+    shown_tag = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="null when the item showed no tag"
+    )
+    suggested_tag = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="null when the reporter suggested none"
+    )
     status_url = serializers.SerializerMethodField()
 
     class Meta:
         model = WrongTagReport
         fields = [
-            "id", "content", "shown_tag", "suggested_tag", "comment", "status", "resolution", "created_at", "status_url",
+            "id",
+            "content",
+            "shown_tag",
+            "suggested_tag",
+            "comment",
+            "status",
+            "resolution",
+            "created_at",
+            "status_url",
         ]
 
     def get_status_url(self, report) -> str:
@@ -93,15 +109,21 @@ class ContentReportsView(APIView):
     @extend_schema(
         request=ReportRequestSerializer,
         responses={
-            201: OpenApiResponse(ReportSerializer, description="a new report, or a retry with the same Idempotency-Key"),
+            201: OpenApiResponse(
+                ReportSerializer, description="a new report, or a retry with the same Idempotency-Key"
+            ),
             200: OpenApiResponse(ReportSerializer, description="this reporter's open report on the item, updated"),
             **problems(400, 403, 404, 415, 429, e404="no content item with this id"),
         },
-        parameters=[OpenApiParameter(
-            IDEMPOTENCY_HEADER, location=OpenApiParameter.HEADER, required=False,
-            description="Any string up to 255 characters, new for each report: a request repeated with it "
-                        "(a retry after a timeout) gets the first one's report and 201, and changes nothing.",
-        )],
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Any string up to 255 characters, new for each report: a request repeated with it "
+                "(a retry after a timeout) gets the first one's report and 201, and changes nothing.",
+            )
+        ],
     )
     def post(self, request, content_id: int):
         content = get_object_or_404(Content, pk=content_id)

@@ -1,4 +1,5 @@
 """HTTP Basic on the API, behind the same login lockout as the login pages (labeling.login_throttle)."""
+
 from drf_spectacular.authentication import BasicScheme
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -13,8 +14,9 @@ class ThrottledBasicAuthentication(BasicAuthentication):
         try:
             user = authenticate_throttled(request, username=userid, password=password)
         except LoginLocked as locked:
-            raise Throttled(wait=locked.wait, detail="Too many failed logins for this account from your address.") \
-                from None
+            raise Throttled(
+                wait=locked.wait, detail="Too many failed logins for this account from your address."
+            ) from None
         if user is None:
             # authenticate() refuses inactive users too (ModelBackend), with the same answer.
             raise AuthenticationFailed("Invalid username/password.")

@@ -1,4 +1,5 @@
 """Streaming ingestion over HTTP: ``POST /api/v1/content`` with a per-source API key."""
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -69,8 +70,12 @@ class SourceTokenScheme(OpenApiAuthenticationExtension):
     name = "sourceToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "A per-source key made in the admin: `Token <key>`"}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A per-source key made in the admin: `Token <key>`",
+        }
 
 
 class HasSourceToken(BasePermission):
@@ -135,8 +140,11 @@ class ItemErrorSerializer(serializers.Serializer):
 
 
 class IngestProblemSerializer(ProblemSerializer):
-    errors = ItemErrorSerializer(many=True, required=False, help_text="every invalid item; absent when the body "
-                                                                      "was unreadable or not an object or list")
+    errors = ItemErrorSerializer(
+        many=True,
+        required=False,
+        help_text="every invalid item; absent when the body was unreadable or not an object or list",
+    )
 
 
 class ContentIngestView(APIView):
@@ -156,17 +164,29 @@ class ContentIngestView(APIView):
 
     @extend_schema(
         request=PolymorphicProxySerializer(
-            component_name="IngestRequest", serializers=[IngestItemSerializer, _IngestBatchSerializer(child=IngestItemSerializer(), max_length=500)],
-            resource_type_field_name=None, many=False,
+            component_name="IngestRequest",
+            serializers=[IngestItemSerializer, _IngestBatchSerializer(child=IngestItemSerializer(), max_length=500)],
+            resource_type_field_name=None,
+            many=False,
         ),
         responses={
             201: IngestResponseSerializer,
-            **problems(400, 401, 413, 415, 429, serializer=IngestProblemSerializer,
-                       e401="no `Authorization: Token <key>`, or the key is unknown or revoked",
-                       e413="a body or batch over the limits"),
+            **problems(
+                400,
+                401,
+                413,
+                415,
+                429,
+                serializer=IngestProblemSerializer,
+                e401="no `Authorization: Token <key>`, or the key is unknown or revoked",
+                e413="a body or batch over the limits",
+            ),
         },
-        examples=[OpenApiExample("one item", value={"id": "a-1", "title": "YOLO for drones", "description": "..."},
-                                 request_only=True)],
+        examples=[
+            OpenApiExample(
+                "one item", value={"id": "a-1", "title": "YOLO for drones", "description": "..."}, request_only=True
+            )
+        ],
     )
     def post(self, request):
         try:
@@ -202,8 +222,13 @@ def _validate(items: list) -> tuple[list, list[dict]]:
         record = {str(key).strip().lower(): value for key, value in item.items()}
         unknown = sorted(set(record) - ITEM_FIELDS)
         if unknown:
-            errors.append(_error(index, unknown[0], f"unknown field(s) {', '.join(unknown)}; "
-                                                    f"accepted: {', '.join(sorted(ITEM_FIELDS))}"))
+            errors.append(
+                _error(
+                    index,
+                    unknown[0],
+                    f"unknown field(s) {', '.join(unknown)}; accepted: {', '.join(sorted(ITEM_FIELDS))}",
+                )
+            )
             continue
         record.setdefault("description", "")
         record.setdefault("created_on", "")
@@ -213,8 +238,13 @@ def _validate(items: list) -> tuple[list, list[dict]]:
             errors.append(_error(index, exc.field, str(exc)))
             continue
         if row.external_id in first_index_of_id:
-            errors.append(_error(index, "id", f"duplicate id '{row.external_id}' (first at index "
-                                              f"{first_index_of_id[row.external_id]})"))
+            errors.append(
+                _error(
+                    index,
+                    "id",
+                    f"duplicate id '{row.external_id}' (first at index {first_index_of_id[row.external_id]})",
+                )
+            )
             continue
         first_index_of_id[row.external_id] = index
         rows.append(row)

@@ -12,6 +12,7 @@ PostgreSQL this sends one array per column instead::
 Rows deleted in the meantime are skipped, as an UPDATE skips them.  Other
 databases (SQLite in development) take ``bulk_update``.
 """
+
 import json
 
 from django.db import connection, models

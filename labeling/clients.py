@@ -6,6 +6,7 @@ header is ignored and the connection's address (REMOTE_ADDR) is the client; with
 the N-th address from the right is the one the outermost trusted proxy saw. DRF's
 throttles get the same count (REST_FRAMEWORK["NUM_PROXIES"]) and apply the same rule.
 """
+
 from django.conf import settings
 
 

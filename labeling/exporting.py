@@ -1,12 +1,22 @@
 """Write gold labels as CSV or JSONL, in the import's columns, safe to open in a spreadsheet."""
+
 import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
 
 EXPORT_COLUMNS = [
-    "id", "created_on", "title", "description", "tag",
-    "source", "provenance", "split", "version", "decided_by", "decided_at",
+    "id",
+    "created_on",
+    "title",
+    "description",
+    "tag",
+    "source",
+    "provenance",
+    "split",
+    "version",
+    "decided_by",
+    "decided_at",
 ]
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

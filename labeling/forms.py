@@ -62,7 +62,8 @@ class ThrottledLoginMixin:
                 self.locked_wait = locked.wait
                 raise forms.ValidationError(
                     "Too many failed logins for this account from your address: try again in %(wait)s.",
-                    code="locked_out", params={"wait": wait_in_words(locked.wait)},
+                    code="locked_out",
+                    params={"wait": wait_in_words(locked.wait)},
                 ) from None
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
@@ -84,15 +85,17 @@ class QueueFilterForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "any reason"), *ReviewReason.choices], required=False)
     tag = forms.SlugField(required=False, help_text="the model's predicted tag")
     source = forms.CharField(
-        required=False, max_length=100,
+        required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"placeholder": "any source", "aria-label": "source"}),
     )
 
     def __init__(self, *args, withheld_reasons=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Only the reasons this user's role may work (disagreements are for reviewers).
-        self.fields["reason"].choices = [choice for choice in self.fields["reason"].choices
-                                         if choice[0] not in withheld_reasons]
+        self.fields["reason"].choices = [
+            choice for choice in self.fields["reason"].choices if choice[0] not in withheld_reasons
+        ]
         self.fields["tag"] = forms.ChoiceField(
             choices=[("", "any predicted tag"), *((tag.slug, tag.slug) for tag in Tag.objects.filter(is_active=True))],
             required=False,

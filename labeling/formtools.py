@@ -4,6 +4,7 @@ Views that answer a POST with a redirect and a flash message must show the form'
 error, not a generic one: a generic "pick a tag" for a note that was too long sends
 people looking for the wrong mistake.
 """
+
 from django import forms
 
 

@@ -3,6 +3,7 @@
 Parsing only: nothing here writes to the database, so ``evaluate`` can read a labelled
 file without storing it and the import service gets rows it can trust.
 """
+
 import csv
 import io
 import json
@@ -135,7 +136,7 @@ def _read_csv(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowEr
                 raise ImportFileError(f"line {line}: a quoted field starts here and is never closed") from None
             raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
         if values and any(value.strip() for value in values):
-            if len(values) < len(header) and set(header[len(values):]) <= set(OPTIONAL_COLUMNS):
+            if len(values) < len(header) and set(header[len(values) :]) <= set(OPTIONAL_COLUMNS):
                 # Spreadsheets leave out empty cells at the end of a row: a missing tag is no tag.
                 values = values + [""] * (len(header) - len(values))
             if len(values) != len(header):
@@ -297,8 +298,9 @@ def validate_record(record: dict, tags: set[str], index: int) -> ContentRow:
         # A JSON escape like "\ud800" decodes to half a character, which no database stores.
         surrogate = next((char for char in value if "\ud800" <= char <= "\udfff"), None)
         if surrogate is not None:
-            raise RecordError(f"field '{name}' contains a lone surrogate (U+{ord(surrogate):04X}), "
-                              "half of a character", field=name)
+            raise RecordError(
+                f"field '{name}' contains a lone surrogate (U+{ord(surrogate):04X}), half of a character", field=name
+            )
         # PostgreSQL cannot store U+0000 in text; without this check the whole batch
         # fails in the database with no line or index.
         if "\x00" in value:

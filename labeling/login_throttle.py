@@ -11,6 +11,7 @@ The counters live in the cache, shared by every web process once it is Redis. If
 cache cannot be reached, logins are not throttled rather than refused (logged): an
 outage of the cache must not lock the whole team out.
 """
+
 import hashlib
 import logging
 import math
@@ -65,8 +66,9 @@ def failure_record(*, username: str, address: str) -> None:
         seconds = settings.TAGLOOP_LOGIN_LOCKOUT_SECONDS
         cache.set(_key("locked", username, address), _now() + seconds, timeout=seconds)
         cache.delete(key)  # a fresh count once the lockout is over
-        logger.warning("login locked for %s s after %s failures: username %r from %s",
-                       seconds, failures, username, address)
+        logger.warning(
+            "login locked for %s s after %s failures: username %r from %s", seconds, failures, username, address
+        )
 
 
 def failures_reset(*, username: str, address: str) -> None:

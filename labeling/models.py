@@ -4,6 +4,7 @@ Nothing here knows about models or predictions beyond what is copied onto the ro
 (a model version *number*, a probability snapshot), so ``labeling`` never imports
 ``predictions``.
 """
+
 import uuid
 
 from django.conf import settings
@@ -47,20 +48,14 @@ class Content(models.Model):
     ood_reasons = models.JSONField(default=dict, blank=True)
     ood_dismissed = models.BooleanField(default=False)
     # What public pages show, written by labeling services only (no joins needed).
-    current_tag = models.ForeignKey(
-        Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    current_tag_origin = models.CharField(
-        max_length=10, choices=TagOrigin.choices, default=TagOrigin.NONE
-    )
+    current_tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    current_tag_origin = models.CharField(max_length=10, choices=TagOrigin.choices, default=TagOrigin.NONE)
     current_tag_confidence = models.FloatField(null=True, blank=True)
     current_model_version = models.PositiveIntegerField(null=True, blank=True)
     current_probabilities = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="content_unique_source_id")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="content_unique_source_id")]
         permissions = [("import_content", "Can import content files")]
 
     def __str__(self):
@@ -121,9 +116,7 @@ class ReviewTask(models.Model):
     reason = models.CharField(max_length=30, choices=ReviewReason.choices)
     # Higher first: reports, then the most uncertain predictions, then audit samples.
     priority = models.FloatField(default=0.0)
-    status = models.CharField(
-        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
-    )
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -197,9 +190,7 @@ class WrongTagReport(models.Model):
     )
     # Salted hash of an anonymous reporter's address: enough to merge repeats, not to identify.
     reporter_hash = models.CharField(max_length=64, blank=True)
-    suggested_tag = models.ForeignKey(
-        Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    suggested_tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     comment = models.TextField(blank=True, max_length=2000)
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
     review_task = models.ForeignKey(
@@ -236,7 +227,8 @@ class WrongTagReport(models.Model):
             ),
             # Whatever its status: a submit repeated after its report was closed makes no new one.
             models.UniqueConstraint(
-                fields=["content", "idempotency_key"], condition=~Q(idempotency_key=""),
+                fields=["content", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
                 name="report_one_per_idempotency_key",
             ),
         ]

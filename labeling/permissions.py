@@ -1,4 +1,5 @@
 """One rule for HTML views: anonymous visitors log in first; logged-in users without the permission get 403."""
+
 from django.contrib.auth.decorators import login_required, permission_required
 
 

@@ -1,4 +1,5 @@
 """Annotator quality: agreement between annotators, with the gold labels, and throughput."""
+
 import hashlib
 from collections import defaultdict
 from datetime import timedelta
@@ -81,12 +82,14 @@ def _per_annotator(ratings: dict[str, dict[int, str]]) -> list[dict]:
         judged = [(tag, gold[cid][0]) for cid, tag in answers.items() if cid in gold and gold[cid][1] != username]
         agree = sum(1 for mine, truth in judged if mine == truth)
         row = counts.get(username, {})
-        rows.append({
-            "annotator": username,
-            "total": row.get("total", 0),
-            "today": row.get("today", 0),
-            "week": row.get("week", 0),
-            "judged": len(judged),
-            "gold_agreement": agree / len(judged) if judged else None,
-        })
+        rows.append(
+            {
+                "annotator": username,
+                "total": row.get("total", 0),
+                "today": row.get("today", 0),
+                "week": row.get("week", 0),
+                "judged": len(judged),
+                "gold_agreement": agree / len(judged) if judged else None,
+            }
+        )
     return rows

@@ -1,4 +1,5 @@
 """A fixed-window rate limit on the shared cache, for HTML forms and the API alike."""
+
 import time
 
 from django.conf import settings
@@ -51,5 +52,6 @@ def report_rate_wait(request) -> int | None:
 
     user = request.user
     identity = f"user:{user.pk}" if user.is_authenticated else reporter_hash(client_address(request))
-    return retry_after(scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"])
-
+    return retry_after(
+        scope="reports", identity=identity, rate=settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["reports"]
+    )

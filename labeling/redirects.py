@@ -1,4 +1,5 @@
 """Where to go after a form: back to the page that sent it, but never off this site."""
+
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 

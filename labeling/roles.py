@@ -6,6 +6,7 @@
 - admin: imports content, retrains and promotes models, and can do all the above.
 End users need no account: public pages and wrong-tag reports are open to everyone.
 """
+
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS

@@ -1,4 +1,5 @@
 """Reads of the human side."""
+
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -114,16 +115,23 @@ def review_progress() -> dict:
         "done_today": ReviewTask.objects.filter(status=ReviewStatus.DONE, resolved_at__date=today).count(),
         "answers_today": Annotation.objects.filter(created_at__date=today, undone_at__isnull=True).count(),
         "gold_by_tag": dict(
-            GoldLabel.objects.values_list("tag__slug").annotate(n=Count("pk")).order_by("tag__slug")
+            GoldLabel.objects.values_list("tag__slug")
+            .annotate(n=Count("pk"))
+            .order_by("tag__slug")
             .values_list("tag__slug", "n")
         ),
         "gold_by_provenance": dict(
-            GoldLabel.objects.values_list("provenance").annotate(n=Count("pk")).order_by("provenance")
+            GoldLabel.objects.values_list("provenance")
+            .annotate(n=Count("pk"))
+            .order_by("provenance")
             .values_list("provenance", "n")
         ),
         "answers_by_day": list(
             Annotation.objects.filter(undone_at__isnull=True, created_at__date__gte=today - timedelta(days=13))
-            .annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("pk")).order_by("day")
+            .annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by("day")
             .values_list("day", "n")
         ),
     }

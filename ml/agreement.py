@@ -3,6 +3,7 @@
 Plain functions on plain data: ``ratings`` maps an item to the labels it received
 (one per annotator who answered it).
 """
+
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import combinations

@@ -80,15 +80,16 @@ def _tfidf_features() -> list[tuple[str, CompactTfidfVectorizer]]:
     # Compact: TfidfVectorizer saved with its vocabulary as one array (see ml.features).
     return [
         ("word", CompactTfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("char", CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                 sublinear_tf=True, min_df=1)),
+        ("char", CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
     ]
 
 
 def _calibrated_svc(random_state: int) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(
         LinearSVC(C=1.0, random_state=random_state),
-        method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False,
+        method="sigmoid",
+        cv=CALIBRATION_FOLDS,
+        ensemble=False,
     )
 
 
@@ -101,10 +102,12 @@ def majority(random_state: int = 0) -> Pipeline:
     """Always predicts the most frequent training tag; the floor any model must clear."""
     # The identity FunctionTransformer only makes the pipeline accept raw strings
     # the same way the others do; DummyClassifier ignores the features anyway.
-    return Pipeline([
-        ("passthrough", FunctionTransformer()),
-        ("classifier", DummyClassifier(strategy="most_frequent", random_state=random_state)),
-    ])
+    return Pipeline(
+        [
+            ("passthrough", FunctionTransformer()),
+            ("classifier", DummyClassifier(strategy="most_frequent", random_state=random_state)),
+        ]
+    )
 
 
 def random_guess(random_state: int = 0) -> Pipeline:
@@ -112,10 +115,12 @@ def random_guess(random_state: int = 0) -> Pipeline:
 
     The chance level: a model that does not clearly beat it has learnt nothing.
     """
-    return Pipeline([
-        ("passthrough", FunctionTransformer()),
-        ("classifier", DummyClassifier(strategy="stratified", random_state=random_state)),
-    ])
+    return Pipeline(
+        [
+            ("passthrough", FunctionTransformer()),
+            ("classifier", DummyClassifier(strategy="stratified", random_state=random_state)),
+        ]
+    )
 
 
 # ml.catalogue.ALGORITHM_NAMES lists the same names (tests/ml/test_ml_catalogue.py).

@@ -70,12 +70,12 @@ class Scored:
     confidences: list[float]
 
     def take(self, indices: Sequence[int]) -> "Scored":
-        return Scored([self.texts[i] for i in indices], [self.tags[i] for i in indices],
-                      [self.confidences[i] for i in indices])
+        return Scored(
+            [self.texts[i] for i in indices], [self.tags[i] for i in indices], [self.confidences[i] for i in indices]
+        )
 
     def __add__(self, other: "Scored") -> "Scored":
-        return Scored(self.texts + other.texts, self.tags + other.tags,
-                      self.confidences + other.confidences)
+        return Scored(self.texts + other.texts, self.tags + other.tags, self.confidences + other.confidences)
 
     def window(self) -> WindowData:
         return WindowData(self.texts, self.tags, self.confidences)
@@ -132,14 +132,14 @@ def _offtopic_texts(path: Path) -> list[str]:
     return [prepare_text(title, description) for _, title, description in samples]
 
 
-def _prepare_split(old: list[str], labels: list[str], newer: list[str], offtopic: list[str],
-                   args: argparse.Namespace, *, seed: int) -> Split:
+def _prepare_split(
+    old: list[str], labels: list[str], newer: list[str], offtopic: list[str], args: argparse.Namespace, *, seed: int
+) -> Split:
     order = np.random.default_rng(seed).permutation(len(old))
-    held = order[:args.reference_size + args.window_size]
-    train = order[args.reference_size + args.window_size:]
+    held = order[: args.reference_size + args.window_size]
+    train = order[args.reference_size + args.window_size :]
     train_texts = [old[i] for i in train]
-    model = train_model(texts=train_texts, labels=[labels[i] for i in train],
-                        algorithm=ALGORITHM, random_state=seed)
+    model = train_model(texts=train_texts, labels=[labels[i] for i in train], algorithm=ALGORITHM, random_state=seed)
     scored = [_score(model, texts) for texts in ([old[i] for i in held], newer, offtopic)]
     return Split(*scored, item_rates=_item_rates(train_texts, scored))
 
@@ -152,8 +152,10 @@ def _score(model: Pipeline, texts: list[str]) -> Scored:
 def _item_rates(train_texts: list[str], scored: list[Scored]) -> dict[str, float]:
     """Share of each pool flagged by the per-item checks fitted on the model's training texts."""
     checks = fit_ood_checks(train_texts)
-    return {name: float(np.mean([item.flagged for item in checks.check(pool.texts)]))
-            for name, pool in zip(("held-out", "newer", "off-topic"), scored)}
+    return {
+        name: float(np.mean([item.flagged for item in checks.check(pool.texts)]))
+        for name, pool in zip(("held-out", "newer", "off-topic"), scored)
+    }
 
 
 def _windows_per_split(args: argparse.Namespace, split_number: int) -> int:
@@ -161,19 +163,20 @@ def _windows_per_split(args: argparse.Namespace, split_number: int) -> int:
     return base + (1 if split_number < extra else 0)
 
 
-def _run_scenarios(split: Split, windows: int, args: argparse.Namespace,
-                   counts: dict[str, dict[str, int]], *, seed: int) -> None:
+def _run_scenarios(
+    split: Split, windows: int, args: argparse.Namespace, counts: dict[str, dict[str, int]], *, seed: int
+) -> None:
     rng = np.random.default_rng(seed + 10_000)
     held, size = len(split.held_out.texts), args.window_size
     n_offtopic = round(size * args.offtopic_share)
     for _ in range(windows):
         order = rng.permutation(held)
-        reference = split.held_out.take(order[:args.reference_size]).window()
-        rest = split.held_out.take(order[args.reference_size:])
+        reference = split.held_out.take(order[: args.reference_size]).window()
+        rest = split.held_out.take(order[args.reference_size :])
         shifted = {
             "same period": rest,
-            "30% off-topic": rest.take(range(size - n_offtopic)) + split.offtopic.take(
-                rng.choice(len(split.offtopic.texts), n_offtopic, replace=False)),
+            "30% off-topic": rest.take(range(size - n_offtopic))
+            + split.offtopic.take(rng.choice(len(split.offtopic.texts), n_offtopic, replace=False)),
             "newer period": split.newer.take(rng.choice(len(split.newer.texts), size, replace=False)),
         }
         for scenario, window in shifted.items():
@@ -186,8 +189,14 @@ def _count(tally: dict[str, int], tests: list[DriftTest]) -> None:
         tally[test.name] = tally.get(test.name, 0) + int(test.drifted)
 
 
-def _report(counts: dict[str, dict[str, int]], windows: int, item_rates: list[dict[str, float]],
-            args: argparse.Namespace, elapsed: float, items: int) -> str:
+def _report(
+    counts: dict[str, dict[str, int]],
+    windows: int,
+    item_rates: list[dict[str, float]],
+    args: argparse.Namespace,
+    elapsed: float,
+    items: int,
+) -> str:
     names = list(counts[SCENARIOS[0]])
     header = "| test | " + " | ".join(SCENARIOS) + " |"
     lines = [header, "|" + " --- |" * (len(SCENARIOS) + 1)]
@@ -197,31 +206,34 @@ def _report(counts: dict[str, dict[str, int]], windows: int, item_rates: list[di
     pools = ("held-out", "newer", "off-topic")
     item_line = ", ".join(f"{p} {np.mean([r[p] for r in item_rates]):.1%}" for p in pools)
     command = " ".join(["python -m ml.bench_drift", *args.argv])
-    return "\n".join([
-        f"Measured {datetime.date.today().isoformat()} with `{command}` on "
-        f"{os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}), "
-        f"{elapsed:.0f} s.",
-        "",
-        f"Dataset: {items} items sorted by created_on; same period = oldest 80%, newer period = "
-        f"newest 20%. {args.splits} random splits of the old period: a `{ALGORITHM}` model "
-        f"trained on the rest, reference = its outputs on {args.reference_size} held-out items, "
-        f"window = {args.window_size} items. {windows} windows per scenario, alpha = {args.alpha}. "
-        "Each cell is the share of windows in which the test fired (same period: false alarms; "
-        "others: detection). The overall row is one alarm for all five tests, Bonferroni-"
-        "corrected (alpha / 5 on the smallest p-value).",
-        "",
-        *lines,
-        "",
-        f"Per-item checks (`fit_ood_checks` on each split's training texts, default quantile): "
-        f"share flagged — {item_line}.",
-        "",
-        *NOTES,
-    ])
+    return "\n".join(
+        [
+            f"Measured {datetime.date.today().isoformat()} with `{command}` on "
+            f"{os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}), "
+            f"{elapsed:.0f} s.",
+            "",
+            f"Dataset: {items} items sorted by created_on; same period = oldest 80%, newer period = "
+            f"newest 20%. {args.splits} random splits of the old period: a `{ALGORITHM}` model "
+            f"trained on the rest, reference = its outputs on {args.reference_size} held-out items, "
+            f"window = {args.window_size} items. {windows} windows per scenario, alpha = {args.alpha}. "
+            "Each cell is the share of windows in which the test fired (same period: false alarms; "
+            "others: detection). The overall row is one alarm for all five tests, Bonferroni-"
+            "corrected (alpha / 5 on the smallest p-value).",
+            "",
+            *lines,
+            "",
+            f"Per-item checks (`fit_ood_checks` on each split's training texts, default quantile): "
+            f"share flagged — {item_line}.",
+            "",
+            *NOTES,
+        ]
+    )
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.bench_drift",
-                                     description="False alarms and detection of the drift checks.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ml.bench_drift", description="False alarms and detection of the drift checks."
+    )
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--offtopic", type=Path, default=Path("tests/ml/offtopic_samples.py"))
     parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))

@@ -60,8 +60,13 @@ def measure(algorithm: str, texts: list[str], labels: list[str], *, passes: int)
             start = time.perf_counter()
             predict(model, [text])
             timings[name].append((time.perf_counter() - start) * 1000)
-    return Row(algorithm=algorithm, calls=len(timings["compiled"]), pipeline_ms=_percentiles(timings["pipeline"]),
-               compiled_ms=_percentiles(timings["compiled"]), max_difference=difference)
+    return Row(
+        algorithm=algorithm,
+        calls=len(timings["compiled"]),
+        pipeline_ms=_percentiles(timings["pipeline"]),
+        compiled_ms=_percentiles(timings["compiled"]),
+        max_difference=difference,
+    )
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -81,12 +86,17 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        lines.append(f"| {row.algorithm} | {row.calls} | {row.pipeline_ms[0]:.3f} | {row.pipeline_ms[1]:.3f} | "
-                     f"{row.compiled_ms[0]:.3f} | {row.compiled_ms[1]:.3f} | "
-                     f"{row.pipeline_ms[0] / row.compiled_ms[0]:.1f}x | {row.max_difference:.1e} |")
+        lines.append(
+            f"| {row.algorithm} | {row.calls} | {row.pipeline_ms[0]:.3f} | {row.pipeline_ms[1]:.3f} | "
+            f"{row.compiled_ms[0]:.3f} | {row.compiled_ms[1]:.3f} | "
+            f"{row.pipeline_ms[0] / row.compiled_ms[0]:.1f}x | {row.max_difference:.1e} |"
+        )
     if any(row.algorithm in NEEDS_EMBEDDINGS for row in rows):
-        lines += ["", "embeddings-linear: each text's embedding was cached first, so the rows time the model "
-                      "without the encoder (which both forms call the same way)."]
+        lines += [
+            "",
+            "embeddings-linear: each text's embedding was cached first, so the rows time the model "
+            "without the encoder (which both forms call the same way).",
+        ]
     if skipped:
         lines += ["", f"Not measured (optional packages missing): {', '.join(skipped)}."]
     return "\n".join(lines)
@@ -106,8 +116,12 @@ def main(argv: list[str] | None = None) -> None:
     algorithms = [name for name in ALGORITHMS if name not in NEEDS_EMBEDDINGS or embeddings_available()]
     rows = [measure(name, texts, labels, passes=args.passes) for name in algorithms]
     command = "python -m ml.bench_lean " + shlex.join(sys.argv[1:] if argv is None else argv)
-    body = report(rows, command=command.strip(), load_before=load_before,
-                  skipped=[name for name in ALGORITHMS if name not in algorithms])
+    body = report(
+        rows,
+        command=command.strip(),
+        load_before=load_before,
+        skipped=[name for name in ALGORITHMS if name not in algorithms],
+    )
     print(body)
     if not args.no_docs:
         replace_section(args.docs, DOCS_SECTION, body)

@@ -69,8 +69,10 @@ def with_plain_vectorizers(model):
 
 def benchmark(algorithm: str, texts: list[str], tags: list[str], loads: int, directory: Path) -> Row:
     model = train_model(texts=texts, labels=tags, algorithm=algorithm, random_state=0)
-    saved = {name: save_model(variant, directory=directory, name=f"{algorithm}-{name}", metadata={})
-             for name, variant in (("shipped", model), ("plain", with_plain_vectorizers(model)))}
+    saved = {
+        name: save_model(variant, directory=directory, name=f"{algorithm}-{name}", metadata={})
+        for name, variant in (("shipped", model), ("plain", with_plain_vectorizers(model)))
+    }
     seconds: dict[str, list[float]] = {name: [] for name in saved}
     for _ in range(loads):
         for name, artifact in saved.items():
@@ -81,13 +83,17 @@ def benchmark(algorithm: str, texts: list[str], tags: list[str], loads: int, dir
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    lines = ["| algorithm | load as shipped: median / p99 | artifact | sklearn's vectorizer: median / p99 "
-             "| artifact | shipped / sklearn's |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| algorithm | load as shipped: median / p99 | artifact | sklearn's vectorizer: median / p99 "
+        "| artifact | shipped / sklearn's |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for row in rows:
-        lines.append(f"| {row.algorithm} | {row.shipped.median_ms:.0f} / {row.shipped.p99_ms:.0f} ms "
-                     f"| {row.shipped.megabytes:.2f} MB | {row.plain.median_ms:.0f} / {row.plain.p99_ms:.0f} ms "
-                     f"| {row.plain.megabytes:.2f} MB | {row.ratio:.3f} |")
+        lines.append(
+            f"| {row.algorithm} | {row.shipped.median_ms:.0f} / {row.shipped.p99_ms:.0f} ms "
+            f"| {row.shipped.megabytes:.2f} MB | {row.plain.median_ms:.0f} / {row.plain.p99_ms:.0f} ms "
+            f"| {row.plain.megabytes:.2f} MB | {row.ratio:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -107,17 +113,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(table)
     if args.docs is not None:
         command = "python -m ml.bench_load " + shlex.join(sys.argv[1:] if argv is None else argv)
-        replace_section(args.docs, DOCS_SECTION, "\n\n".join([
-            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command.strip()}` on "
-            f"{cpu_model()}; 1-minute load average {load_before} before, {load_average()} after. "
-            f"Each model trained on the {len(rows)} dataset items, then loaded {args.loads} times "
-            "per artifact, alternating (`ml.persistence.load_model`: sha256 check, type check, build).",
-            table,
-            "\"sklearn's vectorizer\" is the same fitted model saved with sklearn's TfidfVectorizer, "
-            "as models were saved before CompactTfidfVectorizer; such artifacts still load. Both columns "
-            "use today's load_model, which walks the artifact once; until 2026-11-29 it walked it twice "
-            "(once to list untrusted types), and a tfidf-linear model took 1.2-1.5 s to load.",
-        ]))
+        replace_section(
+            args.docs,
+            DOCS_SECTION,
+            "\n\n".join(
+                [
+                    f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command.strip()}` on "
+                    f"{cpu_model()}; 1-minute load average {load_before} before, {load_average()} after. "
+                    f"Each model trained on the {len(rows)} dataset items, then loaded {args.loads} times "
+                    "per artifact, alternating (`ml.persistence.load_model`: sha256 check, type check, build).",
+                    table,
+                    "\"sklearn's vectorizer\" is the same fitted model saved with sklearn's TfidfVectorizer, "
+                    "as models were saved before CompactTfidfVectorizer; such artifacts still load. Both columns "
+                    "use today's load_model, which walks the artifact once; until 2026-11-29 it walked it twice "
+                    "(once to list untrusted types), and a tfidf-linear model took 1.2-1.5 s to load.",
+                ]
+            ),
+        )
         print(f"wrote the '{DOCS_SECTION}' section of {args.docs}")
 
 
@@ -132,8 +144,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--loads", type=int, default=20)
     docs = parser.add_mutually_exclusive_group()
-    docs.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"),
-                      help=f"Markdown file whose '## {DOCS_SECTION}' section is rewritten")
+    docs.add_argument(
+        "--docs",
+        type=Path,
+        default=Path("docs/benchmarks.md"),
+        help=f"Markdown file whose '## {DOCS_SECTION}' section is rewritten",
+    )
     docs.add_argument("--no-docs", dest="docs", action="store_const", const=None, help="only print")
     return parser.parse_args(argv)
 

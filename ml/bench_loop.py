@@ -71,42 +71,56 @@ Key = tuple[str, int | None, int]  # (order, budget per round, seed)
 # settings does not update it.
 READING = [
     "Reading (default settings, 2026-11-29):",
-    ("- Not met under the rule: 325 against 493 labels (0.66). Uncertainty order passes the "
-     "target between 144 and 192 labels (0.838 -> 0.872), then stays flat at 0.870-0.872 up to "
-     "480 labels, 0.008-0.010 under labelling everything (0.880): the target line runs along "
-     "that plateau. Budget 48 (288 labels, 0.8697) is 0.0007 under the target, so the "
-     "\"stays at or above\" rule puts the crossing at 325; without that point it would be about "
-     "190 (ratio about 0.38). Hence the wide bootstrap range and the swing with the tolerance."),
-    ("- Random order climbs steadily and reaches the target only between 480 labels and "
-     "everything. Uncertainty is ahead at every budget up to 384 labels (paired by seed: "
-     "+0.02 to +0.06, more than 1 sd at each but 96) and level at 480."),
-    ("- The last 0.01 of F1 comes only with (nearly) every label, in either order; per seed, "
-     "uncertainty needs 358-489 labels and random 468-511."),
-    ("- The out-of-fold threshold is computed on the training set, which under uncertainty "
-     "order is mostly hard items, and comes out stricter than the 95% target needs: in rounds "
-     "5-6 uncertainty auto-accepts 21-30% of the new items (99% precision) against random's "
-     "53-57% (94-97%), and its backlog reaches 212 items at 32 "
-     "labels per round. Answering the whole queue every round (310 labels, 58%) reaches "
-     "0.873 ± 0.010, at the target on the mean."),
-    ("- Resolution: one holdout item moves F1 by ~0.0065 and the seed sd of labelling "
-     "everything is 0.0056, the size of the gap that decides the headline; a larger dataset "
-     "would be needed to settle whether the ratio is under 0.5."),
-    ("- A second time window (run after this one; nothing was tuned on either): `python -m "
-     "ml.bench_loop --exclude-newest 0.2 --budgets 8 16 24 32 48 64` leaves this run's holdout "
-     "out and cuts the older 611 items the same way (122-item holdout). There the same rule "
-     "gives 133 against 335 labels, a ratio of 0.40 (met; bootstrap 0.38-0.56, at most 0.5 in "
-     "90% of resamples). An exploratory comparison on that split only, kept out of the "
-     "repository, found margin sampling (0.42) and least confidence with a fifth of each "
-     "round's budget spent at random (0.44) no better than the system's least-confidence "
-     "order, so the order was left as it is. The headline above stays the verdict."),
-    ("- The system's most accurate algorithm (session 4, after all of the above; nothing was "
-     "tuned on it): `python -m ml.bench_loop --algorithm embeddings-linear --no-write` (653 s) "
-     "gives 289 against 498 labels, a ratio of 0.58 (not met; bootstrap 0.35-0.67, at most 0.5 "
-     "in 28% of resamples). Every F1 is higher (labelling everything: 0.927; no labels: 0.779) "
-     "and the shape is the same: uncertainty passes the target (0.917) between 144 and 192 "
-     "labels (0.910 -> 0.919), budget 48 dips 0.0001 under it (0.9166), and random reaches it "
-     "only between 480 labels and everything. Answering the whole queue every round reaches "
-     "0.920 ± 0.011 with 203 labels (38%)."),
+    (
+        "- Not met under the rule: 325 against 493 labels (0.66). Uncertainty order passes the "
+        "target between 144 and 192 labels (0.838 -> 0.872), then stays flat at 0.870-0.872 up to "
+        "480 labels, 0.008-0.010 under labelling everything (0.880): the target line runs along "
+        "that plateau. Budget 48 (288 labels, 0.8697) is 0.0007 under the target, so the "
+        '"stays at or above" rule puts the crossing at 325; without that point it would be about '
+        "190 (ratio about 0.38). Hence the wide bootstrap range and the swing with the tolerance."
+    ),
+    (
+        "- Random order climbs steadily and reaches the target only between 480 labels and "
+        "everything. Uncertainty is ahead at every budget up to 384 labels (paired by seed: "
+        "+0.02 to +0.06, more than 1 sd at each but 96) and level at 480."
+    ),
+    (
+        "- The last 0.01 of F1 comes only with (nearly) every label, in either order; per seed, "
+        "uncertainty needs 358-489 labels and random 468-511."
+    ),
+    (
+        "- The out-of-fold threshold is computed on the training set, which under uncertainty "
+        "order is mostly hard items, and comes out stricter than the 95% target needs: in rounds "
+        "5-6 uncertainty auto-accepts 21-30% of the new items (99% precision) against random's "
+        "53-57% (94-97%), and its backlog reaches 212 items at 32 "
+        "labels per round. Answering the whole queue every round (310 labels, 58%) reaches "
+        "0.873 ± 0.010, at the target on the mean."
+    ),
+    (
+        "- Resolution: one holdout item moves F1 by ~0.0065 and the seed sd of labelling "
+        "everything is 0.0056, the size of the gap that decides the headline; a larger dataset "
+        "would be needed to settle whether the ratio is under 0.5."
+    ),
+    (
+        "- A second time window (run after this one; nothing was tuned on either): `python -m "
+        "ml.bench_loop --exclude-newest 0.2 --budgets 8 16 24 32 48 64` leaves this run's holdout "
+        "out and cuts the older 611 items the same way (122-item holdout). There the same rule "
+        "gives 133 against 335 labels, a ratio of 0.40 (met; bootstrap 0.38-0.56, at most 0.5 in "
+        "90% of resamples). An exploratory comparison on that split only, kept out of the "
+        "repository, found margin sampling (0.42) and least confidence with a fifth of each "
+        "round's budget spent at random (0.44) no better than the system's least-confidence "
+        "order, so the order was left as it is. The headline above stays the verdict."
+    ),
+    (
+        "- The system's most accurate algorithm (session 4, after all of the above; nothing was "
+        "tuned on it): `python -m ml.bench_loop --algorithm embeddings-linear --no-write` (653 s) "
+        "gives 289 against 498 labels, a ratio of 0.58 (not met; bootstrap 0.35-0.67, at most 0.5 "
+        "in 28% of resamples). Every F1 is higher (labelling everything: 0.927; no labels: 0.779) "
+        "and the shape is the same: uncertainty passes the target (0.917) between 144 and 192 "
+        "labels (0.910 -> 0.919), budget 48 dips 0.0001 under it (0.9166), and random reaches it "
+        "only between 480 labels and everything. Answering the whole queue every round reaches "
+        "0.920 ± 0.011 with 203 labels (38%)."
+    ),
 ]
 
 
@@ -131,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
     started = time.perf_counter()
     load_before = load_average()
-    stream = time_stream(args.dataset, args.seed_share, args.holdout_share, args.rounds,
-                         exclude_newest=args.exclude_newest)
+    stream = time_stream(
+        args.dataset, args.seed_share, args.holdout_share, args.rounds, exclude_newest=args.exclude_newest
+    )
     results = run_all(stream, args)
     elapsed = time.perf_counter() - started
     report = _report(results, stream, args, elapsed, load_before)
@@ -142,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
 
-def time_stream(dataset: Path, seed_share: float, holdout_share: float, rounds: int,
-                exclude_newest: float = 0.0) -> Stream:
+def time_stream(
+    dataset: Path, seed_share: float, holdout_share: float, rounds: int, exclude_newest: float = 0.0
+) -> Stream:
     """The dataset in ``created_on`` order, cut into seed, ``rounds`` equal rounds and holdout.
 
     ``exclude_newest`` drops that share of the newest items first: with the
@@ -151,20 +167,22 @@ def time_stream(dataset: Path, seed_share: float, holdout_share: float, rounds: 
     it can serve as a development split (choosing a review order, say).
     """
     rows = sorted(read_dataset_rows(dataset), key=lambda row: (row.created_on, row.id))
-    rows = rows[:len(rows) - round(len(rows) * exclude_newest)]
+    rows = rows[: len(rows) - round(len(rows) * exclude_newest)]
     n = len(rows)
     seed_end, holdout_start = round(n * seed_share), n - round(n * holdout_share)
     bounds = [seed_end + round(k * (holdout_start - seed_end) / rounds) for k in range(rounds + 1)]
-    return Stream(texts=[prepare_text(r.item.title, r.item.description) for r in rows],
-                  tags=[r.item.tag for r in rows], seed=list(range(seed_end)),
-                  rounds=[list(range(a, b)) for a, b in itertools.pairwise(bounds)],
-                  holdout=list(range(holdout_start, n)))
+    return Stream(
+        texts=[prepare_text(r.item.title, r.item.description) for r in rows],
+        tags=[r.item.tag for r in rows],
+        seed=list(range(seed_end)),
+        rounds=[list(range(a, b)) for a, b in itertools.pairwise(bounds)],
+        holdout=list(range(holdout_start, n)),
+    )
 
 
 def run_all(stream: Stream, args: argparse.Namespace) -> dict[Key, list[RoundResult]]:
     """Every (order, budget, seed) run, in a process pool; deterministic whatever the pool does."""
-    base = LoopConfig(report_rate=args.report_rate, cv_folds=args.cv_folds,
-                      algorithm=args.algorithm)
+    base = LoopConfig(report_rate=args.report_rate, cv_folds=args.cv_folds, algorithm=args.algorithm)
     keys = run_keys(args.budgets, args.seeds)
     configs = [replace(base, order=order, budget=budget, seed=seed) for order, budget, seed in keys]
     runs = []
@@ -192,8 +210,9 @@ def _simulate(stream: Stream, config: LoopConfig) -> list[RoundResult]:
 
 def _fit(texts: list[str], tags: list[str], config: LoopConfig) -> Fitted:
     # The order, budget and reports do not change a fit: leave them out of the cache key.
-    fitting = LoopConfig(algorithm=config.algorithm, seed=config.seed, cv_folds=config.cv_folds,
-                         target_precision=config.target_precision)
+    fitting = LoopConfig(
+        algorithm=config.algorithm, seed=config.seed, cv_folds=config.cv_folds, target_precision=config.target_precision
+    )
     return _cached_fit(tuple(texts), tuple(tags), fitting)
 
 
@@ -210,8 +229,9 @@ def _single_threaded() -> None:
     threadpool_limits(limits=1)
 
 
-def sweep(results: dict[Key, list[RoundResult]], order: str, budgets: Sequence[int],
-          seeds: Sequence[int]) -> list[list[Point]]:
+def sweep(
+    results: dict[Key, list[RoundResult]], order: str, budgets: Sequence[int], seeds: Sequence[int]
+) -> list[list[Point]]:
     """Per seed, the order's (labels, final F1) from no labels to everything.
 
     Both ends are shared by the two orders: there the order cannot matter.
@@ -227,8 +247,10 @@ def sweep(results: dict[Key, list[RoundResult]], order: str, budgets: Sequence[i
 
 def mean_points(per_seed: Sequence[Sequence[Point]]) -> list[Point]:
     """The seeds' points averaged budget by budget."""
-    return [Point(group[0].budget, statistics.mean(p.labels for p in group),
-                  statistics.mean(p.f1 for p in group)) for group in zip(*per_seed)]
+    return [
+        Point(group[0].budget, statistics.mean(p.labels for p in group), statistics.mean(p.f1 for p in group))
+        for group in zip(*per_seed)
+    ]
 
 
 def labels_needed(points: Sequence[Point], target: float) -> Need:
@@ -267,64 +289,77 @@ def verdict(uncertainty: Need, random: Need) -> str:
     return f"{'met' if value <= HALF else 'NOT met'} (uncertainty / random = {value:.2f})"
 
 
-def headline_ratio(sweeps: dict[str, list[list[Point]]], everything: Sequence[float],
-                   tolerance: float, seeds: Sequence[int] | None = None) -> float | None:
+def headline_ratio(
+    sweeps: dict[str, list[list[Point]]],
+    everything: Sequence[float],
+    tolerance: float,
+    seeds: Sequence[int] | None = None,
+) -> float | None:
     """The headline ratio from the mean curves over ``seeds`` (positions; default all)."""
     picked = range(len(everything)) if seeds is None else seeds
     target = statistics.mean(everything[k] for k in picked) - tolerance
-    needs = {order: labels_needed(mean_points([sweeps[order][k] for k in picked]), target)
-             for order in ORDERS}
+    needs = {order: labels_needed(mean_points([sweeps[order][k] for k in picked]), target) for order in ORDERS}
     return ratio(needs["uncertainty"], needs["random"])
 
 
-def bootstrap_ratios(sweeps: dict[str, list[list[Point]]], everything: Sequence[float],
-                     tolerance: float, resamples: int = BOOTSTRAP_RESAMPLES,
-                     seed: int = 0) -> list[float | None]:
+def bootstrap_ratios(
+    sweeps: dict[str, list[list[Point]]],
+    everything: Sequence[float],
+    tolerance: float,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> list[float | None]:
     """The headline ratio over seeds resampled with replacement (None: a curve never reached)."""
     rng = np.random.default_rng(seed)
     n = len(everything)
-    return [headline_ratio(sweeps, everything, tolerance, list(rng.integers(0, n, n)))
-            for _ in range(resamples)]
+    return [headline_ratio(sweeps, everything, tolerance, list(rng.integers(0, n, n))) for _ in range(resamples)]
 
 
-def _report(results: dict[Key, list[RoundResult]], stream: Stream, args: argparse.Namespace,
-            elapsed: float, load_before: str) -> str:
+def _report(
+    results: dict[Key, list[RoundResult]], stream: Stream, args: argparse.Namespace, elapsed: float, load_before: str
+) -> str:
     everything = [results[("everything", None, s)][-1].rest_f1 for s in args.seeds]
     target = statistics.mean(everything) - args.tolerance
     sweeps = {order: sweep(results, order, args.budgets, args.seeds) for order in ORDERS}
-    return "\n".join([
-        _preamble(stream, args, elapsed, load_before),
-        "",
-        (f"Per round, budget {args.table_budget} labels per round (mean over seeds "
-         f"{_seed_list(args.seeds)}; F1 ± sd over seeds). Queued: open reports plus unlabelled "
-         "streamed items below the threshold, of which carried over from earlier rounds; "
-         "backlog: queued items left unanswered. Auto-accept figures are about the round's "
-         "new items:"),
-        "",
-        rounds_table(results, args.table_budget, args.seeds),
-        "",
-        (f"Budget sweep: final weighted F1 on the holdout ({len(stream.holdout)} newest items), "
-         "mean ± sd over seeds; the difference is paired by seed."),
-        "",
-        sweep_table(sweeps),
-        "",
-        _whole_queue(results, args.seeds),
-        "",
-        _headline(sweeps, everything, target, args.tolerance),
-        "",
-        *_notes(args),
-    ])
+    return "\n".join(
+        [
+            _preamble(stream, args, elapsed, load_before),
+            "",
+            (
+                f"Per round, budget {args.table_budget} labels per round (mean over seeds "
+                f"{_seed_list(args.seeds)}; F1 ± sd over seeds). Queued: open reports plus unlabelled "
+                "streamed items below the threshold, of which carried over from earlier rounds; "
+                "backlog: queued items left unanswered. Auto-accept figures are about the round's "
+                "new items:"
+            ),
+            "",
+            rounds_table(results, args.table_budget, args.seeds),
+            "",
+            (
+                f"Budget sweep: final weighted F1 on the holdout ({len(stream.holdout)} newest items), "
+                "mean ± sd over seeds; the difference is paired by seed."
+            ),
+            "",
+            sweep_table(sweeps),
+            "",
+            _whole_queue(results, args.seeds),
+            "",
+            _headline(sweeps, everything, target, args.tolerance),
+            "",
+            *_notes(args),
+        ]
+    )
 
 
-def rounds_table(results: dict[Key, list[RoundResult]], budget: int,
-                 seeds: Sequence[int]) -> str:
-    header = ("| round | order | labels spent (cumulative) | queued (carried) | backlog "
-              "| auto-accepted share | precision of auto-accepted "
-              "| weighted F1 on the unseen rest | rest items |")
+def rounds_table(results: dict[Key, list[RoundResult]], budget: int, seeds: Sequence[int]) -> str:
+    header = (
+        "| round | order | labels spent (cumulative) | queued (carried) | backlog "
+        "| auto-accepted share | precision of auto-accepted "
+        "| weighted F1 on the unseen rest | rest items |"
+    )
     lines = [header, "|" + " --- |" * 9]
     runs = {order: (order, budget) for order in ORDERS}
-    runs |= {WHOLE_QUEUE: ("uncertainty", None), WHOLE_ROUND: ("everything", None),
-             NO_LABELS: ("uncertainty", 0)}
+    runs |= {WHOLE_QUEUE: ("uncertainty", None), WHOLE_ROUND: ("everything", None), NO_LABELS: ("uncertainty", 0)}
     rounds = len(results[("everything", None, seeds[0])])
     for number in range(rounds):
         for name, (order, order_budget) in runs.items():
@@ -337,59 +372,80 @@ def _round_row(number: int, order: str, rows: Sequence[RoundResult]) -> str:
     share = _mean_or_dash([r.auto_accept_share for r in rows], "{:.1%}")
     precision = _mean_or_dash([r.auto_precision for r in rows], "{:.1%}")
     queued = f"{statistics.mean(r.queued for r in rows):.0f} ({statistics.mean(r.carried for r in rows):.0f})"
-    return (f"| {number} | {order} | {statistics.mean(r.labels_spent for r in rows):.0f} "
-            f"| {queued} | {statistics.mean(r.backlog for r in rows):.0f} | {share} | {precision} "
-            f"| {_mean_sd([r.rest_f1 for r in rows])} | {rows[0].rest_size} |")
+    return (
+        f"| {number} | {order} | {statistics.mean(r.labels_spent for r in rows):.0f} "
+        f"| {queued} | {statistics.mean(r.backlog for r in rows):.0f} | {share} | {precision} "
+        f"| {_mean_sd([r.rest_f1 for r in rows])} | {rows[0].rest_size} |"
+    )
 
 
 def sweep_table(sweeps: dict[str, list[list[Point]]]) -> str:
-    lines = ["| budget per round | labels | uncertainty F1 | random F1 | uncertainty - random |",
-             "|" + " --- |" * 5]
+    lines = ["| budget per round | labels | uncertainty F1 | random F1 | uncertainty - random |", "|" + " --- |" * 5]
     for index, budget in enumerate(p.budget for p in sweeps[ORDERS[0]][0]):
         groups = {order: [seed_points[index] for seed_points in sweeps[order]] for order in ORDERS}
         labels = {order: statistics.mean(p.labels for p in groups[order]) for order in ORDERS}
-        spent = " / ".join(f"{labels[o]:.0f}" for o in ORDERS) if len(set(labels.values())) > 1 \
+        spent = (
+            " / ".join(f"{labels[o]:.0f}" for o in ORDERS)
+            if len(set(labels.values())) > 1
             else f"{labels[ORDERS[0]]:.0f}"
+        )
         difference = [u.f1 - r.f1 for u, r in zip(groups["uncertainty"], groups["random"])]
-        lines.append(f"| {budget} | {spent} | {_mean_sd([p.f1 for p in groups['uncertainty']])} "
-                     f"| {_mean_sd([p.f1 for p in groups['random']])} | {_mean_sd(difference, sign=True)} |")
+        lines.append(
+            f"| {budget} | {spent} | {_mean_sd([p.f1 for p in groups['uncertainty']])} "
+            f"| {_mean_sd([p.f1 for p in groups['random']])} | {_mean_sd(difference, sign=True)} |"
+        )
     return "\n".join(lines)
 
 
 def _whole_queue(results: dict[Key, list[RoundResult]], seeds: Sequence[int]) -> str:
     finals = [results[("uncertainty", None, s)][-1] for s in seeds]
-    return (f"Whole queue (every report and every item below the threshold answered each round, "
-            f"no budget): {statistics.mean(r.labels_spent for r in finals):.0f} labels, final F1 "
-            f"{_mean_sd([r.rest_f1 for r in finals])}.")
+    return (
+        f"Whole queue (every report and every item below the threshold answered each round, "
+        f"no budget): {statistics.mean(r.labels_spent for r in finals):.0f} labels, final F1 "
+        f"{_mean_sd([r.rest_f1 for r in finals])}."
+    )
 
 
-def _headline(sweeps: dict[str, list[list[Point]]], everything: Sequence[float], target: float,
-              tolerance: float) -> str:
+def _headline(
+    sweeps: dict[str, list[list[Point]]], everything: Sequence[float], target: float, tolerance: float
+) -> str:
     needs = {order: labels_needed(mean_points(sweeps[order]), target) for order in ORDERS}
-    lines = [(f"Headline: labels needed to reach the F1 of labelling everything "
-              f"({_mean_sd(everything)}; target = mean - {tolerance} = {target:.4f}): where the "
-              "mean curve over seeds, interpolated linearly between budgets, last rises to the "
-              "target. Per seed (each against the same target) in brackets:"), ""]
+    lines = [
+        (
+            f"Headline: labels needed to reach the F1 of labelling everything "
+            f"({_mean_sd(everything)}; target = mean - {tolerance} = {target:.4f}): where the "
+            "mean curve over seeds, interpolated linearly between budgets, last rises to the "
+            "target. Per seed (each against the same target) in brackets:"
+        ),
+        "",
+    ]
     for order in ORDERS:
         per_seed = [labels_needed(points, target) for points in sweeps[order]]
-        lines.append(f"- {order} order: {_need_text(needs[order])} "
-                     f"[{', '.join(_need_text(n, short=True) for n in per_seed)}]")
-    lines += ["", (f"Target (uncertainty needs at most half of random's labels): "
-                   f"**{verdict(needs['uncertainty'], needs['random'])}**."), ""]
+        lines.append(
+            f"- {order} order: {_need_text(needs[order])} [{', '.join(_need_text(n, short=True) for n in per_seed)}]"
+        )
+    lines += [
+        "",
+        (
+            f"Target (uncertainty needs at most half of random's labels): "
+            f"**{verdict(needs['uncertainty'], needs['random'])}**."
+        ),
+        "",
+    ]
     lines.append(_robustness(sweeps, everything, tolerance))
     return "\n".join(lines)
 
 
-def _robustness(sweeps: dict[str, list[list[Point]]], everything: Sequence[float],
-                tolerance: float) -> str:
+def _robustness(sweeps: dict[str, list[list[Point]]], everything: Sequence[float], tolerance: float) -> str:
     ratios = bootstrap_ratios(sweeps, everything, tolerance)
     reached = [r for r in ratios if r is not None]
     text = f"Robustness (not part of the rule): over {len(ratios)} bootstrap resamples of the seeds, "
     if reached:
         low, high = np.percentile(reached, [5, 95])
         met = sum(r <= HALF for r in reached) / len(ratios)
-        text += (f"the ratio's 5th-95th percentiles are {low:.2f}-{high:.2f} and it is at most "
-                 f"{HALF} in {met:.0%} of them")
+        text += (
+            f"the ratio's 5th-95th percentiles are {low:.2f}-{high:.2f} and it is at most {HALF} in {met:.0%} of them"
+        )
         if len(reached) < len(ratios):
             text += f" ({len(ratios) - len(reached)} resamples had a curve ending below the target)"
     else:
@@ -413,38 +469,48 @@ def _need_text(need: Need, short: bool = False) -> str:
 def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_before: str) -> str:
     command = " ".join(["python -m ml.bench_loop", *args.argv])
     sizes = [len(r) for r in stream.rounds]
-    return "\n".join([
-        (f"Measured {datetime.date.today().isoformat()} with `{command}` on {os.cpu_count()} cores "
-         f"({platform.python_implementation()} {platform.python_version()}), {args.jobs} worker "
-         f"processes, {elapsed:.0f} s; 1-minute load average {load_before} before, "
-         f"{load_average()} after."),
-        "",
-        (f"Dataset: {len(stream.texts)} items sorted by created_on"
-         + (f" (the newest {args.exclude_newest:.0%} left out)" if args.exclude_newest else "")
-         + f". Seed set: the oldest "
-         f"{len(stream.seed)} ({args.seed_share:.0%}); stream: {len(stream.rounds)} rounds of "
-         f"{min(sizes)}-{max(sizes)} items; holdout: the newest {len(stream.holdout)} "
-         f"({args.holdout_share:.0%}), never streamed nor trained on. Algorithm "
-         f"`{args.algorithm}`, retrained every round; review threshold = out-of-fold operating "
-         f"point at 95% precision from stratified {args.cv_folds}-fold CV on the current training "
-         "set (the system uses 5 folds; 3 keep the run short). Unlabelled streamed items carry "
-         "over and are re-scored by each retrained model. Reports: an item shown auto-accepted "
-         f"with a wrong tag gets reported with chance {args.report_rate} (one draw per item and "
-         "seed, the same for both orders); open reports are answered first in every order. "
-         "Then uncertainty order takes the least confident unlabelled streamed items (the review "
-         "queue, then auto-accepted items); random order takes them in a fresh random order each "
-         "round (random sampling)."),
-    ])
+    return "\n".join(
+        [
+            (
+                f"Measured {datetime.date.today().isoformat()} with `{command}` on {os.cpu_count()} cores "
+                f"({platform.python_implementation()} {platform.python_version()}), {args.jobs} worker "
+                f"processes, {elapsed:.0f} s; 1-minute load average {load_before} before, "
+                f"{load_average()} after."
+            ),
+            "",
+            (
+                f"Dataset: {len(stream.texts)} items sorted by created_on"
+                + (f" (the newest {args.exclude_newest:.0%} left out)" if args.exclude_newest else "")
+                + f". Seed set: the oldest "
+                f"{len(stream.seed)} ({args.seed_share:.0%}); stream: {len(stream.rounds)} rounds of "
+                f"{min(sizes)}-{max(sizes)} items; holdout: the newest {len(stream.holdout)} "
+                f"({args.holdout_share:.0%}), never streamed nor trained on. Algorithm "
+                f"`{args.algorithm}`, retrained every round; review threshold = out-of-fold operating "
+                f"point at 95% precision from stratified {args.cv_folds}-fold CV on the current training "
+                "set (the system uses 5 folds; 3 keep the run short). Unlabelled streamed items carry "
+                "over and are re-scored by each retrained model. Reports: an item shown auto-accepted "
+                f"with a wrong tag gets reported with chance {args.report_rate} (one draw per item and "
+                "seed, the same for both orders); open reports are answered first in every order. "
+                "Then uncertainty order takes the least confident unlabelled streamed items (the review "
+                "queue, then auto-accepted items); random order takes them in a fresh random order each "
+                "round (random sampling)."
+            ),
+        ]
+    )
 
 
 def _notes(args: argparse.Namespace) -> list[str]:
     return [
         "Notes:",
-        ("- Labels spent count answers on stream items only; the seed set is already labelled. "
-         "The F1 of a round is that of the model retrained on the round's answers, on the items "
-         "not streamed yet (later rounds and the holdout); the last round's rest is the holdout."),
-        (f"- Seeds {_seed_list(args.seeds)} vary the model's random_state, the CV folds, the "
-         "report draws and the random order; the time split is the same for every seed."),
+        (
+            "- Labels spent count answers on stream items only; the seed set is already labelled. "
+            "The F1 of a round is that of the model retrained on the round's answers, on the items "
+            "not streamed yet (later rounds and the holdout); the last round's rest is the holdout."
+        ),
+        (
+            f"- Seeds {_seed_list(args.seeds)} vary the model's random_state, the CV folds, the "
+            "report draws and the random order; the time split is the same for every seed."
+        ),
         "",
         *READING,
     ]
@@ -466,22 +532,33 @@ def _seed_list(seeds: Sequence[int]) -> str:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.bench_loop",
-                                     description="Simulate the human-in-the-loop on the dataset.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ml.bench_loop", description="Simulate the human-in-the-loop on the dataset."
+    )
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--seed-share", type=float, default=0.10)
     parser.add_argument("--holdout-share", type=float, default=0.20)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--exclude-newest", type=float, default=0.0,
-                        help="drop this share of the newest items before cutting (a development split)")
-    parser.add_argument("--budgets", type=int, nargs="+", default=[8, 16, 24, 32, 48, 64, 80],
-                        help="labels per round to sweep")
-    parser.add_argument("--table-budget", type=int, default=32,
-                        help="the budget whose rounds are tabulated (one of --budgets)")
-    parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default=DEFAULT_ALGORITHM,
-                        help="the algorithm retrained every round (default: the system's default)")
+    parser.add_argument(
+        "--exclude-newest",
+        type=float,
+        default=0.0,
+        help="drop this share of the newest items before cutting (a development split)",
+    )
+    parser.add_argument(
+        "--budgets", type=int, nargs="+", default=[8, 16, 24, 32, 48, 64, 80], help="labels per round to sweep"
+    )
+    parser.add_argument(
+        "--table-budget", type=int, default=32, help="the budget whose rounds are tabulated (one of --budgets)"
+    )
+    parser.add_argument(
+        "--algorithm",
+        choices=sorted(ALGORITHMS),
+        default=DEFAULT_ALGORITHM,
+        help="the algorithm retrained every round (default: the system's default)",
+    )
     parser.add_argument("--report-rate", type=float, default=0.3)
     parser.add_argument("--cv-folds", type=int, default=3)
     parser.add_argument("--tolerance", type=float, default=0.01)

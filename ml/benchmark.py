@@ -71,16 +71,23 @@ class Row:
 
 # name -> (description, check); evaluated on the rows by name.
 TARGETS: dict[str, tuple[str, Callable[[dict[str, Row]], bool | None]]] = {
-    "embeddings_f1": ("embeddings-linear CV F1 >= 0.91",
-                      lambda rows: _check(rows, "embeddings-linear", lambda r: r.cv_mean >= 0.91)),
-    "tfidf_f1": ("tfidf-linear CV F1 >= 0.89",
-                 lambda rows: _check(rows, "tfidf-linear", lambda r: r.cv_mean >= 0.89)),
-    "automation": ("best algorithm automates >= 85% at >= 95% precision (OOF)",
-                   lambda rows: max(r.automation_rate for r in rows.values()) >= 0.85),
-    "tfidf_latency": ("tfidf-linear single-item p50 <= 2 ms",
-                      lambda rows: _check(rows, "tfidf-linear", lambda r: r.p50_ms <= 2)),
-    "embeddings_latency": ("embeddings-linear single-item p50 <= 25 ms",
-                           lambda rows: _check(rows, "embeddings-linear", lambda r: r.p50_ms <= 25)),
+    "embeddings_f1": (
+        "embeddings-linear CV F1 >= 0.91",
+        lambda rows: _check(rows, "embeddings-linear", lambda r: r.cv_mean >= 0.91),
+    ),
+    "tfidf_f1": ("tfidf-linear CV F1 >= 0.89", lambda rows: _check(rows, "tfidf-linear", lambda r: r.cv_mean >= 0.89)),
+    "automation": (
+        "best algorithm automates >= 85% at >= 95% precision (OOF)",
+        lambda rows: max(r.automation_rate for r in rows.values()) >= 0.85,
+    ),
+    "tfidf_latency": (
+        "tfidf-linear single-item p50 <= 2 ms",
+        lambda rows: _check(rows, "tfidf-linear", lambda r: r.p50_ms <= 2),
+    ),
+    "embeddings_latency": (
+        "embeddings-linear single-item p50 <= 25 ms",
+        lambda rows: _check(rows, "embeddings-linear", lambda r: r.p50_ms <= 25),
+    ),
 }
 
 
@@ -96,8 +103,7 @@ def available_algorithms() -> list[str]:
 def benchmark_algorithm(name: str, rows: Sequence[DatasetRow], settings: Settings) -> Row:
     texts = [_text(row) for row in rows]
     labels = [row.item.tag for row in rows]
-    cv = cross_validate(texts=texts, labels=labels, algorithm=name, folds=settings.folds,
-                        random_state=settings.seed)
+    cv = cross_validate(texts=texts, labels=labels, algorithm=name, folds=settings.folds, random_state=settings.seed)
     point = choose_review_threshold(cv, labels, TARGET_PRECISION)
     with _cold(name):
         started = time.perf_counter()
@@ -105,10 +111,18 @@ def benchmark_algorithm(name: str, rows: Sequence[DatasetRow], settings: Setting
         fit_seconds = time.perf_counter() - started
         p50, p99 = single_item_latency_ms(model, texts, settings.latency_calls)
         throughput = batch_throughput(model, texts, settings.throughput_items)
-    return Row(algorithm=name, cv_mean=cv.mean_f1, cv_sd=cv.sd_f1,
-               automation_rate=point["automation_rate"], threshold=point["threshold"],
-               fit_seconds=fit_seconds, p50_ms=p50, p99_ms=p99, items_per_second=throughput,
-               time_split_f1=time_split_f1(name, rows, settings.seed))
+    return Row(
+        algorithm=name,
+        cv_mean=cv.mean_f1,
+        cv_sd=cv.sd_f1,
+        automation_rate=point["automation_rate"],
+        threshold=point["threshold"],
+        fit_seconds=fit_seconds,
+        p50_ms=p50,
+        p99_ms=p99,
+        items_per_second=throughput,
+        time_split_f1=time_split_f1(name, rows, settings.seed),
+    )
 
 
 def single_item_latency_ms(model, texts: Sequence[str], calls: int) -> tuple[float, float]:
@@ -138,24 +152,27 @@ def time_split_f1(name: str, rows: Sequence[DatasetRow], seed: int) -> float:
     ordered = sorted(rows, key=lambda row: row.created_on)
     cut = int(len(ordered) * TIME_SPLIT_TRAIN_SHARE)
     train, test = ordered[:cut], ordered[cut:]
-    model = train_model(texts=[_text(r) for r in train], labels=[r.item.tag for r in train],
-                        algorithm=name, random_state=seed)
+    model = train_model(
+        texts=[_text(r) for r in train], labels=[r.item.tag for r in train], algorithm=name, random_state=seed
+    )
     predicted = [p.tag for p in predict(model, [_text(r) for r in test])]
-    return float(f1_score([r.item.tag for r in test], predicted, average="weighted",
-                          zero_division=0))
+    return float(f1_score([r.item.tag for r in test], predicted, average="weighted", zero_division=0))
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    header = ("| algorithm | CV weighted F1 (mean ± sd) | auto-accept @95% precision (OOF) "
-              "| threshold | fit s | predict 1 item p50 ms | p99 ms | batch items/s "
-              "| time-split F1 |")
+    header = (
+        "| algorithm | CV weighted F1 (mean ± sd) | auto-accept @95% precision (OOF) "
+        "| threshold | fit s | predict 1 item p50 ms | p99 ms | batch items/s "
+        "| time-split F1 |"
+    )
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for r in rows:
         threshold = "—" if r.threshold is None else f"{r.threshold:.3f}"
         lines.append(
             f"| {r.algorithm} | {r.cv_mean:.4f} ± {r.cv_sd:.4f} | {r.automation_rate:.1%} "
             f"| {threshold} | {r.fit_seconds:.2f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.items_per_second:,.0f} | {r.time_split_f1:.4f} |")
+            f"| {r.items_per_second:,.0f} | {r.time_split_f1:.4f} |"
+        )
     return "\n".join(lines)
 
 
@@ -169,24 +186,35 @@ def format_targets(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def report_body(rows: Sequence[Row], *, command: str, items: int, settings: Settings,
-                skipped: Sequence[str], load_before: str = "n/a") -> str:
+def report_body(
+    rows: Sequence[Row],
+    *,
+    command: str,
+    items: int,
+    settings: Settings,
+    skipped: Sequence[str],
+    load_before: str = "n/a",
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {cpu_model()}, Python {platform.python_version()}"
     notes = [
-        (f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
-         f"{load_average()} after: timings are wall-clock and rise when other processes share "
-         "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms)."),
+        (
+            f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
+            f"{load_average()} after: timings are wall-clock and rise when other processes share "
+            "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms)."
+        ),
         f"Command: `{command}`",
         "",
-        (f"Dataset: {items} items. CV: stratified {settings.folds}-fold, seed {settings.seed}; "
-         "the auto-accept share and threshold come from the out-of-fold predictions "
-         f"(lowest confidence threshold whose accepted predictions reach {TARGET_PRECISION:.0%} precision). "
-         f"Fit: all items. Latency: {settings.latency_calls} calls of `predict(model, [text])`. "
-         f"Throughput: one `predict` call on {settings.throughput_items:,} texts (the dataset repeated). "
-         "Time split: train on the oldest 80% by `created_on`, test on the newest 20%. "
-         "Fit, latency and throughput of embeddings-linear include encoding with the embedding "
-         "cache disabled (cold); with stored embeddings a retrain skips the encoder."),
+        (
+            f"Dataset: {items} items. CV: stratified {settings.folds}-fold, seed {settings.seed}; "
+            "the auto-accept share and threshold come from the out-of-fold predictions "
+            f"(lowest confidence threshold whose accepted predictions reach {TARGET_PRECISION:.0%} precision). "
+            f"Fit: all items. Latency: {settings.latency_calls} calls of `predict(model, [text])`. "
+            f"Throughput: one `predict` call on {settings.throughput_items:,} texts (the dataset repeated). "
+            "Time split: train on the oldest 80% by `created_on`, test on the newest 20%. "
+            "Fit, latency and throughput of embeddings-linear include encoding with the embedding "
+            "cache disabled (cold); with stored embeddings a retrain skips the encoder."
+        ),
         "",
         format_table(rows),
         "",
@@ -206,8 +234,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = read_dataset_rows(args.dataset)
     names = available_algorithms()
     skipped = sorted(set(ALGORITHMS) - set(names))
-    print(f"{len(rows)} items; algorithms: {', '.join(names)}"
-          + (f"; skipped (no torch): {', '.join(skipped)}" if skipped else ""), flush=True)
+    print(
+        f"{len(rows)} items; algorithms: {', '.join(names)}"
+        + (f"; skipped (no torch): {', '.join(skipped)}" if skipped else ""),
+        flush=True,
+    )
     results = []
     for name in names:
         started = time.perf_counter()
@@ -217,9 +248,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_targets(results))
     if args.docs is not None:
         command = "python -m ml.benchmark " + shlex.join(sys.argv[1:] if argv is None else argv)
-        replace_section(args.docs, DOCS_SECTION,
-                        report_body(results, command=command.strip(), items=len(rows),
-                                    settings=settings, skipped=skipped, load_before=load_before))
+        replace_section(
+            args.docs,
+            DOCS_SECTION,
+            report_body(
+                results,
+                command=command.strip(),
+                items=len(rows),
+                settings=settings,
+                skipped=skipped,
+                load_before=load_before,
+            ),
+        )
         print(f"wrote the '{DOCS_SECTION}' section of {args.docs}")
 
 
@@ -236,16 +276,18 @@ def _check(rows: dict[str, Row], name: str, test: Callable[[Row], bool]) -> bool
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.benchmark",
-                                     description="Benchmark the algorithm catalogue.")
+    parser = argparse.ArgumentParser(prog="python -m ml.benchmark", description="Benchmark the algorithm catalogue.")
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     docs = parser.add_mutually_exclusive_group()
-    docs.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"),
-                      help="Markdown file whose '## Models' section is rewritten")
-    docs.add_argument("--no-docs", dest="docs", action="store_const", const=None,
-                      help="only print the table")
+    docs.add_argument(
+        "--docs",
+        type=Path,
+        default=Path("docs/benchmarks.md"),
+        help="Markdown file whose '## Models' section is rewritten",
+    )
+    docs.add_argument("--no-docs", dest="docs", action="store_const", const=None, help="only print the table")
     return parser.parse_args(argv)
 
 

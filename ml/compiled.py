@@ -75,6 +75,7 @@ def compile_pipeline(model) -> CompiledLinear | None:
 
 # Features -------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Block:
     """One part of the feature union: a text -> (columns, values) in the union's columns."""
@@ -121,8 +122,7 @@ def _compile_block(step, *, weight) -> _Block | None:
     weight = None if weight is None else float(weight)
     if isinstance(step, TfidfVectorizer) and type(step).transform is TfidfVectorizer.transform:
         encode = _compile_tfidf(step)
-        return None if encode is None else _Block(width=len(step.vocabulary_), offset=0, weight=weight,
-                                                  encode=encode)
+        return None if encode is None else _Block(width=len(step.vocabulary_), offset=0, weight=weight, encode=encode)
     if isinstance(step, SentenceEmbedder) and type(step).transform is SentenceEmbedder.transform:
         check_is_fitted(step, "n_features_out_")
         columns = np.arange(step.n_features_out_)
@@ -174,11 +174,19 @@ def _normalised(values: np.ndarray, norm: str | None) -> np.ndarray:
 
 # Classifier -----------------------------------------------------------------------------------
 
+
 class _CalibratedLinear:
     """One of CalibratedClassifierCV's calibrated classifiers: scores, calibrators, normalisation."""
 
-    def __init__(self, *, coef_t: np.ndarray, intercept: np.ndarray, calibrate: list[Callable],
-                 positions: np.ndarray, n_classes: int):
+    def __init__(
+        self,
+        *,
+        coef_t: np.ndarray,
+        intercept: np.ndarray,
+        calibrate: list[Callable],
+        positions: np.ndarray,
+        n_classes: int,
+    ):
         self._coef_t = coef_t  # (n_features, n_scores), rows gathered per text
         self._intercept = intercept
         self._calibrate = calibrate
@@ -220,16 +228,21 @@ def _compile_calibrated(calibrated, *, n_features: int) -> _CalibratedLinear | N
         positions = np.array([1])  # binary: one score, for the second class
     if len(positions) != coef.shape[0] or len(calibrate) != coef.shape[0]:
         return None
-    return _CalibratedLinear(coef_t=np.ascontiguousarray(coef.T),
-                             intercept=np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64),
-                                                       (coef.shape[0],)).copy(),
-                             calibrate=calibrate, positions=positions, n_classes=n_classes)
+    return _CalibratedLinear(
+        coef_t=np.ascontiguousarray(coef.T),
+        intercept=np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64), (coef.shape[0],)).copy(),
+        calibrate=calibrate,
+        positions=positions,
+        n_classes=n_classes,
+    )
 
 
 def _is_plain_linear(estimator) -> bool:
     # decision_function = X @ coef_.T + intercept_, unless a class defines its own.
-    return (isinstance(estimator, LinearClassifierMixin)
-            and type(estimator).decision_function is LinearClassifierMixin.decision_function)
+    return (
+        isinstance(estimator, LinearClassifierMixin)
+        and type(estimator).decision_function is LinearClassifierMixin.decision_function
+    )
 
 
 def _compile_calibrator(calibrator) -> Callable[[float], float] | None:

@@ -32,8 +32,7 @@ def read_labelled_csv(path: Path) -> list[LabelledItem]:
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         return [
-            LabelledItem(title=row["title"] or "", description=row["description"] or "",
-                         tag=row["tag"].strip())
+            LabelledItem(title=row["title"] or "", description=row["description"] or "", tag=row["tag"].strip())
             for row in reader
         ]
 
@@ -47,9 +46,12 @@ def read_dataset_rows(path: Path) -> list[DatasetRow]:
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         return [
-            DatasetRow(id=row["id"], created_on=datetime.fromisoformat(row["created_on"]),
-                       item=LabelledItem(title=row["title"] or "",
-                                         description=row["description"] or "",
-                                         tag=row["tag"].strip()))
+            DatasetRow(
+                id=row["id"],
+                created_on=datetime.fromisoformat(row["created_on"]),
+                item=LabelledItem(
+                    title=row["title"] or "", description=row["description"] or "", tag=row["tag"].strip()
+                ),
+            )
             for row in reader
         ]

@@ -48,8 +48,10 @@ class WindowData:
 
     def __post_init__(self) -> None:
         if not len(self.texts) == len(self.tags) == len(self.confidences):
-            raise ValueError(f"window has {len(self.texts)} texts, {len(self.tags)} tags and "
-                             f"{len(self.confidences)} confidences; they must match")
+            raise ValueError(
+                f"window has {len(self.texts)} texts, {len(self.tags)} tags and "
+                f"{len(self.confidences)} confidences; they must match"
+            )
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -67,8 +69,14 @@ class DriftTest:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def run_window_checks(reference: WindowData, window: WindowData, alpha: float = DEFAULT_ALPHA,
-                      *, vocabulary: set[str] | None = None, seed: int = 0) -> list[DriftTest]:
+def run_window_checks(
+    reference: WindowData,
+    window: WindowData,
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    vocabulary: set[str] | None = None,
+    seed: int = 0,
+) -> list[DriftTest]:
     """All window tests, each at level ``alpha`` (uncorrected; see :func:`overall_drift`).
 
     ``vocabulary`` is the training vocabulary for the OOV-share test (e.g.
@@ -81,8 +89,7 @@ def run_window_checks(reference: WindowData, window: WindowData, alpha: float = 
     return [
         tag_distribution_test(reference.tags, window.tags, alpha),
         ks_test("confidence", reference.confidences, window.confidences, alpha),
-        ks_test("text-length", [word_count(t) for t in reference.texts],
-                [word_count(t) for t in window.texts], alpha),
+        ks_test("text-length", [word_count(t) for t in reference.texts], [word_count(t) for t in window.texts], alpha),
         ks_test("oov-share", ref_oov, win_oov, alpha),
         domain_classifier_test(reference.texts, window.texts, alpha, seed=seed),
     ]
@@ -96,13 +103,21 @@ def overall_drift(tests: list[DriftTest], alpha: float = DEFAULT_ALPHA) -> Drift
     """
     smallest = min(tests, key=lambda test: test.p_value)
     adjusted = min(1.0, smallest.p_value * len(tests))
-    return DriftTest("overall (Bonferroni)", smallest.p_value, adjusted, alpha, adjusted <= alpha,
-                     {"tests": len(tests), "smallest": smallest.name,
-                      "fired": [t.name for t in tests if t.p_value * len(tests) <= alpha]})
+    return DriftTest(
+        "overall (Bonferroni)",
+        smallest.p_value,
+        adjusted,
+        alpha,
+        adjusted <= alpha,
+        {
+            "tests": len(tests),
+            "smallest": smallest.name,
+            "fired": [t.name for t in tests if t.p_value * len(tests) <= alpha],
+        },
+    )
 
 
-def tag_distribution_test(reference_tags: list[str], window_tags: list[str],
-                          alpha: float = DEFAULT_ALPHA) -> DriftTest:
+def tag_distribution_test(reference_tags: list[str], window_tags: list[str], alpha: float = DEFAULT_ALPHA) -> DriftTest:
     """Chi-squared homogeneity test on predicted-tag counts.
 
     Tags seen in neither sample do not exist here.  While the rarest column
@@ -113,8 +128,11 @@ def tag_distribution_test(reference_tags: list[str], window_tags: list[str],
     """
     columns = _merged_columns(reference_tags, window_tags)
     table = np.array(list(columns.values())).T
-    details: dict[str, Any] = {"columns": list(columns), "reference_counts": table[0].tolist(),
-                               "window_counts": table[1].tolist()}
+    details: dict[str, Any] = {
+        "columns": list(columns),
+        "reference_counts": table[0].tolist(),
+        "window_counts": table[1].tolist(),
+    }
     if len(columns) < 2:
         return DriftTest("predicted-tags", 0.0, 1.0, alpha, False, details | {"note": "one column"})
     statistic, p_value, dof, _ = chi2_contingency(table, correction=False)
@@ -123,8 +141,10 @@ def tag_distribution_test(reference_tags: list[str], window_tags: list[str],
 
 def _merged_columns(reference_tags: list[str], window_tags: list[str]) -> dict[str, list[int]]:
     """Tag -> [reference count, window count], rare tags merged (sorted by name otherwise)."""
-    columns = {tag: [reference_tags.count(tag), window_tags.count(tag)]
-               for tag in sorted(set(reference_tags) | set(window_tags))}
+    columns = {
+        tag: [reference_tags.count(tag), window_tags.count(tag)]
+        for tag in sorted(set(reference_tags) | set(window_tags))
+    }
     # Expected count of a column in the smaller row is total * smaller / grand.
     smaller, grand = min(len(reference_tags), len(window_tags)), len(reference_tags) + len(window_tags)
     while len(columns) > 1:
@@ -136,18 +156,18 @@ def _merged_columns(reference_tags: list[str], window_tags: list[str]) -> dict[s
     return columns
 
 
-def ks_test(name: str, reference_values: list[float], window_values: list[float],
-            alpha: float = DEFAULT_ALPHA) -> DriftTest:
+def ks_test(
+    name: str, reference_values: list[float], window_values: list[float], alpha: float = DEFAULT_ALPHA
+) -> DriftTest:
     """Two-sample Kolmogorov-Smirnov test (two-sided) on one per-item quantity."""
-    result = ks_2samp(np.asarray(reference_values, dtype=float),
-                      np.asarray(window_values, dtype=float))
-    details = {"reference_median": float(np.median(reference_values)),
-               "window_median": float(np.median(window_values))}
+    result = ks_2samp(np.asarray(reference_values, dtype=float), np.asarray(window_values, dtype=float))
+    details = {"reference_median": float(np.median(reference_values)), "window_median": float(np.median(window_values))}
     return _test(name, result.statistic, result.pvalue, alpha, details)
 
 
-def oov_shares(reference_texts: list[str], window_texts: list[str],
-               vocabulary: set[str] | None = None) -> tuple[list[float], list[float]]:
+def oov_shares(
+    reference_texts: list[str], window_texts: list[str], vocabulary: set[str] | None = None
+) -> tuple[list[float], list[float]]:
     """Per-item share of content tokens outside the vocabulary, for both samples.
 
     Without ``vocabulary`` each reference item is scored against the other
@@ -158,8 +178,10 @@ def oov_shares(reference_texts: list[str], window_texts: list[str],
     reference_tokens = [content_tokens(t) for t in reference_texts]
     window_tokens = [content_tokens(t) for t in window_texts]
     if vocabulary is not None:
-        return ([_share(tokens, vocabulary.__contains__) for tokens in reference_tokens],
-                [_share(tokens, vocabulary.__contains__) for tokens in window_tokens])
+        return (
+            [_share(tokens, vocabulary.__contains__) for tokens in reference_tokens],
+            [_share(tokens, vocabulary.__contains__) for tokens in window_tokens],
+        )
     document_frequency: dict[str, int] = {}
     for tokens in reference_tokens:
         for token in set(tokens):
@@ -174,9 +196,14 @@ def _share(tokens: list[str], seen: Callable[[str], bool]) -> float:
     return sum(1 for t in tokens if not seen(t)) / len(tokens) if tokens else 1.0
 
 
-def domain_classifier_test(reference_texts: list[str], window_texts: list[str],
-                           alpha: float = DEFAULT_ALPHA, *, permutations: int = PERMUTATIONS,
-                           seed: int = 0) -> DriftTest:
+def domain_classifier_test(
+    reference_texts: list[str],
+    window_texts: list[str],
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    permutations: int = PERMUTATIONS,
+    seed: int = 0,
+) -> DriftTest:
     """Permutation test of how well TF-IDF text separates window from reference.
 
     The classifier is kernel ridge regression (least squares, linear kernel
@@ -199,9 +226,13 @@ def domain_classifier_test(reference_texts: list[str], window_texts: list[str],
     observed = _auc(leave_one_out(labels[:, None]), labels[:, None])[0]
     null = _auc(leave_one_out(shuffled), shuffled)
     p_value = (1 + int((null >= observed).sum())) / (1 + permutations)
-    details = {"auc": round(float(observed), 4), "null_auc_mean": round(float(null.mean()), 4),
-               "null_auc_sd": round(float(null.std()), 4), "permutations": permutations,
-               "model": "kernel ridge on TF-IDF, leave-one-out AUC"}
+    details = {
+        "auc": round(float(observed), 4),
+        "null_auc_mean": round(float(null.mean()), 4),
+        "null_auc_sd": round(float(null.std()), 4),
+        "permutations": permutations,
+        "model": "kernel ridge on TF-IDF, leave-one-out AUC",
+    }
     return _test("domain-classifier", observed, p_value, alpha, details)
 
 
@@ -216,6 +247,7 @@ def _leave_one_out_operator(texts: list[str]) -> Callable[[np.ndarray], np.ndarr
     def predict(labels: np.ndarray) -> np.ndarray:
         centred = labels - labels.mean(axis=0)
         return (hat @ centred - diagonal * centred) / (1.0 - diagonal)
+
     return predict
 
 
@@ -228,8 +260,13 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def _test(name: str, statistic: float, p_value: float, alpha: float,
-          details: dict[str, Any]) -> DriftTest:
+def _test(name: str, statistic: float, p_value: float, alpha: float, details: dict[str, Any]) -> DriftTest:
     p = float(p_value)
-    return DriftTest(name=name, statistic=round(float(statistic), 6), p_value=p, alpha=alpha,
-                     drifted=bool(p <= alpha), details=details)
+    return DriftTest(
+        name=name,
+        statistic=round(float(statistic), 6),
+        p_value=p,
+        alpha=alpha,
+        drifted=bool(p <= alpha),
+        details=details,
+    )

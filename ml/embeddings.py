@@ -70,8 +70,7 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     texts = _as_text_list(texts)
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    vectors = _load_encoder().encode(texts, batch_size=BATCH_SIZE, convert_to_numpy=True,
-                                     show_progress_bar=False)
+    vectors = _load_encoder().encode(texts, batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False)
     return _normalise(np.asarray(vectors, dtype=np.float32))
 
 
@@ -115,11 +114,13 @@ def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray) -> int:
     EMBEDDING_DIM columns.
     """
     texts = _as_text_list(texts)
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) if texts else \
-        np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    vectors = (
+        np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        if texts
+        else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    )
     if vectors.shape != (len(texts), EMBEDDING_DIM):
-        raise ValueError(f"expected {len(texts)} vectors of {EMBEDDING_DIM} floats, "
-                         f"got shape {vectors.shape}")
+        raise ValueError(f"expected {len(texts)} vectors of {EMBEDDING_DIM} floats, got shape {vectors.shape}")
     vectors = _normalise(vectors)
     with _lock:
         for text, vector in zip(texts, vectors):
@@ -178,8 +179,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         if self.model_name != EMBEDDING_MODEL_NAME:
             # Only one encoder ships with the project; refuse rather than
             # silently embed with a different model than the name says.
-            raise ValueError(f"unsupported embedding model {self.model_name!r}; "
-                             f"only {EMBEDDING_MODEL_NAME!r} is available")
+            raise ValueError(
+                f"unsupported embedding model {self.model_name!r}; only {EMBEDDING_MODEL_NAME!r} is available"
+            )
         self.n_features_out_ = EMBEDDING_DIM
         return self
 
@@ -220,8 +222,8 @@ def _build_encoder() -> Any:
             from sentence_transformers import SentenceTransformer
     except ImportError as error:
         raise EmbeddingsUnavailable(
-            "the embeddings-linear algorithm needs the optional packages in "
-            f"requirements-embeddings.txt ({error})") from error
+            f"the embeddings-linear algorithm needs the optional packages in requirements-embeddings.txt ({error})"
+        ) from error
     _configure_threads(torch)
     _quiet_progress_bars()
     model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)

@@ -17,11 +17,16 @@ from ml.slices import SLICES, SliceFunction
 DECIMALS = 4
 
 
-def evaluate(*, items: list[LabelledItem], predictions: list[PredictionResult],
-             labels: list[str],
-             slices: Mapping[str, SliceFunction] | None = None,
-             target_precision: float = DEFAULT_TARGET_PRECISION,
-             resamples: int = DEFAULT_RESAMPLES, random_state: int = 0) -> dict:
+def evaluate(
+    *,
+    items: list[LabelledItem],
+    predictions: list[PredictionResult],
+    labels: list[str],
+    slices: Mapping[str, SliceFunction] | None = None,
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+    resamples: int = DEFAULT_RESAMPLES,
+    random_state: int = 0,
+) -> dict:
     """Metrics of ``predictions`` (aligned with ``items``) over the full label set ``labels``.
 
     Averages are support-weighted and a 0/0 ratio counts as 0.  ``slices``
@@ -45,46 +50,46 @@ def evaluate(*, items: list[LabelledItem], predictions: list[PredictionResult],
             "labels": labels,
             "matrix": _confusion(y_true, y_pred, labels=labels),
         },
-        "slices": slice_metrics(items, y_pred, labels=labels,
-                                slices=SLICES if slices is None else slices),
-        "intervals": bootstrap_intervals(y_true, y_pred, labels=labels, resamples=resamples,
-                                         random_state=random_state),
-        "calibration": calibration_report([p.confidence for p in predictions],
-                                          [t == p for t, p in zip(y_true, y_pred)]),
+        "slices": slice_metrics(items, y_pred, labels=labels, slices=SLICES if slices is None else slices),
+        "intervals": bootstrap_intervals(y_true, y_pred, labels=labels, resamples=resamples, random_state=random_state),
+        "calibration": calibration_report(
+            [p.confidence for p in predictions], [t == p for t, p in zip(y_true, y_pred)]
+        ),
         "operating_point": operating_point(predictions, y_true, target_precision),
     }
 
 
-def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *,
-                    labels: list[str]) -> dict:
+def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict:
     if not y_true:
         return {"precision": None, "recall": None, "f1": None, "accuracy": None}
     precision, recall, f1 = _weighted(y_true, y_pred, labels=labels)
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "accuracy": _round(_metrics().accuracy_score(y_true, y_pred))}
-
-
-def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *,
-                      labels: list[str]) -> dict:
-    if not y_true:
-        return {label: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-                for label in labels}
-    precision, recall, f1, support = _metrics().precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0)
     return {
-        label: {"precision": _round(p), "recall": _round(r), "f1": _round(f),
-                "support": int(s)}
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "accuracy": _round(_metrics().accuracy_score(y_true, y_pred)),
+    }
+
+
+def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict:
+    if not y_true:
+        return {label: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0} for label in labels}
+    precision, recall, f1, support = _metrics().precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    return {
+        label: {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": int(s)}
         for label, p, r, f, s in zip(labels, precision, recall, f1, support)
     }
 
 
-def slice_metrics(items: Sequence[LabelledItem], y_pred: Sequence[str], *,
-                  labels: list[str], slices: Mapping[str, SliceFunction]) -> dict:
+def slice_metrics(
+    items: Sequence[LabelledItem], y_pred: Sequence[str], *, labels: list[str], slices: Mapping[str, SliceFunction]
+) -> dict:
     report = {}
     for name, belongs in slices.items():
         members = [i for i, item in enumerate(items) if belongs(item)]
-        report[name] = _slice_report(
-            [items[i].tag for i in members], [y_pred[i] for i in members], labels=labels)
+        report[name] = _slice_report([items[i].tag for i in members], [y_pred[i] for i in members], labels=labels)
     return report
 
 
@@ -98,7 +103,8 @@ def _slice_report(y_true: list[str], y_pred: list[str], *, labels: list[str]) ->
 
 def _weighted(y_true, y_pred, *, labels) -> tuple[float, float, float]:
     precision, recall, f1, _ = _metrics().precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+        y_true, y_pred, labels=labels, average="weighted", zero_division=0
+    )
     return _round(precision), _round(recall), _round(f1)
 
 

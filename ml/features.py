@@ -20,8 +20,7 @@ class SequentialFeatureUnion(FeatureUnion):
     """
 
     def transform(self, X, **params):
-        if params or self.n_jobs not in (None, 1) or any(
-                part == "passthrough" for _, part in self.transformer_list):
+        if params or self.n_jobs not in (None, 1) or any(part == "passthrough" for _, part in self.transformer_list):
             return super().transform(X, **params)
         weights = self.transformer_weights or {}
         blocks = []
@@ -72,6 +71,7 @@ def _terms_in_column_order(vocabulary: dict | None) -> list[str] | None:
     terms = sorted(vocabulary, key=vocabulary.__getitem__)
     # Columns must be 0..n-1, and numpy drops a string's trailing NULs.
     if any(vocabulary[term] != column for column, term in enumerate(terms)) or any(
-            term.endswith("\0") for term in terms):
+        term.endswith("\0") for term in terms
+    ):
         return None
     return terms

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[^\W\d_]+")
 
-ENGLISH = frozenset("""
+ENGLISH = frozenset(
+    """
 a about above after again against all am an and any are as at be because been
 before being below between both but by can could did do does doing down during
 each few for from further had has have having he her here hers him his how i if
@@ -29,7 +30,8 @@ in into is it its itself just me more most my no nor not now of off on once only
 or other our out over own same she should so some such than that the their them
 then there these they this those through to too under until up very was we were
 what when where which while who whom why will with would you your using based via
-""".split())
+""".split()
+)
 
 # Function words only: these are frequent in running text of each language
 # and rare inside English ML titles.  Words that are also English words are
@@ -65,15 +67,16 @@ _FOREIGN_RAW = {
 
 # Short tokens that collide with English jargon or abbreviations in ML text
 # ("de-noising", "die" as in "die roll", "en" for English, "te" for TE).
-_COLLISIONS = frozenset("""
+_COLLISIONS = frozenset(
+    """
 ai al ale ama av aux com come de dem den det di door dont e em en er es et il im
 ini kan med men met mit ml na ne ni non od om op os plus po sem ser sin som son su
 te till tra van var vi vid von w y yang z ze da dan
-""".split())
+""".split()
+)
 
 FOREIGN: dict[str, frozenset[str]] = {
-    language: frozenset(words.split()) - ENGLISH - _COLLISIONS
-    for language, words in _FOREIGN_RAW.items()
+    language: frozenset(words.split()) - ENGLISH - _COLLISIONS for language, words in _FOREIGN_RAW.items()
 }
 # Word -> the FOREIGN languages (in FOREIGN order) it is a function word of,
 # so each word of a text is looked up once instead of once per language.
@@ -134,8 +137,7 @@ def language_evidence(text: str) -> LanguageEvidence:
     language, foreign = _best_foreign(words)
     n = max(letters, 1)
     evidence = (non_latin / n, accented / n, english, foreign)
-    return LanguageEvidence(letters, non_latin / n, accented / n, english, foreign,
-                            language, _combine(*evidence))
+    return LanguageEvidence(letters, non_latin / n, accented / n, english, foreign, language, _combine(*evidence))
 
 
 @lru_cache(maxsize=4096)

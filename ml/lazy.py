@@ -11,6 +11,7 @@ array-API compatibility packages hold no estimators, so hiding torch while skops
 builds its list (a finder that answers "not installed") changes nothing in the list (tests/ml/test_ml_lazy.py compares
 the two) and keeps torch out until ml.embeddings asks for it.
 """
+
 import sys
 import threading
 from contextlib import contextmanager

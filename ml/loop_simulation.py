@@ -130,8 +130,7 @@ class _State:
     scores: dict[int, PredictionResult]  # the current model on the pool and the unseen rest
 
 
-def simulate(stream: Stream, config: LoopConfig,
-             fit: FitFunction | None = None) -> list[RoundResult]:
+def simulate(stream: Stream, config: LoopConfig, fit: FitFunction | None = None) -> list[RoundResult]:
     """Run the loop over every round of ``stream``; one result per round, round 0 first."""
     if config.order not in ORDERS:
         raise ValueError(f"unknown order {config.order!r}; choose one of: {', '.join(ORDERS)}")
@@ -142,8 +141,14 @@ def simulate(stream: Stream, config: LoopConfig,
     report_draws = np.random.default_rng([config.seed, 0]).random(len(stream.texts))
     order_rng = np.random.default_rng([config.seed, 1])
     fitted = _fit(stream, list(stream.seed), config, fit)
-    state = _State(training=list(stream.seed), pool=[], reports=[], ever_reported=set(),
-                   fitted=fitted, scores=_score(fitted, stream, rest_indices(stream, 0)))
+    state = _State(
+        training=list(stream.seed),
+        pool=[],
+        reports=[],
+        ever_reported=set(),
+        fitted=fitted,
+        scores=_score(fitted, stream, rest_indices(stream, 0)),
+    )
     results = [_round_result(0, stream, state, labels, spent=0)]
     for number, items in enumerate(stream.rounds, start=1):
         step = play_round(state, stream, items, config, report_draws, order_rng)
@@ -153,9 +158,17 @@ def simulate(stream: Stream, config: LoopConfig,
         state.reports = [i for i in state.reports if i not in answered]
         state.fitted = _fit(stream, state.training, config, fit)
         state.scores = _score(state.fitted, stream, state.pool + rest_indices(stream, number))
-        results.append(_round_result(number, stream, state, labels,
-                                     spent=results[-1].labels_spent + len(step.answered),
-                                     step=step, round_size=len(items)))
+        results.append(
+            _round_result(
+                number,
+                stream,
+                state,
+                labels,
+                spent=results[-1].labels_spent + len(step.answered),
+                step=step,
+                round_size=len(items),
+            )
+        )
     return results
 
 
@@ -171,8 +184,14 @@ class Step:
     answered: list[int]
 
 
-def play_round(state: _State, stream: Stream, items: list[int], config: LoopConfig,
-               report_draws: np.ndarray, order_rng: np.random.Generator) -> Step:
+def play_round(
+    state: _State,
+    stream: Stream,
+    items: list[int],
+    config: LoopConfig,
+    report_draws: np.ndarray,
+    order_rng: np.random.Generator,
+) -> Step:
     """Stream ``items`` into the pool, open reports, and answer within the budget.
 
     Mutates ``state.pool`` and ``state.reports`` (new arrivals and reports);
@@ -181,10 +200,8 @@ def play_round(state: _State, stream: Stream, items: list[int], config: LoopConf
     scores, threshold = state.scores, state.fitted.threshold
     new = set(items)
     state.pool += items
-    shown_wrong = [i for i in state.pool if scores[i].confidence >= threshold
-                   and scores[i].tag != stream.tags[i]]
-    reported = [i for i in shown_wrong
-                if i not in state.ever_reported and report_draws[i] < config.report_rate]
+    shown_wrong = [i for i in state.pool if scores[i].confidence >= threshold and scores[i].tag != stream.tags[i]]
+    reported = [i for i in shown_wrong if i not in state.ever_reported and report_draws[i] < config.report_rate]
     state.reports += reported
     state.ever_reported.update(reported)
     open_reports = set(state.reports)
@@ -198,16 +215,21 @@ def play_round(state: _State, stream: Stream, items: list[int], config: LoopConf
         answered = list(queue)
     else:
         rest = [i for i in state.pool if i not in open_reports]
-        ordered = (_ordered(state.reports, confidence, config.order, order_rng)
-                   + _ordered(rest, confidence, config.order, order_rng))
+        ordered = _ordered(state.reports, confidence, config.order, order_rng) + _ordered(
+            rest, confidence, config.order, order_rng
+        )
         answered = within_budget(ordered, config.budget)
-    return Step(accepted=accepted, wrong=[i for i in accepted if scores[i].tag != stream.tags[i]],
-                reported=reported, queue=queue, carried=sum(1 for i in queue if i not in new),
-                answered=answered)
+    return Step(
+        accepted=accepted,
+        wrong=[i for i in accepted if scores[i].tag != stream.tags[i]],
+        reported=reported,
+        queue=queue,
+        carried=sum(1 for i in queue if i not in new),
+        answered=answered,
+    )
 
 
-def _ordered(indices: Sequence[int], confidence: dict[int, float], order: str,
-             rng: np.random.Generator) -> list[int]:
+def _ordered(indices: Sequence[int], confidence: dict[int, float], order: str, rng: np.random.Generator) -> list[int]:
     """Least confident first for "uncertainty" (ties by position), a seeded shuffle for "random"."""
     if order == "random":
         return [indices[k] for k in rng.permutation(len(indices))]
@@ -216,7 +238,7 @@ def _ordered(indices: Sequence[int], confidence: dict[int, float], order: str,
 
 def within_budget(ordered: Sequence[int], budget: int | None) -> list[int]:
     """The items the annotator answers this round: the head of the order."""
-    return list(ordered) if budget is None else list(ordered[:max(budget, 0)])
+    return list(ordered) if budget is None else list(ordered[: max(budget, 0)])
 
 
 def rest_indices(stream: Stream, completed_rounds: int) -> list[int]:
@@ -225,8 +247,7 @@ def rest_indices(stream: Stream, completed_rounds: int) -> list[int]:
     return later + list(stream.holdout)
 
 
-def weighted_f1(stream: Stream, indices: Sequence[int], predicted: Sequence[str],
-                labels: list[str]) -> float:
+def weighted_f1(stream: Stream, indices: Sequence[int], predicted: Sequence[str], labels: list[str]) -> float:
     """Weighted F1 of ``predicted`` against the true tags of ``indices``, over the full label set."""
     return overall_metrics([stream.tags[i] for i in indices], list(predicted), labels=labels)["f1"]
 
@@ -236,27 +257,40 @@ def _score(fitted: Fitted, stream: Stream, indices: list[int]) -> dict[int, Pred
     return dict(zip(indices, fitted.predict([stream.texts[i] for i in indices])))
 
 
-def _round_result(number: int, stream: Stream, state: _State, labels: list[str], *, spent: int,
-                  step: Step | None = None, round_size: int = 0) -> RoundResult:
+def _round_result(
+    number: int,
+    stream: Stream,
+    state: _State,
+    labels: list[str],
+    *,
+    spent: int,
+    step: Step | None = None,
+    round_size: int = 0,
+) -> RoundResult:
     rest = rest_indices(stream, number)
     f1 = weighted_f1(stream, rest, [state.scores[i].tag for i in rest], labels)
     accepted = step.accepted if step else []
     answered = set(step.answered) if step else set()
     return RoundResult(
-        round=number, labels_spent=spent,
-        queued=len(step.queue) if step else 0, carried=step.carried if step else 0,
-        reported=len(step.reported) if step else 0, answered=len(answered),
+        round=number,
+        labels_spent=spent,
+        queued=len(step.queue) if step else 0,
+        carried=step.carried if step else 0,
+        reported=len(step.reported) if step else 0,
+        answered=len(answered),
         backlog=sum(1 for i in step.queue if i not in answered) if step else 0,
         auto_accept_share=len(accepted) / round_size if step and round_size else None,
         auto_precision=1 - len(step.wrong) / len(accepted) if accepted else None,
-        rest_f1=f1, rest_size=len(rest),
-        threshold=state.fitted.threshold, threshold_source=state.fitted.source)
+        rest_f1=f1,
+        rest_size=len(rest),
+        threshold=state.fitted.threshold,
+        threshold_source=state.fitted.source,
+    )
 
 
 def fit_with_threshold(texts: list[str], tags: list[str], config: LoopConfig) -> Fitted:
     """Train as the system does, and derive the review threshold as it does."""
-    model = train_model(texts=texts, labels=tags, algorithm=config.algorithm,
-                        random_state=config.seed)
+    model = train_model(texts=texts, labels=tags, algorithm=config.algorithm, random_state=config.seed)
     threshold, source = review_threshold(texts, tags, config)
     return Fitted(predict=partial(predict, model), threshold=threshold, source=source)
 
@@ -274,8 +308,9 @@ def review_threshold(texts: list[str], tags: list[str], config: LoopConfig) -> t
     counts = Counter(tags)
     if config.cv_folds < 2 or len(counts) < 2 or min(counts.values()) < 2:
         return FALLBACK_THRESHOLD, "fallback"
-    cv = cross_validate(texts=texts, labels=tags, algorithm=config.algorithm,
-                        folds=config.cv_folds, random_state=config.seed)
+    cv = cross_validate(
+        texts=texts, labels=tags, algorithm=config.algorithm, folds=config.cv_folds, random_state=config.seed
+    )
     point = choose_review_threshold(cv, tags, config.target_precision)
     if point["threshold"] is None:
         return UNREACHABLE_THRESHOLD, "unreachable"

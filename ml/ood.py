@@ -46,8 +46,12 @@ FORMAT_VERSION = 1
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 # Five neighbouring keys, either direction ("asdfg", "lkjhg").
-_KEYBOARD_RUNS = frozenset(run for row in _KEYBOARD_ROWS for line in (row, row[::-1])
-                           for run in (line[i:i + 5] for i in range(len(line) - 4)))
+_KEYBOARD_RUNS = frozenset(
+    run
+    for row in _KEYBOARD_ROWS
+    for line in (row, row[::-1])
+    for run in (line[i : i + 5] for i in range(len(line) - 4))
+)
 _REPEATED_UNIT = r"^(\w{1,4})\1{2,}$"  # "sdfsdfsdf", "hahaha"
 # Six consonants in a row does not occur in English words or ML names
 # ("strengths" has five); a long word (6+) with no vowel at all is a mash
@@ -104,8 +108,11 @@ class ItemCheck:
         return [check.reason for check in self.checks.values() if check.flagged]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"flagged": self.flagged, "reasons": self.reasons,
-                "checks": {name: vars(check).copy() for name, check in self.checks.items()}}
+        return {
+            "flagged": self.flagged,
+            "reasons": self.reasons,
+            "checks": {name: vars(check).copy() for name, check in self.checks.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -176,9 +183,11 @@ class OODChecks:
         if evidence.non_latin_share >= 0.5:
             reason = f"mostly non-Latin script ({evidence.non_latin_share:.0%} of letters)"
         elif evidence.foreign_words:
-            reason = (f"looks {evidence.foreign_language}: {evidence.foreign_words} "
-                      f"{evidence.foreign_language} function words vs "
-                      f"{evidence.english_words} English")
+            reason = (
+                f"looks {evidence.foreign_language}: {evidence.foreign_words} "
+                f"{evidence.foreign_language} function words vs "
+                f"{evidence.english_words} English"
+            )
         else:
             reason = f"non-English evidence {evidence.score:.2f}"
         return _result("language", evidence.score, threshold, flagged, reason)
@@ -186,35 +195,41 @@ class OODChecks:
     def _vocabulary(self, text: str) -> list[CheckResult]:
         scores = self.scores(text)
         oov_limit, surprise_limit = self.thresholds["oov"], self.thresholds["surprise"]
-        oov_reason = (f"{scores.unseen} of {scores.tokens} content words never seen in "
-                      f"training (share {scores.oov_share:.2f} > {oov_limit:.2f})")
-        surprise_reason = (f"words unusual for training content (surprise "
-                           f"{scores.surprise:.2f} > {surprise_limit:.2f})")
+        oov_reason = (
+            f"{scores.unseen} of {scores.tokens} content words never seen in "
+            f"training (share {scores.oov_share:.2f} > {oov_limit:.2f})"
+        )
+        surprise_reason = f"words unusual for training content (surprise {scores.surprise:.2f} > {surprise_limit:.2f})"
         return [
             _result("oov", scores.oov_share, oov_limit, scores.oov_share > oov_limit, oov_reason),
-            _result("surprise", scores.surprise, surprise_limit,
-                    scores.surprise > surprise_limit, surprise_reason),
+            _result("surprise", scores.surprise, surprise_limit, scores.surprise > surprise_limit, surprise_reason),
         ]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dict; :meth:`from_dict` restores an equal object."""
-        return {"version": FORMAT_VERSION, "quantile": self.quantile,
-                "training_size": self.training_size, "thresholds": dict(self.thresholds),
-                "typical_surprise": self.typical_surprise,
-                "vocabulary": dict(sorted(self.unigram.counts.items()))}
+        return {
+            "version": FORMAT_VERSION,
+            "quantile": self.quantile,
+            "training_size": self.training_size,
+            "thresholds": dict(self.thresholds),
+            "typical_surprise": self.typical_surprise,
+            "vocabulary": dict(sorted(self.unigram.counts.items())),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "OODChecks":
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported OOD checks format version {data.get('version')!r}")
-        return cls(unigram=UnigramModel({str(k): int(v) for k, v in data["vocabulary"].items()}),
-                   thresholds={k: float(v) for k, v in data["thresholds"].items()},
-                   typical_surprise=float(data["typical_surprise"]),
-                   quantile=float(data["quantile"]), training_size=int(data["training_size"]))
+        return cls(
+            unigram=UnigramModel({str(k): int(v) for k, v in data["vocabulary"].items()}),
+            thresholds={k: float(v) for k, v in data["thresholds"].items()},
+            typical_surprise=float(data["typical_surprise"]),
+            quantile=float(data["quantile"]),
+            training_size=int(data["training_size"]),
+        )
 
 
-def fit_ood_checks(train_texts: list[str], *, quantile: float = DEFAULT_QUANTILE,
-                   random_state: int = 0) -> OODChecks:
+def fit_ood_checks(train_texts: list[str], *, quantile: float = DEFAULT_QUANTILE, random_state: int = 0) -> OODChecks:
     """Fit every check's threshold on prepared training texts.
 
     ``quantile`` is the share of (out-of-fold) training texts each fitted
@@ -236,14 +251,14 @@ def fit_ood_checks(train_texts: list[str], *, quantile: float = DEFAULT_QUANTILE
         "oov": max(OOV_FLOOR, _quantile(oov, quantile)),
         "surprise": _quantile(surprise, quantile),
     }
-    return OODChecks(unigram=unigram, thresholds=thresholds, typical_surprise=typical,
-                     quantile=quantile, training_size=len(texts))
+    return OODChecks(
+        unigram=unigram, thresholds=thresholds, typical_surprise=typical, quantile=quantile, training_size=len(texts)
+    )
 
 
 def _cross_fitted_scores(texts: list[str], random_state: int) -> tuple[list[float], list[float]]:
     """Out-of-fold OOV shares and surprises of every training text."""
-    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True,
-                  random_state=random_state)
+    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
     oov, surprise = [0.0] * len(texts), [0.0] * len(texts)
     for fit_part, score_part in folds.split(texts):
         unigram = UnigramModel.fit([texts[i] for i in fit_part])
@@ -265,8 +280,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def content_tokens(text: str) -> list[str]:
     """Word tokens minus English stopwords and numbers: the words that carry the topic."""
-    return [t for t in _TOKEN.findall(text.lower())
-            if t not in ENGLISH_STOP_WORDS and not t.isdigit()]
+    return [t for t in _TOKEN.findall(text.lower()) if t not in ENGLISH_STOP_WORDS and not t.isdigit()]
 
 
 def vocabulary_scores(text: str, unigram: UnigramModel, typical_surprise: float) -> VocabularyScores:
@@ -274,16 +288,14 @@ def vocabulary_scores(text: str, unigram: UnigramModel, typical_surprise: float)
     unseen = sum(1 for t in tokens if t not in unigram.counts)
     shrunk = len(tokens) + PSEUDO_TOKENS
     surprise = (sum(unigram.surprises(tokens)) + PSEUDO_TOKENS * typical_surprise) / shrunk
-    return VocabularyScores(tokens=len(tokens), unseen=unseen, oov_share=unseen / shrunk,
-                            surprise=surprise)
+    return VocabularyScores(tokens=len(tokens), unseen=unseen, oov_share=unseen / shrunk, surprise=surprise)
 
 
 def garbage_check(text: str) -> CheckResult:
     """Fixed rules for text that is not language at all; score 1 = certainly garbage."""
     letters = count_letters(text)
     if letters < MIN_LETTERS:
-        return _result("garbage", 1.0, GARBAGE_THRESHOLD, True,
-                       f"empty or almost no text ({letters} letters)")
+        return _result("garbage", 1.0, GARBAGE_THRESHOLD, True, f"empty or almost no text ({letters} letters)")
     rules = {
         "mostly symbols or digits": _symbol_share(text, letters),
         "one word repeated": _repeated_token_share(text),
@@ -292,8 +304,9 @@ def garbage_check(text: str) -> CheckResult:
     }
     rule, score = max(rules.items(), key=lambda item: item[1])
     flagged = score >= GARBAGE_THRESHOLD
-    return _result("garbage", score, GARBAGE_THRESHOLD, flagged,
-                   f"{rule} (score {score:.2f})" if flagged else "reads like text")
+    return _result(
+        "garbage", score, GARBAGE_THRESHOLD, flagged, f"{rule} (score {score:.2f})" if flagged else "reads like text"
+    )
 
 
 def _symbol_share(text: str, letters: int) -> float:
@@ -329,5 +342,10 @@ def _has_same_letter_run(text: str) -> bool:
 
 
 def _result(name: str, score: float, threshold: float, flagged: bool, reason: str) -> CheckResult:
-    return CheckResult(name=name, score=round(float(score), 6), threshold=round(float(threshold), 6),
-                       flagged=bool(flagged), reason=reason)
+    return CheckResult(
+        name=name,
+        score=round(float(score), 6),
+        threshold=round(float(threshold), 6),
+        flagged=bool(flagged),
+        reason=reason,
+    )

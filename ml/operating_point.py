@@ -16,8 +16,11 @@ DECIMALS = 4
 DEFAULT_TARGET_PRECISION = 0.95
 
 
-def operating_point(predictions: Sequence[PredictionResult], true_tags: Sequence[str],
-                    target_precision: float = DEFAULT_TARGET_PRECISION) -> dict:
+def operating_point(
+    predictions: Sequence[PredictionResult],
+    true_tags: Sequence[str],
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+) -> dict:
     """``{"threshold", "automation_rate", "precision", "target_precision"}``.
 
     Candidate thresholds are the confidences that occur.  Ties: every item
@@ -39,18 +42,18 @@ def operating_point(predictions: Sequence[PredictionResult], true_tags: Sequence
     accepted, precision, thresholds = _accepted_sets(confidence, correct)
     # A tiny tolerance so 19/20 counts as 0.95 despite float rounding.
     qualifies = np.flatnonzero(precision >= target_precision - 1e-12)
-    result = {"threshold": None, "automation_rate": 0.0, "precision": None,
-              "target_precision": target_precision}
+    result = {"threshold": None, "automation_rate": 0.0, "precision": None, "target_precision": target_precision}
     if qualifies.size:
         best = qualifies[-1]  # candidates run from the highest threshold down
-        result.update(threshold=round(float(thresholds[best]), 6),
-                      automation_rate=round(float(accepted[best] / len(confidence)), DECIMALS),
-                      precision=round(float(precision[best]), DECIMALS))
+        result.update(
+            threshold=round(float(thresholds[best]), 6),
+            automation_rate=round(float(accepted[best] / len(confidence)), DECIMALS),
+            precision=round(float(precision[best]), DECIMALS),
+        )
     return result
 
 
-def _accepted_sets(confidence: np.ndarray,
-                   correct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _accepted_sets(confidence: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each distinct confidence (highest first): items accepted, their precision, the threshold."""
     if confidence.size == 0:
         empty = np.zeros(0)

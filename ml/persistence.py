@@ -30,17 +30,19 @@ METADATA_SUFFIX = ".json"
 # Types skops does not trust by default but that the pipelines from
 # ml.algorithms (and the fallback in ml.training) legitimately contain.
 # Adding an algorithm may require adding its types here, deliberately.
-TRUSTED_TYPES: frozenset[str] = frozenset({
-    # Holds only the encoder's name; the encoder is loaded from the installed
-    # package, never from the artifact.
-    "ml.embeddings.SentenceEmbedder",
-    "ml.features.CompactTfidfVectorizer",
-    "ml.features.SequentialFeatureUnion",
-    "ml.rules.KeywordClassifier",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.model_selection._split.StratifiedKFold",
-})
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        # Holds only the encoder's name; the encoder is loaded from the installed
+        # package, never from the artifact.
+        "ml.embeddings.SentenceEmbedder",
+        "ml.features.CompactTfidfVectorizer",
+        "ml.features.SequentialFeatureUnion",
+        "ml.rules.KeywordClassifier",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.model_selection._split.StratifiedKFold",
+    }
+)
 
 # Keys this module writes into the sidecar; caller metadata may not shadow them.
 RESERVED_METADATA_KEYS = frozenset({"artifact", "sha256", "library_versions"})
@@ -65,8 +67,7 @@ class SavedArtifact:
     sha256: str
 
 
-def save_model(model: "Pipeline", *, directory: Path, name: str,
-               metadata: dict) -> SavedArtifact:
+def save_model(model: "Pipeline", *, directory: Path, name: str, metadata: dict) -> SavedArtifact:
     """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
     check_artifact_name(name)
     directory = Path(directory)
@@ -75,8 +76,9 @@ def save_model(model: "Pipeline", *, directory: Path, name: str,
     path = directory / f"{name}{ARTIFACT_SUFFIX}"
     metadata_path = directory / f"{name}{METADATA_SUFFIX}"
     # Serialised before anything is written so bad metadata fails early.
-    sidecar_bytes = json.dumps(artifact_metadata(metadata, artifact=path.name, sha256=digest),
-                               indent=2, sort_keys=True).encode("utf-8")
+    sidecar_bytes = json.dumps(
+        artifact_metadata(metadata, artifact=path.name, sha256=digest), indent=2, sort_keys=True
+    ).encode("utf-8")
     directory.mkdir(parents=True, exist_ok=True)
     # Artifact first: a sidecar never points at a missing or partial model.
     _write_atomically(path, payload)
@@ -137,9 +139,14 @@ def library_versions() -> dict[str, str]:
     import scipy
     import sklearn
     import skops  # the package alone: its io module is what imports the rest
-    return {"python": platform.python_version(), "sklearn": sklearn.__version__,
-            "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "skops": skops.__version__}
+
+    return {
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "skops": skops.__version__,
+    }
 
 
 def sha256_hex(data: bytes) -> str:

@@ -24,6 +24,7 @@ def predict(model: "Pipeline | CompiledLinear", texts: list[str]) -> list[Predic
     if not hasattr(model, "steps"):
         return _results(model.predict_proba(list(texts)), model.classes_)
     import sklearn  # only the pipeline needs it: importing this module stays cheap
+
     # Inputs were validated when the model was fitted and features from our
     # own pipelines are finite; skipping the re-checks saves ~15% of a
     # single-item call, which is where interactive latency goes.
@@ -42,5 +43,4 @@ def _result(row: np.ndarray, labels: list[str]) -> PredictionResult:
     # so tag, confidence and probabilities can never disagree.
     best = int(np.argmax(row))
     probabilities = {label: round(float(p), DECIMALS) for label, p in zip(labels, row)}
-    return PredictionResult(tag=labels[best], probabilities=probabilities,
-                            confidence=round(float(row[best]), DECIMALS))
+    return PredictionResult(tag=labels[best], probabilities=probabilities, confidence=round(float(row[best]), DECIMALS))

@@ -19,34 +19,126 @@ from sklearn.utils.validation import check_is_fitted
 # from this dict simply never get keyword hits.
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "computer-vision": (
-        "image", "vision", "visual", "video", "pixel", "photo", "camera",
-        "object detection", "detection", "segmentation", "yolo", "gan",
-        "cnn", "convolutional", "resnet", "imagenet", "face", "facial",
-        "pose estimation", "opencv", "style transfer", "super-resolution",
-        "depth estimation", "point cloud", "ocr", "inpainting", "deepfake",
-        "unet", "u-net", "rcnn", "r-cnn", "stable diffusion", "lidar",
+        "image",
+        "vision",
+        "visual",
+        "video",
+        "pixel",
+        "photo",
+        "camera",
+        "object detection",
+        "detection",
+        "segmentation",
+        "yolo",
+        "gan",
+        "cnn",
+        "convolutional",
+        "resnet",
+        "imagenet",
+        "face",
+        "facial",
+        "pose estimation",
+        "opencv",
+        "style transfer",
+        "super-resolution",
+        "depth estimation",
+        "point cloud",
+        "ocr",
+        "inpainting",
+        "deepfake",
+        "unet",
+        "u-net",
+        "rcnn",
+        "r-cnn",
+        "stable diffusion",
+        "lidar",
     ),
     "natural-language-processing": (
-        "text", "language", "nlp", "bert", "transformer", "translation",
-        "sentiment", "summarization", "question answering", "chatbot",
-        "dialogue", "word2vec", "glove", "gpt", "llm", "tokenizer",
-        "tokenization", "named entity", "ner", "corpus", "spacy",
-        "hugging face", "huggingface", "seq2seq", "sentence", "linguistic",
-        "word embedding", "roberta", "fasttext", "topic modeling", "speech",
+        "text",
+        "language",
+        "nlp",
+        "bert",
+        "transformer",
+        "translation",
+        "sentiment",
+        "summarization",
+        "question answering",
+        "chatbot",
+        "dialogue",
+        "word2vec",
+        "glove",
+        "gpt",
+        "llm",
+        "tokenizer",
+        "tokenization",
+        "named entity",
+        "ner",
+        "corpus",
+        "spacy",
+        "hugging face",
+        "huggingface",
+        "seq2seq",
+        "sentence",
+        "linguistic",
+        "word embedding",
+        "roberta",
+        "fasttext",
+        "topic modeling",
+        "speech",
     ),
     "mlops": (
-        "mlops", "deployment", "deploy", "production", "monitoring",
-        "pipeline", "serving", "kubernetes", "docker", "mlflow", "kubeflow",
-        "airflow", "dvc", "feature store", "experiment tracking",
-        "versioning", "reproducibility", "orchestration", "serverless",
-        "ci/cd", "devops", "infrastructure", "fastapi", "flask", "api",
-        "sagemaker", "data validation", "drift", "model registry",
+        "mlops",
+        "deployment",
+        "deploy",
+        "production",
+        "monitoring",
+        "pipeline",
+        "serving",
+        "kubernetes",
+        "docker",
+        "mlflow",
+        "kubeflow",
+        "airflow",
+        "dvc",
+        "feature store",
+        "experiment tracking",
+        "versioning",
+        "reproducibility",
+        "orchestration",
+        "serverless",
+        "ci/cd",
+        "devops",
+        "infrastructure",
+        "fastapi",
+        "flask",
+        "api",
+        "sagemaker",
+        "data validation",
+        "drift",
+        "model registry",
     ),
     "other": (
-        "graph", "reinforcement learning", "time series", "time-series",
-        "recommendation", "recommender", "tabular", "anomaly", "forecasting",
-        "gnn", "node", "agent", "reward", "q-learning", "bandit", "clustering",
-        "audio", "music", "bayesian", "causal", "quantum",
+        "graph",
+        "reinforcement learning",
+        "time series",
+        "time-series",
+        "recommendation",
+        "recommender",
+        "tabular",
+        "anomaly",
+        "forecasting",
+        "gnn",
+        "node",
+        "agent",
+        "reward",
+        "q-learning",
+        "bandit",
+        "clustering",
+        "audio",
+        "music",
+        "bayesian",
+        "causal",
+        "quantum",
     ),
 }
 
@@ -59,8 +151,9 @@ def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternation})(?:s|es)?\b", re.IGNORECASE)
 
 
-def count_keyword_hits(texts: Sequence[str], *, keywords: Mapping[str, Sequence[str]],
-                       classes: Sequence[str]) -> np.ndarray:
+def count_keyword_hits(
+    texts: Sequence[str], *, keywords: Mapping[str, Sequence[str]], classes: Sequence[str]
+) -> np.ndarray:
     """Matrix (n_texts, n_classes) of keyword occurrences per class."""
     patterns = [_pattern(keywords[c]) if keywords.get(c) else None for c in classes]
     hits = np.zeros((len(texts), len(classes)), dtype=float)
@@ -80,8 +173,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
     and no probability is ever exactly 0 or 1.
     """
 
-    def __init__(self, keywords: Mapping[str, Sequence[str]] | None = None,
-                 smoothing: float = 1.0):
+    def __init__(self, keywords: Mapping[str, Sequence[str]] | None = None, smoothing: float = 1.0):
         self.keywords = keywords
         self.smoothing = smoothing
 
@@ -102,8 +194,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "classes_")
         keywords = KEYWORDS if self.keywords is None else self.keywords
-        hits = count_keyword_hits(_as_texts(X), keywords=keywords,
-                                  classes=[str(c) for c in self.classes_])
+        hits = count_keyword_hits(_as_texts(X), keywords=keywords, classes=[str(c) for c in self.classes_])
         scores = hits + self.smoothing * self.class_prior_
         return scores / scores.sum(axis=1, keepdims=True)
 

@@ -43,10 +43,17 @@ class CrossValidation:
     model: Pipeline | None = field(default=None, compare=False, repr=False)
 
 
-def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds: int = 5,
-                   random_state: int = 0,
-                   progress: ProgressCallback | None = None,
-                   n_jobs: int | None = None, refit: bool = False) -> CrossValidation:
+def cross_validate(
+    *,
+    texts: list[str],
+    labels: list[str],
+    algorithm: str,
+    folds: int = 5,
+    random_state: int = 0,
+    progress: ProgressCallback | None = None,
+    n_jobs: int | None = None,
+    refit: bool = False,
+) -> CrossValidation:
     """Shuffled stratified k-fold CV of ``algorithm`` trained through :func:`ml.training.train_model`.
 
     ``folds`` shrinks to the size of the rarest class (so every fold sees
@@ -77,7 +84,8 @@ def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds
         splits = list(splitter.split(texts, labels))
     # The refit goes first: it is the biggest job, so the others fill in around it.
     jobs = ([(None, list(range(len(texts))), [])] if refit else []) + [
-        (number, train, test) for number, (train, test) in enumerate(splits)]
+        (number, train, test) for number, (train, test) in enumerate(splits)
+    ]
     oof: list[PredictionResult | None] = [None] * len(texts)
     scores: list[float] = [0.0] * k
     seconds: list[float] = [0.0] * k
@@ -86,8 +94,9 @@ def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds
     # sklearn's Parallel carries its config into the threads; "generator_unordered"
     # hands each result to this thread as soon as its fit is done.
     runner = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator_unordered")
-    finished = runner(delayed(_fit_one)(number, train, test, texts, labels, algorithm, random_state)
-                      for number, train, test in jobs)
+    finished = runner(
+        delayed(_fit_one)(number, train, test, texts, labels, algorithm, random_state) for number, train, test in jobs
+    )
     for done, (number, fitted, test, results, took) in enumerate(finished, start=1):
         if number is None:
             model = fitted
@@ -95,22 +104,40 @@ def cross_validate(*, texts: list[str], labels: list[str], algorithm: str, folds
             seconds[number] = took
             for i, result in zip(test, results):
                 oof[i] = _over_labels(result, all_labels)
-            scores[number] = round(float(f1_score([labels[i] for i in test], [r.tag for r in results],
-                                                  labels=all_labels, average="weighted", zero_division=0)),
-                                   DECIMALS)
+            scores[number] = round(
+                float(
+                    f1_score(
+                        [labels[i] for i in test],
+                        [r.tag for r in results],
+                        labels=all_labels,
+                        average="weighted",
+                        zero_division=0,
+                    )
+                ),
+                DECIMALS,
+            )
         report(int(100 * done / len(jobs)), f"{done} of {len(jobs)} fits done")
     return CrossValidation(
-        algorithm=algorithm, folds=k, fold_f1=scores,
+        algorithm=algorithm,
+        folds=k,
+        fold_f1=scores,
         mean_f1=round(statistics.mean(scores), DECIMALS),
         sd_f1=round(statistics.stdev(scores), DECIMALS) if len(scores) > 1 else 0.0,
-        oof=list(oof), fit_seconds=seconds, model=model)
+        oof=list(oof),
+        fit_seconds=seconds,
+        model=model,
+    )
 
 
 def _fit_one(number, train, test, texts, labels, algorithm, random_state):
     """One job of :func:`cross_validate`: fit on ``train``, predict ``test`` (a fold, or none for the refit)."""
     started = time.perf_counter()
-    model = train_model(texts=[texts[i] for i in train], labels=[labels[i] for i in train],
-                        algorithm=algorithm, random_state=random_state)
+    model = train_model(
+        texts=[texts[i] for i in train],
+        labels=[labels[i] for i in train],
+        algorithm=algorithm,
+        random_state=random_state,
+    )
     took = time.perf_counter() - started
     if number is None:
         return number, model, test, [], took
@@ -133,9 +160,12 @@ def adapted_folds(counts: Counter, folds: int) -> int:
 MIN_FAIR_SAMPLE = 100
 
 
-def choose_review_threshold(cv_result: CrossValidation, labels: Sequence[str],
-                            target_precision: float = DEFAULT_TARGET_PRECISION,
-                            fair: Sequence[bool] | None = None) -> dict:
+def choose_review_threshold(
+    cv_result: CrossValidation,
+    labels: Sequence[str],
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+    fair: Sequence[bool] | None = None,
+) -> dict:
     """The per-model auto-accept threshold, from the out-of-fold operating point.
 
     ``labels`` are the true tags in the order the CV was given.  Returns the
@@ -159,8 +189,7 @@ def choose_review_threshold(cv_result: CrossValidation, labels: Sequence[str],
         raise ValueError(f"got {len(fair)} fair-sample flags for {len(labels)} labels")
     chosen = [k for k, flag in enumerate(fair or []) if flag]
     if len(chosen) >= MIN_FAIR_SAMPLE:
-        point = operating_point([cv_result.oof[k] for k in chosen], [labels[k] for k in chosen],
-                                target_precision)
+        point = operating_point([cv_result.oof[k] for k in chosen], [labels[k] for k in chosen], target_precision)
         return {**point, "sample": "fair", "sample_size": len(chosen)}
     point = operating_point(cv_result.oof, list(labels), target_precision)
     return {**point, "sample": "all", "sample_size": len(labels)}
@@ -171,8 +200,7 @@ def _over_labels(result: PredictionResult, labels: list[str]) -> PredictionResul
     if all(label in result.probabilities for label in labels):
         return result
     probabilities = {label: result.probabilities.get(label, 0.0) for label in labels}
-    return PredictionResult(tag=result.tag, probabilities=probabilities,
-                            confidence=result.confidence)
+    return PredictionResult(tag=result.tag, probabilities=probabilities, confidence=result.confidence)
 
 
 def _ignore_progress(percent: int, stage: str) -> None:

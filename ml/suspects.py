@@ -32,8 +32,7 @@ class Suspect:
     suspicion: float
 
 
-def find_suspects(*, labels: Sequence[str], oof: Sequence[PredictionResult],
-                  limit: int) -> list[Suspect]:
+def find_suspects(*, labels: Sequence[str], oof: Sequence[PredictionResult], limit: int) -> list[Suspect]:
     """At most ``limit`` suspects, highest suspicion first (ties: lower index first).
 
     ``oof`` must be out-of-fold predictions aligned with ``labels`` (e.g.
@@ -45,8 +44,11 @@ def find_suspects(*, labels: Sequence[str], oof: Sequence[PredictionResult],
     if limit <= 0:
         return []
     thresholds = class_thresholds(labels, oof)
-    found = [suspect for index, (given, result) in enumerate(zip(labels, oof))
-             if (suspect := _judge(index, given, result, thresholds)) is not None]
+    found = [
+        suspect
+        for index, (given, result) in enumerate(zip(labels, oof))
+        if (suspect := _judge(index, given, result, thresholds)) is not None
+    ]
     found.sort(key=lambda s: (-s.suspicion, s.index))
     return found[:limit]
 
@@ -61,15 +63,15 @@ def class_thresholds(labels: Sequence[str], oof: Sequence[PredictionResult]) -> 
     return {label: sums[label] / counts[label] for label in counts}
 
 
-def _judge(index: int, given: str, result: PredictionResult,
-           thresholds: dict[str, float]) -> Suspect | None:
+def _judge(index: int, given: str, result: PredictionResult, thresholds: dict[str, float]) -> Suspect | None:
     p_given = result.probabilities.get(given, 0.0)
     # Only classes with a threshold (i.e. with labelled items) can be suggested.
-    rivals = [(p, label) for label, p in result.probabilities.items()
-              if label != given and label in thresholds
-              and p >= thresholds[label] and p > p_given]
+    rivals = [
+        (p, label)
+        for label, p in result.probabilities.items()
+        if label != given and label in thresholds and p >= thresholds[label] and p > p_given
+    ]
     if not rivals:
         return None
     p_best, best = max(rivals)
-    return Suspect(index=index, given=given, suggested=best,
-                   suspicion=round(p_best - p_given, DECIMALS))
+    return Suspect(index=index, given=given, suggested=best, suspicion=round(p_best - p_given, DECIMALS))

@@ -19,9 +19,14 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, str], None]
 
 
-def train_model(*, texts: list[str], labels: list[str], algorithm: str,
-                random_state: int = 0,
-                progress: ProgressCallback | None = None) -> Pipeline:
+def train_model(
+    *,
+    texts: list[str],
+    labels: list[str],
+    algorithm: str,
+    random_state: int = 0,
+    progress: ProgressCallback | None = None,
+) -> Pipeline:
     """Return the named algorithm fitted on ``texts`` (already prepared) and ``labels``.
 
     Raises ValueError for an unknown algorithm or unusable data (mismatched
@@ -34,9 +39,9 @@ def train_model(*, texts: list[str], labels: list[str], algorithm: str,
     factory = get_algorithm(algorithm)
     class_counts = validate_training_data(texts=texts, labels=labels)
     report(10, "configuring")
-    pipeline = adapt_calibration(factory(random_state),
-                                 smallest_class=min(class_counts.values()),
-                                 random_state=random_state, n_items=len(labels))
+    pipeline = adapt_calibration(
+        factory(random_state), smallest_class=min(class_counts.values()), random_state=random_state, n_items=len(labels)
+    )
     report(20, "fitting")
     pipeline.fit(list(texts), list(labels))
     report(100, "done")
@@ -58,8 +63,9 @@ def validate_training_data(*, texts: Sequence[str], labels: Sequence[str]) -> Co
     return counts
 
 
-def adapt_calibration(pipeline: Pipeline, *, smallest_class: int,
-                      random_state: int, n_items: int | None = None) -> Pipeline:
+def adapt_calibration(
+    pipeline: Pipeline, *, smallest_class: int, random_state: int, n_items: int | None = None
+) -> Pipeline:
     """Make calibration steps feasible for a label set whose rarest class has ``smallest_class`` items.
 
     Stratified calibration CV needs every class in every fold, so the folds
@@ -79,11 +85,9 @@ def adapt_calibration(pipeline: Pipeline, *, smallest_class: int,
             folds = min(_configured_folds(step), smallest_class)
             if n_items is not None and n_items >= LARGE_TRAINING_SET:
                 folds = min(folds, CALIBRATION_FOLDS_LARGE)
-            step.set_params(cv=StratifiedKFold(n_splits=folds, shuffle=True,
-                                               random_state=random_state))
+            step.set_params(cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state))
         else:
-            logger.warning("a label has only 1 example; %r is trained without "
-                           "probability calibration", name)
+            logger.warning("a label has only 1 example; %r is trained without probability calibration", name)
             pipeline.set_params(**{name: _uncalibrated(step, random_state=random_state)})
     return pipeline
 

@@ -11,7 +11,16 @@ from predictions.services import PromotionError, model_version_promote, model_ve
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["number", "algorithm", "status", "progress_bar", "weighted_f1", "training_label_count", "holdout_count", "created_at"]
+    list_display = [
+        "number",
+        "algorithm",
+        "status",
+        "progress_bar",
+        "weighted_f1",
+        "training_label_count",
+        "holdout_count",
+        "created_at",
+    ]
     list_filter = ["status", "algorithm"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     actions = ["promote"]
@@ -49,7 +58,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return request.user.has_perm("predictions.promote_model")
 
     def get_urls(self):
-        extra = [path("retrain/", self.admin_site.admin_view(self.retrain_view), name="predictions_modelversion_retrain")]
+        extra = [
+            path("retrain/", self.admin_site.admin_view(self.retrain_view), name="predictions_modelversion_retrain")
+        ]
         return extra + super().get_urls()
 
     def retrain_view(self, request):

@@ -1,4 +1,5 @@
 """Online predictions over HTTP."""
+
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -30,7 +31,10 @@ class PredictRequestSerializer(serializers.Serializer):
     title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[RegexValidator(r"\S")])
     description = StrictCharField(max_length=20000, allow_blank=True, required=False, default="")
     content_id = ContentIdField(
-        queryset=Content.objects.all(), required=False, default=None, source="content",
+        queryset=Content.objects.all(),
+        required=False,
+        default=None,
+        source="content",
         help_text="the stored item this text belongs to, if any: a canary then serves it with the same model as its page",
     )
 

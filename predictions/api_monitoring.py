@@ -1,4 +1,5 @@
 """Drift results over HTTP, for reviewers and staff."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -18,8 +19,9 @@ class CanMonitor(BasePermission):
 
 class DriftCheckSerializer(serializers.ModelSerializer):
     source = serializers.SerializerMethodField()
-    model_version = serializers.IntegerField(source="model_version.number", allow_null=True,
-                                             help_text="null once the version checked against is deleted")
+    model_version = serializers.IntegerField(
+        source="model_version.number", allow_null=True, help_text="null once the version checked against is deleted"
+    )
     tests = serializers.JSONField()
 
     class Meta:
@@ -44,14 +46,25 @@ class DriftView(APIView):
 
     permission_classes = [CanMonitor]
 
-    @extend_schema(responses={
-        200: DriftSerializer, **problems(400, 403, 429, serializer=ProblemSerializer, e400="a NUL character in the query string",
-                   e403="not logged in, or neither staff nor a reviewer"),
-    })
+    @extend_schema(
+        responses={
+            200: DriftSerializer,
+            **problems(
+                400,
+                403,
+                429,
+                serializer=ProblemSerializer,
+                e400="a NUL character in the query string",
+                e403="not logged in, or neither staff nor a reviewer",
+            ),
+        }
+    )
     def get(self, request):
         checks = drift_latest()
         overall = next((check for check in checks if check.source == ""), None)
-        return Response({
-            "drifted": bool(overall and overall.drifted),
-            "checks": DriftCheckSerializer(checks, many=True).data,
-        })
+        return Response(
+            {
+                "drifted": bool(overall and overall.drifted),
+                "checks": DriftCheckSerializer(checks, many=True).data,
+            }
+        )

@@ -10,6 +10,7 @@ other one: versions trained before the setting changed keep serving, whichever w
 changed (``manage.py model_store_import`` copies old files into the database for good).
 Either way the bytes are checked against the version's sha256 and skops' trusted types.
 """
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,11 @@ class DatabaseStore:
         payload = model_to_bytes(model)
         filename = f"{name}{ARTIFACT_SUFFIX}"
         digest = sha256_hex(payload)
-        self.write(model_version=model_version, payload=payload,
-                   metadata=artifact_metadata(metadata, artifact=filename, sha256=digest))
+        self.write(
+            model_version=model_version,
+            payload=payload,
+            metadata=artifact_metadata(metadata, artifact=filename, sha256=digest),
+        )
         return StoredArtifact(name=filename, sha256=digest, size=len(payload))
 
     @staticmethod
@@ -93,9 +97,18 @@ class DatabaseStore:
         # In a transaction (a savepoint inside a caller's) so a failure leaves the caller usable.
         with transaction.atomic():
             ModelArtifact.objects.bulk_create(
-                [ModelArtifact(model_version=model_version, sha256=sha256_hex(payload), size=len(payload),
-                               data=payload, metadata=metadata, created_at=timezone.now())],
-                update_conflicts=True, unique_fields=["model_version"],
+                [
+                    ModelArtifact(
+                        model_version=model_version,
+                        sha256=sha256_hex(payload),
+                        size=len(payload),
+                        data=payload,
+                        metadata=metadata,
+                        created_at=timezone.now(),
+                    )
+                ],
+                update_conflicts=True,
+                unique_fields=["model_version"],
                 update_fields=["sha256", "size", "data", "metadata", "created_at"],
             )
 
@@ -137,8 +150,9 @@ def artifact_load(model_version: ModelVersion):
     for store in _stores_in_reading_order():
         payload = store.read(model_version)
         if payload is not None:
-            return model_from_bytes(payload, expected_sha256=model_version.artifact_sha256,
-                                    source=store.describe(model_version))
+            return model_from_bytes(
+                payload, expected_sha256=model_version.artifact_sha256, source=store.describe(model_version)
+            )
     raise missing_artifact(model_version)
 
 
@@ -153,8 +167,10 @@ def artifact_location(model_version: ModelVersion) -> str:
 
 
 def missing_artifact(model_version: ModelVersion) -> ArtifactMissing:
-    return ArtifactMissing(f"v{model_version.number}: artifact {model_version.artifact_path or '(none)'} is missing; "
-                           f"looked in {artifact_location(model_version)}")
+    return ArtifactMissing(
+        f"v{model_version.number}: artifact {model_version.artifact_path or '(none)'} is missing; "
+        f"looked in {artifact_location(model_version)}"
+    )
 
 
 def artifact_copy_to_database(*, model_version: ModelVersion) -> str:

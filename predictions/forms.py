@@ -36,7 +36,9 @@ class RetrainForm(forms.Form):
 
 def _override_reason() -> forms.CharField:
     return limited_text(
-        2000, what="reason", widget=forms.Textarea(attrs={"rows": 2}),
+        2000,
+        what="reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only needed when a gate fails; it is recorded in the audit trail.",
     )
 

@@ -1,4 +1,5 @@
 """Fitted models loaded once per process (a few, least recently used out first), and the serving state."""
+
 import logging
 import threading
 import time
@@ -99,8 +100,9 @@ def _load_and_compile(model_version: ModelVersion) -> LoadedModel:
     try:
         compiled = compile_pipeline(pipeline)
     except Exception:  # noqa: BLE001 - the pipeline still answers; a compiler bug must not stop serving
-        logger.exception("v%s: the compiled predict path failed to build; serving through the pipeline",
-                         model_version.number)
+        logger.exception(
+            "v%s: the compiled predict path failed to build; serving through the pipeline", model_version.number
+        )
         compiled = None
     return LoadedModel(pipeline=pipeline, compiled=compiled)
 

@@ -1,4 +1,5 @@
 """The machine side: model versions, their training snapshots and their predictions."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -56,9 +57,7 @@ class ModelVersion(models.Model):
         ordering = ["-number"]
         constraints = [
             # At most one active model, enforced by the database, not by hope.
-            models.UniqueConstraint(
-                fields=["status"], condition=Q(status="active"), name="model_one_active"
-            )
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="model_one_active")
         ]
         permissions = [
             ("train_model", "Can launch a retrain"),
@@ -102,16 +101,12 @@ class ModelArtifact(models.Model):
 class TrainingExample(models.Model):
     """One row of a model version's training set, snapshotted when the run starts."""
 
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.CASCADE, related_name="training_examples"
-    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="training_examples")
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="+")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["model_version", "content"], name="training_example_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["model_version", "content"], name="training_example_unique")]
 
     def __str__(self) -> str:
         return f"v{self.model_version_id} example: content {self.content_id}"
@@ -134,9 +129,7 @@ class Prediction(models.Model):
     predicted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content", "model_version"], name="prediction_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["content", "model_version"], name="prediction_unique")]
         indexes = [models.Index(fields=["model_version", "predicted_at"], name="prediction_version_time")]
 
     def __str__(self):
@@ -185,9 +178,7 @@ class ContentEmbedding(models.Model):
     vector = models.BinaryField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content", "model_name"], name="content_embedding_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["content", "model_name"], name="content_embedding_unique")]
 
     def __str__(self) -> str:
         return f"{self.model_name} embedding of content {self.content_id}"

@@ -1,4 +1,5 @@
 """The machine side listens to the human side; the reverse import never happens."""
+
 from django.dispatch import receiver
 
 from labeling.signals import content_ingested

@@ -1,4 +1,5 @@
 """Reads of the machine side."""
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ def report_rates() -> dict[str, list[dict]]:
     )
     reports_by_version = dict(
         reports.exclude(shown_model_version=None)
-        .values_list("shown_model_version").annotate(n=Count("pk")).values_list("shown_model_version", "n")
+        .values_list("shown_model_version")
+        .annotate(n=Count("pk"))
+        .values_list("shown_model_version", "n")
     )
     shown_by_version = items_shown_per_version()
     return {
@@ -144,7 +147,8 @@ def items_shown_per_version() -> dict[int, int]:
     )
     return dict(
         Prediction.objects.filter(in_force | Q(Exists(served_by_canary)))
-        .values_list("model_version__number").annotate(n=Count("pk"))
+        .values_list("model_version__number")
+        .annotate(n=Count("pk"))
         .values_list("model_version__number", "n")
     )
 
@@ -153,7 +157,8 @@ def _active_periods() -> list[tuple[int, datetime, datetime | None]]:
     """(version id, start, end or None while it lasts) of each period a version was the active model."""
     changes = list(
         ModelEvent.objects.filter(action__in=[ModelEventAction.PROMOTED, ModelEventAction.ROLLED_BACK])
-        .order_by("created_at", "pk").values_list("model_version_id", "created_at")
+        .order_by("created_at", "pk")
+        .values_list("model_version_id", "created_at")
     )
     ends = [created_at for _, created_at in changes[1:]] + [None]
     periods = [(version_id, start, end) for (version_id, start), end in zip(changes, ends)]
@@ -170,9 +175,7 @@ def _rate(name: str, reports: int, shown: int) -> dict:
 
 def training_set_of(*, model_version: ModelVersion) -> dict[int, str]:
     """The snapshot a version was trained on: content id -> tag slug."""
-    return dict(
-        TrainingExample.objects.filter(model_version=model_version).values_list("content_id", "tag__slug")
-    )
+    return dict(TrainingExample.objects.filter(model_version=model_version).values_list("content_id", "tag__slug"))
 
 
 def content_ids_lacking_prediction(*, model_version: ModelVersion) -> list[int]:
@@ -198,16 +201,13 @@ def prediction_progress(*, model_version: ModelVersion) -> tuple[int, int]:
 
 
 def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
-    return list(
-        Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description")
-    )
+    return list(Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description"))
 
 
 def content_texts_and_hashes(*, content_ids: list[int]) -> list[tuple[int, str, str, str]]:
     """(id, title, description, text_hash) per item, in id order."""
     return list(
-        Content.objects.filter(pk__in=content_ids).order_by("pk")
-        .values_list("pk", "title", "description", "text_hash")
+        Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description", "text_hash")
     )
 
 
@@ -259,9 +259,7 @@ def job_is_stalled(*, job: Job, now=None) -> bool:
 
 def _waiting_too_long() -> timedelta:
     # Past the reconciler's grace and a couple of its rounds, a waiting job means no worker takes work.
-    return timedelta(
-        seconds=settings.TAGLOOP_DISPATCH_GRACE_SECONDS + 2 * settings.TAGLOOP_RECONCILE_EVERY_SECONDS
-    )
+    return timedelta(seconds=settings.TAGLOOP_DISPATCH_GRACE_SECONDS + 2 * settings.TAGLOOP_RECONCILE_EVERY_SECONDS)
 
 
 def stalled_work(*, now=None, include_items: bool = True) -> list[dict]:
@@ -273,11 +271,23 @@ def stalled_work(*, now=None, include_items: bool = True) -> list[dict]:
     """
     now = now or timezone.now()
     jobs = list(
-        Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).select_related("model_version")
-        .only("pk", "kind", "status", "created_at", "dispatched_at", "dispatch_error", "heartbeat_at",
-              "claimed_by", "model_version__number")
+        Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES)
+        .select_related("model_version")
+        .only(
+            "pk",
+            "kind",
+            "status",
+            "created_at",
+            "dispatched_at",
+            "dispatch_error",
+            "heartbeat_at",
+            "claimed_by",
+            "model_version__number",
+        )
     )
-    stalled = [_stalled_retrain(job, now) for job in jobs if job.kind == JobKind.TRAIN and job_is_stalled(job=job, now=now)]
+    stalled = [
+        _stalled_retrain(job, now) for job in jobs if job.kind == JobKind.TRAIN and job_is_stalled(job=job, now=now)
+    ]
     stalled += _stalled_group(
         [job for job in jobs if job.kind != JobKind.TRAIN and job_is_stalled(job=job, now=now)], now
     )
@@ -297,7 +307,9 @@ def _stalled_retrain(job: Job, now) -> dict:
         worker = f" from {job.claimed_by}" if job.claimed_by else ""
         return {"kind": "retrain", "detail": f"{name}: no heartbeat{worker} for {age} s", "age_seconds": age}
     age = _age(job.created_at, now)
-    why = f"not sent: {job.dispatch_error or 'broker unreachable'}" if job.dispatched_at is None else "no worker took it"
+    why = (
+        f"not sent: {job.dispatch_error or 'broker unreachable'}" if job.dispatched_at is None else "no worker took it"
+    )
     return {"kind": "retrain", "detail": f"{name}: queued {age} s ago, {why}", "age_seconds": age}
 
 
@@ -307,21 +319,33 @@ def _stalled_group(jobs: list[Job], now) -> list[dict]:
     running = [job for job in jobs if job.status == JobStatus.RUNNING]
     if running:
         age = max(_age(job.heartbeat_at, now) for job in running)
-        entries.append({"kind": "jobs_without_heartbeat",
-                        "detail": f"{len(running)} job(s) lost their worker: no heartbeat for up to {age} s",
-                        "age_seconds": age})
+        entries.append(
+            {
+                "kind": "jobs_without_heartbeat",
+                "detail": f"{len(running)} job(s) lost their worker: no heartbeat for up to {age} s",
+                "age_seconds": age,
+            }
+        )
     unsent = [job for job in jobs if job.status == JobStatus.PENDING and job.dispatched_at is None]
     if unsent:
         age = max(_age(job.created_at, now) for job in unsent)
-        entries.append({"kind": "jobs_not_sent",
-                        "detail": f"{len(unsent)} job(s) not sent for up to {age} s: the broker is unreachable",
-                        "age_seconds": age})
+        entries.append(
+            {
+                "kind": "jobs_not_sent",
+                "detail": f"{len(unsent)} job(s) not sent for up to {age} s: the broker is unreachable",
+                "age_seconds": age,
+            }
+        )
     waiting = [job for job in jobs if job.status == JobStatus.PENDING and job.dispatched_at is not None]
     if waiting:
         age = max(_age(job.created_at, now) for job in waiting)
-        entries.append({"kind": "jobs_waiting",
-                        "detail": f"{len(waiting)} job(s) waiting for a worker for up to {age} s: is a worker running?",
-                        "age_seconds": age})
+        entries.append(
+            {
+                "kind": "jobs_waiting",
+                "detail": f"{len(waiting)} job(s) waiting for a worker for up to {age} s: is a worker running?",
+                "age_seconds": age,
+            }
+        )
     return entries
 
 
@@ -336,9 +360,13 @@ def _items_lacking_prediction(now) -> list[dict]:
     oldest = lacking.order_by("ingested_at").values_list("ingested_at", flat=True).first()
     since = max(oldest, active.promoted_at) if active.promoted_at else oldest
     minutes = int(PREDICTION_LAG_ALLOWED.total_seconds() // 60)
-    return [{"kind": "items_lacking_prediction",
-             "detail": f"{count:,} item(s) lack the active model's (v{active.number}) prediction for > {minutes} min",
-             "age_seconds": _age(since, now)}]
+    return [
+        {
+            "kind": "items_lacking_prediction",
+            "detail": f"{count:,} item(s) lack the active model's (v{active.number}) prediction for > {minutes} min",
+            "age_seconds": _age(since, now),
+        }
+    ]
 
 
 def retrain_stalls(*, model_versions: list[ModelVersion]) -> dict[int, dict]:

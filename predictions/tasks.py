@@ -7,6 +7,7 @@ harmless if the work is already done or still owned, and the reconciler takes ov
 what a dead worker held (a redelivery after the broker's visibility timeout can come
 an hour late; the reconciler does not wait for it).
 """
+
 from celery import shared_task
 from django.conf import settings
 

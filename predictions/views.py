@@ -1,4 +1,5 @@
 """HTML pages for admins: model versions, retrain with live progress, compare, promote, roll back."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -53,7 +54,9 @@ def model_list(request):
 def model_active_line(request):
     """The active model and its re-prediction's progress; htmx polls it until every item is predicted."""
     active = selectors.active_model_version()
-    return render(request, "predictions/_active_line.html", {"active": active, "repredict": _repredict_progress(active)})
+    return render(
+        request, "predictions/_active_line.html", {"active": active, "repredict": _repredict_progress(active)}
+    )
 
 
 def _repredict_progress(active: ModelVersion | None) -> dict:
@@ -100,8 +103,11 @@ def model_retrain(request):
         algorithm=form.cleaned_data["algorithm"], notes=form.cleaned_data["notes"], requested_by=request.user
     )
     if retrain_waiting_for_broker(model_version=version):
-        messages.warning(request, f"Retrain queued as v{version.number}; the task queue is unreachable, so the "
-                                  "worker will start it when the queue is back.")
+        messages.warning(
+            request,
+            f"Retrain queued as v{version.number}; the task queue is unreachable, so the "
+            "worker will start it when the queue is back.",
+        )
     else:
         messages.success(request, f"Retrain queued as v{version.number}.")
     return redirect("predictions:model-list")
@@ -190,7 +196,8 @@ def model_rollback(request):
     shown = request.POST.get("to", "")
     try:
         version = model_version_rollback(
-            rolled_back_by=request.user, reason=form.cleaned_data["reason"],
+            rolled_back_by=request.user,
+            reason=form.cleaned_data["reason"],
             expected_number=int(shown) if shown.isdigit() else None,
         )
     except PromotionError as exc:

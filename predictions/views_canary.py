@@ -1,4 +1,5 @@
 """Canary pages for admins: start one from a candidate, watch both models side by side, stop it."""
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +24,9 @@ def canary_start(request, number: int):
         return redirect("predictions:model-detail", number=number)
     try:
         canary = start(
-            candidate=version, share=form.cleaned_data["share_percent"] / 100, started_by=request.user,
+            candidate=version,
+            share=form.cleaned_data["share_percent"] / 100,
+            started_by=request.user,
             override_reason=form.cleaned_data["override_reason"],
         )
     except PromotionBlocked as exc:
@@ -48,7 +51,8 @@ def canary_detail(request, pk: int):
         "report": report,
         "arms": [report.candidate, report.baseline],
         "accuracy_rows": [("right on reviewed items", [reviewed.candidate.value, reviewed.baseline.value])]
-        if reviewed.n else [],
+        if reviewed.n
+        else [],
         "series_names": [f"candidate v{canary.candidate.number}", f"active v{canary.baseline.number}"],
         "promote_form": PromoteForm(),
     }

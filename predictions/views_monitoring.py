@@ -1,4 +1,5 @@
 """The monitoring page: stream volume, tag mix, review and report rates, drift, live quality."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,8 +39,10 @@ def check_drift(request):
     job = drift_check_request()
     job.refresh_from_db()
     if job.dispatched_at is None:
-        messages.warning(request, "Drift check recorded; the task queue is unreachable, so a worker will run it "
-                                  "when the queue is back.")
+        messages.warning(
+            request,
+            "Drift check recorded; the task queue is unreachable, so a worker will run it when the queue is back.",
+        )
     else:
         messages.success(request, "Drift check queued; its results appear here when a worker has run it.")
     return redirect("monitoring:page")

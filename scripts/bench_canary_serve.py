@@ -13,6 +13,7 @@ a request about a text of the canary or its control group runs both models and
 records both answers. Rewrites the "## Serving with
 a canary" section of docs/benchmarks.md.
 """
+
 import argparse
 import csv
 import os
@@ -55,8 +56,10 @@ def main() -> None:
     args = _parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not (url.startswith("postgres") and url.rstrip("/").endswith("_bench")):
-        sys.exit("set DATABASE_URL to an empty PostgreSQL database whose name ends in _bench "
-                 "(`make bench-canary` makes one): the run seeds it, and a canary writes on every request")
+        sys.exit(
+            "set DATABASE_URL to an empty PostgreSQL database whose name ends in _bench "
+            "(`make bench-canary` makes one): the run seeds it, and a canary writes on every request"
+        )
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-canary-"))
     env = bench_environment(work)
     bodies = _dataset_bodies()
@@ -80,8 +83,9 @@ def main() -> None:
             server.wait(timeout=30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    body = _report(without, with_canary, served, share=args.share, workers=args.workers, seconds=args.seconds,
-                   texts=len(bodies))
+    body = _report(
+        without, with_canary, served, share=args.share, workers=args.workers, seconds=args.seconds, texts=len(bodies)
+    )
     print(body)
     if not args.no_write:
         from ml.markdown_section import replace_section
@@ -138,8 +142,7 @@ def _served_by_candidate():
     return Counter({row["served"]: row["n"] for row in rows})
 
 
-def _report(without: dict, with_canary: dict, served, *, share: float, workers: int, seconds: float,
-            texts: int) -> str:
+def _report(without: dict, with_canary: dict, served, *, share: float, workers: int, seconds: float, texts: int) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = f"{os.getloadavg()[0]:.1f}"
     total = sum(served.values())
@@ -158,13 +161,17 @@ def _report(without: dict, with_canary: dict, served, *, share: float, workers: 
     ]
     for clients in without:
         a, b = without[clients], with_canary[clients]
-        lines.append(f"| {clients} | {a['rps']:.0f} | {b['rps']:.0f} | {b['rps'] / a['rps']:.2f} | {a['p50']:.1f} | "
-                     f"{b['p50']:.1f} | {a['p99']:.1f} | {b['p99']:.1f} | {b['errors']} |")
+        lines.append(
+            f"| {clients} | {a['rps']:.0f} | {b['rps']:.0f} | {b['rps'] / a['rps']:.2f} | {a['p50']:.1f} | "
+            f"{b['p50']:.1f} | {a['p99']:.1f} | {b['p99']:.1f} | {b['errors']} |"
+        )
     lines += [
         "",
         f"Requests recorded during the canary (its warm-up included): {total}, of which the candidate answered "
         f"{served.get('candidate', 0)} ({served.get('candidate', 0) / total:.1%}; configured share {share:.0%}, "
-        "drawn per text)." if total else "No request was recorded during the canary.",
+        "drawn per text)."
+        if total
+        else "No request was recorded during the canary.",
         "",
         READING,
     ]

@@ -10,6 +10,7 @@ while down) and rewrites the "## Faults" section of docs/benchmarks.md.
 
 A new fault is a function ``(bench) -> Outcome`` in SCENARIOS below.
 """
+
 import argparse
 import os
 import platform
@@ -55,8 +56,14 @@ class Bench:
         return redis.start()
 
     def site(self, *, cache: bool = False) -> Site:
-        site = Site(postgres=self.postgres, seed=self.seed, workdir=self.workdir, broker=self.redis(),
-                    cache=self.redis() if cache else None, settings=self.settings)
+        site = Site(
+            postgres=self.postgres,
+            seed=self.seed,
+            workdir=self.workdir,
+            broker=self.redis(),
+            cache=self.redis() if cache else None,
+            settings=self.settings,
+        )
         self._sites.append(site)
         return site
 
@@ -87,24 +94,45 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("cache-down", "cache Redis `kill -9`, 5 s, restarted empty; normal = rate limits count in Redis again",
-             lambda bench: scenarios.cache_killed(bench.site(cache=True), outage_seconds=5)),
-    Scenario("database-down", "PostgreSQL stopped (`pg_ctl stop -m fast`) 10 s; normal = every request answered "
-             "as usual", lambda bench: scenarios.database_stopped(bench.site(), bench.postgres, outage_seconds=10)),
-    Scenario("retrain-pool-killed", "the pool process running a retrain SIGKILLed (the worker forks a new one at "
-             "once); done = the version a candidate, its job done",
-             lambda bench: scenarios.retrain_pool_process_killed(bench.site())),
-    Scenario("retrain-worker-killed", "the whole worker SIGKILLed mid-retrain, restarted 3 s later; done = the "
-             "version a candidate, its job done", lambda bench: scenarios.retrain_worker_killed(bench.site())),
-    Scenario("repredict-worker-killed", "the whole worker SIGKILLed mid re-prediction after a promotion, restarted "
-             "3 s later; done = every item predicted by the active model, no job unfinished",
-             lambda bench: scenarios.repredict_worker_killed(bench.site())),
-    Scenario("broker-killed-queued", "the broker's Redis `kill -9` with a re-prediction and a retrain queued, "
-             "restarted empty 3 s later; done = all of it finished and /healthz 200",
-             lambda bench: scenarios.broker_killed_with_work_queued(bench.site())),
-    Scenario("broker-down-actions", "the broker's Redis down 5 s while an admin clicks Retrain and a client ingests "
-             "3 items; done = the retrain finished and the items predicted",
-             lambda bench: scenarios.broker_down_during_actions(bench.site())),
+    Scenario(
+        "cache-down",
+        "cache Redis `kill -9`, 5 s, restarted empty; normal = rate limits count in Redis again",
+        lambda bench: scenarios.cache_killed(bench.site(cache=True), outage_seconds=5),
+    ),
+    Scenario(
+        "database-down",
+        "PostgreSQL stopped (`pg_ctl stop -m fast`) 10 s; normal = every request answered as usual",
+        lambda bench: scenarios.database_stopped(bench.site(), bench.postgres, outage_seconds=10),
+    ),
+    Scenario(
+        "retrain-pool-killed",
+        "the pool process running a retrain SIGKILLed (the worker forks a new one at "
+        "once); done = the version a candidate, its job done",
+        lambda bench: scenarios.retrain_pool_process_killed(bench.site()),
+    ),
+    Scenario(
+        "retrain-worker-killed",
+        "the whole worker SIGKILLed mid-retrain, restarted 3 s later; done = the version a candidate, its job done",
+        lambda bench: scenarios.retrain_worker_killed(bench.site()),
+    ),
+    Scenario(
+        "repredict-worker-killed",
+        "the whole worker SIGKILLed mid re-prediction after a promotion, restarted "
+        "3 s later; done = every item predicted by the active model, no job unfinished",
+        lambda bench: scenarios.repredict_worker_killed(bench.site()),
+    ),
+    Scenario(
+        "broker-killed-queued",
+        "the broker's Redis `kill -9` with a re-prediction and a retrain queued, "
+        "restarted empty 3 s later; done = all of it finished and /healthz 200",
+        lambda bench: scenarios.broker_killed_with_work_queued(bench.site()),
+    ),
+    Scenario(
+        "broker-down-actions",
+        "the broker's Redis down 5 s while an admin clicks Retrain and a client ingests "
+        "3 items; done = the retrain finished and the items predicted",
+        lambda bench: scenarios.broker_down_during_actions(bench.site()),
+    ),
 ]
 # Prediction jobs of 25 items: a re-prediction is 31 jobs, so the kill lands in the middle of it.
 BENCH_SETTINGS = {"TAGLOOP_PREDICT_CHUNK_SIZE": "25"}
@@ -137,8 +165,11 @@ def _measure(bench: Bench, scenario: Scenario, runs: int) -> list[scenarios.Outc
         finally:
             bench.end_run()
         recovery = "did not recover" if outcome.recovery_seconds is None else f"{outcome.recovery_seconds:.2f} s"
-        print(f"{scenario.name} run {run}: {recovery}, {len(outcome.server_errors)} server errors, "
-              f"{len(outcome.answers)} requests", flush=True)
+        print(
+            f"{scenario.name} run {run}: {recovery}, {len(outcome.server_errors)} server errors, "
+            f"{len(outcome.answers)} requests",
+            flush=True,
+        )
         outcomes.append(outcome)
     return outcomes
 
@@ -169,9 +200,13 @@ def _duplicates(outcome: scenarios.Outcome) -> int:
 def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
-    timings = ("the tests' short durable-work timings (`--fast`: heartbeat 1 s, stale after 5 s, reconciler every "
-               "2 s, dispatch grace 4 s)" if fast else "the default durable-work timings (heartbeat 5 s, stale after "
-               "30 s, reconciler every 10 s, dispatch grace 20 s)")
+    timings = (
+        "the tests' short durable-work timings (`--fast`: heartbeat 1 s, stale after 5 s, reconciler every "
+        "2 s, dispatch grace 4 s)"
+        if fast
+        else "the default durable-work timings (heartbeat 5 s, stale after "
+        "30 s, reconciler every 10 s, dispatch grace 20 s)"
+    )
     lines = [
         f"`make bench-faults` (scripts/bench_faults.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
         f"1-minute load average {load} after the run ({minutes:.1f} min in all). Private services started by the "
@@ -203,13 +238,17 @@ def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
         normal = sum(sum(1 for a in o.during() if a.normal) for o in outcomes)
         unavailable = sum(sum(1 for a in o.during() if a.unavailable) for o in outcomes)
         lost, duplicates = sum(map(_lost, outcomes)), sum(map(_duplicates, outcomes))
-        lines.append(f"| {scenario.what} | {median} | {each} | {errors} | {normal} / {unavailable} | {lost} | "
-                     f"{duplicates} |")
+        lines.append(
+            f"| {scenario.what} | {median} | {each} | {errors} | {normal} / {unavailable} | {lost} | {duplicates} |"
+        )
     outcomes = [o for _, group in rows for o in group]
     met = all(o.recovery_seconds is not None and o.recovery_seconds <= TARGET_SECONDS for o in outcomes)
     clean = not any(o.server_errors or _lost(o) or _duplicates(o) for o in outcomes)
-    lines += ["", f"Target (issue 12): every fault back to normal within {TARGET_SECONDS} s, 0 server errors, 0 lost, "
-                  f"0 duplicates: {'met' if met and clean else 'NOT met'}."]
+    lines += [
+        "",
+        f"Target (issue 12): every fault back to normal within {TARGET_SECONDS} s, 0 server errors, 0 lost, "
+        f"0 duplicates: {'met' if met and clean else 'NOT met'}.",
+    ]
     return "\n".join(lines)
 
 
@@ -217,8 +256,11 @@ def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per fault (the table gives the median)")
     parser.add_argument("--only", nargs="*", choices=[s.name for s in SCENARIOS], help="these faults only")
-    parser.add_argument("--fast", action="store_true",
-                        help="the tests' short durable-work timings instead of the defaults (5 s stale, 2 s reconciler)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="the tests' short durable-work timings instead of the defaults (5 s stale, 2 s reconciler)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     return parser.parse_args()
 

@@ -18,6 +18,7 @@ and latency at 10 clients, and the memory of each worker and of the master (PSS 
 from /proc/PID/smaps_rollup: PSS splits the pages shared after a fork between the
 processes sharing them). Medians go to the "## Serving: preload" section.
 """
+
 import argparse
 import http.client
 import json
@@ -67,8 +68,15 @@ def main() -> None:
             server.wait(timeout=30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    body = _report(rows, in_process, version=version, workers=args.workers, seconds=args.seconds,
-                   database=_database_name(), preload=args.preload)
+    body = _report(
+        rows,
+        in_process,
+        version=version,
+        workers=args.workers,
+        seconds=args.seconds,
+        database=_database_name(),
+        preload=args.preload,
+    )
     print(body)
     if not args.no_write:
         sys.path.insert(0, str(REPO))
@@ -134,11 +142,29 @@ def _start_gunicorn(port: int, workers: int, env: dict, work: Path, *, preload: 
     no_conf = work / "no-gunicorn-conf.py"
     no_conf.write_text("")
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--config", str(no_conf),
-         "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "sync", "--backlog", "2048", "--timeout", "60",
-         "--log-level", "warning", *(["--preload"] if preload else [])],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--config",
+            str(no_conf),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            *(["--preload"] if preload else []),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -212,9 +238,13 @@ def _memory(master: int) -> dict:
     worker_pss = [_smaps_rollup(pid)["Pss"] for pid in workers]
     worker_rss = [_smaps_rollup(pid)["Rss"] for pid in workers]
     master_figures = _smaps_rollup(master)
-    return {"workers": len(workers), "worker_pss_mb": statistics.median(worker_pss),
-            "worker_rss_mb": statistics.median(worker_rss), "master_pss_mb": master_figures["Pss"],
-            "total_pss_mb": sum(worker_pss) + master_figures["Pss"]}
+    return {
+        "workers": len(workers),
+        "worker_pss_mb": statistics.median(worker_pss),
+        "worker_rss_mb": statistics.median(worker_rss),
+        "master_pss_mb": master_figures["Pss"],
+        "total_pss_mb": sum(worker_pss) + master_figures["Pss"],
+    }
 
 
 def _children(parent: int) -> list[int]:
@@ -249,10 +279,12 @@ def _mode(preload: bool) -> str:
 
 
 def _run_line(run: dict) -> str:
-    return (f"{_mode(run['preload'])}: boot -> first answer {run['boot_s']:.2f} s, {run['rps']:.0f} req/s at "
-            f"{COMPARE_CLIENTS} clients (p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, {run['errors']} errors), "
-            f"worker PSS {run['worker_pss_mb']:.0f} MB (RSS {run['worker_rss_mb']:.0f} MB), master PSS "
-            f"{run['master_pss_mb']:.0f} MB; load average {run['load']}")
+    return (
+        f"{_mode(run['preload'])}: boot -> first answer {run['boot_s']:.2f} s, {run['rps']:.0f} req/s at "
+        f"{COMPARE_CLIENTS} clients (p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, {run['errors']} errors), "
+        f"worker PSS {run['worker_pss_mb']:.0f} MB (RSS {run['worker_rss_mb']:.0f} MB), master PSS "
+        f"{run['master_pss_mb']:.0f} MB; load average {run['load']}"
+    )
 
 
 def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace) -> str:
@@ -277,10 +309,12 @@ def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace)
         def median(key, mine=mine):
             return statistics.median(run[key] for run in mine)
 
-        lines.append(f"| {_mode(preload)} | {len(mine)} | {median('boot_s'):.2f} | {median('rps'):.0f} | "
-                     f"{median('p50'):.1f} | {median('p99'):.1f} | {sum(run['errors'] for run in mine)} | "
-                     f"{median('worker_pss_mb'):.0f} | {median('worker_rss_mb'):.0f} | {median('master_pss_mb'):.0f} | "
-                     f"{median('total_pss_mb'):.0f} |")
+        lines.append(
+            f"| {_mode(preload)} | {len(mine)} | {median('boot_s'):.2f} | {median('rps'):.0f} | "
+            f"{median('p50'):.1f} | {median('p99'):.1f} | {sum(run['errors'] for run in mine)} | "
+            f"{median('worker_pss_mb'):.0f} | {median('worker_rss_mb'):.0f} | {median('master_pss_mb'):.0f} | "
+            f"{median('total_pss_mb'):.0f} |"
+        )
     lines += ["", "Each start, in order:", ""]
     lines += [f"- {_run_line(run)}" for run in runs]
     return "\n".join(lines)
@@ -342,8 +376,12 @@ def _run_clients(port: int, *, clients: int, seconds: float, bodies: list[dict] 
         thread.join()
     elapsed = time.perf_counter() - began
     everything = [value for values in latencies for value in values]
-    return {"requests": len(everything), "rps": len(everything) / elapsed, "errors": sum(errors),
-            **_percentiles(everything)}
+    return {
+        "requests": len(everything),
+        "rps": len(everything) / elapsed,
+        "errors": sum(errors),
+        **_percentiles(everything),
+    }
 
 
 def _percentiles(values: list[float]) -> dict:
@@ -353,8 +391,9 @@ def _percentiles(values: list[float]) -> dict:
     return {"p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}
 
 
-def _report(rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str,
-            preload: bool = False) -> str:
+def _report(
+    rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str, preload: bool = False
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     lines = [
@@ -372,8 +411,10 @@ def _report(rows, in_process: dict, *, version: str, workers: int, seconds: floa
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for clients, row in rows:
-        lines.append(f"| {clients} | {row['requests']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
-                     f"{row['errors']} |")
+        lines.append(
+            f"| {clients} | {row['requests']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
+            f"{row['errors']} |"
+        )
     lines += [
         "",
         f"In-process model call (`predict_text`, same run, no HTTP): p50 {in_process['p50']:.2f} ms, "
@@ -384,11 +425,14 @@ def _report(rows, in_process: dict, *, version: str, workers: int, seconds: floa
     ten, fifty = by_clients.get(10), by_clients.get(50)
     if ten:
         met = ten["rps"] >= TARGET_RPS and ten["p99"] <= TARGET_P99_MS
-        lines.append(f"Target at 10 clients (≥ {TARGET_RPS} req/s with p99 ≤ {TARGET_P99_MS:g} ms): "
-                     f"{'met' if met else 'NOT met'} ({ten['rps']:.0f} req/s, p99 {ten['p99']:.1f} ms).")
+        lines.append(
+            f"Target at 10 clients (≥ {TARGET_RPS} req/s with p99 ≤ {TARGET_P99_MS:g} ms): "
+            f"{'met' if met else 'NOT met'} ({ten['rps']:.0f} req/s, p99 {ten['p99']:.1f} ms)."
+        )
     if fifty:
-        lines.append(f"No errors at 50 clients: {'met' if fifty['errors'] == 0 else 'NOT met'} "
-                     f"({fifty['errors']} errors).")
+        lines.append(
+            f"No errors at 50 clients: {'met' if fifty['errors'] == 0 else 'NOT met'} ({fifty['errors']} errors)."
+        )
     return "\n".join(lines)
 
 
@@ -405,8 +449,11 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=500, help="in-process model calls to time")
     parser.add_argument("--algorithm", default="tfidf-linear", help="the model served (default tfidf-linear)")
     parser.add_argument("--preload", action="store_true", help="start gunicorn with --preload")
-    parser.add_argument("--compare-preload", action="store_true",
-                        help="without and with --preload in turn: boot, req/s, memory per worker")
+    parser.add_argument(
+        "--compare-preload",
+        action="store_true",
+        help="without and with --preload in turn: boot, req/s, memory per worker",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="starts of each mode with --compare-preload")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     return parser.parse_args()

@@ -1,4 +1,5 @@
 """Headless Chromium for UI tests: Debian's package, never a downloaded browser."""
+
 import os
 import shutil
 from pathlib import Path
@@ -7,8 +8,13 @@ import pytest
 
 CHROMIUM = os.environ.get("TAGLOOP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

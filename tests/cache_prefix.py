@@ -6,6 +6,7 @@ its own and ``cache.clear()`` deletes only that prefix, so no run wipes another'
 Redis cache's clear is never FLUSHDB here). Always set, never taken from the environment:
 a .env could name the production prefix.
 """
+
 import os
 import uuid
 

@@ -1,4 +1,5 @@
 """Shared fixtures. Database tests run against DATABASE_URL (PostgreSQL in CI)."""
+
 import contextlib
 import os
 import subprocess
@@ -140,9 +141,25 @@ def celery_worker(tmp_path_factory, env_overrides: dict):
     app.conf.task_default_queue = queue
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
-             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queue,
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_for_ready(process, log_path)

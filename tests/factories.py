@@ -1,4 +1,5 @@
 """Small builders for test data (plain functions, no factory library needed yet)."""
+
 from itertools import count
 
 from labeling.models import Content, ReviewTask
@@ -9,29 +10,56 @@ _ids = count(1)
 
 def make_content(*, title="A paper about transformers", description="Text models.", source="test", **fields) -> Content:
     return Content.objects.create(
-        source=source, external_id=str(next(_ids)), title=title, description=description,
-        text_hash=text_hash(title, description), **fields,
+        source=source,
+        external_id=str(next(_ids)),
+        title=title,
+        description=description,
+        text_hash=text_hash(title, description),
+        **fields,
     )
 
 
 def make_low_confidence_task(*, content=None, confidence=0.4, predicted="mlops") -> ReviewTask:
     content = content or make_content()
-    others = [slug for slug in ("natural-language-processing", "computer-vision", "mlops", "other") if slug != predicted]
+    others = [
+        slug for slug in ("natural-language-processing", "computer-vision", "mlops", "other") if slug != predicted
+    ]
     probabilities = {predicted: confidence, **{slug: round((1 - confidence) / 3, 6) for slug in others}}
-    snapshot = PredictionSnapshot(model_version=1, predicted_tag=predicted, probabilities=probabilities, confidence=confidence)
+    snapshot = PredictionSnapshot(
+        model_version=1, predicted_tag=predicted, probabilities=probabilities, confidence=confidence
+    )
     return review_task_open(content=content, reason="low_confidence", snapshot=snapshot)
 
 
 SYNTHETIC = {
-    "computer-vision": ["image segmentation with convolutional networks", "object detection in video frames",
-                        "face recognition from photos", "pixel level image classification", "yolo detector for images"],
-    "natural-language-processing": ["text classification with transformers", "machine translation of sentences",
-                                    "language model for question answering", "named entity recognition in text",
-                                    "bert embeddings for sentiment of reviews"],
-    "mlops": ["deploying models with kubernetes", "monitoring models in production", "feature store and pipelines",
-              "serving predictions behind an api", "experiment tracking with mlflow"],
-    "other": ["graph neural networks for molecules", "reinforcement learning for games", "time series forecasting",
-              "recommender systems with matrix factorization", "tabular data with gradient boosting"],
+    "computer-vision": [
+        "image segmentation with convolutional networks",
+        "object detection in video frames",
+        "face recognition from photos",
+        "pixel level image classification",
+        "yolo detector for images",
+    ],
+    "natural-language-processing": [
+        "text classification with transformers",
+        "machine translation of sentences",
+        "language model for question answering",
+        "named entity recognition in text",
+        "bert embeddings for sentiment of reviews",
+    ],
+    "mlops": [
+        "deploying models with kubernetes",
+        "monitoring models in production",
+        "feature store and pipelines",
+        "serving predictions behind an api",
+        "experiment tracking with mlflow",
+    ],
+    "other": [
+        "graph neural networks for molecules",
+        "reinforcement learning for games",
+        "time series forecasting",
+        "recommender systems with matrix factorization",
+        "tabular data with gradient boosting",
+    ],
 }
 
 
@@ -53,7 +81,8 @@ def make_candidate(algorithm: str = "tfidf-linear"):
     from predictions.services import model_version_train
 
     version = ModelVersion.objects.create(
-        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0})
+        number=ModelVersion.objects.count() + 1, algorithm=algorithm, params={"random_state": 0}
+    )
     model_version_train(model_version_id=version.pk)
     version.refresh_from_db()
     return version

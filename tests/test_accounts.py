@@ -1,4 +1,5 @@
 """Account pages: password reset only with a mail server; password change in the site's own look."""
+
 import importlib
 
 import pytest
@@ -9,8 +10,12 @@ import config.urls
 
 pytestmark = pytest.mark.django_db
 
-RESET_PATHS = ["/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/MQ/set-password/",
-               "/accounts/reset/done/"]
+RESET_PATHS = [
+    "/accounts/password_reset/",
+    "/accounts/password_reset/done/",
+    "/accounts/reset/MQ/set-password/",
+    "/accounts/reset/done/",
+]
 
 
 def _reload_urls():
@@ -78,11 +83,14 @@ def test_a_wrong_password_is_told_once(client, annotator):
     assert "didn't match" not in page
 
 
-def test_logging_in_leads_the_team_to_the_queue_and_a_user_without_a_role_to_the_content(client, annotator,
-                                                                                        plain_user):
-    for user, landing in ((annotator, reverse("labeling:review-queue")), (plain_user, reverse("labeling:content-list"))):
-        response = client.post(reverse("login"), {"username": user.username, "password": "pw-" + user.username},
-                               follow=True)
+def test_logging_in_leads_the_team_to_the_queue_and_a_user_without_a_role_to_the_content(client, annotator, plain_user):
+    for user, landing in (
+        (annotator, reverse("labeling:review-queue")),
+        (plain_user, reverse("labeling:content-list")),
+    ):
+        response = client.post(
+            reverse("login"), {"username": user.username, "password": "pw-" + user.username}, follow=True
+        )
         assert response.redirect_chain[-1][0] == landing and response.status_code == 200
         if user == plain_user:
             assert "no role yet" in response.content.decode()

@@ -1,4 +1,5 @@
 """Audit samples go to several annotators blind; unanimous answers decide, disagreements go to a reviewer."""
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -42,7 +43,9 @@ def test_unanimous_blind_answers_decide_the_gold_label(audit_task, annotator, se
     assert audit_task.status == ReviewStatus.DONE
 
 
-def test_disagreement_goes_to_a_reviewer_who_sees_both_answers(client, audit_task, annotator, second_annotator, reviewer, tags):
+def test_disagreement_goes_to_a_reviewer_who_sees_both_answers(
+    client, audit_task, annotator, second_annotator, reviewer, tags
+):
     review_task_next(user=annotator)
     review_task_answer(task_id=audit_task.pk, user=annotator, tag=tags["mlops"])
     review_task_next(user=second_annotator)
@@ -58,8 +61,9 @@ def test_disagreement_goes_to_a_reviewer_who_sees_both_answers(client, audit_tas
     assert (label.tag.slug, label.decided_by) == ("other", reviewer)
 
 
-def test_an_annotator_can_neither_open_answer_nor_skip_a_disagreement(client, audit_task, annotator,
-                                                                      second_annotator, tags):
+def test_an_annotator_can_neither_open_answer_nor_skip_a_disagreement(
+    client, audit_task, annotator, second_annotator, tags
+):
     review_task_next(user=annotator)
     review_task_answer(task_id=audit_task.pk, user=annotator, tag=tags["mlops"])
     review_task_next(user=second_annotator)
@@ -93,7 +97,9 @@ def test_audit_items_are_shown_blind(client, audit_task, annotator):
     assert "Audit sample" in page and "0.97" not in page and "Confirm mlops" not in page
 
 
-def test_quality_page_shows_kappa_alpha_and_gold_agreement(client, audit_task, annotator, second_annotator, reviewer, tags):
+def test_quality_page_shows_kappa_alpha_and_gold_agreement(
+    client, audit_task, annotator, second_annotator, reviewer, tags
+):
     review_task_next(user=annotator)
     review_task_answer(task_id=audit_task.pk, user=annotator, tag=tags["mlops"])
     review_task_next(user=second_annotator)
@@ -106,8 +112,9 @@ def test_quality_page_shows_kappa_alpha_and_gold_agreement(client, audit_task, a
     assert "100% <small>of 1</small>" in page  # ann agrees with the gold that ann2 decided
 
 
-def test_the_quality_report_is_reused_until_an_answer_changes(audit_task, annotator, second_annotator, tags,
-                                                                django_assert_max_num_queries):
+def test_the_quality_report_is_reused_until_an_answer_changes(
+    audit_task, annotator, second_annotator, tags, django_assert_max_num_queries
+):
     from labeling.quality import agreement_report
     from labeling.services.undo import review_answer_undo
 

@@ -1,4 +1,5 @@
 """The HTTP API: online predictions and wrong-tag reports."""
+
 import pytest
 from django.urls import reverse
 
@@ -27,8 +28,12 @@ def test_predict_answers_tag_probabilities_confidence_version_and_review_flag(cl
 
 @pytest.mark.parametrize(
     "payload,field",
-    [({"description": "x"}, "title"), ({"title": ""}, "title"), ({"title": "ok", "description": 5 * "x" * 5000}, "description"),
-     ({"title": "ok", "content_id": True}, "content_id")],
+    [
+        ({"description": "x"}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "ok", "description": 5 * "x" * 5000}, "description"),
+        ({"title": "ok", "content_id": True}, "content_id"),
+    ],
 )
 def test_predict_rejects_a_bad_body_naming_the_field(client, payload, field):
     response = client.post(reverse("api-predict"), payload, content_type="application/json")
@@ -39,7 +44,9 @@ def test_predict_refuses_a_content_id_that_is_not_a_whole_number(client, tags):
     item = make_content()
     # The database would read 57.5 as item 57: a client's bug would get someone else's answer.
     for loose in (item.pk + 0.5, f"{item.pk}.5"):
-        response = client.post(reverse("api-predict"), {"title": "ok", "content_id": loose}, content_type="application/json")
+        response = client.post(
+            reverse("api-predict"), {"title": "ok", "content_id": loose}, content_type="application/json"
+        )
         assert response.status_code == 400 and "Incorrect type" in response.json()["errors"]["content_id"][0]
 
 
@@ -59,8 +66,10 @@ def test_predict_with_the_artifact_missing_is_a_503_problem_logged_once(client, 
     monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
     monkeypatch.setattr(serving, "_reported_unavailable", set())
     with caplog.at_level("ERROR", logger="predictions.services.serving"):
-        responses = [client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json")
-                     for _ in range(2)]
+        responses = [
+            client.post(reverse("api-predict"), {"title": "object detection"}, content_type="application/json")
+            for _ in range(2)
+        ]
     for response in responses:
         assert response.status_code == 503 and response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == 503
@@ -83,18 +92,25 @@ def test_anonymous_report_opens_a_review_task_and_repeats_are_merged(client, tag
 
 def test_report_validation_names_the_field_and_unknown_content_is_404(client, tags):
     content = make_content()
-    response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "robotics"},
-                           content_type="application/json")
+    response = client.post(
+        reverse("api-content-reports", args=[content.pk]),
+        {"suggested_tag": "robotics"},
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "suggested_tag" in response.json()["errors"]
-    assert client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json").status_code == 404
+    assert (
+        client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json").status_code
+        == 404
+    )
 
 
 def test_report_answers_with_a_status_link_that_later_shows_the_outcome(client, tags, annotator):
     from labeling.services import review_task_answer, review_task_next
 
     content = make_content(current_tag=tags["mlops"])
-    body = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "other"},
-                       content_type="application/json").json()
+    body = client.post(
+        reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "other"}, content_type="application/json"
+    ).json()
     status_page = client.get(body["status_url"])
     assert status_page.status_code == 200 and "waiting for an annotator" in status_page.content.decode()
     task = review_task_next(user=annotator)
@@ -104,8 +120,10 @@ def test_report_answers_with_a_status_link_that_later_shows_the_outcome(client, 
 
 
 def test_report_api_is_throttled_with_retry_after(client, tags, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"},
+    }
     url = reverse("api-content-reports", args=[make_content().pk])
     codes = [client.post(url, {}, content_type="application/json").status_code for _ in range(3)]
     assert codes == [201, 200, 429]
@@ -114,8 +132,10 @@ def test_report_api_is_throttled_with_retry_after(client, tags, settings):
 
 
 def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"},
+    }
     content = make_content(current_tag=tags["mlops"])  # a blank report says its tag is wrong
     url = reverse("labeling:content-report", args=[content.pk])
     assert [client.post(url, {}).status_code for _ in range(2)] == [302, 302]
@@ -129,8 +149,10 @@ def test_report_form_is_throttled_per_client_with_a_clear_page(client, tags, set
 
 
 def test_the_form_and_the_api_share_one_report_budget_per_reporter(client, tags, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"reports": "2/hour", "predict": "100/minute"},
+    }
     # Tagged: a blank report on the page says the tag is wrong (an untagged item's needs a suggestion).
     first, second = make_content(current_tag=tags["mlops"]), make_content(current_tag=tags["mlops"])
     assert client.post(reverse("labeling:content-report", args=[first.pk]), {}).status_code == 302

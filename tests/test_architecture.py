@@ -1,4 +1,5 @@
 """Which way the arrows point: labeling never imports predictions; ml never imports the project."""
+
 import ast
 from pathlib import Path
 
@@ -22,7 +23,10 @@ def imported_modules(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     "package,forbidden",
-    [("labeling", {"predictions"}), ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config"})],
+    [
+        ("labeling", {"predictions"}),
+        ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config"}),
+    ],
 )
 def test_dependency_direction(package, forbidden):
     offenders = {

@@ -1,4 +1,5 @@
 """Batch predictions are idempotent, yet an item whose text changed is predicted again."""
+
 import pytest
 
 from labeling.importing import ContentRow
@@ -50,12 +51,18 @@ def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tag
 
         monkeypatch.setattr(bulk_update, "connection", type("Other", (), {"vendor": "other"})())
     probabilities = {"computer-vision": 0.7, "mlops": 0.1, "natural-language-processing": 0.1, "other": 0.1}
-    shown = content_services.content_show_model_tags(model_tags=[
-        ModelTag(item.pk, tags["computer-vision"].pk, 0.7, 3, probabilities) for item in (plain, gold)])
+    shown = content_services.content_show_model_tags(
+        model_tags=[ModelTag(item.pk, tags["computer-vision"].pk, 0.7, 3, probabilities) for item in (plain, gold)]
+    )
     assert shown == 1
     plain.refresh_from_db()
-    assert (plain.current_tag, plain.current_tag_origin, plain.current_tag_confidence, plain.current_model_version,
-            plain.current_probabilities, plain.title) == (
-        tags["computer-vision"], TagOrigin.MODEL, 0.7, 3, probabilities, "plain")
+    assert (
+        plain.current_tag,
+        plain.current_tag_origin,
+        plain.current_tag_confidence,
+        plain.current_model_version,
+        plain.current_probabilities,
+        plain.title,
+    ) == (tags["computer-vision"], TagOrigin.MODEL, 0.7, 3, probabilities, "plain")
     gold.refresh_from_db()
     assert (gold.current_tag, gold.current_model_version) == (tags["mlops"], None)

@@ -1,4 +1,5 @@
 """The cache: where it lives (shared on Redis when configured), and that an unreachable Redis is a miss, not a 500."""
+
 import logging
 import time
 
@@ -23,21 +24,25 @@ def test_with_a_broker_on_redis_the_cache_is_shared_on_the_next_database():
 
 
 def test_cache_url_wins_and_keeps_its_options():
-    config = caches_setting(cache_url="redis://cache:6379/7?socket_timeout=2", redis_url="redis://broker:6379/0",
-                            key_prefix="p")["default"]
+    config = caches_setting(
+        cache_url="redis://cache:6379/7?socket_timeout=2", redis_url="redis://broker:6379/0", key_prefix="p"
+    )["default"]
     assert config["LOCATION"] == "redis://cache:6379/7" and config["OPTIONS"] == {"socket_timeout": 2}
     assert config["BACKEND"] == "config.cache.FailOpenRedisCache"
     local = caches_setting(cache_url="locmemcache://", redis_url="redis://broker:6379/0", key_prefix="p")["default"]
     assert local["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
-@pytest.mark.parametrize(("broker", "cache_url"), [
-    ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/1"),
-    ("redis://:secret@h:6379/3", "redis://:secret@h:6379/4"),
-    ("rediss://h:6380/0?ssl_cert_reqs=none", "rediss://h:6380/1?ssl_cert_reqs=none"),
-    ("unix:///run/redis.sock", "unix:///run/redis.sock?db=1"),
-    ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=3"),
-])
+@pytest.mark.parametrize(
+    ("broker", "cache_url"),
+    [
+        ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/1"),
+        ("redis://:secret@h:6379/3", "redis://:secret@h:6379/4"),
+        ("rediss://h:6380/0?ssl_cert_reqs=none", "rediss://h:6380/1?ssl_cert_reqs=none"),
+        ("unix:///run/redis.sock", "unix:///run/redis.sock?db=1"),
+        ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=3"),
+    ],
+)
 def test_the_cache_database_is_the_brokers_plus_one(broker, cache_url):
     assert cache_url_beside_broker(broker) == cache_url
 
@@ -79,8 +84,9 @@ def test_an_unreachable_redis_costs_microseconds_and_one_warning(caplog):
 def test_rate_limits_fail_open_when_the_cache_is_unreachable(settings):
     assert retry_after(scope="t", identity="x", rate="1/min") is None
     assert retry_after(scope="t", identity="x", rate="1/min") is not None  # a working cache counts
-    settings.CACHES = {"default": {"BACKEND": "config.cache.FailOpenRedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
     assert [retry_after(scope="t", identity="x", rate="1/min") for _ in range(3)] == [None, None, None]
 
 

@@ -1,4 +1,5 @@
 """Canary rollout: a candidate serves a sticky share beside the active model; both answers are recorded and compared."""
+
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
@@ -22,9 +23,16 @@ from tests.factories import make_active_model, make_candidate, make_content, mak
 
 pytestmark = pytest.mark.django_db
 
-TITLES = [f"{topic} {n}" for n in range(10) for topic in (
-    "image segmentation with convolutional networks", "text classification with transformers",
-    "deploying models with kubernetes", "graph neural networks for molecules")]
+TITLES = [
+    f"{topic} {n}"
+    for n in range(10)
+    for topic in (
+        "image segmentation with convolutional networks",
+        "text classification with transformers",
+        "deploying models with kubernetes",
+        "graph neural networks for molecules",
+    )
+]
 
 
 @pytest.fixture
@@ -56,7 +64,9 @@ def test_routing_is_sticky_per_item_takes_the_share_and_an_equal_control_group(a
     assert arms != other and 0.18 < other.count(CanaryArm.CANDIDATE) / len(keys) < 0.22
 
 
-def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing_gates(tags, model_dir, admin_user, settings):
+def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing_gates(
+    tags, model_dir, admin_user, settings
+):
     make_gold_dataset(tags)
     lonely = make_candidate("tfidf-linear")
     with pytest.raises(CanaryError, match="no model is active"):
@@ -77,7 +87,12 @@ def test_a_canary_needs_a_candidate_an_active_model_a_share_in_range_and_passing
     assert (canary.baseline, canary.share, canary.running) == (active, 0.1, True)
     event = ModelEvent.objects.first()
     assert (event.action, event.model_version, event.previous_version, event.actor, event.reason) == (
-        "canary_started", candidate, active, admin_user, "see it live")
+        "canary_started",
+        candidate,
+        active,
+        admin_user,
+        "see it live",
+    )
     assert event.gate_failures
     with pytest.raises(CanaryError, match="already running"):
         canary_start(candidate=candidate, share=0.1, override_reason="again")
@@ -115,7 +130,8 @@ def test_new_content_in_the_canary_or_its_control_is_answered_by_both_and_served
     from labeling.models import ReviewTask
 
     tasks = ReviewTask.objects.filter(
-        content_id__in=candidate_items, reason__in=["low_confidence", "audit_sample"], status="open")
+        content_id__in=candidate_items, reason__in=["low_confidence", "audit_sample"], status="open"
+    )
     assert tasks.count() == len(candidate_items)
     assert {task.model_version for task in tasks} == {majority.number}
     # Running the chunk again changes nothing.
@@ -147,15 +163,15 @@ def test_a_promotion_or_rollback_ends_the_running_canary(active, majority, admin
     assert not Canary.objects.filter(running=True).exists()
 
 
-def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canary_and_control(
-    client, active, majority
-):
+def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canary_and_control(client, active, majority):
     canary = canary_start(candidate=majority, share=0.3, override_reason="try")
     content = [make_content(title=title, description="") for title in TITLES]
     url = reverse("api-predict")
     for item in content:
         for _ in range(2):
-            body = client.post(url, {"title": item.title, "content_id": item.pk}, content_type="application/json").json()
+            body = client.post(
+                url, {"title": item.title, "content_id": item.pk}, content_type="application/json"
+            ).json()
             routed = routes_to_candidate(canary, content_key(item.pk))
             assert body["canary"] is routed
             assert body["model_version"] == (majority.number if routed else active.number)
@@ -165,10 +181,14 @@ def test_online_predictions_follow_the_item_and_record_both_answers_in_the_canar
     assert set(rows.values_list("requests", flat=True)) == {2}
     assert set(rows.values_list("channel", flat=True)) == {"api"}
     # Without an item, the text decides: the same text always gets the same model.
-    texts = {arm_for(canary, text_key(prepare_text(title, ""))): title for title in (f"new text {n}" for n in range(40))}
+    texts = {
+        arm_for(canary, text_key(prepare_text(title, ""))): title for title in (f"new text {n}" for n in range(40))
+    }
     for arm in (CanaryArm.CANDIDATE, None):
-        answers = {client.post(url, {"title": texts[arm]}, content_type="application/json").json()["model_version"]
-                   for _ in range(3)}
+        answers = {
+            client.post(url, {"title": texts[arm]}, content_type="application/json").json()["model_version"]
+            for _ in range(3)
+        }
         assert answers == {majority.number if arm else active.number}
     assert CanaryServing.objects.get(canary=canary, content=None).requests == 3  # only the text in the canary
     response = client.post(url, {"title": "x", "content_id": 999999}, content_type="application/json")
@@ -189,11 +209,13 @@ def test_a_stored_item_gets_the_model_its_page_shows_and_only_items_the_canary_r
     routed = {pk: arm_for(canary, content_key(pk)) for pk in during}
     assert CanaryArm.CANDIDATE in routed.values() and CanaryArm.BASELINE in routed.values()
     for item in Content.objects.filter(pk__in=before + during):
-        body = client.post(reverse("api-predict"), {"title": item.title, "content_id": item.pk},
-                           content_type="application/json").json()
+        body = client.post(
+            reverse("api-predict"), {"title": item.title, "content_id": item.pk}, content_type="application/json"
+        ).json()
         by_candidate = routed.get(item.pk) == CanaryArm.CANDIDATE
         assert (body["model_version"], body["canary"]) == (
-            (majority.number, True) if by_candidate else (active.number, False)), item.pk
+            (majority.number, True) if by_candidate else (active.number, False)
+        ), item.pk
         # The same model as the page, where the page shows a model's tag (not an out-of-distribution flag).
         assert item.current_model_version in (None, body["model_version"])
     rows = CanaryServing.objects.filter(canary=canary)
@@ -227,10 +249,10 @@ def test_the_report_compares_both_answers_on_reviewed_items_and_counts_reports_p
     report = canary_report(canary)
     assert reported in answered and report.reviewed.n == len(set(answered))
     truth = [_true_tag(c) for c in answered]
-    assert report.reviewed.baseline.correct == sum(
-        servings[c].baseline_tag.slug == t for c, t in zip(answered, truth))
+    assert report.reviewed.baseline.correct == sum(servings[c].baseline_tag.slug == t for c, t in zip(answered, truth))
     assert report.reviewed.candidate.correct == sum(
-        servings[c].candidate_tag.slug == t for c, t in zip(answered, truth))
+        servings[c].candidate_tag.slug == t for c, t in zip(answered, truth)
+    )
     assert report.candidate.items == len(served_by_candidate)
     assert report.baseline.items == len(ids) - len(served_by_candidate)
     assert (report.candidate.reports, report.candidate.accepted_reports, report.baseline.reports) == (1, 1, 0)
@@ -239,8 +261,12 @@ def test_the_report_compares_both_answers_on_reviewed_items_and_counts_reports_p
 
 def _true_tag(content_id: int) -> str:
     title = Content.objects.get(pk=content_id).title
-    for phrase, tag in (("image", "computer-vision"), ("text", "natural-language-processing"),
-                        ("kubernetes", "mlops"), ("graph", "other")):
+    for phrase, tag in (
+        ("image", "computer-vision"),
+        ("text", "natural-language-processing"),
+        ("kubernetes", "mlops"),
+        ("graph", "other"),
+    ):
         if phrase in title:
             return tag
     raise AssertionError(title)
@@ -251,8 +277,9 @@ def test_imported_labels_do_not_count_as_reviews(active, majority, tags):
     ids = _stream(4)
     predictions_create(model_version_id=active.pk, content_ids=ids)
     for content_id in ids:
-        GoldLabel.objects.create(content_id=content_id, tag=tags[_true_tag(content_id)],
-                                 provenance=Provenance.IMPORTED, split=Split.TRAIN)
+        GoldLabel.objects.create(
+            content_id=content_id, tag=tags[_true_tag(content_id)], provenance=Provenance.IMPORTED, split=Split.TRAIN
+        )
     assert canary_report(canary).reviewed.n == 0
 
 
@@ -260,13 +287,21 @@ def test_admin_starts_watches_and_stops_a_canary_from_the_pages(client, active, 
     client.force_login(admin_user)
     detail = client.get(reverse("predictions:model-detail", args=[majority.number])).content.decode()
     assert "Start a canary" in detail
-    refused = client.post(reverse("predictions:canary-start", args=[majority.number]), {"share_percent": "10"}, follow=True)
+    refused = client.post(
+        reverse("predictions:canary-start", args=[majority.number]), {"share_percent": "10"}, follow=True
+    )
     assert "Canary not started" in refused.content.decode() and not Canary.objects.exists()
-    too_big = client.post(reverse("predictions:canary-start", args=[majority.number]),
-                          {"share_percent": "80", "override_reason": "x"}, follow=True)
+    too_big = client.post(
+        reverse("predictions:canary-start", args=[majority.number]),
+        {"share_percent": "80", "override_reason": "x"},
+        follow=True,
+    )
     assert "Not started" in too_big.content.decode() and not Canary.objects.exists()
-    page = client.post(reverse("predictions:canary-start", args=[majority.number]),
-                       {"share_percent": "25", "override_reason": "see it live"}, follow=True).content.decode()
+    page = client.post(
+        reverse("predictions:canary-start", args=[majority.number]),
+        {"share_percent": "25", "override_reason": "see it live"},
+        follow=True,
+    ).content.decode()
     canary = Canary.objects.get()
     assert canary.share == 0.25 and "Canary started" in page and "Stop the canary" in page
     assert "Canary running" in client.get(reverse("predictions:model-list")).content.decode()

@@ -1,4 +1,5 @@
 """An admin runs a canary in a real headless Chromium: start it, read the comparison, stop it."""
+
 import pytest
 
 from labeling.services import review_task_answer, review_task_next

@@ -1,5 +1,6 @@
 """The dashboard's and monitoring's charts, read in headless Chromium (issue 15, bug 9): reasons in words, no
 label cut off at the chart's edge, and a chart of one point that is not mostly empty space."""
+
 import pytest
 from django.utils import timezone
 
@@ -44,7 +45,11 @@ def _one_of_each(tags, annotator):
     review_task_open(content=make_low_confidence_task(confidence=0.9).content, reason="audit_sample")
     now = timezone.now()
     DriftCheck.objects.create(
-        window_start=now, window_end=now, n=40, model_version=version, drifted=False,
+        window_start=now,
+        window_end=now,
+        n=40,
+        model_version=version,
+        drifted=False,
         tests=[{"name": name, "p_value": 0.2 + i / 10} for i, name in enumerate(DRIFT_TESTS)],
     )
 

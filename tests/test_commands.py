@@ -1,4 +1,5 @@
 """The model commands that do not need a worker: evaluate, promote, argument errors."""
+
 import json
 
 import pytest
@@ -94,4 +95,9 @@ def test_admin_retrain_button_queues_a_version(client, admin_user, tags):
     response = client.post(reverse("admin:predictions_modelversion_retrain"), {"algorithm": "rules", "notes": "try"})
     assert response.status_code == 302
     version = ModelVersion.objects.get()
-    assert (version.algorithm, version.status, version.created_by, version.notes) == ("rules", "queued", admin_user, "try")
+    assert (version.algorithm, version.status, version.created_by, version.notes) == (
+        "rules",
+        "queued",
+        admin_user,
+        "try",
+    )

@@ -1,5 +1,6 @@
 """Issue 15, bug 10: `make run`'s demo accounts: one per role, and a restart keeps their passwords (and everyone
 logged in) unless asked for new ones."""
+
 import re
 
 import pytest

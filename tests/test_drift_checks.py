@@ -1,4 +1,5 @@
 """Window drift checks: stored per window, on demand and through the API; the page alerts."""
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -10,9 +11,15 @@ from tests.factories import SYNTHETIC, make_active_model, make_content
 pytestmark = pytest.mark.django_db
 
 OFF_TOPIC = [
-    "Cheap flights and hotel deals", "Best pizza recipes for the weekend", "City council votes on parking fees",
-    "Football transfer rumours", "Garden furniture on sale", "How to knit a winter scarf",
-    "Celebrity wedding photos", "Mortgage rates rise again", "Top ten beaches in Portugal",
+    "Cheap flights and hotel deals",
+    "Best pizza recipes for the weekend",
+    "City council votes on parking fees",
+    "Football transfer rumours",
+    "Garden furniture on sale",
+    "How to knit a winter scarf",
+    "Celebrity wedding photos",
+    "Mortgage rates rise again",
+    "Top ten beaches in Portugal",
     "Vintage cars auction results",
 ]
 
@@ -27,12 +34,12 @@ def stream(tags, model_dir, settings):
     for copy in (5, 6):  # the same phrases as training and holdout (one-character tokens are not words)
         for phrases in SYNTHETIC.values():
             for phrase in phrases:
-                ids.append(make_content(title=f"{phrase} {copy}", description=f"A note on {phrase}.",
-                                        source="feed").pk)
+                ids.append(make_content(title=f"{phrase} {copy}", description=f"A note on {phrase}.", source="feed").pk)
     for copy in range(3):
         for text in OFF_TOPIC:
-            ids.append(make_content(title=f"{text} {copy}", description=f"Read all about {text.lower()}.",
-                                    source="spam").pk)
+            ids.append(
+                make_content(title=f"{text} {copy}", description=f"Read all about {text.lower()}.", source="spam").pk
+            )
     predictions_create(model_version_id=version.pk, content_ids=ids)
     return version
 
@@ -45,8 +52,14 @@ def test_each_window_is_checked_against_the_holdout_reference_and_stored(stream)
     assert checks["spam"].drifted
     stored = DriftCheck.objects.get(source="spam")
     names = [test["name"] for test in stored.tests]
-    assert names == ["predicted-tags", "confidence", "text-length", "oov-share", "domain-classifier",
-                     "overall (Bonferroni)"]
+    assert names == [
+        "predicted-tags",
+        "confidence",
+        "text-length",
+        "oov-share",
+        "domain-classifier",
+        "overall (Bonferroni)",
+    ]
     assert stored.model_version == stream and stored.window_start <= stored.window_end
     assert all(0.0 <= test["p_value"] <= 1.0 and test["alpha"] == 0.01 for test in stored.tests)
 
@@ -96,8 +109,7 @@ def test_the_monitoring_page_alerts_when_the_latest_overall_check_drifted(client
     assert 'id="drift-alert"' not in client.get(reverse("monitoring:page")).content.decode()
 
 
-def test_the_button_queues_a_check_that_the_task_runs(client, stream, admin_user,
-                                                      django_capture_on_commit_callbacks):
+def test_the_button_queues_a_check_that_the_task_runs(client, stream, admin_user, django_capture_on_commit_callbacks):
     from config.celery import app
 
     previous = app.conf.task_always_eager

@@ -3,6 +3,7 @@
 Broker outages here use an address where nothing listens (a real refused connection);
 the tests that kill real workers and brokers are in tests/faults/.
 """
+
 import os
 from datetime import timedelta
 
@@ -69,6 +70,7 @@ def _stale(seconds: float = 3600):
 
 # --- leases: one run per period -----------------------------------------------------
 
+
 def test_a_periodic_duty_runs_once_per_period_however_many_beats_tick():
     assert lease_take(name="duty", every_seconds=60)
     assert not lease_take(name="duty", every_seconds=60)  # a second beat, the same tick
@@ -78,6 +80,7 @@ def test_a_periodic_duty_runs_once_per_period_however_many_beats_tick():
 
 
 # --- claims ---------------------------------------------------------------------------
+
 
 def test_a_job_is_claimed_once_and_taken_over_only_when_its_heartbeat_is_stale(settings):
     settings.TAGLOOP_STALE_AFTER_SECONDS = 30
@@ -103,8 +106,13 @@ def test_a_fresh_claim_of_a_dead_process_on_this_machine_is_taken_over_at_once(s
         "unknown": ("", False),
     }
     for name, (claimed_by, taken) in holders.items():
-        job = Job.objects.create(kind=JobKind.DRIFT_CHECK, status=JobStatus.RUNNING, claim_token="old",
-                                 claimed_by=claimed_by, heartbeat_at=timezone.now())
+        job = Job.objects.create(
+            kind=JobKind.DRIFT_CHECK,
+            status=JobStatus.RUNNING,
+            claim_token="old",
+            claimed_by=claimed_by,
+            heartbeat_at=timezone.now(),
+        )
         claim = job_claim(job_id=job.pk, worker="w2@here")
         assert (claim is not None) == taken, name
         if taken:
@@ -128,8 +136,12 @@ def test_a_finished_job_is_never_run_again(tags):
 
 def test_a_failing_prediction_chunk_goes_back_to_pending_until_its_last_attempt(tags):
     missing_version = ModelVersion.objects.create(number=7, algorithm="tfidf-linear", status=ModelStatus.CANDIDATE)
-    job = Job.objects.create(kind=JobKind.PREDICT, model_version=missing_version, content_ids=[make_content().pk],
-                             dispatched_at=timezone.now())
+    job = Job.objects.create(
+        kind=JobKind.PREDICT,
+        model_version=missing_version,
+        content_ids=[make_content().pk],
+        dispatched_at=timezone.now(),
+    )
     with pytest.raises(ArtifactMissing):
         job_run(job_id=job.pk)  # no artifact: the model cannot load
     job.refresh_from_db()
@@ -142,13 +154,17 @@ def test_a_failing_prediction_chunk_goes_back_to_pending_until_its_last_attempt(
 
 # --- the broker down: the action is recorded and happens later ---------------------------
 
+
 def test_a_retrain_asked_for_with_the_broker_down_is_recorded_and_the_page_says_so(
-        client, admin_user, tags, broker_down, django_capture_on_commit_callbacks):
+    client, admin_user, tags, broker_down, django_capture_on_commit_callbacks
+):
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("predictions:model-retrain"), {"algorithm": "majority"}, follow=True)
     assert response.status_code == 200
-    assert "the task queue is unreachable, so the worker will start it when the queue is back" in response.content.decode()
+    assert (
+        "the task queue is unreachable, so the worker will start it when the queue is back" in response.content.decode()
+    )
     version = ModelVersion.objects.get()
     job = Job.objects.get(model_version=version)
     assert (version.status, job.kind, job.status, job.dispatched_at) == ("queued", "train", "pending", None)
@@ -157,11 +173,14 @@ def test_a_retrain_asked_for_with_the_broker_down_is_recorded_and_the_page_says_
     # Health names it: the version waits for the broker.
     Job.objects.filter(pk=job.pk).update(created_at=_stale(90))
     [entry] = stalled_work(include_items=False)
-    assert entry["kind"] == "retrain" and entry["detail"].startswith(f"retrain v{version.number}: queued 90 s ago, not sent")
+    assert entry["kind"] == "retrain" and entry["detail"].startswith(
+        f"retrain v{version.number}: queued 90 s ago, not sent"
+    )
 
 
-def test_the_reconciler_sends_what_the_broker_missed_once_it_is_back(tags, private_queue,
-                                                                     django_capture_on_commit_callbacks):
+def test_the_reconciler_sends_what_the_broker_missed_once_it_is_back(
+    tags, private_queue, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         version = model_version_request(algorithm="majority")  # as if the send after commit had failed
     job = Job.objects.get(model_version=version)
@@ -188,12 +207,20 @@ def test_the_reconciler_resends_a_lost_message_only_when_the_queue_is_empty(tags
 
 # --- a dead worker's run -----------------------------------------------------------------
 
+
 def test_a_run_without_heartbeat_is_stalled_sent_again_and_health_says_so(
-        client, admin_user, tags, private_queue, settings):
+    client, admin_user, tags, private_queue, settings
+):
     settings.TAGLOOP_STALE_AFTER_SECONDS = 30
     version = ModelVersion.objects.create(number=5, algorithm="majority", status=ModelStatus.TRAINING, progress=10)
-    job = Job.objects.create(kind=JobKind.TRAIN, model_version=version, status=JobStatus.RUNNING,
-                             claim_token="dead", dispatched_at=_stale(), heartbeat_at=_stale(140))
+    job = Job.objects.create(
+        kind=JobKind.TRAIN,
+        model_version=version,
+        status=JobStatus.RUNNING,
+        claim_token="dead",
+        dispatched_at=_stale(),
+        heartbeat_at=_stale(140),
+    )
     body = client.get("/healthz").json()
     assert body["status"] == "stalled" and client.get("/healthz").status_code == 503
     assert body["stalled"][0]["detail"] == "retrain v5: no heartbeat for 140 s"
@@ -210,8 +237,13 @@ def test_a_run_without_heartbeat_is_stalled_sent_again_and_health_says_so(
 
 def test_resume_refuses_a_run_that_a_live_worker_holds(client, admin_user, tags, private_queue):
     version = ModelVersion.objects.create(number=5, algorithm="majority", status=ModelStatus.TRAINING)
-    Job.objects.create(kind=JobKind.TRAIN, model_version=version, status=JobStatus.RUNNING,
-                       dispatched_at=timezone.now(), heartbeat_at=timezone.now())
+    Job.objects.create(
+        kind=JobKind.TRAIN,
+        model_version=version,
+        status=JobStatus.RUNNING,
+        dispatched_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
     client.force_login(admin_user)
     response = client.post(reverse("predictions:model-resume", args=[5]), follow=True)
     assert "is not stalled" in response.content.decode() and broker_queue_length() == 0
@@ -233,6 +265,7 @@ def test_a_cancelled_queued_retrain_leaves_no_waiting_job(tags, admin_user):
 
 
 # --- predictions: recorded with their cause, swept when no job holds them ----------------
+
 
 def test_promotion_records_the_repredict_and_the_sweep_finds_items_no_job_holds(tags, model_dir, settings):
     settings.TAGLOOP_DISPATCH_GRACE_SECONDS = 0
@@ -261,7 +294,8 @@ def test_health_counts_items_lacking_the_active_models_prediction_after_the_lag(
 
 
 def test_ingesting_with_the_broker_down_answers_201_and_records_the_prediction_job(
-        client, tags, model_dir, broker_down, django_capture_on_commit_callbacks):
+    client, tags, model_dir, broker_down, django_capture_on_commit_callbacks
+):
     import json
 
     from labeling.services import source_token_create
@@ -269,34 +303,59 @@ def test_ingesting_with_the_broker_down_answers_201_and_records_the_prediction_j
     active = make_active_model(tags)
     _, key = source_token_create(source="feed")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/api/v1/content", json.dumps({"id": "n-1", "title": "Serving models with Triton"}),
-                               content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+        response = client.post(
+            "/api/v1/content",
+            json.dumps({"id": "n-1", "title": "Serving models with Triton"}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {key}",
+        )
     assert response.status_code == 201
     content_id = response.json()["items"][0]["id"]
     job = Job.objects.filter(model_version=active, content_ids=[content_id]).get()
     assert (job.status, job.dispatched_at) == (JobStatus.PENDING, None) and job.dispatch_error
     # A retry by the client is a duplicate, and the item is not lost: its job waits for the broker.
     with django_capture_on_commit_callbacks(execute=True):
-        again = client.post("/api/v1/content", json.dumps({"id": "n-1", "title": "Serving models with Triton"}),
-                            content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+        again = client.post(
+            "/api/v1/content",
+            json.dumps({"id": "n-1", "title": "Serving models with Triton"}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {key}",
+        )
     assert again.status_code in (200, 201) and Content.objects.filter(external_id="n-1").count() == 1
 
 
 # --- the real worker ------------------------------------------------------------------------
+
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_takes_over_a_run_whose_worker_died_and_finishes_it_once(tags, celery_worker_process, settings):
     settings.MODEL_DIR = celery_worker_process["model_dir"]
     make_gold_dataset(tags)
-    version = ModelVersion.objects.create(number=1, algorithm="tfidf-linear", status=ModelStatus.TRAINING,
-                                          progress=10, stage="cross-validating", params={"random_state": 0})
+    version = ModelVersion.objects.create(
+        number=1,
+        algorithm="tfidf-linear",
+        status=ModelStatus.TRAINING,
+        progress=10,
+        stage="cross-validating",
+        params={"random_state": 0},
+    )
     # What a SIGKILLed worker leaves: a running job whose heartbeat stopped long ago.
-    job = Job.objects.create(kind=JobKind.TRAIN, model_version=version, status=JobStatus.RUNNING, attempts=1,
-                             claim_token="dead", dispatched_at=_stale(), heartbeat_at=_stale(120))
+    job = Job.objects.create(
+        kind=JobKind.TRAIN,
+        model_version=version,
+        status=JobStatus.RUNNING,
+        attempts=1,
+        claim_token="dead",
+        dispatched_at=_stale(),
+        heartbeat_at=_stale(120),
+    )
     assert work_reconcile(sweep=False).stale == [job.pk]
-    wait_until(lambda: ModelVersion.objects.get(pk=version.pk).status == ModelStatus.CANDIDATE, timeout=180,
-               message="the taken-over run to finish")
+    wait_until(
+        lambda: ModelVersion.objects.get(pk=version.pk).status == ModelStatus.CANDIDATE,
+        timeout=180,
+        message="the taken-over run to finish",
+    )
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.DONE, 2) and job.claim_token != "dead"
     assert stalled_work(include_items=False) == []

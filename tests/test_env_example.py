@@ -1,4 +1,5 @@
 """Issue 15, bug 10: `.env.example` lists every setting tagloop reads, so nobody has to read the code to find one."""
+
 import ast
 import re
 
@@ -21,7 +22,9 @@ def _read_by_settings() -> set[str]:
             continue
         func = node.func
         is_env = (isinstance(func, ast.Name) and func.id == "env") or (
-            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "env"
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "env"
             and func.attr != "read_env"
         )
         if is_env and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):

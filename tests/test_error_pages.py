@@ -1,4 +1,5 @@
 """Error pages are the app's own: styled, with a way back, and the 500 page needs no context."""
+
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,13 +22,20 @@ def test_the_server_error_page_renders_without_a_request():
     assert "Something went wrong" in page and "tagloop.css" in page
 
 
-
 @pytest.mark.django_db
 def test_an_unknown_api_url_is_a_problem_json_404_and_pages_keep_the_html_one(client):
     for path in ("/api/v1/content/abc/reports", "/api/v1/nothing-here"):
         response = client.post(path, {}, content_type="application/json")
         assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
-        assert response.json() == {"type": "about:blank", "title": "Not Found", "status": 404,
-                                   "detail": f"No endpoint or object at {path}."}
+        assert response.json() == {
+            "type": "about:blank",
+            "title": "Not Found",
+            "status": 404,
+            "detail": f"No endpoint or object at {path}.",
+        }
     page = client.get("/no-such-page/")
-    assert page.status_code == 404 and page["Content-Type"].startswith("text/html") and "Not found" in page.content.decode()
+    assert (
+        page.status_code == 404
+        and page["Content-Type"].startswith("text/html")
+        and "Not found" in page.content.decode()
+    )

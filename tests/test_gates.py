@@ -1,4 +1,5 @@
 """Promotion gates when the active model cannot be loaded."""
+
 import pytest
 
 from predictions.models import ModelEvent, ModelStatus, ModelVersion
@@ -17,7 +18,8 @@ def test_a_missing_active_artifact_blocks_promotion_with_a_clear_reason_until_ov
     with pytest.raises(PromotionBlocked) as blocked:
         model_version_promote(model_version=candidate, promoted_by=admin_user)
     assert blocked.value.failures == [
-        f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"]
+        f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"
+    ]
     model_version_promote(model_version=candidate, promoted_by=admin_user, override_reason="artifact lost")
     assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == candidate
     assert ModelEvent.objects.get(action="promoted", model_version=candidate).gate_failures == blocked.value.failures

@@ -1,4 +1,5 @@
 """Gold labels: browse, search, re-queue, export that is spreadsheet-safe and imports back."""
+
 import csv
 import io
 import json
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def labelled(tags):
     items = [
-        ("=HYPERLINK(\"http://evil\")", "formula title", "mlops"),
+        ('=HYPERLINK("http://evil")', "formula title", "mlops"),
         ("Vision transformers", "-minus start", "computer-vision"),
         ("Plain title", "@handle and +plus", "other"),
     ]
@@ -42,7 +43,7 @@ def test_csv_export_neutralises_formulas_and_imports_back(client, labelled, revi
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     cells = [value for row in rows for value in row.values()]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
-    assert {row["title"] for row in rows} >= {"'=HYPERLINK(\"http://evil\")"}
+    assert {row["title"] for row in rows} >= {'\'=HYPERLINK("http://evil")'}
     parsed = parse_content_bytes(body, fmt="csv", tags=set(tags))
     assert parsed.errors == []
     assert {row.title for row in parsed.rows} == {'=HYPERLINK("http://evil")', "Vision transformers", "Plain title"}

@@ -1,4 +1,5 @@
 """gunicorn.conf.py: its values come from the environment, and gunicorn started with it serves tagloop."""
+
 import json
 import os
 import re
@@ -37,8 +38,15 @@ def test_the_defaults_preload_log_access_and_keep_the_control_socket_off(monkeyp
 
 
 def test_the_environment_sets_workers_timeouts_and_preload(monkeypatch):
-    conf = _config(monkeypatch, GUNICORN_WORKERS="7", GUNICORN_TIMEOUT="45", GUNICORN_GRACEFUL_TIMEOUT="12",
-                   GUNICORN_PRELOAD="false", GUNICORN_BIND="0.0.0.0:9000", GUNICORN_MAX_REQUESTS="1000")
+    conf = _config(
+        monkeypatch,
+        GUNICORN_WORKERS="7",
+        GUNICORN_TIMEOUT="45",
+        GUNICORN_GRACEFUL_TIMEOUT="12",
+        GUNICORN_PRELOAD="false",
+        GUNICORN_BIND="0.0.0.0:9000",
+        GUNICORN_MAX_REQUESTS="1000",
+    )
     assert (conf["workers"], conf["timeout"], conf["graceful_timeout"]) == (7, 45, 12)
     assert conf["preload_app"] is False and conf["bind"] == "0.0.0.0:9000"
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
@@ -75,11 +83,22 @@ def _wait_for(url: str, process, log: Path, timeout: float = 60) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_gracefully(tmp_path):
     port, log = _free_port(), tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "TAGLOOP_VAR_DIR": str(tmp_path / "var"),
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_GRACEFUL_TIMEOUT": "10"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "TAGLOOP_VAR_DIR": str(tmp_path / "var"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_GRACEFUL_TIMEOUT": "10",
+    }
     with open(log, "w") as output:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "config.wsgi"],
-                                  cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONF), "config.wsgi"],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(f"{base}/healthz/live", server, log)

@@ -1,5 +1,6 @@
 """Issue 15, bug 6: one holdout F1 per model and holdout, the same on every page, each labelled with what it was
 measured on; a holdout that changed since a version's training is named as today's, beside the figure at training."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """Issue 15, bug 7: a CSV row may leave out the trailing optional tag, as spreadsheets write it, and
 ``import_content`` tells scripts by its exit code whether every row was imported."""
+
 import os
 import subprocess
 import sys
@@ -60,8 +61,13 @@ def test_exit_status_of_the_real_command(tags, tmp_path):
     broken.write_text("id,title\n5,E\n")
 
     def status(path, *extra):
-        return subprocess.run([sys.executable, "manage.py", "import_content", str(path), *extra],
-                              cwd=REPO, env=env, capture_output=True, text=True).returncode
+        return subprocess.run(
+            [sys.executable, "manage.py", "import_content", str(path), *extra],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        ).returncode
 
     assert [status(good), status(mixed), status(broken)] == [0, 3, 1]
     assert status(mixed, "--strict") == 1

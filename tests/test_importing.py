@@ -1,4 +1,5 @@
 """Import: parsing with line numbers, idempotent upserts, gold labels and their splits."""
+
 import json
 from collections import Counter
 
@@ -57,8 +58,10 @@ def test_missing_columns_fail_the_whole_file():
 
 
 def test_json_list_and_jsonl_give_line_numbers():
-    items = [{"id": 1, "created_on": "2020-01-01", "title": "A", "description": "", "tag": "mlops"},
-             {"id": 2, "created_on": "2020-01-01", "title": "", "description": "", "tag": "mlops"}]
+    items = [
+        {"id": 1, "created_on": "2020-01-01", "title": "A", "description": "", "tag": "mlops"},
+        {"id": 2, "created_on": "2020-01-01", "title": "", "description": "", "tag": "mlops"},
+    ]
     parsed = parse_content_bytes(json.dumps(items, indent=1).encode(), fmt="json", tags=TAGS)
     assert [row.external_id for row in parsed.rows] == ["1"]
     assert parsed.errors[0].line == 9 and "missing title" in parsed.errors[0].reason
@@ -214,16 +217,20 @@ def test_json_list_errors_keep_their_line_numbers_however_the_file_is_laid_out()
     good = '{"id": 1, "created_on": "", "title": "A", "description": "", "tag": "mlops"}'
     text = (
         "[\n\n"
-        + good + ",\n"                                                  # line 3
-        + '{"id": 2,\n "created_on": "",\n "title": ""},'                # lines 4-6
+        + good
+        + ",\n"  # line 3
+        + '{"id": 2,\n "created_on": "",\n "title": ""},'  # lines 4-6
         + ' 7, {"id": 3, "created_on": "", "title": "B", "description": "", "tag": "x"}\n\n'  # line 6
-        + '  {"id": 4,\n"title": "C"}\n]\n'                             # lines 8-9: no ',' before it
+        + '  {"id": 4,\n"title": "C"}\n]\n'  # lines 8-9: no ',' before it
     )
     with pytest.raises(ImportFileError, match=r"^line 8: invalid JSON \(expected ',' or '\]'\)"):
         parse_content_bytes(text.encode(), fmt="json", tags=TAGS)
     parsed = parse_content_bytes(text.replace("\n\n  {", ",\n\n  {").encode(), fmt="json", tags=TAGS)
     assert [(error.line, error.reason.split(" ")[0]) for error in parsed.errors] == [
-        (4, "missing"), (6, "expected"), (6, "unknown"), (8, "missing"),
+        (4, "missing"),
+        (6, "expected"),
+        (6, "unknown"),
+        (8, "missing"),
     ]
     assert [row.line for row in parsed.rows] == [3]
 
@@ -286,7 +293,9 @@ def test_a_strict_import_writes_nothing_when_a_row_is_rejected(tags):
 def test_admin_import_can_be_all_or_nothing(client, admin_user, tags):
     client.force_login(admin_user)
     body = HEADER + "1,2020-01-01,A,d,mlops\n2,2020-01-01,B,d,nope\n"
-    assert "Import nothing if any row is invalid" in client.get(reverse("admin:labeling_content_import")).content.decode()
+    assert (
+        "Import nothing if any row is invalid" in client.get(reverse("admin:labeling_content_import")).content.decode()
+    )
     page = _admin_import(client, "items.csv", body, strict="on")
     assert '<li class="error">Nothing was imported from items.csv: rejected 1, so none of the 1 valid' in page
     assert "line 3: unknown tag &#x27;nope&#x27;" in page
@@ -300,11 +309,12 @@ def test_a_lone_surrogate_rejects_its_row_with_line_and_field():
     parsed = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS)
     assert not parsed.rows
     assert [str(error) for error in parsed.errors] == [
-        "line 1: field 'title' contains a lone surrogate (U+D800), half of a character"]
+        "line 1: field 'title' contains a lone surrogate (U+D800), half of a character"
+    ]
 
 
 def test_an_unclosed_quote_refuses_the_file_naming_the_line_instead_of_swallowing_the_rest():
-    text = HEADER + "1,2021-01-01,A,d,mlops\n2,2021-01-01,B,\"Unclosed quote,mlops\n3,2021-01-01,C,d,mlops\n"
+    text = HEADER + '1,2021-01-01,A,d,mlops\n2,2021-01-01,B,"Unclosed quote,mlops\n3,2021-01-01,C,d,mlops\n'
     with pytest.raises(ImportFileError, match="^line 3: a quoted field starts here and is never closed$"):
         parse_csv(text)
 
@@ -317,22 +327,30 @@ def test_jsonl_lines_may_end_with_a_carriage_return_alone():
 
 
 def test_a_json_list_on_one_line_names_each_bad_item_by_its_place():
-    items = [{"id": 1, "created_on": "", "title": "A", "description": "", "tag": "mlops"},
-             {"id": 2, "created_on": "", "title": "B", "description": "", "tag": "nope"},
-             {"id": 1, "created_on": "", "title": "C", "description": "", "tag": "mlops"}, 7]
+    items = [
+        {"id": 1, "created_on": "", "title": "A", "description": "", "tag": "mlops"},
+        {"id": 2, "created_on": "", "title": "B", "description": "", "tag": "nope"},
+        {"id": 1, "created_on": "", "title": "C", "description": "", "tag": "mlops"},
+        7,
+    ]
     parsed = parse_content_bytes(json.dumps(items).encode(), fmt="json", tags=TAGS)
     assert [row.external_id for row in parsed.rows] == ["1"]
     messages = [str(error) for error in parsed.errors]
     assert messages[0].startswith("line 1, item 2: ") and "nope" in messages[0]
-    assert messages[1:] == ["line 1, item 3: duplicate id '1' (first on line 1, item 1)",
-                            "line 1, item 4: expected an object, found int"]
+    assert messages[1:] == [
+        "line 1, item 3: duplicate id '1' (first on line 1, item 1)",
+        "line 1, item 4: expected an object, found int",
+    ]
 
 
-@pytest.mark.parametrize("data,hint", [
-    (b"id;created_on;title;description\n1;2020-01-01;A;d\n", "separated by ';', not commas"),
-    (b"id\tcreated_on\ttitle\tdescription\n", "separated by '\\t', not commas"),
-    ("id,created_on,title,description\n".encode("utf-16"), "looks UTF-16 encoded: save it as UTF-8"),
-])
+@pytest.mark.parametrize(
+    "data,hint",
+    [
+        (b"id;created_on;title;description\n1;2020-01-01;A;d\n", "separated by ';', not commas"),
+        (b"id\tcreated_on\ttitle\tdescription\n", "separated by '\\t', not commas"),
+        ("id,created_on,title,description\n".encode("utf-16"), "looks UTF-16 encoded: save it as UTF-8"),
+    ],
+)
 def test_a_header_from_a_spreadsheets_other_export_says_what_to_change(data, hint):
     with pytest.raises(ImportFileError, match="missing required column") as error:
         parse_content_bytes(data, fmt="csv", tags=TAGS)

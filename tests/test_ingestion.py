@@ -1,4 +1,5 @@
 """Streaming ingestion: POST /api/v1/content with a per-source token."""
+
 import json
 import re
 
@@ -86,16 +87,22 @@ def test_a_batch_with_an_invalid_item_stores_nothing_and_names_index_and_field(c
 def test_duplicates_by_id_and_by_text_answer_the_stored_id(client, key, tags):
     older = make_content(title="Feature stores in production", description="Serving features.", source="import")
     first = _post(client, [{"id": "a", "title": "Pose estimation", "description": "keypoints"}], key).json()["items"][0]
-    response = _post(client, [
-        {"id": "a", "title": "Pose estimation", "description": "keypoints"},       # same id, same text
-        {"id": "b", "title": "FEATURE stores in  production", "description": "serving features."},  # same text
-        {"id": "a2", "title": "Pose estimation", "description": "keypoints"},      # same text, other id
-        {"id": "c", "title": "A new one"},
-    ], key)
+    response = _post(
+        client,
+        [
+            {"id": "a", "title": "Pose estimation", "description": "keypoints"},  # same id, same text
+            {"id": "b", "title": "FEATURE stores in  production", "description": "serving features."},  # same text
+            {"id": "a2", "title": "Pose estimation", "description": "keypoints"},  # same text, other id
+            {"id": "c", "title": "A new one"},
+        ],
+        key,
+    )
     assert response.status_code == 201
     items = response.json()["items"]
     assert [(item["status"], item["id"]) for item in items[:3]] == [
-        ("duplicate", first["id"]), ("duplicate", older.pk), ("duplicate", first["id"]),
+        ("duplicate", first["id"]),
+        ("duplicate", older.pk),
+        ("duplicate", first["id"]),
     ]
     assert items[3]["status"] == "created"
     assert Content.objects.count() == 3
@@ -165,8 +172,7 @@ def test_the_admin_shows_a_new_key_once_and_it_works(client, admin_user, tags):
     client.logout()
     assert _post(client, {"id": "1", "title": "From the partner"}, key).status_code == 201
     client.force_login(admin_user)
-    client.post(reverse("admin:labeling_sourcetoken_changelist"),
-                {"action": "revoke", "_selected_action": [token.pk]})
+    client.post(reverse("admin:labeling_sourcetoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
     client.logout()
     assert _post(client, {"id": "2", "title": "After revocation"}, key).status_code == 401
 
@@ -187,17 +193,28 @@ def test_a_posted_item_is_predicted_by_the_worker(celery_worker_process, client,
     settings.MODEL_DIR = celery_worker_process["model_dir"]
     version = make_active_model(tags)
     _, key = source_token_create(source="live-feed")
-    response = _post(client, {"id": "w-1", "title": "Semantic segmentation of street images",
-                              "description": "pixel level image classification with convolutional networks"}, key)
+    response = _post(
+        client,
+        {
+            "id": "w-1",
+            "title": "Semantic segmentation of street images",
+            "description": "pixel level image classification with convolutional networks",
+        },
+        key,
+    )
     assert response.status_code == 201
     content_id = response.json()["items"][0]["id"]
     prediction = wait_until(
         lambda: Prediction.objects.filter(content_id=content_id, model_version=version).first(),
-        timeout=90, message="the worker's prediction of the posted item",
+        timeout=90,
+        message="the worker's prediction of the posted item",
     )
     assert prediction.tag.slug == "computer-vision"
-    content = wait_until(lambda: Content.objects.filter(pk=content_id, current_model_version=version.number).first(),
-                         timeout=30, message="the model tag on the item")
+    content = wait_until(
+        lambda: Content.objects.filter(pk=content_id, current_model_version=version.number).first(),
+        timeout=30,
+        message="the model tag on the item",
+    )
     assert content.current_tag.slug == "computer-vision"
 
 
@@ -215,6 +232,9 @@ def test_a_lone_surrogate_is_a_400_naming_index_and_field(client, key):
     response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 400
     [error] = response.json()["errors"]
-    assert error == {"index": 1, "field": "description",
-                     "message": "field 'description' contains a lone surrogate (U+D800), half of a character"}
+    assert error == {
+        "index": 1,
+        "field": "description",
+        "message": "field 'description' contains a lone surrogate (U+D800), half of a character",
+    }
     assert not Content.objects.exists()

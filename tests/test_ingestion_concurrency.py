@@ -1,4 +1,5 @@
 """Two batches carrying the same text at the same moment store it once (PostgreSQL)."""
+
 import threading
 import time
 
@@ -13,8 +14,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _row(external_id: str) -> ContentRow:
-    return ContentRow(line=0, external_id=external_id, title="The same text", description="twice",
-                      created_on=None, tag=None)
+    return ContentRow(
+        line=0, external_id=external_id, title="The same text", description="twice", created_on=None, tag=None
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the guarantee needs PostgreSQL's advisory locks")

@@ -1,5 +1,6 @@
 """Every page a logged-in user sees fits the window, a phone's 390 px too, without scrolling sideways
 (issue 15, bug 4)."""
+
 import json
 
 import pytest
@@ -31,8 +32,17 @@ def test_logged_in_pages_fit_the_window_width(browser, live_server, settings, tm
     page = browser.new_page(viewport={"width": width, "height": 800})
     log_in(page, live_server.url, admin_user.username)
     paths = [
-        "/", f"/content/{task.content_id}/", "/review/", f"/review/task/{task.pk}/", "/dashboard/", "/quality/",
-        "/gold/", "/models/", f"/models/{version.number}/", "/monitoring/", "/accounts/password_change/",
+        "/",
+        f"/content/{task.content_id}/",
+        "/review/",
+        f"/review/task/{task.pk}/",
+        "/dashboard/",
+        "/quality/",
+        "/gold/",
+        "/models/",
+        f"/models/{version.number}/",
+        "/monitoring/",
+        "/accounts/password_change/",
     ]
     too_wide = {}
     for path in paths:

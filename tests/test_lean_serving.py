@@ -1,4 +1,5 @@
 """Online predictions go through the compiled form of a linear model, and answer as the pipeline does."""
+
 import pytest
 from django.urls import reverse
 

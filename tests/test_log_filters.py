@@ -1,4 +1,5 @@
 """A refused request is one log line; a server error keeps its traceback."""
+
 import logging
 import sys
 

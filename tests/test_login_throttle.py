@@ -1,4 +1,5 @@
 """Login lockout on the login page, the admin's login page and HTTP Basic on the API."""
+
 import base64
 import logging
 import time
@@ -50,6 +51,7 @@ def _api(client, username, password):
 
 # --- /accounts/login/ -------------------------------------------------------------------
 
+
 def test_after_five_wrong_passwords_even_the_right_one_is_refused_until_the_lockout_ends(annotator, lockout):
     client = _client()
     for _ in range(5):
@@ -80,7 +82,7 @@ def test_the_lockout_is_per_username_and_address(annotator, second_annotator, lo
         _page_login(_client(), "ann", "wrong")
     assert _page_login(_client(), "ann", "pw-ann").status_code == 429
     assert _page_login(_client("198.51.100.21"), "ann", "pw-ann").status_code == 302  # elsewhere: not locked
-    assert _page_login(_client(), "ann2", "pw-ann2").status_code == 302               # another account
+    assert _page_login(_client(), "ann2", "pw-ann2").status_code == 302  # another account
 
 
 def test_an_unknown_username_is_locked_out_like_a_real_one(lockout):
@@ -94,17 +96,21 @@ def test_behind_a_proxy_the_lockout_follows_the_forwarded_client(annotator, lock
     settings.TAGLOOP_NUM_PROXIES = 1
     proxy = "10.0.0.1"
     for _ in range(5):
-        _client(proxy).post(reverse("login"), {"username": "ann", "password": "wrong"},
-                            HTTP_X_FORWARDED_FOR="198.51.100.30")
-    locked = _client(proxy).post(reverse("login"), {"username": "ann", "password": "pw-ann"},
-                                 HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.30")
+        _client(proxy).post(
+            reverse("login"), {"username": "ann", "password": "wrong"}, HTTP_X_FORWARDED_FOR="198.51.100.30"
+        )
+    locked = _client(proxy).post(
+        reverse("login"), {"username": "ann", "password": "pw-ann"}, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.30"
+    )
     assert locked.status_code == 429
-    other = _client(proxy).post(reverse("login"), {"username": "ann", "password": "pw-ann"},
-                                HTTP_X_FORWARDED_FOR="198.51.100.31")
+    other = _client(proxy).post(
+        reverse("login"), {"username": "ann", "password": "pw-ann"}, HTTP_X_FORWARDED_FOR="198.51.100.31"
+    )
     assert other.status_code == 302
 
 
 # --- /admin/login/ -----------------------------------------------------------------------
+
 
 def test_the_admin_login_page_locks_out_too(admin_user, lockout):
     client = _client()
@@ -121,6 +127,7 @@ def test_the_admin_login_page_locks_out_too(admin_user, lockout):
 
 
 # --- HTTP Basic on the API ----------------------------------------------------------------
+
 
 def test_basic_auth_on_the_api_answers_429_with_retry_after_once_locked(reviewer, lockout):
     client = _client()
@@ -145,8 +152,9 @@ def test_failures_on_one_path_count_on_the_others(reviewer, lockout):
 
 def test_without_the_cache_logins_still_work_unthrottled(annotator, lockout, settings, caplog):
     """A cache outage must not lock the whole team out: the lockout is skipped, and logged."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:9/0"}}  # nothing listens on port 9
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }  # nothing listens on port 9
     with caplog.at_level(logging.ERROR, logger="labeling.login_throttle"):
         assert _page_login(_client(), "ann", "pw-ann").status_code == 302
     assert "login throttling skipped" in caplog.text

@@ -4,6 +4,7 @@ import the dataset -> retrain on the worker -> promote -> new content is predict
 a low-confidence item is reviewed -> a report is accepted -> the next retrain's
 training set holds the corrected labels.
 """
+
 import csv
 import io
 import re
@@ -61,8 +62,9 @@ def _login(base_url: str, username: str, password: str) -> requests.Session:
 def _post_form(session: requests.Session, base_url: str, page_path: str, action_path: str, data: dict):
     page = session.get(base_url + page_path)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(base_url + action_path, data={**data, "csrfmiddlewaretoken": token},
-                        headers={"Referer": base_url + page_path})
+    return session.post(
+        base_url + action_path, data={**data, "csrfmiddlewaretoken": token}, headers={"Referer": base_url + page_path}
+    )
 
 
 def test_the_loop_learns_from_reviews_and_reports(
@@ -88,8 +90,10 @@ def test_the_loop_learns_from_reviews_and_reports(
     call_command("import_content", str(paths["stream"]), "--source", "mwml")
     stream_ids = list(Content.objects.filter(gold_label__isnull=True).values_list("pk", flat=True))
     assert len(stream_ids) == STREAM_SIZE
-    wait_until(lambda: Prediction.objects.filter(content_id__in=stream_ids, model_version=first).count() == STREAM_SIZE,
-               message="the worker to predict the stream")
+    wait_until(
+        lambda: Prediction.objects.filter(content_id__in=stream_ids, model_version=first).count() == STREAM_SIZE,
+        message="the worker to predict the stream",
+    )
     call_command("predict_batch", "--wait", "--timeout", "120")
     assert Prediction.objects.filter(model_version=first).count() == Content.objects.count()
     shown = Content.objects.get(pk=stream_ids[0])
@@ -117,13 +121,17 @@ def test_the_loop_learns_from_reviews_and_reports(
 
     # 5. An anonymous end user reports a wrong tag on a training item; the annotator accepts it.
     target = GoldLabel.objects.filter(split=Split.TRAIN, provenance=Provenance.IMPORTED, tag__slug="mlops").first()
-    report = requests.post(f"{base}/api/v1/content/{target.content_id}/reports",
-                           json={"suggested_tag": "other", "comment": "not about operations"})
+    report = requests.post(
+        f"{base}/api/v1/content/{target.content_id}/reports",
+        json={"suggested_tag": "other", "comment": "not about operations"},
+    )
     assert report.status_code == 201 and report.json()["status"] == "open"
     report_task = ReviewTask.objects.get(content_id=target.content_id, reason="report", status=ReviewStatus.OPEN)
     page = session.get(f"{base}/review/task/{report_task.pk}/")
     assert "not about operations" in page.text
-    _post_form(session, base, f"/review/task/{report_task.pk}/", f"/review/task/{report_task.pk}/answer", {"tag": "other"})
+    _post_form(
+        session, base, f"/review/task/{report_task.pk}/", f"/review/task/{report_task.pk}/answer", {"tag": "other"}
+    )
     corrected = GoldLabel.objects.get(pk=target.pk)
     assert (corrected.tag.slug, corrected.provenance) == ("other", Provenance.REPORT)
 

@@ -1,4 +1,5 @@
 """A version's page says what it is: a trained model, or a snapshot that was never trained."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
 """Retrain uses cross-validation on the train split: per-model threshold, suspect labels, stored embeddings."""
+
 import pytest
 
 from labeling.models import GoldLabel, Provenance, ReviewTask, Split
@@ -87,8 +88,7 @@ def test_the_candidate_is_the_algorithm_fitted_on_the_whole_train_split(tags, mo
     version = _train()
     training = gold_labelled(split=Split.TRAIN)
     texts = [prepare_text(item.title, item.description) for item in training]
-    alone = train_model(texts=texts, labels=[item.tag for item in training], algorithm="tfidf-linear",
-                        random_state=0)
+    alone = train_model(texts=texts, labels=[item.tag for item in training], algorithm="tfidf-linear", random_state=0)
     candidate = load_version(version)
     assert version.training_label_count == len(training) and list(candidate.classes_) == list(alone.classes_)
     probe = texts[:8] + ["a docker image for object detection"]

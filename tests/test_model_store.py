@@ -1,4 +1,5 @@
 """The model store: both backends, integrity checks, the fallback between them, the import, the LRU."""
+
 import threading
 import time
 
@@ -20,9 +21,20 @@ from predictions.artifact_store import (
 from predictions.model_store import LoadedModels, load_version
 from predictions.models import ModelArtifact, ModelVersion
 
-TEXTS = ["image detection", "image segmentation", "video frames", "pixel art",
-         "text parsing", "language model", "translation task", "word counts",
-         "deploy to kubernetes", "monitoring in production", "mlflow tracking", "serving api"]
+TEXTS = [
+    "image detection",
+    "image segmentation",
+    "video frames",
+    "pixel art",
+    "text parsing",
+    "language model",
+    "translation task",
+    "word counts",
+    "deploy to kubernetes",
+    "monitoring in production",
+    "mlflow tracking",
+    "serving api",
+]
 LABELS = ["computer-vision"] * 4 + ["natural-language-processing"] * 4 + ["mlops"] * 4
 PROBE = ["segmentation of video", "a language model", "kubernetes", "something else"]
 
@@ -30,8 +42,10 @@ PROBE = ["segmentation of video", "a language model", "kubernetes", "something e
 @pytest.fixture(scope="module")
 def models():
     """Two different fitted models, trained once for the module."""
-    return [train_model(texts=TEXTS, labels=LABELS, algorithm=algorithm, random_state=0)
-            for algorithm in ("tfidf-linear", "rules")]
+    return [
+        train_model(texts=TEXTS, labels=LABELS, algorithm=algorithm, random_state=0)
+        for algorithm in ("tfidf-linear", "rules")
+    ]
 
 
 def trained_version(number: int, model, *, store: str | None = None) -> ModelVersion:
@@ -59,6 +73,7 @@ def flip_a_byte(data: bytes) -> bytes:
 
 # --- each backend ------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("store", ["local", "database"])
 def test_a_saved_model_loads_back_from_its_backend_alone(store, models, model_dir, settings):
@@ -81,7 +96,8 @@ def test_saving_a_version_again_replaces_its_artifact_whole(store, models, model
     same_predictions(artifact_load(second), models[1])
     assert ModelArtifact.objects.count() == (1 if store == "database" else 0)
     assert sorted(path.name for path in model_dir.glob("*")) == (
-        ["v1-tfidf-linear.json", "v1-tfidf-linear.skops"] if store == "local" else [])
+        ["v1-tfidf-linear.json", "v1-tfidf-linear.skops"] if store == "local" else []
+    )
     with pytest.raises(ArtifactIntegrityError):  # nothing of the first run is left to mix in
         artifact_load(first)
 
@@ -109,6 +125,7 @@ def test_the_database_row_carries_the_sidecars_metadata(models, model_dir, setti
 
 # --- integrity -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_tampered_row_is_refused(models, model_dir, settings):
     settings.TAGLOOP_MODEL_STORE = "database"
@@ -134,8 +151,9 @@ def test_a_tampered_file_is_refused(models, model_dir, settings):
 def test_a_tampered_copy_is_not_passed_over_for_another(models, model_dir, settings):
     # A good file beside an altered row: loading the file instead would hide the tampering.
     version = trained_version(1, models[0], store="local")
-    BACKENDS["database"].write(model_version=version, payload=flip_a_byte(local_artifact_path(version).read_bytes()),
-                               metadata={})
+    BACKENDS["database"].write(
+        model_version=version, payload=flip_a_byte(local_artifact_path(version).read_bytes()), metadata={}
+    )
     settings.TAGLOOP_MODEL_STORE = "database"
     with pytest.raises(ArtifactIntegrityError):
         artifact_load(version)
@@ -143,9 +161,11 @@ def test_a_tampered_copy_is_not_passed_over_for_another(models, model_dir, setti
 
 # --- versions from before a switch -------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_a_version_trained_before_the_switch_to_the_database_serves_from_its_file(models, model_dir, settings,
-                                                                                 admin_user):
+def test_a_version_trained_before_the_switch_to_the_database_serves_from_its_file(
+    models, model_dir, settings, admin_user
+):
     from predictions.services import model_version_promote
 
     settings.TAGLOOP_MODEL_STORE = "local"
@@ -194,6 +214,7 @@ def test_promotion_refuses_a_version_whose_artifact_is_in_no_backend(models, mod
 
 # --- model_store_import --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_import_copies_local_artifacts_into_the_database_once(models, model_dir, settings, capsys):
     settings.TAGLOOP_MODEL_STORE = "local"
@@ -229,6 +250,7 @@ def test_the_import_refuses_an_altered_file_and_a_serving_version_without_one(mo
 
 # --- the per-process LRU -----------------------------------------------------------------------------
 
+
 def test_the_least_recently_used_model_goes_first():
     cache = LoadedModels()
     for key in ("a", "b", "a"):  # "a" used again: "b" is now the oldest
@@ -260,8 +282,7 @@ def test_threads_asking_for_one_cold_version_load_it_once():
         return object()
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("a", slow_load, capacity=3)))
-               for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(cache.get("a", slow_load, capacity=3))) for _ in range(4)]
     for thread in threads:
         thread.start()
     time.sleep(0.2)
@@ -305,6 +326,7 @@ def test_load_version_keeps_as_many_versions_as_the_setting_says(models, model_d
 
 
 # --- the benchmark -----------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_bench_model_store_times_both_backends_and_leaves_nothing_behind(tmp_path, capsys):

@@ -4,6 +4,7 @@ The worker runs with a var and model folder of its own ("machine B"); this test 
 ("machine A") has another, empty one. With the database store, the model the worker
 trains is promoted, loaded and served here, and the worker re-predicts with it too.
 """
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
@@ -43,14 +44,20 @@ def test_a_model_trained_on_another_machine_serves_here(machine_b, settings, tag
 
     call_command("promote", str(version.number))  # refuses a version whose artifact the store lacks
     forget_loaded_models()
-    answer = client.post(reverse("api-predict"), {"title": "object detection in video frames"},
-                         content_type="application/json")
+    answer = client.post(
+        reverse("api-predict"), {"title": "object detection in video frames"}, content_type="application/json"
+    )
     assert answer.status_code == 200, answer.content
     assert answer.json()["model_version"] == version.number and answer.json()["tag"] == "computer-vision"
     health = client.get(reverse("healthz")).json()
-    assert health["checks"]["model"] == {**health["checks"]["model"], "ok": True,
-                                         "detail": f"v{version.number} tfidf-linear loaded"}
+    assert health["checks"]["model"] == {
+        **health["checks"]["model"],
+        "ok": True,
+        "detail": f"v{version.number} tfidf-linear loaded",
+    }
 
     # Machine B loads it back from the database to re-predict everything after the promotion.
-    wait_until(lambda: Prediction.objects.filter(model_version=version).count() == Content.objects.count(),
-               message="the worker to re-predict all content with the promoted model")
+    wait_until(
+        lambda: Prediction.objects.filter(model_version=version).count() == Content.objects.count(),
+        message="the worker to re-predict all content with the promoted model",
+    )

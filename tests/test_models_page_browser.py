@@ -1,5 +1,6 @@
 """The models page in headless Chromium with a real worker (issue 15, bug 6): the F1 chart gains the new version
 when its retrain finishes, without a reload, and shows the figure the table shows."""
+
 import pytest
 
 from predictions.models import ModelStatus, ModelVersion

@@ -1,4 +1,5 @@
 """Per-item OOD flags, live quality, /healthz, /metrics and the monitoring page."""
+
 import re
 from datetime import timedelta
 
@@ -23,11 +24,14 @@ from tests.factories import lose_artifact, make_active_model, make_content
 
 pytestmark = pytest.mark.django_db
 
-OFF_TOPIC = ("Cheap flights and hotel deals this summer",
-             "Book your holiday today with free cancellation, breakfast included and a sea view from every room.")
+OFF_TOPIC = (
+    "Cheap flights and hotel deals this summer",
+    "Book your holiday today with free cancellation, breakfast included and a sea view from every room.",
+)
 
 
 # --- out-of-distribution flags ---------------------------------------------------------
+
 
 def test_a_flagged_item_is_not_auto_tagged_and_goes_to_review(tags, model_dir, settings):
     settings.TAGLOOP_AUDIT_SHARE = 0.0
@@ -53,8 +57,9 @@ def test_a_false_alarm_closes_the_task_and_the_next_pass_shows_the_tag(client, a
     odd = make_content(title=OFF_TOPIC[0], description=OFF_TOPIC[1])
     predictions_create(model_version_id=version.pk, content_ids=[odd.pk])
     client.force_login(admin_user)
-    response = client.post(reverse("admin:labeling_content_changelist"),
-                           {"action": "mark_ood_false_alarm", "_selected_action": [odd.pk]})
+    response = client.post(
+        reverse("admin:labeling_content_changelist"), {"action": "mark_ood_false_alarm", "_selected_action": [odd.pk]}
+    )
     assert response.status_code == 302
     odd.refresh_from_db()
     assert odd.ood_dismissed and odd.is_out_of_distribution  # the record stays, its effect goes
@@ -63,8 +68,9 @@ def test_a_false_alarm_closes_the_task_and_the_next_pass_shows_the_tag(client, a
     predictions_create(model_version_id=version.pk, content_ids=[odd.pk])  # the next pass
     odd.refresh_from_db()
     assert odd.current_tag_origin == TagOrigin.MODEL and odd.current_model_version == version.number
-    assert not ReviewTask.objects.filter(content=odd, reason=ReviewReason.OUT_OF_DISTRIBUTION,
-                                         status=ReviewStatus.OPEN).exists()
+    assert not ReviewTask.objects.filter(
+        content=odd, reason=ReviewReason.OUT_OF_DISTRIBUTION, status=ReviewStatus.OPEN
+    ).exists()
 
 
 def test_a_task_someone_holds_stays_open_after_a_false_alarm(tags, annotator, model_dir, settings):
@@ -94,33 +100,49 @@ def test_versions_without_checks_flag_nothing(tags, model_dir, settings):
 
 # --- live quality -------------------------------------------------------------------
 
+
 def _decided(content, tag, *, at, audit=False, report=False):
-    GoldLabel.objects.create(content=content, tag=tag, provenance=Provenance.ANNOTATOR, split=Split.TRAIN,
-                             decided_at=at)
+    GoldLabel.objects.create(
+        content=content, tag=tag, provenance=Provenance.ANNOTATOR, split=Split.TRAIN, decided_at=at
+    )
     if audit:
-        ReviewTask.objects.create(content=content, reason=ReviewReason.AUDIT_SAMPLE, status=ReviewStatus.DONE,
-                                  resolved_at=at)
+        ReviewTask.objects.create(
+            content=content, reason=ReviewReason.AUDIT_SAMPLE, status=ReviewStatus.DONE, resolved_at=at
+        )
     if report:
         WrongTagReport.objects.create(content=content, status=ReportStatus.ACCEPTED, resolved_at=at)
 
 
 def test_live_metrics_on_a_hand_made_case(tags):
     now = timezone.now()
-    v1 = ModelVersion.objects.create(number=1, algorithm="tfidf-linear", status="active",
-                                     metrics={"overall": {"f1": 0.9}})
+    v1 = ModelVersion.objects.create(
+        number=1, algorithm="tfidf-linear", status="active", metrics={"overall": {"f1": 0.9}}
+    )
     v2 = ModelVersion.objects.create(number=2, algorithm="tfidf-linear", status="candidate")
     cv, nlp, mlops = tags["computer-vision"], tags["natural-language-processing"], tags["mlops"]
     # gold, v1's prediction, evidence
     cases = [(cv, cv, "audit"), (nlp, nlp, "audit"), (nlp, cv, "audit"), (mlops, nlp, "report")]
     for offset, (gold, predicted, evidence) in enumerate(cases):
         content = make_content(title=f"item {offset}")
-        Prediction.objects.create(content=content, model_version=v1, tag=predicted, probabilities={},
-                                  confidence=0.9, created_at=now - timedelta(days=2))
+        Prediction.objects.create(
+            content=content,
+            model_version=v1,
+            tag=predicted,
+            probabilities={},
+            confidence=0.9,
+            created_at=now - timedelta(days=2),
+        )
         # v2 predicted after the decision: it must not count.
-        Prediction.objects.create(content=content, model_version=v2, tag=gold, probabilities={}, confidence=0.9,
-                                  created_at=now)
-        _decided(content, gold, at=now - timedelta(days=1, minutes=10 - offset),
-                 audit=evidence == "audit", report=evidence == "report")
+        Prediction.objects.create(
+            content=content, model_version=v2, tag=gold, probabilities={}, confidence=0.9, created_at=now
+        )
+        _decided(
+            content,
+            gold,
+            at=now - timedelta(days=1, minutes=10 - offset),
+            audit=evidence == "audit",
+            report=evidence == "report",
+        )
     make_content(title="imported, not live evidence")  # no gold: ignored
 
     [row] = live_metrics(window=2)
@@ -141,6 +163,7 @@ def test_live_metrics_on_a_hand_made_case(tags):
 
 
 # --- /healthz and /metrics ----------------------------------------------------------
+
 
 def test_healthz_is_200_with_details(client, tags):
     response = client.get("/healthz")
@@ -201,6 +224,7 @@ def test_metrics_need_the_bearer_token_and_speak_prometheus_text(client, tags, s
 
 
 # --- the monitoring page ------------------------------------------------------------
+
 
 def test_the_monitoring_page_per_role(client, tags, annotator, reviewer, admin_user):
     url = reverse("monitoring:page")

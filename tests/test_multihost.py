@@ -7,6 +7,7 @@ The loop: load data, retrain, promote, re-predict spread over both workers, pred
 on the web, a report, a second retrain. It asserts one retrain per request, every
 item predicted by the active model exactly once, and no 5xx from the web.
 """
+
 import os
 import secrets
 import signal
@@ -73,17 +74,38 @@ class _Cluster:
         self.machines, self.processes, self.tmp_path, self.database_url = machines, processes, tmp_path, database_url
 
     def manage(self, machine: str, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.machines[machine],
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.machines[machine],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, f"manage.py {' '.join(args)} on {machine}:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
     def start_worker(self, machine: str) -> Path:
         env, log = self.machines[machine], self.tmp_path / f"worker-{machine}.log"
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat",
-                   "-s", str(Path(env["TAGLOOP_VAR_DIR"]) / "celerybeat-schedule"),
-                   "-n", f"worker-{machine}@%h", "-Q", env["CELERY_TASK_DEFAULT_QUEUE"], "--concurrency=1",
-                   "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            "-s",
+            str(Path(env["TAGLOOP_VAR_DIR"]) / "celerybeat-schedule"),
+            "-n",
+            f"worker-{machine}@%h",
+            "-Q",
+            env["CELERY_TASK_DEFAULT_QUEUE"],
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         self._spawn(command, env, log)
         wait_until(lambda: "ready." in log.read_text(), timeout=60, message=f"worker {machine} ready")
         return log
@@ -91,16 +113,22 @@ class _Cluster:
     def start_web(self, machine: str) -> str:
         port = _free_port()
         log = self.tmp_path / f"web-{machine}.log"
-        self._spawn([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
-                    self.machines[machine], log)
+        self._spawn(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
+            self.machines[machine],
+            log,
+        )
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(f"{base}/healthz/live"), timeout=60, message=f"web on {machine}")
         return base
 
     def _spawn(self, command, env, log: Path) -> None:
         with log.open("w") as handle:
-            self.processes.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=handle,
-                                                   stderr=subprocess.STDOUT, start_new_session=True))
+            self.processes.append(
+                subprocess.Popen(
+                    command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
 
     def query(self, sql: str, *params):
         with psycopg.connect(self.database_url) as conn:
@@ -134,7 +162,9 @@ def _wait_for_candidate(cluster: _Cluster, number: int) -> tuple[str, str]:
     assert status == "candidate", error
     [(claimed_by, attempts)] = cluster.query(
         "SELECT j.claimed_by, j.attempts FROM predictions_job j JOIN predictions_modelversion v"
-        " ON j.model_version_id = v.id WHERE v.number = %s AND j.kind = 'train'", number)
+        " ON j.model_version_id = v.id WHERE v.number = %s AND j.kind = 'train'",
+        number,
+    )
     return claimed_by, attempts
 
 
@@ -155,18 +185,27 @@ def test_the_loop_runs_on_three_machines_that_share_only_the_database_and_redis(
     total = cluster.query("SELECT count(*) FROM labeling_content")[0][0]
 
     def repredicted():
-        return cluster.query(
-            "SELECT count(*) FROM predictions_prediction p JOIN predictions_modelversion v ON p.model_version_id = v.id"
-            " WHERE v.number = %s AND p.predicted_at >= v.promoted_at", first)[0][0] == total
+        return (
+            cluster.query(
+                "SELECT count(*) FROM predictions_prediction p JOIN predictions_modelversion v ON p.model_version_id = v.id"
+                " WHERE v.number = %s AND p.predicted_at >= v.promoted_at",
+                first,
+            )[0][0]
+            == total
+        )
 
     wait_until(repredicted, timeout=240, message="every item re-predicted by the active model")
-    workers = {row[0].split("@")[0] for row in cluster.query(
-        "SELECT DISTINCT claimed_by FROM predictions_job WHERE kind = 'predict'")}
+    workers = {
+        row[0].split("@")[0]
+        for row in cluster.query("SELECT DISTINCT claimed_by FROM predictions_job WHERE kind = 'predict'")
+    }
     assert workers == {"worker-b", "worker-c"}, "the re-prediction's chunks should spread over both machines"
 
     # The web on A predicts with the model B or C trained.
-    response = requests.post(f"{web}/api/v1/predict", json={"title": "Transformers for machine translation",
-                                                             "description": "sequence to sequence attention"})
+    response = requests.post(
+        f"{web}/api/v1/predict",
+        json={"title": "Transformers for machine translation", "description": "sequence to sequence attention"},
+    )
     statuses.append(response.status_code)
     assert response.status_code == 200 and response.json()["model_version"] == first
     # A wrong-tag report from an end user on A.
@@ -186,7 +225,8 @@ def test_the_loop_runs_on_three_machines_that_share_only_the_database_and_redis(
     # Every item has exactly one prediction by the active model; beat on two machines ran each duty once a period.
     assert cluster.query(
         "SELECT count(*), count(DISTINCT content_id) FROM predictions_prediction p"
-        " JOIN predictions_modelversion v ON p.model_version_id = v.id WHERE v.status = 'active'")[0] == (total, total)
+        " JOIN predictions_modelversion v ON p.model_version_id = v.id WHERE v.status = 'active'"
+    )[0] == (total, total)
     assert all(status < 500 for status in statuses), statuses
     assert cluster.query("SELECT count(*) FROM predictions_job WHERE status = 'failed'")[0][0] == 0
     for machine, log in logs.items():

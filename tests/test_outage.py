@@ -5,6 +5,7 @@ loopback port nobody listens on (or, on SQLite, a file that cannot be opened), s
 driver's own error travels through the middleware and views as in an outage. The
 fault test (tests/faults/test_database_down.py) stops a real PostgreSQL under load.
 """
+
 import logging
 import sys
 
@@ -56,11 +57,14 @@ def test_a_page_with_a_session_cookie_fails_in_the_middleware_and_still_gets_the
     assert response.status_code == 503 and "briefly unavailable" in response.content.decode()
 
 
-@pytest.mark.parametrize(("path", "body", "headers"), [
-    ("/api/v1/predict", {"title": "YOLO for drones"}, {}),
-    ("/api/v1/content/1/reports", {"comment": "wrong"}, {}),
-    ("/api/v1/content", {"id": "x-1", "title": "New item"}, {"HTTP_AUTHORIZATION": "Token tl_abc"}),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "headers"),
+    [
+        ("/api/v1/predict", {"title": "YOLO for drones"}, {}),
+        ("/api/v1/content/1/reports", {"comment": "wrong"}, {}),
+        ("/api/v1/content", {"id": "x-1", "title": "New item"}, {"HTTP_AUTHORIZATION": "Token tl_abc"}),
+    ],
+)
 def test_the_api_answers_a_problem(client, unreachable_database, path, body, headers):
     response = client.post(path, body, content_type="application/json", **headers)
     assert response.status_code == 503 and response["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -95,14 +99,15 @@ def _request_record(status_code: int, error: Exception) -> logging.LogRecord:
     try:
         raise error
     except type(error):
-        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "%s: %s",
-                                   ("Service Unavailable", "/x"), sys.exc_info())
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "%s: %s", ("Service Unavailable", "/x"), sys.exc_info()
+        )
     record.status_code = status_code
     return record
 
 
 def test_an_outage_is_logged_in_one_line_with_its_reason_and_other_errors_keep_their_traceback():
-    outage = _request_record(503, OperationalError('connection failed: Connection refused\n\tIs the server running?'))
+    outage = _request_record(503, OperationalError("connection failed: Connection refused\n\tIs the server running?"))
     assert DatabaseUnavailableWithoutTraceback().filter(outage) and outage.exc_info is None
     assert logging.Formatter().format(outage) == (
         "Service Unavailable: /x (database unavailable: OperationalError: connection failed: Connection refused)"

@@ -1,4 +1,5 @@
 """Every endpoint, every role: who may do what. CSRF stays on."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse

@@ -1,4 +1,5 @@
 """Production settings: the secret key is never a public one, and the documented environment passes check --deploy."""
+
 import json
 import multiprocessing
 import os
@@ -19,9 +20,17 @@ STRONG = "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"  # 56 characters, 37 
 
 # --- the key ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [
-    "", "short", "insecure-dev-key-change-me-in-production", "django-insecure-" + "x9" * 40, "ab" * 40,
-])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "short",
+        "insecure-dev-key-change-me-in-production",
+        "django-insecure-" + "x9" * 40,
+        "ab" * 40,
+    ],
+)
 def test_weak_keys_are_named_as_such(value):
     assert weakness(value)
 
@@ -62,6 +71,7 @@ def test_processes_starting_at_once_all_get_the_same_generated_key(tmp_path):
 
 # --- in a real process -------------------------------------------------------------
 
+
 def _environment(tmp_path, **extra) -> dict:
     """This process's environment without any Django/tagloop setting, plus ``extra``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TAGLOOP_"))}
@@ -69,8 +79,9 @@ def _environment(tmp_path, **extra) -> dict:
 
 
 def _manage(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def documented_production_environment() -> dict:
@@ -94,8 +105,14 @@ def test_a_weak_reporter_salt_is_refused_too(tmp_path):
 
 def test_the_documented_production_environment_passes_check_deploy_without_a_warning(tmp_path):
     production = documented_production_environment()
-    assert {"DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_SECURE_COOKIES",
-            "DJANGO_SECURE_PROXY_SSL_HEADER", "TAGLOOP_NUM_PROXIES", "DJANGO_SECRET_KEY"} <= set(production)
+    assert {
+        "DJANGO_SECURE_SSL_REDIRECT",
+        "DJANGO_SECURE_HSTS_SECONDS",
+        "DJANGO_SECURE_COOKIES",
+        "DJANGO_SECURE_PROXY_SSL_HEADER",
+        "TAGLOOP_NUM_PROXIES",
+        "DJANGO_SECRET_KEY",
+    } <= set(production)
     production["DJANGO_SECRET_KEY"] = STRONG  # the placeholder says what to put there
     result = _manage(_environment(tmp_path, **production), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -112,20 +129,31 @@ def test_check_deploy_warns_without_the_production_environment(tmp_path):
 
 def test_the_production_environment_reaches_the_settings(tmp_path):
     production = {**documented_production_environment(), "DJANGO_SECRET_KEY": STRONG}
-    script = ("from django.conf import settings as s; import json; print(json.dumps([s.SECURE_PROXY_SSL_HEADER, "
-              "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
-              "s.REST_FRAMEWORK['NUM_PROXIES'], s.TAGLOOP_NUM_PROXIES, s.SECRET_KEY == s.TAGLOOP_REPORTER_SALT]))")
+    script = (
+        "from django.conf import settings as s; import json; print(json.dumps([s.SECURE_PROXY_SSL_HEADER, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.REST_FRAMEWORK['NUM_PROXIES'], s.TAGLOOP_NUM_PROXIES, s.SECRET_KEY == s.TAGLOOP_REPORTER_SALT]))"
+    )
     result = _manage(_environment(tmp_path, **production), "shell", "-c", script)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [
-        ["HTTP_X_FORWARDED_PROTO", "https"], True, True, True, 31536000, 1, 1, True,
+        ["HTTP_X_FORWARDED_PROTO", "https"],
+        True,
+        True,
+        True,
+        31536000,
+        1,
+        1,
+        True,
     ]
 
 
 # --- HTTPS behind the proxy ------------------------------------------------------------
 
-@override_settings(SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=3600,
-                   SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+
+@override_settings(
+    SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=3600, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")
+)
 def test_plain_http_is_redirected_and_https_through_the_proxy_gets_hsts(client, db):
     plain = client.get("/accounts/login/")
     assert plain.status_code == 301 and plain["Location"] == "https://testserver/accounts/login/"

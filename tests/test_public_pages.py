@@ -1,4 +1,5 @@
 """Public content pages word the report for what the item shows."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
 """Hot pages answer with a fixed number of queries, whatever the size of the queue."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -1,4 +1,5 @@
 """The reliability diagram on a model's page: one point per non-empty bin and model, on the right spot."""
+
 import re
 
 import pytest
@@ -10,8 +11,10 @@ from tests.factories import make_active_model
 
 
 def _circles(svg: str) -> list[tuple[float, float, str]]:
-    return [(float(x), float(y), title) for x, y, title in
-            re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^<]*)</title>', svg)]
+    return [
+        (float(x), float(y), title)
+        for x, y, title in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^<]*)</title>', svg)
+    ]
 
 
 def test_points_sit_at_each_bins_confidence_and_accuracy_and_empty_bins_are_skipped():

@@ -1,4 +1,5 @@
 """Report rates: merged repeats do not count; a version is charged for, and shown on, what people saw of it."""
+
 import pytest
 
 from labeling.models import ReportStatus, TagOrigin, WrongTagReport
@@ -22,8 +23,14 @@ def test_merged_repeats_do_not_count_in_report_rates(tags):
     first, _ = report_create(content=content, reporter_address="1.1.1.1")
     report_create(content=content, reporter_address="2.2.2.2")
     # As the migration leaves a duplicate: a closed copy pointing at the kept report.
-    WrongTagReport.objects.create(content=content, shown_tag=tags["mlops"], shown_model_version=1,
-                                  reporter_hash="x", status=ReportStatus.MERGED, merged_into=first)
+    WrongTagReport.objects.create(
+        content=content,
+        shown_tag=tags["mlops"],
+        shown_model_version=1,
+        reporter_hash="x",
+        status=ReportStatus.MERGED,
+        merged_into=first,
+    )
     rates = report_rates()
     assert {row["name"]: row["reports"] for row in rates["by_tag"]}["mlops"] == 2
     assert {row["name"]: row["reports"] for row in rates["by_version"]}.get("v1", 2) == 2
@@ -58,5 +65,3 @@ def test_a_versions_shown_items_are_the_ones_its_canary_served_or_it_showed_whil
 
 def _shown(name: str) -> int:
     return {row["name"]: row["shown"] for row in report_rates()["by_version"]}[name]
-
-

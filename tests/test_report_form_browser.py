@@ -1,5 +1,6 @@
 """Issue 15, bug 8: the item page after a report shows the report to change, not a blank form that "updates" it
 with nothing; on an untagged item the form asks for the tag that fits. Headless Chromium, as an end user."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
 """A submit repeated with its idempotency key makes no second report (the page's hidden token, the API's header)."""
+
 import re
 
 import pytest
@@ -14,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def _api(address: str, content_id: int, body: dict | None = None, key: str | None = None):
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
-    return Client(REMOTE_ADDR=address).post(reverse("api-content-reports", args=[content_id]), body or {},
-                                            content_type="application/json", **headers)
+    return Client(REMOTE_ADDR=address).post(
+        reverse("api-content-reports", args=[content_id]), body or {}, content_type="application/json", **headers
+    )
 
 
 def _page_key(client: Client, content_id: int) -> str:
@@ -34,8 +36,9 @@ def test_a_first_time_visitors_two_submits_of_one_page_make_one_report(tags):
     content = make_content(current_tag=tags["mlops"])
     key = _page_key(Client(), content.pk)
     url = reverse("labeling:content-report", args=[content.pk])
-    answers = [Client(REMOTE_ADDR="203.0.113.1").post(url, {"idempotency_key": key, "comment": "wrong"})
-               for _ in range(2)]
+    answers = [
+        Client(REMOTE_ADDR="203.0.113.1").post(url, {"idempotency_key": key, "comment": "wrong"}) for _ in range(2)
+    ]
     [report] = WrongTagReport.objects.filter(content=content)
     assert {answer["Location"] for answer in answers} == {reverse("labeling:report-status", args=[report.token])}
     # Both tabs of the double-click say thank you; neither says "you had already reported".

@@ -1,5 +1,6 @@
 """Wrong-tag reports: the suggestion must be a correction, the reporter finds their report again,
 and the database keeps one open report per reporter and item."""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,10 +21,12 @@ def _status_path(report) -> str:
 
 # --- A suggestion equal to the shown tag is refused, with a reason -------------------------------
 
+
 def test_api_refuses_suggesting_the_tag_already_shown_naming_the_field(client, tags):
     content = make_content(current_tag=tags["mlops"])
-    response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "mlops"},
-                           content_type="application/json")
+    response = client.post(
+        reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "mlops"}, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "is the tag shown now" in response.json()["errors"]["suggested_tag"][0]
     assert not WrongTagReport.objects.exists()
@@ -32,8 +35,11 @@ def test_api_refuses_suggesting_the_tag_already_shown_naming_the_field(client, t
 def test_api_accepts_any_suggestion_for_an_untagged_item_and_a_different_tag(client, tags):
     untagged, tagged = make_content(), make_content(current_tag=tags["mlops"])
     for content in (untagged, tagged):
-        response = client.post(reverse("api-content-reports", args=[content.pk]), {"suggested_tag": "other"},
-                               content_type="application/json")
+        response = client.post(
+            reverse("api-content-reports", args=[content.pk]),
+            {"suggested_tag": "other"},
+            content_type="application/json",
+        )
         assert response.status_code == 201 and response.json()["suggested_tag"] == "other"
 
 
@@ -55,6 +61,7 @@ def test_report_create_itself_refuses_the_shown_tag(tags):
 
 
 # --- The item page links a reporter to their report ----------------------------------------------
+
 
 def test_an_anonymous_reporter_sees_a_status_link_on_the_item_page_and_others_do_not(tags):
     content = make_content(current_tag=tags["mlops"])
@@ -95,11 +102,15 @@ def test_after_the_review_the_link_stays_and_says_the_outcome(client, tags, anno
 
 # --- One open report per reporter and item, kept by the database ---------------------------------
 
+
 def test_the_database_refuses_a_second_open_report_for_the_same_reporter(tags, plain_user):
     content = make_content(current_tag=tags["mlops"])
     report_create(content=content, reporter=plain_user)
     report_create(content=content, reporter_address="10.2.2.2")
-    for identity in ({"reporter": plain_user}, {"reporter_hash": WrongTagReport.objects.get(reporter=None).reporter_hash}):
+    for identity in (
+        {"reporter": plain_user},
+        {"reporter_hash": WrongTagReport.objects.get(reporter=None).reporter_hash},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             WrongTagReport.objects.create(content=content, **identity)
     # Once the first is resolved, a new report is a new open report.
@@ -120,8 +131,9 @@ def test_open_reports_of_deleted_users_do_not_collide(tags, django_user_model):
 def test_a_merged_duplicates_status_link_leads_to_the_report_it_was_merged_into(client, tags):
     content = make_content(current_tag=tags["mlops"])
     kept, _ = report_create(content=content, reporter_address="10.3.3.3")
-    duplicate = WrongTagReport.objects.create(content=content, reporter_hash="x", status=ReportStatus.MERGED,
-                                              merged_into=kept)
+    duplicate = WrongTagReport.objects.create(
+        content=content, reporter_hash="x", status=ReportStatus.MERGED, merged_into=kept
+    )
     response = client.get(_status_path(duplicate))
     assert response.status_code == 302 and response["Location"] == _status_path(kept)
 
@@ -145,11 +157,15 @@ def test_the_migration_merges_existing_duplicates_into_the_oldest_open_report(
     old = before_the_report_constraints
     content, other = make_content(current_tag=tags["mlops"]), make_content()
     user = django_user_model.objects.create_user("double-clicker")
-    anonymous = [old.objects.create(content_id=content.pk, reporter_hash="h", comment=c, suggested_tag_id=t)
-                 for c, t in (("first", tags["other"].pk), ("", tags["computer-vision"].pk), ("last", None))]
+    anonymous = [
+        old.objects.create(content_id=content.pk, reporter_hash="h", comment=c, suggested_tag_id=t)
+        for c, t in (("first", tags["other"].pk), ("", tags["computer-vision"].pk), ("last", None))
+    ]
     signed_in = [old.objects.create(content_id=content.pk, reporter_id=user.pk) for _ in range(2)]
-    untouched = [old.objects.create(content_id=other.pk, reporter_hash="h"),
-                 old.objects.create(content_id=content.pk, reporter_hash="h", status="rejected")]
+    untouched = [
+        old.objects.create(content_id=other.pk, reporter_hash="h"),
+        old.objects.create(content_id=content.pk, reporter_hash="h", status="rejected"),
+    ]
 
     executor = MigrationExecutor(connection)
     # 0009 and whatever follows: the checks below read with today's model.
@@ -167,6 +183,7 @@ def test_the_migration_merges_existing_duplicates_into_the_oldest_open_report(
 
 # --- Anonymous reporters behind one address are different reporters ------------------------------
 
+
 def test_two_browsers_behind_one_address_each_get_their_own_report(tags):
     content = make_content(current_tag=tags["mlops"])
     url = reverse("labeling:content-report", args=[content.pk])
@@ -176,7 +193,9 @@ def test_two_browsers_behind_one_address_each_get_their_own_report(tags):
     assert "your report was received" in response.content.decode()
     reports = list(WrongTagReport.objects.order_by("pk"))
     assert [(r.suggested_tag.slug, r.comment) for r in reports] == [
-        ("other", "first person's words"), ("computer-vision", "")]
+        ("other", "first person's words"),
+        ("computer-vision", ""),
+    ]
     assert response.redirect_chain[-1][0] == _status_path(reports[1])
     # The same browser again is a repeat: merged into its own report.
     again = first.post(url, {"comment": "more"}, follow=True)
@@ -187,16 +206,23 @@ def test_two_browsers_behind_one_address_each_get_their_own_report(tags):
 
 # --- A request that files no report costs no report budget ---------------------------------------
 
+
 def test_rejected_report_requests_do_not_use_up_the_budget(client, tags, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"reports": "1/hour", "predict": "100/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"reports": "1/hour", "predict": "100/minute"},
+    }
     content = make_content(current_tag=tags["mlops"])
     api = reverse("api-content-reports", args=[content.pk])
-    assert client.post(reverse("api-content-reports", args=[999999]), {},
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json").status_code
+        == 404
+    )
     assert client.post(api, {"suggested_tag": "nope"}, content_type="application/json").status_code == 400
-    assert client.post(reverse("labeling:content-report", args=[content.pk]),
-                       {"suggested_tag": "mlops"}).status_code == 400
+    assert (
+        client.post(reverse("labeling:content-report", args=[content.pk]), {"suggested_tag": "mlops"}).status_code
+        == 400
+    )
     assert client.post(api, {}, content_type="application/json").status_code == 201
     assert client.post(api, {}, content_type="application/json").status_code == 429
 

@@ -4,6 +4,7 @@ The deterministic tests keep the first report's transaction open until the secon
 request is blocked on its insert: the second one has read "no open task / no open
 report" and collides with the first on commit, exactly the window QA hit by chance.
 """
+
 import threading
 import time
 
@@ -119,6 +120,7 @@ def test_eight_parallel_submits_from_one_client_make_one_report_with_one_status_
 
 # --- a first-time visitor's double-click: two requests, no session yet, one page's token ------------
 
+
 def _post_page_report(content_id: int, key: str | None):
     """The report form, from a browser with no session cookie yet (a new Client each time)."""
     client = Client(REMOTE_ADDR="10.0.0.9", raise_request_exception=False)
@@ -170,8 +172,9 @@ def test_a_click_arriving_while_the_first_is_uncommitted_joins_it(tags):
     def first():
         try:
             with transaction.atomic():
-                results["first"], _ = report_create(content=content, reporter_address="10.0.0.9",
-                                                    reporter_browser="first-session", idempotency_key=key)
+                results["first"], _ = report_create(
+                    content=content, reporter_address="10.0.0.9", reporter_browser="first-session", idempotency_key=key
+                )
                 first_done.set()
                 _wait_until_another_connection_waits_for_a_lock()
         finally:

@@ -1,4 +1,5 @@
 """The models page follows a re-prediction by itself and stops polling when it is done."""
+
 import pytest
 from django.urls import reverse
 
@@ -51,5 +52,3 @@ def test_a_rolled_back_to_version_counts_only_this_activation_and_still_reaches_
     predictions_create(model_version_id=first.pk, content_ids=ids[-1:])
     line = client.get(line_url).content.decode()
     assert f"{len(ids)} of {len(ids)} items" in line and "hx-get" not in line
-
-

@@ -1,4 +1,5 @@
 """The retrain form offers every algorithm, and refuses one whose packages are not installed."""
+
 import html
 
 import pytest
@@ -29,8 +30,7 @@ def test_with_the_packages_installed_the_embedding_algorithm_is_offered_plainly(
     "data,shown",
     [
         ({"algorithm": "embeddings-linear"}, "embeddings-linear needs the optional embedding packages"),
-        ({"algorithm": "tfidf-linear", "notes": "n" * 2001},
-         "Keep the notes to 2000 characters (this one has 2001)"),
+        ({"algorithm": "tfidf-linear", "notes": "n" * 2001}, "Keep the notes to 2000 characters (this one has 2001)"),
         ({"algorithm": "nonsense"}, "Pick one of the algorithms."),
     ],
 )

@@ -1,4 +1,5 @@
 """The review queue: leases, answers that become gold labels, reports, conflicts."""
+
 from datetime import timedelta
 
 import pytest
@@ -38,7 +39,9 @@ def test_a_newer_prediction_re_ranks_open_tasks_nobody_holds(tags, annotator):
     was_unsure = make_low_confidence_task(confidence=0.30, predicted="mlops")
     was_less_unsure = make_low_confidence_task(confidence=0.50, predicted="mlops")
     held = make_low_confidence_task(confidence=0.45, predicted="mlops")
-    ReviewTask.objects.filter(pk=held.pk).update(assignee=annotator, lease_expires_at=timezone.now() + timedelta(minutes=5))
+    ReviewTask.objects.filter(pk=held.pk).update(
+        assignee=annotator, lease_expires_at=timezone.now() + timedelta(minutes=5)
+    )
     newer = {
         was_unsure.content_id: PredictionSnapshot(2, "other", {"other": 0.55, "mlops": 0.45}, 0.55),
         was_less_unsure.content_id: PredictionSnapshot(2, "mlops", {"mlops": 0.35, "other": 0.65 - 0.35}, 0.35),
@@ -68,7 +71,11 @@ def test_an_answer_becomes_the_gold_label_in_the_training_split(tags, annotator)
     review_task_next(user=annotator)
     label = review_task_answer(task_id=task.pk, user=annotator, tag=tags["computer-vision"])
     assert (label.tag.slug, label.provenance, label.split, label.decided_by) == (
-        "computer-vision", Provenance.ANNOTATOR, Split.TRAIN, annotator)
+        "computer-vision",
+        Provenance.ANNOTATOR,
+        Split.TRAIN,
+        annotator,
+    )
     task.refresh_from_db()
     assert task.status == ReviewStatus.DONE and task.resolved_by == annotator
     assert Annotation.objects.filter(review_task=task, tag__slug="computer-vision").count() == 1
@@ -89,8 +96,7 @@ def test_an_answer_on_a_lease_taken_by_someone_else_is_refused_and_not_counted(t
     assert GoldLabel.objects.get(content=task.content).tag.slug == "other"
 
 
-def test_acting_on_an_item_someone_else_holds_says_so_without_blaming_a_lease(tags, annotator,
-                                                                             second_annotator):
+def test_acting_on_an_item_someone_else_holds_says_so_without_blaming_a_lease(tags, annotator, second_annotator):
     from labeling.services import review_task_skip
 
     task = make_low_confidence_task()
@@ -109,8 +115,9 @@ def test_a_note_over_the_limit_is_refused_with_its_own_message(client, tags, ann
     content = task.content
     report_create(content=content, reporter_address="10.0.0.9")
     client.force_login(annotator)
-    response = client.post(reverse("labeling:review-answer", args=[task.pk]),
-                           {"tag": "mlops", "note": "x" * 1001}, follow=True)
+    response = client.post(
+        reverse("labeling:review-answer", args=[task.pk]), {"tag": "mlops", "note": "x" * 1001}, follow=True
+    )
     page = response.content.decode()
     assert "Not saved. Keep the note for the reporter to 1000 characters (this one has 1001)." in page
     assert "Pick one of the tags." not in page
@@ -122,14 +129,24 @@ def test_accepted_report_changes_the_gold_label_with_provenance_report(tags, ann
     GoldLabel.objects.create(content=content, tag=tags["mlops"], provenance=Provenance.IMPORTED, split=Split.TRAIN)
     content.current_tag = tags["mlops"]
     content.save()
-    report, created = report_create(content=content, reporter_address="10.0.0.1", suggested_tag=tags["natural-language-processing"], comment="it is NLP")
+    report, created = report_create(
+        content=content,
+        reporter_address="10.0.0.1",
+        suggested_tag=tags["natural-language-processing"],
+        comment="it is NLP",
+    )
     again, created_again = report_create(content=content, reporter_address="10.0.0.1", comment="really")
     assert created and not created_again and again.pk == report.pk
     assert WrongTagReport.objects.count() == 1 and ReviewTask.objects.filter(reason="report").count() == 1
     review_task_next(user=annotator)
     label = review_task_answer(task_id=report.review_task_id, user=annotator, tag=tags["natural-language-processing"])
     report.refresh_from_db()
-    assert (label.tag.slug, label.provenance, label.version, label.split) == ("natural-language-processing", Provenance.REPORT, 2, Split.TRAIN)
+    assert (label.tag.slug, label.provenance, label.version, label.split) == (
+        "natural-language-processing",
+        Provenance.REPORT,
+        2,
+        Split.TRAIN,
+    )
     assert report.status == ReportStatus.ACCEPTED and report.resolved_by == annotator
 
 
@@ -188,7 +205,12 @@ def test_undo_restores_the_label_the_report_and_the_task_exactly(tags, annotator
     restored = review_answer_undo(user=annotator)
     assert restored.pk == task.pk and restored.status == ReviewStatus.OPEN and restored.assignee == annotator
     label = GoldLabel.objects.get(content=content)
-    assert (label.tag.slug, label.provenance, label.version, label.split) == ("mlops", Provenance.IMPORTED, 1, Split.HOLDOUT)
+    assert (label.tag.slug, label.provenance, label.version, label.split) == (
+        "mlops",
+        Provenance.IMPORTED,
+        1,
+        Split.HOLDOUT,
+    )
     report.refresh_from_db()
     assert report.status == ReportStatus.OPEN and report.resolution == ""
     content.refresh_from_db()
@@ -235,7 +257,9 @@ def test_htmx_answer_returns_the_next_item_fragment_and_its_address(client, tags
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="review"') and "<html" not in body
     assert "Saved: mlops" in body
-    response = client.post(reverse("labeling:review-answer", args=[second.pk]), {"tag": "mlops"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("labeling:review-answer", args=[second.pk]), {"tag": "mlops"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 204 and response["HX-Redirect"] == reverse("labeling:review-queue")
 
 

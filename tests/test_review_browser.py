@@ -1,4 +1,5 @@
 """The review screen in a real headless Chromium, driven by the keyboard alone."""
+
 import pytest
 
 from labeling.models import Annotation, GoldLabel, ReviewStatus, ReviewTask
@@ -11,9 +12,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator, tmp_path):
     slugs = list(tags)
-    tasks = [make_low_confidence_task(confidence=0.30 + i / 100, predicted="mlops",
-                                      content=make_content(title=f"Item {i:02d} <b>bold?</b>"))
-             for i in range(20)]
+    tasks = [
+        make_low_confidence_task(
+            confidence=0.30 + i / 100, predicted="mlops", content=make_content(title=f"Item {i:02d} <b>bold?</b>")
+        )
+        for i in range(20)
+    ]
     page = browser.new_page(viewport={"width": 1100, "height": 800})
     log_in_with_keys(page, live_server.url, annotator.username)
     page.keyboard.press("Enter")  # "Start reviewing" has the focus

@@ -1,4 +1,5 @@
 """The review queue page speaks the annotators' words."""
+
 import pytest
 from django.urls import reverse
 
@@ -70,13 +71,17 @@ def test_the_page_says_how_many_items_are_free_for_this_annotator(client, tags, 
     assert "disabled" not in page.split("Start reviewing")[0].rsplit("<button", 1)[1]
 
 
-def test_an_annotator_is_neither_counted_nor_offered_the_disagreements_reviewers_decide(client, tags, annotator,
-                                                                                       reviewer):
+def test_an_annotator_is_neither_counted_nor_offered_the_disagreements_reviewers_decide(
+    client, tags, annotator, reviewer
+):
     from labeling.services import PredictionSnapshot, review_task_open
 
     make_low_confidence_task()
-    review_task_open(content=make_content(), reason="disagreement",
-                     snapshot=PredictionSnapshot(1, "mlops", {"mlops": 0.9, "other": 0.1}))
+    review_task_open(
+        content=make_content(),
+        reason="disagreement",
+        snapshot=PredictionSnapshot(1, "mlops", {"mlops": 0.9, "other": 0.1}),
+    )
     pages = {}
     for user in (annotator, reviewer):
         client.force_login(user)

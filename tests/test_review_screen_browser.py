@@ -1,5 +1,6 @@
 """The review screen's rough edges found by trying it as an annotator (issue 15, bugs 1-5), in headless
 Chromium at a desktop and a phone width."""
+
 import pytest
 
 from labeling.models import Annotation, ReportStatus, WrongTagReport

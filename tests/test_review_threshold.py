@@ -1,4 +1,5 @@
 """The review threshold is chosen on labels that no model's doubt selected."""
+
 import pytest
 
 from labeling.models import GoldLabel, Provenance, ReviewReason, ReviewStatus, ReviewTask, Split

@@ -3,6 +3,7 @@
 Each row says who may use the endpoint; everyone else must be sent to log in (HTML,
 anonymous), refused with 403 (HTML, logged in; API) or 401 (token API).
 """
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -104,8 +105,12 @@ def test_public_apis_are_open_and_ingestion_needs_a_source_token(clients, role):
     assert ingest.status_code == 401  # a session is not a source token
 
 
-ADMIN_SITE_PAGES = ["admin:index", "admin:labeling_content_changelist", "admin:labeling_content_import",
-                    "admin:labeling_sourcetoken_add"]
+ADMIN_SITE_PAGES = [
+    "admin:index",
+    "admin:labeling_content_changelist",
+    "admin:labeling_content_import",
+    "admin:labeling_sourcetoken_add",
+]
 
 
 @pytest.mark.parametrize("name", ADMIN_SITE_PAGES)

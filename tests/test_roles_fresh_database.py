@@ -1,4 +1,5 @@
 """The roles have all their permissions after the first ``migrate`` of an empty database."""
+
 import json
 import os
 import subprocess
@@ -34,8 +35,14 @@ def empty_database_url(tmp_path):
     import psycopg
 
     name = f"tagloop_fresh_{uuid.uuid4().hex[:10]}"
-    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"],
-              "password": db.get("PASSWORD") or None, "dbname": "postgres", "autocommit": True}
+    params = {
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db.get("PASSWORD") or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**params) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -48,8 +55,9 @@ def empty_database_url(tmp_path):
 
 def _manage(url: str, tmp_path, *args) -> str:
     env = {**os.environ, "DATABASE_URL": url, "TAGLOOP_VAR_DIR": str(tmp_path / "var")}
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -1,4 +1,5 @@
 """Promotion gates, overrides, rollback, cancel, the audit trail, and the queue after a promotion."""
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -40,7 +41,11 @@ def test_a_worse_candidate_is_blocked_until_an_admin_overrides_with_a_reason(tag
     model_version_promote(model_version=worse, promoted_by=admin_user, override_reason="testing the floor")
     event = ModelEvent.objects.filter(action="promoted").first()
     assert (event.model_version, event.previous_version, event.actor, event.reason) == (
-        worse, active, admin_user, "testing the floor")
+        worse,
+        active,
+        admin_user,
+        "testing the floor",
+    )
     assert event.gate_failures and "overall F1" in event.gate_failures[0]
 
 
@@ -85,10 +90,19 @@ def test_rolling_back_twice_walks_back_the_promotions_not_forth(tags, model_dir,
     assert model_version_rollback(rolled_back_by=admin_user, reason="v2 too") == v1
     assert _active_numbers() == [1]
     assert dict(ModelVersion.objects.values_list("number", "status")) == {
-        1: "active", 2: "retired", 5: "retired", 6: "candidate"}
+        1: "active",
+        2: "retired",
+        5: "retired",
+        6: "candidate",
+    }
     event = ModelEvent.objects.first()
     assert (event.action, event.model_version, event.previous_version, event.actor, event.reason) == (
-        "rolled_back", v1, v2, admin_user, "v2 too")
+        "rolled_back",
+        v1,
+        v2,
+        admin_user,
+        "v2 too",
+    )
     assert event.created_at is not None
     # v1 was the first model: nothing earlier to go back to.
     assert rollback_target() is None
@@ -169,7 +183,9 @@ def test_cancel_a_queued_retrain_and_the_worker_then_skips_it(tags, admin_user):
 
 def test_after_a_promotion_sure_items_leave_the_queue_unless_a_person_holds_them(tags, model_dir, annotator):
     version = make_active_model(tags)
-    sure_untouched = make_low_confidence_task(content=make_content(title="image segmentation with convolutional networks 0"))
+    sure_untouched = make_low_confidence_task(
+        content=make_content(title="image segmentation with convolutional networks 0")
+    )
     sure_held = make_low_confidence_task(content=make_content(title="object detection in video frames 0"))
     ReviewTask.objects.filter(pk=sure_held.pk).update(assignee=annotator, lease_expires_at="2999-01-01T00:00:00Z")
     predictions_create(model_version_id=version.pk, content_ids=[sure_untouched.content_id, sure_held.content_id])
@@ -290,8 +306,7 @@ def test_a_rollback_reason_over_the_limit_is_named_not_taken_for_no_reason(clien
     assert 'name="reason" maxlength="2000"' in text
 
 
-def test_a_canary_stop_reason_over_the_limit_is_named_and_the_canary_runs_on(client, tags, model_dir,
-                                                                            admin_user):
+def test_a_canary_stop_reason_over_the_limit_is_named_and_the_canary_runs_on(client, tags, model_dir, admin_user):
     make_active_model(tags)
     canary = canary_start(candidate=_candidate(2, "tfidf-linear"), share=0.1, started_by=admin_user)
     client.force_login(admin_user)

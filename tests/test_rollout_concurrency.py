@@ -4,6 +4,7 @@ The first promotion's transaction is held open until the second is waiting for i
 the second compared itself with a model that is no longer active by the time it may
 write, so it must be refused, not make a second active model (a 500 before).
 """
+
 import threading
 
 import pytest
@@ -21,8 +22,9 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("with_active_model", [True, False], ids=["replacing a model", "the very first"])
-def test_the_second_of_two_simultaneous_promotions_is_refused_and_one_model_stays_active(tags, model_dir,
-                                                                                         with_active_model):
+def test_the_second_of_two_simultaneous_promotions_is_refused_and_one_model_stays_active(
+    tags, model_dir, with_active_model
+):
     if with_active_model:
         active = make_active_model(tags)
     else:

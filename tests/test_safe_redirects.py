@@ -1,4 +1,5 @@
 """Every view that follows a ``next`` parameter stays on this site (the gold re-queue has its own test)."""
+
 import pytest
 from django.conf import settings
 from django.urls import reverse

@@ -3,6 +3,7 @@
 Zero server errors and zero answers that the schema does not describe (status, media type,
 body, headers). Bounded (a few examples per operation and phase) to stay within a minute.
 """
+
 import os
 import subprocess
 import sys
@@ -45,9 +46,21 @@ MAX_EXAMPLES = os.environ.get("TAGLOOP_SCHEMA_MAX_EXAMPLES", "5")
 
 def _run(schema_url: str, config: Path, name: str, auth: list[str]) -> tuple[str, int, str]:
     command = [
-        str(SCHEMATHESIS), "--config-file", str(config), "run", schema_url,
-        "--max-examples", MAX_EXAMPLES, "--phases", "examples,coverage,fuzzing", "--seed", "1",
-        "--workers", "1", "--no-color", *auth,
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(config),
+        "run",
+        schema_url,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--seed",
+        "1",
+        "--workers",
+        "1",
+        "--no-color",
+        *auth,
     ]
     # In the config's folder (a temporary one): schemathesis keeps its replay cache where it runs.
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=config.parent)
@@ -55,7 +68,14 @@ def _run(schema_url: str, config: Path, name: str, auth: list[str]) -> tuple[str
 
 
 def test_every_operation_answers_as_documented_for_every_role(
-    live_server, settings, tmp_path, tags, model_dir, annotator, reviewer, admin_user,
+    live_server,
+    settings,
+    tmp_path,
+    tags,
+    model_dir,
+    annotator,
+    reviewer,
+    admin_user,
 ):
     # Basic auth hashes the password on every request: the default hasher would make the run minutes long.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -70,8 +90,10 @@ def test_every_operation_answers_as_documented_for_every_role(
     config.write_text(CONFIG.format(content_id=content.pk))
     runs = {
         "anonymous": [],
-        **{role: ["--auth", f"{user.username}:pw-{user.username}"]
-           for role, user in (("annotator", annotator), ("reviewer", reviewer), ("admin", admin_user))},
+        **{
+            role: ["--auth", f"{user.username}:pw-{user.username}"]
+            for role, user in (("annotator", annotator), ("reviewer", reviewer), ("admin", admin_user))
+        },
         "source token": ["--header", f"Authorization: Token {key}"],
     }
     schema_url = f"{live_server.url}/api/v1/schema/?format=json"

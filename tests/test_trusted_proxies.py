@@ -1,4 +1,5 @@
 """TAGLOOP_NUM_PROXIES: X-Forwarded-For is believed only as far as our own proxies wrote it."""
+
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -22,6 +23,7 @@ def proxies(settings):
     def behind(count: int):
         settings.TAGLOOP_NUM_PROXIES = count
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
     return behind
 
 
@@ -32,15 +34,18 @@ def _predict(remote: str, forwarded: str | None = None) -> int:
     return response.status_code
 
 
-@pytest.mark.parametrize("count,forwarded,remote,expected", [
-    (0, None, "203.0.113.5", "203.0.113.5"),
-    (0, "198.51.100.9", "203.0.113.5", "203.0.113.5"),               # no proxy: the header is anyone's
-    (1, "198.51.100.9", PROXY, "198.51.100.9"),                       # the address our proxy saw
-    (1, "6.6.6.6, 198.51.100.9", PROXY, "198.51.100.9"),              # the client's own entry is ignored
-    (2, "6.6.6.6, 198.51.100.9, 10.0.0.2", PROXY, "198.51.100.9"),    # two proxies: second from the right
-    (2, "198.51.100.9", PROXY, "198.51.100.9"),                       # a chain shorter than declared: leftmost
-    (1, None, "203.0.113.5", "203.0.113.5"),                          # no header: the connection
-])
+@pytest.mark.parametrize(
+    "count,forwarded,remote,expected",
+    [
+        (0, None, "203.0.113.5", "203.0.113.5"),
+        (0, "198.51.100.9", "203.0.113.5", "203.0.113.5"),  # no proxy: the header is anyone's
+        (1, "198.51.100.9", PROXY, "198.51.100.9"),  # the address our proxy saw
+        (1, "6.6.6.6, 198.51.100.9", PROXY, "198.51.100.9"),  # the client's own entry is ignored
+        (2, "6.6.6.6, 198.51.100.9, 10.0.0.2", PROXY, "198.51.100.9"),  # two proxies: second from the right
+        (2, "198.51.100.9", PROXY, "198.51.100.9"),  # a chain shorter than declared: leftmost
+        (1, None, "203.0.113.5", "203.0.113.5"),  # no header: the connection
+    ],
+)
 def test_the_client_address_and_drf_throttles_agree(count, forwarded, remote, expected, proxies):
     proxies(count)
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
@@ -80,7 +85,7 @@ def test_behind_one_proxy_anonymous_reporters_are_told_apart(tags, proxies):
     proxies(1)
     content = make_content(current_tag=tags["mlops"])
     assert _report_via_api(PROXY, "198.51.100.1", content.pk) == 201
-    assert _report_via_api(PROXY, "198.51.100.2", content.pk) == 201   # another person, same proxy
+    assert _report_via_api(PROXY, "198.51.100.2", content.pk) == 201  # another person, same proxy
     assert _report_via_api(PROXY, "6.6.6.6, 198.51.100.1", content.pk) == 200  # the first again
     assert WrongTagReport.objects.filter(content=content).count() == 2
 

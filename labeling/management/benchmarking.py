@@ -1,4 +1,5 @@
 """Shared by the benchmark commands: they seed data, so only into a scratch database."""
+
 from django.core.management.base import CommandError
 from django.db import connection
 

@@ -1,4 +1,5 @@
 """Writes of the human side, one module per idea; the public functions are re-exported here."""
+
 from labeling.clients import client_address
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
 from labeling.services.gold import gold_label_set

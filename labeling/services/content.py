@@ -1,4 +1,5 @@
 """Content as the public sees it: identity, text hash, and the tag shown (gold or model)."""
+
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,7 +34,11 @@ class ModelTag:
 
 
 MODEL_TAG_FIELDS = (
-    "current_tag_id", "current_tag_origin", "current_tag_confidence", "current_model_version", "current_probabilities"
+    "current_tag_id",
+    "current_tag_origin",
+    "current_tag_confidence",
+    "current_model_version",
+    "current_probabilities",
 )
 
 

@@ -1,4 +1,5 @@
 """Gold labels: create or change one, and show it."""
+
 from django.utils import timezone
 
 from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
@@ -21,8 +22,12 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
         else:
             split = Split.TRAIN
         label = GoldLabel.objects.create(
-            content=content, tag=tag, provenance=provenance, decided_by=decided_by,
-            decided_at=now, split=split,
+            content=content,
+            tag=tag,
+            provenance=provenance,
+            decided_by=decided_by,
+            decided_at=now,
+            split=split,
         )
     elif label.tag_id != tag.pk or label.provenance != provenance:
         label.version += 1 if label.tag_id != tag.pk else 0

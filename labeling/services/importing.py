@@ -1,4 +1,5 @@
 """Import validated rows: create or update content and imported gold labels, idempotently."""
+
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -32,8 +33,7 @@ class ImportSummary:
     def as_line(self) -> str:
         if self.refused:
             return (
-                f"rejected {self.rejected}, so none of the {self.held_back} valid row(s) was imported "
-                "(all or nothing)"
+                f"rejected {self.rejected}, so none of the {self.held_back} valid row(s) was imported (all or nothing)"
             )
         return (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
@@ -66,9 +66,7 @@ def content_import(
         else:
             summary.unchanged += 1
     Content.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-    Content.objects.bulk_update(
-        to_update, ["title", "description", "created_on", "text_hash"], batch_size=BATCH_SIZE
-    )
+    Content.objects.bulk_update(to_update, ["title", "description", "created_on", "text_hash"], batch_size=BATCH_SIZE)
     summary.created, summary.updated = len(to_create), len(to_update)
     changed_ids = [content.pk for content in (*to_create, *to_update)]
     by_external_id = {**existing, **{content.external_id: content for content in to_create}}
@@ -112,8 +110,7 @@ def _apply_row(content: Content, row: ContentRow) -> bool:
 
 def _import_gold_labels(labelled: list[tuple[Content, Tag]]) -> int:
     gold = {
-        label.content_id: label
-        for label in GoldLabel.objects.filter(content__in=[content for content, _ in labelled])
+        label.content_id: label for label in GoldLabel.objects.filter(content__in=[content for content, _ in labelled])
     }
     new, changed = [], []
     for content, tag in labelled:

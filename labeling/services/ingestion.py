@@ -5,6 +5,7 @@ duplicate: the same source and id unchanged, or the same text already stored und
 source, answered with the stored item's id. New and changed items are announced with
 ``content_ingested`` (the machine side predicts them after commit).
 """
+
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -67,8 +68,12 @@ def _ingest(rows: list[ContentRow], source: str) -> list[IngestResult]:
             outcome.append((row.line, by_hash[digest], DUPLICATE))
         else:
             content = Content(
-                source=source, external_id=row.external_id, title=row.title, description=row.description,
-                created_on=row.created_on, text_hash=digest,
+                source=source,
+                external_id=row.external_id,
+                title=row.title,
+                description=row.description,
+                created_on=row.created_on,
+                text_hash=digest,
             )
             to_create.append(content)
             by_external_id[row.external_id] = by_hash[digest] = content

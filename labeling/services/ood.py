@@ -1,11 +1,15 @@
 """Items the model's per-item checks call out of distribution: never auto-tagged, sent to a person."""
+
 from labeling.models import Content, ReviewReason, TagOrigin
 from labeling.services.content import BATCH_SIZE
 from labeling.services.review import PredictionSnapshot, review_tasks_close_untouched, review_tasks_open_many
 
 
 def content_flag_out_of_distribution(
-    *, flagged: list[tuple[int, dict, PredictionSnapshot]], cleared: list[int] = (), without_task: set[int] = frozenset()
+    *,
+    flagged: list[tuple[int, dict, PredictionSnapshot]],
+    cleared: list[int] = (),
+    without_task: set[int] = frozenset(),
 ) -> set[int]:
     """Record the checks' verdict on a chunk of items; returns the ids whose flag is in force.
 
@@ -26,14 +30,22 @@ def content_flag_out_of_distribution(
             content.current_probabilities = {}
     Content.objects.bulk_update(
         contents,
-        ["is_out_of_distribution", "ood_reasons", "current_tag", "current_tag_origin", "current_tag_confidence",
-         "current_model_version", "current_probabilities"],
+        [
+            "is_out_of_distribution",
+            "ood_reasons",
+            "current_tag",
+            "current_tag_origin",
+            "current_tag_confidence",
+            "current_model_version",
+            "current_probabilities",
+        ],
         batch_size=BATCH_SIZE,
     )
     in_force = {content.pk for content in contents}
     review_tasks_open_many(
         items=[
-            (content_id, snapshot) for content_id, _, snapshot in flagged
+            (content_id, snapshot)
+            for content_id, _, snapshot in flagged
             if content_id in in_force and content_id not in without_task
         ],
         reason=ReviewReason.OUT_OF_DISTRIBUTION,
@@ -54,4 +66,3 @@ def content_dismiss_out_of_distribution(*, content_ids: list[int]) -> int:
     )
     review_tasks_close_untouched(content_ids=list(content_ids), reason=ReviewReason.OUT_OF_DISTRIBUTION)
     return changed
-

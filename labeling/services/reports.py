@@ -1,4 +1,5 @@
 """Wrong-tag reports from end users, with or without an account."""
+
 import hashlib
 
 from django.conf import settings
@@ -61,8 +62,14 @@ def idempotency_key_hash(*, key: str, reporter=None, reporter_address: str = "")
 
 @transaction.atomic
 def report_create(
-    *, content: Content, reporter=None, reporter_address: str = "", reporter_browser: str = "",
-    suggested_tag: Tag | None = None, comment: str = "", idempotency_key: str = "",
+    *,
+    content: Content,
+    reporter=None,
+    reporter_address: str = "",
+    reporter_browser: str = "",
+    suggested_tag: Tag | None = None,
+    comment: str = "",
+    idempotency_key: str = "",
 ) -> tuple[WrongTagReport, bool]:
     """File a wrong-tag report and put the item in the review queue.
 
@@ -98,9 +105,7 @@ def _keyed_report(content: Content, key: str) -> WrongTagReport | None:
 
 def _open_report(content: Content, identity: dict) -> WrongTagReport | None:
     return (
-        WrongTagReport.objects.select_for_update()
-        .filter(content=content, status=ReportStatus.OPEN, **identity)
-        .first()
+        WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN, **identity).first()
     )
 
 

@@ -1,4 +1,5 @@
 """The review queue: open tasks, lease the next one, answer or skip it."""
+
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -51,7 +52,9 @@ class PredictionSnapshot:
     confidence: float | None = None
 
 
-def review_task_open(*, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()) -> ReviewTask:
+def review_task_open(
+    *, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()
+) -> ReviewTask:
     """Open a review task, or return the open one for the same item and reason."""
     open_task = ReviewTask.objects.select_for_update().filter(content=content, reason=reason, status=ReviewStatus.OPEN)
     with transaction.atomic():
@@ -138,16 +141,20 @@ def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reas
     for pk, content_id, model_version, predicted_tag, probabilities in tasks:
         snapshot = snapshots[content_id]
         if (model_version, predicted_tag, probabilities) == (
-            snapshot.model_version, snapshot.predicted_tag, snapshot.probabilities
+            snapshot.model_version,
+            snapshot.predicted_tag,
+            snapshot.probabilities,
         ):
             continue
-        changed.append({
-            "pk": pk,
-            "priority": _priority(reason, snapshot),
-            "model_version": snapshot.model_version,
-            "predicted_tag": snapshot.predicted_tag,
-            "probabilities": snapshot.probabilities,
-        })
+        changed.append(
+            {
+                "pk": pk,
+                "priority": _priority(reason, snapshot),
+                "model_version": snapshot.model_version,
+                "predicted_tag": snapshot.predicted_tag,
+                "probabilities": snapshot.probabilities,
+            }
+        )
     return update_by_pk(ReviewTask, changed, ["priority", "model_version", "predicted_tag", "probabilities"])
 
 
@@ -305,9 +312,7 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
         return _settle(task, content, user=user, tag=tag, note=note)
     if Annotation.objects.filter(review_task=task, annotator=user, undone_at__isnull=True).exists():
         raise ReviewConflict("You already answered this item; it is waiting for another annotator.")
-    earlier = list(
-        Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True)
-    )
+    earlier = list(Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True))
     if len(earlier) + 1 < task.required_answers:
         return _record_partial_answer(task, content, user=user, tag=tag)
     if all(tag_id == tag.pk for tag_id in earlier):
@@ -323,12 +328,8 @@ def _settle(task: ReviewTask, content: Content, *, user, tag: Tag, note: str) ->
     answer changes is kept on the annotation, so the annotator can undo it.
     """
     now = timezone.now()
-    open_tasks = list(
-        ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN)
-    )
-    reports = list(
-        WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN)
-    )
+    open_tasks = list(ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN))
+    reports = list(WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN))
     undo_state = _undo_state(content, open_tasks, reports)
     Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
     shown_tag_id = content.current_tag_id
@@ -371,9 +372,15 @@ def _send_to_adjudication(task: ReviewTask, content: Content, *, user, tag: Tag)
 def _undo_state(content: Content, open_tasks: list[ReviewTask], reports: list[WrongTagReport]) -> dict:
     gold = GoldLabel.objects.filter(content=content).first()
     return {
-        "gold": None if gold is None else {
-            "tag_id": gold.tag_id, "provenance": gold.provenance, "version": gold.version,
-            "decided_by_id": gold.decided_by_id, "decided_at": gold.decided_at.isoformat(), "split": gold.split,
+        "gold": None
+        if gold is None
+        else {
+            "tag_id": gold.tag_id,
+            "provenance": gold.provenance,
+            "version": gold.version,
+            "decided_by_id": gold.decided_by_id,
+            "decided_at": gold.decided_at.isoformat(),
+            "split": gold.split,
         },
         "content": {
             "current_tag_id": content.current_tag_id,
@@ -389,9 +396,7 @@ def _undo_state(content: Content, open_tasks: list[ReviewTask], reports: list[Wr
 def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:
     for report in reports:
         report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
-        report.resolution = (
-            f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
-        )
+        report.resolution = f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
         if note.strip():
             report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
         report.resolved_by, report.resolved_at = user, now

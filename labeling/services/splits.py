@@ -1,4 +1,5 @@
 """Train/holdout assignment of gold labels: once, stratified by tag, deterministic."""
+
 import hashlib
 from collections import defaultdict
 

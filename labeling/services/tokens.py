@@ -3,6 +3,7 @@
 The key itself is returned once, at creation; only its hash is kept, so a lost key is
 revoked and replaced, never recovered.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta

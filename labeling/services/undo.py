@@ -1,4 +1,5 @@
 """Undo an annotator's last answer, within a short window, exactly as it was before."""
+
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,7 +16,9 @@ def review_answer_undo(*, user) -> ReviewTask:
     """Take back ``user``'s last answer; returns its task, open again and leased to them."""
     annotation = undoable_answers(user=user).select_for_update().first()
     if annotation is None or not annotation.undo_state:
-        raise ReviewConflict(f"Nothing to undo: no answer of yours in the last {settings.TAGLOOP_UNDO_SECONDS} seconds.")
+        raise ReviewConflict(
+            f"Nothing to undo: no answer of yours in the last {settings.TAGLOOP_UNDO_SECONDS} seconds."
+        )
     later = Annotation.objects.filter(
         content_id=annotation.content_id, undone_at__isnull=True, created_at__gt=annotation.created_at
     ).exclude(pk=annotation.pk)
@@ -71,7 +74,10 @@ def _restore_gold(content_id: int, previous: dict | None) -> None:
         GoldLabel.objects.filter(content_id=content_id).delete()
         return
     GoldLabel.objects.filter(content_id=content_id).update(
-        tag_id=previous["tag_id"], provenance=previous["provenance"], version=previous["version"],
-        decided_by_id=previous["decided_by_id"], decided_at=datetime.fromisoformat(previous["decided_at"]),
+        tag_id=previous["tag_id"],
+        provenance=previous["provenance"],
+        version=previous["version"],
+        decided_by_id=previous["decided_by_id"],
+        decided_at=datetime.fromisoformat(previous["decided_at"]),
         split=previous["split"],
     )

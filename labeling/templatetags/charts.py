@@ -1,4 +1,5 @@
 """Small server-rendered SVG charts: no JavaScript, no CDN, readable without colour alone."""
+
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -26,17 +27,29 @@ def bar_chart(rows, series_names, *, maximum=1.0, width=640, label_width=200, ba
             y = top + series_index * bar_height
             length = max(1, plot * min(float(value), maximum) / maximum)
             # format_html escapes its arguments into strings, so numbers are formatted first.
-            parts.append(format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
-                '<text x="{}" y="{}" class="value">{}</text>',
-                label_width, y, f"{length:.1f}", bar_height - 2, PALETTE[series_index % len(PALETTE)],
-                series_names[series_index], _number(value), f"{label_width + length + 4:.1f}",
-                y + bar_height - 3, _number(value),
-            ))
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
+                    '<text x="{}" y="{}" class="value">{}</text>',
+                    label_width,
+                    y,
+                    f"{length:.1f}",
+                    bar_height - 2,
+                    PALETTE[series_index % len(PALETTE)],
+                    series_names[series_index],
+                    _number(value),
+                    f"{label_width + length + 4:.1f}",
+                    y + bar_height - 3,
+                    _number(value),
+                )
+            )
     legend = _legend(series_names, y=group * len(rows) + 18, width=width)
     return format_html(
         '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%">{}{}</svg>',
-        width, height, mark_safe("".join(parts)), legend,
+        width,
+        height,
+        mark_safe("".join(parts)),
+        legend,
     )
 
 
@@ -73,12 +86,24 @@ def line_chart(points, *, name="value", maximum=1.0, width=640, height=200, deci
     axis = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/><text x="0" y="{}" class="label">{}</text>'
         '<text x="0" y="{}" class="label">0</text>',
-        left, height - bottom, f"{width:.1f}", height - bottom, top + 4, maximum, height - bottom,
+        left,
+        height - bottom,
+        f"{width:.1f}",
+        height - bottom,
+        top + 4,
+        maximum,
+        height - bottom,
     )
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}">{}'
         '<polyline points="{}" fill="none" stroke="#3b5bdb" stroke-width="2"/>{}</svg>',
-        name, f"{width:.0f}", height, f"{width:.0f}", axis, path, dots,
+        name,
+        f"{width:.0f}",
+        height,
+        f"{width:.0f}",
+        axis,
+        path,
+        dots,
     )
 
 
@@ -117,8 +142,10 @@ def _legend(names, *, y, width):
     return format_html_join(
         "",
         '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="label">{}</text>',
-        ((x, y + 16 * row - 9, PALETTE[index % len(PALETTE)], x + 14, y + 16 * row, name)
-         for index, ((x, row), name) in enumerate(zip(legend_places(names, swatch=14, width=width), names))),
+        (
+            (x, y + 16 * row - 9, PALETTE[index % len(PALETTE)], x + 14, y + 16 * row, name)
+            for index, ((x, row), name) in enumerate(zip(legend_places(names, swatch=14, width=width), names))
+        ),
     )
 
 
@@ -169,12 +196,20 @@ def reliability_chart(series, *, size=320):
                 continue
             x, y = xy(b["confidence"], b["accuracy"])
             radius = 3 + 9 * (b["count"] / total) ** 0.5
-            points.append(format_html(
-                '<circle cx="{}" cy="{}" r="{}" fill="{}" fill-opacity="0.7"><title>{}: {} items at confidence '
-                "{}, right {}</title></circle>",
-                x, y, f"{radius:.1f}", PALETTE[index % len(PALETTE)], name, b["count"],
-                _number(b["confidence"]), _number(b["accuracy"]),
-            ))
+            points.append(
+                format_html(
+                    '<circle cx="{}" cy="{}" r="{}" fill="{}" fill-opacity="0.7"><title>{}: {} items at confidence '
+                    "{}, right {}</title></circle>",
+                    x,
+                    y,
+                    f"{radius:.1f}",
+                    PALETTE[index % len(PALETTE)],
+                    name,
+                    b["count"],
+                    _number(b["confidence"]),
+                    _number(b["accuracy"]),
+                )
+            )
     (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
     frame = format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999" stroke-dasharray="4 3"/>'
@@ -182,12 +217,36 @@ def reliability_chart(series, *, size=320):
         '<text x="{}" y="{}" class="label" text-anchor="middle">confidence</text>'
         '<text x="4" y="{}" class="label">right</text><text x="{}" y="{}" class="label">0</text>'
         '<text x="{}" y="{}" class="label" text-anchor="end">1</text><text x="{}" y="{}" class="label">1</text>',
-        x0, y0, x1, y1, x0, y0, x1, y0, x0, y0, x0, y1,
-        size / 2, size - 6, margin - 8, x0, y0 + 14, x1, y0 + 14, margin - 14, y1 + 4,
+        x0,
+        y0,
+        x1,
+        y1,
+        x0,
+        y0,
+        x1,
+        y0,
+        x0,
+        y0,
+        x0,
+        y1,
+        size / 2,
+        size - 6,
+        margin - 8,
+        x0,
+        y0 + 14,
+        x1,
+        y0 + 14,
+        margin - 14,
+        y1 + 4,
     )
     legend = _legend([name for name, _ in series], y=14, width=size)
     return format_html(
         '<svg class="chart reliability" role="img" aria-label="reliability diagram" viewBox="0 0 {} {}" '
         'width="{}">{}{}{}</svg>',
-        size, size, size, frame, mark_safe("".join(points)), legend,
+        size,
+        size,
+        size,
+        frame,
+        mark_safe("".join(points)),
+        legend,
     )

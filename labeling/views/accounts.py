@@ -1,4 +1,5 @@
 """The login page, behind the login lockout (labeling.login_throttle)."""
+
 from django.contrib.auth.views import LoginView
 
 from labeling.forms import LoginForm

@@ -1,4 +1,5 @@
 """Gold labels: browse, search, filter, send back to review, export."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse

@@ -1,4 +1,5 @@
 """Public HTML pages: content with its tag, "report wrong tag", and the reporter's status page."""
+
 import secrets
 
 from django.contrib import messages
@@ -116,7 +117,9 @@ def content_report(request, content_id: int):
 
 @require_GET
 def report_status(request, token):
-    report = get_object_or_404(WrongTagReport.objects.select_related("content", "shown_tag", "suggested_tag"), token=token)
+    report = get_object_or_404(
+        WrongTagReport.objects.select_related("content", "shown_tag", "suggested_tag"), token=token
+    )
     if report.merged_into_id:
         # A duplicate of a simultaneous submit: the outcome is on the report it was merged into.
         return redirect("labeling:report-status", token=report.merged_into.token)

@@ -1,4 +1,5 @@
 """The reviewers' quality page: kappa per pair, alpha overall, throughput, agreement with gold."""
+
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 

@@ -3,6 +3,7 @@
 Every action is a real form POST. With htmx (``HX-Request``), the answer returns only the
 next item's fragment and the new URL; without it, the browser follows a redirect.
 """
+
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -47,8 +48,12 @@ def review_queue(request):
     # Open tasks include ones others hold, the user's own reports and audits they answered.
     free = review_tasks_free_for(request.user, **filters).count()
     context = {
-        "counts": labelled, "total": sum(counts.values()), "free": free, "filter_form": form,
-        "filters": filters, "filters_in_words": _in_words(filters),
+        "counts": labelled,
+        "total": sum(counts.values()),
+        "free": free,
+        "filter_form": form,
+        "filters": filters,
+        "filters_in_words": _in_words(filters),
         "total_unfiltered": sum(_counts_for(withheld).values()) if filters else None,
         # After the last item the queue page is where "Press U to undo" is read: it must offer the undo.
         "can_undo": selectors.undoable_answers(user=request.user).exists(),

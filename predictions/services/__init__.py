@@ -1,4 +1,5 @@
 """Writes of the machine side, one module per idea; the public functions are re-exported here."""
+
 from predictions.services.batch import (
     content_enqueue_prediction,
     predictions_create,

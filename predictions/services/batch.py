@@ -1,4 +1,5 @@
 """Batch predictions: chunks of content predicted on the workers, idempotently."""
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -82,7 +83,10 @@ def _save_predictions(predictions: list[Prediction]) -> None:
         prediction.predicted_at = now
     # An upsert: a prediction of an item whose text changed replaces the stale one.
     Prediction.objects.bulk_create(
-        predictions, batch_size=1000, update_conflicts=True, unique_fields=["content", "model_version"],
+        predictions,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["content", "model_version"],
         update_fields=["tag", "probabilities", "confidence", "text_hash", "created_at", "predicted_at"],
     )
 
@@ -94,9 +98,7 @@ def _mark_in_force(version: ModelVersion, content_ids: list[int]) -> None:
     would look like this activation's work, or never like it when its text is unchanged.
     """
     if content_ids:
-        Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(
-            predicted_at=timezone.now()
-        )
+        Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(predicted_at=timezone.now())
 
 
 def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion]) -> None:
@@ -114,8 +116,12 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) 
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     return [
         Prediction(
-            content_id=content_id, model_version=version, tag_id=tag_ids[result.tag],
-            probabilities=result.probabilities, confidence=result.confidence, text_hash=digest,
+            content_id=content_id,
+            model_version=version,
+            tag_id=tag_ids[result.tag],
+            probabilities=result.probabilities,
+            confidence=result.confidence,
+            text_hash=digest,
         )
         for (content_id, _, _, digest), result in zip(rows, results)
     ]

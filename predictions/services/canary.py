@@ -7,6 +7,7 @@ answer and both answers are recorded (``CanaryServing``), so the canary page com
 equal groups on the items people later review and on the wrong-tag reports each drew,
 while the rest costs nothing extra.
 """
+
 import hashlib
 
 from django.conf import settings
@@ -91,8 +92,12 @@ def canary_start(
                 raise CanaryError("a canary is already running: stop it first")
             canary = Canary.objects.create(candidate=candidate, baseline=active, share=share, started_by=started_by)
             ModelEvent.objects.create(
-                action=ModelEventAction.CANARY_STARTED, model_version=candidate, previous_version=active,
-                actor=started_by, reason=override_reason.strip(), gate_failures=failures,
+                action=ModelEventAction.CANARY_STARTED,
+                model_version=candidate,
+                previous_version=active,
+                actor=started_by,
+                reason=override_reason.strip(),
+                gate_failures=failures,
             )
     except IntegrityError:  # another admin started one between the check and the insert
         raise CanaryError("a canary is already running: stop it first") from None
@@ -104,12 +109,16 @@ def canary_stop(*, canary: Canary, stopped_by=None, reason: str = "") -> Canary:
     """End ``canary``; the items its candidate served are served by the active model again."""
     with transaction.atomic():
         # Lock the canary row only: a promotion locks the version rows first, then this one.
-        canary = Canary.objects.select_for_update(of=("self",)).select_related("candidate", "baseline").get(pk=canary.pk)
+        canary = (
+            Canary.objects.select_for_update(of=("self",)).select_related("candidate", "baseline").get(pk=canary.pk)
+        )
         if not canary.running:
             raise CanaryError("this canary has already ended")
         _end(canary, ended_by=stopped_by, reason=reason.strip() or "stopped")
         served = list(
-            canary.servings.filter(served=CanaryArm.CANDIDATE, content__isnull=False).values_list("content_id", flat=True)
+            canary.servings.filter(served=CanaryArm.CANDIDATE, content__isnull=False).values_list(
+                "content_id", flat=True
+            )
         )
         if served and canary.baseline.status == ModelStatus.ACTIVE:
             # Lazy: the batch module imports this one to route chunks.
@@ -132,8 +141,11 @@ def _end(canary: Canary, *, ended_by, reason: str) -> None:
     canary.running, canary.ended_at, canary.ended_by, canary.end_reason = False, timezone.now(), ended_by, reason
     canary.save(update_fields=["running", "ended_at", "ended_by", "end_reason"])
     ModelEvent.objects.create(
-        action=ModelEventAction.CANARY_ENDED, model_version=canary.candidate, previous_version=canary.baseline,
-        actor=ended_by, reason=reason,
+        action=ModelEventAction.CANARY_ENDED,
+        model_version=canary.candidate,
+        previous_version=canary.baseline,
+        actor=ended_by,
+        reason=reason,
     )
 
 
@@ -171,18 +183,32 @@ def servings_record_stream(
             continue
         other = by_content[base.content_id]
         served.append(other if arm == CanaryArm.CANDIDATE else base)
-        rows.append(CanaryServing(
-            canary=canary, key=key, content_id=base.content_id, channel=CanaryChannel.STREAM, served=arm,
-            baseline_tag_id=base.tag_id, baseline_confidence=base.confidence,
-            candidate_tag_id=other.tag_id, candidate_confidence=other.confidence, requests=0,
-        ))
+        rows.append(
+            CanaryServing(
+                canary=canary,
+                key=key,
+                content_id=base.content_id,
+                channel=CanaryChannel.STREAM,
+                served=arm,
+                baseline_tag_id=base.tag_id,
+                baseline_confidence=base.confidence,
+                candidate_tag_id=other.tag_id,
+                candidate_confidence=other.confidence,
+                requests=0,
+            )
+        )
     # A chunk run twice keeps the first record: the answers and the arm do not change.
     CanaryServing.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return served
 
 
 def serving_record_online(
-    canary: Canary, *, key: str, arm: str, content: Content | None, baseline: PredictionResult,
+    canary: Canary,
+    *,
+    key: str,
+    arm: str,
+    content: Content | None,
+    baseline: PredictionResult,
     candidate: PredictionResult,
 ) -> None:
     """Record one online request's two answers, counted per item or text.
@@ -200,9 +226,18 @@ def serving_record_online(
                 (SELECT id FROM {tag} WHERE slug = %s), %s, 1, %s)
             ON CONFLICT (canary_id, key) DO UPDATE SET requests = {serving}.requests + 1
             """,
-            [canary.pk, key, content.pk if content is not None else None, CanaryChannel.API, arm, baseline.tag,
-             baseline.confidence, candidate.tag, candidate.confidence,
-             connection.ops.adapt_datetimefield_value(timezone.now())],
+            [
+                canary.pk,
+                key,
+                content.pk if content is not None else None,
+                CanaryChannel.API,
+                arm,
+                baseline.tag,
+                baseline.confidence,
+                candidate.tag,
+                candidate.confidence,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
         )
 
 

@@ -1,4 +1,5 @@
 """What a canary has shown so far: both models on the items people reviewed, and the reports each group drew."""
+
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, Sum
@@ -69,8 +70,9 @@ def canary_report(canary: Canary) -> CanaryReport:
         candidate=_arm(CanaryArm.CANDIDATE, canary.candidate.number, served, reports),
         baseline=_arm(CanaryArm.BASELINE, canary.baseline.number, served, reports),
         agreement=sum(row["agree"] for row in served.values()) / total if total else None,
-        reviewed=paired_comparison([r.human_tag for r in reviewed], [r.baseline_tag for r in reviewed],
-                                   [r.candidate_tag for r in reviewed]),
+        reviewed=paired_comparison(
+            [r.human_tag for r in reviewed], [r.baseline_tag for r in reviewed], [r.candidate_tag for r in reviewed]
+        ),
         disagreements=[r for r in reviewed if r.baseline_tag != r.candidate_tag][:DISAGREEMENTS_SHOWN],
     )
 
@@ -78,8 +80,13 @@ def canary_report(canary: Canary) -> CanaryReport:
 def _arm(arm: str, version: int, served: dict, reports: dict) -> ArmFigures:
     row, drawn = served.get(arm, {}), reports.get(arm, {})
     return ArmFigures(
-        arm=arm, version=version, items=row.get("items", 0), online_texts=row.get("online_texts", 0),
-        requests=row.get("requests") or 0, reports=drawn.get("reports", 0), accepted_reports=drawn.get("accepted", 0),
+        arm=arm,
+        version=version,
+        items=row.get("items", 0),
+        online_texts=row.get("online_texts", 0),
+        requests=row.get("requests") or 0,
+        reports=drawn.get("reports", 0),
+        accepted_reports=drawn.get("accepted", 0),
     )
 
 
@@ -109,7 +116,13 @@ def _reviewed(canary: Canary) -> list[ReviewedItem]:
             content__gold_label__decided_at__gte=F("created_at"),
         )
         .order_by("-content__gold_label__decided_at")
-        .values_list("content_id", "content__title", "served", "baseline_tag__slug", "candidate_tag__slug",
-                     "content__gold_label__tag__slug")
+        .values_list(
+            "content_id",
+            "content__title",
+            "served",
+            "baseline_tag__slug",
+            "candidate_tag__slug",
+            "content__gold_label__tag__slug",
+        )
     )
     return [ReviewedItem(*row) for row in rows]

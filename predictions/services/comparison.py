@@ -1,4 +1,5 @@
 """Put a candidate beside the active model on the same frozen holdout."""
+
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -41,8 +42,12 @@ def model_versions_compare(*, candidate: ModelVersion, baseline: ModelVersion | 
     items = [LabelledItem(item.title, item.description, item.tag) for item in holdout]
     texts = [prepare_text(item.title, item.description) for item in holdout]
     comparison = Comparison(
-        candidate, baseline, {}, {},
-        holdout_count=len(holdout), holdout_as_at_training=candidate.holdout_fingerprint == fingerprint,
+        candidate,
+        baseline,
+        {},
+        {},
+        holdout_count=len(holdout),
+        holdout_as_at_training=candidate.holdout_fingerprint == fingerprint,
     )
     if not items:
         return comparison
@@ -70,7 +75,9 @@ def _metrics_on(version: ModelVersion, fingerprint: str, items, texts, predictio
     if predictions is None:
         predictions = predict(load_version(version), texts)
     return evaluate(
-        items=items, predictions=predictions, labels=selectors.label_set(),
+        items=items,
+        predictions=predictions,
+        labels=selectors.label_set(),
         target_precision=settings.TAGLOOP_TARGET_PRECISION,  # as at training, so the figures compare
     )
 

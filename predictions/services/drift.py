@@ -6,6 +6,7 @@ A window is a source's last ``TAGLOOP_DRIFT_WINDOW_ITEMS`` items the active mode
 predicted (or, with ``TAGLOOP_DRIFT_WINDOW_HOURS``, those ingested in the last hours);
 holdout items are never part of a window. Each check is stored as a ``DriftCheck``.
 """
+
 import dataclasses
 import json
 from datetime import timedelta
@@ -59,10 +60,18 @@ def drift_checks_run(*, now=None) -> list[DriftCheck]:
         tests = run_window_checks(reference, window, alpha, vocabulary=vocabulary)
         overall = overall_drift(tests, alpha)
         times = [ingested_at for ingested_at, *_ in rows]
-        stored.append(DriftCheck.objects.create(
-            created_at=now, source=source, window_start=min(times), window_end=max(times), n=len(rows),
-            model_version=version, tests=_jsonable([*tests, overall]), drifted=overall.drifted,
-        ))
+        stored.append(
+            DriftCheck.objects.create(
+                created_at=now,
+                source=source,
+                window_start=min(times),
+                window_end=max(times),
+                n=len(rows),
+                model_version=version,
+                tests=_jsonable([*tests, overall]),
+                drifted=overall.drifted,
+            )
+        )
     return stored
 
 

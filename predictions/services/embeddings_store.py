@@ -4,6 +4,7 @@ Before a retrain the stored vectors prime ``ml.embeddings``' cache, so only new 
 changed texts are encoded; afterwards the newly encoded ones are stored. Does nothing
 for algorithms that do not use embeddings (the cache stays empty).
 """
+
 import numpy as np
 from django.db import transaction
 
@@ -19,9 +20,9 @@ def embeddings_prime(*, contents, texts: list[str]) -> int:
 
     wanted = {item.content_id: embedding_key(text) for item, text in zip(contents, texts)}
     text_of = {item.content_id: text for item, text in zip(contents, texts)}
-    rows = ContentEmbedding.objects.filter(
-        model_name=EMBEDDING_MODEL_NAME, content_id__in=list(wanted)
-    ).values_list("content_id", "text_hash", "vector")
+    rows = ContentEmbedding.objects.filter(model_name=EMBEDDING_MODEL_NAME, content_id__in=list(wanted)).values_list(
+        "content_id", "text_hash", "vector"
+    )
     fresh = [(text_of[cid], bytes(vector)) for cid, text_hash, vector in rows if wanted[cid] == text_hash]
     if not fresh:
         return 0
@@ -41,10 +42,14 @@ def embeddings_store_new(*, contents, texts: list[str]) -> int:
     for item, text in zip(contents, texts):
         key = embedding_key(text)
         if key in vector_of:
-            rows.append(ContentEmbedding(
-                content_id=item.content_id, model_name=EMBEDDING_MODEL_NAME, text_hash=key,
-                vector=np.asarray(vector_of[key], dtype=np.float32).tobytes(),
-            ))
+            rows.append(
+                ContentEmbedding(
+                    content_id=item.content_id,
+                    model_name=EMBEDDING_MODEL_NAME,
+                    text_hash=key,
+                    vector=np.asarray(vector_of[key], dtype=np.float32).tobytes(),
+                )
+            )
     with transaction.atomic():
         ContentEmbedding.objects.filter(
             model_name=EMBEDDING_MODEL_NAME, content_id__in=[row.content_id for row in rows]

@@ -1,4 +1,5 @@
 """The promotion gates: a candidate must not be worse than the active model on the holdout."""
+
 from predictions import selectors
 from predictions.artifact_store import artifact_exists
 from predictions.models import ModelVersion
@@ -36,5 +37,7 @@ def _compared_with(candidate: ModelVersion, active: ModelVersion) -> list[str]:
     # An active model whose artifact is gone (a wiped var/) cannot be compared with;
     # that is a failed gate an admin can override, not a crash that leaves it active.
     if not artifact_exists(active):
-        return [f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"]
+        return [
+            f"the active model v{active.number} cannot be compared with: its artifact {active.artifact_path} is missing"
+        ]
     return model_versions_compare(candidate=candidate, baseline=active).gate_failures

@@ -10,6 +10,7 @@ The life of a job:
   redelivered or re-sent message never runs work twice at the same time.
 - The reconciler (predictions.services.reconciler) re-sends jobs that no live worker owns.
 """
+
 import logging
 import os
 import re
@@ -54,7 +55,9 @@ def jobs_create(
     return jobs
 
 
-def jobs_create_predict(*, model_version: ModelVersion, content_ids: list[int], chunk_size: int | None = None) -> list[Job]:
+def jobs_create_predict(
+    *, model_version: ModelVersion, content_ids: list[int], chunk_size: int | None = None
+) -> list[Job]:
     """Prediction jobs of ``content_ids`` in chunks any worker can take."""
     size = chunk_size or settings.TAGLOOP_PREDICT_CHUNK_SIZE
     chunks = [content_ids[start : start + size] for start in range(0, len(content_ids), size)]
@@ -75,14 +78,19 @@ def jobs_dispatch(*, job_ids: list[int]) -> int:
     for job_id in job_ids:
         try:
             run_job.apply_async(
-                args=[job_id], retry=True, retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+                args=[job_id],
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
                 **TIME_LIMITS.get(kinds.get(job_id), {}),
             )
         except Exception as exc:  # noqa: BLE001 - any broker failure: the row keeps the work
             error = f"{type(exc).__name__}: {exc}"[:500]
-            logger.warning("broker unreachable; %s job(s) recorded, the reconciler will send them: %s",
-                           len(job_ids) - len(sent), error)
-            Job.objects.filter(pk__in=job_ids[len(sent):]).update(dispatch_error=error)
+            logger.warning(
+                "broker unreachable; %s job(s) recorded, the reconciler will send them: %s",
+                len(job_ids) - len(sent),
+                error,
+            )
+            Job.objects.filter(pk__in=job_ids[len(sent) :]).update(dispatch_error=error)
             break
         sent.append(job_id)
     if sent:
@@ -112,14 +120,19 @@ def job_claim(*, job_id: int, worker: str = "") -> Claim | None:
     if previous and previous[0] == JobStatus.RUNNING and _holder_is_gone(previous[2]):
         claimable |= Q(status=JobStatus.RUNNING, claim_token=previous[3])
     claimed = Job.objects.filter(claimable, pk=job_id).update(
-        status=JobStatus.RUNNING, claim_token=token, claimed_by=_holder_name(worker), claimed_at=now,
-        heartbeat_at=now, attempts=F("attempts") + 1,
+        status=JobStatus.RUNNING,
+        claim_token=token,
+        claimed_by=_holder_name(worker),
+        claimed_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None
     if previous and previous[0] == JobStatus.RUNNING:
-        logger.warning("job %s: taking it over from %s, last heartbeat %s", job_id, previous[2] or "a worker",
-                       previous[1])
+        logger.warning(
+            "job %s: taking it over from %s, last heartbeat %s", job_id, previous[2] or "a worker", previous[1]
+        )
     return Claim(Job.objects.get(pk=job_id), token)
 
 

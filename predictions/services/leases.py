@@ -1,4 +1,5 @@
 """Periodic duties run once per period, however many beat processes send the tick."""
+
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction

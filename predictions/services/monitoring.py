@@ -10,6 +10,7 @@ label people later decided for it, on two kinds of evidence:
 Only predictions made before the decision count: a version retrained on a label and
 re-predicting the item would otherwise grade its own homework.
 """
+
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -86,16 +87,18 @@ def live_metrics(*, window: int | None = None, events: list[GoldEvent] | None = 
     for version_id, version_pairs in pairs.items():
         version_pairs.sort(key=lambda pair: (pair[0].decided_at, pair[0].content_id))
         version = versions[version_id]
-        rows.append({
-            "version": version.number,
-            "status": version.status,
-            "offline_f1": version.weighted_f1,
-            "cumulative": _scores(version_pairs, labels),
-            "window": _scores(version_pairs[-window:], labels),
-            "window_size": window,
-            "audit_only": _scores([pair for pair in version_pairs if pair[0].evidence == AUDIT], labels),
-            "evidence": dict(Counter(event.evidence for event, _ in version_pairs)),
-        })
+        rows.append(
+            {
+                "version": version.number,
+                "status": version.status,
+                "offline_f1": version.weighted_f1,
+                "cumulative": _scores(version_pairs, labels),
+                "window": _scores(version_pairs[-window:], labels),
+                "window_size": window,
+                "audit_only": _scores([pair for pair in version_pairs if pair[0].evidence == AUDIT], labels),
+                "evidence": dict(Counter(event.evidence for event, _ in version_pairs)),
+            }
+        )
     return sorted(rows, key=lambda row: -row["version"])
 
 
@@ -149,14 +152,17 @@ def monitoring_overview(*, days: int = 14, now=None) -> dict:
     if version is not None:
         counts = _per_day(
             Prediction.objects.filter(model_version=version, content__ingested_at__gte=since),
-            "content__ingested_at", "tag__slug",
+            "content__ingested_at",
+            "tag__slug",
         )
         for tag in sorted({tag for _, tag in counts}):
             tag_mix[tag] = [
                 counts.get((day, tag), 0) / items_total[day] if items_total[day] else None for day in day_list
             ]
     tasks = _per_day(ReviewTask.objects.filter(created_at__gte=since), "created_at", None)
-    reports = _per_day(WrongTagReport.objects.filter(created_at__gte=since).exclude(status=ReportStatus.MERGED), "created_at", None)
+    reports = _per_day(
+        WrongTagReport.objects.filter(created_at__gte=since).exclude(status=ReportStatus.MERGED), "created_at", None
+    )
     events = live_gold_events()
     checks = list(DriftCheck.objects.filter(source="").order_by("created_at")[:200])
     test_names = [test["name"] for test in checks[-1].tests] if checks else []
@@ -169,9 +175,7 @@ def monitoring_overview(*, days: int = 14, now=None) -> dict:
         "report_rate": [_ratio(reports.get((day, None), 0), items_total[day]) for day in day_list],
         "drift": {
             "labels": [check.created_at.strftime("%m-%d %H:%M") for check in checks],
-            "p_values": {
-                name: [_p_value(check, name) for check in checks] for name in test_names
-            },
+            "p_values": {name: [_p_value(check, name) for check in checks] for name in test_names},
             "alpha": settings.TAGLOOP_DRIFT_ALPHA,
         },
         "live_f1": live_f1_by_day(version=version, days=day_list, events=events) if version else [],

@@ -1,4 +1,5 @@
 """The active version's per-item out-of-distribution checks (fitted at training, ml.ood)."""
+
 import json
 import logging
 import threading

@@ -11,6 +11,7 @@ finds, from the database alone:
 Sending twice is harmless: a job is claimed once, and a claim with a live heartbeat is
 never taken over.
 """
+
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,7 +41,9 @@ def work_reconcile(*, sweep: bool | None = None) -> Reconciled:
     now = timezone.now()
     done = Reconciled()
     unfinished = Job.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING])
-    done.unsent = list(unfinished.filter(status=JobStatus.PENDING, dispatched_at__isnull=True).values_list("pk", flat=True))
+    done.unsent = list(
+        unfinished.filter(status=JobStatus.PENDING, dispatched_at__isnull=True).values_list("pk", flat=True)
+    )
     stale_before = now - timedelta(seconds=settings.TAGLOOP_STALE_AFTER_SECONDS)
     done.stale = list(
         unfinished.filter(status=JobStatus.RUNNING)
@@ -87,7 +90,10 @@ def _sweep_missing_predictions(now) -> int:
     grace = now - timedelta(seconds=settings.TAGLOOP_DISPATCH_GRACE_SECONDS)
     missing = selectors.content_ids_lacking_active_prediction(model_version=active, ingested_before=grace)
     if missing:
-        logger.warning("reconciler: %s item(s) lack v%s's prediction and no job holds them; predicting them",
-                       len(missing), active.number)
+        logger.warning(
+            "reconciler: %s item(s) lack v%s's prediction and no job holds them; predicting them",
+            len(missing),
+            active.number,
+        )
         jobs_create_predict(model_version=active, content_ids=missing)
     return len(missing)

@@ -1,4 +1,5 @@
 """Promotion and rollback: exactly one active model, gated, audited, and all content re-predicted."""
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -11,9 +12,7 @@ from predictions.services.gates import PromotionError, gate_failures_against_act
 from predictions.services.jobs import jobs_create_predict
 
 
-def model_version_promote(
-    *, model_version: ModelVersion, promoted_by=None, override_reason: str = ""
-) -> ModelVersion:
+def model_version_promote(*, model_version: ModelVersion, promoted_by=None, override_reason: str = "") -> ModelVersion:
     """Make ``model_version`` the one active model, if it passes the gates (or is overridden).
 
     The gates compare it with the active model on today's holdout before any lock is
@@ -26,8 +25,12 @@ def model_version_promote(
     compared_with = ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", flat=True).first()
     failures = gate_failures_against_active(model_version, override_reason=override_reason)
     return _activate(
-        model_version, actor=promoted_by, action=ModelEventAction.PROMOTED,
-        reason=override_reason.strip(), gate_failures=failures, expected_previous_pk=compared_with,
+        model_version,
+        actor=promoted_by,
+        action=ModelEventAction.PROMOTED,
+        reason=override_reason.strip(),
+        gate_failures=failures,
+        expected_previous_pk=compared_with,
     )
 
 
@@ -101,8 +104,9 @@ ACTIVATION_LOCK = 0x7461676C
 
 
 @transaction.atomic
-def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=(),
-              expected_previous_pk=ANY_PREVIOUS) -> ModelVersion:
+def _activate(
+    model_version: ModelVersion, *, actor, action: str, reason: str, gate_failures=(), expected_previous_pk=ANY_PREVIOUS
+) -> ModelVersion:
     _one_activation_at_a_time()
     version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     # The partial unique constraint on the active row is the last line of defence.
@@ -123,8 +127,12 @@ def _activate(model_version: ModelVersion, *, actor, action: str, reason: str, g
     version.status, version.promoted_at = ModelStatus.ACTIVE, timezone.now()
     version.save(update_fields=["status", "promoted_at"])
     ModelEvent.objects.create(
-        action=action, model_version=version, previous_version=previous, actor=actor,
-        reason=reason, gate_failures=list(gate_failures),
+        action=action,
+        model_version=version,
+        previous_version=previous,
+        actor=actor,
+        reason=reason,
+        gate_failures=list(gate_failures),
     )
     # A canary compares its candidate with the active model; once that changes, the
     # comparison is over (and re-predicting everything below serves its items again).

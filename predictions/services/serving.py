@@ -1,4 +1,5 @@
 """Online predictions: one item, the active model (or a canary's candidate for the items it serves)."""
+
 import logging
 from dataclasses import dataclass
 

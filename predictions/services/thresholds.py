@@ -1,4 +1,5 @@
 """The confidence below which a model's prediction goes to a person."""
+
 from django.conf import settings
 
 from predictions.models import ModelVersion

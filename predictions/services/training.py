@@ -1,4 +1,5 @@
 """Retrain: queue a version, train it on a worker with progress, evaluate it on the holdout."""
+
 import logging
 import time
 from collections import Counter
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 # stored embeddings" in docs/benchmarks.md for what it saves).
 TRAINING_JOBS = -1
 
+
 def model_version_request(*, algorithm: str | None = None, requested_by=None, notes: str = "") -> ModelVersion:
     """Record a queued model version and its training job; the job is sent once this transaction commits.
 
@@ -64,7 +66,10 @@ def model_version_request(*, algorithm: str | None = None, requested_by=None, no
             with transaction.atomic():
                 number = (ModelVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
                 version = ModelVersion.objects.create(
-                    number=number, algorithm=algorithm, notes=notes, created_by=requested_by,
+                    number=number,
+                    algorithm=algorithm,
+                    notes=notes,
+                    created_by=requested_by,
                     params={"random_state": settings.TAGLOOP_TRAIN_RANDOM_STATE},
                     stage="waiting for a worker",
                 )
@@ -80,9 +85,7 @@ def model_version_request(*, algorithm: str | None = None, requested_by=None, no
 
 def retrain_waiting_for_broker(*, model_version: ModelVersion) -> bool:
     """True when the version's training job could not be sent yet (the broker is down)."""
-    return model_version.jobs.filter(
-        kind=JobKind.TRAIN, status=JobStatus.PENDING, dispatched_at__isnull=True
-    ).exists()
+    return model_version.jobs.filter(kind=JobKind.TRAIN, status=JobStatus.PENDING, dispatched_at__isnull=True).exists()
 
 
 def _claim_for_training(model_version_id: int) -> ModelVersion | None:
@@ -119,9 +122,9 @@ class _Progress:
         if not self.still_owner():
             raise TrainingCancelled(f"v{self.model_version.number} was taken over by another worker")
         if force or now - self.last_write > 0.3:
-            still_training = ModelVersion.objects.filter(
-                pk=self.model_version.pk, status=ModelStatus.TRAINING
-            ).update(progress=percent, stage=stage)
+            still_training = ModelVersion.objects.filter(pk=self.model_version.pk, status=ModelStatus.TRAINING).update(
+                progress=percent, stage=stage
+            )
             if not still_training:
                 raise TrainingCancelled(f"v{self.model_version.number} was cancelled")
             self.last_write = now
@@ -165,7 +168,9 @@ def model_version_train(
     except Exception as exc:  # the row must say why, whatever went wrong
         logger.exception("training model version %s failed", version.number)
         ModelVersion.objects.filter(pk=version.pk).update(
-            status=ModelStatus.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now(),
+            status=ModelStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
             stage="failed",
         )
         raise
@@ -190,7 +195,8 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     labels = [item.tag for item in training]
     data_hash = training_data_hash((str(item.content_id), item.tag) for item in training)
     ModelVersion.objects.filter(pk=version.pk).update(
-        training_label_count=len(training), training_data_hash=data_hash,
+        training_label_count=len(training),
+        training_data_hash=data_hash,
         new_label_count=_count_new_labels(training),
     )
     random_state = version.params.get("random_state", 0)
@@ -209,7 +215,10 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     else:
         progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
         model = train_model(
-            texts=texts, labels=labels, algorithm=version.algorithm, random_state=random_state,
+            texts=texts,
+            labels=labels,
+            algorithm=version.algorithm,
+            random_state=random_state,
             progress=lambda percent, stage: progress(50 + int(percent * 0.25), stage),
         )
     progress(75, "evaluating on the holdout", force=True)
@@ -279,8 +288,13 @@ def _cross_validate(version, texts, labels, random_state, progress) -> "CrossVal
         return None  # too little data to cross-validate: the fixed threshold applies
     progress(10, f"cross-validating ({folds} folds) on the train split, and training on all of it", force=True)
     return cross_validate(
-        texts=texts, labels=labels, algorithm=version.algorithm, folds=folds, random_state=random_state,
-        n_jobs=TRAINING_JOBS, refit=True,
+        texts=texts,
+        labels=labels,
+        algorithm=version.algorithm,
+        folds=folds,
+        random_state=random_state,
+        n_jobs=TRAINING_JOBS,
+        refit=True,
         progress=lambda percent, stage: progress(10 + int(percent * 0.65), f"cross-validation and final fit: {stage}"),
     )
 
@@ -371,11 +385,11 @@ def evaluate_labelled(*, model_version: ModelVersion, items: list[LabelledItem])
     model = load_version(model_version)
     texts = [prepare_text(item.title, item.description) for item in items]
     return evaluate(
-        items=items, predictions=predict(model, texts), labels=selectors.label_set(),
+        items=items,
+        predictions=predict(model, texts),
+        labels=selectors.label_set(),
         target_precision=settings.TAGLOOP_TARGET_PRECISION,
     )
-
-
 
 
 def auto_retrain_if_due() -> ModelVersion | None:

@@ -5,6 +5,7 @@ seeding takes about half a minute); each test gets a site cloned from it, with R
 servers of its own, and every process a test started is stopped at its end. The
 machine's shared PostgreSQL and Redis are never touched.
 """
+
 import shutil
 
 import pytest
@@ -68,8 +69,14 @@ def make_site(postgres, seed, fault_workdir, private_redis):
     sites: list[Site] = []
 
     def make(*, cache: bool = False, settings: dict | None = None) -> Site:
-        site = Site(postgres=postgres, seed=seed, workdir=fault_workdir, broker=private_redis(),
-                    cache=private_redis() if cache else None, settings=settings)
+        site = Site(
+            postgres=postgres,
+            seed=seed,
+            workdir=fault_workdir,
+            broker=private_redis(),
+            cache=private_redis() if cache else None,
+            settings=settings,
+        )
         sites.append(site)
         return site
 

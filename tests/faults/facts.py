@@ -1,4 +1,5 @@
 """What a fault site's database and health say, read as an operator would (SQL, /healthz)."""
+
 import requests
 
 from tests.faults.site import Site
@@ -29,8 +30,10 @@ def lacking_prediction(site: Site, number: int) -> int:
 
 
 def predictions_by(site: Site, number: int) -> int:
-    return site.value("SELECT count(*) FROM predictions_prediction p JOIN predictions_modelversion v "
-                      f"ON v.id = p.model_version_id WHERE v.number = {int(number)}")
+    return site.value(
+        "SELECT count(*) FROM predictions_prediction p JOIN predictions_modelversion v "
+        f"ON v.id = p.model_version_id WHERE v.number = {int(number)}"
+    )
 
 
 def content_count(site: Site) -> int:
@@ -38,8 +41,10 @@ def content_count(site: Site) -> int:
 
 
 def active_versions(site: Site) -> list[int]:
-    return [number for (number,) in site.sql(
-        "SELECT number FROM predictions_modelversion WHERE status = 'active' ORDER BY number")]
+    return [
+        number
+        for (number,) in site.sql("SELECT number FROM predictions_modelversion WHERE status = 'active' ORDER BY number")
+    ]
 
 
 def jobs(site: Site, *, number: int | None = None, kind: str | None = None) -> list[tuple[str, str, int]]:
@@ -49,15 +54,19 @@ def jobs(site: Site, *, number: int | None = None, kind: str | None = None) -> l
         where.append(f"v.number = {int(number)}")
     if kind is not None:
         where.append(f"j.kind = '{kind}'")
-    return site.sql("SELECT j.kind, j.status, j.attempts FROM predictions_job j "
-                    "LEFT JOIN predictions_modelversion v ON v.id = j.model_version_id "
-                    f"WHERE {' AND '.join(where)} ORDER BY j.id")
+    return site.sql(
+        "SELECT j.kind, j.status, j.attempts FROM predictions_job j "
+        "LEFT JOIN predictions_modelversion v ON v.id = j.model_version_id "
+        f"WHERE {' AND '.join(where)} ORDER BY j.id"
+    )
 
 
 def pending_older_than(site: Site, seconds: float) -> int:
     """Jobs still pending that were recorded more than ``seconds`` ago (the database's clock)."""
-    return site.value("SELECT count(*) FROM predictions_job WHERE status = 'pending' "
-                      f"AND created_at < now() - interval '{float(seconds)} seconds'")
+    return site.value(
+        "SELECT count(*) FROM predictions_job WHERE status = 'pending' "
+        f"AND created_at < now() - interval '{float(seconds)} seconds'"
+    )
 
 
 def unfinished_jobs(site: Site) -> int:

@@ -5,6 +5,7 @@ Destructive tests never touch the machine's shared PostgreSQL or Redis: they sta
 web and worker processes they kill are children of the test. Nothing here imports
 pytest, so benchmarks (scripts/bench_faults.py) drive the same faults.
 """
+
 import os
 import shutil
 import signal
@@ -92,9 +93,21 @@ class PrivateRedis:
     def start(self) -> "PrivateRedis":
         log = open(self.workdir / f"redis-{self.port}.log", "a")  # noqa: SIM115 - the process owns it
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for(lambda: port_open(self.port), timeout=10, what=f"redis-server on port {self.port}")
         return self
@@ -140,13 +153,23 @@ class PrivatePostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def init(self) -> "PrivatePostgres":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
         return self
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+        )
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -195,16 +218,37 @@ class WebServer:
         # --preload: the app is imported once, before the port opens and the workers fork, so an
         # open port means workers ready to answer (importing tagloop takes seconds).
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py"), "config.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30", "--preload",
-             "--graceful-timeout", "1", "--log-level", "warning",
-             # gunicorn 27 opens a control socket at one fixed path per user: two servers would share it.
-             "--no-control-socket"],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(REPO / "gunicorn.conf.py"),
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "sync",
+                "--timeout",
+                "30",
+                "--preload",
+                "--graceful-timeout",
+                "1",
+                "--log-level",
+                "warning",
+                # gunicorn 27 opens a control socket at one fixed path per user: two servers would share it.
+                "--no-control-socket",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: self.process.poll() is not None or port_open(self.port), timeout=timeout,
-                 what=f"gunicorn on port {self.port}")
+        wait_for(
+            lambda: self.process.poll() is not None or port_open(self.port),
+            timeout=timeout,
+            what=f"gunicorn on port {self.port}",
+        )
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited early:\n{self.log_path.read_text()}")
         return self
@@ -221,8 +265,9 @@ class WebServer:
 class CeleryWorker:
     """A ``celery worker`` process (optionally with ``--beat``) that a test may kill, whole or in part."""
 
-    def __init__(self, env: dict, workdir: Path, *, queue: str, concurrency: int = 1, beat: bool = False,
-                 name: str = "worker"):
+    def __init__(
+        self, env: dict, workdir: Path, *, queue: str, concurrency: int = 1, beat: bool = False, name: str = "worker"
+    ):
         self.env, self.workdir, self.queue = env, Path(workdir), queue
         self.concurrency, self.beat, self.name = concurrency, beat, name
         self.process: subprocess.Popen | None = None
@@ -233,17 +278,36 @@ class CeleryWorker:
         return self.workdir / f"{self.name}.log"
 
     def start(self, *, timeout: float = 60) -> "CeleryWorker":
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue,
-                   f"--concurrency={self.concurrency}", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                   "--hostname", self.hostname]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            self.queue,
+            f"--concurrency={self.concurrency}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            self.hostname,
+        ]
         if self.beat:
             # Its own schedule file, so a run never reads another run's "last run at" times.
             command += ["--beat", "--schedule", str(self.workdir / f"{self.name}-beat-schedule")]
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
         # A session (and process group) of its own: kill() signals the worker and its children together.
-        self.process = subprocess.Popen(command, cwd=REPO, env={**self.env, "CELERY_TASK_DEFAULT_QUEUE": self.queue},
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**self.env, "CELERY_TASK_DEFAULT_QUEUE": self.queue},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.starts += 1
 
         def ready() -> bool:
@@ -282,6 +346,7 @@ class CeleryWorker:
 
         app = Celery(broker=self.env["REDIS_URL"])
         try:
+
             def ask():
                 stats = app.control.inspect(destination=[self.hostname], timeout=1).stats() or {}
                 return stats.get(self.hostname, {}).get("pool", {}).get("processes")

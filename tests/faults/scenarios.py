@@ -7,6 +7,7 @@ says. The fault tests assert on the ``Outcome``; ``make bench-faults``
 (scripts/bench_faults.py) plays each one three times and reports the medians. A new
 fault is one more function of this shape.
 """
+
 import time
 from dataclasses import dataclass, field
 
@@ -70,7 +71,9 @@ def cache_killed(site: Site, *, outage_seconds: float = 5) -> Outcome:
     _warm(traffic)
     cache = redis.Redis.from_url(site.cache.url(0))
     names = {call.name for call in traffic.round()}
-    with Loop(traffic, pause=PAUSE, max_seconds=outage_seconds + SETTLE_TIMEOUT + 10, max_requests=MAX_REQUESTS) as loop:
+    with Loop(
+        traffic, pause=PAUSE, max_seconds=outage_seconds + SETTLE_TIMEOUT + 10, max_requests=MAX_REQUESTS
+    ) as loop:
         time.sleep(1)
         counted_before = bool(cache.keys("tagloop:*"))
         site.cache.kill()
@@ -84,9 +87,18 @@ def cache_killed(site: Site, *, outage_seconds: float = 5) -> Outcome:
         )
         time.sleep(0.5)
     log = web.log_path.read_text()
-    return Outcome(loop.answers, fault_at, restart_at, back_at, recovered_at, notes={
-        "counted before": counted_before, "warned": "unavailable" in log, "logged back": "is back" in log,
-    })
+    return Outcome(
+        loop.answers,
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={
+            "counted before": counted_before,
+            "warned": "unavailable" in log,
+            "logged back": "is back" in log,
+        },
+    )
 
 
 def database_stopped(site: Site, postgres: PrivatePostgres, *, outage_seconds: float = 10) -> Outcome:
@@ -95,7 +107,9 @@ def database_stopped(site: Site, postgres: PrivatePostgres, *, outage_seconds: f
     traffic = _traffic(site, web.base_url)
     _warm(traffic)
     names = {call.name for call in traffic.round()}
-    with Loop(traffic, pause=PAUSE, max_seconds=outage_seconds + SETTLE_TIMEOUT + 10, max_requests=MAX_REQUESTS) as loop:
+    with Loop(
+        traffic, pause=PAUSE, max_seconds=outage_seconds + SETTLE_TIMEOUT + 10, max_requests=MAX_REQUESTS
+    ) as loop:
         time.sleep(1.5)
         postgres.stop()
         fault_at = time.monotonic()
@@ -124,6 +138,7 @@ def _wait_quietly(predicate) -> float | None:
 # These run one after another on one site if asked (its web server and worker are reused,
 # restarted if a fault left them dead); each starts once the site has no unfinished work.
 
+
 def _ready(site: Site) -> tuple[WebServer, CeleryWorker, AdminSession]:
     if site.broker and not site.broker.running:
         site.broker.start()
@@ -134,6 +149,7 @@ def _ready(site: Site) -> tuple[WebServer, CeleryWorker, AdminSession]:
 
 def _wait_training(site: Site, number: int, *, past: int = 10) -> None:
     """Until version ``number`` is training beyond ``past`` percent: the kill lands mid-run."""
+
     def mid_run():
         state = facts.version_state(site, number)
         if state and state[0] not in ("queued", "training"):
@@ -145,13 +161,18 @@ def _wait_training(site: Site, number: int, *, past: int = 10) -> None:
 
 def _finished(site: Site, number: int) -> bool:
     """The retrain is over: the version trained (or failed) and its job recorded as finished."""
-    return (facts.version_state(site, number)[0] in ("candidate", "failed")
-            and all(status in ("done", "failed") for _, status, _ in facts.jobs(site, number=number, kind="train")))
+    return facts.version_state(site, number)[0] in ("candidate", "failed") and all(
+        status in ("done", "failed") for _, status, _ in facts.jobs(site, number=number, kind="train")
+    )
 
 
 def _retrain_notes(site: Site, number: int) -> dict:
-    return {"version": number, "state": facts.version_state(site, number),
-            "train jobs": facts.jobs(site, number=number, kind="train"), "newest version": facts.newest_version(site)}
+    return {
+        "version": number,
+        "state": facts.version_state(site, number),
+        "train jobs": facts.jobs(site, number=number, kind="train"),
+        "newest version": facts.newest_version(site),
+    }
 
 
 def retrain_pool_process_killed(site: Site) -> Outcome:
@@ -167,8 +188,14 @@ def retrain_pool_process_killed(site: Site) -> Outcome:
     worker.kill_child()
     fault_at = restart_at = back_at = time.monotonic()  # the main process lives on and forks a new pool process
     recovered_at = _wait_quietly(lambda: _finished(site, number) and time.monotonic())
-    return Outcome([answer], fault_at, restart_at, back_at, recovered_at,
-                   notes={"retrain answer": answer, **_retrain_notes(site, number)})
+    return Outcome(
+        [answer],
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={"retrain answer": answer, **_retrain_notes(site, number)},
+    )
 
 
 def retrain_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
@@ -189,9 +216,19 @@ def retrain_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
     worker.start()
     back_at = time.monotonic()
     recovered_at = _wait_quietly(lambda: _finished(site, number) and time.monotonic())
-    return Outcome([answer], fault_at, restart_at, back_at, recovered_at, notes={
-        "retrain answer": answer, "killed processes": len(pids), "survivors": survivors,
-        **_retrain_notes(site, number)})
+    return Outcome(
+        [answer],
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={
+            "retrain answer": answer,
+            "killed processes": len(pids),
+            "survivors": survivors,
+            **_retrain_notes(site, number),
+        },
+    )
 
 
 def repredict_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
@@ -219,12 +256,25 @@ def repredict_worker_killed(site: Site, *, down_seconds: float = 3) -> Outcome:
     worker.start()
     back_at = time.monotonic()
     recovered_at = _wait_quietly(
-        lambda: facts.lacking_prediction(site, number) == 0 and facts.unfinished_jobs(site) == 0 and time.monotonic())
-    return Outcome([answer], fault_at, restart_at, back_at, recovered_at, notes={
-        "promote answer": answer, "version": number, "items": total, "predicted at the kill": done_at_kill,
-        "lacking": facts.lacking_prediction(site, number), "predictions": facts.predictions_by(site, number),
-        "active": facts.active_versions(site), "unfinished jobs": facts.unfinished_jobs(site),
-    })
+        lambda: facts.lacking_prediction(site, number) == 0 and facts.unfinished_jobs(site) == 0 and time.monotonic()
+    )
+    return Outcome(
+        [answer],
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={
+            "promote answer": answer,
+            "version": number,
+            "items": total,
+            "predicted at the kill": done_at_kill,
+            "lacking": facts.lacking_prediction(site, number),
+            "predictions": facts.predictions_by(site, number),
+            "active": facts.active_versions(site),
+            "unfinished jobs": facts.unfinished_jobs(site),
+        },
+    )
 
 
 def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Outcome:
@@ -245,15 +295,24 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
     samples = []
     # Past this age a pending job counts as stalled (predictions.selectors.job_is_stalled: the
     # reconciler's grace and two of its rounds); one second more for the time between reads.
-    stall_bound = _setting(site, "TAGLOOP_DISPATCH_GRACE_SECONDS", 20) + 2 * _setting(
-        site, "TAGLOOP_RECONCILE_EVERY_SECONDS", 10) + 1
+    stall_bound = (
+        _setting(site, "TAGLOOP_DISPATCH_GRACE_SECONDS", 20)
+        + 2 * _setting(site, "TAGLOOP_RECONCILE_EVERY_SECONDS", 10)
+        + 1
+    )
 
     def sample() -> dict:
         code, body = facts.health(web.base_url)
         # Read after health: a job pending now was pending when health looked (nothing goes back to pending).
-        samples.append({"at": round(time.monotonic() - fault_at, 1), "code": code, "failed": body.get("failed"),
-                        "stalled": [entry["kind"] for entry in body.get("stalled", [])],
-                        "stalled pending jobs": facts.pending_older_than(site, stall_bound)})
+        samples.append(
+            {
+                "at": round(time.monotonic() - fault_at, 1),
+                "code": code,
+                "failed": body.get("failed"),
+                "stalled": [entry["kind"] for entry in body.get("stalled", [])],
+                "stalled pending jobs": facts.pending_older_than(site, stall_bound),
+            }
+        )
         return samples[-1]
 
     sample()
@@ -263,19 +322,35 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
     back_at = time.monotonic()
 
     def all_done():
-        done = (sample()["code"] == 200 and facts.lacking_prediction(site, number) == 0
-                and facts.unfinished_jobs(site) == 0 and _finished(site, retrain_number))
+        done = (
+            sample()["code"] == 200
+            and facts.lacking_prediction(site, number) == 0
+            and facts.unfinished_jobs(site) == 0
+            and _finished(site, retrain_number)
+        )
         return done and time.monotonic()
 
     recovered_at = _wait_quietly(all_done)
     worker_log = worker.log_path.read_text()
-    return Outcome([promoted, retrained], fault_at, restart_at, back_at, recovered_at, notes={
-        "promote answer": promoted, "retrain answer": retrained, "version": number, "retrain version": retrain_number,
-        "unfinished at the kill": queued, "lacking": facts.lacking_prediction(site, number),
-        "retrain": _retrain_notes(site, retrain_number), "active": facts.active_versions(site),
-        "health": samples,
-        "reconciler resent": "job(s) again" in worker_log,
-    })
+    return Outcome(
+        [promoted, retrained],
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={
+            "promote answer": promoted,
+            "retrain answer": retrained,
+            "version": number,
+            "retrain version": retrain_number,
+            "unfinished at the kill": queued,
+            "lacking": facts.lacking_prediction(site, number),
+            "retrain": _retrain_notes(site, retrain_number),
+            "active": facts.active_versions(site),
+            "health": samples,
+            "reconciler resent": "job(s) again" in worker_log,
+        },
+    )
 
 
 def broker_down_during_actions(site: Site, *, down_seconds: float = 5) -> Outcome:
@@ -298,13 +373,25 @@ def broker_down_during_actions(site: Site, *, down_seconds: float = 5) -> Outcom
     site.broker.start()
     back_at = time.monotonic()
     ids = ", ".join(f"'{item_id}'" for item_id in ingest.ingest_ids)
-    predicted = ("SELECT count(*) FROM predictions_prediction p JOIN labeling_content c ON c.id = p.content_id "
-                 f"JOIN predictions_modelversion v ON v.id = p.model_version_id WHERE v.number = {active} "
-                 f"AND c.external_id IN ({ids})")
-    recovered_at = _wait_quietly(lambda: _finished(site, number) and site.value(predicted) == len(ingest.ingest_ids)
-                                 and time.monotonic())
-    return Outcome([retrained, ingested], fault_at, restart_at, back_at, recovered_at, notes={
-        "retrain answer": retrained, "ingest": ingested,
-        "retrain": _retrain_notes(site, number), "items predicted": site.value(predicted),
-        "items stored": site.value(f"SELECT count(*) FROM labeling_content WHERE external_id IN ({ids})"),
-    })
+    predicted = (
+        "SELECT count(*) FROM predictions_prediction p JOIN labeling_content c ON c.id = p.content_id "
+        f"JOIN predictions_modelversion v ON v.id = p.model_version_id WHERE v.number = {active} "
+        f"AND c.external_id IN ({ids})"
+    )
+    recovered_at = _wait_quietly(
+        lambda: _finished(site, number) and site.value(predicted) == len(ingest.ingest_ids) and time.monotonic()
+    )
+    return Outcome(
+        [retrained, ingested],
+        fault_at,
+        restart_at,
+        back_at,
+        recovered_at,
+        notes={
+            "retrain answer": retrained,
+            "ingest": ingested,
+            "retrain": _retrain_notes(site, number),
+            "items predicted": site.value(predicted),
+            "items stored": site.value(f"SELECT count(*) FROM labeling_content WHERE external_id IN ({ids})"),
+        },
+    )

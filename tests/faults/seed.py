@@ -8,6 +8,7 @@ ingestion token. Writes what tests
 need to OUT.json. Tests then clone this database (CREATE DATABASE ... TEMPLATE), which
 takes a fraction of a second against half a minute for this.
 """
+
 import json
 import os
 import sys
@@ -49,8 +50,10 @@ def main(out_path: str) -> None:
     admin = get_user_model().objects.create_user(ADMIN_USERNAME, password=ADMIN_PASSWORD)
     admin.groups.add(Group.objects.get(name=ADMIN))
     with open(out_path, "w") as out:
-        json.dump({"token": key, "model_version": version.number, "candidate": candidate.number,
-                   "content_ids": content_ids}, out)
+        json.dump(
+            {"token": key, "model_version": version.number, "candidate": candidate.number, "content_ids": content_ids},
+            out,
+        )
 
 
 if __name__ == "__main__":

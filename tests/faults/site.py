@@ -6,6 +6,7 @@ the model artifacts, and starts web servers and workers against its own Redis fo
 broker and, if asked, another for the cache. A test breaks one piece (kills the cache
 Redis, stops PostgreSQL, kills a worker) and watches what the rest does.
 """
+
 import json
 import os
 import secrets
@@ -48,23 +49,32 @@ class Seed:
     content_ids: list[int]
 
 
-def site_environment(var_dir: Path, *, database_url: str, redis_url: str = "", cache_url: str = "",
-                     model_dir: Path | None = None, queue: str = "tagloop") -> dict:
+def site_environment(
+    var_dir: Path,
+    *,
+    database_url: str,
+    redis_url: str = "",
+    cache_url: str = "",
+    model_dir: Path | None = None,
+    queue: str = "tagloop",
+) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(_INHERITED_PREFIXES)}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": database_url,
-        "TAGLOOP_VAR_DIR": str(var_dir),
-        "TAGLOOP_MODEL_DIR": str(model_dir or var_dir / "models"),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        # Fault traffic comes from one address and one token: the limits must not answer 429.
-        "TAGLOOP_PREDICT_RATE": "100000/minute",
-        "TAGLOOP_REPORT_RATE": "100000/hour",
-        "TAGLOOP_INGEST_RATE": "100000/minute",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "DATABASE_URL": database_url,
+            "TAGLOOP_VAR_DIR": str(var_dir),
+            "TAGLOOP_MODEL_DIR": str(model_dir or var_dir / "models"),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            # Fault traffic comes from one address and one token: the limits must not answer 429.
+            "TAGLOOP_PREDICT_RATE": "100000/minute",
+            "TAGLOOP_REPORT_RATE": "100000/hour",
+            "TAGLOOP_INGEST_RATE": "100000/minute",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     if redis_url:
         env["REDIS_URL"] = redis_url
     if cache_url:
@@ -79,22 +89,37 @@ def seed_cluster(postgres: PrivatePostgres, workdir: Path) -> Seed:
     postgres.sql(f'CREATE DATABASE "{SEED_DATABASE}"')
     out = workdir / "seed.json"
     env = site_environment(workdir, database_url=postgres.url(SEED_DATABASE))
-    result = subprocess.run([sys.executable, "-m", "tests.faults.seed", str(out)], cwd=REPO, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.faults.seed", str(out)], cwd=REPO, env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise RuntimeError(f"seeding failed:\n{result.stdout}\n{result.stderr}")
     # A template database must have no sessions while it is copied.
     postgres.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{SEED_DATABASE}'")
     data = json.loads(out.read_text())
-    return Seed(database=SEED_DATABASE, model_dir=workdir / "models", token=data["token"],
-                model_version=data["model_version"], candidate=data["candidate"], content_ids=data["content_ids"])
+    return Seed(
+        database=SEED_DATABASE,
+        model_dir=workdir / "models",
+        token=data["token"],
+        model_version=data["model_version"],
+        candidate=data["candidate"],
+        content_ids=data["content_ids"],
+    )
 
 
 class Site:
     """One deployment from the seed: its own database, model folder, queue, broker and cache."""
 
-    def __init__(self, *, postgres: PrivatePostgres, seed: Seed, workdir: Path, broker: PrivateRedis | None = None,
-                 cache: PrivateRedis | None = None, settings: dict | None = None):
+    def __init__(
+        self,
+        *,
+        postgres: PrivatePostgres,
+        seed: Seed,
+        workdir: Path,
+        broker: PrivateRedis | None = None,
+        cache: PrivateRedis | None = None,
+        settings: dict | None = None,
+    ):
         self.postgres, self.seed, self.broker, self.cache = postgres, seed, broker, cache
         self.settings = dict(settings or {})  # more environment for every process of the site
         self.name = f"site_{uuid.uuid4().hex[:8]}"
@@ -113,7 +138,10 @@ class Site:
     @property
     def env(self) -> dict:
         env = site_environment(
-            self.workdir, database_url=self.database_url, model_dir=self.model_dir, queue=self.queue,
+            self.workdir,
+            database_url=self.database_url,
+            model_dir=self.model_dir,
+            queue=self.queue,
             redis_url=self.broker.url(0) if self.broker else "",
             cache_url=self.cache.url(0) if self.cache else "",
         )
@@ -125,8 +153,7 @@ class Site:
         return server.start()
 
     def worker(self, *, concurrency: int = 1, beat: bool = False, name: str = "worker") -> CeleryWorker:
-        worker = CeleryWorker(self.env, self.workdir, queue=self.queue, concurrency=concurrency, beat=beat,
-                              name=name)
+        worker = CeleryWorker(self.env, self.workdir, queue=self.queue, concurrency=concurrency, beat=beat, name=name)
         self.processes.append(worker)
         return worker.start()
 

@@ -4,6 +4,7 @@ Issue 12 measured 500s from predict, reports and ingestion while the cache was d
 Now the cache fails open (config/cache.py): pages and APIs answer as usual throughout,
 without slowing down, and the rate limits count in Redis again once it is back.
 """
+
 import pytest
 
 from tests.faults.scenarios import cache_killed

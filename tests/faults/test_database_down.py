@@ -6,6 +6,7 @@ request gets a 500, answers are normal within seconds of the restart, and nothin
 half written: each ingestion batch is all there or not at all, each report has its
 review task, and nothing answered 503 was stored.
 """
+
 import pytest
 
 from tests.faults.scenarios import database_stopped
@@ -28,7 +29,8 @@ def test_a_stopped_database_is_a_503_for_every_request_and_recovery_takes_second
     assert {answer.call.name for answer in during} == {"content list", "content page", "predict", "report", "ingest"}
     assert [answer.describe() for answer in during if not answer.unavailable] == []
     assert outcome.recovery_seconds is not None and outcome.recovery_seconds < RECOVERY_BOUND_SECONDS, (
-        f"recovery took {outcome.recovery_seconds} s")
+        f"recovery took {outcome.recovery_seconds} s"
+    )
     _assert_nothing_half_written(site, outcome)
 
 

@@ -9,6 +9,7 @@ durable-work timings (site.FAST_RECOVERY: a run silent for 5 s is taken over, th
 reconciler runs every 2 s) so that each takeover happens in seconds; ``make
 bench-faults`` measures the same faults with the default timings.
 """
+
 import pytest
 
 from tests.faults import scenarios

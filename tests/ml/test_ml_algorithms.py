@@ -13,15 +13,24 @@ from ml.training import train_model
 
 def catalogue():
     """Every algorithm; those needing the optional packages carry the `embeddings` mark."""
-    return [pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
-            for name in sorted(ALGORITHMS)]
+    return [
+        pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
+        for name in sorted(ALGORITHMS)
+    ]
+
 
 TEXTS = [
-    "object detection in images", "image segmentation network", "face recognition from photos",
+    "object detection in images",
+    "image segmentation network",
+    "face recognition from photos",
     "video frame classification",
-    "text classification with bert", "machine translation of language", "sentiment of tweets text",
+    "text classification with bert",
+    "machine translation of language",
+    "sentiment of tweets text",
     "question answering over documents",
-    "deploy model to kubernetes", "monitoring models in production", "mlflow experiment tracking",
+    "deploy model to kubernetes",
+    "monitoring models in production",
+    "mlflow experiment tracking",
     "serving predictions behind an api",
 ]
 LABELS = ["cv"] * 4 + ["nlp"] * 4 + ["ops"] * 4
@@ -92,6 +101,7 @@ def test_random_is_a_seeded_stratified_guess():
 
 
 def test_unknown_algorithm_lists_the_choices():
-    with pytest.raises(ValueError,
-                       match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, random, rules, tfidf"):
+    with pytest.raises(
+        ValueError, match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, random, rules, tfidf"
+    ):
         get_algorithm("x")

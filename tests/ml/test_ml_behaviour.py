@@ -7,6 +7,7 @@ for the accuracy targets (the default must also clear the rules and
 random baselines by a wide margin).  Run for tfidf-linear always and for
 embeddings-linear when its optional packages are installed.
 """
+
 import pytest
 
 from ml.algorithms import DEFAULT_ALGORITHM
@@ -58,18 +59,35 @@ def test_dataset_is_the_expected_one(items):
     assert {i.tag for i in items} == {CV, NLP, OPS, OTHER}
 
 
-@pytest.mark.parametrize("title,description,expected", [
-    ("Real-time object detection", "Detect and segment objects in images and video with a CNN.", CV),
-    ("Face recognition for photos", "Recognise faces in photos using convolutional networks.", CV),
-    ("Sentiment analysis with BERT", "Fine-tune a transformer language model to classify the sentiment of text.", NLP),
-    ("Machine translation", "Translate sentences between languages with a sequence-to-sequence model.", NLP),
-    ("Deploying ML models to production",
-     "Serve models behind an API with Docker and Kubernetes and monitor them.", OPS),
-    ("Experiment tracking and model registry",
-     "Track experiments and version models with MLflow in your ML pipeline.", OPS),
-    ("Graph neural networks", "Node classification and link prediction on graphs with message passing.", OTHER),
-    ("Deep reinforcement learning", "Train an agent with policy gradients to maximise reward in Atari games.", OTHER),
-])
+@pytest.mark.parametrize(
+    "title,description,expected",
+    [
+        ("Real-time object detection", "Detect and segment objects in images and video with a CNN.", CV),
+        ("Face recognition for photos", "Recognise faces in photos using convolutional networks.", CV),
+        (
+            "Sentiment analysis with BERT",
+            "Fine-tune a transformer language model to classify the sentiment of text.",
+            NLP,
+        ),
+        ("Machine translation", "Translate sentences between languages with a sequence-to-sequence model.", NLP),
+        (
+            "Deploying ML models to production",
+            "Serve models behind an API with Docker and Kubernetes and monitor them.",
+            OPS,
+        ),
+        (
+            "Experiment tracking and model registry",
+            "Track experiments and version models with MLflow in your ML pipeline.",
+            OPS,
+        ),
+        ("Graph neural networks", "Node classification and link prediction on graphs with message passing.", OTHER),
+        (
+            "Deep reinforcement learning",
+            "Train an agent with policy gradients to maximise reward in Atari games.",
+            OTHER,
+        ),
+    ],
+)
 def test_minimum_functionality_per_tag(model, title, description, expected):
     assert tag_of(model, title, description) == expected
 
@@ -88,21 +106,27 @@ def test_directional_adding_deployment_context_raises_mlops(model):
     assert probability(model, deployed, OPS) > probability(model, plain, OPS)
 
 
-@pytest.mark.parametrize("template,word,synonym,expected", [
-    ("Generating a caption for every {} with an encoder-decoder network.", "image", "picture", CV),
-    ("Denoising each {} with a convolutional autoencoder.", "image", "photo", CV),
-    ("Classifying every {} by its sentiment with a fine-tuned BERT model.", "sentence", "text", NLP),
-    ("Translating each {} from English to German with a transformer.", "sentence", "phrase", NLP),
-])
+@pytest.mark.parametrize(
+    "template,word,synonym,expected",
+    [
+        ("Generating a caption for every {} with an encoder-decoder network.", "image", "picture", CV),
+        ("Denoising each {} with a convolutional autoencoder.", "image", "photo", CV),
+        ("Classifying every {} by its sentiment with a fine-tuned BERT model.", "sentence", "text", NLP),
+        ("Translating each {} from English to German with a transformer.", "sentence", "phrase", NLP),
+    ],
+)
 def test_invariant_to_synonym_swaps(model, template, word, synonym, expected):
     assert tag_of(model, template.format(word)) == tag_of(model, template.format(synonym)) == expected
 
 
-@pytest.mark.parametrize("edit", [
-    lambda t: t + " https://github.com/someone/project",
-    lambda t: t.upper(),
-    lambda t: t.replace(" ", "   "),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t + " https://github.com/someone/project",
+        lambda t: t.upper(),
+        lambda t: t.replace(" ", "   "),
+    ],
+)
 def test_invariant_to_urls_case_and_spacing(model, edit):
     text = "Named entity recognition: extract people and places from news text with spaCy."
     assert tag_of(model, edit(text)) == tag_of(model, text) == NLP
@@ -125,6 +149,7 @@ def cv_of(texts, labels):
         if algorithm not in cache:
             cache[algorithm] = cross_validate(texts=texts, labels=labels, algorithm=algorithm)
         return cache[algorithm]
+
     return run
 
 

@@ -1,4 +1,5 @@
 """The lean-predict benchmark times both forms and reports their agreement."""
+
 from ml.bench_lean import measure, report
 from ml.dataset import read_labelled_csv
 from ml.text import prepare_text

@@ -1,4 +1,5 @@
 """The model-loading benchmark compares the shipped format with sklearn's on the same fitted model."""
+
 import numpy as np
 import skops.io
 
@@ -6,9 +7,20 @@ from ml.bench_load import benchmark, format_table, with_plain_vectorizers
 from ml.features import CompactTfidfVectorizer
 from ml.training import train_model
 
-TEXTS = ["image detection", "image segmentation", "video frames", "pixel art",
-         "text parsing", "language model", "translation task", "word counts",
-         "deploy to kubernetes", "monitoring in production", "mlflow tracking", "serving api"]
+TEXTS = [
+    "image detection",
+    "image segmentation",
+    "video frames",
+    "pixel art",
+    "text parsing",
+    "language model",
+    "translation task",
+    "word counts",
+    "deploy to kubernetes",
+    "monitoring in production",
+    "mlflow tracking",
+    "serving api",
+]
 TAGS = ["computer-vision"] * 4 + ["natural-language-processing"] * 4 + ["mlops"] * 4
 
 
@@ -20,8 +32,7 @@ def test_the_baseline_is_the_same_model_with_sklearns_vectorizer():
     assert "ml.features.CompactTfidfVectorizer" not in skops.io.get_untrusted_types(data=skops.io.dumps(plain))
     np.testing.assert_array_equal(plain.predict_proba(["a video"]), model.predict_proba(["a video"]))
     # The shipped model is left as it was.
-    assert all(isinstance(step, CompactTfidfVectorizer)
-               for _, step in model.named_steps["features"].transformer_list)
+    assert all(isinstance(step, CompactTfidfVectorizer) for _, step in model.named_steps["features"].transformer_list)
 
 
 def test_benchmark_times_both_artifacts_and_tabulates_the_ratio(tmp_path):

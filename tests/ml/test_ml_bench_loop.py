@@ -1,4 +1,5 @@
 """The loop benchmark's headline rule: mean curves, interpolated labels needed, the verdict."""
+
 from collections import Counter
 from pathlib import Path
 
@@ -53,9 +54,23 @@ def test_verdict_is_met_at_half_and_not_above():
 
 
 def _run(labels: int, f1: float) -> list[RoundResult]:
-    return [RoundResult(round=1, labels_spent=labels, queued=0, carried=0, reported=0, answered=0,
-                        backlog=0, auto_accept_share=None, auto_precision=None, rest_f1=f1,
-                        rest_size=1, threshold=0.5, threshold_source="fake")]
+    return [
+        RoundResult(
+            round=1,
+            labels_spent=labels,
+            queued=0,
+            carried=0,
+            reported=0,
+            answered=0,
+            backlog=0,
+            auto_accept_share=None,
+            auto_precision=None,
+            rest_f1=f1,
+            rest_size=1,
+            threshold=0.5,
+            threshold_source="fake",
+        )
+    ]
 
 
 def test_both_curves_share_their_ends_and_the_headline_uses_the_mean_curves():
@@ -82,8 +97,7 @@ def test_every_budget_and_seed_runs_both_orders_and_the_references():
     for seed in (0, 1):
         for budget in (8, 16):
             assert ("uncertainty", budget, seed) in keys and ("random", budget, seed) in keys
-        assert {("everything", None, seed), ("uncertainty", None, seed),
-                ("uncertainty", 0, seed)} <= set(keys)
+        assert {("everything", None, seed), ("uncertainty", None, seed), ("uncertainty", 0, seed)} <= set(keys)
     assert len(keys) == len(set(keys)) == 2 * (2 * 2 + 3)
 
 
@@ -95,22 +109,28 @@ def test_a_development_split_never_contains_the_default_runs_holdout():
     assert len(development.texts) == len(default.texts) - len(default.holdout)
     assert not holdout & set(development.texts)
     # The development split is cut like the default one: its own seed, rounds and newest holdout.
-    assert development.holdout == list(range(len(development.texts) - len(development.holdout),
-                                             len(development.texts)))
-    assert development.texts[:len(development.seed)] == default.texts[:len(development.seed)]
+    assert development.holdout == list(range(len(development.texts) - len(development.holdout), len(development.texts)))
+    assert development.texts[: len(development.seed)] == default.texts[: len(development.seed)]
 
 
 def test_the_chosen_algorithm_is_the_one_retrained_every_round():
     tags = ["mlops"] * 6 + ["computer-vision"] * 4 + ["mlops", "computer-vision"] * 6
-    stream = Stream(texts=[f"item {k}" for k in range(len(tags))], tags=tags, seed=list(range(10)),
-                    rounds=[list(range(10, 16)), list(range(16, 20))], holdout=list(range(20, 22)))
-    args = _parse_args(["--algorithm", "majority", "--budgets", "2", "--table-budget", "2",
-                        "--seeds", "0", "--jobs", "1"])
+    stream = Stream(
+        texts=[f"item {k}" for k in range(len(tags))],
+        tags=tags,
+        seed=list(range(10)),
+        rounds=[list(range(10, 16)), list(range(16, 20))],
+        holdout=list(range(20, 22)),
+    )
+    args = _parse_args(
+        ["--algorithm", "majority", "--budgets", "2", "--table-budget", "2", "--seeds", "0", "--jobs", "1"]
+    )
     runs = run_all(stream, args)
     # Every model predicts the majority of its own training set: mlops at first, and
     # mlops still when all 10 streamed items are labelled (5 more of each tag).
     rest = stream.rounds[1] + stream.holdout
     assert Counter(tags[:10]).most_common(1)[0][0] == "mlops"
     assert runs[("everything", None, 0)][1].rest_f1 == pytest.approx(
-        weighted_f1(stream, rest, ["mlops"] * len(rest), sorted(set(tags))))
+        weighted_f1(stream, rest, ["mlops"] * len(rest), sorted(set(tags)))
+    )
     assert _parse_args([]).algorithm == "tfidf-linear"

@@ -1,4 +1,5 @@
 """The benchmark's measuring and reporting code, on tiny data and tiny settings."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,8 +10,11 @@ from ml.dataset import DatasetRow
 from ml.items import LabelledItem
 from ml.markdown_section import replace_section
 
-TOPICS = {"computer-vision": "image pixels camera photo", "natural-language-processing": "sentence text words",
-          "mlops": "deploy docker kubernetes"}
+TOPICS = {
+    "computer-vision": "image pixels camera photo",
+    "natural-language-processing": "sentence text words",
+    "mlops": "deploy docker kubernetes",
+}
 TINY = Settings(folds=2, seed=0, latency_calls=5, throughput_items=20)
 
 
@@ -18,14 +22,29 @@ def rows(n_per_tag: int = 6) -> list[DatasetRow]:
     start, made = datetime(2020, 1, 1), []
     for i in range(n_per_tag):
         for tag, words in TOPICS.items():
-            made.append(DatasetRow(id=str(len(made)), created_on=start + timedelta(days=len(made)),
-                                   item=LabelledItem(title=f"{words} {i}", description="", tag=tag)))
+            made.append(
+                DatasetRow(
+                    id=str(len(made)),
+                    created_on=start + timedelta(days=len(made)),
+                    item=LabelledItem(title=f"{words} {i}", description="", tag=tag),
+                )
+            )
     return made
 
 
 def row(name: str, **changes) -> Row:
-    values = dict(algorithm=name, cv_mean=0.9, cv_sd=0.01, automation_rate=0.9, threshold=0.5, fit_seconds=1.0,
-                  p50_ms=1.0, p99_ms=2.0, items_per_second=1000.0, time_split_f1=0.9)
+    values = dict(
+        algorithm=name,
+        cv_mean=0.9,
+        cv_sd=0.01,
+        automation_rate=0.9,
+        threshold=0.5,
+        fit_seconds=1.0,
+        p50_ms=1.0,
+        p99_ms=2.0,
+        items_per_second=1000.0,
+        time_split_f1=0.9,
+    )
     return Row(**{**values, **changes})
 
 

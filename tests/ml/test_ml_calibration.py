@@ -28,7 +28,12 @@ def test_ece_weights_bins_by_count():
 def test_every_bin_is_listed_and_empty_bins_have_no_means():
     report = calibration_report([1.0, 0.0], [True, False], bins=5)
     assert [(b["lower"], b["upper"]) for b in report["bins"]] == [
-        (0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]
+        (0.0, 0.2),
+        (0.2, 0.4),
+        (0.4, 0.6),
+        (0.6, 0.8),
+        (0.8, 1.0),
+    ]
     assert report["bins"][4]["count"] == 1  # 1.0 lands in the last, closed bin
     assert report["bins"][2] == {"lower": 0.4, "upper": 0.6, "confidence": None, "accuracy": None, "count": 0}
 

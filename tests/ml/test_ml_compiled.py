@@ -1,4 +1,5 @@
 """The compiled single-text path answers exactly as scikit-learn does, on the whole dataset."""
+
 import numpy as np
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
@@ -48,17 +49,20 @@ def test_tfidf_linear_equals_sklearn_on_every_item_of_the_dataset(dataset):
 def test_a_loaded_artifact_compiles_to_the_same_answers(dataset):
     # Serving compiles what skops loaded (CompactTfidfVectorizer rebuilt from its array of terms).
     texts, labels = dataset
-    model = model_from_bytes(model_to_bytes(train_model(texts=texts[:300], labels=labels[:300],
-                                                        algorithm="tfidf-linear")))
+    model = model_from_bytes(
+        model_to_bytes(train_model(texts=texts[:300], labels=labels[:300], algorithm="tfidf-linear"))
+    )
     _assert_same_answers(model, texts)
 
 
 def test_isotonic_calibration_and_a_single_feature_block_equal_sklearn(dataset):
     texts, labels = dataset
-    model = Pipeline([
-        ("features", CompactTfidfVectorizer(ngram_range=(1, 2), min_df=2, norm="l1")),
-        ("classifier", CalibratedClassifierCV(LinearSVC(random_state=0), method="isotonic", cv=3)),
-    ]).fit(texts, labels)
+    model = Pipeline(
+        [
+            ("features", CompactTfidfVectorizer(ngram_range=(1, 2), min_df=2, norm="l1")),
+            ("classifier", CalibratedClassifierCV(LinearSVC(random_state=0), method="isotonic", cv=3)),
+        ]
+    ).fit(texts, labels)
     _assert_same_answers(model, texts + ODD_TEXTS)
 
 
@@ -94,8 +98,9 @@ def test_models_that_are_not_calibrated_linear_ones_do_not_compile(dataset, algo
 def test_the_uncalibrated_fallback_and_unknown_steps_do_not_compile(dataset):
     texts, labels = dataset
     # A tag with one example makes ml.training fall back to an uncalibrated LogisticRegression.
-    fallback = train_model(texts=texts[:100] + ["one odd item"], labels=labels[:100] + ["odd"],
-                           algorithm="tfidf-linear")
+    fallback = train_model(
+        texts=texts[:100] + ["one odd item"], labels=labels[:100] + ["odd"], algorithm="tfidf-linear"
+    )
     assert isinstance(fallback.named_steps["classifier"], LogisticRegression)
     assert compile_pipeline(fallback) is None
 
@@ -103,8 +108,9 @@ def test_the_uncalibrated_fallback_and_unknown_steps_do_not_compile(dataset):
         def transform(self, raw_documents):
             return super().transform([text.upper() for text in raw_documents])
 
-    odd = Pipeline([("features", ShoutingVectorizer()),
-                    ("classifier", CalibratedClassifierCV(LinearSVC(random_state=0), cv=3))]).fit(texts, labels)
+    odd = Pipeline(
+        [("features", ShoutingVectorizer()), ("classifier", CalibratedClassifierCV(LinearSVC(random_state=0), cv=3))]
+    ).fit(texts, labels)
     assert compile_pipeline(odd) is None
 
 

@@ -1,4 +1,5 @@
 """Data tests: the shipped dataset has the shape every other test and the benchmark assume."""
+
 import csv
 from datetime import datetime
 

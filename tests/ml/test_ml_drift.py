@@ -1,4 +1,5 @@
 """Window drift tests (ml.drift): each fires on an obvious shift and stays quiet otherwise."""
+
 import csv
 import random
 import time
@@ -35,8 +36,9 @@ def items() -> list[tuple[str, str]]:
 def window(pairs, confidence_range=(0.4, 1.0), seed=0) -> WindowData:
     """Dataset items as a window; the tag stands in for the prediction, confidences are seeded."""
     rng = random.Random(seed)
-    return WindowData([text for text, _ in pairs], [tag for _, tag in pairs],
-                      [rng.uniform(*confidence_range) for _ in pairs])
+    return WindowData(
+        [text for text, _ in pairs], [tag for _, tag in pairs], [rng.uniform(*confidence_range) for _ in pairs]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +125,7 @@ def test_a_single_category_cannot_drift():
 
 
 def test_oov_shares_leave_each_reference_item_out():
-    reference, window_ = oov_shares(["graph neural network", "graph convolution network"],
-                                    ["graph cooking recipe", ""])
+    reference, window_ = oov_shares(["graph neural network", "graph convolution network"], ["graph cooking recipe", ""])
     assert reference == [pytest.approx(1 / 3), pytest.approx(1 / 3)]  # "neural" / "convolution"
     assert window_ == [pytest.approx(2 / 3), 1.0]
     assert oov_shares(["graph"], ["cake"], vocabulary={"graph"}) == ([0.0], [1.0])

@@ -3,6 +3,7 @@
 Cache tests swap the encoder for a counting fake, so they run without torch;
 the tests marked `embeddings` use the real packaged model.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -149,8 +150,9 @@ def test_catalogue_imports_and_trains_without_torch():
         "from ml.embeddings import embeddings_available\n"
         "assert not embeddings_available() and 'torch' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -159,6 +161,7 @@ def test_real_encoder_is_offline_normalised_and_semantic():
     clear_embedding_cache()
     vectors = embeddings.encode(["a photo of a dog", "a picture of a puppy", "deploying a web server"])
     import os
+
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     assert vectors.shape == (3, EMBEDDING_DIM) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)

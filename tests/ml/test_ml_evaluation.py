@@ -12,6 +12,7 @@ weighted R = (3*2/3 + 2*1   + 0) / 6 = 0.6667
 weighted F1 = (3*2/3 + 2*0.8 + 0) / 6 = 0.6
 accuracy = 4/6
 """
+
 import json
 
 import pytest
@@ -72,8 +73,7 @@ def test_registered_slices(report):
 
 def test_custom_and_empty_slices():
     slices = {"true_cv": lambda item: item.tag == CV, "nothing": lambda item: False}
-    report = evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED],
-                      labels=LABELS, slices=slices)
+    report = evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED], labels=LABELS, slices=slices)
     # cv items: 2 of 3 right, nothing wrongly called cv -> P 1, R 2/3, F1 0.8
     assert report["slices"] == {
         "true_cv": {"n": 3, "precision": 1.0, "recall": 0.6667, "f1": 0.8},
@@ -126,8 +126,11 @@ def test_calibration_of_the_example(report):
 
 def test_operating_point_of_the_example(report):
     # One tie group at 0.7 with precision 4/6: 95% is out of reach, 60% is not.
-    assert report["operating_point"] == {"threshold": None, "automation_rate": 0.0,
-                                         "precision": None, "target_precision": 0.95}
-    lenient = evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED], labels=LABELS,
-                       target_precision=0.6)
+    assert report["operating_point"] == {
+        "threshold": None,
+        "automation_rate": 0.0,
+        "precision": None,
+        "target_precision": 0.95,
+    }
+    lenient = evaluate(items=ITEMS, predictions=[prediction(t) for t in PREDICTED], labels=LABELS, target_precision=0.6)
     assert lenient["operating_point"]["automation_rate"] == 1.0

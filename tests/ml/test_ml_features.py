@@ -48,9 +48,11 @@ def test_compact_vocabulary_is_saved_as_one_array_and_rebuilt_exactly(params):
     state = vectorizer.__getstate__()
     assert "vocabulary_" not in state and isinstance(state["vocabulary_terms_"], np.ndarray)
     assert "vocabulary_" in vars(vectorizer)  # saving leaves the live object whole
-    for copied in (pickle.loads(pickle.dumps(vectorizer)), copy.deepcopy(vectorizer),
-                   skops.io.loads(skops.io.dumps(vectorizer), trusted=[
-                       "ml.features.CompactTfidfVectorizer"])):
+    for copied in (
+        pickle.loads(pickle.dumps(vectorizer)),
+        copy.deepcopy(vectorizer),
+        skops.io.loads(skops.io.dumps(vectorizer), trusted=["ml.features.CompactTfidfVectorizer"]),
+    ):
         assert copied.vocabulary_ == vectorizer.vocabulary_
         probe = ["a photo of words", "café"]
         np.testing.assert_array_equal(copied.transform(probe).toarray(), vectorizer.transform(probe).toarray())

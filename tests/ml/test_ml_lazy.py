@@ -1,4 +1,5 @@
 """skops is imported on first use, and without torch, trusting exactly the same types."""
+
 import json
 import subprocess
 import sys
@@ -8,8 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-TRUSTED_NAMES = ("from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
-                 "import json; print(json.dumps(sorted(names)))")
+TRUSTED_NAMES = (
+    "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names; "
+    "import json; print(json.dumps(sorted(names)))"
+)
 
 
 def _run(code: str) -> str:
@@ -21,8 +24,11 @@ def _run(code: str) -> str:
 @pytest.mark.embeddings
 def test_hiding_torch_leaves_skops_trusting_the_same_scikit_learn_types():
     plain = json.loads(_run("import skops.io; " + TRUSTED_NAMES))
-    lazy = json.loads(_run("import sys; from ml.lazy import skops_io; skops_io(); "
-                           "assert 'torch' not in sys.modules; " + TRUSTED_NAMES))
+    lazy = json.loads(
+        _run(
+            "import sys; from ml.lazy import skops_io; skops_io(); assert 'torch' not in sys.modules; " + TRUSTED_NAMES
+        )
+    )
     assert len(plain) > 100 and lazy == plain
 
 
@@ -46,6 +52,8 @@ print(before, 'torch' in sys.modules, embedder.predict_proba(texts[:2]).shape)
 
 
 def test_importing_persistence_imports_no_scientific_library():
-    out = _run("import sys, ml.persistence, ml.prediction, ml.evaluation, ml.paired, ml.agreement; "
-               "print(sorted(m for m in ('numpy', 'scipy', 'sklearn', 'skops.io', 'torch') if m in sys.modules))")
+    out = _run(
+        "import sys, ml.persistence, ml.prediction, ml.evaluation, ml.paired, ml.agreement; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'sklearn', 'skops.io', 'torch') if m in sys.modules))"
+    )
     assert out == "['numpy']"

@@ -1,4 +1,5 @@
 """The human-in-the-loop simulation: budget, orders, carried-over backlog, reports, unseen-rest metrics."""
+
 import numpy as np
 import pytest
 
@@ -33,8 +34,7 @@ class FakeModel:
     def fit(self, texts: list[str], tags: list[str], config: LoopConfig) -> Fitted:
         self.training_sets.append({self.stream.texts.index(t) for t in texts})
         table = self.tables[min(len(self.training_sets), len(self.tables)) - 1]
-        return Fitted(predict=lambda batch: self._predict(table, batch), threshold=self.threshold,
-                      source="fake")
+        return Fitted(predict=lambda batch: self._predict(table, batch), threshold=self.threshold, source="fake")
 
     def _predict(self, table: dict[int, tuple[str, float]], texts: list[str]) -> list[PredictionResult]:
         indices = [self.stream.texts.index(t) for t in texts]
@@ -42,8 +42,11 @@ class FakeModel:
         results = []
         for i in indices:
             tag, confidence = table[i]
-            results.append(PredictionResult(tag=tag, confidence=confidence,
-                                            probabilities={tag: confidence, FLIP[tag]: 1 - confidence}))
+            results.append(
+                PredictionResult(
+                    tag=tag, confidence=confidence, probabilities={tag: confidence, FLIP[tag]: 1 - confidence}
+                )
+            )
         return results
 
     def new_labels(self, fit_number: int) -> set[int]:
@@ -52,18 +55,24 @@ class FakeModel:
 
 def make_stream(n: int, seed: int, round_size: int, holdout: int) -> Stream:
     tags = [A if i % 2 == 0 else B for i in range(n)]
-    rounds = [list(range(start, min(start + round_size, n - holdout)))
-              for start in range(seed, n - holdout, round_size)]
-    return Stream(texts=[f"item {i}" for i in range(n)], tags=tags, seed=list(range(seed)),
-                  rounds=rounds, holdout=list(range(n - holdout, n)))
+    rounds = [
+        list(range(start, min(start + round_size, n - holdout))) for start in range(seed, n - holdout, round_size)
+    ]
+    return Stream(
+        texts=[f"item {i}" for i in range(n)],
+        tags=tags,
+        seed=list(range(seed)),
+        rounds=rounds,
+        holdout=list(range(n - holdout, n)),
+    )
 
 
-def table(stream: Stream, confidence: dict[int, float] | None = None,
-          wrong: set[int] = frozenset()) -> dict[int, tuple[str, float]]:
+def table(
+    stream: Stream, confidence: dict[int, float] | None = None, wrong: set[int] = frozenset()
+) -> dict[int, tuple[str, float]]:
     """Right on every item but ``wrong``, with the given (default 0.9) confidence per index."""
     confidence = confidence or {}
-    return {i: (FLIP[tag] if i in wrong else tag, confidence.get(i, 0.9))
-            for i, tag in enumerate(stream.tags)}
+    return {i: (FLIP[tag] if i in wrong else tag, confidence.get(i, 0.9)) for i, tag in enumerate(stream.tags)}
 
 
 def test_answers_stay_within_the_per_round_budget():
@@ -143,8 +152,7 @@ def test_random_order_is_seeded_and_reaches_confident_items():
 
 def test_uncertainty_order_takes_the_least_confident_first():
     stream = make_stream(14, seed=4, round_size=10, holdout=0)
-    confidence = {4: 0.40, 5: 0.10, 6: 0.35, 7: 0.20, 8: 0.45, 9: 0.30,
-                  10: 0.49, 11: 0.15, 12: 0.42, 13: 0.25}
+    confidence = {4: 0.40, 5: 0.10, 6: 0.35, 7: 0.20, 8: 0.45, 9: 0.30, 10: 0.49, 11: 0.15, 12: 0.42, 13: 0.25}
     model = FakeModel(stream, table(stream, confidence))
     simulate(stream, LoopConfig(order="uncertainty", budget=3), fit=model.fit)
     assert model.new_labels(1) == {5, 11, 7}
@@ -168,8 +176,7 @@ def test_report_draws_do_not_depend_on_the_order():
     reported = {}
     for order in ("uncertainty", "random"):
         model = FakeModel(stream, table(stream, wrong=wrong))
-        results = simulate(stream, LoopConfig(order=order, budget=0, report_rate=0.5, seed=3),
-                           fit=model.fit)
+        results = simulate(stream, LoopConfig(order=order, budget=0, report_rate=0.5, seed=3), fit=model.fit)
         reported[order] = [r.reported for r in results]
     assert reported["uncertainty"] == reported["random"]
     assert 0 < sum(reported["random"]) < len(wrong)
@@ -232,8 +239,7 @@ def test_f1_is_measured_on_the_unseen_rest_only():
 def test_threshold_falls_back_when_cross_validation_is_impossible():
     texts = ["image pixels", "image camera", "words grammar"]
     assert review_threshold(texts, [A, A, B], LoopConfig()) == (FALLBACK_THRESHOLD, "fallback")
-    assert review_threshold(texts[:2] * 2, [A, A, B, B], LoopConfig(cv_folds=1)) == (
-        FALLBACK_THRESHOLD, "fallback")
+    assert review_threshold(texts[:2] * 2, [A, A, B, B], LoopConfig(cv_folds=1)) == (FALLBACK_THRESHOLD, "fallback")
 
 
 def test_unknown_order_is_refused():
@@ -245,9 +251,13 @@ def test_unknown_order_is_refused():
 def test_a_real_model_runs_the_loop():
     words = {A: "image pixels camera photo", B: "sentence words grammar text"}
     tags = [A if i % 2 == 0 else B for i in range(36)]
-    stream = Stream(texts=[f"{words[t]} item{i}" for i, t in enumerate(tags)], tags=tags,
-                    seed=list(range(12)), rounds=[list(range(12, 20)), list(range(20, 28))],
-                    holdout=list(range(28, 36)))
+    stream = Stream(
+        texts=[f"{words[t]} item{i}" for i, t in enumerate(tags)],
+        tags=tags,
+        seed=list(range(12)),
+        rounds=[list(range(12, 20)), list(range(20, 28))],
+        holdout=list(range(28, 36)),
+    )
     # Separable data leaves the queue empty: the budget goes to the least confident.
     results = simulate(stream, LoopConfig(budget=2, algorithm="tfidf-linear"))
     assert [r.labels_spent for r in results] == [0, 2, 4]

@@ -1,4 +1,5 @@
 """Per-item out-of-distribution checks (ml.ood, ml.language)."""
+
 import csv
 import json
 import random
@@ -15,9 +16,15 @@ REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "data" / "madewithml_dataset.csv"
 
 JARGON_TITLES = [
-    "BERT fine-tuning with LoRA", "DeepSORT + ByteTrack MOT", "Rasa NLU et al.",
-    "de-noising GANs for MRI", "Detectron2 Mask R-CNN", "Kubeflow pipelines on GKE",
-    "YOLOv5 on Jetson Nano", "LLaMA 3 quantization with GGUF", "SimGNN",
+    "BERT fine-tuning with LoRA",
+    "DeepSORT + ByteTrack MOT",
+    "Rasa NLU et al.",
+    "de-noising GANs for MRI",
+    "Detectron2 Mask R-CNN",
+    "Kubeflow pipelines on GKE",
+    "YOLOv5 on Jetson Nano",
+    "LLaMA 3 quantization with GGUF",
+    "SimGNN",
 ]
 
 
@@ -41,18 +48,33 @@ def flagged_by(checks: OODChecks, title: str, description: str = "") -> set[str]
     return {name for name, check in result.checks.items() if check.flagged}
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "1234567890 0987", "$$$ ### %%% @@@ ***", "!!!!!!!!!! ??????",
-    "lol lol lol lol lol", "aaaaaaaaaaaa", "asdfghjkl qwertyuiop", "sdfsdfsdf jkljkljkl", "test",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "1234567890 0987",
+        "$$$ ### %%% @@@ ***",
+        "!!!!!!!!!! ??????",
+        "lol lol lol lol lol",
+        "aaaaaaaaaaaa",
+        "asdfghjkl qwertyuiop",
+        "sdfsdfsdf jkljkljkl",
+        "test",
+    ],
+)
 def test_garbage_rules_flag_garbage(text):
     assert garbage_check(text).flagged, garbage_check(text)
 
 
-@pytest.mark.parametrize("text", JARGON_TITLES + [
-    "strengths and lengths of transformer attention heads",
-    "data data science",  # a short repetition is a plausible title
-])
+@pytest.mark.parametrize(
+    "text",
+    JARGON_TITLES
+    + [
+        "strengths and lengths of transformer attention heads",
+        "data data science",  # a short repetition is a plausible title
+    ],
+)
 def test_garbage_rules_leave_real_titles_alone(text):
     assert not garbage_check(prepare_text(text, "")).flagged
 
@@ -63,13 +85,19 @@ def test_garbage_reason_names_the_rule():
     assert "keyboard mash" in garbage_check("dfkjgh skdjfh xmcnvb").reason
 
 
-@pytest.mark.parametrize("title, description", [
-    ("Apprentissage profond pour la vision", "Un cours sur les réseaux de neurones et leur usage."),
-    ("Einführung in maschinelles Lernen", "In diesem Kurs lernen Sie die Grundlagen und wie man Modelle trainiert."),
-    ("Cómo entrenar una red neuronal", "En este tutorial explicamos paso a paso cómo programar una red."),
-    ("Нейронные сети", "Обзор современных архитектур трансформеров."),
-    ("机器学习入门教程", "本教程介绍了监督学习和无监督学习的基本概念。"),
-])
+@pytest.mark.parametrize(
+    "title, description",
+    [
+        ("Apprentissage profond pour la vision", "Un cours sur les réseaux de neurones et leur usage."),
+        (
+            "Einführung in maschinelles Lernen",
+            "In diesem Kurs lernen Sie die Grundlagen und wie man Modelle trainiert.",
+        ),
+        ("Cómo entrenar una red neuronal", "En este tutorial explicamos paso a paso cómo programar una red."),
+        ("Нейронные сети", "Обзор современных архитектур трансформеров."),
+        ("机器学习入门教程", "本教程介绍了监督学习和无监督学习的基本概念。"),
+    ],
+)
 def test_language_check_flags_other_languages(checks, title, description):
     assert "language" in flagged_by(checks, title, description)
 
@@ -89,28 +117,39 @@ def test_language_evidence_counts_function_words_and_scripts():
 
 
 def test_oov_check_flags_unseen_vocabulary_with_counts_in_the_reason(checks):
-    result = checks.check([prepare_text("Grandma's apple pie", "flaky butter crust cinnamon tart "
-                                        "apples bake golden bubbling oven")])[0]
+    result = checks.check(
+        [prepare_text("Grandma's apple pie", "flaky butter crust cinnamon tart apples bake golden bubbling oven")]
+    )[0]
     assert result.checks["oov"].flagged
     assert "never seen in training" in result.checks["oov"].reason
 
 
 def test_ml_text_passes_every_check(checks):
-    result = checks.check([prepare_text("Transformers for text classification",
-                                        "Fine-tune a pretrained BERT model on a labelled dataset "
-                                        "of news articles and evaluate accuracy.")])[0]
+    result = checks.check(
+        [
+            prepare_text(
+                "Transformers for text classification",
+                "Fine-tune a pretrained BERT model on a labelled dataset of news articles and evaluate accuracy.",
+            )
+        ]
+    )[0]
     assert not result.flagged and result.reasons == []
 
 
 def test_thresholds_are_fitted_from_the_training_texts(dataset_texts):
     ml_checks = fit_ood_checks(dataset_texts[:300])
-    cooking = [f"recipe {i}: bake the {food} with butter, sugar and {spice} for {i} minutes"
-               for i, (food, spice) in enumerate([("bread", "salt"), ("cake", "vanilla"),
-                                                  ("pie", "cinnamon"), ("cookies", "ginger")] * 10)]
+    cooking = [
+        f"recipe {i}: bake the {food} with butter, sugar and {spice} for {i} minutes"
+        for i, (food, spice) in enumerate(
+            [("bread", "salt"), ("cake", "vanilla"), ("pie", "cinnamon"), ("cookies", "ginger")] * 10
+        )
+    ]
     cooking_checks = fit_ood_checks(cooking)
     assert ml_checks.thresholds["surprise"] != cooking_checks.thresholds["surprise"]
-    assert fit_ood_checks(dataset_texts[:300], quantile=0.999).thresholds["surprise"] > \
-        fit_ood_checks(dataset_texts[:300], quantile=0.9).thresholds["surprise"]
+    assert (
+        fit_ood_checks(dataset_texts[:300], quantile=0.999).thresholds["surprise"]
+        > fit_ood_checks(dataset_texts[:300], quantile=0.9).thresholds["surprise"]
+    )
     # The cooking model finds ML text off-topic, the ML model finds it fine.
     assert cooking_checks.check([dataset_texts[400]])[0].flagged
     assert not ml_checks.check([dataset_texts[301]])[0].flagged

@@ -15,16 +15,29 @@ from ml.persistence import ArtifactIntegrityError, UntrustedArtifactError, load_
 from ml.training import train_model
 
 CV, NLP, OPS = "computer-vision", "natural-language-processing", "mlops"
-TEXTS = ["image detection", "image segmentation", "video frames", "pixel art",
-         "text parsing", "language model", "translation task", "word counts",
-         "deploy to kubernetes", "monitoring in production", "mlflow tracking", "serving api"]
+TEXTS = [
+    "image detection",
+    "image segmentation",
+    "video frames",
+    "pixel art",
+    "text parsing",
+    "language model",
+    "translation task",
+    "word counts",
+    "deploy to kubernetes",
+    "monitoring in production",
+    "mlflow tracking",
+    "serving api",
+]
 LABELS = [CV] * 4 + [NLP] * 4 + [OPS] * 4
 PROBE = ["segmentation of video", "a language model", "kubernetes", "something else"]
 
 
 def catalogue():
-    return [pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
-            for name in sorted(ALGORITHMS)]
+    return [
+        pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
+        for name in sorted(ALGORITHMS)
+    ]
 
 
 def trained(algorithm="tfidf-linear", labels=LABELS):
@@ -45,8 +58,9 @@ def test_embedding_artifact_holds_no_encoder(tmp_path):
     saved = save_model(trained("embeddings-linear"), directory=tmp_path, name="emb", metadata={})
     # The encoder is ~90 MB; the artifact only names it.
     assert saved.path.stat().st_size < 1_000_000
-    assert not any("torch" in name or "sentence_transformers" in name
-                   for name in skops.io.get_untrusted_types(file=saved.path))
+    assert not any(
+        "torch" in name or "sentence_transformers" in name for name in skops.io.get_untrusted_types(file=saved.path)
+    )
 
 
 def test_the_one_example_fallback_model_also_loads(tmp_path):

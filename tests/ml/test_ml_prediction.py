@@ -4,8 +4,7 @@ from ml.items import PredictionResult
 from ml.prediction import predict
 from ml.training import train_model
 
-TEXTS = ["image detection", "image segmentation", "video frames",
-         "text parsing", "language model", "translation task"]
+TEXTS = ["image detection", "image segmentation", "video frames", "text parsing", "language model", "translation task"]
 CV, NLP = "computer-vision", "natural-language-processing"
 LABELS = [CV] * 3 + [NLP] * 3
 

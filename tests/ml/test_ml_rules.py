@@ -15,14 +15,17 @@ def model():
     return KeywordClassifier().fit(["x"] * len(TRAIN_LABELS), TRAIN_LABELS)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("real-time object detection in video with yolo", CV),
-    ("semantic segmentation of satellite images", CV),
-    ("sentiment analysis of text with bert", NLP),
-    ("neural machine translation with transformers", NLP),
-    ("deploying models to kubernetes with monitoring and mlflow", OPS),
-    ("graph neural networks for node classification", OTHER),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("real-time object detection in video with yolo", CV),
+        ("semantic segmentation of satellite images", CV),
+        ("sentiment analysis of text with bert", NLP),
+        ("neural machine translation with transformers", NLP),
+        ("deploying models to kubernetes with monitoring and mlflow", OPS),
+        ("graph neural networks for node classification", OTHER),
+    ],
+)
 def test_obvious_examples(model, text, expected):
     assert model.predict([text])[0] == expected
 

@@ -48,6 +48,7 @@ def test_folds_shrink_to_the_rarest_class():
 
 def test_adapted_folds_bounds():
     from collections import Counter
+
     assert adapted_folds(Counter(a=10, b=10), 5) == 5
     assert adapted_folds(Counter(a=10, b=1), 5) == 2  # never below 2
     with pytest.raises(ValueError, match="at least 2 folds"):
@@ -64,8 +65,9 @@ def test_same_seed_same_result():
 def test_progress_runs_from_zero_to_hundred():
     calls = []
     texts, labels = toy(4)
-    cross_validate(texts=texts, labels=labels, algorithm="majority", folds=2,
-                   progress=lambda percent, stage: calls.append(percent))
+    cross_validate(
+        texts=texts, labels=labels, algorithm="majority", folds=2, progress=lambda percent, stage: calls.append(percent)
+    )
     assert calls == sorted(calls) and calls[0] == 0 and calls[-1] == 100
 
 
@@ -84,15 +86,13 @@ def test_review_threshold_is_the_out_of_fold_operating_point():
 
 def test_review_threshold_needs_the_labels_the_cv_saw():
     oof = [PredictionResult(tag=CV, probabilities={CV: 1.0}, confidence=1.0)]
-    result = CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof,
-                             fit_seconds=[0.0])
+    result = CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof, fit_seconds=[0.0])
     with pytest.raises(ValueError, match="2 labels for 1 out-of-fold"):
         choose_review_threshold(result, [CV, CV], 0.95)
 
 
 def _cv_of(oof: list[PredictionResult]) -> CrossValidation:
-    return CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof,
-                           fit_seconds=[0.0])
+    return CrossValidation(algorithm="x", folds=2, fold_f1=[1.0], mean_f1=1.0, sd_f1=0.0, oof=oof, fit_seconds=[0.0])
 
 
 def test_review_threshold_is_chosen_on_the_fair_sample_when_it_is_large_enough():
@@ -147,8 +147,15 @@ def test_the_fits_run_side_by_side_and_progress_stays_on_the_calling_thread(monk
     monkeypatch.setattr(ml.selection, "train_model", fit_beside_another)
     progress_threads = set()
     texts, labels = toy(4)
-    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, refit=True, n_jobs=2,
-                            progress=lambda percent, stage: progress_threads.add(threading.get_ident()))
+    result = cross_validate(
+        texts=texts,
+        labels=labels,
+        algorithm="tfidf-linear",
+        folds=3,
+        refit=True,
+        n_jobs=2,
+        progress=lambda percent, stage: progress_threads.add(threading.get_ident()),
+    )
     assert len(fitting_threads) == 2 and threading.get_ident() not in fitting_threads
     assert progress_threads == {threading.get_ident()}
     assert len(result.oof) == len(texts) and result.model is not None
@@ -160,8 +167,9 @@ def test_refit_returns_the_algorithm_fitted_on_all_the_data():
     from ml.training import train_model
 
     texts, labels = noisy_toy()
-    result = cross_validate(texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, random_state=4,
-                            refit=True, n_jobs=2)
+    result = cross_validate(
+        texts=texts, labels=labels, algorithm="tfidf-linear", folds=3, random_state=4, refit=True, n_jobs=2
+    )
     alone = train_model(texts=texts, labels=labels, algorithm="tfidf-linear", random_state=4)
     probe = texts[:6] + ["docker images of a camera server"]
     assert list(result.model.classes_) == list(alone.classes_)

@@ -25,10 +25,17 @@ def test_short_text_ignores_urls_because_it_looks_at_prepared_text():
     assert SLICES["short_text"](item("tiny", "https://a.b/1 https://a.b/2 x y z w v u"))
 
 
-@pytest.mark.parametrize("title", [
-    "Transformers for summarisation", "A transformer that reads", "Fine-tuning BERT",
-    "LLM evaluation", "Open LLMs compared", "bert-base explained",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Transformers for summarisation",
+        "A transformer that reads",
+        "Fine-tuning BERT",
+        "LLM evaluation",
+        "Open LLMs compared",
+        "bert-base explained",
+    ],
+)
 def test_nlp_llm_matches_llm_vocabulary_in_nlp_items(title):
     assert SLICES["nlp_llm"](item(title))
 
@@ -44,6 +51,7 @@ def test_nlp_llm_requires_the_nlp_tag():
 
 def test_decorator_registers_and_rejects_duplicates():
     try:
+
         @slicing_function("test_only_slice")
         def has_gan(it: LabelledItem) -> bool:
             return "gan" in it.title.lower()

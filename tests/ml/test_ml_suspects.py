@@ -14,10 +14,13 @@ def result(**probabilities) -> PredictionResult:
 
 def test_hand_made_thresholds_and_ranking():
     labels = [A, A, A, B, B]
-    oof = [result(a=0.9, b=0.1), result(a=0.8, b=0.2),
-           result(a=0.1, b=0.9),    # labelled a, looks like b: margin 0.8
-           result(a=0.3, b=0.7),
-           result(a=0.55, b=0.45)]  # labelled b, a=0.55 < a's threshold 0.6: not suspect
+    oof = [
+        result(a=0.9, b=0.1),
+        result(a=0.8, b=0.2),
+        result(a=0.1, b=0.9),  # labelled a, looks like b: margin 0.8
+        result(a=0.3, b=0.7),
+        result(a=0.55, b=0.45),
+    ]  # labelled b, a=0.55 < a's threshold 0.6: not suspect
     assert class_thresholds(labels, oof) == pytest.approx({A: 0.6, B: 0.575})
     assert find_suspects(labels=labels, oof=oof, limit=10) == [Suspect(2, A, B, 0.8)]
 
@@ -31,8 +34,12 @@ def test_rival_must_beat_the_given_label_too():
 
 def test_highest_suspicion_first_and_limit():
     labels = [A] * 4 + [B] * 4
-    oof = [result(a=0.95, b=0.05)] * 3 + [result(a=0.2, b=0.8)] + \
-          [result(a=0.05, b=0.95)] * 2 + [result(a=0.9, b=0.1), result(a=0.7, b=0.3)]
+    oof = (
+        [result(a=0.95, b=0.05)] * 3
+        + [result(a=0.2, b=0.8)]
+        + [result(a=0.05, b=0.95)] * 2
+        + [result(a=0.9, b=0.1), result(a=0.7, b=0.3)]
+    )
     found = find_suspects(labels=labels, oof=oof, limit=2)
     assert [(s.index, s.suggested) for s in found] == [(6, A), (3, B)]
     assert found[0].suspicion == 0.8 and found[1].suspicion == 0.6
@@ -45,8 +52,11 @@ def test_misaligned_inputs_are_rejected():
 
 
 def test_flags_planted_label_flips_in_a_separable_toy_set():
-    topics = {A: "image pixels camera photo frame", B: "sentence grammar words text token",
-              C: "deploy docker kubernetes server monitoring"}
+    topics = {
+        A: "image pixels camera photo frame",
+        B: "sentence grammar words text token",
+        C: "deploy docker kubernetes server monitoring",
+    }
     texts, labels = [], []
     for i in range(20):
         for tag, words in topics.items():

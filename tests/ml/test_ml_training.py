@@ -4,25 +4,40 @@ from sklearn.linear_model import LogisticRegression
 
 from ml.training import train_model, training_data_hash
 
-TEXTS = ["image detection", "image segmentation", "video frames", "pixel art",
-         "text parsing", "language model", "translation task", "word counts"]
+TEXTS = [
+    "image detection",
+    "image segmentation",
+    "video frames",
+    "pixel art",
+    "text parsing",
+    "language model",
+    "translation task",
+    "word counts",
+]
 LABELS = ["cv"] * 4 + ["nlp"] * 4
 
 
 def test_reports_increasing_progress_ending_at_100():
     calls = []
-    train_model(texts=TEXTS, labels=LABELS, algorithm="tfidf-linear",
-                progress=lambda percent, stage: calls.append((percent, stage)))
+    train_model(
+        texts=TEXTS,
+        labels=LABELS,
+        algorithm="tfidf-linear",
+        progress=lambda percent, stage: calls.append((percent, stage)),
+    )
     percents = [percent for percent, _ in calls]
     assert percents == sorted(percents) and percents[0] == 0 and percents[-1] == 100
     assert all(isinstance(stage, str) and stage for _, stage in calls)
 
 
-@pytest.mark.parametrize("labels,message", [
-    (["cv"] * 8, "at least 2 distinct labels"),
-    (["cv"] * 7, "8 texts but 7 labels"),
-    (["cv"] * 4 + ["nlp"] * 3 + [""], "non-empty string"),
-])
+@pytest.mark.parametrize(
+    "labels,message",
+    [
+        (["cv"] * 8, "at least 2 distinct labels"),
+        (["cv"] * 7, "8 texts but 7 labels"),
+        (["cv"] * 4 + ["nlp"] * 3 + [""], "non-empty string"),
+    ],
+)
 def test_rejects_unusable_labels(labels, message):
     with pytest.raises(ValueError, match=message):
         train_model(texts=TEXTS, labels=labels, algorithm="tfidf-linear")
@@ -62,7 +77,10 @@ def test_large_training_sets_calibrate_on_three_folds(monkeypatch):
     cv = model.named_steps["classifier"].cv
     assert cv.get_n_splits() == 3 and cv.shuffle and cv.random_state == 2
     monkeypatch.setattr(ml.training, "LARGE_TRAINING_SET", len(labels) + 1)
-    assert train_model(texts=texts, labels=labels, algorithm="tfidf-linear").named_steps["classifier"].cv.get_n_splits() == 5
+    assert (
+        train_model(texts=texts, labels=labels, algorithm="tfidf-linear").named_steps["classifier"].cv.get_n_splits()
+        == 5
+    )
 
 
 def test_calibration_folds_by_size_and_rarest_class():

@@ -1,4 +1,5 @@
 """The ml package must stay importable and usable without Django or the project."""
+
 import ast
 import subprocess
 import sys
@@ -24,8 +25,7 @@ def ml_modules() -> list[str]:
 
 
 def test_no_source_file_imports_django_or_project_code():
-    offenders = {str(p.relative_to(REPO)): sorted(top_level_imports(p) & FORBIDDEN)
-                 for p in sorted(ML.rglob("*.py"))}
+    offenders = {str(p.relative_to(REPO)): sorted(top_level_imports(p) & FORBIDDEN) for p in sorted(ML.rglob("*.py"))}
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
@@ -43,6 +43,5 @@ def test_importing_every_module_does_not_load_django():
         f"loaded = sorted(m for m in {forbidden!r} if m in sys.modules)\n"
         "assert not loaded, loaded\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

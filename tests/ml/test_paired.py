@@ -1,4 +1,5 @@
 """Paired comparison of two models' answers against people's labels."""
+
 import pytest
 
 from ml.paired import accuracy, paired_comparison

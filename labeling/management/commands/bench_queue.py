@@ -1,4 +1,5 @@
 """Benchmark the review queue at scale: seed 100,000 items and 20,000 open tasks, time "next item" and the page."""
+
 import statistics
 import time
 
@@ -40,9 +41,13 @@ class Command(BaseCommand):
         if have < content_count:
             self.stderr.write(f"seeding {content_count - have} content items…")
             rows = (
-                Content(source=SOURCE, external_id=str(i), title=f"Benchmark item {i} about models",
-                        description="A description long enough to look like real content. " * 3,
-                        text_hash=text_hash(f"Benchmark item {i}", ""))
+                Content(
+                    source=SOURCE,
+                    external_id=str(i),
+                    title=f"Benchmark item {i} about models",
+                    description="A description long enough to look like real content. " * 3,
+                    text_hash=text_hash(f"Benchmark item {i}", ""),
+                )
                 for i in range(have, content_count)
             )
             _bulk(Content, rows)
@@ -52,8 +57,13 @@ class Command(BaseCommand):
             ids = Content.objects.filter(source=SOURCE, review_tasks__isnull=True).values_list("pk", flat=True)
             tags = list(Tag.objects.values_list("slug", flat=True))
             rows = (
-                ReviewTask(content_id=content_id, reason=ReviewReason.LOW_CONFIDENCE, priority=2.0 + (i % 997) / 1000,
-                           predicted_tag=tags[i % len(tags)], probabilities={tag: 0.25 for tag in tags})
+                ReviewTask(
+                    content_id=content_id,
+                    reason=ReviewReason.LOW_CONFIDENCE,
+                    priority=2.0 + (i % 997) / 1000,
+                    predicted_tag=tags[i % len(tags)],
+                    probabilities={tag: 0.25 for tag in tags},
+                )
                 for i, content_id in enumerate(ids[: task_count - open_tasks])
             )
             _bulk(ReviewTask, rows)
@@ -94,8 +104,11 @@ class Command(BaseCommand):
 
     def _report(self, start, page, queries, baseline, content, tasks, requests) -> None:
         vendor = connection.vendor
-        rows = [("next item (POST /review/start)", start), ("review page (GET /review/task/N/)", page),
-                ("baseline: login page (no queries)", baseline)]
+        rows = [
+            ("next item (POST /review/start)", start),
+            ("review page (GET /review/task/N/)", page),
+            ("baseline: login page (no queries)", baseline),
+        ]
         self.stdout.write(f"{vendor}, {content:,} content items, {tasks:,} open tasks, {requests} requests each")
         self.stdout.write(f"{'request':38} {'p50 ms':>8} {'p99 ms':>8} {'x baseline':>10}")
         base = statistics.median(baseline)

@@ -33,8 +33,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if unchanged:
             # A new password on every start would log everyone out; `make run` runs this each time.
-            self.stdout.write(f"  {', '.join(unchanged)}: unchanged (their passwords were printed when they were "
-                              "created; `manage.py create_demo_accounts --reset` prints new ones)")
+            self.stdout.write(
+                f"  {', '.join(unchanged)}: unchanged (their passwords were printed when they were "
+                "created; `manage.py create_demo_accounts --reset` prints new ones)"
+            )
         self.stdout.write("")
 
     def _account(self, username: str, role: str, *, superuser: bool, reset: bool) -> str | None:

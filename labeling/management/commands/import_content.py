@@ -17,9 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
         parser.add_argument("--source", default="import", help="name of the source (ids are unique per source)")
-        parser.add_argument(
-            "--strict", action="store_true", help="write nothing if any row is rejected"
-        )
+        parser.add_argument("--strict", action="store_true", help="write nothing if any row is rejected")
 
     def handle(self, path, source, strict, **options):
         try:

@@ -1,4 +1,5 @@
 """How long a cold model load takes from each backend of the model store, and how large artifacts are."""
+
 import shlex
 import statistics
 import sys
@@ -38,13 +39,20 @@ class Row:
 
 
 class Command(BaseCommand):
-    help = ("Time cold loads (no per-process cache) of the same model from the local and the database backend, "
-            "alternating; artifact sizes. Rewrites '## Model store' in docs/benchmarks.md.")
+    help = (
+        "Time cold loads (no per-process cache) of the same model from the local and the database backend, "
+        "alternating; artifact sizes. Rewrites '## Model store' in docs/benchmarks.md."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--loads", type=int, default=20)
-        parser.add_argument("--algorithm", dest="algorithms", action="append", choices=ALGORITHMS,
-                            help=f"repeat for several (default: {', '.join(ALGORITHMS)}; embeddings if installed)")
+        parser.add_argument(
+            "--algorithm",
+            dest="algorithms",
+            action="append",
+            choices=ALGORITHMS,
+            help=f"repeat for several (default: {', '.join(ALGORITHMS)}; embeddings if installed)",
+        )
         parser.add_argument("--data", type=Path, default=Path("data/madewithml_dataset.csv"))
         parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
         parser.add_argument("--no-docs", dest="docs", action="store_const", const=None, help="only print")
@@ -61,8 +69,9 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as model_dir, override_settings(MODEL_DIR=Path(model_dir)):
             for name in names:
                 self.stderr.write(f"  {name}: training, then {loads} cold loads from each backend")
-                rows.extend(self._bench(name, train_model(texts=texts, labels=tags, algorithm=name, random_state=0),
-                                        loads))
+                rows.extend(
+                    self._bench(name, train_model(texts=texts, labels=tags, algorithm=name, random_state=0), loads)
+                )
         table = format_table(rows)
         self.stdout.write(table)
         if docs is not None:
@@ -75,12 +84,20 @@ class Command(BaseCommand):
         try:
             for backend, store in BACKENDS.items():
                 number = (ModelVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
-                version = ModelVersion.objects.create(number=number, algorithm=algorithm, status=ModelStatus.CANDIDATE,
-                                                      notes="bench_model_store (deleted after the run)")
+                version = ModelVersion.objects.create(
+                    number=number,
+                    algorithm=algorithm,
+                    status=ModelStatus.CANDIDATE,
+                    notes="bench_model_store (deleted after the run)",
+                )
                 versions[backend] = version
                 began = time.perf_counter()
-                saved = store.save(model_version=version, model=model, name=f"v{number}-{algorithm}",
-                                   metadata={"model_version": number, "algorithm": algorithm})
+                saved = store.save(
+                    model_version=version,
+                    model=model,
+                    name=f"v{number}-{algorithm}",
+                    metadata={"model_version": number, "algorithm": algorithm},
+                )
                 save_ms[backend] = (time.perf_counter() - began) * 1000
                 version.artifact_path, version.artifact_sha256 = saved.name, saved.sha256
                 version.save(update_fields=["artifact_path", "artifact_sha256"])
@@ -92,8 +109,17 @@ class Command(BaseCommand):
                     read_ms[backend].append(_ms(lambda store=store, version=version: store.read(version)))
                     with override_settings(TAGLOOP_MODEL_STORE=backend):  # the store reads this backend first
                         load_ms[backend].append(_ms(lambda version=version: artifact_load(version)))
-            return [Row(algorithm, backend, len(BACKENDS[backend].read(versions[backend])), save_ms[backend],
-                        read_ms[backend], load_ms[backend]) for backend in BACKENDS]
+            return [
+                Row(
+                    algorithm,
+                    backend,
+                    len(BACKENDS[backend].read(versions[backend])),
+                    save_ms[backend],
+                    read_ms[backend],
+                    load_ms[backend],
+                )
+                for backend in BACKENDS
+            ]
         finally:
             for version in versions.values():
                 version.delete()  # its artifact row goes with it; files go with the temporary folder
@@ -107,7 +133,7 @@ def _method(load_before: str, items: int, loads: int) -> str:
         f"load average {load_before} before, {load_average()} after. Each model trained on the {items} dataset "
         "items and saved once through each backend (save: one sample each, the local one first; serialise, sha256, "
         f"write), then loaded {loads} times from each, alternating, with `predictions.artifact_store.artifact_load` "
-        "(no per-process cache: fetch, sha256 check, trusted-types check, build). \"Fetch\" is reading the bytes "
+        '(no per-process cache: fetch, sha256 check, trusted-types check, build). "Fetch" is reading the bytes '
         "alone (the file is in the OS page cache after the first read; the row comes over a kept connection)."
     )
 
@@ -120,12 +146,16 @@ READING = (
 
 
 def format_table(rows: list[Row]) -> str:
-    lines = ["| algorithm | backend | artifact | save | fetch: median / p99 | load: median / p99 |",
-             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| algorithm | backend | artifact | save | fetch: median / p99 | load: median / p99 |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for row in rows:
-        lines.append(f"| {row.algorithm} | {row.backend} | {row.size_bytes / 1e6:.2f} MB | {row.save_ms:.0f} ms "
-                     f"| {_median(row.read_ms):.1f} / {_p99(row.read_ms):.1f} ms "
-                     f"| {_median(row.load_ms):.1f} / {_p99(row.load_ms):.1f} ms |")
+        lines.append(
+            f"| {row.algorithm} | {row.backend} | {row.size_bytes / 1e6:.2f} MB | {row.save_ms:.0f} ms "
+            f"| {_median(row.read_ms):.1f} / {_p99(row.read_ms):.1f} ms "
+            f"| {_median(row.load_ms):.1f} / {_p99(row.load_ms):.1f} ms |"
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
 """Benchmark a retrain on many gold labels whose embeddings are already stored."""
+
 import os
 import time
 
@@ -57,26 +58,46 @@ class Command(BaseCommand):
             row = rows[i % len(rows)]
             # Each copy differs a little, as new items about the same topics would.
             title = row.title if i < len(rows) else f"{row.title} (part {i // len(rows)})"
-            contents.append(Content(source=SOURCE, external_id=str(i), title=title, description=row.description,
-                                    text_hash=text_hash(title, row.description)))
+            contents.append(
+                Content(
+                    source=SOURCE,
+                    external_id=str(i),
+                    title=title,
+                    description=row.description,
+                    text_hash=text_hash(title, row.description),
+                )
+            )
         Content.objects.bulk_create(contents, batch_size=2000)
         for i, content in enumerate(contents):
             split = Split.HOLDOUT if i % 5 == 0 else Split.TRAIN
-            golds.append(GoldLabel(content=content, tag=tags[rows[i % len(rows)].tag], provenance=Provenance.IMPORTED,
-                                   split=split))
+            golds.append(
+                GoldLabel(
+                    content=content, tag=tags[rows[i % len(rows)].tag], provenance=Provenance.IMPORTED, split=split
+                )
+            )
         GoldLabel.objects.bulk_create(golds, batch_size=2000)
 
     def _store_embeddings(self) -> None:
-        stored = set(ContentEmbedding.objects.filter(model_name=EMBEDDING_MODEL_NAME).values_list("content_id", flat=True))
-        missing = list(Content.objects.filter(source=SOURCE).exclude(pk__in=stored).values_list("pk", "title", "description"))
+        stored = set(
+            ContentEmbedding.objects.filter(model_name=EMBEDDING_MODEL_NAME).values_list("content_id", flat=True)
+        )
+        missing = list(
+            Content.objects.filter(source=SOURCE).exclude(pk__in=stored).values_list("pk", "title", "description")
+        )
         if not missing:
             return
         self.stderr.write(f"encoding {len(missing):,} items once (what earlier retrains would have stored)…")
         texts = [prepare_text(title, description) for _, title, description in missing]
         vectors = encode(texts)
         ContentEmbedding.objects.bulk_create(
-            [ContentEmbedding(content_id=pk, model_name=EMBEDDING_MODEL_NAME, text_hash=embedding_key(text),
-                              vector=np.asarray(vector, dtype=np.float32).tobytes())
-             for (pk, _, _), text, vector in zip(missing, texts, vectors)],
+            [
+                ContentEmbedding(
+                    content_id=pk,
+                    model_name=EMBEDDING_MODEL_NAME,
+                    text_hash=embedding_key(text),
+                    vector=np.asarray(vector, dtype=np.float32).tobytes(),
+                )
+                for (pk, _, _), text, vector in zip(missing, texts, vectors)
+            ],
             batch_size=2000,
         )

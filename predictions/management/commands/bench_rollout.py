@@ -1,4 +1,5 @@
 """Benchmark the rollout path on the real workers: retrain click-to-candidate, and re-predict after a promotion."""
+
 import statistics
 import time
 
@@ -52,8 +53,15 @@ class Command(BaseCommand):
         batch = []
         for i in range(have, count):
             title = f"Item {i}: {words[i % 8]} and {words[(i * 7) % 8]}"
-            batch.append(Content(source=SOURCE, external_id=str(i), title=title,
-                                 description=f"Notes on {words[(i * 3) % 8]}.", text_hash=text_hash(title, "")))
+            batch.append(
+                Content(
+                    source=SOURCE,
+                    external_id=str(i),
+                    title=title,
+                    description=f"Notes on {words[(i * 3) % 8]}.",
+                    text_hash=text_hash(title, ""),
+                )
+            )
             if len(batch) == 5000:
                 Content.objects.bulk_create(batch)
                 batch = []

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         if candidate is None:
             raise CommandError(f"no model version {version}")
         canary = canary_start(candidate=candidate, share=share, override_reason=override_reason)
-        self.stdout.write(f"canary {canary.pk}: v{version} serves {canary.share:.1%} of items beside v{canary.baseline.number}")
+        self.stdout.write(
+            f"canary {canary.pk}: v{version} serves {canary.share:.1%} of items beside v{canary.baseline.number}"
+        )
 
     def _stop(self, reason, **options):
         canary = self._running()
@@ -42,12 +44,16 @@ class Command(BaseCommand):
     def _status(self, **options):
         report = canary_report(self._running())
         for arm in (report.candidate, report.baseline):
-            self.stdout.write(f"{arm.arm}: v{arm.version} items {arm.items}, online requests {arm.requests}, "
-                              f"reports {arm.reports} ({arm.accepted_reports} accepted)")
+            self.stdout.write(
+                f"{arm.arm}: v{arm.version} items {arm.items}, online requests {arm.requests}, "
+                f"reports {arm.reports} ({arm.accepted_reports} accepted)"
+            )
         reviewed = report.reviewed
         if reviewed.n:
-            self.stdout.write(f"reviewed items {reviewed.n}: candidate right {reviewed.candidate.correct}, "
-                              f"active right {reviewed.baseline.correct}, McNemar p {reviewed.p_value}")
+            self.stdout.write(
+                f"reviewed items {reviewed.n}: candidate right {reviewed.candidate.correct}, "
+                f"active right {reviewed.baseline.correct}, McNemar p {reviewed.p_value}"
+            )
         else:
             self.stdout.write("no canary item has been reviewed yet")
 

@@ -45,6 +45,10 @@ class Command(BaseCommand):
         version = ModelVersion.objects.filter(number=number).first()
         if version is None:
             raise CommandError(f"no model version {number}")
-        if not version.artifact_sha256 or version.status in (ModelStatus.QUEUED, ModelStatus.TRAINING, ModelStatus.FAILED):
+        if not version.artifact_sha256 or version.status in (
+            ModelStatus.QUEUED,
+            ModelStatus.TRAINING,
+            ModelStatus.FAILED,
+        ):
             raise CommandError(f"v{number} has no trained model ({version.status})")
         return version

@@ -12,8 +12,10 @@ SAID = {
 
 
 class Command(BaseCommand):
-    help = ("Copy the artifacts of trained versions from the local MODEL_DIR into the database, so every "
-            "machine can load them (TAGLOOP_MODEL_STORE=database). Safe to run again.")
+    help = (
+        "Copy the artifacts of trained versions from the local MODEL_DIR into the database, so every "
+        "machine can load them (TAGLOOP_MODEL_STORE=database). Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("versions", nargs="*", type=int, help="version numbers (default: every trained one)")
@@ -31,11 +33,18 @@ class Command(BaseCommand):
             self.stdout.write(f"v{version.number} ({version.status}): {SAID[outcomes[version.number]]}")
         copied = sum(outcome == "copied" for outcome in outcomes.values())
         self.stdout.write(f"{copied} copied, {len(outcomes) - copied} not")
-        serving = {*ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("number", flat=True),
-                   *Canary.objects.filter(running=True).values_list("candidate__number", flat=True)}
+        serving = {
+            *ModelVersion.objects.filter(status=ModelStatus.ACTIVE).values_list("number", flat=True),
+            *Canary.objects.filter(running=True).values_list("candidate__number", flat=True),
+        }
         # An altered file is the one worth stopping for; a missing one of a retired version is history.
-        failed = sorted(number for number, outcome in outcomes.items()
-                        if outcome == "altered" or (outcome == "no file" and number in serving))
+        failed = sorted(
+            number
+            for number, outcome in outcomes.items()
+            if outcome == "altered" or (outcome == "no file" and number in serving)
+        )
         if failed:
-            raise CommandError(f"the artifact of {', '.join(f'v{n}' for n in failed)} is not in the database: "
-                               "altered, or missing while the version serves")
+            raise CommandError(
+                f"the artifact of {', '.join(f'v{n}' for n in failed)} is not in the database: "
+                "altered, or missing while the version serves"
+            )

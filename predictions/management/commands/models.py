@@ -11,8 +11,16 @@ class Command(BaseCommand):
     help = "Compare model versions: CV on the train split (mean ± sd), holdout F1 with its interval, automation."
 
     def handle(self, **options):
-        header = ["version", "algorithm", "status", "CV F1 (mean ± sd)", "holdout F1 at training [95% CI]",
-                  "auto-accept @ target", "review threshold", "labels"]
+        header = [
+            "version",
+            "algorithm",
+            "status",
+            "CV F1 (mean ± sd)",
+            "holdout F1 at training [95% CI]",
+            "auto-accept @ target",
+            "review threshold",
+            "labels",
+        ]
         rows = [self._row(version) for version in ModelVersion.objects.order_by("number")]
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, ["-" * width for width in widths], *rows]:
@@ -31,5 +39,13 @@ class Command(BaseCommand):
         point = cv.get("operating_point") or {}
         cv_f1 = f"{cv['mean_f1']:.4f} ± {cv['sd_f1']:.4f}" if cv else "–"
         automation = _cell(point.get("automation_rate"), "{:.1%}") if point else "–"
-        return [f"v{version.number}", version.algorithm, version.status, cv_f1, holdout, automation,
-                _cell(version.review_threshold, "{:.3f}"), _cell(version.training_label_count, "{}")]
+        return [
+            f"v{version.number}",
+            version.algorithm,
+            version.status,
+            cv_f1,
+            holdout,
+            automation,
+            _cell(version.review_threshold, "{:.3f}"),
+            _cell(version.training_label_count, "{}"),
+        ]
