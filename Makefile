@@ -28,6 +28,12 @@ run: install
 test: install-dev $(VENV)/.embeddings-installed
 	$(BIN)/pytest
 
+## Lint and format check (ruff); .ci/run runs this before the tests.
+.PHONY: lint
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 ## Only a worker, against the configured broker and database.
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
