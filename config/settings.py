@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files (no CDN)
+    "common",  # shared errors, permissions, form pieces, chart tags, the roles registry
     "labeling",
     "predictions",
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from common.errors import ApplicationError, page_error
 from labeling.formtools import form_errors_text
 from labeling.models import Provenance, ReviewReason
 from labeling.permissions import requires
@@ -14,8 +15,6 @@ from predictions import selectors
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm
 from predictions.models import RUNNING_STATUSES, UNFINISHED_JOB_STATUSES, JobKind, ModelEvent, ModelStatus, ModelVersion
 from predictions.services import (
-    PromotionBlocked,
-    PromotionError,
     job_resume,
     model_version_cancel,
     model_version_promote,
@@ -132,9 +131,10 @@ def model_cancel(request, number: int):
     version = get_object_or_404(ModelVersion, number=number)
     try:
         model_version_cancel(model_version=version, cancelled_by=request.user)
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not cancelled")
+    else:
         messages.success(request, f"v{number} cancelled.")
-    except ValueError as exc:
-        messages.error(request, str(exc))
     return redirect("predictions:model-list")
 
 
@@ -175,11 +175,8 @@ def model_promote(request, number: int):
         model_version_promote(
             model_version=version, promoted_by=request.user, override_reason=form.cleaned_data["override_reason"]
         )
-    except PromotionBlocked as exc:
-        messages.error(request, "Not promoted. " + "; ".join(exc.failures) + ". To promote anyway, give a reason.")
-        return redirect("predictions:model-detail", number=number)
-    except PromotionError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not promoted", verb="promote")
         return redirect("predictions:model-detail", number=number)
     messages.success(request, f"v{number} is active; all content is being re-predicted.")
     return redirect("predictions:model-list")
@@ -200,8 +197,8 @@ def model_rollback(request):
             reason=form.cleaned_data["reason"],
             expected_number=int(shown) if shown.isdigit() else None,
         )
-    except PromotionError as exc:
-        messages.error(request, f"Not rolled back: {exc}.")
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not rolled back")
     else:
         messages.success(
             request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted."

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from common.errors import ApplicationError, NotPermitted
 from labeling.bulk_update import update_by_pk
 from labeling.models import (
     Annotation,
@@ -40,8 +40,10 @@ PRIORITY_BASE = {
 }
 
 
-class ReviewConflict(Exception):
+class ReviewConflict(ApplicationError):
     """An answer arrived for a task this annotator no longer holds."""
+
+    code = "review_conflict"
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,7 @@ def review_task_allowed(task: ReviewTask, user) -> bool:
 def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:
     """Refuse a task the role does not allow, then one that is closed or held by someone else."""
     if not review_task_allowed(task, user):
-        raise PermissionDenied("Only reviewers decide disagreements between annotators.")
+        raise NotPermitted("Only reviewers decide disagreements between annotators.")
     if task.status != ReviewStatus.OPEN:
         raise ReviewConflict(f"This item was already answered; {not_done}")
     expired = task.lease_expires_at is None or task.lease_expires_at <= timezone.now()

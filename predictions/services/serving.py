@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 
+from common.errors import ApplicationError
 from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
@@ -22,12 +23,18 @@ from predictions.services.thresholds import review_threshold
 logger = logging.getLogger(__name__)
 
 
-class NoActiveModel(Exception):
+class NoActiveModel(ApplicationError):
     """No model version is active yet: train one and promote it."""
 
+    code = "no_active_model"
+    http_status = 503
 
-class ModelUnavailable(Exception):
+
+class ModelUnavailable(ApplicationError):
     """The model that should answer cannot be loaded: its artifact is missing or altered."""
+
+    code = "model_unavailable"
+    http_status = 503
 
 
 @dataclass(frozen=True)
