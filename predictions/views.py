@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import ApplicationError, page_error
-from labeling.formtools import form_errors_text
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling.models import Provenance, ReviewReason
-from labeling.permissions import requires
 from labeling.selectors import review_progress
 from predictions import selectors
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm

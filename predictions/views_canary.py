@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import ApplicationError, page_error
-from labeling.formtools import form_errors_text
-from labeling.permissions import requires
+from common.formtools import form_errors_text
+from common.permissions import requires
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm
 from predictions.models import Canary, ModelVersion
 from predictions.services import canary_start as start

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from common.bulk_update import update_by_pk
 from common.errors import ApplicationError, NotPermitted
-from labeling.bulk_update import update_by_pk
 from labeling.models import (
     Annotation,
     Content,

@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import ApplicationError, page_error
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
-from labeling.formtools import form_errors_text
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
-from labeling.permissions import requires
 from labeling.services import (
     review_answer_undo,
     review_reasons_withheld_from,
