@@ -2,8 +2,8 @@
 
 import pytest
 
-from labeling.importing import ContentRow
 from labeling.models import Content
+from labeling.parsing import ContentRow
 from labeling.services.ingestion import content_ingest
 from predictions.models import Prediction
 from predictions.services import predictions_create

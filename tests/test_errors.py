@@ -8,7 +8,7 @@ from django.core.management import CommandError
 from django.test import RequestFactory
 
 from common.errors import ApplicationError, NotPermitted, command_errors, page_error
-from labeling.importing import ImportFileError
+from labeling.parsing import ImportFileError
 from labeling.services import ReviewConflict
 from predictions.services import CanaryError, NoActiveModel, PromotionBlocked, PromotionError
 from predictions.services.training import CancelRefused

@@ -1,4 +1,4 @@
-"""Read content files (CSV, a JSON list, JSONL) into validated rows with line numbers.
+"""Parse content files (CSV, a JSON list, JSONL) into validated rows with line numbers.
 
 Parsing only: nothing here writes to the database, so ``evaluate`` can read a labelled
 file without storing it and the import service gets rows it can trust.
