@@ -4,7 +4,7 @@ from common.errors import ApplicationError, NeedsOverride
 from predictions import selectors
 from predictions.artifact_store import artifact_exists
 from predictions.models import ModelVersion
-from predictions.services.comparison import model_versions_compare
+from predictions.selectors.comparison import model_versions_compare
 
 
 class PromotionError(ApplicationError):

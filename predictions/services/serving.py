@@ -10,6 +10,7 @@ from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
+from predictions.selectors.thresholds import review_threshold
 from predictions.services.canary import (
     arm_for,
     content_key,
@@ -18,7 +19,6 @@ from predictions.services.canary import (
     serving_record_online,
     text_key,
 )
-from predictions.services.thresholds import review_threshold
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from common.formtools import form_errors_text
 from common.permissions import requires
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm
 from predictions.models import Canary, ModelVersion
+from predictions.selectors.canary_report import canary_report
 from predictions.services import canary_start as start
 from predictions.services import canary_stop as stop
-from predictions.services.canary_report import canary_report
 
 
 @requires("predictions.promote_model")

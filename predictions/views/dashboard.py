@@ -12,7 +12,7 @@ from labeling.models import Provenance, ReviewReason
 from labeling.selectors import review_progress
 from predictions import selectors
 from predictions.models import ModelVersion
-from predictions.services.monitoring import drift_alert
+from predictions.selectors.monitoring import drift_alert
 
 
 @login_required

@@ -10,13 +10,13 @@ from common.permissions import requires
 from predictions import selectors
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm
 from predictions.models import RUNNING_STATUSES, UNFINISHED_JOB_STATUSES, JobKind, ModelEvent, ModelStatus, ModelVersion
+from predictions.selectors.comparison import model_versions_compare
 from predictions.services import (
     job_resume,
     model_version_cancel,
     model_version_promote,
     model_version_request,
     model_version_rollback,
-    model_versions_compare,
     retrain_waiting_for_broker,
 )
 from predictions.services.rollout import rollback_target

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from common.errors import command_errors
 from predictions import selectors
 from predictions.models import ModelVersion
+from predictions.selectors.canary_report import canary_report
 from predictions.services import canary_start, canary_stop
-from predictions.services.canary_report import canary_report
 
 
 class Command(BaseCommand):

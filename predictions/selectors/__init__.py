@@ -1,4 +1,6 @@
-"""Reads of the machine side."""
+"""Reads of the machine side: the general ones here; one module each for comparing a candidate with the
+active model (``comparison``), the monitoring figures (``monitoring``), review thresholds (``thresholds``),
+the out-of-distribution checks (``ood``) and a canary's report (``canary_report``)."""
 
 import hashlib
 import json
