@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -41,7 +42,7 @@ def review_queue_counts(**filters) -> dict[str, int]:
     return {row["reason"]: row["n"] for row in rows}
 
 
-def undoable_answers(*, user):
+def undoable_answers(*, user: User):
     """``user``'s answers they may still take back, newest first (the undo window is short)."""
     since = timezone.now() - timedelta(seconds=settings.TAGLOOP_UNDO_SECONDS)
     return Annotation.objects.filter(

@@ -1,5 +1,6 @@
 """Gold labels: create or change one, and show it."""
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
@@ -7,7 +8,9 @@ from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
 
 
-def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=None, reason: str = "") -> GoldLabel:
+def gold_label_set(
+    *, content: Content, tag: Tag, provenance: str, decided_by: User | None = None, reason: str = ""
+) -> GoldLabel:
     """Create or change the gold label of ``content`` and show it on public pages.
 
     A label created from the review queue goes to the training split unless the item
