@@ -45,7 +45,7 @@ def tfidf_linear(random_state: int = 0) -> Pipeline:
     """Word 1-2 gram + char_wb 2-5 gram TF-IDF -> LinearSVC with sigmoid calibration.
 
     Chosen by stratified 5-fold CV on the Made With ML dataset (see
-    ``python -m ml.benchmark``): LinearSVC beat LogisticRegression by ~0.01
+    ``python -m benchmarks.bench_model``): LinearSVC beat LogisticRegression by ~0.01
     weighted F1 and fits ~4x faster; C, n-gram ranges and min_df were flat
     within noise, so the defaults that stay robust on tiny data were kept
     (min_df=1 never empties the vocabulary).  Char n-grams add robustness to

@@ -13,12 +13,12 @@ from django.db import connection
 from django.db.models import Max
 from django.test import override_settings
 
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from ml.algorithms import NEEDS_EMBEDDINGS
 from ml.dataset import read_dataset_rows
 from ml.embeddings import embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.text import prepare_text
 from ml.training import train_model
 from predictions.artifact_store import BACKENDS, artifact_load

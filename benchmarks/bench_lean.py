@@ -1,6 +1,6 @@
 """Single-item prediction: the scikit-learn pipeline against its compiled form, in one run.
 
-Run ``python -m ml.bench_lean [--dataset PATH] [--passes 3] [--docs docs/benchmarks.md |
+Run ``python -m benchmarks.bench_lean [--dataset PATH] [--passes 3] [--docs docs/benchmarks.md |
 --no-docs]`` (or ``make bench-lean``).
 
 For each linear algorithm this trains on the whole dataset, compiles the model
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import NEEDS_EMBEDDINGS
 from ml.compiled import compile_pipeline
 from ml.dataset import read_labelled_csv
 from ml.embeddings import cached_encode, embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.prediction import predict
 from ml.text import prepare_text
 from ml.training import train_model
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     labels = [item.tag for item in items]
     algorithms = [name for name in ALGORITHMS if name not in NEEDS_EMBEDDINGS or embeddings_available()]
     rows = [measure(name, texts, labels, passes=args.passes) for name in algorithms]
-    command = "python -m ml.bench_lean " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python -m benchmarks.bench_lean " + shlex.join(sys.argv[1:] if argv is None else argv)
     body = report(
         rows,
         command=command.strip(),

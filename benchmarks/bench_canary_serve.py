@@ -1,6 +1,6 @@
 """What a running canary costs the predict API: the same load without and with a canary, in one run.
 
-    python scripts/bench_canary_serve.py [--share 0.1] [--seconds 10] [--workers 3] [--no-write]
+    python -m benchmarks.bench_canary_serve [--share 0.1] [--seconds 10] [--workers 3] [--no-write]
 
 Needs DATABASE_URL naming an empty PostgreSQL database ending in _bench (`make
 bench-canary` recreates one): with a canary every request writes its two answers, and
@@ -26,9 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_serve import (  # noqa: E402 - the sibling script, importable once its folder is on the path
+from benchmarks.bench_serve import (
     DOC,
     REPO,
     _free_port,
@@ -37,6 +35,7 @@ from bench_serve import (  # noqa: E402 - the sibling script, importable once it
     _wait_until_serving,
     bench_environment,
 )
+from benchmarks.markdown_section import replace_section
 
 SECTION = "Serving with a canary"
 CLIENTS = (1, 10)
@@ -88,8 +87,6 @@ def main() -> None:
     )
     print(body)
     if not args.no_write:
-        from ml.markdown_section import replace_section
-
         replace_section(DOC, SECTION, body)
         print(f"\nwrote the '## {SECTION}' section of {DOC.relative_to(REPO)}")
 
@@ -100,7 +97,6 @@ def _dataset_bodies() -> list[dict]:
 
 
 def _setup():
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -147,7 +143,7 @@ def _report(without: dict, with_canary: dict, served, *, share: float, workers: 
     load = f"{os.getloadavg()[0]:.1f}"
     total = sum(served.values())
     lines = [
-        f"`python scripts/bench_canary_serve.py --share {share:g}`, {when}, {platform.machine()} with "
+        f"`python -m benchmarks.bench_canary_serve --share {share:g}`, {when}, {platform.machine()} with "
         f"{os.cpu_count()} CPUs, 1-minute load average {load} after the run. gunicorn {workers} sync workers on "
         f"127.0.0.1, PostgreSQL; tfidf-linear v1 active, tfidf-linear v2 (another random_state) as the canary's "
         f"candidate; `POST /api/v1/predict` with the dataset's {texts} texts, closed loop, {seconds:g} s per level "

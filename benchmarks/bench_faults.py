@@ -1,6 +1,6 @@
 """Fault benchmark: for each fault, the time from "the service is back" to "answering normally / all work done".
 
-    python scripts/bench_faults.py [--runs 3] [--only NAME ...] [--no-write]
+    python -m benchmarks.bench_faults [--runs 3] [--only NAME ...] [--no-write]
 
 Everything runs on private services started here (a PostgreSQL cluster made with initdb,
 redis-servers, gunicorn, celery workers), never the machine's shared ones: the scenarios
@@ -16,21 +16,18 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.markdown_section import replace_section
+from tests.faults import scenarios
+from tests.faults.processes import PrivatePostgres, PrivateRedis, port_open
+from tests.faults.site import FAST_RECOVERY, Site, seed_cluster
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from ml.markdown_section import replace_section  # noqa: E402
-from tests.faults import scenarios  # noqa: E402
-from tests.faults.processes import PrivatePostgres, PrivateRedis, port_open  # noqa: E402
-from tests.faults.site import FAST_RECOVERY, Site, seed_cluster  # noqa: E402
-
 DOC = REPO / "docs" / "benchmarks.md"
 TARGET_SECONDS = 60
 
@@ -208,7 +205,7 @@ def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
         "30 s, reconciler every 10 s, dispatch grace 20 s)"
     )
     lines = [
-        f"`make bench-faults` (scripts/bench_faults.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
+        f"`make bench-faults` (benchmarks/bench_faults.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
         f"1-minute load average {load} after the run ({minutes:.1f} min in all). Private services started by the "
         "bench (a PostgreSQL cluster from initdb, redis-servers, gunicorn, a celery worker with embedded beat), a "
         f"fresh site cloned from one seeded database (764 items, an active model, a candidate) per run, {runs} runs "

@@ -1,7 +1,7 @@
 """Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients.
 
-    python scripts/bench_serve.py [--seconds 10] [--workers 3] [--preload] [--no-write]
-    python scripts/bench_serve.py --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
+    python -m benchmarks.bench_serve [--seconds 10] [--workers 3] [--preload] [--no-write]
+    python -m benchmarks.bench_serve --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
 
 Sets up a throwaway database (SQLite in a temp folder, or DATABASE_URL when set) with
 the Made With ML dataset imported and a model (``--algorithm``, tfidf-linear) trained and promoted in this
@@ -35,6 +35,8 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks.markdown_section import replace_section
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -79,9 +81,6 @@ def main() -> None:
     )
     print(body)
     if not args.no_write:
-        sys.path.insert(0, str(REPO))
-        from ml.markdown_section import replace_section
-
         replace_section(DOC, "Serving", body)
         print(f"\nwrote the '## Serving' section of {DOC.relative_to(REPO)}")
 
@@ -104,7 +103,6 @@ def bench_environment(work: Path) -> dict:
 
 
 def _setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -191,9 +189,6 @@ def compare_preload(args: argparse.Namespace) -> None:
     body = _preload_report(runs, version=version, args=args)
     print(body)
     if not args.no_write:
-        sys.path.insert(0, str(REPO))
-        from ml.markdown_section import replace_section
-
         replace_section(DOC, "Serving: preload", body)
         print(f"\nwrote the '## Serving: preload' section of {DOC.relative_to(REPO)}")
 
@@ -290,7 +285,7 @@ def _run_line(run: dict) -> str:
 def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"`python scripts/bench_serve.py --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
+        f"`python -m benchmarks.bench_serve --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
         f"--workers {args.workers}"
         f"{'' if args.algorithm == 'tfidf-linear' else ' --algorithm ' + args.algorithm}`, {when}, {platform.machine()} with {os.cpu_count()} CPUs; the machine is shared "
         "with other engineers' test suites, so each start's 1-minute load average is listed below. gunicorn "
@@ -397,7 +392,7 @@ def _report(
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     lines = [
-        f"`make bench-serve` (scripts/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
+        f"`make bench-serve` (benchmarks/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
         f"1-minute load average {load} after the run. gunicorn {workers} sync workers{' --preload' if preload else ''} "
         f"on 127.0.0.1, {database}, "
         f"model {version} trained on the Made With ML dataset; `POST /api/v1/predict` with one of four short "

@@ -1,6 +1,6 @@
 """How long a saved model takes to load, against sklearn's own vectorizer in the same run.
 
-Run ``python -m ml.bench_load [--dataset PATH] [--loads 20] [--docs docs/benchmarks.md
+Run ``python -m benchmarks.bench_load [--dataset PATH] [--loads 20] [--docs docs/benchmarks.md
 | --no-docs]`` (or ``make bench-load``).
 
 A web or worker process loads a model on its first prediction, and a
@@ -26,12 +26,12 @@ from pathlib import Path
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import NEEDS_EMBEDDINGS
 from ml.dataset import read_dataset_rows
 from ml.embeddings import embeddings_available
 from ml.features import CompactTfidfVectorizer
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.persistence import load_model, save_model
 from ml.text import prepare_text
 from ml.training import train_model
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     table = format_table(results)
     print(table)
     if args.docs is not None:
-        command = "python -m ml.bench_load " + shlex.join(sys.argv[1:] if argv is None else argv)
+        command = "python -m benchmarks.bench_load " + shlex.join(sys.argv[1:] if argv is None else argv)
         replace_section(
             args.docs,
             DOCS_SECTION,
@@ -140,7 +140,7 @@ def _timing(seconds: list[float], path: Path) -> Timing:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.bench_load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_load", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--loads", type=int, default=20)
     docs = parser.add_mutually_exclusive_group()

@@ -1,6 +1,6 @@
 """Benchmark every algorithm of the catalogue on a labelled CSV, in one table.
 
-Run ``python -m ml.benchmark [--dataset PATH] [--folds 5] [--seed 0]
+Run ``python -m benchmarks.bench_model [--dataset PATH] [--folds 5] [--seed 0]
 [--docs docs/benchmarks.md | --no-docs]`` (or ``make bench-model``).
 
 Per algorithm: stratified k-fold CV weighted F1 (mean ± sd), the share of
@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
 from ml.dataset import DatasetRow, read_dataset_rows
 from ml.embeddings import embedding_cache_disabled, embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.prediction import predict
 from ml.selection import choose_review_threshold, cross_validate
 from ml.text import prepare_text
@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_table(results))
     print(format_targets(results))
     if args.docs is not None:
-        command = "python -m ml.benchmark " + shlex.join(sys.argv[1:] if argv is None else argv)
+        command = "python -m benchmarks.bench_model " + shlex.join(sys.argv[1:] if argv is None else argv)
         replace_section(
             args.docs,
             DOCS_SECTION,
@@ -276,7 +276,9 @@ def _check(rows: dict[str, Row], name: str, test: Callable[[Row], bool]) -> bool
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.benchmark", description="Benchmark the algorithm catalogue.")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_model", description="Benchmark the algorithm catalogue."
+    )
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
