@@ -23,11 +23,9 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bench_serve import (
-    DOC,
     REPO,
     _free_port,
     _run_clients,
@@ -35,6 +33,7 @@ from benchmarks.bench_serve import (
     _wait_until_serving,
     bench_environment,
 )
+from benchmarks.common import add_docs_arguments, utc_minute
 from benchmarks.markdown_section import replace_section
 
 SECTION = "Serving with a canary"
@@ -86,9 +85,9 @@ def main() -> None:
         without, with_canary, served, share=args.share, workers=args.workers, seconds=args.seconds, texts=len(bodies)
     )
     print(body)
-    if not args.no_write:
-        replace_section(DOC, SECTION, body)
-        print(f"\nwrote the '## {SECTION}' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, SECTION, body)
+        print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
 
 def _dataset_bodies() -> list[dict]:
@@ -139,7 +138,7 @@ def _served_by_candidate():
 
 
 def _report(without: dict, with_canary: dict, served, *, share: float, workers: int, seconds: float, texts: int) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     load = f"{os.getloadavg()[0]:.1f}"
     total = sum(served.values())
     lines = [
@@ -175,11 +174,13 @@ def _report(without: dict, with_canary: dict, served, *, share: float, workers: 
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_canary_serve", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--share", type=float, default=0.1, help="the canary's share of texts")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_docs_arguments(parser, SECTION)
     return parser.parse_args()
 
 

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.common import add_docs_arguments, argument_parser, command_line
 from benchmarks.loop_simulation import Fitted, LoopConfig, RoundResult, Stream, fit_with_threshold, simulate
 from benchmarks.machine import load_average
 from benchmarks.markdown_section import replace_section
@@ -56,6 +57,7 @@ from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.text import prepare_text
 
+MODULE = "benchmarks.bench_loop"  # as run: under python -m, __name__ is "__main__"
 SECTION = "Loop"
 ORDERS = ("uncertainty", "random")
 WHOLE_QUEUE = "whole queue"
@@ -152,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elapsed = time.perf_counter() - started
     report = _report(results, stream, args, elapsed, load_before)
     print(report)
-    if not args.no_write:
+    if args.docs is not None:
         replace_section(args.docs, SECTION, report)
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
@@ -467,7 +469,7 @@ def _need_text(need: Need, short: bool = False) -> str:
 
 
 def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_before: str) -> str:
-    command = " ".join(["python -m benchmarks.bench_loop", *args.argv])
+    command = command_line(MODULE, args.argv)
     sizes = [len(r) for r in stream.rounds]
     return "\n".join(
         [
@@ -532,12 +534,8 @@ def _seed_list(seeds: Sequence[int]) -> str:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.bench_loop", description="Simulate the human-in-the-loop on the dataset."
-    )
-    parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
-    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser = argument_parser(MODULE, "Simulate the human-in-the-loop on the dataset.")
+    add_docs_arguments(parser, SECTION)
     parser.add_argument("--seed-share", type=float, default=0.10)
     parser.add_argument("--holdout-share", type=float, default=0.20)
     parser.add_argument("--rounds", type=int, default=6)

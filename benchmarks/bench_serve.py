@@ -33,13 +33,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.common import add_docs_arguments, utc_minute
 from benchmarks.markdown_section import replace_section
 
 REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
 CLIENTS = (1, 10, 50)
 TARGET_RPS, TARGET_P99_MS = 400, 50.0
 BODIES = [
@@ -80,9 +79,9 @@ def main() -> None:
         preload=args.preload,
     )
     print(body)
-    if not args.no_write:
-        replace_section(DOC, "Serving", body)
-        print(f"\nwrote the '## Serving' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, "Serving", body)
+        print(f"\nwrote the '## Serving' section of {args.docs}")
 
 
 def bench_environment(work: Path) -> dict:
@@ -188,9 +187,9 @@ def compare_preload(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
     body = _preload_report(runs, version=version, args=args)
     print(body)
-    if not args.no_write:
-        replace_section(DOC, "Serving: preload", body)
-        print(f"\nwrote the '## Serving: preload' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, "Serving: preload", body)
+        print(f"\nwrote the '## Serving: preload' section of {args.docs}")
 
 
 def _one_start(env: dict, work: Path, *, preload: bool, workers: int, seconds: float) -> dict:
@@ -283,7 +282,7 @@ def _run_line(run: dict) -> str:
 
 
 def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     lines = [
         f"`python -m benchmarks.bench_serve --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
         f"--workers {args.workers}"
@@ -389,7 +388,7 @@ def _percentiles(values: list[float]) -> dict:
 def _report(
     rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str, preload: bool = False
 ) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     lines = [
         f"`make bench-serve` (benchmarks/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
@@ -438,7 +437,7 @@ def _free_port() -> int:
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_serve", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
     parser.add_argument("--calls", type=int, default=500, help="in-process model calls to time")
@@ -450,7 +449,7 @@ def _parse_args() -> argparse.Namespace:
         help="without and with --preload in turn: boot, req/s, memory per worker",
     )
     parser.add_argument("--rounds", type=int, default=3, help="starts of each mode with --compare-preload")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_docs_arguments(parser, "Serving")
     return parser.parse_args()
 
 
