@@ -88,7 +88,7 @@ def bench_environment(work: Path) -> dict:
     """The environment of this process and of gunicorn: files under ``work``, no rate limit."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "TAGLOOP_VAR_DIR": str(work),
         "TAGLOOP_MODEL_DIR": str(work / "models"),
         # The per-client limit (6000/minute by default) would answer 429 to a load test
