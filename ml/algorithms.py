@@ -15,7 +15,9 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 # The names live in ml.catalogue, for code that must not import scikit-learn; re-exported here.
-from ml.catalogue import BASELINES, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS  # noqa: F401
+from ml.catalogue import BASELINES as BASELINES
+from ml.catalogue import DEFAULT_ALGORITHM as DEFAULT_ALGORITHM
+from ml.catalogue import NEEDS_EMBEDDINGS as NEEDS_EMBEDDINGS
 
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
