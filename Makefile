@@ -28,11 +28,12 @@ run: install
 test: install-dev $(VENV)/.embeddings-installed
 	$(BIN)/pytest
 
-## Lint and format check (ruff); .ci/run runs this before the tests.
+## Lint, format and type check (ruff, mypy: strict on ml/, see pyproject.toml); .ci/run runs this before the tests.
 .PHONY: lint
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Only a worker, against the configured broker and database.
 worker: install

@@ -360,7 +360,7 @@ def rounds_table(results: dict[Key, list[RoundResult]], budget: int, seeds: Sequ
         "| weighted F1 on the unseen rest | rest items |"
     )
     lines = [header, "|" + " --- |" * 9]
-    runs = {order: (order, budget) for order in ORDERS}
+    runs: dict[str, tuple[str, int | None]] = {order: (order, budget) for order in ORDERS}
     runs |= {WHOLE_QUEUE: ("uncertainty", None), WHOLE_ROUND: ("everything", None), NO_LABELS: ("uncertainty", 0)}
     rounds = len(results[("everything", None, seeds[0])])
     for number in range(rounds):

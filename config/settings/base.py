@@ -13,6 +13,7 @@ VAR_DIR are made when Django starts (config/var_dirs.py).
 
 import os
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -215,7 +216,7 @@ if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
     require_strong("TAGLOOP_REPORTER_SALT", TAGLOOP_REPORTER_SALT)
 
 # --- API ----------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # DRF's Basic behind the login lockout (labeling.login_throttle).
