@@ -1,4 +1,4 @@
-"""Which way the arrows point: labeling never imports predictions; ml never imports the project."""
+"""Which way the arrows point: labeling never imports predictions; ml never imports the project (nor benchmarks)."""
 
 import ast
 from pathlib import Path
@@ -25,7 +25,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     "package,forbidden",
     [
         ("labeling", {"predictions"}),
-        ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config"}),
+        ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config", "benchmarks"}),
     ],
 )
 def test_dependency_direction(package, forbidden):
@@ -34,3 +34,9 @@ def test_dependency_direction(package, forbidden):
         for path, names in imported_modules(package).items()
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_benchmarks_live_outside_the_library():
+    # Benchmarks, the loop simulation and the docs writers are tools: they belong in benchmarks/.
+    assert sorted(p.name for p in (REPO / "ml").glob("bench*.py")) == []
+    assert (REPO / "benchmarks" / "bench_loop.py").exists()
