@@ -158,7 +158,7 @@ def open_review_task_counts_by_reason() -> dict[str, int]:
         .annotate(n=Count("pk"))
         .values_list("reason", "n")
     )
-    return {reason: open_tasks.get(reason, 0) for reason, _ in ReviewTask._meta.get_field("reason").choices}
+    return {reason: open_tasks.get(reason, 0) for reason in ReviewReason.values}
 
 
 def report_counts_by_status() -> dict[str, int]:

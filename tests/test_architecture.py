@@ -1,4 +1,4 @@
-"""Which way the arrows point: labeling never imports predictions; ml never imports the project.
+"""Which way the arrows point: labeling never imports predictions; ml never imports the project (nor benchmarks).
 
 Also: common (shared UI and infrastructure) imports neither app; labeling never names a
 predictions permission (each app grants its own through common.roles); config never reads
@@ -38,7 +38,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     [
         ("labeling", {"predictions"}),
         ("common", {"labeling", "predictions"}),
-        ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config"}),
+        ("ml", {"django", "rest_framework", "celery", "labeling", "predictions", "config", "benchmarks"}),
     ],
 )
 def test_dependency_direction(package, forbidden):
@@ -70,3 +70,9 @@ def test_labeling_names_no_predictions_permission():
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("predictions.")
     ]
     assert offenders == []
+
+
+def test_benchmarks_live_outside_the_library():
+    # Benchmarks, the loop simulation and the docs writers are tools: they belong in benchmarks/.
+    assert sorted(p.name for p in (REPO / "ml").glob("bench*.py")) == []
+    assert (REPO / "benchmarks" / "bench_loop.py").exists()

@@ -60,7 +60,8 @@ def review_task_answer(*, task_id: int, user: User, tag: Tag, note: str = "") ->
         raise ReviewConflict("You already answered this item; it is waiting for another annotator.")
     earlier = list(Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True))
     if len(earlier) + 1 < task.required_answers:
-        return _record_partial_answer(task, content, user=user, tag=tag)
+        _record_partial_answer(task, content, user=user, tag=tag)
+        return None
     if all(tag_id == tag.pk for tag_id in earlier):
         return _settle(task, content, user=user, tag=tag, note=note)
     _send_to_adjudication(task, content, user=user, tag=tag)

@@ -41,7 +41,7 @@ from labeling.services.content import BATCH_SIZE
 # | audit_sample        | 1.0                                      | 1.0         | a fair random sample: unranked  |
 #
 # A snapshot without a confidence (reports, disagreements, re-queued items) gets the base alone.
-PRIORITY_BASE = {
+PRIORITY_BASE: dict[str, float] = {
     ReviewReason.REPORT: 3.0,
     ReviewReason.DISAGREEMENT: 2.5,
     ReviewReason.LOW_CONFIDENCE: 2.0,

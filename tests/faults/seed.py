@@ -18,7 +18,7 @@ ADMIN_PASSWORD = "faults-admin-password"  # a throwaway account in a throwaway d
 
 
 def main(out_path: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     import django
 
     django.setup()

@@ -1,7 +1,7 @@
 """Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients.
 
-    python scripts/bench_serve.py [--seconds 10] [--workers 3] [--preload] [--no-write]
-    python scripts/bench_serve.py --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
+    python -m benchmarks.bench_serve [--seconds 10] [--workers 3] [--preload] [--no-write]
+    python -m benchmarks.bench_serve --compare-preload [--rounds 3] [--seconds 10] [--workers 3] [--no-write]
 
 Sets up a throwaway database (SQLite in a temp folder, or DATABASE_URL when set) with
 the Made With ML dataset imported and a model (``--algorithm``, tfidf-linear) trained and promoted in this
@@ -33,11 +33,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.common import add_docs_arguments, utc_minute
+from benchmarks.markdown_section import replace_section
+
 REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
 CLIENTS = (1, 10, 50)
 TARGET_RPS, TARGET_P99_MS = 400, 50.0
 BODIES = [
@@ -78,19 +79,16 @@ def main() -> None:
         preload=args.preload,
     )
     print(body)
-    if not args.no_write:
-        sys.path.insert(0, str(REPO))
-        from ml.markdown_section import replace_section
-
-        replace_section(DOC, "Serving", body)
-        print(f"\nwrote the '## Serving' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, "Serving", body)
+        print(f"\nwrote the '## Serving' section of {args.docs}")
 
 
 def bench_environment(work: Path) -> dict:
     """The environment of this process and of gunicorn: files under ``work``, no rate limit."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "TAGLOOP_VAR_DIR": str(work),
         "TAGLOOP_MODEL_DIR": str(work / "models"),
         # The per-client limit (6000/minute by default) would answer 429 to a load test
@@ -104,7 +102,6 @@ def bench_environment(work: Path) -> dict:
 
 
 def _setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -190,12 +187,9 @@ def compare_preload(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
     body = _preload_report(runs, version=version, args=args)
     print(body)
-    if not args.no_write:
-        sys.path.insert(0, str(REPO))
-        from ml.markdown_section import replace_section
-
-        replace_section(DOC, "Serving: preload", body)
-        print(f"\nwrote the '## Serving: preload' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, "Serving: preload", body)
+        print(f"\nwrote the '## Serving: preload' section of {args.docs}")
 
 
 def _one_start(env: dict, work: Path, *, preload: bool, workers: int, seconds: float) -> dict:
@@ -288,9 +282,9 @@ def _run_line(run: dict) -> str:
 
 
 def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     lines = [
-        f"`python scripts/bench_serve.py --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
+        f"`python -m benchmarks.bench_serve --compare-preload --rounds {args.rounds} --seconds {args.seconds:g} "
         f"--workers {args.workers}"
         f"{'' if args.algorithm == 'tfidf-linear' else ' --algorithm ' + args.algorithm}`, {when}, {platform.machine()} with {os.cpu_count()} CPUs; the machine is shared "
         "with other engineers' test suites, so each start's 1-minute load average is listed below. gunicorn "
@@ -394,10 +388,10 @@ def _percentiles(values: list[float]) -> dict:
 def _report(
     rows, in_process: dict, *, version: str, workers: int, seconds: float, database: str, preload: bool = False
 ) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     lines = [
-        f"`make bench-serve` (scripts/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
+        f"`make bench-serve` (benchmarks/bench_serve.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
         f"1-minute load average {load} after the run. gunicorn {workers} sync workers{' --preload' if preload else ''} "
         f"on 127.0.0.1, {database}, "
         f"model {version} trained on the Made With ML dataset; `POST /api/v1/predict` with one of four short "
@@ -443,7 +437,7 @@ def _free_port() -> int:
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_serve", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
     parser.add_argument("--calls", type=int, default=500, help="in-process model calls to time")
@@ -455,7 +449,7 @@ def _parse_args() -> argparse.Namespace:
         help="without and with --preload in turn: boot, req/s, memory per worker",
     )
     parser.add_argument("--rounds", type=int, default=3, help="starts of each mode with --compare-preload")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_docs_arguments(parser, "Serving")
     return parser.parse_args()
 
 

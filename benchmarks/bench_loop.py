@@ -1,10 +1,10 @@
 """Simulate the human-in-the-loop on the real dataset: uncertainty against random order.
 
-Run ``python -m ml.bench_loop`` (or ``make bench-loop``).  The dataset is
+Run ``python -m benchmarks.bench_loop`` (or ``make bench-loop``).  The dataset is
 sorted by ``created_on``: the oldest ``--seed-share`` trains the first
 model, the newest ``--holdout-share`` is never streamed (the unseen rest
 after the last round), and the part between arrives in ``--rounds`` rounds.
-Each round runs :mod:`ml.loop_simulation`: predict, open reports and review
+Each round runs :mod:`benchmarks.loop_simulation`: predict, open reports and review
 tasks, answer within the budget, retrain; unanswered items carry over and
 are re-scored by the next model.
 
@@ -49,13 +49,15 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.common import add_docs_arguments, argument_parser, command_line
+from benchmarks.loop_simulation import Fitted, LoopConfig, RoundResult, Stream, fit_with_threshold, simulate
+from benchmarks.machine import load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
-from ml.loop_simulation import Fitted, LoopConfig, RoundResult, Stream, fit_with_threshold, simulate
-from ml.machine import load_average
-from ml.markdown_section import replace_section
 from ml.text import prepare_text
 
+MODULE = "benchmarks.bench_loop"  # as run: under python -m, __name__ is "__main__"
 SECTION = "Loop"
 ORDERS = ("uncertainty", "random")
 WHOLE_QUEUE = "whole queue"
@@ -103,7 +105,7 @@ READING = [
     ),
     (
         "- A second time window (run after this one; nothing was tuned on either): `python -m "
-        "ml.bench_loop --exclude-newest 0.2 --budgets 8 16 24 32 48 64` leaves this run's holdout "
+        "benchmarks.bench_loop --exclude-newest 0.2 --budgets 8 16 24 32 48 64` leaves this run's holdout "
         "out and cuts the older 611 items the same way (122-item holdout). There the same rule "
         "gives 133 against 335 labels, a ratio of 0.40 (met; bootstrap 0.38-0.56, at most 0.5 in "
         "90% of resamples). An exploratory comparison on that split only, kept out of the "
@@ -113,7 +115,7 @@ READING = [
     ),
     (
         "- The system's most accurate algorithm (session 4, after all of the above; nothing was "
-        "tuned on it): `python -m ml.bench_loop --algorithm embeddings-linear --no-write` (653 s) "
+        "tuned on it): `python -m benchmarks.bench_loop --algorithm embeddings-linear --no-write` (653 s) "
         "gives 289 against 498 labels, a ratio of 0.58 (not met; bootstrap 0.35-0.67, at most 0.5 "
         "in 28% of resamples). Every F1 is higher (labelling everything: 0.927; no labels: 0.779) "
         "and the shape is the same: uncertainty passes the target (0.917) between 144 and 192 "
@@ -152,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elapsed = time.perf_counter() - started
     report = _report(results, stream, args, elapsed, load_before)
     print(report)
-    if not args.no_write:
+    if args.docs is not None:
         replace_section(args.docs, SECTION, report)
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
@@ -358,7 +360,7 @@ def rounds_table(results: dict[Key, list[RoundResult]], budget: int, seeds: Sequ
         "| weighted F1 on the unseen rest | rest items |"
     )
     lines = [header, "|" + " --- |" * 9]
-    runs = {order: (order, budget) for order in ORDERS}
+    runs: dict[str, tuple[str, int | None]] = {order: (order, budget) for order in ORDERS}
     runs |= {WHOLE_QUEUE: ("uncertainty", None), WHOLE_ROUND: ("everything", None), NO_LABELS: ("uncertainty", 0)}
     rounds = len(results[("everything", None, seeds[0])])
     for number in range(rounds):
@@ -467,7 +469,7 @@ def _need_text(need: Need, short: bool = False) -> str:
 
 
 def _preamble(stream: Stream, args: argparse.Namespace, elapsed: float, load_before: str) -> str:
-    command = " ".join(["python -m ml.bench_loop", *args.argv])
+    command = command_line(MODULE, args.argv)
     sizes = [len(r) for r in stream.rounds]
     return "\n".join(
         [
@@ -532,12 +534,8 @@ def _seed_list(seeds: Sequence[int]) -> str:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m ml.bench_loop", description="Simulate the human-in-the-loop on the dataset."
-    )
-    parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
-    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser = argument_parser(MODULE, "Simulate the human-in-the-loop on the dataset.")
+    add_docs_arguments(parser, SECTION)
     parser.add_argument("--seed-share", type=float, default=0.10)
     parser.add_argument("--holdout-share", type=float, default=0.20)
     parser.add_argument("--rounds", type=int, default=6)

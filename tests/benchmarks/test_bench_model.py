@@ -4,11 +4,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ml import benchmark
-from ml.benchmark import Row, Settings, available_algorithms, benchmark_algorithm, format_table, format_targets
+from benchmarks import bench_model as benchmark
+from benchmarks.bench_model import (
+    Row,
+    Settings,
+    available_algorithms,
+    benchmark_algorithm,
+    format_table,
+    format_targets,
+)
+from benchmarks.markdown_section import replace_section
 from ml.dataset import DatasetRow
 from ml.items import LabelledItem
-from ml.markdown_section import replace_section
 
 TOPICS = {
     "computer-vision": "image pixels camera photo",
@@ -95,7 +102,7 @@ def test_main_writes_only_the_models_section(tmp_path, monkeypatch):
     benchmark.main(["--dataset", str(csv), "--folds", "2", "--docs", str(docs)])
     text = docs.read_text(encoding="utf-8")
     assert "## Drift\n\nkeep me" in text and "## Models" in text
-    assert "| rules |" in text and "Command: `python -m ml.benchmark --dataset" in text
+    assert "| rules |" in text and "Command: `python -m benchmarks.bench_model --dataset" in text
     assert "cores" in text
 
 

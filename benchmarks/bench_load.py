@@ -1,6 +1,6 @@
 """How long a saved model takes to load, against sklearn's own vectorizer in the same run.
 
-Run ``python -m ml.bench_load [--dataset PATH] [--loads 20] [--docs docs/benchmarks.md
+Run ``python -m benchmarks.bench_load [--dataset PATH] [--loads 20] [--docs docs/benchmarks.md
 | --no-docs]`` (or ``make bench-load``).
 
 A web or worker process loads a model on its first prediction, and a
@@ -15,28 +15,28 @@ not part of the artifact.
 
 import argparse
 import copy
-import shlex
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from benchmarks.common import add_docs_arguments, argument_parser, command_line, elapsed_ms, utc_minute
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import NEEDS_EMBEDDINGS
 from ml.dataset import read_dataset_rows
 from ml.embeddings import embeddings_available
 from ml.features import CompactTfidfVectorizer
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.persistence import load_model, save_model
 from ml.text import prepare_text
 from ml.training import train_model
 
 ALGORITHMS = ("tfidf-linear", "embeddings-linear")
+MODULE = "benchmarks.bench_load"  # as run: under python -m, __name__ is "__main__"
 DOCS_SECTION = "Model loading"
 
 
@@ -73,13 +73,11 @@ def benchmark(algorithm: str, texts: list[str], tags: list[str], loads: int, dir
         name: save_model(variant, directory=directory, name=f"{algorithm}-{name}", metadata={})
         for name, variant in (("shipped", model), ("plain", with_plain_vectorizers(model)))
     }
-    seconds: dict[str, list[float]] = {name: [] for name in saved}
+    milliseconds: dict[str, list[float]] = {name: [] for name in saved}
     for _ in range(loads):
         for name, artifact in saved.items():
-            started = time.perf_counter()
-            load_model(artifact.path, expected_sha256=artifact.sha256)
-            seconds[name].append(time.perf_counter() - started)
-    return Row(algorithm, *(_timing(seconds[name], saved[name].path) for name in ("shipped", "plain")))
+            milliseconds[name].append(elapsed_ms(load_model, artifact.path, expected_sha256=artifact.sha256))
+    return Row(algorithm, *(_timing(milliseconds[name], saved[name].path) for name in ("shipped", "plain")))
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -112,13 +110,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     table = format_table(results)
     print(table)
     if args.docs is not None:
-        command = "python -m ml.bench_load " + shlex.join(sys.argv[1:] if argv is None else argv)
         replace_section(
             args.docs,
             DOCS_SECTION,
             "\n\n".join(
                 [
-                    f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command.strip()}` on "
+                    f"Measured {utc_minute()} with `{command_line(MODULE, argv)}` on "
                     f"{cpu_model()}; 1-minute load average {load_before} before, {load_average()} after. "
                     f"Each model trained on the {len(rows)} dataset items, then loaded {args.loads} times "
                     "per artifact, alternating (`ml.persistence.load_model`: sha256 check, type check, build).",
@@ -133,24 +130,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"wrote the '{DOCS_SECTION}' section of {args.docs}")
 
 
-def _timing(seconds: list[float], path: Path) -> Timing:
-    ordered = sorted(seconds)
+def _timing(milliseconds: list[float], path: Path) -> Timing:
+    # p99 here is the nearest rank: with 20 loads it is the slowest one.
+    ordered = sorted(milliseconds)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return Timing(statistics.median(ordered) * 1000, p99 * 1000, path.stat().st_size / 1e6)
+    return Timing(statistics.median(ordered), p99, path.stat().st_size / 1e6)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.bench_load", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
+    parser = argument_parser(MODULE, __doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=20)
-    docs = parser.add_mutually_exclusive_group()
-    docs.add_argument(
-        "--docs",
-        type=Path,
-        default=Path("docs/benchmarks.md"),
-        help=f"Markdown file whose '## {DOCS_SECTION}' section is rewritten",
-    )
-    docs.add_argument("--no-docs", dest="docs", action="store_const", const=None, help="only print")
+    add_docs_arguments(parser, DOCS_SECTION)
     return parser.parse_args(argv)
 
 

@@ -1,18 +1,25 @@
-"""tagloop settings: one module, everything read from the environment.
+"""tagloop settings shared by every environment: everything read from the environment.
 
 With no environment at all tagloop runs on embedded defaults (SQLite and a filesystem
 Celery broker under ``var/``) so ``make run`` needs nothing but Python. ``DATABASE_URL``
 and ``REDIS_URL`` switch to PostgreSQL and Redis, as production and CI do.
+
+The strict parts (a weak DJANGO_SECRET_KEY or reporter salt refused with DEBUG off, DEBUG
+off by default) live here, not in production.py: a process started without
+DJANGO_SETTINGS_MODULE must be exactly as strict. Folders are not made here: importing the
+settings writes nothing but a generated secret key (config/secret_key.py); the folders under
+VAR_DIR are made when Django starts (config/var_dirs.py).
 """
 
 import os
 from pathlib import Path
+from typing import Any
 
 import environ
 
 from config.secret_key import require_strong, secret_key_setting
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -77,9 +84,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    # A file, not memory, so a worker process in an end-to-end test sees the test database.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-tagloop.sqlite3")
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Keep each process's connection between requests: opening one costs milliseconds, which
 # a predict request that writes (a canary's record) would otherwise pay every time.
@@ -113,7 +117,6 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # A container image collects the static files at build time, outside its data volume.
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- cache ----------------------------------------------------------------------
 # Throttle counters, the report budget and the quality report. Shared by every process as
@@ -214,7 +217,7 @@ if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
     require_strong("TAGLOOP_REPORTER_SALT", TAGLOOP_REPORTER_SALT)
 
 # --- API ----------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # DRF's Basic behind the login lockout (labeling.login_throttle).

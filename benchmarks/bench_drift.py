@@ -1,6 +1,6 @@
 """Measure false alarms and detection of the drift and per-item OOD checks on real data.
 
-Run ``python -m ml.bench_drift`` (or ``make bench-drift``).  The dataset is
+Run ``python -m benchmarks.bench_drift`` (or ``make bench-drift``).  The dataset is
 sorted by ``created_on``: the oldest 80% is the "same period", the newest
 20% the "newer period".  For each of ``--splits`` random splits of the old
 period, a tfidf-linear model is trained with :func:`ml.training.train_model`
@@ -33,9 +33,9 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from benchmarks.markdown_section import replace_section
 from ml.dataset import read_dataset_rows
 from ml.drift import DriftTest, WindowData, overall_drift, run_window_checks
-from ml.markdown_section import replace_section
 from ml.ood import fit_ood_checks
 from ml.prediction import predict
 from ml.text import prepare_text
@@ -205,7 +205,7 @@ def _report(
         lines.append(f"| {name} | " + " | ".join(rates) + " |")
     pools = ("held-out", "newer", "off-topic")
     item_line = ", ".join(f"{p} {np.mean([r[p] for r in item_rates]):.1%}" for p in pools)
-    command = " ".join(["python -m ml.bench_drift", *args.argv])
+    command = " ".join(["python -m benchmarks.bench_drift", *args.argv])
     return "\n".join(
         [
             f"Measured {datetime.date.today().isoformat()} with `{command}` on "
@@ -232,7 +232,7 @@ def _report(
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m ml.bench_drift", description="False alarms and detection of the drift checks."
+        prog="python -m benchmarks.bench_drift", description="False alarms and detection of the drift checks."
     )
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--offtopic", type=Path, default=Path("tests/ml/offtopic_samples.py"))

@@ -3,7 +3,7 @@
 import numpy as np
 import skops.io
 
-from ml.bench_load import benchmark, format_table, with_plain_vectorizers
+from benchmarks.bench_load import benchmark, format_table, with_plain_vectorizers
 from ml.features import CompactTfidfVectorizer
 from ml.training import train_model
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.bench_loop import (
+from benchmarks.bench_loop import (
     Need,
     Point,
     _parse_args,
@@ -19,7 +19,7 @@ from ml.bench_loop import (
     time_stream,
     verdict,
 )
-from ml.loop_simulation import RoundResult, Stream, weighted_f1
+from benchmarks.loop_simulation import RoundResult, Stream, weighted_f1
 
 
 def curve(*pairs: tuple[float, float]) -> list[Point]:

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from ml.items import PredictionResult
-from ml.loop_simulation import (
+from benchmarks.loop_simulation import (
     FALLBACK_THRESHOLD,
     Fitted,
     LoopConfig,
@@ -13,6 +12,7 @@ from ml.loop_simulation import (
     review_threshold,
     simulate,
 )
+from ml.items import PredictionResult
 
 A, B = "a", "b"
 FLIP = {A: B, B: A}

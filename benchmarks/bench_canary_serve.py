@@ -1,6 +1,6 @@
 """What a running canary costs the predict API: the same load without and with a canary, in one run.
 
-    python scripts/bench_canary_serve.py [--share 0.1] [--seconds 10] [--workers 3] [--no-write]
+    python -m benchmarks.bench_canary_serve [--share 0.1] [--seconds 10] [--workers 3] [--no-write]
 
 Needs DATABASE_URL naming an empty PostgreSQL database ending in _bench (`make
 bench-canary` recreates one): with a canary every request writes its two answers, and
@@ -23,13 +23,9 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_serve import (  # noqa: E402 - the sibling script, importable once its folder is on the path
-    DOC,
+from benchmarks.bench_serve import (
     REPO,
     _free_port,
     _run_clients,
@@ -37,6 +33,8 @@ from bench_serve import (  # noqa: E402 - the sibling script, importable once it
     _wait_until_serving,
     bench_environment,
 )
+from benchmarks.common import add_docs_arguments, utc_minute
+from benchmarks.markdown_section import replace_section
 
 SECTION = "Serving with a canary"
 CLIENTS = (1, 10)
@@ -87,11 +85,9 @@ def main() -> None:
         without, with_canary, served, share=args.share, workers=args.workers, seconds=args.seconds, texts=len(bodies)
     )
     print(body)
-    if not args.no_write:
-        from ml.markdown_section import replace_section
-
-        replace_section(DOC, SECTION, body)
-        print(f"\nwrote the '## {SECTION}' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, SECTION, body)
+        print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
 
 def _dataset_bodies() -> list[dict]:
@@ -100,7 +96,6 @@ def _dataset_bodies() -> list[dict]:
 
 
 def _setup():
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
@@ -143,11 +138,11 @@ def _served_by_candidate():
 
 
 def _report(without: dict, with_canary: dict, served, *, share: float, workers: int, seconds: float, texts: int) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     load = f"{os.getloadavg()[0]:.1f}"
     total = sum(served.values())
     lines = [
-        f"`python scripts/bench_canary_serve.py --share {share:g}`, {when}, {platform.machine()} with "
+        f"`python -m benchmarks.bench_canary_serve --share {share:g}`, {when}, {platform.machine()} with "
         f"{os.cpu_count()} CPUs, 1-minute load average {load} after the run. gunicorn {workers} sync workers on "
         f"127.0.0.1, PostgreSQL; tfidf-linear v1 active, tfidf-linear v2 (another random_state) as the canary's "
         f"candidate; `POST /api/v1/predict` with the dataset's {texts} texts, closed loop, {seconds:g} s per level "
@@ -179,11 +174,13 @@ def _report(without: dict, with_canary: dict, served, *, share: float, workers: 
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_canary_serve", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--share", type=float, default=0.1, help="the canary's share of texts")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2 cores: 3)")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_docs_arguments(parser, SECTION)
     return parser.parse_args()
 
 

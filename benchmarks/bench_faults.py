@@ -1,6 +1,6 @@
 """Fault benchmark: for each fault, the time from "the service is back" to "answering normally / all work done".
 
-    python scripts/bench_faults.py [--runs 3] [--only NAME ...] [--no-write]
+    python -m benchmarks.bench_faults [--runs 3] [--only NAME ...] [--no-write]
 
 Everything runs on private services started here (a PostgreSQL cluster made with initdb,
 redis-servers, gunicorn, celery workers), never the machine's shared ones: the scenarios
@@ -16,22 +16,17 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.common import add_docs_arguments, utc_minute
+from benchmarks.markdown_section import replace_section
+from tests.faults import scenarios
+from tests.faults.processes import PrivatePostgres, PrivateRedis, port_open
+from tests.faults.site import FAST_RECOVERY, Site, seed_cluster
 
-from ml.markdown_section import replace_section  # noqa: E402
-from tests.faults import scenarios  # noqa: E402
-from tests.faults.processes import PrivatePostgres, PrivateRedis, port_open  # noqa: E402
-from tests.faults.site import FAST_RECOVERY, Site, seed_cluster  # noqa: E402
-
-DOC = REPO / "docs" / "benchmarks.md"
 TARGET_SECONDS = 60
 
 
@@ -152,9 +147,9 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     body = _report(rows, runs=args.runs, minutes=(time.monotonic() - started) / 60, fast=args.fast)
     print(body)
-    if not args.no_write:
-        replace_section(DOC, "Faults", body)
-        print(f"\nwrote the '## Faults' section of {DOC.relative_to(REPO)}")
+    if args.docs is not None:
+        replace_section(args.docs, "Faults", body)
+        print(f"\nwrote the '## Faults' section of {args.docs}")
 
 
 def _measure(bench: Bench, scenario: Scenario, runs: int) -> list[scenarios.Outcome]:
@@ -198,7 +193,7 @@ def _duplicates(outcome: scenarios.Outcome) -> int:
 
 
 def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute()
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
     timings = (
         "the tests' short durable-work timings (`--fast`: heartbeat 1 s, stale after 5 s, reconciler every "
@@ -208,7 +203,7 @@ def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
         "30 s, reconciler every 10 s, dispatch grace 20 s)"
     )
     lines = [
-        f"`make bench-faults` (scripts/bench_faults.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
+        f"`make bench-faults` (benchmarks/bench_faults.py), {when}, {platform.machine()} with {os.cpu_count()} CPUs, "
         f"1-minute load average {load} after the run ({minutes:.1f} min in all). Private services started by the "
         "bench (a PostgreSQL cluster from initdb, redis-servers, gunicorn, a celery worker with embedded beat), a "
         f"fresh site cloned from one seeded database (764 items, an active model, a candidate) per run, {runs} runs "
@@ -253,7 +248,7 @@ def _report(rows, *, runs: int, minutes: float, fast: bool) -> str:
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_faults", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per fault (the table gives the median)")
     parser.add_argument("--only", nargs="*", choices=[s.name for s in SCENARIOS], help="these faults only")
     parser.add_argument(
@@ -261,7 +256,7 @@ def _parse_args() -> argparse.Namespace:
         action="store_true",
         help="the tests' short durable-work timings instead of the defaults (5 s stale, 2 s reconciler)",
     )
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    add_docs_arguments(parser, "Faults")
     return parser.parse_args()
 
 

@@ -1,6 +1,6 @@
 """Single-item prediction: the scikit-learn pipeline against its compiled form, in one run.
 
-Run ``python -m ml.bench_lean [--dataset PATH] [--passes 3] [--docs docs/benchmarks.md |
+Run ``python -m benchmarks.bench_lean [--dataset PATH] [--passes 3] [--docs docs/benchmarks.md |
 --no-docs]`` (or ``make bench-lean``).
 
 For each linear algorithm this trains on the whole dataset, compiles the model
@@ -13,26 +13,23 @@ forms read the same per-process cache), so its rows time the model without the
 encoder, which the compiled form calls unchanged.
 """
 
-import argparse
-import shlex
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import add_docs_arguments, argument_parser, command_line, elapsed_ms, p50_p99, utc_minute
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import NEEDS_EMBEDDINGS
 from ml.compiled import compile_pipeline
 from ml.dataset import read_labelled_csv
 from ml.embeddings import cached_encode, embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.prediction import predict
 from ml.text import prepare_text
 from ml.training import train_model
 
 ALGORITHMS = ("tfidf-linear", "embeddings-linear")
+MODULE = "benchmarks.bench_lean"  # as run: under python -m, __name__ is "__main__"
 DOCS_SECTION = "Lean predict"
 
 
@@ -57,25 +54,19 @@ def measure(algorithm: str, texts: list[str], labels: list[str], *, passes: int)
     for index, text in enumerate(texts * passes):
         order = (("pipeline", pipeline), ("compiled", compiled))
         for name, model in order if index % 2 else reversed(order):
-            start = time.perf_counter()
-            predict(model, [text])
-            timings[name].append((time.perf_counter() - start) * 1000)
+            timings[name].append(elapsed_ms(predict, model, [text]))
     return Row(
         algorithm=algorithm,
         calls=len(timings["compiled"]),
-        pipeline_ms=_percentiles(timings["pipeline"]),
-        compiled_ms=_percentiles(timings["compiled"]),
+        pipeline_ms=p50_p99(timings["pipeline"]),
+        compiled_ms=p50_p99(timings["compiled"]),
         max_difference=difference,
     )
 
 
-def _percentiles(values: list[float]) -> tuple[float, float]:
-    return float(np.percentile(values, 50)), float(np.percentile(values, 99))
-
-
 def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str]) -> str:
     lines = [
-        f"`{command}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpu_model()}, "
+        f"`{command}`, {utc_minute()}, {cpu_model()}, "
         f"1-minute load average {load_before} before and {load_average()} after the run (the machine is shared: "
         "other test suites may have been running). Each algorithm trained on the whole Made With ML dataset; "
         "`ml.prediction.predict` on one prepared text per call, every item in turn, the pipeline and the "
@@ -103,11 +94,9 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
+    parser = argument_parser(MODULE, __doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=3, help="times over the dataset (default 3)")
-    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--no-docs", action="store_true")
+    add_docs_arguments(parser, DOCS_SECTION)
     args = parser.parse_args(argv)
     load_before = load_average()
     items = read_labelled_csv(args.dataset)
@@ -115,15 +104,14 @@ def main(argv: list[str] | None = None) -> None:
     labels = [item.tag for item in items]
     algorithms = [name for name in ALGORITHMS if name not in NEEDS_EMBEDDINGS or embeddings_available()]
     rows = [measure(name, texts, labels, passes=args.passes) for name in algorithms]
-    command = "python -m ml.bench_lean " + shlex.join(sys.argv[1:] if argv is None else argv)
     body = report(
         rows,
-        command=command.strip(),
+        command=command_line(MODULE, argv),
         load_before=load_before,
         skipped=[name for name in ALGORITHMS if name not in algorithms],
     )
     print(body)
-    if not args.no_docs:
+    if args.docs is not None:
         replace_section(args.docs, DOCS_SECTION, body)
         print(f"\nwrote the '## {DOCS_SECTION}' section of {args.docs}")
 

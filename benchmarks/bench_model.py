@@ -1,6 +1,6 @@
 """Benchmark every algorithm of the catalogue on a labelled CSV, in one table.
 
-Run ``python -m ml.benchmark [--dataset PATH] [--folds 5] [--seed 0]
+Run ``python -m benchmarks.bench_model [--dataset PATH] [--folds 5] [--seed 0]
 [--docs docs/benchmarks.md | --no-docs]`` (or ``make bench-model``).
 
 Per algorithm: stratified k-fold CV weighted F1 (mean ± sd), the share of
@@ -19,23 +19,19 @@ runs for every item, as for content the system has never seen.
 import argparse
 import os
 import platform
-import shlex
-import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import f1_score
 
+from benchmarks.common import add_docs_arguments, argument_parser, command_line, elapsed_ms, p50_p99, utc_minute
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
 from ml.dataset import DatasetRow, read_dataset_rows
 from ml.embeddings import embedding_cache_disabled, embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.prediction import predict
 from ml.selection import choose_review_threshold, cross_validate
 from ml.text import prepare_text
@@ -44,6 +40,7 @@ from ml.training import train_model
 ORDER = ("random", "majority", "rules", "tfidf-linear", "embeddings-linear")
 TARGET_PRECISION = 0.95
 TIME_SPLIT_TRAIN_SHARE = 0.8
+MODULE = "benchmarks.bench_model"  # as run: under python -m, __name__ is "__main__"
 DOCS_SECTION = "Models"
 
 
@@ -129,14 +126,7 @@ def single_item_latency_ms(model, texts: Sequence[str], calls: int) -> tuple[flo
     """Median and 99th percentile of ``predict(model, [text])`` over ``calls`` calls, in ms."""
     for text in texts[:10]:
         predict(model, [text])  # warm-up: lazy loading and first-call allocations
-    durations = []
-    for i in range(calls):
-        text = texts[i % len(texts)]
-        started = time.perf_counter()
-        predict(model, [text])
-        durations.append(time.perf_counter() - started)
-    p50, p99 = np.percentile(durations, [50, 99]) * 1000
-    return float(p50), float(p99)
+    return p50_p99([elapsed_ms(predict, model, [texts[i % len(texts)]]) for i in range(calls)])
 
 
 def batch_throughput(model, texts: Sequence[str], items: int) -> float:
@@ -195,11 +185,10 @@ def report_body(
     skipped: Sequence[str],
     load_before: str = "n/a",
 ) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{os.cpu_count()} cores, {platform.machine()}, {cpu_model()}, Python {platform.python_version()}"
     notes = [
         (
-            f"Measured {when} on {machine}. 1-minute load average {load_before} before the run, "
+            f"Measured {utc_minute()} on {machine}. 1-minute load average {load_before} before the run, "
             f"{load_average()} after: timings are wall-clock and rise when other processes share "
             "the cores (on this 2-core machine under a load of ~4, tfidf-linear's p50 was 2.0-2.5 ms)."
         ),
@@ -247,13 +236,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_table(results))
     print(format_targets(results))
     if args.docs is not None:
-        command = "python -m ml.benchmark " + shlex.join(sys.argv[1:] if argv is None else argv)
         replace_section(
             args.docs,
             DOCS_SECTION,
             report_body(
                 results,
-                command=command.strip(),
+                command=command_line(MODULE, argv),
                 items=len(rows),
                 settings=settings,
                 skipped=skipped,
@@ -276,18 +264,10 @@ def _check(rows: dict[str, Row], name: str, test: Callable[[Row], bool]) -> bool
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ml.benchmark", description="Benchmark the algorithm catalogue.")
-    parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
+    parser = argument_parser(MODULE, "Benchmark the algorithm catalogue.")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    docs = parser.add_mutually_exclusive_group()
-    docs.add_argument(
-        "--docs",
-        type=Path,
-        default=Path("docs/benchmarks.md"),
-        help="Markdown file whose '## Models' section is rewritten",
-    )
-    docs.add_argument("--no-docs", dest="docs", action="store_const", const=None, help="only print the table")
+    add_docs_arguments(parser, DOCS_SECTION)
     return parser.parse_args(argv)
 
 
