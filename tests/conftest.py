@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
+from common.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from labeling.defaults import DEFAULT_TAGS
-from labeling.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 from tests.cache_prefix import RUN_PREFIX
 

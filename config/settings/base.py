@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files (no CDN)
+    "common",  # shared errors, permissions, form pieces, chart tags, the roles registry
     "labeling",
     "predictions",
 ]
@@ -220,7 +221,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # DRF's Basic behind the login lockout (labeling.login_throttle).
-        "labeling.api_auth.ThrottledBasicAuthentication",
+        "labeling.api.auth.ThrottledBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from labeling.importing import ContentRow
 from labeling.models import Content
+from labeling.parsing import ContentRow
 from labeling.services.content import BATCH_SIZE, text_hash
 from labeling.signals import content_ingested
 

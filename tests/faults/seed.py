@@ -26,8 +26,8 @@ def main(out_path: str) -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
+    from common.roles import ADMIN, roles_ensure
     from labeling.models import Content
-    from labeling.roles import ADMIN, roles_ensure
     from labeling.services.tokens import source_token_create
     from predictions.models import Job, JobStatus, ModelVersion
     from predictions.services import model_version_promote, model_version_train

@@ -6,9 +6,9 @@ import time
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.importing import parse_content_file
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, GoldLabel, Provenance, Split, Tag
+from labeling.parsing import parse_content_file
 from labeling.selectors import tag_slugs
 from labeling.services import text_hash
 from ml.text import prepare_text

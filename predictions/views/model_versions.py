@@ -1,30 +1,24 @@
 """HTML pages for admins: model versions, retrain with live progress, compare, promote, roll back."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.formtools import form_errors_text
-from labeling.models import Provenance, ReviewReason
-from labeling.permissions import requires
-from labeling.selectors import review_progress
+from common.errors import ApplicationError, page_error
+from common.formtools import form_errors_text
+from common.permissions import requires
 from predictions import selectors
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm, RetrainForm
 from predictions.models import RUNNING_STATUSES, UNFINISHED_JOB_STATUSES, JobKind, ModelEvent, ModelStatus, ModelVersion
+from predictions.selectors.comparison import model_versions_compare
 from predictions.services import (
-    PromotionBlocked,
-    PromotionError,
     job_resume,
     model_version_cancel,
     model_version_promote,
     model_version_request,
     model_version_rollback,
-    model_versions_compare,
     retrain_waiting_for_broker,
 )
-from predictions.services.monitoring import drift_alert
 from predictions.services.rollout import rollback_target
 
 
@@ -132,9 +126,10 @@ def model_cancel(request, number: int):
     version = get_object_or_404(ModelVersion, number=number)
     try:
         model_version_cancel(model_version=version, cancelled_by=request.user)
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not cancelled")
+    else:
         messages.success(request, f"v{number} cancelled.")
-    except ValueError as exc:
-        messages.error(request, str(exc))
     return redirect("predictions:model-list")
 
 
@@ -175,11 +170,8 @@ def model_promote(request, number: int):
         model_version_promote(
             model_version=version, promoted_by=request.user, override_reason=form.cleaned_data["override_reason"]
         )
-    except PromotionBlocked as exc:
-        messages.error(request, "Not promoted. " + "; ".join(exc.failures) + ". To promote anyway, give a reason.")
-        return redirect("predictions:model-detail", number=number)
-    except PromotionError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not promoted", verb="promote")
         return redirect("predictions:model-detail", number=number)
     messages.success(request, f"v{number} is active; all content is being re-predicted.")
     return redirect("predictions:model-list")
@@ -200,8 +192,8 @@ def model_rollback(request):
             reason=form.cleaned_data["reason"],
             expected_number=int(shown) if shown.isdigit() else None,
         )
-    except PromotionError as exc:
-        messages.error(request, f"Not rolled back: {exc}.")
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Not rolled back")
     else:
         messages.success(
             request, f"Rolled back to v{version.number}: it is active again; all content is being re-predicted."
@@ -246,32 +238,3 @@ def _confusion_rows(comparison) -> list[dict]:
         {"label": label, "cells": cells, "total": sum(cells)}
         for label, cells in zip(matrix["labels"], matrix["matrix"])
     ]
-
-
-@login_required
-@require_GET
-def dashboard(request):
-    """The team's view: review progress, the gold label mix, model quality over versions."""
-    if not (request.user.has_perm("labeling.review_content") or request.user.has_perm("predictions.view_modelversion")):
-        raise PermissionDenied
-    progress = review_progress()
-    versions = list(ModelVersion.objects.exclude(metrics={}).order_by("number"))
-    context = {
-        "progress": progress,
-        "open_total": sum(progress["open_by_reason"].values()),
-        # People's words for the reasons, as the review queue says them, not the stored names.
-        "reason_rows": [(ReviewReason(reason).label, [n]) for reason, n in progress["open_by_reason"].items()],
-        "provenance_counts": [(Provenance(p).label, n) for p, n in progress["gold_by_provenance"].items()],
-        "gold_rows": [(tag, [n]) for tag, n in progress["gold_by_tag"].items()],
-        "gold_max": max(progress["gold_by_tag"].values(), default=1),
-        "reason_max": max(progress["open_by_reason"].values(), default=1),
-        "answer_points": [(day.strftime("%m-%d"), n) for day, n in progress["answers_by_day"]],
-        "answer_max": max((n for _, n in progress["answers_by_day"]), default=1),
-        "f1_points": [(f"v{v.number}", v.weighted_f1) for v in versions],
-        "cv_points": [(f"v{v.number}", (v.cv_metrics or {}).get("mean_f1")) for v in versions],
-        "active": selectors.active_model_version(),
-        "drift_alert": drift_alert(),
-        "open_series": ["open items"],
-        "gold_series": ["gold labels"],
-    }
-    return render(request, "predictions/dashboard.html", context)

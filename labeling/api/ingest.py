@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from config.api_errors import problem
 from config.api_schema import ProblemSerializer, problems
-from labeling.importing import RecordError, validate_record
 from labeling.models import SourceToken
+from labeling.parsing import RecordError, validate_record
 from labeling.services import content_ingest, source_token_authenticate
 
 KEYWORD = "Token"
@@ -94,7 +94,7 @@ class SourceTokenThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"token-{request.auth.pk}"}
 
 
-# The import's rules (labeling.importing.validate_record) read numbers as text, and null as empty.
+# The import's rules (labeling.parsing.validate_record) read numbers as text, and null as empty.
 _TEXT_OR_NUMBER = {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True}
 _NOT_BLANK = {"oneOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}]}
 

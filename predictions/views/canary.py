@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.formtools import form_errors_text
-from labeling.permissions import requires
+from common.errors import ApplicationError, page_error
+from common.formtools import form_errors_text
+from common.permissions import requires
 from predictions.forms import CanaryForm, PromoteForm, ReasonForm
 from predictions.models import Canary, ModelVersion
-from predictions.services import CanaryError, PromotionBlocked
+from predictions.selectors.canary_report import canary_report
 from predictions.services import canary_start as start
 from predictions.services import canary_stop as stop
-from predictions.services.canary_report import canary_report
 
 
 @requires("predictions.promote_model")
@@ -29,11 +29,8 @@ def canary_start(request, number: int):
             started_by=request.user,
             override_reason=form.cleaned_data["override_reason"],
         )
-    except PromotionBlocked as exc:
-        messages.error(request, "Canary not started. " + "; ".join(exc.failures) + ". To start anyway, give a reason.")
-        return redirect("predictions:model-detail", number=number)
-    except CanaryError as exc:
-        messages.error(request, f"Canary not started: {exc}.")
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Canary not started", verb="start")
         return redirect("predictions:model-detail", number=number)
     messages.success(request, f"Canary started: v{number} serves {canary.share:.1%} of items beside the active model.")
     return redirect("predictions:canary-detail", pk=canary.pk)
@@ -69,8 +66,8 @@ def canary_stop(request, pk: int):
         return redirect("predictions:canary-detail", pk=pk)
     try:
         stop(canary=canary, stopped_by=request.user, reason=form.cleaned_data["reason"])
-    except CanaryError as exc:
-        messages.error(request, f"{exc}.")
+    except ApplicationError as exc:
+        page_error(request, exc, failed="Canary not stopped")
     else:
         messages.success(request, "Canary stopped: the active model serves its items again.")
     return redirect("predictions:canary-detail", pk=pk)

@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from predictions.services import drift_check_request, monitoring_overview
+from predictions.selectors.monitoring import monitoring_overview
+from predictions.services import drift_check_request
 
 
 def can_monitor(user) -> bool:

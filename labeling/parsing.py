@@ -1,4 +1,4 @@
-"""Read content files (CSV, a JSON list, JSONL) into validated rows with line numbers.
+"""Parse content files (CSV, a JSON list, JSONL) into validated rows with line numbers.
 
 Parsing only: nothing here writes to the database, so ``evaluate`` can read a labelled
 file without storing it and the import service gets rows it can trust.
@@ -15,6 +15,8 @@ from pathlib import Path
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from common.errors import ApplicationError
+
 REQUIRED_COLUMNS = ("id", "created_on", "title", "description")
 OPTIONAL_COLUMNS = ("tag",)
 MAX_TITLE_LENGTH = 1000
@@ -25,8 +27,11 @@ FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"
 EXPECTED_CONTENT = {"csv": "a header line", "json": "a list of objects", "jsonl": "one JSON object per line"}
 
 
-class ImportFileError(Exception):
+class ImportFileError(ApplicationError):
     """The file as a whole cannot be imported (format, columns); nothing is written."""
+
+    code = "import_file_invalid"
+    http_status = 400
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,45 @@
-"""The review queue: open tasks, lease the next one, answer or skip it."""
+"""The review queue: open tasks and rank them, lease the next one to a person, who may work what."""
 
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from labeling.bulk_update import update_by_pk
+from common.bulk_update import update_by_pk
+from common.errors import ApplicationError
 from labeling.models import (
     Annotation,
     Content,
     GoldLabel,
-    Provenance,
     ReportStatus,
     ReviewReason,
     ReviewStatus,
     ReviewTask,
-    Tag,
     WrongTagReport,
 )
 from labeling.selectors import open_review_tasks
 from labeling.services.content import BATCH_SIZE
-from labeling.services.gold import gold_label_set
 
-# Priorities order the queue: reports first, then low confidence (most uncertain
-# first: the active-learning order), then audit samples.
+# Priorities order the queue, higher first; ties go to the older task. Each reason has a base,
+# and within a reason the rank is set as the table says. The bands of all seven reasons:
+#
+# | reason              | priority                                 | band        | why                             |
+# |---------------------|------------------------------------------|-------------|---------------------------------|
+# | report              | 3.0                                      | 3.0         | a user saw a wrong tag: first   |
+# | disagreement        | 2.5                                      | 2.5         | annotators disagree: a reviewer |
+# | low_confidence      | 2.0 + (1 - confidence)                   | 2.0 - 3.0   | most uncertain first (active    |
+# |                     |                                          |             | learning); below 0.5 confidence |
+# |                     |                                          |             | it outranks a disagreement      |
+# | out_of_distribution | 2.0 + (1 - confidence)                   | 2.0 - 3.0   | as low confidence               |
+# | requeued            | 1.8                                      | 1.8         | a reviewer asked for a new look |
+# | suspect_label       | 1.5 + suspicion, capped at 0.29          | 1.5 - 1.79  | gold a model doubts             |
+# | audit_sample        | 1.0                                      | 1.0         | a fair random sample: unranked  |
+#
+# A snapshot without a confidence (reports, disagreements, re-queued items) gets the base alone.
 PRIORITY_BASE = {
     ReviewReason.REPORT: 3.0,
     ReviewReason.DISAGREEMENT: 2.5,
@@ -40,8 +51,10 @@ PRIORITY_BASE = {
 }
 
 
-class ReviewConflict(Exception):
+class ReviewConflict(ApplicationError):
     """An answer arrived for a task this annotator no longer holds."""
+
+    code = "review_conflict"
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,25 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     )
 
 
+def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
+    """Send gold-labelled items back to the queue for another look; returns how many tasks opened."""
+    already = set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.REQUEUED, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    contents = Content.objects.filter(pk__in=content_ids, gold_label__isnull=False).select_related("gold_label__tag")
+    for content in contents:
+        # The current gold tag is what the reviewer is asked to confirm or change.
+        snapshot = PredictionSnapshot(
+            model_version=content.current_model_version,
+            predicted_tag=content.gold_label.tag.slug,
+            probabilities=content.current_probabilities,
+        )
+        review_task_open(content=content, reason=ReviewReason.REQUEUED, snapshot=snapshot)
+    return len({content.pk for content in contents} - already)
+
+
 def review_task_next(
     *, user, exclude_ids: tuple[int, ...] = (), reason: str = "", tag: str = "", source: str = ""
 ) -> ReviewTask | None:
@@ -218,7 +250,7 @@ def review_task_next(
     """
     now = timezone.now()
     with transaction.atomic():
-        matching = _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user).filter(
+        matching = without_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user).filter(
             pk=OuterRef("pk")
         )
         held = list(
@@ -259,7 +291,7 @@ def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", so
     """
     now = now or timezone.now()
     return (
-        _not_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
+        without_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
         .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now) | Q(assignee=user))
         # Never the same audit item twice to one annotator: the answers must be independent.
         .exclude(pk__in=_answered_by(user))
@@ -267,7 +299,7 @@ def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", so
     )
 
 
-def _not_own_reports(tasks, user):
+def without_own_reports(tasks, user):
     """Nobody settles their own wrong-tag report, even one they held before reporting the item."""
     own = WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
     return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=own)
@@ -282,150 +314,3 @@ def _answered_by(user):
 def review_task_allowed(task: ReviewTask, user) -> bool:
     """Whether ``user``'s role may see and work ``task`` at all (disagreements need a reviewer)."""
     return task.reason not in review_reasons_withheld_from(user)
-
-
-def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:
-    """Refuse a task the role does not allow, then one that is closed or held by someone else."""
-    if not review_task_allowed(task, user):
-        raise PermissionDenied("Only reviewers decide disagreements between annotators.")
-    if task.status != ReviewStatus.OPEN:
-        raise ReviewConflict(f"This item was already answered; {not_done}")
-    expired = task.lease_expires_at is None or task.lease_expires_at <= timezone.now()
-    if task.assignee_id != user.pk and not (task.assignee_id is None or expired):
-        raise ReviewConflict(f"Another annotator is working on this item; {not_done}")
-
-
-@transaction.atomic
-def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel | None:
-    """Record ``user``'s tag for the task's content; returns the gold label once it is decided.
-
-    A task that needs one answer is settled at once. An audit sample waits for its
-    required number of annotators, blind to each other; then the decision rule applies:
-    unanimous answers become the gold label, disagreement goes to a reviewer.
-    """
-    task = ReviewTask.objects.select_for_update().select_related("content").get(pk=task_id)
-    _check_may_work(task, user, not_done="your answer was not recorded.")
-    if not _not_own_reports(ReviewTask.objects.filter(pk=task.pk), user).exists():
-        raise ReviewConflict("You reported this item yourself: someone else will settle the report.")
-    content = Content.objects.select_for_update().get(pk=task.content_id)
-    if task.required_answers <= 1:
-        return _settle(task, content, user=user, tag=tag, note=note)
-    if Annotation.objects.filter(review_task=task, annotator=user, undone_at__isnull=True).exists():
-        raise ReviewConflict("You already answered this item; it is waiting for another annotator.")
-    earlier = list(Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True))
-    if len(earlier) + 1 < task.required_answers:
-        return _record_partial_answer(task, content, user=user, tag=tag)
-    if all(tag_id == tag.pk for tag_id in earlier):
-        return _settle(task, content, user=user, tag=tag, note=note)
-    _send_to_adjudication(task, content, user=user, tag=tag)
-    return None
-
-
-def _settle(task: ReviewTask, content: Content, *, user, tag: Tag, note: str) -> GoldLabel:
-    """The answer decides: gold label, every open task of the item closed, reports resolved.
-
-    A tag different from the one shown accepts the open wrong-tag reports. What the
-    answer changes is kept on the annotation, so the annotator can undo it.
-    """
-    now = timezone.now()
-    open_tasks = list(ReviewTask.objects.select_for_update().filter(content=content, status=ReviewStatus.OPEN))
-    reports = list(WrongTagReport.objects.select_for_update().filter(content=content, status=ReportStatus.OPEN))
-    undo_state = _undo_state(content, open_tasks, reports)
-    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
-    shown_tag_id = content.current_tag_id
-    if reports and tag.pk != shown_tag_id:
-        provenance = Provenance.REPORT
-    else:
-        provenance = Provenance.ANNOTATOR
-    label = gold_label_set(content=content, tag=tag, provenance=provenance, decided_by=user, reason=task.reason)
-    for open_task in open_tasks:
-        open_task.status, open_task.resolved_at, open_task.resolved_by = ReviewStatus.DONE, now, user
-    ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
-    _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
-    return label
-
-
-def _record_partial_answer(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
-    """One of several blind answers: keep it and free the item for the next annotator."""
-    undo_state = _undo_state(content, [task], [])
-    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
-    task.assignee, task.lease_expires_at = None, None
-    task.save(update_fields=["assignee", "lease_expires_at"])
-
-
-def _send_to_adjudication(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
-    """The annotators disagree: close the audit and open a task for a reviewer to decide."""
-    now = timezone.now()
-    undo_state = _undo_state(content, [task], [])
-    disagreement = review_task_open(
-        content=content,
-        reason=ReviewReason.DISAGREEMENT,
-        snapshot=PredictionSnapshot(task.model_version, task.predicted_tag, task.probabilities),
-    )
-    undo_state["opened_task_ids"] = [disagreement.pk]
-    Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo_state)
-    task.status, task.resolved_at, task.resolved_by = ReviewStatus.DONE, now, user
-    task.assignee, task.lease_expires_at = None, None
-    task.save(update_fields=["status", "resolved_at", "resolved_by", "assignee", "lease_expires_at"])
-
-
-def _undo_state(content: Content, open_tasks: list[ReviewTask], reports: list[WrongTagReport]) -> dict:
-    gold = GoldLabel.objects.filter(content=content).first()
-    return {
-        "gold": None
-        if gold is None
-        else {
-            "tag_id": gold.tag_id,
-            "provenance": gold.provenance,
-            "version": gold.version,
-            "decided_by_id": gold.decided_by_id,
-            "decided_at": gold.decided_at.isoformat(),
-            "split": gold.split,
-        },
-        "content": {
-            "current_tag_id": content.current_tag_id,
-            "current_tag_origin": content.current_tag_origin,
-            "current_tag_confidence": content.current_tag_confidence,
-            "current_model_version": content.current_model_version,
-        },
-        "task_ids": [task.pk for task in open_tasks],
-        "report_ids": [report.pk for report in reports],
-    }
-
-
-def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:
-    for report in reports:
-        report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
-        report.resolution = f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
-        if note.strip():
-            report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
-        report.resolved_by, report.resolved_at = user, now
-    WrongTagReport.objects.bulk_update(reports, ["status", "resolution", "resolved_by", "resolved_at"])
-
-
-@transaction.atomic
-def review_task_skip(*, task_id: int, user) -> None:
-    """Give the task back to the queue, where it keeps its place, without an answer."""
-    task = ReviewTask.objects.select_for_update().get(pk=task_id)
-    _check_may_work(task, user, not_done="it was not skipped.")
-    task.assignee, task.lease_expires_at = None, None
-    task.save(update_fields=["assignee", "lease_expires_at"])
-
-
-def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
-    """Send gold-labelled items back to the queue for another look; returns how many tasks opened."""
-    already = set(
-        ReviewTask.objects.filter(
-            content_id__in=content_ids, reason=ReviewReason.REQUEUED, status=ReviewStatus.OPEN
-        ).values_list("content_id", flat=True)
-    )
-    contents = Content.objects.filter(pk__in=content_ids, gold_label__isnull=False).select_related("gold_label__tag")
-    for content in contents:
-        # The current gold tag is what the reviewer is asked to confirm or change.
-        snapshot = PredictionSnapshot(
-            model_version=content.current_model_version,
-            predicted_tag=content.gold_label.tag.slug,
-            probabilities=content.current_probabilities,
-        )
-        review_task_open(content=content, reason=ReviewReason.REQUEUED, snapshot=snapshot)
-    return len({content.pk for content in contents} - already)

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from config.api_schema import ProblemSerializer, problems
 from predictions.models import DriftCheck
-from predictions.services.monitoring import drift_latest
+from predictions.selectors.monitoring import drift_latest
 
 
 class CanMonitor(BasePermission):

@@ -2,18 +2,16 @@
 
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api_errors import problem
 from config.api_fields import StrictCharField
 from config.api_schema import problems
 from labeling.models import Content
-from predictions.services import NoActiveModel, predict_text
-from predictions.services.serving import ModelUnavailable
+from predictions.services import predict_text
 
 
 class ContentIdField(serializers.PrimaryKeyRelatedField):
@@ -69,9 +67,6 @@ class PredictView(APIView):
     def post(self, request):
         body = PredictRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            result = predict_text(**body.validated_data)
-        except (NoActiveModel, ModelUnavailable) as exc:
-            # A problem+json 503 whatever the Accept header: never an HTML page for an API client.
-            return problem(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc))
+        # NoActiveModel and ModelUnavailable are 503s, written as problem+json by config/api_errors.py.
+        result = predict_text(**body.validated_data)
         return Response(PredictResponseSerializer(result).data)

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from labeling.api import ContentReportsView
-from labeling.api_ingest import ContentIngestView
+from labeling.api.ingest import ContentIngestView
+from labeling.api.reports import ContentReportsView
 
 urlpatterns = [
     path("content", ContentIngestView.as_view(), name="api-content-ingest"),

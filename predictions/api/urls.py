@@ -1,7 +1,7 @@
 from django.urls import path
 
-from predictions.api import PredictView
-from predictions.api_monitoring import DriftView
+from predictions.api.monitoring import DriftView
+from predictions.api.predict import PredictView
 
 urlpatterns = [
     path("predict", PredictView.as_view(), name="api-predict"),

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from labeling.templatetags.charts import CHAR_WIDTH, PALETTE, legend_places, spread
+from common.templatetags.charts import CHAR_WIDTH, PALETTE, legend_places, spread
 
 register = template.Library()
 

@@ -1,4 +1,6 @@
-"""Reads of the machine side."""
+"""Reads of the machine side: the general ones here; one module each for comparing a candidate with the
+active model (``comparison``), the monitoring figures (``monitoring``), review thresholds (``thresholds``),
+the out-of-distribution checks (``ood``) and a canary's report (``canary_report``)."""
 
 import hashlib
 import json
@@ -27,6 +29,7 @@ from predictions.models import (
     Canary,
     CanaryArm,
     CanaryServing,
+    DriftCheck,
     Job,
     JobKind,
     JobStatus,
@@ -379,3 +382,32 @@ def retrain_stalls(*, model_versions: list[ModelVersion]) -> dict[int, dict]:
         model_version_id__in=running, kind=JobKind.TRAIN, status__in=UNFINISHED_JOB_STATUSES
     ).select_related("model_version")
     return {job.model_version.number: _stalled_retrain(job, now) for job in jobs if job_is_stalled(job=job, now=now)}
+
+
+# What /metrics counts of the machine side (config/health.py writes the figures).
+
+
+def prediction_counts_by_version() -> list[tuple[int, int]]:
+    return list(
+        Prediction.objects.values_list("model_version__number")
+        .annotate(n=Count("pk"))
+        .order_by("model_version__number")
+    )
+
+
+def model_version_counts_by_status() -> list[tuple[str, int]]:
+    return list(ModelVersion.objects.values_list("status").annotate(n=Count("pk")).order_by("status"))
+
+
+def latest_drift_checks() -> list[tuple[str, DriftCheck]]:
+    """The latest drift check of each window ("" is the window of all sources), by source."""
+    latest: dict[str, DriftCheck] = {}
+    for check in DriftCheck.objects.order_by("-created_at", "-pk")[:1000]:
+        latest.setdefault(check.source, check)
+    return sorted(latest.items())
+
+
+def unfinished_job_counts() -> list[tuple[str, str, int]]:
+    """(kind, status, count) of the jobs recorded and not finished."""
+    jobs = Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).values_list("kind", "status").annotate(n=Count("pk"))
+    return list(jobs.order_by("kind", "status"))
