@@ -8,7 +8,17 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from labeling.models import Annotation, Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag, WrongTagReport
+from labeling.models import (
+    Annotation,
+    ApiToken,
+    Content,
+    GoldLabel,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    Tag,
+    WrongTagReport,
+)
 
 
 def tag_slugs() -> set[str]:
@@ -135,3 +145,9 @@ def review_progress() -> dict:
             .values_list("day", "n")
         ),
     }
+
+
+def api_tokens_of(*, user) -> list[ApiToken]:
+    """``user``'s API tokens, active ones first, each group newest first."""
+    newest_first = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    return sorted(newest_first, key=lambda token: token.revoked_at is not None)  # a stable sort
