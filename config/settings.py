@@ -250,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema documents the API, not itself.
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status": each its own enum, by name.
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStatusEnum": "labeling.models.ReviewStatus",
+        "ReportStatusEnum": "labeling.models.ReportStatus",
+        "ModelStatusEnum": "predictions.models.ModelStatus",
+    },
     # The schema offers Basic only where it is on.
     "AUTHENTICATION_WHITELIST": [
         *(path for path in _API_AUTHENTICATION if TAGLOOP_API_BASIC_AUTH or not path.endswith("BasicAuthentication")),

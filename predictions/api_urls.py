@@ -1,9 +1,15 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from predictions.api import PredictView
+from predictions.api_models import ModelVersionViewSet
 from predictions.api_monitoring import DriftView
+
+router = SimpleRouter(trailing_slash=False)
+router.register("model-versions", ModelVersionViewSet, basename="api-model-version")
 
 urlpatterns = [
     path("predict", PredictView.as_view(), name="api-predict"),
     path("drift", DriftView.as_view(), name="api-drift"),
+    *router.urls,
 ]
