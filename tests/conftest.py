@@ -192,3 +192,18 @@ def wait_until(predicate, *, timeout: float = 120, interval: float = 0.3, messag
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def private_queue():
+    """Messages go to a queue of this test's own, which no worker reads (none lands on a shared broker's queue)."""
+    from config.celery import app
+
+    previous, queue = app.conf.task_default_queue, f"tagloop-test-idle-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = previous
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
