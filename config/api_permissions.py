@@ -7,7 +7,7 @@ from rest_framework.permissions import BasePermission
 
 
 class RolePermission(BasePermission):
-    """``view.required_permissions``: action (or HTTP method, lower case) → a permission, or None for everyone.
+    """``view.required_permissions``: action (or HTTP method, lower case) → the permission it needs.
 
     An action missing from the map is refused: a new action must say who may use it.
     """
@@ -17,7 +17,5 @@ class RolePermission(BasePermission):
         key = getattr(view, "action", None) or request.method.lower()
         if key not in needed:
             return False
-        if needed[key] is None:
-            return True
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm(needed[key]))

@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "labeling.models.ReviewStatus",
         "ReportStatusEnum": "labeling.models.ReportStatus",
         "ModelStatusEnum": "predictions.models.ModelStatus",
+        # Every field that takes an active tag's slug (read from the database when the schema is made).
+        "TagSlugEnum": "labeling.api.active_tag_slugs",
     },
     # The schema offers Basic only where it is on.
     "AUTHENTICATION_WHITELIST": [

@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from labeling.models import (
     Content,
@@ -18,20 +20,30 @@ from labeling.models import (
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """An object's id: a whole number in the database's range (a larger one would be a database error)."""
+    """An object's id, a whole number (one no object can have matches nothing)."""
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=2**31 - 1, **kwargs)
+
+class StrictFilterSet(django_filters.FilterSet):
+    """An empty value is "no filter" only for text: for a date, a number or a choice it is a 400, as the schema says."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, query_filter in self.filters.items():
+            if not isinstance(query_filter, django_filters.CharFilter) and self.data.get(name) == "":
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
 
 
 def _text_search(queryset, prefix: str, value: str):
     return queryset.filter(Q(**{f"{prefix}title__icontains": value}) | Q(**{f"{prefix}description__icontains": value}))
 
 
-class ContentFilter(django_filters.FilterSet):
+class ContentFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         method="search", max_length=200, help_text="words in the title or description (case-insensitive)"
     )
@@ -55,7 +67,7 @@ class ContentFilter(django_filters.FilterSet):
         return _text_search(queryset, "", value)
 
 
-class GoldLabelFilter(django_filters.FilterSet):
+class GoldLabelFilter(StrictFilterSet):
     q = django_filters.CharFilter(method="search", max_length=200, help_text="words in the item's title or description")
     tag = django_filters.CharFilter(field_name="tag__slug")
     provenance = django_filters.ChoiceFilter(choices=Provenance.choices)
@@ -70,7 +82,7 @@ class GoldLabelFilter(django_filters.FilterSet):
         return _text_search(queryset, "content__", value)
 
 
-class ReviewTaskFilter(django_filters.FilterSet):
+class ReviewTaskFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
     reason = django_filters.ChoiceFilter(choices=ReviewReason.choices)
     tag = django_filters.CharFilter(field_name="predicted_tag", help_text="the model's predicted tag")
@@ -82,7 +94,7 @@ class ReviewTaskFilter(django_filters.FilterSet):
         fields = ["status", "reason", "tag", "source", "content"]
 
 
-class ReportFilter(django_filters.FilterSet):
+class ReportFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
     content = IdFilter(field_name="content_id", help_text="the content item's id")
 

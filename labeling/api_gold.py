@@ -46,7 +46,7 @@ class GoldLabelCreateSerializer(serializers.Serializer):
 
 
 class GoldLabelChangeSerializer(serializers.Serializer):
-    tag = TagSlugField()
+    tag = TagSlugField(required=False, help_text="the new tag; left out, nothing changes")
 
 
 @extend_schema_view(
@@ -78,7 +78,7 @@ class GoldLabelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "partial_update": DECIDE_GOLD,
     }
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return api_selectors.gold_labels_for_api()
@@ -105,9 +105,10 @@ class GoldLabelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         label = self.get_object()
         body = GoldLabelChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        label = gold_label_decide(
-            content_id=label.content_id, tag=body.validated_data["tag"], user=request.user, create=False
-        )
+        if "tag" in body.validated_data:
+            label = gold_label_decide(
+                content_id=label.content_id, tag=body.validated_data["tag"], user=request.user, create=False
+            )
         return Response(self._answer(label))
 
     def _answer(self, label) -> dict:

@@ -57,7 +57,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = ReportFilter
     permission_classes = [RolePermission]
     required_permissions = {"list": SETTLE_REPORTS, "retrieve": SETTLE_REPORTS}
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return api_selectors.reports_for_api()

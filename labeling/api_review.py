@@ -129,7 +129,7 @@ class ReviewTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = ReviewTaskFilter
     permission_classes = [RolePermission]
     required_permissions = {"list": REVIEW, "retrieve": REVIEW, "next": REVIEW, "answer": REVIEW, "skip": REVIEW}
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return api_selectors.review_tasks_for_api(user=self.request.user)
@@ -148,7 +148,7 @@ class ReviewTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def answer(self, request, pk=None):
         body = AnswerRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        task_id = int(pk)
+        task_id = pk
         try:
             label = review_task_answer(
                 task_id=task_id, user=request.user, tag=body.validated_data["tag"], note=body.validated_data["note"]
@@ -166,7 +166,7 @@ class ReviewTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def skip(self, request, pk=None):
         try:
-            review_task_skip(task_id=int(pk), user=request.user)
+            review_task_skip(task_id=pk, user=request.user)
         except ReviewTask.DoesNotExist:
             raise NotFound("No such review task.") from None
         except ReviewConflict as exc:

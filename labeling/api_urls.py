@@ -8,7 +8,7 @@ from labeling.api_reports import ReportViewSet
 from labeling.api_review import ReviewTaskViewSet
 
 # No trailing slashes, like the API's first endpoints (/api/v1/predict).
-router = SimpleRouter(trailing_slash=False)
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("tags", TagViewSet, basename="api-tag")
 router.register("gold-labels", GoldLabelViewSet, basename="api-gold-label")
 router.register("review-tasks", ReviewTaskViewSet, basename="api-review-task")

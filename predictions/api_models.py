@@ -1,14 +1,15 @@
 """Model versions over the REST API: list, one version with its metrics and audit trail; retrain,
 promote and roll back for admins, through the same services, gates and audit trail as /models/."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api_errors import problem
 from config.api_fields import StrictCharField
+from config.api_pagination import NewestFirst
 from config.api_permissions import RolePermission
 from config.api_schema import ProblemSerializer, problems
 from ml.catalogue import ALGORITHM_NAMES, NEEDS_EMBEDDINGS, embeddings_available
@@ -32,11 +33,8 @@ READ_ERRORS = problems(
 )
 
 
-class NewestVersionFirst(CursorPagination):
+class NewestVersionFirst(NewestFirst):
     ordering = "-number"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -129,7 +127,10 @@ class PromoteRequestSerializer(serializers.Serializer):
 
 
 class RollbackRequestSerializer(serializers.Serializer):
-    reason = StrictCharField(max_length=REASON_LIMIT, help_text="recorded in the audit trail")
+    # The pattern tells the schema what trimming means: whitespace alone is blank.
+    reason = StrictCharField(
+        max_length=REASON_LIMIT, validators=[RegexValidator(r"\S")], help_text="recorded in the audit trail"
+    )
     to = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -192,7 +193,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_classes = [RolePermission]
     required_permissions = {"list": VIEW, "retrieve": VIEW, "create": TRAIN, "promote": PROMOTE, "rollback": PROMOTE}
     lookup_field = "number"
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         if self.action == "retrieve":

@@ -5,7 +5,7 @@ from predictions.api import PredictView
 from predictions.api_models import ModelVersionViewSet
 from predictions.api_monitoring import DriftView
 
-router = SimpleRouter(trailing_slash=False)
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("model-versions", ModelVersionViewSet, basename="api-model-version")
 
 urlpatterns = [
