@@ -66,7 +66,7 @@ class Provenance(models.TextChoices):
     IMPORTED = "imported", "imported"
     ANNOTATOR = "annotator", "annotator"
     REPORT = "report", "report"
-    # Set by a reviewer through the REST API (labeling/api_gold.py).
+    # Set by a reviewer through the REST API (labeling/api/gold.py).
     API = "api", "api"
 
 
@@ -98,6 +98,7 @@ class GoldLabel(models.Model):
 
 
 class ReviewReason(models.TextChoices):
+    # Where each reason ranks in the queue: the table above PRIORITY_BASE in labeling/services/review_queue.py.
     LOW_CONFIDENCE = "low_confidence", "low confidence"
     REPORT = "report", "wrong-tag report"
     AUDIT_SAMPLE = "audit_sample", "audit sample"
