@@ -66,6 +66,8 @@ class Provenance(models.TextChoices):
     IMPORTED = "imported", "imported"
     ANNOTATOR = "annotator", "annotator"
     REPORT = "report", "report"
+    # Set by a reviewer through the REST API (labeling/api/gold.py).
+    API = "api", "api"
 
 
 class Split(models.TextChoices):
@@ -254,3 +256,25 @@ class SourceToken(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.key_prefix}… ({'revoked' if self.revoked_at else 'active'})"
+
+
+class ApiToken(models.Model):
+    """A person's API key: requests with it act as that user, with that user's permissions.
+
+    Only the sha256 of the key is stored, beside its first characters (``key_prefix``),
+    which find the row and tell a user's keys apart on their page.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="what the key is for, e.g. the script that uses it")
+    key_prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.name} {self.key_prefix}… ({'revoked' if self.revoked_at else 'active'})"

@@ -5,11 +5,21 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from labeling.models import Annotation, Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag, WrongTagReport
+from labeling.models import (
+    Annotation,
+    ApiToken,
+    Content,
+    GoldLabel,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    Tag,
+    WrongTagReport,
+)
 
 
 def tag_slugs() -> set[str]:
@@ -165,3 +175,59 @@ def report_counts_by_status() -> dict[str, int]:
     """Every status (open, accepted, rejected), those with no report at 0."""
     reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     return {status: reports.get(status, 0) for status in ("open", "accepted", "rejected")}
+
+
+def api_tokens_of(*, user) -> list[ApiToken]:
+    """``user``'s API tokens, active ones first, each group newest first."""
+    newest_first = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    return sorted(newest_first, key=lambda token: token.revoked_at is not None)  # a stable sort
+
+
+# The REST API's starting points (labeling/api/): filters narrow them, lists page them by id.
+
+
+def tags_all() -> QuerySet[Tag]:
+    # Retired tags too: old gold labels and reports still name them.
+    return Tag.objects.all()
+
+
+def content_for_api() -> QuerySet[Content]:
+    return Content.objects.select_related("current_tag")
+
+
+def content_with_history(*, user) -> QuerySet[Content]:
+    """Content with its gold label and what happened to it: tasks, reports, answers.
+
+    Audit answers are blind: someone who may not adjudicate sees only their own answers,
+    so reading the API cannot tell them what another annotator said.
+    """
+    answers = Annotation.objects.select_related("annotator", "tag", "review_task").order_by("created_at", "pk")
+    if not user.has_perm("labeling.adjudicate"):
+        answers = answers.filter(annotator=user)
+    return (
+        content_for_api()
+        .select_related("gold_label__tag", "gold_label__decided_by")
+        .prefetch_related(
+            Prefetch("review_tasks", ReviewTask.objects.order_by("created_at", "pk")),
+            Prefetch("reports", WrongTagReport.objects.select_related("shown_tag", "suggested_tag").order_by("pk")),
+            Prefetch("annotations", answers, to_attr="visible_answers"),
+        )
+    )
+
+
+def gold_labels_for_api() -> QuerySet[GoldLabel]:
+    return GoldLabel.objects.select_related("content", "tag", "decided_by")
+
+
+def review_tasks_for_api(*, withheld_reasons: list[str]) -> QuerySet[ReviewTask]:
+    """Every task but those of the reasons withheld from the role (disagreements are for reviewers)."""
+    return ReviewTask.objects.select_related("content", "assignee").exclude(reason__in=withheld_reasons).order_by("-id")
+
+
+def reports_for_api() -> QuerySet[WrongTagReport]:
+    return WrongTagReport.objects.select_related("shown_tag", "suggested_tag")
+
+
+def is_blind(task: ReviewTask) -> bool:
+    """Audit samples are answered without the model's hint, in the API as on the page."""
+    return task.reason == ReviewReason.AUDIT_SAMPLE

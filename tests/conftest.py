@@ -222,3 +222,18 @@ def _wait_for_worker_quiet(timeout: float = 60) -> None:
             cursor.execute(busy)
             quiet_polls = quiet_polls + 1 if cursor.fetchone()[0] == 0 else 0
         time.sleep(0.1)
+
+
+@pytest.fixture
+def private_queue():
+    """Messages go to a queue of this test's own, which no worker reads (none lands on a shared broker's queue)."""
+    from config.celery import app
+
+    previous, queue = app.conf.task_default_queue, f"tagloop-test-idle-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = previous
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
