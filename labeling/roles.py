@@ -2,7 +2,7 @@
 
 - annotator: works the review queue and browses gold labels.
 - reviewer: an annotator who also adjudicates disagreements, sees quality figures,
-  exports gold labels and sends them back to review.
+  exports gold labels, sends them back to review and changes them (with a note).
 - admin: imports content, retrains and promotes models, and can do all the above.
 End users need no account: public pages and wrong-tag reports are open to everyone.
 """
@@ -25,6 +25,8 @@ ROLE_PERMISSIONS = {
         "labeling.view_quality",
         "labeling.export_goldlabel",
         "labeling.requeue_goldlabel",
+        # Correct a gold label from the gold browser, with a note (labeling.services.gold).
+        "labeling.change_goldlabel",
     ],
     ADMIN: [
         "labeling.review_content",

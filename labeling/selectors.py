@@ -19,9 +19,26 @@ def active_tags() -> list[Tag]:
     return list(Tag.objects.filter(is_active=True))
 
 
-def content_public_list():
-    # Current tag is on the row: the public list needs no join with predictions.
-    return Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+def tag_for_page(*, slug: str) -> Tag:
+    """A tag and its guideline, for its public page (retired tags too: old items still link to them)."""
+    return Tag.objects.get(slug=slug)
+
+
+def content_public_list(*, q: str = "", tag: str = ""):
+    """The public list, newest first, narrowed by a search in titles and descriptions and a tag.
+
+    ``tag`` is a slug, or "untagged" for items with no tag yet. The current tag is on the
+    row: the public list needs no join with predictions. On PostgreSQL trigram indexes
+    serve the search (migration 0012), so it stays fast at 100,000 items.
+    """
+    items = Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+    if q:
+        items = items.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if tag == "untagged":
+        items = items.filter(current_tag__isnull=True)
+    elif tag:
+        items = items.filter(current_tag__slug=tag)
+    return items
 
 
 def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
@@ -135,3 +152,12 @@ def review_progress() -> dict:
             .values_list("day", "n")
         ),
     }
+
+
+def gold_label_history(*, content_id: int) -> list[Annotation]:
+    """Every answer given on an item, newest first: where its gold label came from."""
+    return list(
+        Annotation.objects.filter(content_id=content_id)
+        .select_related("annotator", "tag", "review_task")
+        .order_by("-created_at", "-pk")
+    )
