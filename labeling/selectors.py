@@ -161,3 +161,11 @@ def gold_label_history(*, content_id: int) -> list[Annotation]:
         .select_related("annotator", "tag", "review_task")
         .order_by("-created_at", "-pk")
     )
+
+
+def answers_count(*, user, since) -> dict[str, int]:
+    """``user``'s standing answers since ``since`` (their session) and today, in one query."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
+        session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
+    )

@@ -76,3 +76,14 @@ def test_pages_declare_their_language_and_titles_their_direction(client, tags):
         page = client.get(url).content.decode()
         assert '<html lang="en">' in page
     assert 'dir="auto">مرحبا بالعالم' in client.get("/").content.decode()
+
+
+def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(client, tags, monkeypatch):
+    from labeling.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    for i in range(5):
+        make_content(title=f"Kubernetes {i}")
+    page = client.get("/?q=kubernetes").content.decode()
+    assert "More than 3 items found" in page
+    assert "1 item found" in client.get("/?q=kubernetes 4").content.decode()

@@ -1,4 +1,4 @@
-"""Indexes for the public list's search and tag filter.
+"""Indexes for the public list: its order (alone and within a tag), and its search.
 
 The search is ``icontains`` (``UPPER(col) LIKE UPPER('%q%')`` on PostgreSQL), which no
 B-tree serves; trigram GIN indexes on the same expressions do. They need the pg_trgm
@@ -8,7 +8,7 @@ be created, or on SQLite, the search still works, by a scan.
 
 import logging
 
-from django.db import DatabaseError, migrations, transaction
+from django.db import DatabaseError, migrations, models, transaction
 
 log = logging.getLogger(__name__)
 
@@ -43,4 +43,14 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("labeling", "0011_tag_guidelines_and_answer_note")]
 
-    operations = [migrations.RunPython(create_trigram_indexes, drop_trigram_indexes)]
+    operations = [
+        migrations.AddIndex(
+            model_name="content",
+            index=models.Index(fields=["-created_on", "-id"], name="content_public_order_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="content",
+            index=models.Index(fields=["current_tag", "-created_on", "-id"], name="content_public_tag_order_idx"),
+        ),
+        migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
+    ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from labeling import selectors
 from labeling.forms import ContentSearchForm, ReportForm
 from labeling.models import Content, ReportStatus, Tag, WrongTagReport
+from labeling.pagination import CappedPaginator
 from labeling.ratelimit import report_rate_wait, wait_in_words
 from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
@@ -32,10 +33,13 @@ def content_list(request):
     form = ContentSearchForm(request.GET)
     # A filter that cannot be applied shows its error and no rows, never more than was asked for.
     items = selectors.content_public_list(**form.cleaned_data) if form.is_valid() else Content.objects.none()
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    searching = form.is_valid() and any(form.cleaned_data.values())
+    # A search counts its matches only up to a cap: a common word matches most of 100,000 items,
+    # and counting them all would cost more than showing the first page.
+    paginator = (CappedPaginator if form.is_valid() and form.cleaned_data["q"] else Paginator)(items, 50)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    searching = form.is_valid() and any(form.cleaned_data.values())
     context = {"page": page, "form": form, "query": query.urlencode(), "searching": searching}
     return render(request, "labeling/content_list.html", context)
 
