@@ -169,3 +169,12 @@ def answers_count(*, user, since) -> dict[str, int]:
     return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
         session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
     )
+
+
+def recent_answers(*, user, limit: int = 10) -> list[Annotation]:
+    """``user``'s standing answers from the queue, newest first: the history list they can change from."""
+    return list(
+        Annotation.objects.filter(annotator=user, review_task__isnull=False, undone_at__isnull=True)
+        .select_related("content", "tag")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from labeling.views import gold, public, quality, review
+from labeling.views import gold, history, public, quality, review
 
 app_name = "labeling"
 urlpatterns = [
@@ -19,6 +19,8 @@ urlpatterns = [
     path("review/", review.review_queue, name="review-queue"),
     path("review/start", review.review_start, name="review-start"),
     path("review/undo", review.review_undo, name="review-undo"),
+    path("review/history/", history.review_history, name="review-history"),
+    path("review/history/<int:annotation_id>/change", history.review_answer_change, name="review-answer-change"),
     path("review/task/<int:task_id>/", review.review_task, name="review-task"),
     path("review/task/<int:task_id>/answer", review.review_answer, name="review-answer"),
     path("review/task/<int:task_id>/skip", review.review_skip, name="review-skip"),

@@ -47,7 +47,13 @@ document.addEventListener("keydown", (event) => {
   const target = event.target;
   if (target && ["TEXTAREA", "INPUT", "SELECT"].includes(target.tagName)) return;
   // Panels, not answers: they work even while an answer is on its way.
-  const panels = { "?": "details[data-help]", g: "details[data-guidelines]", G: "details[data-guidelines]" };
+  const panels = {
+    "?": "details[data-help]",
+    g: "details[data-guidelines]",
+    G: "details[data-guidelines]",
+    h: "details[data-history]",
+    H: "details[data-history]",
+  };
   if (panels[event.key]) {
     const panel = document.querySelector(panels[event.key]);
     if (panel) {

@@ -109,3 +109,27 @@ def test_the_review_screen_layout(browser, live_server, tags, annotator, width):
     if width == 1280:
         assert len(set(measured["tops"])) == 1, f"answer buttons on several rows: {measured['tops']}"
         assert measured["lines"] and all(n < 1.5 for n in measured["lines"]), measured["lines"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_h_shows_my_recent_answers_and_one_click_changes_one(browser, live_server, tags, annotator, width):
+    first = make_low_confidence_task(content=make_content(title="Serving on Kubernetes"), confidence=0.3)
+    make_low_confidence_task(confidence=0.35)
+    make_low_confidence_task(confidence=0.4)
+    page = _start(browser, live_server, annotator, width)
+    press_and_wait_for_next(page, str(list(tags).index("computer-vision") + 1))
+    wait_until_ready(page)
+    current = page.url
+    page.keyboard.press("h")
+    row = page.locator("[data-history] [data-history-list] li").first
+    assert "Serving on Kubernetes" in row.inner_text() and "computer-vision" in row.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    row.get_by_role("button", name="mlops").click()
+    page.wait_for_url(current)
+    assert "is now mlops" in page.content()
+    first.content.refresh_from_db()
+    assert first.content.current_tag.slug == "mlops"
+    # Still on the item being reviewed: the keys answer it.
+    wait_until_ready(page)
+    press_and_wait_for_next(page, "4")
+    assert Annotation.objects.filter(undone_at__isnull=True).count() == 2

@@ -152,6 +152,7 @@ def _render_item(request, task_id: int, *, fragment: bool):
         "held_by_other": task.assignee_id not in (None, request.user.pk),
         "kept_tag": _gold_tag_in_question(task),
         "progress": review_progress(request),
+        "history": selectors.recent_answers(user=request.user),
     }
     context["runner_up"] = _runner_up(task, context["probabilities"])
     context["suggestion"] = _suggestion(context["reports"])
