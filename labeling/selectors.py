@@ -24,6 +24,18 @@ def tag_for_page(*, slug: str) -> Tag:
     return Tag.objects.get(slug=slug)
 
 
+def _text_search(q: str) -> Q:
+    """Titles or descriptions containing ``q``, whatever the case.
+
+    Trigram indexes serve three characters or more. A shorter query scans the table; when it
+    has no case (a two-character CJK word, say) the scan compares the text as it is, which
+    costs a quarter of upper-casing every description on the way.
+    """
+    if len(q) < 3 and q.upper() == q.lower():
+        return Q(title__contains=q) | Q(description__contains=q)
+    return Q(title__icontains=q) | Q(description__icontains=q)
+
+
 def content_public_list(*, q: str = "", tag: str = ""):
     """The public list, newest first, narrowed by a search in titles and descriptions and a tag.
 
@@ -33,7 +45,7 @@ def content_public_list(*, q: str = "", tag: str = ""):
     """
     items = Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
     if q:
-        items = items.filter(Q(title__icontains=q) | Q(description__icontains=q))
+        items = items.filter(_text_search(q))
     if tag == "untagged":
         items = items.filter(current_tag__isnull=True)
     elif tag:

@@ -87,3 +87,11 @@ def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(c
     page = client.get("/?q=kubernetes").content.decode()
     assert "More than 3 items found" in page
     assert "1 item found" in client.get("/?q=kubernetes 4").content.decode()
+
+
+def test_short_and_caseless_queries_find_cjk_words(client, tags):
+    make_content(title="深層学習による画像認識")
+    make_content(title="Other", description="自然语言处理入门: 画像")
+    make_content(title="Ai for all")
+    assert sorted(_titles(client, "?q=画像")) == ["Other", "深層学習による画像認識"]
+    assert _titles(client, "?q=AI") == ["Ai for all"]

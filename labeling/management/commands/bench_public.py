@@ -119,10 +119,13 @@ class Command(BaseCommand):
 
     def _table(self, results, content: int, requests: int) -> str:
         base = statistics.median(results[-1][1])
+        load = os.getloadavg()[0]
         lines = [
-            f"Measured with `make bench-public` on {connection.vendor} ({content:,} items, {requests} requests each,"
-            " in-process test client, anonymous visitor). Search is `icontains` on title and description, served on"
-            " PostgreSQL by trigram GIN indexes (migration 0012); pages of 50, with a count for the pager.",
+            f"Measured {date.today()} with `make bench-public` on {connection.vendor} ({content:,} items, {requests}"
+            f" requests each, in-process test client, anonymous visitor; {os.cpu_count()} cores, load average"
+            f" {load:.1f} at the end). Search is case-insensitive on title and description, served on PostgreSQL by"
+            " trigram GIN indexes (migration 0012) from three characters; pages of 50; a search counts up to 10,000"
+            " matches for the pager.",
             "",
             "| request | p50 ms | p99 ms | × baseline | queries |",
             "|---|---|---|---|---|",
