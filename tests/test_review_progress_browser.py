@@ -5,7 +5,8 @@ import pytest
 
 from labeling.models import Annotation, ReportStatus, WrongTagReport
 from labeling.services import report_create
-from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, wait_until_ready
+from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, screenshot_path, wait_until_ready
+from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,3 +134,30 @@ def test_h_shows_my_recent_answers_and_one_click_changes_one(browser, live_serve
     wait_until_ready(page)
     press_and_wait_for_next(page, "4")
     assert Annotation.objects.filter(undone_at__isnull=True).count() == 2
+
+
+SHOTS = {1280: "review-screen.png", 390: "review-screen-phone.png"}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_review_screen_as_in_the_docs(browser, live_server, settings, tags, annotator, width, tmp_path):
+    """The screenshots in docs/ (TAGLOOP_UPDATE_SCREENSHOTS=1): an uncertain item, a session under way, a daily goal."""
+    settings.TAGLOOP_DAILY_GOAL = 40
+    for i, title in enumerate(["Fine-tuning BERT for legal contracts", "YOLOv8 on a Raspberry Pi"]):
+        make_low_confidence_task(content=make_content(title=title), confidence=0.3 + i / 100)
+    item = make_content(
+        title="Serving transformer models with KServe on Kubernetes",
+        description="How we moved our NLP models from notebooks to an autoscaling inference service, "
+        "with canary rollouts and request logging.",
+    )
+    make_low_confidence_task(content=item, predicted="mlops", confidence=0.46)
+    make_low_confidence_task(confidence=0.6)
+    page = _start(browser, live_server, annotator, width)
+    for key in ("1", "2"):
+        press_and_wait_for_next(page, key)
+        wait_until_ready(page)
+    assert "KServe" in page.locator("h1").inner_text()
+    page.keyboard.press("g")
+    measured = page.evaluate(MEASURE)
+    assert measured["scroll"] <= width, measured
+    page.screenshot(path=screenshot_path(SHOTS[width], docs=REPO / "docs", tmp=tmp_path), full_page=True)
