@@ -1,6 +1,7 @@
 """A paginator whose count stops at a cap, for searches that may match most of a large table."""
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 SEARCH_COUNT_CAP = 10_000
@@ -13,7 +14,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list.values("pk")[: self.cap + 1].count()
+        queryset: QuerySet = self.object_list  # type: ignore[assignment]  # always a queryset here
+        return queryset.values("pk")[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
@@ -38,8 +39,10 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
     return label
 
 
-class GoldChangeRefused(Exception):
+class GoldChangeRefused(ApplicationError):
     """A change from the gold browser that would say nothing: no label, the same tag, or no note."""
+
+    code = "gold_change_refused"
 
 
 @transaction.atomic

@@ -5,7 +5,9 @@ from django.utils import timezone
 
 from labeling.models import Annotation, Content, Provenance, ReviewStatus, Tag, WrongTagReport
 from labeling.services.gold import gold_label_set
-from labeling.services.review import ReviewConflict, _resolve_reports
+from labeling.services.review_answers import _resolve_reports
+from labeling.services.review_queue import ReviewConflict
+from labeling.services.undo import UndoRecord
 
 
 @transaction.atomic
@@ -30,7 +32,8 @@ def review_answer_change(*, annotation_id: int, user, tag: Tag) -> Annotation:
     if old.tag_id == tag.pk:
         return old
     task = old.review_task
-    if task.required_answers > 1 or old.undo_state.get("opened_task_ids"):
+    record = UndoRecord.from_json(old.undo_state)
+    if task.required_answers > 1 or record.opened_task_ids:
         raise ReviewConflict("Several annotators answered this item; a reviewer can change it in the gold browser.")
     later = Annotation.objects.filter(content_id=old.content_id, undone_at__isnull=True, created_at__gt=old.created_at)
     if later.exclude(pk=old.pk).exists():
@@ -43,15 +46,15 @@ def review_answer_change(*, annotation_id: int, user, tag: Tag) -> Annotation:
     old.undone_at = now
     old.save(update_fields=["undone_at"])
     if task.status == ReviewStatus.DONE:
-        _settle_again(content, old.undo_state, tag=tag, user=user, reason=task.reason, now=now)
+        _settle_again(content, record, tag=tag, user=user, reason=task.reason, now=now)
     return new
 
 
-def _settle_again(content: Content, undo_state: dict, *, tag: Tag, user, reason: str, now) -> None:
+def _settle_again(content: Content, record: UndoRecord, *, tag: Tag, user, reason: str, now) -> None:
     """The gold label and the settled reports follow the new tag, as the first answer set them."""
-    shown_tag_id = undo_state.get("content", {}).get("current_tag_id")
-    reports = list(WrongTagReport.objects.select_for_update().filter(pk__in=undo_state.get("report_ids", [])))
-    accepted = tag.pk != shown_tag_id
+    reports = list(WrongTagReport.objects.select_for_update().filter(pk__in=record.report_ids))
+    # As the first answer judged: a tag other than the one shown then accepts the reports.
+    accepted = tag.pk != record.content.current_tag_id
     provenance = Provenance.REPORT if reports and accepted else Provenance.ANNOTATOR
     gold_label_set(content=content, tag=tag, provenance=provenance, decided_by=user, reason=reason)
     if reports:

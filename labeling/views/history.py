@@ -5,12 +5,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from common.errors import ApplicationError, page_error
+from common.permissions import requires
 from labeling import selectors
 from labeling.forms import AnswerForm
 from labeling.models import Annotation
-from labeling.permissions import requires
 from labeling.redirects import redirect_to_next
-from labeling.services import ReviewConflict
 from labeling.services.history import review_answer_change as change_answer
 
 annotator_required = requires("labeling.review_content")
@@ -39,8 +39,8 @@ def review_answer_change(request, annotation_id: int):
         answer = change_answer(annotation_id=annotation_id, user=request.user, tag=tag)
     except Annotation.DoesNotExist:
         raise Http404("no such answer of yours") from None
-    except ReviewConflict as exc:
-        messages.error(request, f"Not changed: {exc}")
+    except ApplicationError as exc:
+        page_error(request, exc)
     else:
         messages.success(request, f"Changed: “{answer.content.title[:80]}” is now {tag.slug}.")
     return redirect_to_next(request, "labeling:review-history")

@@ -13,13 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from common.errors import ApplicationError, page_error
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
-from labeling.formtools import form_errors_text
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
-from labeling.permissions import requires
 from labeling.services import (
-    ReviewConflict,
     review_answer_undo,
     review_reasons_withheld_from,
     review_task_allowed,
@@ -140,12 +140,16 @@ def _render_item(request, task_id: int, *, fragment: bool):
     if task.status != ReviewStatus.OPEN:
         messages.info(request, "That item was already answered.")
         return redirect("labeling:review-queue")
+    probabilities = _probability_rows(task)
+    reports = selectors.open_reports_of(task=task)
     context = {
         "task": task,
         "content": task.content,
         "tags": selectors.active_tags(),
-        "probabilities": _probability_rows(task),
-        "reports": selectors.open_reports_of(task=task),
+        "probabilities": probabilities,
+        "reports": reports,
+        "runner_up": _runner_up(task, probabilities),
+        "suggestion": _suggestion(reports),
         # Audit answers are blind: no model hint, so they measure the model, not echo it.
         "blind": task.reason == ReviewReason.AUDIT_SAMPLE,
         "answers": selectors.disagreeing_answers(task=task),
@@ -154,8 +158,6 @@ def _render_item(request, task_id: int, *, fragment: bool):
         "progress": review_progress(request),
         "history": selectors.recent_answers(user=request.user),
     }
-    context["runner_up"] = _runner_up(task, context["probabilities"])
-    context["suggestion"] = _suggestion(context["reports"])
     template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"
     return render(request, template, context)
 
@@ -198,8 +200,8 @@ def review_answer(request, task_id: int):
         )
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
         return _to_next_task(request)
     messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. Press U to undo.")
     return _to_next_task(request)
@@ -217,8 +219,8 @@ def review_skip(request, task_id: int):
         request.session["skipped_tasks"] = [*request.session.get("skipped_tasks", [])[-200:], task_id]
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
     return _to_next_task(request)
 
 
@@ -227,8 +229,8 @@ def review_skip(request, task_id: int):
 def review_undo(request):
     try:
         task = review_answer_undo(user=request.user)
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
         return _to_next_task(request)
     messages.info(request, "Undone: the item is back, answer it again.")
     if _is_htmx(request):

@@ -3,10 +3,11 @@
 Writes its figures to the "## Public pages" section of docs/benchmarks.md.
 """
 
+import os
 import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -16,11 +17,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from benchmarks.markdown_section import replace_section
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.management.commands.bench_queue import _bulk, _p99
 from labeling.models import Content, Tag, TagOrigin
 from labeling.services import text_hash
-from ml.markdown_section import replace_section
 
 SOURCE = "bench-public"
 START = datetime(2020, 1, 1, tzinfo=UTC)
