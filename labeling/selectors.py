@@ -30,9 +30,38 @@ def active_tags() -> list[Tag]:
     return list(Tag.objects.filter(is_active=True))
 
 
-def content_public_list():
-    # Current tag is on the row: the public list needs no join with predictions.
-    return Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+def tag_for_page(*, slug: str) -> Tag:
+    """A tag and its guideline, for its public page (retired tags too: old items still link to them)."""
+    return Tag.objects.get(slug=slug)
+
+
+def _text_search(q: str) -> Q:
+    """Titles or descriptions containing ``q``, whatever the case.
+
+    Trigram indexes serve three characters or more. A shorter query scans the table; when it
+    has no case (a two-character CJK word, say) the scan compares the text as it is, which
+    costs a quarter of upper-casing every description on the way.
+    """
+    if len(q) < 3 and q.upper() == q.lower():
+        return Q(title__contains=q) | Q(description__contains=q)
+    return Q(title__icontains=q) | Q(description__icontains=q)
+
+
+def content_public_list(*, q: str = "", tag: str = ""):
+    """The public list, newest first, narrowed by a search in titles and descriptions and a tag.
+
+    ``tag`` is a slug, or "untagged" for items with no tag yet. The current tag is on the
+    row: the public list needs no join with predictions. On PostgreSQL trigram indexes
+    serve the search (migration 0012), so it stays fast at 100,000 items.
+    """
+    items = Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+    if q:
+        items = items.filter(_text_search(q))
+    if tag == "untagged":
+        items = items.filter(current_tag__isnull=True)
+    elif tag:
+        items = items.filter(current_tag__slug=tag)
+    return items
 
 
 def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
@@ -146,6 +175,32 @@ def review_progress() -> dict:
             .values_list("day", "n")
         ),
     }
+
+
+def gold_label_history(*, content_id: int) -> list[Annotation]:
+    """Every answer given on an item, newest first: where its gold label came from."""
+    return list(
+        Annotation.objects.filter(content_id=content_id)
+        .select_related("annotator", "tag", "review_task")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def answers_count(*, user, since) -> dict[str, int]:
+    """``user``'s standing answers since ``since`` (their session) and today, in one query."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
+        session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
+    )
+
+
+def recent_answers(*, user, limit: int = 10) -> list[Annotation]:
+    """``user``'s standing answers from the queue, newest first: the history list they can change from."""
+    return list(
+        Annotation.objects.filter(annotator=user, review_task__isnull=False, undone_at__isnull=True)
+        .select_related("content", "tag")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 # What /metrics counts of the human side (config/health.py writes the figures).

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from common.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
-from labeling.defaults import DEFAULT_TAGS
+from labeling.defaults import DEFAULT_GUIDELINES, DEFAULT_TAGS
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 from tests.cache_prefix import RUN_PREFIX
 
@@ -54,7 +54,10 @@ def tags(db):
     from labeling.models import Tag
 
     for position, (slug, name) in enumerate(DEFAULT_TAGS, start=1):
-        Tag.objects.get_or_create(slug=slug, defaults={"name": name, "position": position})
+        definition, examples = DEFAULT_GUIDELINES[slug]
+        Tag.objects.get_or_create(
+            slug=slug, defaults={"name": name, "position": position, "definition": definition, "examples": examples}
+        )
     return {tag.slug: tag for tag in Tag.objects.all()}
 
 

@@ -320,6 +320,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # An annotator may undo their last answer for this long.
 TAGLOOP_UNDO_SECONDS = env.int("TAGLOOP_UNDO_SECONDS", default=120)
+# Answers a day the team asks of each annotator, shown as a progress bar on the review screen; 0: no goal.
+TAGLOOP_DAILY_GOAL = env.int("TAGLOOP_DAILY_GOAL", default=0)
 
 # --- audit samples and agreement -----------------------------------------------------
 # Share of incoming items sent to review whatever the model's confidence (a random,

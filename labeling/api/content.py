@@ -37,7 +37,7 @@ def slug_field(**kwargs) -> serializers.SlugRelatedField:
 class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
-        fields = ["slug", "name", "position", "is_active"]
+        fields = ["slug", "name", "position", "is_active", "definition", "examples"]
 
 
 class ContentSerializer(serializers.ModelSerializer):
