@@ -63,6 +63,11 @@ bench-load: $(VENV)/.embeddings-installed
 bench-lean: $(VENV)/.embeddings-installed
 	$(BIN)/python -m ml.bench_lean
 
+## The default model's encoder: F1 on the time split / reverse / 5-fold CV, one-item p50/p99, batch items/s, retrain time, installed size per candidate; rewrites "## Encoders" in docs/benchmarks.md.
+.PHONY: bench-encoder
+bench-encoder: $(VENV)/.embeddings-installed
+	$(BIN)/python -m ml.bench_encoder --static
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.

