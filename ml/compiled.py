@@ -25,7 +25,6 @@ import numpy as np
 from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -34,12 +33,12 @@ from ml.embeddings import MiniLMEmbedder, SentenceEmbedder
 
 
 class CompiledLinear:
-    """``predict_proba`` of a text -> features -> calibrated linear (or logistic) classifier pipeline.
+    """``predict_proba`` of a text -> features -> calibrated linear classifier pipeline.
 
     Same answers as the pipeline's ``predict_proba`` (to rounding), without its checks.
     """
 
-    def __init__(self, *, blocks: list["_Block"], classifiers: list, classes: np.ndarray):
+    def __init__(self, *, blocks: list["_Block"], classifiers: list["_CalibratedLinear"], classes: np.ndarray):
         self._blocks = blocks
         self._classifiers = classifiers
         self.classes_ = classes
@@ -64,19 +63,10 @@ def compile_pipeline(model) -> CompiledLinear | None:
         return None
     (_, features), (_, classifier) = model.steps
     blocks = _compile_features(features)
-    if blocks is None:
-        return None
-    n_features = sum(block.width for block in blocks)
-    if type(classifier) is LogisticRegression:
-        logistic = _compile_logistic(classifier, n_features=n_features)
-        return (
-            None
-            if logistic is None
-            else CompiledLinear(blocks=blocks, classifiers=[logistic], classes=logistic.classes)
-        )
-    if not isinstance(classifier, CalibratedClassifierCV):
+    if blocks is None or not isinstance(classifier, CalibratedClassifierCV):
         return None
     check_is_fitted(classifier)
+    n_features = sum(block.width for block in blocks)
     classifiers = [_compile_calibrated(part, n_features=n_features) for part in classifier.calibrated_classifiers_]
     if not classifiers or any(part is None for part in classifiers):
         return None
@@ -133,6 +123,7 @@ def _compile_block(step, *, weight) -> _Block | None:
     if isinstance(step, TfidfVectorizer) and type(step).transform is TfidfVectorizer.transform:
         encode = _compile_tfidf(step)
         return None if encode is None else _Block(width=len(step.vocabulary_), offset=0, weight=weight, encode=encode)
+    # MiniLMEmbedder: the same vectors from ml.minilm's encoder, called the same way.
     if isinstance(step, SentenceEmbedder) and type(step).transform in (
         SentenceEmbedder.transform,
         MiniLMEmbedder.transform,
@@ -247,40 +238,6 @@ def _compile_calibrated(calibrated, *, n_features: int) -> _CalibratedLinear | N
         calibrate=calibrate,
         positions=positions,
         n_classes=n_classes,
-    )
-
-
-class _Logistic:
-    """A fitted LogisticRegression: scores, then the logistic (two classes) or the softmax."""
-
-    def __init__(self, *, coef_t: np.ndarray, intercept: np.ndarray, classes: np.ndarray):
-        self._coef_t = coef_t
-        self._intercept = intercept
-        self.classes = classes
-
-    def predict_proba(self, features: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        scores = self._intercept.copy()
-        for columns, values in features:
-            if len(columns):
-                scores += values @ self._coef_t[columns]
-        if len(self.classes) == 2:
-            positive = _expit(float(scores[0]))
-            return np.array([1.0 - positive, positive])
-        exponentials = np.exp(scores - scores.max())
-        return exponentials / exponentials.sum()
-
-
-def _compile_logistic(classifier: LogisticRegression, *, n_features: int) -> _Logistic | None:
-    check_is_fitted(classifier)
-    coef = np.asarray(classifier.coef_, dtype=np.float64)
-    classes = np.asarray(classifier.classes_)
-    expected_rows = 1 if len(classes) == 2 else len(classes)
-    if coef.shape != (expected_rows, n_features):
-        return None
-    return _Logistic(
-        coef_t=np.ascontiguousarray(coef.T),
-        intercept=np.asarray(classifier.intercept_, dtype=np.float64).copy(),
-        classes=classes,
     )
 
 
