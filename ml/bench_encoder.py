@@ -26,10 +26,11 @@ import argparse
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -68,7 +69,7 @@ class Row:
     installed_mb: float | None = None
 
 
-def splits(n: int, labels: np.ndarray):
+def splits(n: int, labels: np.ndarray) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(name, train indices, test indices): time split, reverse, then 5 stratified folds."""
     cut = int(n * 0.8)
     yield "time", np.arange(cut), np.arange(cut, n)
@@ -78,7 +79,7 @@ def splits(n: int, labels: np.ndarray):
         yield f"cv{k}", train, test
 
 
-def f1_figures(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], labels: np.ndarray) -> dict:
+def f1_figures(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], labels: np.ndarray) -> dict[str, Any]:
     scores = {
         name: f1_score(labels[test], fit_predict(train, test), average="weighted")
         for name, train, test in splits(len(labels), labels)
@@ -88,9 +89,9 @@ def f1_figures(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], labe
 
 
 def measure_algorithm(name: str, texts: list[str], labels: np.ndarray) -> Row:
-    def fit_predict(train, test):
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
         model = train_model(texts=[texts[i] for i in train], labels=list(labels[train]), algorithm=name)
-        return model.predict([texts[i] for i in test])
+        return np.asarray(model.predict([texts[i] for i in test]))
 
     clear_embedding_cache()
     retrain = retrain_seconds(name, texts, labels)
@@ -125,7 +126,7 @@ def retrain_seconds(name: str, texts: list[str], labels: np.ndarray) -> tuple[fl
     return timings[0], timings[1]
 
 
-def single_item_ms(model, texts: Sequence[str]) -> tuple[float, float]:
+def single_item_ms(model: Any, texts: Sequence[str]) -> tuple[float, float]:
     served = compile_pipeline(model) or model
     timings = []
     with embedding_cache_disabled():
@@ -136,14 +137,14 @@ def single_item_ms(model, texts: Sequence[str]) -> tuple[float, float]:
     return float(np.percentile(timings, 50)), float(np.percentile(timings, 99))
 
 
-def throughput(model, texts: Sequence[str]) -> float:
+def throughput(model: Any, texts: Sequence[str]) -> float:
     with embedding_cache_disabled():
         start = time.perf_counter()
         model.predict_proba(list(texts))
         return len(texts) / (time.perf_counter() - start)
 
 
-def installed_mb(installs) -> float | None:
+def installed_mb(installs: tuple[tuple[str, bool], ...]) -> float | None:
     """Size of the distributions the requirement files install (following dependencies where pip does)."""
     try:
         from packaging.requirements import Requirement
@@ -152,8 +153,8 @@ def installed_mb(installs) -> float | None:
     seen: set[str] = set()
     total = 0
     for path, follow in installs:
-        pending = [_requirement(line) for line in Path(path).read_text().splitlines()]
-        pending = [(Requirement(req), follow) for req in pending if req]
+        lines = [_requirement(line) for line in Path(path).read_text().splitlines()]
+        pending = [(Requirement(line), follow) for line in lines if line]
         while pending:
             requirement, deep = pending.pop()
             key = requirement.name.lower().replace("_", "-")
@@ -180,14 +181,14 @@ def _requirement(line: str) -> str | None:
     return None if not line or line.startswith("-") else line
 
 
-def _size(dist, file) -> int:
+def _size(dist: metadata.Distribution, file: metadata.PackagePath) -> int:
     try:
-        return Path(dist.locate_file(file)).stat().st_size
+        return Path(str(dist.locate_file(file))).stat().st_size
     except OSError:
         return 0
 
 
-def _encoder(name: str):
+def _encoder(name: str) -> Any:
     from ml.algorithms import embedding_encoder
 
     return embedding_encoder(name)
@@ -208,7 +209,7 @@ def measure_static(texts: list[str], labels: np.ndarray) -> Row:
 
     encoder = minilm.load_encoder()
     vocabulary = encoder._tokenizer.get_vocab_size()
-    cls, sep = encoder._tokenizer.token_to_id("[CLS]"), encoder._tokenizer.token_to_id("[SEP]")
+    cls, sep = encoder.token_ids([""])[0]  # an empty text is [CLS] [SEP]
     tokens = np.vstack(
         [
             encoder.embed([[cls, token, sep] for token in range(start, min(start + 512, vocabulary))])
@@ -222,16 +223,16 @@ def measure_static(texts: list[str], labels: np.ndarray) -> Row:
     vectors = np.vstack([table[i].mean(axis=0) if len(i) else np.zeros(256) for i in ids])
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    def fit_predict(train, test):
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
         tfidf = SequentialFeatureUnion(_tfidf_features()).fit([texts[i] for i in train])
 
-        def features(index):
+        def features(index: np.ndarray) -> Any:
             return sparse.hstack(
                 [sparse.csr_matrix(vectors[index] * 2.0), tfidf.transform([texts[i] for i in index])]
             ).tocsr()
 
         model = LogisticRegression(C=30.0, max_iter=3000).fit(features(train), labels[train])
-        return model.predict(features(test))
+        return np.asarray(model.predict(features(test)))
 
     return Row(name="static MiniLM (model2vec method) x2 + TF-IDF, LR; not shipped", **f1_figures(fit_predict, labels))
 
@@ -240,7 +241,7 @@ def measure_static(texts: list[str], labels: np.ndarray) -> Row:
 
 
 def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str]) -> str:
-    def cell(value, fmt):
+    def cell(value: Any, fmt: Callable[[Any], str]) -> str:
         return "n/a" if value is None else fmt(value)
 
     lines = [

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _blas_threads():
+def _blas_threads() -> Any:
     """At most BLAS_THREADS BLAS threads while encoding (threadpoolctl comes with scikit-learn).
 
     Web and worker processes encode side by side on few cores: as with torch (see
@@ -117,13 +118,15 @@ class MiniLMEncoder:
             mask[row, : len(tokens)] = 1.0
         # Padded keys get -1e4 before the softmax, as BERT's extended attention mask does.
         key_bias = ((1.0 - mask) * np.float32(-1e4))[:, None, None, :]
-        hidden = self._embeddings(ids).reshape(len(batch) * width, HIDDEN)
+        hidden: np.ndarray = self._embeddings(ids).reshape(len(batch) * width, HIDDEN)
         for layer in self._layers:
             hidden = layer(hidden, key_bias)
-        hidden = hidden.reshape(len(batch), width, HIDDEN)
-        pooled = (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        pooled = (hidden.reshape(len(batch), width, HIDDEN) * mask[:, :, None]).sum(axis=1) / mask.sum(
+            axis=1, keepdims=True
+        )
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+        unit: np.ndarray = (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+        return unit
 
 
 class _EmbeddingLayer:
@@ -179,14 +182,16 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
     variance = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(variance + np.float32(LAYER_NORM_EPS)) * weight + bias
+    normalised: np.ndarray = centred / np.sqrt(variance + np.float32(LAYER_NORM_EPS)) * weight + bias
+    return normalised
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     # BERT's exact GELU, x * Phi(x), with scipy's float32 erf.
     from scipy.special import erf
 
-    return np.float32(0.5) * x * (np.float32(1.0) + erf(x * np.float32(0.5**0.5)))
+    activated: np.ndarray = np.float32(0.5) * x * (np.float32(1.0) + erf(x * np.float32(0.5**0.5)))
+    return activated
 
 
 def _layer_count(weights: dict[str, np.ndarray]) -> int:
