@@ -272,7 +272,7 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
         "",
         "Why minilm-linear is the default: the MiniLM embedding beside the TF-IDF features is what holds on the "
         "newest slice, and the numpy encoder (ml.minilm) gives it without torch (the same vectors as "
-        "sentence-transformers to 2e-7, so it is embeddings-linear's model at a fifth of the install). Its "
+        "sentence-transformers to 2e-7, so it is embeddings-linear's model at under a third of its install). Its "
         "settings were chosen by 5-fold CV, not on the newest slice: equal block weights and the calibrated "
         "LinearSVC beat an x2 embedding weight and a plain LogisticRegression (see `ml.algorithms.minilm_linear`). "
         "The static embedding distilled from the same encoder costs next to nothing per item but does not beat "
