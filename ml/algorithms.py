@@ -7,6 +7,7 @@ stored so every training run starts from fresh, independent estimators.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
@@ -15,7 +16,10 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 # The names live in ml.catalogue, for code that must not import scikit-learn; re-exported here.
-from ml.catalogue import BASELINES, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS, NEEDS_MINILM  # noqa: F401
+from ml.catalogue import BASELINES as BASELINES
+from ml.catalogue import DEFAULT_ALGORITHM as DEFAULT_ALGORITHM
+from ml.catalogue import NEEDS_EMBEDDINGS as NEEDS_EMBEDDINGS
+from ml.catalogue import NEEDS_MINILM as NEEDS_MINILM
 
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
@@ -45,7 +49,7 @@ def tfidf_linear(random_state: int = 0) -> Pipeline:
     """Word 1-2 gram + char_wb 2-5 gram TF-IDF -> LinearSVC with sigmoid calibration.
 
     Chosen by stratified 5-fold CV on the Made With ML dataset (see
-    ``python -m ml.benchmark``): LinearSVC beat LogisticRegression by ~0.01
+    ``python -m benchmarks.bench_model``): LinearSVC beat LogisticRegression by ~0.01
     weighted F1 and fits ~4x faster; C, n-gram ranges and min_df were flat
     within noise, so the defaults that stay robust on tiny data were kept
     (min_df=1 never empties the vocabulary).  Char n-grams add robustness to
@@ -150,7 +154,7 @@ ALGORITHMS: dict[str, AlgorithmFactory] = {
 }
 
 
-def embedding_encoder(name: str) -> Callable | None:
+def embedding_encoder(name: str) -> Callable[..., Any] | None:
     """The encoder behind ``name``'s embedding step, for encoding texts ahead of a fit.
 
     None means ml.embeddings' own (sentence-transformers); minilm-linear's is ml.minilm's.
