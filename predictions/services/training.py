@@ -16,7 +16,7 @@ from django.utils import timezone
 from common.errors import ApplicationError
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
-from ml.catalogue import BASELINES, NEEDS_EMBEDDINGS
+from ml.catalogue import BASELINES, USES_STORED_EMBEDDINGS
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
 from ml.prediction import predict
@@ -195,6 +195,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     Model selection (the review threshold, suspect labels) uses out-of-fold predictions
     on the train split only; the holdout is touched once, for the record.
     """
+    from ml.algorithms import embedding_encoder
     from ml.embeddings import cached_encode
     from ml.ood import fit_ood_checks
     from ml.training import train_model, training_data_hash
@@ -214,13 +215,13 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     random_state = version.params.get("random_state", 0)
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
     holdout_texts = [prepare_text(item.title, item.description) for item in holdout]
-    uses_embeddings = version.algorithm in NEEDS_EMBEDDINGS
+    uses_embeddings = version.algorithm in USES_STORED_EMBEDDINGS
     if uses_embeddings:
         # The holdout's stored vectors too: evaluating used to re-encode all of it on every retrain.
         embeddings_prime(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
         # Once, here: the parallel fits below would otherwise encode the same new texts side by side.
         progress(8, "encoding the texts without a stored embedding", force=True)
-        cached_encode(texts)
+        cached_encode(texts, encoder=embedding_encoder(version.algorithm))
     cv = _cross_validate(version, texts, labels, random_state, progress)
     if cv is not None:
         model = cv.model  # fitted on all the training set beside the folds
