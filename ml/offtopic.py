@@ -30,7 +30,7 @@ def read_offtopic_samples(path: Path = DEFAULT_PATH) -> list[OfftopicSample]:
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
-                samples.append(_parse(line, f"{path}:{number}"))
+                samples.append(_parse(line, f"{path}, line {number}"))
     return samples
 
 
