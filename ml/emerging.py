@@ -18,8 +18,12 @@ training texts, so the words the model already knows well rank low.
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ml.ood import content_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DISTANCE_THRESHOLD = (
     0.9  # cosine distance at which two groups are no longer merged (0.7-0.95 tried in make bench-emerging)
@@ -90,7 +94,7 @@ def find_clusters(
     return clusters[:max_clusters]
 
 
-def _distinctive_vectors(candidates: list[str], training_texts: list[str]):
+def _distinctive_vectors(candidates: list[str], training_texts: list[str]) -> "np.ndarray":
     """Unit-length vectors over the words that are commoner among the candidates than in training.
 
     Each word present in a candidate weighs ``log((f_c + k) / (f_t + k))`` (candidate vs training
@@ -117,11 +121,11 @@ def _distinctive_vectors(candidates: list[str], training_texts: list[str]):
     return matrix / np.where(norms == 0, 1.0, norms)
 
 
-def _document_shares(texts: list[str]) -> Counter:
+def _document_shares(texts: list[str]) -> Counter[str]:
     return Counter(token for text in texts for token in set(content_tokens(text)))
 
 
-def _top_terms(texts: list[str], training_counts: Counter, training_size: int) -> list[str]:
+def _top_terms(texts: list[str], training_counts: Counter[str], training_size: int) -> list[str]:
     inside = _document_shares(texts)
     size, total = len(texts), max(training_size, 1)
     # A term must be in at least two members (or all of a tiny cluster) to describe the group.

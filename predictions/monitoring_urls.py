@@ -1,10 +1,10 @@
 from django.urls import path
 
-from predictions import views_emerging, views_monitoring
+from predictions.views import emerging, monitoring
 
 app_name = "monitoring"
 urlpatterns = [
-    path("", views_monitoring.monitoring, name="page"),
-    path("check-drift", views_monitoring.check_drift, name="check-drift"),
-    path("emerging/<int:topic_id>/tag", views_emerging.emerging_topic_tag, name="emerging-tag"),
+    path("", monitoring.monitoring, name="page"),
+    path("check-drift", monitoring.check_drift, name="check-drift"),
+    path("emerging/<int:topic_id>/tag", emerging.emerging_topic_tag, name="emerging-tag"),
 ]

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from common.errors import ApplicationError
 from labeling.models import GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag
 from labeling.services import review_task_answer, review_task_next
 from predictions.model_store import load_version
@@ -76,7 +77,7 @@ def test_turning_a_topic_into_a_tag_queues_its_items_and_the_next_retrain_learns
     assert Tag.objects.get(slug="quantum-ml").position > max(t.position for t in tags.values())
     queued = ReviewTask.objects.filter(reason=ReviewReason.EMERGING_TOPIC, status=ReviewStatus.OPEN)
     assert set(queued.values_list("content_id", flat=True)) == set(found.content_ids)
-    with pytest.raises(ValueError, match="already"):
+    with pytest.raises(ApplicationError, match="already"):
         emerging_topic_to_tag(topic=found, slug="quantum-again", name="Again", user=admin_user)
     # Annotators answer a few of them with the new tag: few examples, and training copes.
     answered = 0

@@ -9,11 +9,19 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
-from labeling.services.review import PredictionSnapshot, review_tasks_open_many
+from labeling.services.review_queue import PredictionSnapshot, review_tasks_open_many
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion, Prediction
+
+
+class TopicNotTaggable(ApplicationError):
+    """The topic was turned into a tag already, or the slug is taken."""
+
+    code = "topic_not_taggable"
+
 
 CANDIDATE_LIMIT = 2000  # the most recent unsure or flagged items; clustering is quadratic in them
 DEFAULT_THRESHOLD = 0.5  # a version trained before thresholds were stored
@@ -59,13 +67,13 @@ def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
 
 
 def emerging_topic_to_tag(*, topic: EmergingTopic, slug: str, name: str, user) -> Tag:
-    """Create the tag and send the topic's items to review; once per topic (ValueError otherwise)."""
+    """Create the tag and send the topic's items to review; once per topic (TopicNotTaggable otherwise)."""
     with transaction.atomic():
         topic = EmergingTopic.objects.select_for_update().get(pk=topic.pk)
         if topic.status != EmergingTopicStatus.OPEN:
-            raise ValueError(f"this topic was already turned into the tag '{topic.tag}'")
+            raise TopicNotTaggable(f"this topic was already turned into the tag '{topic.tag}'", code="already_tagged")
         if Tag.objects.filter(slug=slug).exists():
-            raise ValueError(f"a tag '{slug}' exists already")
+            raise TopicNotTaggable(f"a tag '{slug}' exists already", code="tag_exists")
         position = (Tag.objects.aggregate(top=Max("position"))["top"] or 0) + 1
         tag = Tag.objects.create(slug=slug, name=name, position=position)
         snapshots = _snapshots(topic)
@@ -93,17 +101,3 @@ def _snapshots(topic: EmergingTopic) -> dict[int, PredictionSnapshot]:
         )
         for row in rows.select_related("tag")
     }
-
-
-def emerging_topics_for_page(*, examples: int = 5) -> list[dict]:
-    """Open topics, then tagged ones, each with its first few items."""
-    topics = list(EmergingTopic.objects.select_related("tag", "model_version").order_by("status", "rank")[:20])
-    wanted = {content_id for topic in topics for content_id in topic.content_ids[:examples]}
-    titles = dict(Content.objects.filter(pk__in=wanted).values_list("pk", "title"))
-    return [
-        {
-            "topic": topic,
-            "examples": [(cid, titles[cid]) for cid in topic.content_ids[:examples] if cid in titles],
-        }
-        for topic in topics
-    ]
