@@ -96,6 +96,7 @@ SMOOTHING = 0.5  # add-k smoothing of the unigram model; unseen words get k
 # of 0.5, 1 and 2 (chosen leave-one-kind-out on the tuning kinds, see make bench-drift) 0.5
 # flagged the most held-out off-topic text at the fewest real items.
 WORDING_WEIGHT = 0.5
+MIN_TOPIC_TRAINING = 200  # distinct training texts below which the topic check is left out
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,8 @@ def fit_ood_checks(
     """Fit every check's threshold on prepared training texts.
 
     ``offtopic_texts`` (prepared examples of text that does not belong, e.g. the tuning slice of
-    ``data/offtopic_samples.jsonl``) add the ``topic`` check; without them it is left out.
+    ``data/offtopic_samples.jsonl``) add the ``topic`` check; without them, or with fewer than
+    ``MIN_TOPIC_TRAINING`` distinct training texts, it is left out.
 
     ``quantile`` is the share of (out-of-fold) training texts each fitted
     check lets through; the default 0.995 makes each fitted check flag about
@@ -340,7 +342,10 @@ def fit_ood_checks(
         "oov": max(OOV_FLOOR, _quantile(oov, quantile)),
         "surprise": _quantile(surprise, quantile),
     }
-    topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state) if offtopic_texts else None
+    # The topic check standardises scores by their spread over the training texts: a handful of
+    # (near-)duplicate texts has almost none, and every new text would then look far off.
+    enough = len(set(texts)) >= MIN_TOPIC_TRAINING
+    topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state) if offtopic_texts and enough else None
     return OODChecks(
         unigram=unigram,
         thresholds=thresholds,

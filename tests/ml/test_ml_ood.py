@@ -262,3 +262,9 @@ def test_each_kind_of_offtopic_text_is_caught_by_the_check_meant_for_it(checks):
         assert "garbage" in flagged_by(checks, title, description), title
     language_hits = sum("language" in flagged_by(checks, t, d) for t, d in KINDS["non-english"])
     assert language_hits >= 0.9 * len(KINDS["non-english"])
+
+
+def test_a_tiny_training_set_gets_no_topic_check(dataset_texts):
+    # Standardising by the spread of a few dozen near-duplicates would flag nearly everything.
+    small = fit_ood_checks(dataset_texts[:60] * 3, offtopic_texts=TUNING_TEXTS)
+    assert small.topic is None and "topic" not in small.check([dataset_texts[0]])[0].checks
