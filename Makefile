@@ -54,6 +54,11 @@ clean:
 bench-drift: install
 	$(BIN)/python -m benchmarks.bench_drift
 
+## Emerging topics, simulated: drop a tag from the older items' training data, stream the newer items, cluster what the model is unsure of or flags; rewrites "## Emerging topics" in docs/benchmarks.md.
+.PHONY: bench-emerging
+bench-emerging: install
+	$(BIN)/python -m benchmarks.bench_emerging
+
 ## How long a saved model takes to load, shipped format vs sklearn's vectorizer; rewrites "## Model loading" in docs/benchmarks.md.
 .PHONY: bench-load
 bench-load: $(VENV)/.embeddings-installed

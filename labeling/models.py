@@ -118,6 +118,7 @@ class ReviewReason(models.TextChoices):
     DISAGREEMENT = "disagreement", "disagreement"
     OUT_OF_DISTRIBUTION = "out_of_distribution", "out of distribution"
     REQUEUED = "requeued", "re-review requested"
+    EMERGING_TOPIC = "emerging_topic", "emerging topic"
 
 
 class ReviewStatus(models.TextChoices):

@@ -20,6 +20,17 @@ Four checks run on each prepared text (see :func:`ml.text.prepare_text`):
     held-out dataset items, cosine flagged ~70% of the off-topic samples and
     ~4% of the newest dataset items, surprise ~97% and 0%.
 
+``topic`` (only when off-topic examples are given to :func:`fit_ood_checks`)
+    Two pieces of evidence added up, each in standard deviations above the
+    typical training text: the surprise above, and a linear "wording" score
+    (:mod:`ml.wording`) learnt from training texts against the off-topic
+    examples.  The wording score sees every word, stopwords and symbols
+    included ("your", "$", "!", "shall"), so it carries style that other
+    kinds of off-topic text share; surprise carries the topic.  Each alone
+    misses texts the sum catches (a job ad with an ML title; legal text).
+    ``make bench-drift`` measures it leave-one-kind-out: fitted without a
+    kind, judged on that kind.
+
 The OOV and surprise thresholds are fitted by cross-fitting: every training
 text is scored against a vocabulary built from the *other* folds (scoring a
 text against a vocabulary that contains it would always give zero), and the
@@ -38,6 +49,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.model_selection import KFold
 
 from ml.language import count_letters, language_evidence
+from ml.wording import WordingModel, fit_wording
 
 FORMAT_VERSION = 1
 
@@ -80,6 +92,11 @@ CROSS_FIT_FOLDS = 5
 # price: title-only spam of a handful of words is not flagged either.
 PSEUDO_TOKENS = 4
 SMOOTHING = 0.5  # add-k smoothing of the unigram model; unseen words get k
+# The topic check adds surprise and wording, each in standard deviations; wording counts half:
+# of 0.5, 1 and 2 (chosen leave-one-kind-out on the tuning kinds, see make bench-drift) 0.5
+# flagged the most held-out off-topic text at the fewest real items.
+WORDING_WEIGHT = 0.5
+MIN_TOPIC_TRAINING = 200  # distinct training texts below which the topic check is left out
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,63 @@ class VocabularyScores:
     surprise: float
 
 
+@dataclass(frozen=True)
+class Standardiser:
+    """Turns a score into standard deviations above the typical training text."""
+
+    center: float
+    scale: float
+
+    @classmethod
+    def fit(cls, values: list[float]) -> "Standardiser":
+        return cls(center=float(np.median(values)), scale=float(np.std(values)) or 1.0)
+
+    def __call__(self, value: float) -> float:
+        return (value - self.center) / self.scale
+
+
+@dataclass(frozen=True)
+class TopicCheck:
+    """Surprise plus wording, standardised on out-of-fold training texts; see the module docstring."""
+
+    wording: WordingModel
+    surprise_scale: Standardiser
+    wording_scale: Standardiser
+    threshold: float
+    wording_weight: float = WORDING_WEIGHT
+
+    def evaluate(self, text: str, surprise: float) -> CheckResult:
+        surprise_sd = self.surprise_scale(surprise)
+        wording_sd = self.wording_scale(self.wording.score(text))
+        score = surprise_sd + self.wording_weight * wording_sd
+        terms = ", ".join(f"'{t}'" for t in self.wording.top_terms(text))
+        reason = (
+            f"unlike the training content (score {score:.2f} > {self.threshold:.2f}): words "
+            f"{surprise_sd:+.1f} sd from typical, wording {wording_sd:+.1f} sd toward off-topic text"
+            + (f" ({terms})" if terms else "")
+        )
+        return _result("topic", score, self.threshold, score > self.threshold, reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "wording": self.wording.to_dict(),
+            "surprise_scale": vars(self.surprise_scale).copy(),
+            "wording_scale": vars(self.wording_scale).copy(),
+            "threshold": self.threshold,
+            "wording_weight": self.wording_weight,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TopicCheck":
+        return cls(
+            wording=WordingModel.from_dict(data["wording"]),
+            surprise_scale=Standardiser(**{k: float(v) for k, v in data["surprise_scale"].items()}),
+            wording_scale=Standardiser(**{k: float(v) for k, v in data["wording_scale"].items()}),
+            threshold=float(data["threshold"]),
+            wording_weight=float(data["wording_weight"]),
+        )
+
+
 @dataclass
 class OODChecks:
     """Fitted per-item checks; build with :func:`fit_ood_checks`."""
@@ -164,6 +238,7 @@ class OODChecks:
     typical_surprise: float  # median per-token surprise in training, for shrinkage
     quantile: float = DEFAULT_QUANTILE
     training_size: int = 0
+    topic: TopicCheck | None = None
 
     def check(self, texts: list[str]) -> list[ItemCheck]:
         """One :class:`ItemCheck` per prepared text, in input order."""
@@ -174,6 +249,8 @@ class OODChecks:
 
     def _check_one(self, text: str) -> ItemCheck:
         checks = [garbage_check(text), self._language(text), *self._vocabulary(text)]
+        if self.topic is not None:
+            checks.append(self.topic.evaluate(text, self.scores(text).surprise))
         return ItemCheck({check.name: check for check in checks})
 
     def _language(self, text: str) -> CheckResult:
@@ -207,7 +284,7 @@ class OODChecks:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dict; :meth:`from_dict` restores an equal object."""
-        return {
+        data = {
             "version": FORMAT_VERSION,
             "quantile": self.quantile,
             "training_size": self.training_size,
@@ -215,6 +292,9 @@ class OODChecks:
             "typical_surprise": self.typical_surprise,
             "vocabulary": dict(sorted(self.unigram.counts.items())),
         }
+        if self.topic is not None:  # versions trained without off-topic examples have none
+            data["topic"] = self.topic.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "OODChecks":
@@ -226,11 +306,22 @@ class OODChecks:
             typical_surprise=float(data["typical_surprise"]),
             quantile=float(data["quantile"]),
             training_size=int(data["training_size"]),
+            topic=TopicCheck.from_dict(data["topic"]) if data.get("topic") else None,
         )
 
 
-def fit_ood_checks(train_texts: list[str], *, quantile: float = DEFAULT_QUANTILE, random_state: int = 0) -> OODChecks:
+def fit_ood_checks(
+    train_texts: list[str],
+    *,
+    offtopic_texts: list[str] | None = None,
+    quantile: float = DEFAULT_QUANTILE,
+    random_state: int = 0,
+) -> OODChecks:
     """Fit every check's threshold on prepared training texts.
+
+    ``offtopic_texts`` (prepared examples of text that does not belong, e.g. the tuning slice of
+    ``data/offtopic_samples.jsonl``) add the ``topic`` check; without them, or with fewer than
+    ``MIN_TOPIC_TRAINING`` distinct training texts, it is left out.
 
     ``quantile`` is the share of (out-of-fold) training texts each fitted
     check lets through; the default 0.995 makes each fitted check flag about
@@ -251,8 +342,37 @@ def fit_ood_checks(train_texts: list[str], *, quantile: float = DEFAULT_QUANTILE
         "oov": max(OOV_FLOOR, _quantile(oov, quantile)),
         "surprise": _quantile(surprise, quantile),
     }
+    # The topic check standardises scores by their spread over the training texts: a handful of
+    # (near-)duplicate texts has almost none, and every new text would then look far off.
+    enough = len(set(texts)) >= MIN_TOPIC_TRAINING
+    topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state) if offtopic_texts and enough else None
     return OODChecks(
-        unigram=unigram, thresholds=thresholds, typical_surprise=typical, quantile=quantile, training_size=len(texts)
+        unigram=unigram,
+        thresholds=thresholds,
+        typical_surprise=typical,
+        quantile=quantile,
+        training_size=len(texts),
+        topic=topic,
+    )
+
+
+def _fit_topic(
+    texts: list[str], oof_surprise: list[float], offtopic: list[str], quantile: float, random_state: int
+) -> TopicCheck:
+    """Standardise out-of-fold surprise and wording of the training texts; threshold at ``quantile``."""
+    oof_wording = [0.0] * len(texts)
+    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
+    for fit_part, score_part in folds.split(texts):
+        wording = fit_wording([texts[i] for i in fit_part], offtopic)
+        for i in score_part:
+            oof_wording[i] = wording.score(texts[i])
+    surprise_scale, wording_scale = Standardiser.fit(oof_surprise), Standardiser.fit(oof_wording)
+    combined = [surprise_scale(s) + WORDING_WEIGHT * wording_scale(w) for s, w in zip(oof_surprise, oof_wording)]
+    return TopicCheck(
+        wording=fit_wording(texts, offtopic),
+        surprise_scale=surprise_scale,
+        wording_scale=wording_scale,
+        threshold=_quantile(combined, quantile),
     )
 
 

@@ -345,3 +345,40 @@ class Lease(models.Model):
 
     def __str__(self):
         return f"{self.name} (last run {self.last_run_at})"
+
+
+class EmergingTopicStatus(models.TextChoices):
+    OPEN = "open", "open"
+    TAGGED = "tagged", "turned into a tag"
+
+
+class EmergingTopic(models.Model):
+    """A cluster among the items the active model is unsure of or flags (ml.emerging), found on a worker.
+
+    Each refresh replaces the open ones; a topic an admin turned into a tag is kept, with its tag.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    top_terms = models.JSONField(default=list)
+    # The cluster's items, closest to its centre first (the first few are its examples).
+    content_ids = models.JSONField(default=list)
+    cohesion = models.FloatField()
+    candidates = models.PositiveIntegerField(help_text="unsure or flagged items clustered in that refresh")
+    status = models.CharField(max_length=16, choices=EmergingTopicStatus.choices, default=EmergingTopicStatus.OPEN)
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "rank", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"emerging topic #{self.rank}: {', '.join(self.top_terms[:3])}"
+
+    @property
+    def size(self) -> int:
+        return len(self.content_ids)

@@ -41,4 +41,6 @@ def check_drift() -> int:
     """Periodic (celery beat): store one drift check per window; once per period, whatever the beats."""
     if not leases.lease_take(name="check-drift", every_seconds=settings.TAGLOOP_DRIFT_EVERY_SECONDS):
         return 0
-    return len(services.drift_checks_run())
+    checks = services.drift_checks_run()
+    services.emerging_topics_refresh()  # the same period: clusters of unsure or flagged items
+    return len(checks)

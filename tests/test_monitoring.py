@@ -46,7 +46,7 @@ def test_a_flagged_item_is_not_auto_tagged_and_goes_to_review(tags, model_dir, s
     odd.refresh_from_db()
     assert not normal.is_out_of_distribution and normal.current_tag_origin == TagOrigin.MODEL
     assert odd.is_out_of_distribution and odd.ood_reasons
-    assert set(odd.ood_reasons) <= {"garbage", "language", "oov", "surprise"}
+    assert set(odd.ood_reasons) <= {"garbage", "language", "oov", "surprise", "topic"}
     assert odd.current_tag is None and odd.current_tag_origin == TagOrigin.NONE
     reasons = set(ReviewTask.objects.filter(content=odd, status=ReviewStatus.OPEN).values_list("reason", flat=True))
     assert reasons == {ReviewReason.OUT_OF_DISTRIBUTION}

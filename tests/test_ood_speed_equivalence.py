@@ -34,13 +34,13 @@ import pytest
 
 from ml.dataset import read_dataset_rows
 from ml.language import ENGLISH, FOREIGN, language_evidence
+from ml.offtopic import read_offtopic_samples
 from ml.ood import OODChecks, fit_ood_checks
 from ml.text import prepare_text
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "data" / "madewithml_dataset.csv"
 REFERENCE = REPO / "tests" / "data" / "ood_reference.json"
-OFFTOPIC_SAMPLES = REPO / "tests" / "ml" / "offtopic_samples.py"
 
 # Inputs chosen to hit every branch of the character-level code paths.
 TRICKY = [
@@ -217,9 +217,7 @@ def dataset_texts() -> list[str]:
 
 def tricky_texts() -> list[str]:
     """TRICKY plus the hand-written off-topic samples (title and description, prepared)."""
-    namespace: dict = {}
-    exec(compile(OFFTOPIC_SAMPLES.read_text(encoding="utf-8"), str(OFFTOPIC_SAMPLES), "exec"), namespace)
-    offtopic = [prepare_text(title, description) for _, title, description in namespace["OFFTOPIC"]]
+    offtopic = [prepare_text(s.title, s.description) for s in read_offtopic_samples()]
     return list(TRICKY) + offtopic
 
 
@@ -332,7 +330,7 @@ def test_dataset_language_evidence_is_unchanged(reference, texts):
 
 
 def test_tricky_inputs_are_unchanged(reference, checks):
-    # The stored texts are the inputs (so later edits of offtopic_samples.py do
+    # The stored texts are the inputs (so later edits of data/offtopic_samples.jsonl do
     # not break this test); TRICKY must still be what the reference was built from.
     cases = reference["tricky"]
     assert [case["text"] for case in cases[: len(TRICKY)]] == TRICKY, (

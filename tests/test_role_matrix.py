@@ -54,6 +54,7 @@ ENDPOINTS = [
     ("post", "predictions:canary-stop", "canary", {ADMIN}),
     ("get", "monitoring:page", None, {REVIEWER, ADMIN}),
     ("post", "monitoring:check-drift", None, {ADMIN}),
+    ("post", "monitoring:emerging-tag", "topic", {ADMIN}),
 ]
 
 
@@ -90,6 +91,11 @@ def _url(name, kind):
     if kind == "version":
         version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
         return reverse(name, args=[version.number])
+    if kind == "topic":
+        from predictions.models import EmergingTopic
+
+        topic = EmergingTopic.objects.create(rank=1, top_terms=["quantum"], content_ids=[], cohesion=0.5, candidates=0)
+        return reverse(name, args=[topic.pk])
     if kind == "canary":
         version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
         canary = Canary.objects.create(candidate=version, baseline=version, share=0.1, running=False)

@@ -47,6 +47,7 @@ PRIORITY_BASE: dict[str, float] = {
     ReviewReason.LOW_CONFIDENCE: 2.0,
     ReviewReason.OUT_OF_DISTRIBUTION: 2.0,
     ReviewReason.REQUEUED: 1.8,
+    ReviewReason.EMERGING_TOPIC: 1.9,  # items of a tag just created from an emerging topic
     ReviewReason.SUSPECT_LABEL: 1.5,
     ReviewReason.AUDIT_SAMPLE: 1.0,
 }

@@ -11,6 +11,7 @@ from predictions.services.batch import (
 )
 from predictions.services.canary import CanaryError, canary_start, canary_stop
 from predictions.services.drift import drift_check_request, drift_checks_run
+from predictions.services.emerging import emerging_topic_to_tag, emerging_topics_refresh
 from predictions.services.gates import PromotionBlocked, PromotionError
 from predictions.services.jobs import job_resume
 from predictions.services.rollout import model_version_promote, model_version_rollback
@@ -36,6 +37,8 @@ __all__ = [
     "content_enqueue_prediction",
     "drift_check_request",
     "drift_checks_run",
+    "emerging_topic_to_tag",
+    "emerging_topics_refresh",
     "job_resume",
     "retrain_waiting_for_broker",
     "evaluate_labelled",

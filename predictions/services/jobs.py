@@ -237,8 +237,10 @@ def _run_predict(job: Job, still_owner: Callable[[], bool]) -> None:
 
 def _run_drift_check(job: Job, still_owner: Callable[[], bool]) -> None:
     from predictions.services.drift import drift_checks_run
+    from predictions.services.emerging import emerging_topics_refresh
 
     drift_checks_run()
+    emerging_topics_refresh()
 
 
 _RUNNERS = {JobKind.TRAIN: _run_train, JobKind.PREDICT: _run_predict, JobKind.DRIFT_CHECK: _run_drift_check}

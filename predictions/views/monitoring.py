@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from predictions.selectors.emerging import emerging_topics_for_page
 from predictions.selectors.monitoring import monitoring_overview
 from predictions.services import drift_check_request
 
@@ -27,6 +28,8 @@ def monitoring(request):
         "live_f1_series": {"live F1 (cumulative)": overview["live_f1"]},
         "window_size": settings.TAGLOOP_LIVE_WINDOW_ITEMS,
         "can_check_drift": request.user.has_perm("predictions.add_driftcheck"),
+        "emerging_topics": emerging_topics_for_page(),
+        "can_create_tags": request.user.has_perm("labeling.add_tag"),
     }
     return render(request, "monitoring/monitoring.html", context)
 

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from offtopic_samples import OFFTOPIC  # tests/ml is on sys.path (rootdir-less test dir)
 
 from ml.drift import (
     DriftTest,
@@ -18,6 +17,7 @@ from ml.drift import (
     run_window_checks,
     tag_distribution_test,
 )
+from ml.offtopic import read_offtopic_samples
 from ml.text import prepare_text
 
 DATASET = Path(__file__).resolve().parents[2] / "data" / "madewithml_dataset.csv"
@@ -84,7 +84,7 @@ def test_length_test_fires_on_title_only_items(reference, items):
 
 def offtopic_window(same: WindowData, share: float) -> WindowData:
     n = round(len(same) * share)
-    texts = [prepare_text(t, d) for _, t, d in OFFTOPIC[:n]]
+    texts = [prepare_text(s.title, s.description) for s in read_offtopic_samples()[:n]]
     return WindowData(same.texts[n:] + texts, same.tags, same.confidences)
 
 

@@ -6,14 +6,19 @@ import random
 from pathlib import Path
 
 import pytest
-from offtopic_samples import KINDS, OFFTOPIC  # tests/ml is on sys.path (rootdir-less test dir)
 
 from ml.language import language_evidence
+from ml.offtopic import NEVER_TUNED, TUNING, by_kind, read_offtopic_samples
 from ml.ood import OODChecks, fit_ood_checks, garbage_check
 from ml.text import prepare_text
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "data" / "madewithml_dataset.csv"
+SAMPLES = read_offtopic_samples()
+OFFTOPIC = [(s.kind, s.title, s.description) for s in SAMPLES]
+KINDS = {kind: [(s.title, s.description) for s in group] for kind, group in by_kind(SAMPLES).items()}
+TUNING_TEXTS = [prepare_text(s.title, s.description) for s in SAMPLES if s.slice == TUNING]
+NEVER_TUNED_TEXTS = [prepare_text(s.title, s.description) for s in SAMPLES if s.slice == NEVER_TUNED]
 
 JARGON_TITLES = [
     "BERT fine-tuning with LoRA",
@@ -183,20 +188,24 @@ def test_item_check_serialises_for_storage(checks):
     assert stored["checks"]["garbage"]["threshold"] == 0.5
 
 
-def test_offtopic_samples_cover_every_kind_and_several_languages():
-    assert len(OFFTOPIC) >= 75 and all(len(samples) >= 15 for samples in KINDS.values())
+def test_offtopic_samples_have_many_kinds_each_with_enough_items_and_a_never_tuned_slice():
+    # Twice the four kinds the checks were first built from, each with at least ten items.
+    assert len(KINDS) >= 8 and all(len(samples) >= 10 for samples in KINDS.values())
+    slices = {kind: {s.slice for s in group} for kind, group in by_kind(SAMPLES).items()}
+    assert all(len(kind_slices) == 1 for kind_slices in slices.values()), "a kind is in one slice"
+    assert sum(kind_slices == {NEVER_TUNED} for kind_slices in slices.values()) >= 3
 
 
-def offtopic_rate(checks: OODChecks) -> float:
-    results = checks.check([prepare_text(title, description) for _, title, description in OFFTOPIC])
-    return sum(r.flagged for r in results) / len(results)
+def flagged_share(checks: OODChecks, texts: list[str]) -> float:
+    return sum(r.flagged for r in checks.check(texts)) / len(texts)
 
 
 def test_offtopic_items_are_flagged_and_held_out_ml_items_are_not(dataset_texts):
-    """Targets: >= 95% of off-topic flagged, <= 2% of held-out real items.
+    """Targets: >= 95% of the never-tuned kinds flagged, <= 2% of held-out real items.
 
-    Pooled over five random 80/20 splits (one split of 153 items is too
-    noisy to judge 2% on) plus the newest 20% by created_on.
+    Checks fitted with the tuning slice as off-topic examples. Pooled over five
+    random 80/20 splits (one split of 153 items is too noisy to judge 2% on) plus
+    the newest 20% by created_on.
     """
     flagged, held_out, detection = 0, 0, []
     cut = int(len(dataset_texts) * 0.8)
@@ -206,17 +215,56 @@ def test_offtopic_items_are_flagged_and_held_out_ml_items_are_not(dataset_texts)
         random.Random(seed).shuffle(order)
         splits.append(order)
     for order in splits:
-        checks = fit_ood_checks([dataset_texts[i] for i in order[:cut]])
+        checks = fit_ood_checks([dataset_texts[i] for i in order[:cut]], offtopic_texts=TUNING_TEXTS)
         results = checks.check([dataset_texts[i] for i in order[cut:]])
         flagged += sum(r.flagged for r in results)
         held_out += len(results)
-        detection.append(offtopic_rate(checks))
+        detection.append(flagged_share(checks, NEVER_TUNED_TEXTS))
     assert flagged / held_out <= 0.02
     assert min(detection) >= 0.95
 
 
+def test_topic_check_flags_a_kind_it_was_not_fitted_on(dataset_texts):
+    # Support complaints: the vocabulary checks alone let 2 of 10 through; fitted
+    # without the kind, the topic check must still catch nearly all of it.
+    left_out = "support-complaints"
+    others = [prepare_text(s.title, s.description) for s in SAMPLES if s.slice == TUNING and s.kind != left_out]
+    checks = fit_ood_checks(dataset_texts[:600], offtopic_texts=others)
+    texts = [prepare_text(t, d) for t, d in KINDS[left_out]]
+    assert flagged_share(checks, texts) >= 0.9
+    assert sum(r.checks["topic"].flagged for r in checks.check(texts)) >= 9
+
+
+def test_topic_reason_gives_its_evidence(dataset_texts):
+    checks = fit_ood_checks(dataset_texts[:600], offtopic_texts=TUNING_TEXTS)
+    topic = checks.check([prepare_text("Charged twice for my order", "Refund my money now, your support is awful!")])[
+        0
+    ].checks["topic"]
+    assert topic.flagged
+    assert f"score {topic.score:.2f} > {topic.threshold:.2f}" in topic.reason
+    assert "sd from typical" in topic.reason and "'" in topic.reason  # the words that tipped it
+
+
+def test_without_offtopic_examples_there_is_no_topic_check(checks):
+    assert "topic" not in checks.check(["graph neural networks"])[0].checks
+    assert "topic" not in checks.to_dict()
+
+
+def test_topic_check_round_trips_through_json(dataset_texts):
+    checks = fit_ood_checks(dataset_texts[:300], offtopic_texts=TUNING_TEXTS)
+    restored = OODChecks.from_dict(json.loads(json.dumps(checks.to_dict())))
+    texts = [prepare_text(t, d) for _, t, d in OFFTOPIC[::7]] + dataset_texts[300:340]
+    assert [r.to_dict() for r in restored.check(texts)] == [r.to_dict() for r in checks.check(texts)]
+
+
 def test_each_kind_of_offtopic_text_is_caught_by_the_check_meant_for_it(checks):
-    for title, description in KINDS["garbage"]:
+    for title, description in KINDS["gibberish"]:
         assert "garbage" in flagged_by(checks, title, description), title
-    language_hits = sum("language" in flagged_by(checks, t, d) for t, d in KINDS["language"])
-    assert language_hits >= 0.9 * len(KINDS["language"])
+    language_hits = sum("language" in flagged_by(checks, t, d) for t, d in KINDS["non-english"])
+    assert language_hits >= 0.9 * len(KINDS["non-english"])
+
+
+def test_a_tiny_training_set_gets_no_topic_check(dataset_texts):
+    # Standardising by the spread of a few dozen near-duplicates would flag nearly everything.
+    small = fit_ood_checks(dataset_texts[:60] * 3, offtopic_texts=TUNING_TEXTS)
+    assert small.topic is None and "topic" not in small.check([dataset_texts[0]])[0].checks

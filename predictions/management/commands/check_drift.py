@@ -1,11 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from predictions.selectors import active_model_version
-from predictions.services import drift_checks_run
+from predictions.services import drift_checks_run, emerging_topics_refresh
 
 
 class Command(BaseCommand):
-    help = "Run the window drift checks now (in this process) and store one DriftCheck per window."
+    help = (
+        "Run the window drift checks now (in this process), one DriftCheck per window, and refresh the emerging topics."
+    )
 
     def handle(self, **options):
         if active_model_version() is None:
@@ -19,3 +21,5 @@ class Command(BaseCommand):
                 f"{check.source or 'all sources'}: n={check.n} drifted={'yes' if check.drifted else 'no'} "
                 f"adjusted p={overall['p_value']:.4g} fired={','.join(overall['details']['fired']) or '-'}"
             )
+        topics = emerging_topics_refresh()
+        self.stdout.write(f"emerging topics: {len(topics)}")

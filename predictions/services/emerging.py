@@ -1,0 +1,103 @@
+"""Emerging topics: clusters among the items the active model is unsure of or flags (ml.emerging).
+
+Refreshed on a worker by the drift check's run (periodic, or the button on /monitoring/).
+An admin turns a topic into a tag (``labeling.Tag`` is a row): its items go to the review
+queue, and the next retrain learns the class from the answers.
+"""
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
+from labeling.services.review_queue import PredictionSnapshot, review_tasks_open_many
+from ml.text import prepare_text
+from predictions import selectors
+from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion, Prediction
+
+
+class TopicNotTaggable(ApplicationError):
+    """The topic was turned into a tag already, or the slug is taken."""
+
+    code = "topic_not_taggable"
+
+
+CANDIDATE_LIMIT = 2000  # the most recent unsure or flagged items; clustering is quadratic in them
+DEFAULT_THRESHOLD = 0.5  # a version trained before thresholds were stored
+
+
+def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
+    """Cluster the active model's unsure or flagged items; replace the open topics with what is found."""
+    from ml.emerging import find_clusters
+
+    version = selectors.active_model_version()
+    if version is None:
+        return []
+    candidates = _candidates(version)
+    training = [prepare_text(item.title, item.description) for item in selectors.gold_labelled(split=Split.TRAIN)]
+    clusters = find_clusters([prepare_text(title, description) for _, title, description in candidates], training)
+    now = now or timezone.now()
+    with transaction.atomic():
+        EmergingTopic.objects.filter(status=EmergingTopicStatus.OPEN).delete()
+        return EmergingTopic.objects.bulk_create(
+            EmergingTopic(
+                created_at=now,
+                model_version=version,
+                rank=rank,
+                top_terms=cluster.top_terms,
+                content_ids=[candidates[i][0] for i in cluster.members],
+                cohesion=round(cluster.cohesion, 4),
+                candidates=len(candidates),
+            )
+            for rank, cluster in enumerate(clusters, start=1)
+        )
+
+
+def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
+    """(id, title, description) of the newest items, without a gold label, that the model is unsure of or flags."""
+    threshold = version.review_threshold if version.review_threshold is not None else DEFAULT_THRESHOLD
+    unsure = Prediction.objects.filter(model_version=version, confidence__lt=threshold).values("content_id")
+    return list(
+        Content.objects.filter(Q(pk__in=unsure) | Q(is_out_of_distribution=True, ood_dismissed=False))
+        .exclude(pk__in=GoldLabel.objects.values("content_id"))
+        .order_by("-ingested_at", "-pk")
+        .values_list("pk", "title", "description")[:CANDIDATE_LIMIT]
+    )
+
+
+def emerging_topic_to_tag(*, topic: EmergingTopic, slug: str, name: str, user) -> Tag:
+    """Create the tag and send the topic's items to review; once per topic (TopicNotTaggable otherwise)."""
+    with transaction.atomic():
+        topic = EmergingTopic.objects.select_for_update().get(pk=topic.pk)
+        if topic.status != EmergingTopicStatus.OPEN:
+            raise TopicNotTaggable(f"this topic was already turned into the tag '{topic.tag}'", code="already_tagged")
+        if Tag.objects.filter(slug=slug).exists():
+            raise TopicNotTaggable(f"a tag '{slug}' exists already", code="tag_exists")
+        position = (Tag.objects.aggregate(top=Max("position"))["top"] or 0) + 1
+        tag = Tag.objects.create(slug=slug, name=name, position=position)
+        snapshots = _snapshots(topic)
+        review_tasks_open_many(
+            items=[(content_id, snapshots.get(content_id, PredictionSnapshot())) for content_id in topic.content_ids],
+            reason=ReviewReason.EMERGING_TOPIC,
+        )
+        topic.status, topic.tag, topic.tagged_by, topic.tagged_at = (
+            EmergingTopicStatus.TAGGED,
+            tag,
+            user,
+            timezone.now(),
+        )
+        topic.save(update_fields=["status", "tag", "tagged_by", "tagged_at"])
+    return tag
+
+
+def _snapshots(topic: EmergingTopic) -> dict[int, PredictionSnapshot]:
+    """What the topic's model said about each item, for the review screen."""
+    rows = Prediction.objects.filter(model_version_id=topic.model_version_id, content_id__in=topic.content_ids)
+    number = topic.model_version.number if topic.model_version else None
+    return {
+        row.content_id: PredictionSnapshot(
+            model_version=number, predicted_tag=row.tag.slug, probabilities=row.probabilities, confidence=row.confidence
+        )
+        for row in rows.select_related("tag")
+    }
