@@ -29,7 +29,9 @@ def emerging_topic_tag(request, topic_id: int):
     topic = get_object_or_404(EmergingTopic, pk=topic_id)
     form = NewTagForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        problems = "; ".join(
+            f"{field}: {' '.join(str(error) for error in errors)}" for field, errors in form.errors.items()
+        )
         messages.error(request, f"No tag created ({problems}).")
         return redirect("monitoring:page")
     try:
