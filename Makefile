@@ -87,6 +87,13 @@ bench-queue: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
 
+## Public pages at 100,000 items (PostgreSQL): list, search, tag filter, item and tag pages; rewrites '## Public pages'.
+.PHONY: bench-public
+bench-public: install
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_public_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_public_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_public_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_public_bench $(BIN)/python manage.py bench_public
+
 ## Rollout on real workers (PostgreSQL + Redis, two workers): retrain click-to-candidate, re-predict 100,000 items.
 .PHONY: bench-rollout
 bench-rollout: install

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
@@ -52,7 +53,9 @@ logger = logging.getLogger(__name__)
 TRAINING_JOBS = -1
 
 
-def model_version_request(*, algorithm: str | None = None, requested_by=None, notes: str = "") -> ModelVersion:
+def model_version_request(
+    *, algorithm: str | None = None, requested_by: User | None = None, notes: str = ""
+) -> ModelVersion:
     """Record a queued model version and its training job; the job is sent once this transaction commits.
 
     With the broker down the version and its job are recorded all the same, and the
@@ -137,7 +140,9 @@ class _Progress:
             self.last_write = now
 
 
-def model_version_cancel(*, model_version: ModelVersion, cancelled_by=None, reason: str = "") -> ModelVersion:
+def model_version_cancel(
+    *, model_version: ModelVersion, cancelled_by: User | None = None, reason: str = ""
+) -> ModelVersion:
     """Stop a queued or running retrain. A running one stops at its next progress step."""
     with transaction.atomic():
         cancelled = ModelVersion.objects.filter(
