@@ -53,7 +53,7 @@ def test_a_model_trained_on_another_machine_serves_here(machine_b, settings, tag
     assert health["checks"]["model"] == {
         **health["checks"]["model"],
         "ok": True,
-        "detail": f"v{version.number} tfidf-linear loaded",
+        "detail": f"v{version.number} minilm-linear loaded",  # the default algorithm
     }
 
     # Machine B loads it back from the database to re-predict everything after the promotion.
