@@ -1,0 +1,318 @@
+"""Does the review threshold keep its precision promise on a stream that moved?  (``make bench-trust``)
+
+The dataset is sorted by ``created_on``.  A model is trained on the older items, its
+threshold chosen as the system chooses it (out-of-fold operating point at the target
+precision), and the newer items arrive one by one, in order.  Each item is
+auto-accepted when its confidence reaches the threshold in force for the stream, and
+is an audit sample by a per-item hash draw at the audit share in force (as
+``labeling.services.review.is_audit_sample`` draws, salted by the seed so that seeds
+draw different samples).  An audit is answered from the item's gold label ``--lag``
+items later; each answer runs the policy (:func:`ml.trust.decide`), as the worker does.
+
+Feature off: the model's own threshold and the base audit share throughout.  Feature
+on: the policy moves the threshold and the audit share.  The stream is cut into
+``--windows`` equal windows; for each, the precision of the auto-accepted items (all
+of them, measured on the gold labels, not only the audited ones), automation (the
+share auto-accepted) and the audits answered.
+
+Two streams, so that nothing is chosen on the figures reported: the *tuning* stream
+(train on the oldest 60%, stream the next 20%), on which the policy's defaults were
+looked at, and the *reported* stream (train on the oldest 80%, stream the newest
+20%: the dataset's time split).  Results go to stdout and, unless ``--no-write``, to
+the "## Trust" section of docs/benchmarks.md.
+"""
+
+import argparse
+import datetime
+import hashlib
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ml.algorithms import DEFAULT_ALGORITHM
+from ml.dataset import read_dataset_rows
+from ml.loop_simulation import LoopConfig, review_threshold
+from ml.machine import load_average
+from ml.markdown_section import replace_section
+from ml.prediction import predict
+from ml.text import prepare_text
+from ml.training import train_model
+from ml.trust import RAISE, Audit, TrustSettings, decide
+
+SECTION = "Trust"
+GOAL = 0.95
+WINDOW_AUDITS = 200  # the sliding window of audits, as the service's default (TAGLOOP_TRUST_WINDOW_AUDITS)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    train_share: float  # the oldest share trains the model
+    stream_share: float  # the next share is streamed
+
+
+TUNING = Scenario("tuning (train oldest 60%, stream next 20%)", 0.6, 0.2)
+REPORTED = Scenario("reported (train oldest 80%, stream newest 20%)", 0.8, 0.2)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str  # the row id: the audit draw's input
+    confidence: float
+    correct: bool
+
+
+@dataclass
+class Run:
+    """One pass over the stream: what happened to each item, and the threshold changes."""
+
+    accepted: list[bool] = field(default_factory=list)
+    audited: list[bool] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)
+    changes: list[tuple[int, str, float, float]] = field(default_factory=list)  # (item, action, old, new)
+
+
+def is_audit(key: str, *, share: float, seed: int) -> bool:
+    """The system's draw (a sha256 of the item), salted by the seed."""
+    digest = hashlib.sha256(f"audit:{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def stream_once(items: Sequence[Item], *, base: float, settings: TrustSettings, on: bool, seed: int, lag: int) -> Run:
+    run = Run()
+    threshold, share = base, settings.base_audit_share
+    if on:
+        share = decide(window=[], new=[], base_threshold=base, current_threshold=base, settings=settings).audit_share
+    answered: list[Audit] = []  # in answer order
+    since_change = 0  # answered[since_change:] are new evidence
+    pending: list[tuple[int, Audit]] = []  # (answer due at item index, audit)
+    for index, item in enumerate(items):
+        for _, audit in [p for p in pending if p[0] <= index]:
+            answered.append(audit)
+            if on:
+                decision = decide(
+                    window=answered[-WINDOW_AUDITS:],
+                    new=answered[since_change:],
+                    base_threshold=base,
+                    current_threshold=threshold,
+                    settings=settings,
+                )
+                if decision.threshold != threshold:
+                    run.changes.append((index, decision.action, threshold, decision.threshold))
+                    threshold, since_change = decision.threshold, len(answered)
+                share = decision.audit_share
+        pending = [p for p in pending if p[0] > index]
+        run.thresholds.append(threshold)
+        run.accepted.append(item.confidence >= threshold)
+        audited = is_audit(item.key, share=share, seed=seed)
+        run.audited.append(audited)
+        if audited:
+            pending.append((index + lag, Audit(item.confidence, item.correct)))
+    return run
+
+
+def window_figures(items: Sequence[Item], run: Run, windows: int) -> list[dict]:
+    size = len(items)
+    bounds = [round(size * k / windows) for k in range(windows + 1)]
+    figures = []
+    for start, end in zip(bounds, bounds[1:]):
+        accepted = [k for k in range(start, end) if run.accepted[k]]
+        right = sum(items[k].correct for k in accepted)
+        figures.append(
+            {
+                "items": end - start,
+                "accepted": len(accepted),
+                "precision": right / len(accepted) if accepted else None,
+                "automation": len(accepted) / (end - start),
+                "audits": sum(run.audited[start:end]),
+            }
+        )
+    return figures
+
+
+def scenario_items(rows, scenario: Scenario, algorithm: str, seed: int) -> tuple[list[Item], float, dict]:
+    ordered = sorted(rows, key=lambda row: (row.created_on, row.id))
+    cut = round(len(ordered) * scenario.train_share)
+    end = round(len(ordered) * (scenario.train_share + scenario.stream_share))
+    train, stream = ordered[:cut], ordered[cut:end]
+    texts = [prepare_text(r.item.title, r.item.description) for r in train]
+    tags = [r.item.tag for r in train]
+    model = train_model(texts=texts, labels=tags, algorithm=algorithm, random_state=seed)
+    base, source = review_threshold(texts, tags, LoopConfig(cv_folds=5, algorithm=algorithm, seed=seed))
+    results = predict(model, [prepare_text(r.item.title, r.item.description) for r in stream])
+    items = [Item(r.id, p.confidence, p.tag == r.item.tag) for r, p in zip(stream, results)]
+    info = {"train": len(train), "stream": len(stream), "threshold": base, "threshold_source": source}
+    return items, base, info
+
+
+def run_scenario(rows, scenario: Scenario, args, settings: TrustSettings) -> dict:
+    items, base, info = scenario_items(rows, scenario, args.algorithm, 0)
+    per_seed = {"off": [], "on": []}
+    changes = []
+    for seed in range(args.seeds):
+        for mode in ("off", "on"):
+            run = stream_once(items, base=base, settings=settings, on=mode == "on", seed=seed, lag=args.lag)
+            per_seed[mode].append(window_figures(items, run, args.windows))
+            if mode == "on":
+                changes.append(run.changes)
+    return {"scenario": scenario, "info": info, "per_seed": per_seed, "changes": changes, "items": items}
+
+
+def summarise(result: dict, windows: int) -> dict:
+    """Per mode and window: mean and min precision over seeds, mean automation, audits; the goal per seed."""
+    out = {}
+    for mode, seeds in result["per_seed"].items():
+        rows = []
+        for w in range(windows):
+            precisions = [s[w]["precision"] for s in seeds if s[w]["precision"] is not None]
+            rows.append(
+                {
+                    "precision_mean": statistics.fmean(precisions) if precisions else None,
+                    "precision_min": min(precisions) if precisions else None,
+                    "automation": statistics.fmean(s[w]["automation"] for s in seeds),
+                    "audits": statistics.fmean(s[w]["audits"] for s in seeds),
+                    "empty": sum(s[w]["precision"] is None for s in seeds),
+                }
+            )
+        met = [
+            all(s[w]["precision"] is None or s[w]["precision"] >= GOAL - 1e-12 for w in range(1, windows))
+            for s in seeds
+        ]
+        overall = []
+        for s in seeds:
+            accepted = sum(s[w]["accepted"] for w in range(1, windows))
+            right = sum((s[w]["precision"] or 0) * s[w]["accepted"] for w in range(1, windows))
+            overall.append(
+                (right / accepted if accepted else None, accepted / sum(s[w]["items"] for w in range(1, windows)))
+            )
+        out[mode] = {
+            "windows": rows,
+            "met": sum(met),
+            "seeds": len(seeds),
+            "audits_total": statistics.fmean(sum(x["audits"] for x in s) for s in seeds),
+            "automation_after_first": statistics.fmean(a for _, a in overall),
+            "precision_after_first": statistics.fmean(p for p, _ in overall if p is not None)
+            if any(p is not None for p, _ in overall)
+            else None,
+        }
+    return out
+
+
+def _f(value, fmt="{:.3f}") -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def format_scenario(result: dict, summary: dict, windows: int, annotators: int) -> str:
+    info = result["info"]
+    lines = [
+        f"### {result['scenario'].name}",
+        "",
+        f"{info['train']} items train the model; {info['stream']} arrive in order. The model's own threshold: "
+        f"{info['threshold']:.3f} ({info['threshold_source']}).",
+        "",
+        "| window | items | precision off (mean / min) | automation off | precision on (mean / min) | automation on | audits on (off) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    off, on = summary["off"]["windows"], summary["on"]["windows"]
+    for w in range(windows):
+        items = result["per_seed"]["off"][0][w]["items"]
+        empty = f" ({on[w]['empty']} seeds accepted nothing)" if on[w]["empty"] else ""
+        lines.append(
+            f"| {w + 1} | {items} | {_f(off[w]['precision_mean'])} / {_f(off[w]['precision_min'])} "
+            f"| {off[w]['automation']:.0%} | {_f(on[w]['precision_mean'])} / {_f(on[w]['precision_min'])}{empty} "
+            f"| {on[w]['automation']:.0%} | {on[w]['audits']:.1f} ({off[w]['audits']:.1f}) |"
+        )
+    for mode in ("off", "on"):
+        s = summary[mode]
+        lines.append("")
+        lines.append(
+            f"- **{mode}**: goal (precision >= {GOAL} in every window after the first, when anything was accepted) "
+            f"met in {s['met']}/{s['seeds']} seeds; after the first window precision {_f(s['precision_after_first'])}, "
+            f"automation {s['automation_after_first']:.0%}; audits {s['audits_total']:.1f} items "
+            f"({s['audits_total'] * annotators:.0f} annotator answers at {annotators} per audit)."
+        )
+    first = [c for c in result["changes"][0]]
+    if first:
+        moves = "; ".join(f"item {i + 1}: {action} {old:.3f} → {new:.3f}" for i, action, old, new in first)
+        lines.append(f"- Threshold changes, seed 0: {moves}.")
+    raised = sum(any(c[1] == RAISE for c in changes) for changes in result["changes"])
+    lines.append(f"- Seeds in which the policy raised the threshold: {raised}/{len(result['changes'])}.")
+    return "\n".join(lines)
+
+
+def report_body(results, summaries, args, settings: TrustSettings, seconds: float, load: tuple) -> str:
+    head = [
+        "Command: `make bench-trust` (`python -m ml.bench_trust`). "
+        f"Run {datetime.date.today().isoformat()}, {platform.python_version()}, {seconds:.0f} s, "
+        f"load average before {load}.",
+        "",
+        f"Algorithm {args.algorithm}; {args.seeds} seeds (each draws its own audit sample); {args.windows} windows; "
+        f"audits answered {args.lag} items after they arrive. Policy (ml.trust): target {settings.target}, "
+        f"Wilson lower bound at {settings.confidence}, judged on >= {settings.min_audits} new accepted audits, "
+        f"a raised threshold needs >= {settings.min_support} audits at or above it, lowered on >= "
+        f"{settings.release_audits} new audits with bound >= target; audit share {settings.base_audit_share} "
+        f"({settings.raised_audit_share} while raised"
+        + (" or warming up" if settings.warmup else "")
+        + "). Precision per window is over every auto-accepted item of the window, measured on the gold labels.",
+    ]
+    parts = ["\n".join(head)]
+    for result, summary in zip(results, summaries):
+        parts.append(format_scenario(result, summary, args.windows, args.annotators))
+    return "\n\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parse_args(argv)
+    settings = TrustSettings(
+        target=args.target,
+        confidence=args.confidence,
+        min_audits=args.min_audits,
+        min_support=args.min_support,
+        release_audits=args.release_audits,
+        base_audit_share=args.audit_share,
+        raised_audit_share=args.raised_audit_share,
+        warmup=not args.no_warmup,
+    )
+    load = load_average()
+    started = time.perf_counter()
+    rows = read_dataset_rows(args.data)
+    results, summaries = [], []
+    for scenario in (TUNING, REPORTED):
+        result = run_scenario(rows, scenario, args, settings)
+        results.append(result)
+        summaries.append(summarise(result, args.windows))
+    body = report_body(results, summaries, args, settings, time.perf_counter() - started, load)
+    print(body)
+    if not args.no_write:
+        replace_section(args.docs, SECTION, body)
+        print(f"\nwrote the '## {SECTION}' section of {args.docs}", file=sys.stderr)
+
+
+def _parse_args(argv):
+    defaults = TrustSettings()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("data/madewithml_dataset.csv"))
+    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--algorithm", default=DEFAULT_ALGORITHM)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--lag", type=int, default=5, help="items between an audit's arrival and its answer")
+    parser.add_argument("--annotators", type=int, default=2, help="answers per audit (TAGLOOP_AUDIT_ANNOTATORS)")
+    parser.add_argument("--target", type=float, default=defaults.target)
+    parser.add_argument("--confidence", type=float, default=defaults.confidence)
+    parser.add_argument("--min-audits", type=int, default=defaults.min_audits)
+    parser.add_argument("--min-support", type=int, default=defaults.min_support)
+    parser.add_argument("--release-audits", type=int, default=defaults.release_audits)
+    parser.add_argument("--audit-share", type=float, default=defaults.base_audit_share)
+    parser.add_argument("--raised-audit-share", type=float, default=defaults.raised_audit_share)
+    parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()
