@@ -253,7 +253,7 @@ def report_body(results, summaries, args, settings: TrustSettings, seconds: floa
         f"Algorithm {args.algorithm}; {args.seeds} seeds (each draws its own audit sample); {args.windows} windows; "
         f"audits answered {args.lag} items after they arrive. Policy (ml.trust): target {settings.target}, "
         f"Wilson lower bound at {settings.confidence}, judged on >= {settings.min_audits} new accepted audits, "
-        f"a raised threshold needs >= {settings.min_support} audits at or above it, lowered on >= "
+        "raised to the lowest threshold the window's audits prove (or review all), lowered on >= "
         f"{settings.release_audits} new audits with bound >= target; audit share {settings.base_audit_share} "
         f"({settings.raised_audit_share} while raised"
         + (" or warming up" if settings.warmup else "")
@@ -271,7 +271,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         target=args.target,
         confidence=args.confidence,
         min_audits=args.min_audits,
-        min_support=args.min_support,
         release_audits=args.release_audits,
         base_audit_share=args.audit_share,
         raised_audit_share=args.raised_audit_share,
@@ -305,7 +304,6 @@ def _parse_args(argv):
     parser.add_argument("--target", type=float, default=defaults.target)
     parser.add_argument("--confidence", type=float, default=defaults.confidence)
     parser.add_argument("--min-audits", type=int, default=defaults.min_audits)
-    parser.add_argument("--min-support", type=int, default=defaults.min_support)
     parser.add_argument("--release-audits", type=int, default=defaults.release_audits)
     parser.add_argument("--audit-share", type=float, default=defaults.base_audit_share)
     parser.add_argument("--raised-audit-share", type=float, default=defaults.raised_audit_share)

@@ -5,6 +5,7 @@ from django.utils import timezone
 from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
+from labeling.signals import gold_label_decided
 
 
 def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=None, reason: str = "") -> GoldLabel:
@@ -34,4 +35,5 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
         label.tag, label.provenance, label.decided_by, label.decided_at = tag, provenance, decided_by, now
         label.save(update_fields=["tag", "provenance", "decided_by", "decided_at", "version"])
     show_gold_tags([(content.pk, tag.pk)])
+    gold_label_decided.send(sender=GoldLabel, content_id=content.pk, source=content.source, reason=reason)
     return label
