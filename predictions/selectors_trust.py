@@ -5,6 +5,7 @@ decided by people: the task's snapshot (the model version, its tag and probabili
 when the task opened) against that label.  Only audits of the version in question count.
 """
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Provenance, ReviewReason, ReviewStatus, ReviewTask
-from ml.trust import Audit, TrustSettings
-from predictions.models import ModelVersion, SourceThreshold
+from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
+from predictions.models import ModelEvent, ModelVersion, SourceThreshold
 from predictions.services.thresholds import review_threshold
 
 # Serving reads the thresholds on every online prediction: a process keeps them this long.
@@ -158,3 +159,92 @@ def thresholds_cached(*, version: ModelVersion) -> Thresholds:
 def forget_thresholds() -> None:
     with _lock:
         _cache.update(read_at=float("-inf"), value=None)
+
+
+def trust_overview() -> dict:
+    """For /monitoring/: per source, the thresholds in force, the live precision with its bound, the
+    precision per block of audits (the plot) and the latest threshold changes with their evidence."""
+    from predictions.selectors import active_model_version
+
+    version = active_model_version()
+    policy = trust_settings()
+    events = list(
+        ModelEvent.objects.filter(source__gt="")
+        .select_related("model_version", "actor")
+        .order_by("-created_at", "-pk")[:EVENTS_SHOWN]
+    )
+    if version is None:
+        return {"version": None, "sources": [], "events": events, "policy": policy}
+    in_force = thresholds_in_force(version=version)
+    rows = {row.source: row for row in SourceThreshold.objects.select_related("pinned_by")}
+    every = trust_audits(version=version, windowed=False)
+    window = trust_audits(version=version)
+    sources = []
+    for source in sorted({a.source for a in every} | set(rows)):
+        row = rows.get(source)
+        threshold = in_force.for_source(source)
+        mine = [a.audit for a in window if a.source == source]
+        history = [a for a in every if a.source == source]
+        sources.append(
+            {
+                "source": source,
+                "own": in_force.own,
+                "threshold": threshold,
+                "review_all": threshold >= REVIEW_ALL,
+                "state": _state(row, version, threshold, in_force.own, len(mine), policy),
+                "pinned": row.pinned_threshold if row else None,
+                "row": row,
+                "audit_share": in_force.audit_share(source),
+                "estimate": estimate(mine, threshold, policy.confidence),
+                "window": len(mine),
+                "plot": _plot(source, version, history, in_force.own, policy),
+            }
+        )
+    return {"version": version, "sources": sources, "events": events, "policy": policy}
+
+
+EVENTS_SHOWN = 20
+
+
+def _state(row, version, threshold: float, own: float, audits: int, policy: TrustSettings) -> str:
+    if row is not None and row.pinned_threshold is not None:
+        return "pinned"
+    if threshold >= REVIEW_ALL:
+        return "everything to review"
+    if threshold > own:
+        return "raised"
+    if audits < policy.min_audits:
+        return "warming up"
+    return "model's own"
+
+
+def _plot(source: str, version: ModelVersion, history: list[LiveAudit], own: float, policy: TrustSettings) -> dict:
+    """Precision of consecutive blocks of audits, each accepted at the threshold in force when it was decided."""
+    changes = list(
+        ModelEvent.objects.filter(source=source, model_version=version, action__startswith="threshold_")
+        .order_by("created_at", "pk")
+        .values_list("created_at", "details")
+    )
+    thresholds = []
+    for audit in history:
+        threshold = own
+        for at, details in changes:
+            if at <= audit.decided_at and details.get("new_threshold") is not None:
+                threshold = details["new_threshold"]
+        thresholds.append(threshold)
+    block = max(policy.min_audits // 2, 5)
+    blocks = precision_series(
+        [a.audit for a in history], thresholds=thresholds, block=block, confidence=policy.confidence
+    )
+    labels = [f"{k * block + 1}–{k * block + b['audits']}" for k, b in enumerate(blocks)]
+    values = [v for b in blocks for v in (b["precision"], b["lower"]) if v is not None]
+    return {
+        # The interesting range is near the target: start the axis at 0.5 unless a value is lower.
+        "minimum": min([0.5, *(math.floor(v * 10) / 10 for v in values)]),
+        "labels": labels,
+        "series": {
+            "precision": [b["precision"] for b in blocks],
+            "lower bound": [b["lower"] for b in blocks],
+        },
+        "block": block,
+    }

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from predictions.selectors_trust import trust_overview
 from predictions.services import drift_check_request, monitoring_overview
 
 
@@ -26,6 +27,8 @@ def monitoring(request):
         "live_f1_series": {"live F1 (cumulative)": overview["live_f1"]},
         "window_size": settings.TAGLOOP_LIVE_WINDOW_ITEMS,
         "can_check_drift": request.user.has_perm("predictions.add_driftcheck"),
+        "trust": trust_overview(),
+        "can_pin": request.user.has_perm("predictions.pin_threshold"),
     }
     return render(request, "monitoring/monitoring.html", context)
 
