@@ -46,6 +46,8 @@ ENDPOINTS = [
     ("post", "predictions:canary-stop", "canary", {ADMIN}),
     ("get", "monitoring:page", None, {REVIEWER, ADMIN}),
     ("post", "monitoring:check-drift", None, {ADMIN}),
+    ("post", "monitoring:threshold-pin", None, {ADMIN}),
+    ("post", "monitoring:threshold-unpin", None, {ADMIN}),
 ]
 
 
