@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ml.algorithms import DEFAULT_ALGORITHM
@@ -162,6 +162,23 @@ def run_scenario(rows, scenario: Scenario, args, settings: TrustSettings) -> dic
     return {"scenario": scenario, "info": info, "per_seed": per_seed, "changes": changes, "items": items}
 
 
+def hindsight(items: Sequence[Item], windows: int) -> tuple[float, float] | None:
+    """The lowest fixed threshold whose accepted items reach the goal in every window after the first."""
+    size = len(items)
+    bounds = [round(size * k / windows) for k in range(windows + 1)]
+    later = range(bounds[1], size)
+    for threshold in sorted({item.confidence for item in items}):
+        ok = True
+        for start, end in zip(bounds[1:], bounds[2:]):
+            accepted = [items[k] for k in range(start, end) if items[k].confidence >= threshold]
+            if accepted and sum(i.correct for i in accepted) / len(accepted) < GOAL - 1e-12:
+                ok = False
+                break
+        if ok:
+            return threshold, sum(items[k].confidence >= threshold for k in later) / len(later)
+    return None
+
+
 def summarise(result: dict, windows: int) -> dict:
     """Per mode and window: mean and min precision over seeds, mean automation, audits; the goal per seed."""
     out = {}
@@ -235,12 +252,61 @@ def format_scenario(result: dict, summary: dict, windows: int, annotators: int) 
             f"automation {s['automation_after_first']:.0%}; audits {s['audits_total']:.1f} items "
             f"({s['audits_total'] * annotators:.0f} annotator answers at {annotators} per audit)."
         )
+    best = hindsight(result["items"], windows)
+    lines.append(
+        "- Reference, in hindsight (knowing every gold label): the lowest fixed threshold meeting the goal is "
+        + (f"{best[0]:.3f}, automating {best[1]:.0%} after the first window." if best else "none.")
+    )
     first = [c for c in result["changes"][0]]
     if first:
         moves = "; ".join(f"item {i + 1}: {action} {old:.3f} → {new:.3f}" for i, action, old, new in first)
         lines.append(f"- Threshold changes, seed 0: {moves}.")
     raised = sum(any(c[1] == RAISE for c in changes) for changes in result["changes"])
     lines.append(f"- Seeds in which the policy raised the threshold: {raised}/{len(result['changes'])}.")
+    return "\n".join(lines)
+
+
+# Written from the default run of the date below; rerunning with other settings does not update it.
+READING = """Reading (default settings, 2026-12-05):
+
+- **Goal not met with the defaults** on the reported stream (0/20 seeds; off: 0/20). With the policy on,
+  precision after the first window rises from 0.902 to 0.914 and automation falls from 84% to 66%, for about
+  29 audited items (57 answers) instead of 7. The policy acts in 12 of 20 seeds, around item 100-120 of 153:
+  judging needs 20 accepted audits, and at a 25% warm-up share they arrive only after about 100 items. Window 3
+  (items 62-92) is the one that breaks the promise (0.885 off), and it is over before there is evidence.
+- **What keeping the promise costs here.** With hindsight the lowest fixed threshold that keeps 0.95 in every
+  window is 0.963 (44% automated): errors at confidence 0.90-0.96 arrive in windows 3 and 5. No audit-based rule
+  can prove 0.963 with a few dozen audits (a one-sided 95% bound needs about 52 right answers in a row to reach
+  0.95), so the only way the policy keeps the goal on a 153-item stream is to send nearly everything to review
+  early: 10 audits and a 0.5 share meet it in 19/20 seeds at 3% automation and 73 audited items.
+- **So**: on a stream this short the defaults trade little automation for little precision; they are set for a
+  live stream of hundreds of items per source, where 20 audits come early and ~52 prove a threshold. The
+  sensitivity table is for reading the trade-off; the defaults were not chosen from it."""
+
+VARIANTS = {
+    "no warm-up": {"warmup": False},
+    "judge on 10 audits": {"min_audits": 10},
+    "raised share 0.5": {"raised_audit_share": 0.5},
+    "10 audits, share 0.5": {"min_audits": 10, "raised_audit_share": 0.5},
+    "bound at 0.8": {"confidence": 0.8},
+}
+
+
+def sensitivity(rows, args, settings: TrustSettings) -> str:
+    """The reported stream under other policy settings: the trade-off, for reading, not for choosing."""
+    lines = [
+        "### Sensitivity (reported stream; the defaults above were fixed before these runs)",
+        "",
+        "| policy | goal met (seeds) | precision after window 1 | automation after window 1 | audits |",
+        "|---|---|---|---|---|",
+    ]
+    for name, change in {"default": {}, **VARIANTS}.items():
+        variant = replace(settings, **change)
+        summary = summarise(run_scenario(rows, REPORTED, args, variant), args.windows)["on"]
+        lines.append(
+            f"| {name} | {summary['met']}/{summary['seeds']} | {_f(summary['precision_after_first'])} "
+            f"| {summary['automation_after_first']:.0%} | {summary['audits_total']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -252,7 +318,8 @@ def report_body(results, summaries, args, settings: TrustSettings, seconds: floa
         "",
         f"Algorithm {args.algorithm}; {args.seeds} seeds (each draws its own audit sample); {args.windows} windows; "
         f"audits answered {args.lag} items after they arrive. Policy (ml.trust): target {settings.target}, "
-        f"Wilson lower bound at {settings.confidence}, judged on >= {settings.min_audits} new accepted audits, "
+        f"Wilson lower bound at {settings.confidence}, judged on >= {settings.min_audits} accepted audits of the window "
+        f"({WINDOW_AUDITS} audits), "
         "raised to the lowest threshold the window's audits prove (or review all), lowered on >= "
         f"{settings.release_audits} new audits with bound >= target; audit share {settings.base_audit_share} "
         f"({settings.raised_audit_share} while raised"
@@ -284,7 +351,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = run_scenario(rows, scenario, args, settings)
         results.append(result)
         summaries.append(summarise(result, args.windows))
-    body = report_body(results, summaries, args, settings, time.perf_counter() - started, load)
+    extra = sensitivity(rows, args, settings)
+    body = "\n\n".join(
+        [report_body(results, summaries, args, settings, time.perf_counter() - started, load), extra, READING]
+    )
     print(body)
     if not args.no_write:
         replace_section(args.docs, SECTION, body)
