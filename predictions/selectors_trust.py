@@ -196,6 +196,7 @@ def trust_overview() -> dict:
                 "row": row,
                 "audit_share": in_force.audit_share(source),
                 "estimate": estimate(mine, threshold, policy.confidence),
+                "estimate_own": estimate(mine, in_force.own, policy.confidence),
                 "window": len(mine),
                 "plot": _plot(source, version, history, in_force.own, policy),
             }
