@@ -61,7 +61,7 @@ class TrustSettings:
     raised_audit_share: float = 0.25
     warmup: bool = True  # audit at the raised share until min_audits audits exist
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 0 < self.target <= 1:
             raise ValueError(f"target must be in (0, 1], not {self.target}")
         if not 0.5 <= self.confidence < 1:
@@ -84,7 +84,7 @@ class Estimate:
     precision: float | None
     lower: float | None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float | int | None]:
         return {
             "threshold": self.threshold,
             "n": self.n,
@@ -142,7 +142,7 @@ def proven_threshold(
     candidates = sorted({floor, *(a.confidence for a in audits if floor <= a.confidence < below)})
     for threshold in candidates:
         evidence = estimate(audits, threshold, settings.confidence)
-        if evidence.n >= min_audits and evidence.lower >= settings.target - 1e-12:
+        if evidence.n >= min_audits and evidence.lower is not None and evidence.lower >= settings.target - 1e-12:
             return threshold
     return None
 
@@ -162,7 +162,7 @@ def decide(
     did).  ``base_threshold`` is the model's own; ``current_threshold`` the one in force.
     """
     judged = estimate(window, current_threshold, settings.confidence)
-    if judged.n >= settings.min_audits and judged.lower < settings.target - 1e-12:
+    if judged.n >= settings.min_audits and judged.lower is not None and judged.lower < settings.target - 1e-12:
         proven = proven_threshold(
             window, floor=current_threshold, below=REVIEW_ALL, min_audits=settings.min_audits, settings=settings
         )
@@ -202,7 +202,9 @@ def audit_share(settings: TrustSettings, current: float, base: float, window: Se
     return settings.base_audit_share
 
 
-def precision_series(audits: Sequence[Audit], *, thresholds: Sequence[float], block: int, confidence: float) -> list:
+def precision_series(
+    audits: Sequence[Audit], *, thresholds: Sequence[float], block: int, confidence: float
+) -> list[dict[str, float | int | None]]:
     """Precision and lower bound of consecutive blocks of ``block`` audits, each at the threshold then in force.
 
     For the plot of precision per window: ``thresholds[k]`` is the threshold in force
