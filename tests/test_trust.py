@@ -246,3 +246,20 @@ def test_the_monitoring_page_shows_the_evidence_and_admins_pin(client, tags, set
 
 def test_the_beat_schedule_runs_the_check(settings):
     assert settings.CELERY_BEAT_SCHEDULE["trust-check"]["task"] == "predictions.tasks.trust_check"
+
+
+def test_the_window_is_the_last_audits_per_source_or_the_last_hours(tags, settings):
+    version = bare_active_version()
+    old = timezone.now() - timedelta(hours=5)
+    for k in range(3):
+        answered_audit(tags, version, source="feed", confidence=0.9, right=False, at=old + timedelta(minutes=k))
+    for _ in range(2):
+        answered_audit(tags, version, source="feed", confidence=0.9, right=True)
+    answered_audit(tags, version, source="quiet", confidence=0.9, right=False, at=old)
+    settings.TAGLOOP_TRUST_WINDOW_AUDITS = 4
+    window = trust_audits(version=version)
+    assert [(a.source, a.correct) for a in window if a.source == "feed"] == [("feed", False)] * 2 + [("feed", True)] * 2
+    assert [a.source for a in window].count("quiet") == 1  # per source: another source's audits do not push it out
+    settings.TAGLOOP_TRUST_WINDOW_HOURS = 1
+    assert [(a.source, a.correct) for a in trust_audits(version=version)] == [("feed", True)] * 2
+    assert len(trust_audits(version=version, windowed=False)) == 6
