@@ -4,8 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
-from labeling.importing import ImportFileError, file_format, parse_content_bytes
 from labeling.models import Annotation, Content, GoldLabel, ReviewTask, SourceToken, Tag, WrongTagReport
+from labeling.parsing import ImportFileError, file_format, parse_content_bytes
 from labeling.selectors import tag_slugs
 from labeling.services import (
     content_dismiss_out_of_distribution,

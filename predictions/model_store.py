@@ -145,7 +145,7 @@ def active_version_cached() -> ModelVersion | None:
 
 
 def forget_serving_state() -> None:
-    from predictions.selectors_trust import forget_thresholds
+    from predictions.selectors.trust import forget_thresholds
 
     with _lock:
         _serving.update(state=ServingState(None, None), read_at=float("-inf"))

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from predictions import views_monitoring, views_trust
+from predictions.views import monitoring, trust
 
 app_name = "monitoring"
 urlpatterns = [
-    path("", views_monitoring.monitoring, name="page"),
-    path("check-drift", views_monitoring.check_drift, name="check-drift"),
-    path("thresholds/pin", views_trust.pin, name="threshold-pin"),
-    path("thresholds/unpin", views_trust.unpin, name="threshold-unpin"),
+    path("", monitoring.monitoring, name="page"),
+    path("check-drift", monitoring.check_drift, name="check-drift"),
+    path("thresholds/pin", trust.pin, name="threshold-pin"),
+    path("thresholds/unpin", trust.unpin, name="threshold-unpin"),
 ]

@@ -10,7 +10,7 @@ from labeling.models import GoldLabel, Provenance, ReviewReason, ReviewStatus, R
 from labeling.services import review_task_answer
 from ml.trust import REVIEW_ALL
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion, SourceThreshold
-from predictions.selectors_trust import forget_thresholds, thresholds_in_force, trust_audits
+from predictions.selectors.trust import forget_thresholds, thresholds_in_force, trust_audits
 from predictions.services import predictions_create
 from predictions.services.serving import predict_text
 from predictions.services.trust import ThresholdError, threshold_pin, threshold_unpin, trust_check

@@ -1,12 +1,12 @@
-"""Import validated rows: create or update content and imported gold labels, idempotently."""
+"""Write parsed rows (labeling.parsing): create or update content and imported gold labels, idempotently."""
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.importing import ContentRow, RowError
 from labeling.models import Content, GoldLabel, Provenance, Tag
+from labeling.parsing import ContentRow, RowError
 from labeling.services.content import BATCH_SIZE, show_gold_tags, text_hash
 from labeling.services.splits import assign_splits
 from labeling.signals import content_ingested

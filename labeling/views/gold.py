@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling import selectors
 from labeling.exporting import csv_lines, jsonl_lines
 from labeling.forms import GoldFilterForm
-from labeling.formtools import form_errors_text
-from labeling.permissions import requires
 from labeling.redirects import redirect_to_next
 from labeling.services import gold_labels_requeue
 

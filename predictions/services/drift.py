@@ -21,8 +21,8 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import DriftCheck, Job, JobKind, ModelVersion, Prediction
+from predictions.selectors.ood import ood_checks_for
 from predictions.services.jobs import jobs_create
-from predictions.services.ood import ood_checks_for
 
 if TYPE_CHECKING:
     from ml.drift import WindowData

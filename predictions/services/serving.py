@@ -3,13 +3,14 @@
 import logging
 from dataclasses import dataclass
 
+from common.errors import ApplicationError
 from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
-from predictions.selectors_trust import thresholds_cached
+from predictions.selectors.trust import thresholds_cached
 from predictions.services.canary import (
     arm_for,
     content_key,
@@ -22,12 +23,18 @@ from predictions.services.canary import (
 logger = logging.getLogger(__name__)
 
 
-class NoActiveModel(Exception):
+class NoActiveModel(ApplicationError):
     """No model version is active yet: train one and promote it."""
 
+    code = "no_active_model"
+    http_status = 503
 
-class ModelUnavailable(Exception):
+
+class ModelUnavailable(ApplicationError):
     """The model that should answer cannot be loaded: its artifact is missing or altered."""
+
+    code = "model_unavailable"
+    http_status = 503
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The threshold keeps its promise on the live stream: act on audits, per source; pins; the audit trail.
 
 The policy is ml.trust (shared with ``make bench-trust``); this module feeds it the
-audits of the active model (predictions.selectors_trust), keeps each source's state on
+audits of the active model (predictions.selectors.trust), keeps each source's state on
 its SourceThreshold row, and records every change of a source's effective threshold in
 the audit trail through one function, :func:`threshold_change_record`.
 """
@@ -13,19 +13,23 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from ml.trust import HOLD, LOWER, RAISE, REVIEW_ALL, Decision, decide, estimate
 from predictions import selectors
 from predictions.models import ModelEvent, ModelEventAction, ModelVersion, SourceThreshold
-from predictions.selectors_trust import forget_thresholds, trust_audits, trust_settings, trust_sources
-from predictions.services.thresholds import review_threshold
+from predictions.selectors.thresholds import review_threshold
+from predictions.selectors.trust import forget_thresholds, trust_audits, trust_settings, trust_sources
 
 logger = logging.getLogger(__name__)
 
 ACTIONS = {RAISE: ModelEventAction.THRESHOLD_RAISED, LOWER: ModelEventAction.THRESHOLD_LOWERED}
 
 
-class ThresholdError(ValueError):
-    """A pin that cannot be made: no active model, or a threshold out of range."""
+class ThresholdError(ApplicationError):
+    """A pin that cannot be made: no active model, no source or reason, a threshold out of range."""
+
+    code = "threshold_refused"
+    http_status = 400
 
 
 @dataclass(frozen=True)
