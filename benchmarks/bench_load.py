@@ -27,9 +27,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from benchmarks.common import add_docs_arguments, argument_parser, command_line, elapsed_ms, utc_minute
 from benchmarks.machine import cpu_model, load_average
 from benchmarks.markdown_section import replace_section
-from ml.algorithms import NEEDS_EMBEDDINGS
+from ml.catalogue import algorithm_available
 from ml.dataset import read_dataset_rows
-from ml.embeddings import embeddings_available
 from ml.features import CompactTfidfVectorizer
 from ml.persistence import load_model, save_model
 from ml.text import prepare_text
@@ -101,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = read_dataset_rows(args.dataset)
     texts = [prepare_text(row.item.title, row.item.description) for row in rows]
     tags = [row.item.tag for row in rows]
-    names = [name for name in ALGORITHMS if name not in NEEDS_EMBEDDINGS or embeddings_available()]
+    names = [name for name in ALGORITHMS if algorithm_available(name)]
     results = []
     with tempfile.TemporaryDirectory() as directory:
         for name in names:

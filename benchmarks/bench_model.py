@@ -29,9 +29,10 @@ from sklearn.metrics import f1_score
 from benchmarks.common import add_docs_arguments, argument_parser, command_line, elapsed_ms, p50_p99, utc_minute
 from benchmarks.machine import cpu_model, load_average
 from benchmarks.markdown_section import replace_section
-from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
+from ml.algorithms import ALGORITHMS
+from ml.catalogue import USES_STORED_EMBEDDINGS, algorithm_available
 from ml.dataset import DatasetRow, read_dataset_rows
-from ml.embeddings import embedding_cache_disabled, embeddings_available
+from ml.embeddings import embedding_cache_disabled
 from ml.prediction import predict
 from ml.selection import choose_review_threshold, cross_validate
 from ml.text import prepare_text
@@ -92,8 +93,7 @@ def available_algorithms() -> list[str]:
     """The catalogue in table order, without the embedding ones when torch is missing."""
     names = [name for name in ORDER if name in ALGORITHMS]
     names += sorted(set(ALGORITHMS) - set(ORDER))
-    if not embeddings_available():
-        names = [name for name in names if name not in NEEDS_EMBEDDINGS]
+    names = [name for name in names if algorithm_available(name)]
     return names
 
 
@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _cold(name: str) -> AbstractContextManager:
-    return embedding_cache_disabled() if name in NEEDS_EMBEDDINGS else nullcontext()
+    return embedding_cache_disabled() if name in USES_STORED_EMBEDDINGS else nullcontext()
 
 
 def _text(row: DatasetRow) -> str:

@@ -14,7 +14,7 @@ closing those above it).  Open reports stay open until answered.
 
 Under a budget, the order decides which items get labelled, and so what the
 next model learns from.  Reports come first in every order, as the system
-serves them first (labeling.services.review.PRIORITY_BASE).  Then:
+serves them first (labeling.services.review_queue.PRIORITY_BASE).  Then:
 
   uncertainty  the pool least confident first: the review queue (below the
                threshold) in the system's order, then, if budget is left,

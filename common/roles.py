@@ -40,7 +40,7 @@ def role_permissions() -> dict[str, list[str]]:
 
 
 def _permissions(codes: list[str], using: str) -> list[Permission]:
-    found = []
+    found: list[Permission] = []
     for code in codes:
         app_label, codename = code.split(".")
         query = Permission.objects.using(using).filter(content_type__app_label=app_label)

@@ -56,8 +56,26 @@ def exception_handler(exc, context):
 def _field_errors(data) -> dict:
     # A serializer's errors are already field → messages; a bare list or message is about the whole body.
     if isinstance(data, dict):
-        return data
+        return _flat(data)
     return {"non_field_errors": data if isinstance(data, list) else [data]}
+
+
+def _flat(errors: dict, prefix: str = "") -> dict:
+    """Field → messages, always: a list's item or a nested object's field is named with dots ("exclude.3")."""
+    flat = {}
+    for field, messages in errors.items():
+        name = f"{prefix}{field}"
+        if isinstance(messages, dict):
+            flat.update(_flat(messages, f"{name}."))
+        elif isinstance(messages, list) and any(isinstance(item, dict) for item in messages):
+            for index, item in enumerate(messages):
+                if item:
+                    flat.update(
+                        _flat(item, f"{name}.{index}.") if isinstance(item, dict) else {f"{name}.{index}": item}
+                    )
+        else:
+            flat[name] = messages
+    return flat
 
 
 def _summary(errors: dict) -> str:

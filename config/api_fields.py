@@ -13,3 +13,13 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class WholeNumberPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An object's id as a whole number: the database would read 1.5 (or "1.5") as object 1."""
+
+    def to_internal_value(self, data):
+        whole = isinstance(data, int) and not isinstance(data, bool)
+        if not whole:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)

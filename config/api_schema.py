@@ -15,6 +15,7 @@ REASONS = {
     401: "no valid credentials for this operation",
     403: "not allowed for this account, or no CSRF token with a session login",
     404: "no such object",
+    409: "the object's state does not allow it now (see `detail`)",
     413: "request body too large",
     415: "unsupported request media type",
     429: "rate limit or login lockout; `Retry-After` says when to try again",

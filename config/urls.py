@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from labeling.views import api_tokens
 from labeling.views.accounts import ThrottledLoginView
 from predictions.views.dashboard import dashboard
 
@@ -17,6 +18,9 @@ PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset
 account_urls = [
     # Django's login page, behind the lockout after repeated failures.
     path("login/", ThrottledLoginView.as_view(), name="login"),
+    # A person's API tokens, on their own page.
+    path("tokens/", api_tokens.api_tokens, name="api-tokens"),
+    path("tokens/<int:token_id>/revoke", api_tokens.api_token_revoke_view, name="api-token-revoke"),
     *(
         pattern
         for pattern in auth_urls.urlpatterns

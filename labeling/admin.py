@@ -19,8 +19,15 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "position", "is_active"]
+    """The tag set and its guidelines, shown on the review screen (key G) and on the public tag pages."""
+
+    list_display = ["slug", "name", "position", "is_active", "has_guideline"]
     list_editable = ["position", "is_active"]
+    fields = ["slug", "name", "position", "is_active", "definition", "examples"]
+
+    @admin.display(boolean=True, description="guideline")
+    def has_guideline(self, tag):
+        return bool(tag.definition.strip())
 
 
 class ImportForm(forms.Form):

@@ -102,6 +102,40 @@ class QueueFilterForm(forms.Form):
         )
 
 
+class GoldChangeForm(forms.Form):
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.filter(is_active=True), to_field_name="slug", empty_label=None, label="New tag"
+    )
+    note = limited_text(
+        1000,
+        what="note",
+        required=True,
+        label="Why (kept with the label)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+UNTAGGED = "untagged"
+
+
+class ContentSearchForm(forms.Form):
+    """The public list's search box and tag filter (empty means everything)."""
+
+    q = limited_text(
+        200,
+        what="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search titles and descriptions"}),
+    )
+    tag = forms.ChoiceField(required=False, label="Tag")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tags = [(tag.slug, tag.slug) for tag in Tag.objects.filter(is_active=True)]
+        self.fields["tag"].choices = [("", "all tags"), *tags, (UNTAGGED, "not tagged yet")]
+        allowed_values_message(self.fields["tag"])
+
+
 class GoldFilterForm(forms.Form):
     q = limited_text(200, what="search", label="Search")
     tag = forms.ChoiceField(required=False)

@@ -19,12 +19,19 @@ class Tag(models.Model):
     # Order on screen, and the number key that picks the tag in the review UI.
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The guideline annotators and end users read: what the tag means, and items it fits.
+    definition = models.TextField(blank=True, help_text="what the tag means, in a sentence or two")
+    examples = models.TextField(blank=True, help_text="one example per line: a title that fits, or one that does not")
 
     class Meta:
         ordering = ["position", "slug"]
 
     def __str__(self):
         return self.slug
+
+    @property
+    def example_lines(self) -> list[str]:
+        return [line.strip() for line in self.examples.splitlines() if line.strip()]
 
 
 class TagOrigin(models.TextChoices):
@@ -56,6 +63,11 @@ class Content(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="content_unique_source_id")]
+        # The public list's order, alone and within a tag: its first pages read 50 index entries, not the table.
+        indexes = [
+            models.Index(fields=["-created_on", "-id"], name="content_public_order_idx"),
+            models.Index(fields=["current_tag", "-created_on", "-id"], name="content_public_tag_order_idx"),
+        ]
         permissions = [("import_content", "Can import content files")]
 
     def __str__(self):
@@ -66,6 +78,8 @@ class Provenance(models.TextChoices):
     IMPORTED = "imported", "imported"
     ANNOTATOR = "annotator", "annotator"
     REPORT = "report", "report"
+    # Set by a reviewer through the REST API (labeling/api/gold.py).
+    API = "api", "api"
 
 
 class Split(models.TextChoices):
@@ -167,6 +181,8 @@ class Annotation(models.Model):
     # What the answer changed, so that "undo" can put it back exactly.
     undo_state = models.JSONField(default=dict, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # Why the answer was given, when the person said (a change made from the gold browser).
+    note = models.TextField(blank=True)
 
     def __str__(self):
         return f"{self.annotator} says {self.tag} for {self.content_id}"
@@ -254,3 +270,25 @@ class SourceToken(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.key_prefix}… ({'revoked' if self.revoked_at else 'active'})"
+
+
+class ApiToken(models.Model):
+    """A person's API key: requests with it act as that user, with that user's permissions.
+
+    Only the sha256 of the key is stored, beside its first characters (``key_prefix``),
+    which find the row and tell a user's keys apart on their page.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="what the key is for, e.g. the script that uses it")
+    key_prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.name} {self.key_prefix}… ({'revoked' if self.revoked_at else 'active'})"

@@ -12,6 +12,8 @@ LABELING_GRANTS = {
         "labeling.view_quality",
         "labeling.export_goldlabel",
         "labeling.requeue_goldlabel",
+        # Correct a gold label from the gold browser, with a note (labeling.services.gold).
+        "labeling.change_goldlabel",
     ],
     # Full admin over the app's data (review_content and import_content included).
     ADMIN: ["labeling.review_content", "labeling.import_content", "labeling.*"],

@@ -4,11 +4,22 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.contrib.auth.models import User
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from labeling.models import Annotation, Content, GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag, WrongTagReport
+from labeling.models import (
+    Annotation,
+    ApiToken,
+    Content,
+    GoldLabel,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    Tag,
+    WrongTagReport,
+)
 
 
 def tag_slugs() -> set[str]:
@@ -19,9 +30,38 @@ def active_tags() -> list[Tag]:
     return list(Tag.objects.filter(is_active=True))
 
 
-def content_public_list():
-    # Current tag is on the row: the public list needs no join with predictions.
-    return Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+def tag_for_page(*, slug: str) -> Tag:
+    """A tag and its guideline, for its public page (retired tags too: old items still link to them)."""
+    return Tag.objects.get(slug=slug)
+
+
+def _text_search(q: str) -> Q:
+    """Titles or descriptions containing ``q``, whatever the case.
+
+    Trigram indexes serve three characters or more. A shorter query scans the table; when it
+    has no case (a two-character CJK word, say) the scan compares the text as it is, which
+    costs a quarter of upper-casing every description on the way.
+    """
+    if len(q) < 3 and q.upper() == q.lower():
+        return Q(title__contains=q) | Q(description__contains=q)
+    return Q(title__icontains=q) | Q(description__icontains=q)
+
+
+def content_public_list(*, q: str = "", tag: str = ""):
+    """The public list, newest first, narrowed by a search in titles and descriptions and a tag.
+
+    ``tag`` is a slug, or "untagged" for items with no tag yet. The current tag is on the
+    row: the public list needs no join with predictions. On PostgreSQL trigram indexes
+    serve the search (migration 0012), so it stays fast at 100,000 items.
+    """
+    items = Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+    if q:
+        items = items.filter(_text_search(q))
+    if tag == "untagged":
+        items = items.filter(current_tag__isnull=True)
+    elif tag:
+        items = items.filter(current_tag__slug=tag)
+    return items
 
 
 def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
@@ -41,7 +81,7 @@ def review_queue_counts(**filters) -> dict[str, int]:
     return {row["reason"]: row["n"] for row in rows}
 
 
-def undoable_answers(*, user):
+def undoable_answers(*, user: User):
     """``user``'s answers they may still take back, newest first (the undo window is short)."""
     since = timezone.now() - timedelta(seconds=settings.TAGLOOP_UNDO_SECONDS)
     return Annotation.objects.filter(
@@ -137,6 +177,32 @@ def review_progress() -> dict:
     }
 
 
+def gold_label_history(*, content_id: int) -> list[Annotation]:
+    """Every answer given on an item, newest first: where its gold label came from."""
+    return list(
+        Annotation.objects.filter(content_id=content_id)
+        .select_related("annotator", "tag", "review_task")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def answers_count(*, user, since) -> dict[str, int]:
+    """``user``'s standing answers since ``since`` (their session) and today, in one query."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
+        session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
+    )
+
+
+def recent_answers(*, user, limit: int = 10) -> list[Annotation]:
+    """``user``'s standing answers from the queue, newest first: the history list they can change from."""
+    return list(
+        Annotation.objects.filter(annotator=user, review_task__isnull=False, undone_at__isnull=True)
+        .select_related("content", "tag")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
 # What /metrics counts of the human side (config/health.py writes the figures).
 
 
@@ -157,10 +223,66 @@ def open_review_task_counts_by_reason() -> dict[str, int]:
         .annotate(n=Count("pk"))
         .values_list("reason", "n")
     )
-    return {reason: open_tasks.get(reason, 0) for reason, _ in ReviewTask._meta.get_field("reason").choices}
+    return {reason: open_tasks.get(reason, 0) for reason in ReviewReason.values}
 
 
 def report_counts_by_status() -> dict[str, int]:
     """Every status (open, accepted, rejected), those with no report at 0."""
     reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     return {status: reports.get(status, 0) for status in ("open", "accepted", "rejected")}
+
+
+def api_tokens_of(*, user) -> list[ApiToken]:
+    """``user``'s API tokens, active ones first, each group newest first."""
+    newest_first = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    return sorted(newest_first, key=lambda token: token.revoked_at is not None)  # a stable sort
+
+
+# The REST API's starting points (labeling/api/): filters narrow them, lists page them by id.
+
+
+def tags_all() -> QuerySet[Tag]:
+    # Retired tags too: old gold labels and reports still name them.
+    return Tag.objects.all()
+
+
+def content_for_api() -> QuerySet[Content]:
+    return Content.objects.select_related("current_tag")
+
+
+def content_with_history(*, user) -> QuerySet[Content]:
+    """Content with its gold label and what happened to it: tasks, reports, answers.
+
+    Audit answers are blind: someone who may not adjudicate sees only their own answers,
+    so reading the API cannot tell them what another annotator said.
+    """
+    answers = Annotation.objects.select_related("annotator", "tag", "review_task").order_by("created_at", "pk")
+    if not user.has_perm("labeling.adjudicate"):
+        answers = answers.filter(annotator=user)
+    return (
+        content_for_api()
+        .select_related("gold_label__tag", "gold_label__decided_by")
+        .prefetch_related(
+            Prefetch("review_tasks", ReviewTask.objects.order_by("created_at", "pk")),
+            Prefetch("reports", WrongTagReport.objects.select_related("shown_tag", "suggested_tag").order_by("pk")),
+            Prefetch("annotations", answers, to_attr="visible_answers"),
+        )
+    )
+
+
+def gold_labels_for_api() -> QuerySet[GoldLabel]:
+    return GoldLabel.objects.select_related("content", "tag", "decided_by")
+
+
+def review_tasks_for_api(*, withheld_reasons: list[str]) -> QuerySet[ReviewTask]:
+    """Every task but those of the reasons withheld from the role (disagreements are for reviewers)."""
+    return ReviewTask.objects.select_related("content", "assignee").exclude(reason__in=withheld_reasons).order_by("-id")
+
+
+def reports_for_api() -> QuerySet[WrongTagReport]:
+    return WrongTagReport.objects.select_related("shown_tag", "suggested_tag")
+
+
+def is_blind(task: ReviewTask) -> bool:
+    """Audit samples are answered without the model's hint, in the API as on the page."""
+    return task.reason == ReviewReason.AUDIT_SAMPLE

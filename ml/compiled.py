@@ -30,7 +30,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ml.embeddings import SentenceEmbedder
+from ml.embeddings import MiniLMEmbedder, SentenceEmbedder
 
 
 class CompiledLinear:
@@ -126,7 +126,11 @@ def _compile_block(step: object, *, weight: float | None) -> _Block | None:
     if isinstance(step, TfidfVectorizer) and type(step).transform is TfidfVectorizer.transform:
         encode = _compile_tfidf(step)
         return None if encode is None else _Block(width=len(step.vocabulary_), offset=0, weight=weight, encode=encode)
-    if isinstance(step, SentenceEmbedder) and type(step).transform is SentenceEmbedder.transform:
+    # MiniLMEmbedder: the same vectors from ml.minilm's encoder, called the same way.
+    if isinstance(step, SentenceEmbedder) and type(step).transform in (
+        SentenceEmbedder.transform,
+        MiniLMEmbedder.transform,
+    ):
         check_is_fitted(step, "n_features_out_")
         columns = np.arange(step.n_features_out_)
 

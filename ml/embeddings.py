@@ -29,6 +29,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ml import minilm
+
 # Re-exported (the `as` says so to mypy): where it always was.
 from ml.catalogue import embeddings_available as embeddings_available
 from ml.lazy import TORCH_IMPORT_LOCK
@@ -75,21 +77,24 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     return _normalise(np.asarray(vectors, dtype=np.float32))
 
 
-def cached_encode(texts: Sequence[str]) -> np.ndarray:
+def cached_encode(texts: Sequence[str], encoder: Callable[[Sequence[str]], np.ndarray] | None = None) -> np.ndarray:
     """Like :func:`encode`, but each distinct text is encoded at most once per process.
 
-    Newly encoded texts are also queued for :func:`take_new_embeddings`.
+    Newly encoded texts are also queued for :func:`take_new_embeddings`.  ``encoder``
+    replaces :func:`encode` (``ml.minilm.encode``: the same model without torch, the
+    same vectors to ~2e-7, so the cache and the stored vectors serve both).
     """
     texts = _as_text_list(texts)
+    encode_texts = encoder or encode
     if not _cache_enabled:
-        return encode(texts)
+        return encode_texts(texts)
     keys = [embedding_key(text) for text in texts]
     with _lock:
         missing = {key: text for key, text in zip(keys, texts) if key not in _cache}
     if missing:
         # Encode outside the lock: it takes seconds for a big batch and
         # other threads' cache hits should not wait for it.
-        vectors = encode(list(missing.values()))
+        vectors = encode_texts(list(missing.values()))
         with _lock:
             for (key, text), vector in zip(missing.items(), vectors):
                 _remember(key, vector)
@@ -100,7 +105,7 @@ def cached_encode(texts: Sequence[str]) -> np.ndarray:
         rows = [_touch(key) for key in keys]
     absent = [i for i, row in enumerate(rows) if row is None]
     if absent:
-        for i, vector in zip(absent, encode([texts[i] for i in absent])):
+        for i, vector in zip(absent, encode_texts([texts[i] for i in absent])):
             rows[i] = vector
     if not rows:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
@@ -200,6 +205,19 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = False
         return tags
+
+
+class MiniLMEmbedder(SentenceEmbedder):
+    """Pipeline step: the same embeddings as :class:`SentenceEmbedder`, encoded by :mod:`ml.minilm`.
+
+    numpy instead of torch: what lets the default install (requirements.txt and the
+    weights package, no torch) serve the encoder.  The cache is shared with the torch
+    path, whose vectors are the same.
+    """
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_features_out_")
+        return cached_encode(_as_text_list(X), encoder=minilm.encode)
 
 
 def _load_encoder() -> Any:

@@ -35,6 +35,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         # Holds only the encoder's name; the encoder is loaded from the installed
         # package, never from the artifact.
         "ml.embeddings.SentenceEmbedder",
+        "ml.embeddings.MiniLMEmbedder",
         "ml.features.CompactTfidfVectorizer",
         "ml.features.SequentialFeatureUnion",
         "ml.rules.KeywordClassifier",

@@ -3,12 +3,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 
 from common.formtools import limited_text
-from ml.catalogue import ALGORITHM_NAMES, NEEDS_EMBEDDINGS, embeddings_available
+from ml.catalogue import ALGORITHM_NAMES, algorithm_available, missing_packages_hint
 
 
 def _algorithm_choices() -> list[tuple[str, str]]:
-    missing = set() if embeddings_available() else NEEDS_EMBEDDINGS
-    return [(name, f"{name} (not installed)" if name in missing else name) for name in sorted(ALGORITHM_NAMES)]
+    return [
+        (name, name if algorithm_available(name) else f"{name} (not installed)") for name in sorted(ALGORITHM_NAMES)
+    ]
 
 
 class RetrainForm(forms.Form):
@@ -26,11 +27,9 @@ class RetrainForm(forms.Form):
         # Checked here rather than failing on the worker a moment later. The web
         # process shares the workers' environment in every set-up tagloop ships.
         algorithm = self.cleaned_data["algorithm"]
-        if algorithm in NEEDS_EMBEDDINGS and not embeddings_available():
-            raise forms.ValidationError(
-                f"{algorithm} needs the optional embedding packages: install them with "
-                "`pip install -r requirements-embeddings.txt` (make test does it)."
-            )
+        hint = missing_packages_hint(algorithm)
+        if hint is not None:
+            raise forms.ValidationError(f"{algorithm} needs packages that are not installed: {hint}.")
         return algorithm
 
 

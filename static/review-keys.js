@@ -19,8 +19,24 @@ function failed(text) {
   setReady(true);
 }
 
+// The guidelines panel stays as the annotator left it from one item to the next (htmx swaps it).
+let guidelinesOpen = false;
+
+function keepGuidelines() {
+  const panel = document.querySelector("details[data-guidelines]");
+  if (panel) panel.open = guidelinesOpen;
+}
+
+// "toggle" does not bubble: listen in the capture phase for clicks on the summary too.
+document.addEventListener("toggle", (event) => {
+  if (event.target.matches && event.target.matches("details[data-guidelines]")) guidelinesOpen = event.target.open;
+}, true);
+
 document.addEventListener("DOMContentLoaded", () => setReady(true));
-document.addEventListener("htmx:afterSettle", () => setReady(true));
+document.addEventListener("htmx:afterSettle", () => {
+  keepGuidelines();
+  setReady(true);
+});
 document.addEventListener("htmx:sendError", () =>
   failed("Not saved: the server could not be reached. Check the connection, then press the key again."));
 document.addEventListener("htmx:responseError", (event) =>
@@ -30,11 +46,21 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
   if (target && ["TEXTAREA", "INPUT", "SELECT"].includes(target.tagName)) return;
-  if (event.key === "?") {
-    const help = document.querySelector("details[data-help]");
-    if (help) help.open = !help.open;
-    event.preventDefault();
-    return;
+  // Panels, not answers: they work even while an answer is on its way.
+  const panels = {
+    "?": "details[data-help]",
+    g: "details[data-guidelines]",
+    G: "details[data-guidelines]",
+    h: "details[data-history]",
+    H: "details[data-history]",
+  };
+  if (panels[event.key]) {
+    const panel = document.querySelector(panels[event.key]);
+    if (panel) {
+      panel.open = !panel.open;
+      event.preventDefault();
+      return;
+    }
   }
   if (submitting) return;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from common.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
-from labeling.defaults import DEFAULT_TAGS
+from labeling.defaults import DEFAULT_GUIDELINES, DEFAULT_TAGS
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 from tests.cache_prefix import RUN_PREFIX
 
@@ -54,7 +54,10 @@ def tags(db):
     from labeling.models import Tag
 
     for position, (slug, name) in enumerate(DEFAULT_TAGS, start=1):
-        Tag.objects.get_or_create(slug=slug, defaults={"name": name, "position": position})
+        definition, examples = DEFAULT_GUIDELINES[slug]
+        Tag.objects.get_or_create(
+            slug=slug, defaults={"name": name, "position": position, "definition": definition, "examples": examples}
+        )
     return {tag.slug: tag for tag in Tag.objects.all()}
 
 
@@ -222,3 +225,18 @@ def _wait_for_worker_quiet(timeout: float = 60) -> None:
             cursor.execute(busy)
             quiet_polls = quiet_polls + 1 if cursor.fetchone()[0] == 0 else 0
         time.sleep(0.1)
+
+
+@pytest.fixture
+def private_queue():
+    """Messages go to a queue of this test's own, which no worker reads (none lands on a shared broker's queue)."""
+    from config.celery import app
+
+    previous, queue = app.conf.task_default_queue, f"tagloop-test-idle-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = previous
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)

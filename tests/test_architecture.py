@@ -49,12 +49,6 @@ def test_dependency_direction(package, forbidden):
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
-def test_benchmarks_live_outside_the_library():
-    # Benchmarks, the loop simulation and the docs writers are tools: they belong in benchmarks/.
-    assert sorted(p.name for p in (REPO / "ml").glob("bench*.py")) == []
-    assert (REPO / "benchmarks" / "bench_loop.py").exists()
-
-
 def test_config_reads_no_app_models():
     """config/ (health, URLs, the admin site) asks the apps' selectors and services, never their models."""
     offenders = {
@@ -76,3 +70,9 @@ def test_labeling_names_no_predictions_permission():
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("predictions.")
     ]
     assert offenders == []
+
+
+def test_benchmarks_live_outside_the_library():
+    # Benchmarks, the loop simulation and the docs writers are tools: they belong in benchmarks/.
+    assert sorted(p.name for p in (REPO / "ml").glob("bench*.py")) == []
+    assert (REPO / "benchmarks" / "bench_loop.py").exists()

@@ -47,23 +47,6 @@ def _forget_broker_connections(app):
     app.amqp._producer_pool = None
 
 
-@pytest.fixture
-def private_queue():
-    """Messages go to a queue of this test's own, which no worker reads."""
-    import uuid
-
-    from config.celery import app
-
-    previous, queue = app.conf.task_default_queue, f"tagloop-test-idle-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    try:
-        yield queue
-    finally:
-        app.conf.task_default_queue = previous
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
-
-
 def _stale(seconds: float = 3600):
     return timezone.now() - timedelta(seconds=seconds)
 

@@ -126,10 +126,19 @@ def test_the_admin_login_page_locks_out_too(admin_user, lockout):
     assert client.get(reverse("admin:index")).status_code == 200
 
 
-# --- HTTP Basic on the API ----------------------------------------------------------------
+# --- HTTP Basic on the API (off by default: TAGLOOP_API_BASIC_AUTH turns it on) -----------------
 
 
-def test_basic_auth_on_the_api_answers_429_with_retry_after_once_locked(reviewer, lockout):
+@pytest.fixture
+def basic_auth_on(settings):
+    settings.TAGLOOP_API_BASIC_AUTH = True
+
+
+def test_basic_auth_is_off_by_default(reviewer):
+    assert _api(_client(), "rev", "pw-rev").status_code == 403  # the right password, ignored
+
+
+def test_basic_auth_on_the_api_answers_429_with_retry_after_once_locked(reviewer, lockout, basic_auth_on):
     client = _client()
     # 403, not 401: the first authenticator (the session) sends no WWW-Authenticate challenge.
     assert [_api(client, "rev", "wrong").status_code for _ in range(5)] == [403] * 5
@@ -140,7 +149,7 @@ def test_basic_auth_on_the_api_answers_429_with_retry_after_once_locked(reviewer
     assert _api(client, "rev", "pw-rev").status_code == 200
 
 
-def test_failures_on_one_path_count_on_the_others(reviewer, lockout):
+def test_failures_on_one_path_count_on_the_others(reviewer, lockout, basic_auth_on):
     client = _client()
     for _ in range(3):
         _api(client, "rev", "wrong")

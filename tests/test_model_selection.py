@@ -3,6 +3,7 @@
 import pytest
 
 from labeling.models import GoldLabel, Provenance, ReviewTask, Split
+from ml.catalogue import minilm_available
 from ml.embeddings import embeddings_available
 from predictions.models import ContentEmbedding, ModelStatus, ModelVersion
 from predictions.services import model_version_train
@@ -144,3 +145,26 @@ def test_on_a_suspect_label_enter_keeps_the_gold_tag_and_the_suggestion_is_shown
     assert "The gold label says <strong>mlops</strong>; model v1 suggests <strong>computer-vision</strong>" in page
     assert 'value="mlops" data-key="Enter" class="primary">Keep mlops' in page
     assert "Confirm computer-vision" not in page
+
+
+@pytest.mark.skipif(not minilm_available(), reason="MiniLM weights not installed (requirements-minilm.txt)")
+def test_the_default_encodes_each_item_once_across_retrains_and_batch_predictions(tags, model_dir):
+    from ml.embeddings import clear_embedding_cache
+    from predictions.selectors import gold_labelled
+    from predictions.services.batch import predictions_create
+
+    make_gold_dataset(tags, copies=2)
+    clear_embedding_cache()
+    first = _train(algorithm="minilm-linear")
+    gold = gold_labelled(split=Split.TRAIN) + gold_labelled(split=Split.HOLDOUT)
+    assert ContentEmbedding.objects.count() == len(gold) and first.metrics["overall"]["f1"] > 0.5
+    stored = set(ContentEmbedding.objects.values_list("pk", flat=True))
+    clear_embedding_cache()  # a new worker process
+    _train(algorithm="minilm-linear", number=2)
+    assert set(ContentEmbedding.objects.values_list("pk", flat=True)) == stored  # nothing re-encoded
+    # A chunk of batch predictions: the known item's vector serves, the new one's is stored.
+    new = make_content(title="object detection for drones", description="Bounding boxes from aerial photos.")
+    clear_embedding_cache()
+    assert predictions_create(model_version_id=first.pk, content_ids=[new.pk, gold[0].content_id]) == 2
+    assert set(ContentEmbedding.objects.values_list("pk", flat=True)) > stored
+    assert ContentEmbedding.objects.filter(content=new).count() == 1

@@ -8,6 +8,13 @@ from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def fast_password_hashes(settings):
+    """Autouse, so it comes before the user fixtures: five users a test would cost seconds of hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 ANON, PLAIN, ANNOTATOR, ADMIN = "anonymous", "plain user", "annotator", "admin"
 
 
@@ -86,3 +93,91 @@ def test_csrf_is_enforced_on_forms(tags, annotator):
     token = page.cookies["csrftoken"].value
     response = client.post(reverse("labeling:content-report", args=[content.pk]), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
+
+
+# --- the REST API: every endpoint, every role, signed in by token and by session ---------------
+
+REVIEWER = "reviewer"
+EVERYONE = {ANON, PLAIN, ANNOTATOR, REVIEWER, ADMIN}
+TEAM = {ANNOTATOR, REVIEWER, ADMIN}
+DECIDERS = {REVIEWER, ADMIN}
+
+# (method, path with {content}/{gold}/{task}/{report}/{version}, body) -> allowed roles
+API_ENDPOINTS = [
+    ("get", "/api/v1/content", None, TEAM),
+    ("get", "/api/v1/content/{content}", None, TEAM),
+    ("get", "/api/v1/tags", None, EVERYONE),
+    ("get", "/api/v1/gold-labels", None, TEAM),
+    ("get", "/api/v1/gold-labels/{gold}", None, TEAM),
+    ("post", "/api/v1/gold-labels", {"content": "{content}", "tag": "mlops"}, DECIDERS),
+    ("patch", "/api/v1/gold-labels/{gold}", {"tag": "other"}, DECIDERS),
+    ("get", "/api/v1/review-tasks", None, TEAM),
+    ("get", "/api/v1/review-tasks/{task}", None, TEAM),
+    ("post", "/api/v1/review-tasks/next", {}, TEAM),
+    ("post", "/api/v1/review-tasks/{task}/answer", {"tag": "mlops"}, TEAM),
+    ("post", "/api/v1/review-tasks/{task}/skip", {}, TEAM),
+    ("get", "/api/v1/reports", None, TEAM),
+    ("get", "/api/v1/reports/{report}", None, TEAM),
+    ("get", "/api/v1/model-versions", None, {ADMIN}),
+    ("get", "/api/v1/model-versions/{version}", None, {ADMIN}),
+    ("post", "/api/v1/model-versions", {"algorithm": "rules"}, {ADMIN}),
+    ("post", "/api/v1/model-versions/{version}/promote", {}, {ADMIN}),
+    ("post", "/api/v1/model-versions/rollback", {"reason": "matrix"}, {ADMIN}),
+]
+
+
+def _api_objects(tags) -> dict:
+    from labeling.models import GoldLabel, WrongTagReport
+    from predictions.models import ModelVersion
+
+    gold_content = make_content()
+    gold = GoldLabel.objects.create(content=gold_content, tag=tags["mlops"], provenance="imported", split="train")
+    content = make_content(current_tag=tags["mlops"])
+    report = WrongTagReport.objects.create(content=content, shown_tag=tags["mlops"], reporter_hash="x")
+    version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
+    return {
+        "content": make_content().pk,
+        "gold": gold.pk,
+        "task": make_low_confidence_task().pk,
+        "report": report.pk,
+        "version": version.number,
+    }
+
+
+def _api_clients(auth: str, users: dict) -> dict:
+    from labeling.services.api_tokens import api_token_create
+
+    made = {ANON: Client()}
+    for role, user in users.items():
+        if auth == "token":
+            made[role] = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=user, name='matrix')[1]}")
+        else:
+            made[role] = Client()
+            made[role].force_login(user)
+    return made
+
+
+def _fill(value, objects: dict):
+    if isinstance(value, dict):
+        return {key: _fill(item, objects) for key, item in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and "/" not in value:
+        return objects[value[1:-1]]
+    return value
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("method,path,body,allowed", API_ENDPOINTS, ids=[f"{row[0]} {row[1]}" for row in API_ENDPOINTS])
+def test_api_endpoint_checks_the_role(
+    tags, plain_user, annotator, reviewer, admin_user, private_queue, auth, method, path, body, allowed
+):
+    users = {PLAIN: plain_user, ANNOTATOR: annotator, REVIEWER: reviewer, ADMIN: admin_user}
+    for role, client in _api_clients(auth, users).items():
+        objects = _api_objects(tags)  # fresh objects per role: one role's answer must not change another's
+        url = path.format(**objects)
+        kwargs = {"content_type": "application/json"} if body is not None else {}
+        response = getattr(client, method)(url, _fill(body, objects) if body is not None else None, **kwargs)
+        if role in allowed:
+            assert response.status_code not in (401, 403, 500), (role, url, response.status_code, response.content)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+            assert response["Content-Type"] == "application/problem+json"

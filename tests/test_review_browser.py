@@ -3,14 +3,13 @@
 import pytest
 
 from labeling.models import Annotation, GoldLabel, ReviewStatus, ReviewTask
-from tests.browser import log_in_with_keys, press_and_wait_for_next, screenshot_path, wait_until_ready
-from tests.conftest import REPO
+from tests.browser import log_in_with_keys, press_and_wait_for_next, wait_until_ready
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator, tmp_path):
+def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_server, tags, annotator):
     slugs = list(tags)
     tasks = [
         make_low_confidence_task(
@@ -26,7 +25,6 @@ def test_annotator_clears_twenty_items_with_the_keyboard_alone(browser, live_ser
         page.wait_for_url(f"**/review/task/{task.pk}/")
         assert page.locator("h1").inner_text() == task.content.title  # escaped, shown as text
         if i == 0:
-            page.screenshot(path=screenshot_path("review-screen.png", docs=REPO / "docs", tmp=tmp_path))
             page.evaluate("window.sameDocument = true")
         if i == len(tasks) - 1:
             # Every item after the first arrived by htmx, without a page load.

@@ -10,10 +10,8 @@ from tests.browser import (
     log_in,
     log_in_with_keys,
     press_and_wait_for_next,
-    screenshot_path,
     wait_until_ready,
 )
-from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,13 +34,10 @@ def _start(browser, live_server, user, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_enter_in_the_note_for_the_reporter_writes_a_new_line_and_never_answers(
-    browser, live_server, tags, annotator, width, tmp_path
+    browser, live_server, tags, annotator, width
 ):
     report = _reported_item(tags)
     page = _start(browser, live_server, annotator, width)
-    if width < 500:
-        shot = screenshot_path("review-screen-phone.png", docs=REPO / "docs", tmp=tmp_path)
-        page.screenshot(path=shot, full_page=True)
     url = page.url
     page.focus("[name=note]")
     page.keyboard.type("Thanks for telling us.")

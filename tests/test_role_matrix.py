@@ -5,9 +5,12 @@ anonymous), refused with 403 (HTML, logged in; API) or 401 (token API).
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from labeling.models import Annotation, Tag
+from labeling.services import gold_label_set, review_task_answer
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +24,7 @@ ENDPOINTS = [
     ("get", "labeling:content-list", None, EVERYONE),
     ("get", "labeling:content-detail", "content", EVERYONE),
     ("post", "labeling:content-report", "content", EVERYONE),
+    ("get", "labeling:tag-detail", "tag", EVERYONE),
     ("get", "labeling:after-login", None, EVERYONE - {ANON}),
     ("get", "labeling:review-queue", None, TEAM),
     ("post", "labeling:review-start", None, TEAM),
@@ -28,8 +32,12 @@ ENDPOINTS = [
     ("get", "labeling:review-task", "task", TEAM),
     ("post", "labeling:review-answer", "task", TEAM),
     ("post", "labeling:review-skip", "task", TEAM),
+    ("get", "labeling:review-history", None, TEAM),
+    ("post", "labeling:review-answer-change", "answer", TEAM),
     ("get", "labeling:gold-list", None, TEAM),
     ("post", "labeling:gold-requeue", None, {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-detail", "gold", TEAM),
+    ("post", "labeling:gold-change", "gold", {REVIEWER, ADMIN}),
     ("get", "labeling:gold-export", "csv", {REVIEWER, ADMIN}),
     ("get", "labeling:quality", None, {REVIEWER, ADMIN}),
     ("get", "dashboard", None, TEAM),
@@ -67,6 +75,18 @@ def _url(name, kind):
         return reverse(name, args=[make_content().pk])
     if kind == "task":
         return reverse(name, args=[make_low_confidence_task().pk])
+    if kind == "tag":
+        return reverse(name, args=["mlops"])
+    if kind == "gold":
+        content = make_content()
+        gold_label_set(content=content, tag=Tag.objects.get(slug="other"), provenance="imported")
+        return reverse(name, args=[content.pk])
+    if kind == "answer":
+        # Someone's answer: only its annotator may change it (404 for others), the role check comes first.
+        task = make_low_confidence_task()
+        user = get_user_model().objects.get(username="ann")
+        review_task_answer(task_id=task.pk, user=user, tag=Tag.objects.get(slug="other"))
+        return reverse(name, args=[Annotation.objects.latest("pk").pk])
     if kind == "csv":
         return reverse(name, args=["csv"])
     if kind == "version":

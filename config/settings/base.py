@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files (no CDN)
+    "django_filters",
     "common",  # shared errors, permissions, form pieces, chart tags, the roles registry
     "labeling",
     "predictions",
@@ -205,7 +206,7 @@ TAGLOOP_LEAN_PREDICT = env.bool("TAGLOOP_LEAN_PREDICT", default=True)
 TAGLOOP_WARM_AT_BOOT = env.bool("TAGLOOP_WARM_AT_BOOT", default=True)
 # Predictions whose confidence is below this go to the review queue.
 TAGLOOP_REVIEW_THRESHOLD = env.float("TAGLOOP_REVIEW_THRESHOLD", default=0.6)
-TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="tfidf-linear")
+TAGLOOP_DEFAULT_ALGORITHM = env("TAGLOOP_DEFAULT_ALGORITHM", default="minilm-linear")
 # Share of gold labels held out for evaluation; assigned once per item.
 TAGLOOP_HOLDOUT_SHARE = env.float("TAGLOOP_HOLDOUT_SHARE", default=0.2)
 TAGLOOP_PREDICT_CHUNK_SIZE = env.int("TAGLOOP_PREDICT_CHUNK_SIZE", default=500)
@@ -217,12 +218,19 @@ if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
     require_strong("TAGLOOP_REPORTER_SALT", TAGLOOP_REPORTER_SALT)
 
 # --- API ----------------------------------------------------------------------
+# HTTP Basic on the API (a password with every request): off unless turned on; people use
+# their API tokens (Authorization: Bearer, made at /accounts/tokens/) instead.
+TAGLOOP_API_BASIC_AUTH = env.bool("TAGLOOP_API_BASIC_AUTH", default=False)
+_API_AUTHENTICATION = [
+    "rest_framework.authentication.SessionAuthentication",
+    # A person's API token (labeling/api/auth.py).
+    "labeling.api.auth.UserTokenAuthentication",
+    # DRF's Basic behind the login lockout (labeling.login_throttle); it answers only while
+    # TAGLOOP_API_BASIC_AUTH is on, which tests may change at run time.
+    "labeling.api.auth.ThrottledBasicAuthentication",
+]
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # DRF's Basic behind the login lockout (labeling.login_throttle).
-        "labeling.api.auth.ThrottledBasicAuthentication",
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": _API_AUTHENTICATION,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Errors as RFC 9457 problem+json, never HTML (config/api_errors.py).
@@ -237,7 +245,7 @@ REST_FRAMEWORK: dict[str, Any] = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "tagloop API",
-    "DESCRIPTION": "Online predictions and wrong-tag reports.",
+    "DESCRIPTION": "Online predictions, wrong-tag reports, and the data: content, tags, gold labels, review tasks, reports and model versions. Sign in with a personal API token (`Authorization: Bearer <key>`, made at /accounts/tokens/).",
     "VERSION": "1.0.0",
     # The docs page loads its scripts from our own static files: the default is a CDN,
     # which leaves the page blank on machines without internet access.
@@ -246,6 +254,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema documents the API, not itself.
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status": each its own enum, by name.
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStatusEnum": "labeling.models.ReviewStatus",
+        "ReportStatusEnum": "labeling.models.ReportStatus",
+        "ModelStatusEnum": "predictions.models.ModelStatus",
+        # Every field that takes an active tag's slug (read from the database when the schema is made).
+        "TagSlugEnum": "labeling.api.reports.active_tag_slugs",
+    },
+    # The schema offers Basic only where it is on.
+    "AUTHENTICATION_WHITELIST": [
+        *(path for path in _API_AUTHENTICATION if TAGLOOP_API_BASIC_AUTH or not path.endswith("BasicAuthentication")),
+        "labeling.api.ingest.SourceTokenAuthentication",
+    ],
 }
 
 LOGGING = {
@@ -299,6 +320,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # An annotator may undo their last answer for this long.
 TAGLOOP_UNDO_SECONDS = env.int("TAGLOOP_UNDO_SECONDS", default=120)
+# Answers a day the team asks of each annotator, shown as a progress bar on the review screen; 0: no goal.
+TAGLOOP_DAILY_GOAL = env.int("TAGLOOP_DAILY_GOAL", default=0)
 
 # --- audit samples and agreement -----------------------------------------------------
 # Share of incoming items sent to review whatever the model's confidence (a random,

@@ -1,14 +1,70 @@
-"""HTTP Basic on the API, behind the same login lockout as the login pages (labeling.login_throttle)."""
+"""How API clients sign in: a person's API token, a browser session, or (when turned on) HTTP Basic.
 
+- ``Authorization: Bearer <key>`` (or ``Token <key>``) with a key made on the user's own page
+  (/accounts/tokens/): the request acts as that user, with their role's permissions.
+- HTTP Basic, behind the same login lockout as the login pages (labeling.login_throttle), only
+  when ``TAGLOOP_API_BASIC_AUTH`` is on: a password sent with every request is a password in
+  every script and log, so tokens are the way in by default.
+"""
+
+from django.conf import settings
 from drf_spectacular.authentication import BasicScheme
-from rest_framework.authentication import BasicAuthentication
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication, BasicAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from labeling.login_throttle import LoginLocked, authenticate_throttled
+from labeling.services.api_tokens import KEY_PREFIX, api_token_authenticate
+
+USER_TOKEN_KEYWORDS = (b"bearer", b"token")
+
+
+class UserTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <key>`` or ``Token <key>`` with a user's key (``tlu_...``).
+
+    Any other key is left to the other authenticators: ``Token tl_...`` is a source's
+    ingestion key (labeling.api.ingest), which only the ingestion endpoint reads.
+    """
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() not in USER_TOKEN_KEYWORDS:
+            return None
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
+        if not key.startswith(KEY_PREFIX):
+            return None
+        token = api_token_authenticate(key=key)
+        if token is None:
+            raise AuthenticationFailed("Invalid or revoked API token.")
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    target_class = UserTokenAuthentication
+    name = "userToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token made at /accounts/tokens/: `Authorization: Bearer <key>` "
+            "(`Token <key>` works too). It acts with its owner's permissions.",
+        }
 
 
 class ThrottledBasicAuthentication(BasicAuthentication):
-    """A locked-out username and address get 429 with Retry-After, even with the right password."""
+    """Off unless ``TAGLOOP_API_BASIC_AUTH``; a locked-out username and address get 429 with Retry-After."""
+
+    def authenticate(self, request):
+        if not settings.TAGLOOP_API_BASIC_AUTH:
+            return None
+        return super().authenticate(request)
 
     def authenticate_credentials(self, userid, password, request=None):
         try:

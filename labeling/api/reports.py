@@ -44,6 +44,14 @@ class TagSlugField(serializers.SlugRelatedField):
         return "one of " + ", ".join(self.get_queryset().order_by("slug").values_list("slug", flat=True))
 
 
+def active_tag_slugs() -> list[str]:
+    """The active tags' slugs, for the schema (one enum component, ``TagSlugEnum``, for every field of them)."""
+    try:
+        return list(Tag.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True))
+    except DatabaseError:  # `manage.py spectacular` on a machine without the database: no list to give
+        return []
+
+
 class TagSlugFieldSchema(OpenApiSerializerFieldExtension):
     """The schema lists the active tags, read when it is generated: the tag set lives in the database."""
 
@@ -55,10 +63,9 @@ class TagSlugFieldSchema(OpenApiSerializerFieldExtension):
             "nullable": self.target.allow_null,
             "description": "an active tag's slug; it may not be the tag the item shows now",
         }
-        try:
-            schema["enum"] = list(Tag.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True))
-        except DatabaseError:  # `manage.py spectacular` on a machine without the database: no list to give
-            pass
+        slugs = active_tag_slugs()
+        if slugs:
+            schema["enum"] = slugs
         return schema
 
 

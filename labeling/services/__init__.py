@@ -2,7 +2,7 @@
 
 from labeling.clients import client_address
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
-from labeling.services.gold import gold_label_set
+from labeling.services.gold import GoldChangeRefused, gold_label_change, gold_label_set
 from labeling.services.importing import ImportSummary, content_import
 from labeling.services.ingestion import IngestResult, content_ingest
 from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution
@@ -30,6 +30,7 @@ from labeling.services.tokens import source_token_authenticate, source_token_cre
 from labeling.services.undo import review_answer_undo
 
 __all__ = [
+    "GoldChangeRefused",
     "PRIORITY_BASE",
     "ImportSummary",
     "IngestResult",
@@ -43,6 +44,7 @@ __all__ = [
     "content_import",
     "content_ingest",
     "content_show_model_tags",
+    "gold_label_change",
     "gold_label_set",
     "gold_labels_requeue",
     "is_audit_sample",

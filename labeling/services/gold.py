@@ -1,14 +1,19 @@
 """Gold labels: create or change one, and show it."""
 
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 
-from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
+from common.errors import ApplicationError
+from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
 from labeling.signals import gold_label_decided
 
 
-def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=None, reason: str = "") -> GoldLabel:
+def gold_label_set(
+    *, content: Content, tag: Tag, provenance: str, decided_by: User | None = None, reason: str = ""
+) -> GoldLabel:
     """Create or change the gold label of ``content`` and show it on public pages.
 
     A label created from the review queue goes to the training split unless the item
@@ -37,3 +42,30 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
     show_gold_tags([(content.pk, tag.pk)])
     gold_label_decided.send(sender=GoldLabel, content_id=content.pk, source=content.source, reason=reason)
     return label
+
+
+class GoldChangeRefused(ApplicationError):
+    """A change from the gold browser that would say nothing: no label, the same tag, or no note."""
+
+    code = "gold_change_refused"
+
+
+@transaction.atomic
+def gold_label_change(*, content_id: int, tag: Tag, user, note: str) -> GoldLabel:
+    """A reviewer corrects a gold label from the gold browser, saying why.
+
+    The change is an answer like the review queue's: an Annotation (with the note) by
+    ``user``, and the label set through ``gold_label_set`` (provenance ``annotator``,
+    decided_by and decided_at, version + 1); the split never moves.
+    """
+    note = note.strip()
+    if not note:
+        raise GoldChangeRefused("Say why in the note: the next person to read this label needs it.")
+    content = Content.objects.select_for_update().get(pk=content_id)
+    label = GoldLabel.objects.select_for_update().filter(content=content).first()
+    if label is None:
+        raise GoldChangeRefused("This item has no gold label to change; answer it in the review queue.")
+    if label.tag_id == tag.pk:
+        raise GoldChangeRefused(f"The gold label is already {tag.slug}; nothing changed.")
+    Annotation.objects.create(content=content, annotator=user, tag=tag, note=note)
+    return gold_label_set(content=content, tag=tag, provenance=Provenance.ANNOTATOR, decided_by=user)

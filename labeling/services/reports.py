@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -15,7 +16,7 @@ def reporter_hash(client_address: str) -> str:
     return hashlib.sha256(salted.encode()).hexdigest()
 
 
-def _identity(reporter, reporter_address: str, reporter_browser: str) -> dict:
+def _identity(reporter: User | None, reporter_address: str, reporter_browser: str) -> dict:
     """How reports know their reporter: the account when signed in, else a hash of the
     browser's key when the report comes from one (people behind one address, as in an
     office, are different reporters), else a hash of the address (API clients)."""
@@ -33,7 +34,7 @@ def suggestion_check(*, content: Content, suggested_tag: Tag | None) -> None:
         )
 
 
-def report_of_reporter(*, content: Content, reporter=None, tokens=()) -> WrongTagReport | None:
+def report_of_reporter(*, content: Content, reporter: User | None = None, tokens=()) -> WrongTagReport | None:
     """The reporter's latest report on the item, for a link to its status (duplicates merged away left out).
 
     A signed-in reporter is known by account. An anonymous one only by the status
@@ -48,7 +49,7 @@ def report_of_reporter(*, content: Content, reporter=None, tokens=()) -> WrongTa
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
-def idempotency_key_hash(*, key: str, reporter=None, reporter_address: str = "") -> str:
+def idempotency_key_hash(*, key: str, reporter: User | None = None, reporter_address: str = "") -> str:
     """What a report stores of a submit's idempotency key: "" without one.
 
     Hashed with the sender (the account, else the address): an API client choosing a
@@ -64,7 +65,7 @@ def idempotency_key_hash(*, key: str, reporter=None, reporter_address: str = "")
 def report_create(
     *,
     content: Content,
-    reporter=None,
+    reporter: User | None = None,
     reporter_address: str = "",
     reporter_browser: str = "",
     suggested_tag: Tag | None = None,

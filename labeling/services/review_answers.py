@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from labeling.services.review_queue import (
 from labeling.services.undo import UndoRecord
 
 
-def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:
+def _check_may_work(task: ReviewTask, user: User, *, not_done: str) -> None:
     """Refuse a task the role does not allow, then one that is closed or held by someone else."""
     if not review_task_allowed(task, user):
         raise NotPermitted("Only reviewers decide disagreements between annotators.")
@@ -41,7 +42,7 @@ def _check_may_work(task: ReviewTask, user, *, not_done: str) -> None:
 
 
 @transaction.atomic
-def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldLabel | None:
+def review_task_answer(*, task_id: int, user: User, tag: Tag, note: str = "") -> GoldLabel | None:
     """Record ``user``'s tag for the task's content; returns the gold label once it is decided.
 
     A task that needs one answer is settled at once. An audit sample waits for its
@@ -59,14 +60,15 @@ def review_task_answer(*, task_id: int, user, tag: Tag, note: str = "") -> GoldL
         raise ReviewConflict("You already answered this item; it is waiting for another annotator.")
     earlier = list(Annotation.objects.filter(review_task=task, undone_at__isnull=True).values_list("tag_id", flat=True))
     if len(earlier) + 1 < task.required_answers:
-        return _record_partial_answer(task, content, user=user, tag=tag)
+        _record_partial_answer(task, content, user=user, tag=tag)
+        return None
     if all(tag_id == tag.pk for tag_id in earlier):
         return _settle(task, content, user=user, tag=tag, note=note)
     _send_to_adjudication(task, content, user=user, tag=tag)
     return None
 
 
-def _settle(task: ReviewTask, content: Content, *, user, tag: Tag, note: str) -> GoldLabel:
+def _settle(task: ReviewTask, content: Content, *, user: User, tag: Tag, note: str) -> GoldLabel:
     """The answer decides: gold label, every open task of the item closed, reports resolved.
 
     A tag different from the one shown accepts the open wrong-tag reports. What the
@@ -90,7 +92,7 @@ def _settle(task: ReviewTask, content: Content, *, user, tag: Tag, note: str) ->
     return label
 
 
-def _record_partial_answer(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
+def _record_partial_answer(task: ReviewTask, content: Content, *, user: User, tag: Tag) -> None:
     """One of several blind answers: keep it and free the item for the next annotator."""
     undo = UndoRecord.capture(content, [task], [])
     Annotation.objects.create(content=content, review_task=task, annotator=user, tag=tag, undo_state=undo.as_json())
@@ -98,7 +100,7 @@ def _record_partial_answer(task: ReviewTask, content: Content, *, user, tag: Tag
     task.save(update_fields=["assignee", "lease_expires_at"])
 
 
-def _send_to_adjudication(task: ReviewTask, content: Content, *, user, tag: Tag) -> None:
+def _send_to_adjudication(task: ReviewTask, content: Content, *, user: User, tag: Tag) -> None:
     """The annotators disagree: close the audit and open a task for a reviewer to decide."""
     now = timezone.now()
     undo = UndoRecord.capture(content, [task], [])
@@ -114,7 +116,7 @@ def _send_to_adjudication(task: ReviewTask, content: Content, *, user, tag: Tag)
     task.save(update_fields=["status", "resolved_at", "resolved_by", "assignee", "lease_expires_at"])
 
 
-def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str = "") -> None:
+def _resolve_reports(reports, *, accepted: bool, tag: Tag, user: User, now, note: str = "") -> None:
     for report in reports:
         report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
         report.resolution = f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."
@@ -125,7 +127,7 @@ def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str 
 
 
 @transaction.atomic
-def review_task_skip(*, task_id: int, user) -> None:
+def review_task_skip(*, task_id: int, user: User) -> None:
     """Give the task back to the queue, where it keeps its place, without an answer."""
     task = ReviewTask.objects.select_for_update().get(pk=task_id)
     _check_may_work(task, user, not_done="it was not skipped.")

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -40,7 +41,7 @@ from labeling.services.content import BATCH_SIZE
 # | audit_sample        | 1.0                                      | 1.0         | a fair random sample: unranked  |
 #
 # A snapshot without a confidence (reports, disagreements, re-queued items) gets the base alone.
-PRIORITY_BASE = {
+PRIORITY_BASE: dict[str, float] = {
     ReviewReason.REPORT: 3.0,
     ReviewReason.DISAGREEMENT: 2.5,
     ReviewReason.LOW_CONFIDENCE: 2.0,
@@ -219,7 +220,7 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     )
 
 
-def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
+def gold_labels_requeue(*, content_ids: list[int], requested_by: User) -> int:
     """Send gold-labelled items back to the queue for another look; returns how many tasks opened."""
     already = set(
         ReviewTask.objects.filter(
@@ -239,7 +240,7 @@ def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
 
 
 def review_task_next(
-    *, user, exclude_ids: tuple[int, ...] = (), reason: str = "", tag: str = "", source: str = ""
+    *, user: User, exclude_ids: tuple[int, ...] = (), reason: str = "", tag: str = "", source: str = ""
 ) -> ReviewTask | None:
     """Lease the next task to ``user``: the one they already hold, or the top free one.
 
@@ -279,12 +280,12 @@ def review_task_next(
         return task
 
 
-def review_reasons_withheld_from(user) -> list[str]:
+def review_reasons_withheld_from(user: User) -> list[str]:
     # Disagreements are decided by reviewers, not by another annotator's vote.
     return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
 
 
-def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", source: str = ""):
+def review_tasks_free_for(user: User, *, now=None, reason: str = "", tag: str = "", source: str = ""):
     """The open tasks ``user`` may be given next: nobody else holds them and nothing rules them out.
 
     What the queue page counts as theirs to do, and what "next" picks from.
@@ -299,18 +300,18 @@ def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", so
     )
 
 
-def without_own_reports(tasks, user):
+def without_own_reports(tasks, user: User):
     """Nobody settles their own wrong-tag report, even one they held before reporting the item."""
     own = WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
     return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=own)
 
 
-def _answered_by(user):
+def _answered_by(user: User):
     return Annotation.objects.filter(annotator=user, undone_at__isnull=True, review_task__isnull=False).values(
         "review_task_id"
     )
 
 
-def review_task_allowed(task: ReviewTask, user) -> bool:
+def review_task_allowed(task: ReviewTask, user: User) -> bool:
     """Whether ``user``'s role may see and work ``task`` at all (disagreements need a reviewer)."""
     return task.reason not in review_reasons_withheld_from(user)

@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,7 +100,7 @@ class UndoRecord:
 
 
 @transaction.atomic
-def review_answer_undo(*, user) -> ReviewTask:
+def review_answer_undo(*, user: User) -> ReviewTask:
     """Take back ``user``'s last answer; returns its task, open again and leased to them."""
     annotation = undoable_answers(user=user).select_for_update().first()
     if annotation is None or not annotation.undo_state:

@@ -1,9 +1,9 @@
-"""Gold labels: browse, search, filter, send back to review, export."""
+"""Gold labels: browse, search, filter, change one (with a note), send back to review, export."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,9 +11,10 @@ from common.formtools import form_errors_text
 from common.permissions import requires
 from labeling import selectors
 from labeling.exporting import csv_lines, jsonl_lines
-from labeling.forms import GoldFilterForm
+from labeling.forms import GoldChangeForm, GoldFilterForm
+from labeling.models import Content, GoldLabel
 from labeling.redirects import redirect_to_next
-from labeling.services import gold_labels_requeue
+from labeling.services import GoldChangeRefused, gold_label_change, gold_labels_requeue
 
 EXPORTS = {
     "csv": (csv_lines, "text/csv; charset=utf-8"),
@@ -32,6 +33,37 @@ def gold_list(request):
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     return render(request, "labeling/gold_list.html", context)
+
+
+@requires("labeling.view_goldlabel")
+@require_GET
+def gold_detail(request, content_id: int):
+    return _detail(request, content_id, GoldChangeForm())
+
+
+def _detail(request, content_id: int, form: GoldChangeForm, *, status: int = 200):
+    label = get_object_or_404(GoldLabel.objects.select_related("content", "tag", "decided_by"), content_id=content_id)
+    context = {"label": label, "form": form, "history": selectors.gold_label_history(content_id=content_id)}
+    return render(request, "labeling/gold_detail.html", context, status=status)
+
+
+@requires("labeling.change_goldlabel")
+@require_POST
+def gold_change(request, content_id: int):
+    form = GoldChangeForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, content_id, form, status=400)
+    try:
+        label = gold_label_change(
+            content_id=content_id, tag=form.cleaned_data["tag"], user=request.user, note=form.cleaned_data["note"]
+        )
+    except Content.DoesNotExist:
+        raise Http404("no such item") from None
+    except GoldChangeRefused as refused:
+        form.add_error(None, str(refused))
+        return _detail(request, content_id, form, status=400)
+    messages.success(request, f"Gold label changed to {label.tag.slug} (version {label.version}).")
+    return redirect("labeling:gold-detail", content_id=content_id)
 
 
 @requires("labeling.requeue_goldlabel")

@@ -5,12 +5,14 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling import selectors
-from labeling.forms import ReportForm
-from labeling.models import Content, ReportStatus, WrongTagReport
+from labeling.forms import ContentSearchForm, ReportForm
+from labeling.models import Content, ReportStatus, Tag, WrongTagReport
+from labeling.pagination import CappedPaginator
 from labeling.ratelimit import report_rate_wait, wait_in_words
 from labeling.services import client_address, report_create
 from labeling.services.reports import report_of_reporter
@@ -28,8 +30,18 @@ def after_login(request):
 
 @require_GET
 def content_list(request):
-    page = Paginator(selectors.content_public_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "labeling/content_list.html", {"page": page})
+    form = ContentSearchForm(request.GET)
+    # A filter that cannot be applied shows its error and no rows, never more than was asked for.
+    items = selectors.content_public_list(**form.cleaned_data) if form.is_valid() else Content.objects.none()
+    searching = form.is_valid() and any(form.cleaned_data.values())
+    # A search counts its matches only up to a cap: a common word matches most of 100,000 items,
+    # and counting them all would cost more than showing the first page.
+    paginator = (CappedPaginator if form.is_valid() and form.cleaned_data["q"] else Paginator)(items, 50)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "form": form, "query": query.urlencode(), "searching": searching}
+    return render(request, "labeling/content_list.html", context)
 
 
 def _reporter(request) -> dict:
@@ -124,3 +136,13 @@ def report_status(request, token):
         # A duplicate of a simultaneous submit: the outcome is on the report it was merged into.
         return redirect("labeling:report-status", token=report.merged_into.token)
     return render(request, "labeling/report_status.html", {"report": report})
+
+
+@require_GET
+def tag_detail(request, slug: str):
+    """What a tag means, with examples: where every public tag link leads."""
+    try:
+        tag = selectors.tag_for_page(slug=slug)
+    except Tag.DoesNotExist:
+        raise Http404("no such tag") from None
+    return render(request, "labeling/tag_detail.html", {"tag": tag})

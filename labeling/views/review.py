@@ -28,6 +28,7 @@ from labeling.services import (
     review_task_skip,
     review_tasks_free_for,
 )
+from labeling.views.progress import review_progress, session_start
 
 REVIEW_PERMISSION = "labeling.review_content"
 
@@ -87,6 +88,7 @@ def review_start(request):
     form = QueueFilterForm(request.POST, withheld_reasons=review_reasons_withheld_from(request.user))
     # The filters stay with the annotator's session while they review, until they start again.
     request.session["review_filters"] = _chosen(form)
+    session_start(request)
     return _to_next_task(request)
 
 
@@ -138,17 +140,23 @@ def _render_item(request, task_id: int, *, fragment: bool):
     if task.status != ReviewStatus.OPEN:
         messages.info(request, "That item was already answered.")
         return redirect("labeling:review-queue")
+    probabilities = _probability_rows(task)
+    reports = selectors.open_reports_of(task=task)
     context = {
         "task": task,
         "content": task.content,
         "tags": selectors.active_tags(),
-        "probabilities": _probability_rows(task),
-        "reports": selectors.open_reports_of(task=task),
+        "probabilities": probabilities,
+        "reports": reports,
+        "runner_up": _runner_up(task, probabilities),
+        "suggestion": _suggestion(reports),
         # Audit answers are blind: no model hint, so they measure the model, not echo it.
         "blind": task.reason == ReviewReason.AUDIT_SAMPLE,
         "answers": selectors.disagreeing_answers(task=task),
         "held_by_other": task.assignee_id not in (None, request.user.pk),
         "kept_tag": _gold_tag_in_question(task),
+        "progress": review_progress(request),
+        "history": selectors.recent_answers(user=request.user),
     }
     template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"
     return render(request, template, context)
@@ -159,6 +167,19 @@ def _gold_tag_in_question(task: ReviewTask) -> str | None:
     if task.reason != ReviewReason.SUSPECT_LABEL:
         return None
     return selectors.gold_tag_slug(content_id=task.content_id)
+
+
+def _runner_up(task: ReviewTask, rows: list[dict]) -> dict | None:
+    """For a low-confidence item, the two tags the model hesitated between: why the item is here."""
+    if task.reason != ReviewReason.LOW_CONFIDENCE or len(rows) < 2:
+        return None
+    return {"first": rows[0], "second": rows[1]}
+
+
+def _suggestion(reports) -> str | None:
+    """The tag the reporters suggest (the most common, if they differ): the A key accepts it."""
+    suggested = [report.suggested_tag.slug for report in reports if report.suggested_tag_id]
+    return max(suggested, key=suggested.count) if suggested else None
 
 
 def _probability_rows(task: ReviewTask) -> list[dict]:

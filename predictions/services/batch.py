@@ -1,5 +1,7 @@
 """Batch predictions: chunks of content predicted on the workers, idempotently."""
 
+from types import SimpleNamespace
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from labeling.services import (
     review_tasks_open_for_audit,
     review_tasks_open_for_low_confidence,
 )
+from ml.catalogue import USES_STORED_EMBEDDINGS
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions import selectors
@@ -22,6 +25,7 @@ from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
 from predictions.selectors.trust import thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
+from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
 
 
@@ -111,7 +115,17 @@ def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion
 def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) -> list[Prediction]:
     if not rows:
         return []
-    results = predict(load_version(version), [prepare_text(title, description) for _, title, description, _ in rows])
+    texts = [prepare_text(title, description) for _, title, description, _ in rows]
+    model = load_version(version)
+    if version.algorithm in USES_STORED_EMBEDDINGS:
+        # Re-predicting after a promotion would otherwise encode every item again: the
+        # stored vectors serve, and what this chunk encodes is stored for the next pass.
+        contents = [SimpleNamespace(content_id=content_id) for content_id, *_ in rows]
+        embeddings_prime(contents=contents, texts=texts)
+        results = predict(model, texts)
+        embeddings_store_new(contents=contents, texts=texts)
+    else:
+        results = predict(model, texts)
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     return [
         Prediction(

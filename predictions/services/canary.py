@@ -11,6 +11,7 @@ while the rest costs nothing extra.
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -70,7 +71,7 @@ def routes_to_candidate(canary: Canary, key: str) -> bool:
 
 
 def canary_start(
-    *, candidate: ModelVersion, share: float | None = None, started_by=None, override_reason: str = ""
+    *, candidate: ModelVersion, share: float | None = None, started_by: User | None = None, override_reason: str = ""
 ) -> Canary:
     """Let ``candidate`` serve ``share`` of items beside the active model.
 
@@ -107,7 +108,7 @@ def canary_start(
     return canary
 
 
-def canary_stop(*, canary: Canary, stopped_by=None, reason: str = "") -> Canary:
+def canary_stop(*, canary: Canary, stopped_by: User | None = None, reason: str = "") -> Canary:
     """End ``canary``; the items its candidate served are served by the active model again."""
     with transaction.atomic():
         # Lock the canary row only: a promotion locks the version rows first, then this one.

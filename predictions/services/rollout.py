@@ -1,5 +1,6 @@
 """Promotion and rollback: exactly one active model, gated, audited, and all content re-predicted."""
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -12,7 +13,9 @@ from predictions.services.gates import PromotionError, gate_failures_against_act
 from predictions.services.jobs import jobs_create_predict
 
 
-def model_version_promote(*, model_version: ModelVersion, promoted_by=None, override_reason: str = "") -> ModelVersion:
+def model_version_promote(
+    *, model_version: ModelVersion, promoted_by: User | None = None, override_reason: str = ""
+) -> ModelVersion:
     """Make ``model_version`` the one active model, if it passes the gates (or is overridden).
 
     The gates compare it with the active model on today's holdout before any lock is
@@ -35,7 +38,7 @@ def model_version_promote(*, model_version: ModelVersion, promoted_by=None, over
 
 
 def model_version_rollback(
-    *, rolled_back_by=None, reason: str = "", expected_number: int | None = None
+    *, rolled_back_by: User | None = None, reason: str = "", expected_number: int | None = None
 ) -> ModelVersion:
     """Re-activate the model that was active before the current one was promoted (no gates: it was trusted then).
 

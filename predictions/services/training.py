@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
@@ -15,7 +16,7 @@ from django.utils import timezone
 from common.errors import ApplicationError
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
-from ml.catalogue import BASELINES, NEEDS_EMBEDDINGS
+from ml.catalogue import BASELINES, USES_STORED_EMBEDDINGS
 from ml.evaluation import evaluate
 from ml.items import LabelledItem
 from ml.prediction import predict
@@ -52,7 +53,9 @@ logger = logging.getLogger(__name__)
 TRAINING_JOBS = -1
 
 
-def model_version_request(*, algorithm: str | None = None, requested_by=None, notes: str = "") -> ModelVersion:
+def model_version_request(
+    *, algorithm: str | None = None, requested_by: User | None = None, notes: str = ""
+) -> ModelVersion:
     """Record a queued model version and its training job; the job is sent once this transaction commits.
 
     With the broker down the version and its job are recorded all the same, and the
@@ -137,7 +140,9 @@ class _Progress:
             self.last_write = now
 
 
-def model_version_cancel(*, model_version: ModelVersion, cancelled_by=None, reason: str = "") -> ModelVersion:
+def model_version_cancel(
+    *, model_version: ModelVersion, cancelled_by: User | None = None, reason: str = ""
+) -> ModelVersion:
     """Stop a queued or running retrain. A running one stops at its next progress step."""
     with transaction.atomic():
         cancelled = ModelVersion.objects.filter(
@@ -190,6 +195,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     Model selection (the review threshold, suspect labels) uses out-of-fold predictions
     on the train split only; the holdout is touched once, for the record.
     """
+    from ml.algorithms import embedding_encoder
     from ml.embeddings import cached_encode
     from ml.ood import fit_ood_checks
     from ml.training import train_model, training_data_hash
@@ -209,13 +215,13 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     random_state = version.params.get("random_state", 0)
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
     holdout_texts = [prepare_text(item.title, item.description) for item in holdout]
-    uses_embeddings = version.algorithm in NEEDS_EMBEDDINGS
+    uses_embeddings = version.algorithm in USES_STORED_EMBEDDINGS
     if uses_embeddings:
         # The holdout's stored vectors too: evaluating used to re-encode all of it on every retrain.
         embeddings_prime(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
         # Once, here: the parallel fits below would otherwise encode the same new texts side by side.
         progress(8, "encoding the texts without a stored embedding", force=True)
-        cached_encode(texts)
+        cached_encode(texts, encoder=embedding_encoder(version.algorithm))
     cv = _cross_validate(version, texts, labels, random_state, progress)
     if cv is not None:
         model = cv.model  # fitted on all the training set beside the folds

@@ -83,7 +83,7 @@ def _attach_stalls(versions: list[ModelVersion]) -> None:
     """``version.stall``: what is wrong with a queued or training run no worker is doing (None: nothing)."""
     stalls = selectors.retrain_stalls(model_versions=versions)
     for version in versions:
-        version.stall = stalls.get(version.number)
+        version.stall = stalls.get(version.number)  # type: ignore[attr-defined]  # for the template only
 
 
 @requires("predictions.train_model")

@@ -20,6 +20,7 @@ from benchmarks.bench_loop import (
     verdict,
 )
 from benchmarks.loop_simulation import RoundResult, Stream, weighted_f1
+from ml.catalogue import DEFAULT_ALGORITHM
 
 
 def curve(*pairs: tuple[float, float]) -> list[Point]:
@@ -133,4 +134,4 @@ def test_the_chosen_algorithm_is_the_one_retrained_every_round():
     assert runs[("everything", None, 0)][1].rest_f1 == pytest.approx(
         weighted_f1(stream, rest, ["mlops"] * len(rest), sorted(set(tags)))
     )
-    assert _parse_args([]).algorithm == "tfidf-linear"
+    assert _parse_args([]).algorithm == DEFAULT_ALGORITHM == "minilm-linear"

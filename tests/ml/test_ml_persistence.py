@@ -10,9 +10,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from ml import persistence
-from ml.algorithms import ALGORITHMS, NEEDS_EMBEDDINGS
+from ml.algorithms import ALGORITHMS
 from ml.persistence import ArtifactIntegrityError, UntrustedArtifactError, load_model, read_metadata, save_model
 from ml.training import train_model
+from tests.ml.conftest import catalogue_params
 
 CV, NLP, OPS = "computer-vision", "natural-language-processing", "mlops"
 TEXTS = [
@@ -34,10 +35,7 @@ PROBE = ["segmentation of video", "a language model", "kubernetes", "something e
 
 
 def catalogue():
-    return [
-        pytest.param(name, marks=pytest.mark.embeddings) if name in NEEDS_EMBEDDINGS else name
-        for name in sorted(ALGORITHMS)
-    ]
+    return [*catalogue_params(ALGORITHMS)]
 
 
 def trained(algorithm="tfidf-linear", labels=LABELS):

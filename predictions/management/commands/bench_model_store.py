@@ -16,7 +16,7 @@ from django.test import override_settings
 from benchmarks.machine import cpu_model, load_average
 from benchmarks.markdown_section import replace_section
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
-from ml.catalogue import NEEDS_EMBEDDINGS, embeddings_available
+from ml.catalogue import algorithm_available
 from ml.dataset import read_dataset_rows
 from ml.text import prepare_text
 from predictions.artifact_store import BACKENDS, artifact_load
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         items = read_dataset_rows(data)
         texts = [prepare_text(row.item.title, row.item.description) for row in items]
         tags = [row.item.tag for row in items]
-        names = algorithms or [name for name in ALGORITHMS if name not in NEEDS_EMBEDDINGS or embeddings_available()]
+        names = algorithms or [name for name in ALGORITHMS if algorithm_available(name)]
         rows = []
         with tempfile.TemporaryDirectory() as model_dir, override_settings(MODEL_DIR=Path(model_dir)):
             for name in names:

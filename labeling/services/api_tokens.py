@@ -1,0 +1,61 @@
+"""Per-user API keys: made with ``secrets``, stored as sha256 beside a short visible prefix.
+
+The key is returned once, at creation, and never stored: a lost key is revoked and
+replaced, never recovered. A request finds the row by the key's prefix and compares the
+hashes in constant time, so the lookup tells nothing about other keys.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from labeling.models import ApiToken
+
+# "tlu_" tells a user's key from a source's ("tl_", labeling/services/tokens.py) at a glance.
+KEY_PREFIX = "tlu_"
+PREFIX_LENGTH = 12  # "tlu_" + 8 random characters: shown on the user's page, indexed for lookup
+MAX_KEY_LENGTH = 200
+MAX_NAME_LENGTH = 100
+# last_used_at is written at most this often per key, not on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new key for ``user``; returns the row and the key, which is shown once."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("Give the token a name: what will use it?")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"A token's name has at most {MAX_NAME_LENGTH} characters.")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, key_prefix=key[:PREFIX_LENGTH], key_hash=_hash(key))
+    return token, key
+
+
+def api_token_revoke(*, user, token_id: int) -> bool:
+    """Revoke one of ``user``'s own keys (requests with it are refused from now on); False if none was active."""
+    revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return revoked == 1
+
+
+def api_token_authenticate(*, key: str) -> ApiToken | None:
+    """The active token for ``key`` of an active user, or None (unknown, revoked, or the user deactivated)."""
+    if not key.startswith(KEY_PREFIX) or len(key) > MAX_KEY_LENGTH:
+        return None
+    digest = _hash(key)
+    candidates = ApiToken.objects.filter(key_prefix=key[:PREFIX_LENGTH], revoked_at__isnull=True).select_related("user")
+    token = next((row for row in candidates if hmac.compare_digest(row.key_hash, digest)), None)
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,46 @@
+"""make bench-encoder: honest splits, and a section with one row per candidate."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from benchmarks.bench_encoder import INSTALLS, installed_mb, main, splits
+from ml.catalogue import minilm_available
+
+
+def test_the_splits_are_the_time_split_its_reverse_and_five_folds():
+    labels = np.array(["a", "b"] * 50)
+    named = {name: (train, test) for name, train, test in splits(100, labels)}
+    train, test = named["time"]
+    assert train.max() < test.min() and (len(train), len(test)) == (80, 20)  # oldest 80% -> newest 20%
+    train, test = named["reverse"]
+    assert test.max() < train.min() and (len(train), len(test)) == (80, 20)
+    folds = [named[f"cv{k}"][1] for k in range(5)]
+    assert sorted(np.concatenate(folds).tolist()) == list(range(100))
+
+
+@pytest.mark.skipif(not minilm_available(), reason="MiniLM weights not installed (requirements-minilm.txt)")
+def test_the_default_installs_more_than_tfidf_alone_and_no_torch():
+    tfidf, minilm = installed_mb(INSTALLS["tfidf-linear"]), installed_mb(INSTALLS["minilm-linear"])
+    assert tfidf is not None and minilm is not None
+    assert 80 < minilm - tfidf < 120  # the weights (~91 MB) and tokenizers, nothing else
+
+
+def test_the_bench_writes_its_section_with_a_row_per_candidate(dataset_file, tmp_path):
+    with dataset_file.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[:100]
+    small = tmp_path / "small.csv"
+    with small.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
+    main(["--dataset", str(small), "--only", "tfidf-linear", "--docs", str(docs)])
+    text = docs.read_text(encoding="utf-8")
+    assert "## Other\n\nkept" in text and "## Encoders" in text
+    row = next(line for line in text.splitlines() if line.startswith("| tfidf-linear |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == 8 and all(cell for cell in cells)
+    assert 0 < float(cells[1]) <= 1 and "±" in cells[3]
