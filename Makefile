@@ -133,6 +133,11 @@ bench-canary: install
 bench-loop: install
 	$(BIN)/python -m benchmarks.bench_loop
 
+## The precision promise on the stream: train on the older items, stream the newer ones with audits answered from gold, the live-precision policy on and off; rewrites "## Trust" in docs/benchmarks.md.
+.PHONY: bench-trust
+bench-trust: install
+	$(BIN)/python -m benchmarks.bench_trust
+
 ## A retrain of embeddings-linear on 10,000 gold labels whose embeddings are stored (PostgreSQL).
 .PHONY: bench-retrain
 bench-retrain: install $(VENV)/.embeddings-installed

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 
 # Sent (inside the writing transaction) with ``content_ids``: new or changed content to predict.
 content_ingested = Signal()
+
+# Sent (inside the writing transaction) with ``content_id``, ``source`` and ``reason`` (the
+# review reason that decided it): people decided an item's gold label.
+gold_label_decided = Signal()

@@ -6,7 +6,15 @@ from django.utils.html import format_html
 
 from common.errors import ApplicationError, error_text
 from predictions.forms import RetrainForm
-from predictions.models import Canary, CanaryServing, ModelEvent, ModelVersion, Prediction, TrainingExample
+from predictions.models import (
+    Canary,
+    CanaryServing,
+    ModelEvent,
+    ModelVersion,
+    Prediction,
+    SourceThreshold,
+    TrainingExample,
+)
 from predictions.services import model_version_promote, model_version_request
 
 
@@ -132,4 +140,21 @@ class CanaryServingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SourceThreshold)
+class SourceThresholdAdmin(admin.ModelAdmin):
+    """Read only: thresholds move through the automation or a pin on /monitoring/, both recorded in the audit trail."""
+
+    list_display = ("source", "model_version", "threshold", "pinned_threshold", "audit_share", "checked_at")
+    search_fields = ("source",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -145,5 +145,8 @@ def active_version_cached() -> ModelVersion | None:
 
 
 def forget_serving_state() -> None:
+    from predictions.selectors.trust import forget_thresholds
+
     with _lock:
         _serving.update(state=ServingState(None, None), read_at=float("-inf"))
+    forget_thresholds()  # the thresholds in force belong to the serving state

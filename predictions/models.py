@@ -143,6 +143,11 @@ class ModelEventAction(models.TextChoices):
     ROLLED_BACK = "rolled_back", "rolled back"
     CANARY_STARTED = "canary_started", "canary started"
     CANARY_ENDED = "canary_ended", "canary ended"
+    # A source's effective threshold (predictions.services.trust): by the automation, or an admin's pin.
+    THRESHOLD_RAISED = "threshold_raised", "threshold raised"
+    THRESHOLD_LOWERED = "threshold_lowered", "threshold lowered"
+    THRESHOLD_PINNED = "threshold_pinned", "threshold pinned"
+    THRESHOLD_UNPINNED = "threshold_unpinned", "threshold unpinned"
 
 
 class ModelEvent(models.Model):
@@ -159,6 +164,10 @@ class ModelEvent(models.Model):
     reason = models.TextField(blank=True)
     # Gate results at promotion time, including any that an override set aside.
     gate_failures = models.JSONField(default=list, blank=True)
+    # Threshold changes: the source they apply to, and the evidence (old and new
+    # threshold, audits, precision, lower bound).
+    source = models.CharField(max_length=100, blank=True)
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -382,3 +391,38 @@ class EmergingTopic(models.Model):
     @property
     def size(self) -> int:
         return len(self.content_ids)
+
+
+class SourceThreshold(models.Model):
+    """The confidence threshold in force for one source's items, when it is not the model's own.
+
+    The automation (predictions.services.trust) raises it when blind audits say the
+    active model's auto-accepted items fall short of the promised precision, and lowers it
+    again on new evidence; its state belongs to one model version and starts afresh when
+    another becomes active. An admin's pin overrides the automation, whatever the version.
+    """
+
+    source = models.CharField(max_length=100, unique=True)
+    model_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The automation's threshold for model_version; None: the model's own.
+    threshold = models.FloatField(null=True, blank=True)
+    # The share of the source's new items drawn as audit samples; None: TAGLOOP_AUDIT_SHARE.
+    audit_share = models.FloatField(null=True, blank=True)
+    # The last automatic change: audits decided after it are the new evidence.
+    changed_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # The last judgement (ml.trust.Estimate.as_dict of the window at the threshold in force).
+    evidence = models.JSONField(default=dict, blank=True)
+    pinned_threshold = models.FloatField(null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    pin_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["source"]
+        permissions = [("pin_threshold", "Can pin a source's review threshold")]
+
+    def __str__(self):
+        return f"threshold of {self.source or 'unnamed source'}"

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 
 from predictions import services
-from predictions.services import jobs, leases, reconciler
+from predictions.services import jobs, leases, reconciler, trust
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -44,3 +44,11 @@ def check_drift() -> int:
     checks = services.drift_checks_run()
     services.emerging_topics_refresh()  # the same period: clusters of unsure or flagged items
     return len(checks)
+
+
+@shared_task
+def trust_check() -> int:
+    """Periodic (celery beat): judge each source's live precision, move thresholds; once per period."""
+    if not leases.lease_take(name="trust-check", every_seconds=settings.TAGLOOP_TRUST_EVERY_SECONDS):
+        return 0
+    return sum(check.action in ("raise", "lower") for check in trust.trust_check())

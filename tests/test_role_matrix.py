@@ -55,6 +55,8 @@ ENDPOINTS = [
     ("get", "monitoring:page", None, {REVIEWER, ADMIN}),
     ("post", "monitoring:check-drift", None, {ADMIN}),
     ("post", "monitoring:emerging-tag", "topic", {ADMIN}),
+    ("post", "monitoring:threshold-pin", None, {ADMIN}),
+    ("post", "monitoring:threshold-unpin", None, {ADMIN}),
 ]
 
 

@@ -356,6 +356,31 @@ TAGLOOP_DRIFT_EVERY_SECONDS = env.int("TAGLOOP_DRIFT_EVERY_SECONDS", default=360
 CELERY_BEAT_SCHEDULE["check-drift"] = {"task": "predictions.tasks.check_drift", "schedule": TAGLOOP_DRIFT_EVERY_SECONDS}
 # Online evaluation: the sliding window is the last N decided audit samples / accepted reports.
 TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
+# --- the threshold keeps its promise on the live stream (predictions.services.trust) ---
+# Blind audits of the active model judge, per source, the precision of what it
+# auto-accepts (target: TAGLOOP_TARGET_PRECISION) with a one-sided Wilson lower bound at
+# TAGLOOP_TRUST_CONFIDENCE, over the last TAGLOOP_TRUST_WINDOW_AUDITS answered audits (or,
+# when TAGLOOP_TRUST_WINDOW_HOURS is set, those decided in the last H hours). Judged on at
+# least TAGLOOP_TRUST_MIN_AUDITS accepted audits: a bound below the target raises the
+# source's threshold to the lowest one the audits prove (or sends everything to review)
+# and audits TAGLOOP_TRUST_RAISED_AUDIT_SHARE of its new items; it is lowered again when
+# TAGLOOP_TRUST_RELEASE_AUDITS new audits prove a lower one. TAGLOOP_TRUST_WARMUP audits at
+# the raised share while a source has fewer audits than the minimum. Beat runs the check
+# every TAGLOOP_TRUST_EVERY_SECONDS, and a worker after each answered audit.
+TAGLOOP_TRUST_ENABLED = env.bool("TAGLOOP_TRUST_ENABLED", default=True)
+TAGLOOP_TRUST_CONFIDENCE = env.float("TAGLOOP_TRUST_CONFIDENCE", default=0.95)
+TAGLOOP_TRUST_WINDOW_AUDITS = env.int("TAGLOOP_TRUST_WINDOW_AUDITS", default=200)
+TAGLOOP_TRUST_WINDOW_HOURS = env.int("TAGLOOP_TRUST_WINDOW_HOURS", default=0)
+TAGLOOP_TRUST_MIN_AUDITS = env.int("TAGLOOP_TRUST_MIN_AUDITS", default=20)
+TAGLOOP_TRUST_RELEASE_AUDITS = env.int("TAGLOOP_TRUST_RELEASE_AUDITS", default=30)
+TAGLOOP_TRUST_RAISED_AUDIT_SHARE = env.float("TAGLOOP_TRUST_RAISED_AUDIT_SHARE", default=0.25)
+TAGLOOP_TRUST_WARMUP = env.bool("TAGLOOP_TRUST_WARMUP", default=True)
+TAGLOOP_TRUST_EVERY_SECONDS = env.int("TAGLOOP_TRUST_EVERY_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["trust-check"] = {
+    "task": "predictions.tasks.trust_check",
+    "schedule": TAGLOOP_TRUST_EVERY_SECONDS,
+    "options": {"expires": TAGLOOP_TRUST_EVERY_SECONDS},
+}
 # /metrics (Prometheus text) answers only with "Authorization: Bearer <this>"; empty turns it off.
 TAGLOOP_METRICS_TOKEN = env("TAGLOOP_METRICS_TOKEN", default="")
 # /healthz gives the broker this long to answer.

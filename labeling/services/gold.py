@@ -8,6 +8,7 @@ from common.errors import ApplicationError
 from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
+from labeling.signals import gold_label_decided
 
 
 def gold_label_set(
@@ -39,6 +40,7 @@ def gold_label_set(
         label.tag, label.provenance, label.decided_by, label.decided_at = tag, provenance, decided_by, now
         label.save(update_fields=["tag", "provenance", "decided_by", "decided_at", "version"])
     show_gold_tags([(content.pk, tag.pk)])
+    gold_label_decided.send(sender=GoldLabel, content_id=content.pk, source=content.source, reason=reason)
     return label
 
 

@@ -2,11 +2,10 @@
 
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.models import ReviewReason, Tag
+from labeling.models import Content, ReviewReason, Tag
 from labeling.services import (
     ModelTag,
     PredictionSnapshot,
@@ -24,7 +23,7 @@ from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
-from predictions.selectors.thresholds import review_threshold
+from predictions.selectors.trust import thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
@@ -147,10 +146,17 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
         p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
         for p in predictions
     }
-    share = settings.TAGLOOP_AUDIT_SHARE
+    # Each source has its threshold and audit share in force (predictions.services.trust).
+    in_force = thresholds_in_force(version=version)
+    sources = dict(Content.objects.filter(pk__in=list(snapshots)).values_list("pk", "source"))
+    threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
-    audit = {content_id for content_id in snapshots if is_audit_sample(content_id, share=share)}
+    audit = {
+        content_id
+        for content_id in snapshots
+        if is_audit_sample(content_id, share=in_force.audit_share(sources.get(content_id, "")))
+    }
     # Out-of-distribution items first: they show no model tag and go to a person.
     out_of_distribution = _check_out_of_distribution(version, snapshots, audit)
     content_show_model_tags(
@@ -158,17 +164,18 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
             ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
         ]
     )
-    threshold = review_threshold(version)
     review_tasks_open_for_audit(items=[(content_id, snapshots[content_id]) for content_id in sorted(audit)])
     review_tasks_open_for_low_confidence(
         items=[
             (p.content_id, snapshots[p.content_id])
             for p in predictions
-            if p.confidence < threshold and p.content_id not in audit and p.content_id not in out_of_distribution
+            if p.confidence < threshold[p.content_id]
+            and p.content_id not in audit
+            and p.content_id not in out_of_distribution
         ]
     )
     review_tasks_close_untouched(
-        content_ids=[p.content_id for p in predictions if p.confidence >= threshold],
+        content_ids=[p.content_id for p in predictions if p.confidence >= threshold[p.content_id]],
         reason=ReviewReason.LOW_CONFIDENCE,
     )
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from predictions.selectors.emerging import emerging_topics_for_page
 from predictions.selectors.monitoring import monitoring_overview
+from predictions.selectors.trust import trust_overview
 from predictions.services import drift_check_request
 
 
@@ -30,6 +31,8 @@ def monitoring(request):
         "can_check_drift": request.user.has_perm("predictions.add_driftcheck"),
         "emerging_topics": emerging_topics_for_page(),
         "can_create_tags": request.user.has_perm("labeling.add_tag"),
+        "trust": trust_overview(),
+        "can_pin": request.user.has_perm("predictions.pin_threshold"),
     }
     return render(request, "monitoring/monitoring.html", context)
 

@@ -1,0 +1,31 @@
+"""make bench-trust's stream: the policy off keeps the model's threshold, on it acts on the audits."""
+
+from benchmarks.bench_trust import Item, is_audit, stream_once, window_figures
+from ml.trust import RAISE, REVIEW_ALL, TrustSettings
+
+
+def _stream() -> list[Item]:
+    # Confident and right at first, then confident and often wrong: the stream moved.
+    first = [Item(f"a{k}", 0.9, True) for k in range(100)]
+    moved = [Item(f"b{k}", 0.9, k % 4 != 0) for k in range(200)]
+    return first + moved
+
+
+def test_off_the_threshold_never_moves_and_audits_are_the_base_share():
+    items = _stream()
+    policy = TrustSettings(base_audit_share=0.1)
+    run = stream_once(items, base=0.7, settings=policy, on=False, seed=0, lag=3)
+    assert set(run.thresholds) == {0.7} and not run.changes
+    assert all(run.accepted)
+    assert sum(run.audited) == sum(is_audit(item.key, share=0.1, seed=0) for item in items)
+
+
+def test_on_the_policy_raises_the_threshold_and_precision_recovers():
+    items = _stream()
+    policy = TrustSettings(base_audit_share=0.1, raised_audit_share=0.5, min_audits=20)
+    run = stream_once(items, base=0.7, settings=policy, on=True, seed=0, lag=3)
+    assert run.changes and run.changes[0][1] == RAISE and run.changes[0][3] == REVIEW_ALL
+    figures = window_figures(items, run, 3)
+    off = window_figures(items, stream_once(items, base=0.7, settings=policy, on=False, seed=0, lag=3), 3)
+    assert figures[-1]["automation"] == 0 and off[-1]["precision"] < 0.8
+    assert sum(f["audits"] for f in figures) > sum(f["audits"] for f in off)  # the price: more audits
