@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from labeling.formats import EXPORT_FORMATS
 from labeling.views import gold, public, quality, review
 
 app_name = "labeling"
@@ -11,7 +12,7 @@ urlpatterns = [
     path("reports/<uuid:token>/", public.report_status, name="report-status"),
     path("gold/", gold.gold_list, name="gold-list"),
     path("gold/requeue", gold.gold_requeue, name="gold-requeue"),
-    re_path(r"^gold/export\.(?P<fmt>csv|jsonl)$", gold.gold_export, name="gold-export"),
+    re_path(rf"^gold/export\.(?P<fmt>{'|'.join(EXPORT_FORMATS)})$", gold.gold_export, name="gold-export"),
     path("quality/", quality.quality, name="quality"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/start", review.review_start, name="review-start"),

@@ -31,6 +31,8 @@ ENDPOINTS = [
     ("get", "labeling:gold-list", None, TEAM),
     ("post", "labeling:gold-requeue", None, {REVIEWER, ADMIN}),
     ("get", "labeling:gold-export", "csv", {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-export", "doccano", {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-export", "huggingface-parquet", {REVIEWER, ADMIN}),
     ("get", "labeling:quality", None, {REVIEWER, ADMIN}),
     ("get", "dashboard", None, TEAM),
     ("get", "predictions:model-list", None, {ADMIN}),
@@ -65,8 +67,8 @@ def _url(name, kind):
         return reverse(name, args=[make_content().pk])
     if kind == "task":
         return reverse(name, args=[make_low_confidence_task().pk])
-    if kind == "csv":
-        return reverse(name, args=["csv"])
+    if kind in ("csv", "doccano", "huggingface-parquet"):  # export formats
+        return reverse(name, args=[kind])
     if kind == "version":
         version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
         return reverse(name, args=[version.number])
@@ -77,7 +79,9 @@ def _url(name, kind):
     return reverse(name)
 
 
-@pytest.mark.parametrize("method,name,kind,allowed", ENDPOINTS, ids=[row[1] for row in ENDPOINTS])
+@pytest.mark.parametrize(
+    "method,name,kind,allowed", ENDPOINTS, ids=[f"{row[1]}-{row[2]}" if row[2] else row[1] for row in ENDPOINTS]
+)
 def test_html_endpoint_checks_the_role(clients, method, name, kind, allowed):
     for role, client in clients.items():
         response = getattr(client, method)(_url(name, kind), {"tag": "mlops", "algorithm": "rules"})

@@ -32,7 +32,7 @@ def annotator_key(value) -> str | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    return text if "@" in text else f"label-studio:{text}"
+    return text.lower() if "@" in text else f"label-studio:{text}"
 
 
 def read_json(data: bytes, name: str, mapping: FieldMapping):

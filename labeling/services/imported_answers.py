@@ -93,7 +93,7 @@ def _matching_users(keys: set[str]) -> dict[str, object]:
     User = get_user_model()
     by_name = {username_for(key).lower(): key for key in keys} | {key.lower(): key for key in keys}
     found = {}
-    for user in User.objects.filter(username__in=[*by_name, *(name for name in keys)]):
+    for user in User.objects.filter(username__in=[*by_name, *keys]):
         key = by_name.get(user.username.lower())
         if key:
             found.setdefault(key, user)
@@ -103,8 +103,9 @@ def _matching_users(keys: set[str]) -> dict[str, object]:
         for email in emails:
             query |= Q(email__iexact=email)
         for user in User.objects.filter(query).order_by("pk"):
-            key = next(key for key in emails if key.lower() == user.email.lower())
-            found.setdefault(key, user)
+            for key in emails:
+                if key.lower() == user.email.lower():
+                    found.setdefault(key, user)
     return found
 
 
