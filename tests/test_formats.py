@@ -380,3 +380,23 @@ def test_dry_run_names_the_accounts_it_would_create(tags, tmp_path, capsys):
     assert "(known@example.org, label-studio-10, label-studio-14)" in out
     assert "annotators disagree, no gold label, to a reviewer: 1" in out
     assert get_user_model().objects.count() == 0 and Annotation.objects.count() == 0 and Content.objects.count() == 0
+
+
+def test_the_admins_import_form_previews_then_imports_another_tools_file(tags, client, admin_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(admin_user)
+    fields = {"source": "ui", "format": "label-studio", "label_map": LS_MAP}
+
+    def post(**extra):
+        upload = SimpleUploadedFile("project.json", json.dumps(LABEL_STUDIO_TASKS).encode())
+        return client.post(reverse("admin:labeling_content_import"), {"file": upload, **fields, **extra}, follow=True)
+
+    page = post(dry_run="on").content.decode()
+    assert "Preview: nothing was written" in page and "would create 3 item(s)" in page
+    assert Content.objects.count() == 0 and Annotation.objects.count() == 0
+    page = post().content.decode()
+    assert "created 3" in page and "disagreements sent to a reviewer: 1" in page
+    assert Annotation.objects.count() == 6 and get_user_model().objects.filter(is_active=False).count() == 3
+    fields["label_map"] = "nlp"
+    assert "bad --label-map entry" in post().content.decode()
