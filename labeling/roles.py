@@ -31,9 +31,10 @@ ROLE_PERMISSIONS = {
         "labeling.import_content",
         "predictions.train_model",
         "predictions.promote_model",
-        # Full admin over both apps' data.
+        # Full admin over the apps' data (webhooks: endpoints and their delivery log).
         "labeling.*",
         "predictions.*",
+        "webhooks.*",
     ],
 }
 

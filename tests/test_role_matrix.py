@@ -114,6 +114,9 @@ ADMIN_SITE_PAGES = [
     "admin:labeling_content_changelist",
     "admin:labeling_content_import",
     "admin:labeling_sourcetoken_add",
+    "admin:webhooks_webhookendpoint_changelist",
+    "admin:webhooks_webhookendpoint_add",
+    "admin:webhooks_webhookdelivery_changelist",
 ]
 
 

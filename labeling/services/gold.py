@@ -5,6 +5,8 @@ from django.utils import timezone
 from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
+from webhooks.events import emit
+from webhooks.models import Event
 
 
 def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=None, reason: str = "") -> GoldLabel:
@@ -33,5 +35,23 @@ def gold_label_set(*, content: Content, tag: Tag, provenance: str, decided_by=No
         label.version += 1 if label.tag_id != tag.pk else 0
         label.tag, label.provenance, label.decided_by, label.decided_at = tag, provenance, decided_by, now
         label.save(update_fields=["tag", "provenance", "decided_by", "decided_at", "version"])
+    else:
+        show_gold_tags([(content.pk, tag.pk)])
+        return label
     show_gold_tags([(content.pk, tag.pk)])
+    emit(Event.GOLD_LABEL_DECIDED, gold_label_payload(label, content))
     return label
+
+
+def gold_label_payload(label: GoldLabel, content: Content) -> dict:
+    return {
+        "content_id": content.pk,
+        "source": content.source,
+        "external_id": content.external_id,
+        "tag": label.tag.slug,
+        "provenance": label.provenance,
+        "split": label.split,
+        "version": label.version,
+        "decided_by": label.decided_by.get_username() if label.decided_by else None,
+        "decided_at": label.decided_at.isoformat(),
+    }

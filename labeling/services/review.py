@@ -26,6 +26,8 @@ from labeling.models import (
 from labeling.selectors import open_review_tasks
 from labeling.services.content import BATCH_SIZE
 from labeling.services.gold import gold_label_set
+from webhooks.events import emit
+from webhooks.models import Event
 
 # Priorities order the queue: reports first, then low confidence (most uncertain
 # first: the active-learning order), then audit samples.
@@ -401,6 +403,20 @@ def _resolve_reports(reports, *, accepted: bool, tag: Tag, user, now, note: str 
             report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
         report.resolved_by, report.resolved_at = user, now
     WrongTagReport.objects.bulk_update(reports, ["status", "resolution", "resolved_by", "resolved_at"])
+    for report in reports:
+        emit(
+            Event.REPORT_RESOLVED,
+            {
+                "report_id": report.pk,
+                "content_id": report.content_id,
+                "status": report.status,
+                "suggested_tag": report.suggested_tag.slug if report.suggested_tag_id else None,
+                "tag": tag.slug,
+                "resolution": report.resolution,
+                "resolved_by": user.get_username() if user else None,
+                "resolved_at": now.isoformat(),
+            },
+        )
 
 
 @transaction.atomic
