@@ -25,6 +25,7 @@ COPY . /app
 # collectstatic reads the settings, which refuse to load on a weak key with DEBUG off: a
 # random key for this one command, kept nowhere.
 RUN DJANGO_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
     DJANGO_STATIC_ROOT=/app/staticfiles TAGLOOP_VAR_DIR=/tmp/build-var \
     /opt/venv/bin/python manage.py collectstatic --noinput --verbosity 0 \
     && rm -rf /tmp/build-var deploy/wheelhouse
@@ -41,6 +42,7 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin taglo
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 ENV PATH=/opt/venv/bin:$PATH \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     TAGLOOP_VAR_DIR=/var/lib/tagloop \

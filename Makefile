@@ -28,11 +28,12 @@ run: install
 test: install-dev $(VENV)/.embeddings-installed
 	$(BIN)/pytest
 
-## Lint and format check (ruff); .ci/run runs this before the tests.
+## Lint, format and type check (ruff, mypy: strict on ml/, see pyproject.toml); .ci/run runs this before the tests.
 .PHONY: lint
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Only a worker, against the configured broker and database.
 worker: install
@@ -47,17 +48,17 @@ clean:
 ## Drift and per-item OOD checks on the real dataset: false alarms and detection; rewrites "## Drift" in docs/benchmarks.md.
 .PHONY: bench-drift
 bench-drift: install
-	$(BIN)/python -m ml.bench_drift
+	$(BIN)/python -m benchmarks.bench_drift
 
 ## How long a saved model takes to load, shipped format vs sklearn's vectorizer; rewrites "## Model loading" in docs/benchmarks.md.
 .PHONY: bench-load
 bench-load: $(VENV)/.embeddings-installed
-	$(BIN)/python -m ml.bench_load
+	$(BIN)/python -m benchmarks.bench_load
 
 ## Single-item predict, pipeline against its compiled form (p50/p99, largest probability difference); rewrites "## Lean predict" in docs/benchmarks.md.
 .PHONY: bench-lean
 bench-lean: $(VENV)/.embeddings-installed
-	$(BIN)/python -m ml.bench_lean
+	$(BIN)/python -m benchmarks.bench_lean
 
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
@@ -68,7 +69,7 @@ $(VENV)/.embeddings-installed: requirements-embeddings.txt | $(VENV)/.runtime-in
 	touch $@
 
 bench-model: $(VENV)/.embeddings-installed
-	$(BIN)/python -m ml.benchmark
+	$(BIN)/python -m benchmarks.bench_model
 
 ## The review queue at scale (PostgreSQL): 100,000 items, 20,000 open tasks; p50/p99 of "next item" and the review page.
 .PHONY: bench-queue
@@ -92,24 +93,24 @@ bench-scale: install
 ## gunicorn without and with --preload (3 starts each): boot to first answer, req/s at 10 clients, PSS per worker; rewrites "## Serving: preload" in docs/benchmarks.md.
 .PHONY: bench-preload
 bench-preload: install
-	$(BIN)/python scripts/bench_serve.py --compare-preload
+	$(BIN)/python -m benchmarks.bench_serve --compare-preload
 
 ## Serving benchmark: gunicorn on loopback, POST /api/v1/predict at 1, 10 and 50 clients; rewrites "## Serving" in docs/benchmarks.md.
 .PHONY: bench-serve
 bench-serve: install
-	$(BIN)/python scripts/bench_serve.py
+	$(BIN)/python -m benchmarks.bench_serve
 
 ## What a running canary costs the predict API: the same load without and with one (PostgreSQL); rewrites "## Serving with a canary".
 .PHONY: bench-canary
 bench-canary: install
 	psql -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS tagloop_canary_bench" >/dev/null
 	createdb -h 127.0.0.1 -U postgres tagloop_canary_bench
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_canary_bench $(BIN)/python scripts/bench_canary_serve.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_canary_bench $(BIN)/python -m benchmarks.bench_canary_serve
 
 ## Human-in-the-loop simulation on the real dataset: uncertainty order vs random sampling per label budget, backlog carried over (about 12 CPU-minutes); rewrites "## Loop" in docs/benchmarks.md.
 .PHONY: bench-loop
 bench-loop: install
-	$(BIN)/python -m ml.bench_loop
+	$(BIN)/python -m benchmarks.bench_loop
 
 ## A retrain of embeddings-linear on 10,000 gold labels whose embeddings are stored (PostgreSQL).
 .PHONY: bench-retrain
@@ -140,4 +141,4 @@ smoke-compose: install
 ## Faults on private services (initdb PostgreSQL, redis-server, gunicorn, workers): time from the service back to normal, median of 3; rewrites "## Faults" in docs/benchmarks.md.
 .PHONY: bench-faults
 bench-faults: install-dev
-	$(BIN)/python scripts/bench_faults.py
+	$(BIN)/python -m benchmarks.bench_faults

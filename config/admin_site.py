@@ -1,4 +1,4 @@
-"""The Django admin, open to the admin role (labeling.roles), not only to staff accounts.
+"""The Django admin, open to the admin role (common.roles), not only to staff accounts.
 
 Admins import content there; Django's own site lets in only ``is_staff`` users, which
 a role given in the admin (a group) does not set. Inside the site, each model's

@@ -8,10 +8,14 @@ too large) use :func:`problem` directly. Errors nothing handled (500) are left t
 
 from http import HTTPStatus
 
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from common.errors import ApplicationError
 
 API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -31,6 +35,10 @@ def exception_handler(exc, context):
     A plain JsonResponse, not a DRF Response, so content negotiation cannot pick the
     browsable API's HTML renderer for an error.
     """
+    if isinstance(exc, ApplicationError) and not isinstance(exc, PermissionDenied):
+        # A refusal of the domain (common/errors.py): its own status, whatever the Accept header.
+        set_rollback()
+        return problem(exc.http_status, exc.message)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

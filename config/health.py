@@ -9,16 +9,26 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from labeling.models import Content, ReviewStatus, ReviewTask, WrongTagReport
+from labeling.selectors import (
+    content_counts_by_source,
+    open_review_task_counts_by_reason,
+    out_of_distribution_count,
+    report_counts_by_status,
+)
 from predictions.artifact_store import artifact_exists, missing_artifact
 from predictions.model_store import load_version
-from predictions.models import UNFINISHED_JOB_STATUSES, DriftCheck, Job, ModelVersion, Prediction
-from predictions.selectors import active_model_version, stalled_work
+from predictions.selectors import (
+    active_model_version,
+    latest_drift_checks,
+    model_version_counts_by_status,
+    prediction_counts_by_version,
+    stalled_work,
+    unfinished_job_counts,
+)
 from predictions.services.leases import lease_last_run
 
 
@@ -141,44 +151,35 @@ def metrics_text() -> str:
             rendered = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
-    by_source = Content.objects.values_list("source").annotate(n=Count("pk")).order_by("source")
-    family("tagloop_content", "gauge", "Content items stored, by source.", [({"source": s}, n) for s, n in by_source])
+    family(
+        "tagloop_content",
+        "gauge",
+        "Content items stored, by source.",
+        [({"source": s}, n) for s, n in content_counts_by_source()],
+    )
     family(
         "tagloop_content_out_of_distribution",
         "gauge",
         "Items flagged out of distribution and not dismissed.",
-        [({}, Content.objects.filter(is_out_of_distribution=True, ood_dismissed=False).count())],
+        [({}, out_of_distribution_count())],
     )
-    open_tasks = dict(
-        ReviewTask.objects.filter(status=ReviewStatus.OPEN)
-        .values_list("reason")
-        .annotate(n=Count("pk"))
-        .values_list("reason", "n")
-    )
-    reasons = [choice for choice, _ in ReviewTask._meta.get_field("reason").choices]
     family(
         "tagloop_review_tasks_open",
         "gauge",
         "Open review tasks, by reason.",
-        [({"reason": reason}, open_tasks.get(reason, 0)) for reason in reasons],
-    )
-    predictions = (
-        Prediction.objects.values_list("model_version__number")
-        .annotate(n=Count("pk"))
-        .order_by("model_version__number")
+        [({"reason": reason}, n) for reason, n in open_review_task_counts_by_reason().items()],
     )
     family(
         "tagloop_predictions",
         "gauge",
         "Stored predictions, by model version.",
-        [({"model_version": str(number)}, n) for number, n in predictions],
+        [({"model_version": str(number)}, n) for number, n in prediction_counts_by_version()],
     )
-    reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     family(
         "tagloop_reports",
         "gauge",
         "Wrong-tag reports, by status.",
-        [({"status": status}, reports.get(status, 0)) for status in ("open", "accepted", "rejected")],
+        [({"status": status}, n) for status, n in report_counts_by_status().items()],
     )
     active = active_model_version()
     family(
@@ -191,32 +192,26 @@ def metrics_text() -> str:
         "tagloop_model_versions",
         "gauge",
         "Model versions, by status.",
-        [
-            ({"status": s}, n)
-            for s, n in ModelVersion.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
-        ],
+        [({"status": s}, n) for s, n in model_version_counts_by_status()],
     )
-    latest = {}
-    for check in DriftCheck.objects.order_by("-created_at", "-pk")[:1000]:
-        latest.setdefault(check.source, check)
+    latest = latest_drift_checks()
     family(
         "tagloop_drift_detected",
         "gauge",
         "1 when the latest drift check of a window drifted (source all: every source).",
-        [({"source": source or "all"}, int(check.drifted)) for source, check in sorted(latest.items())],
+        [({"source": source or "all"}, int(check.drifted)) for source, check in latest],
     )
     family(
         "tagloop_drift_last_check_timestamp_seconds",
         "gauge",
         "When the latest drift check of a window ran.",
-        [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in sorted(latest.items())],
+        [({"source": source or "all"}, int(check.created_at.timestamp())) for source, check in latest],
     )
-    jobs = Job.objects.filter(status__in=UNFINISHED_JOB_STATUSES).values_list("kind", "status").annotate(n=Count("pk"))
     family(
         "tagloop_jobs_unfinished",
         "gauge",
         "Jobs recorded and not finished, by kind and status.",
-        [({"kind": kind, "status": status}, n) for kind, status, n in jobs.order_by("kind", "status")],
+        [({"kind": kind, "status": status}, n) for kind, status, n in unfinished_job_counts()],
     )
     family(
         "tagloop_stalled_work_age_seconds",

@@ -12,7 +12,7 @@ settings.py) anyone can forge those and reverse the hashes by trying every addre
   must share one key, so a deployment sets ``DJANGO_SECRET_KEY`` (``check --deploy``
   says so when it is missing, see config.checks).
 
-settings.py calls it before Django is set up: nothing here needs a configured Django.
+config/settings/base.py calls it before Django is set up: nothing here needs a configured Django.
 """
 
 import os

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 from labeling.views.accounts import ThrottledLoginView
-from predictions import views as predictions_views
+from predictions.views.dashboard import dashboard
 
 handler400 = "config.middleware.bad_request"
 handler404 = "config.api_errors.not_found"
@@ -29,10 +29,10 @@ urlpatterns = [
     path("accounts/", include(account_urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/", include("predictions.api_urls")),
-    path("api/v1/", include("labeling.api_urls")),
+    path("api/v1/", include("predictions.api.urls")),
+    path("api/v1/", include("labeling.api.urls")),
     path("models/", include("predictions.urls")),
-    path("dashboard/", predictions_views.dashboard, name="dashboard"),
+    path("dashboard/", dashboard, name="dashboard"),
     path("monitoring/", include("predictions.monitoring_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),

@@ -6,8 +6,8 @@ from django.urls import path, reverse
 
 from labeling.formats import IMPORT_FORMATS, NATIVE, FieldMapping, MappingError, parse_bytes, parse_label_map
 from labeling.import_preview import preview_lines
-from labeling.importing import ImportFileError
 from labeling.models import Annotation, Content, GoldLabel, ReviewTask, SourceToken, Tag, WrongTagReport
+from labeling.parsing import ImportFileError
 from labeling.selectors import tag_slugs
 from labeling.services import (
     content_dismiss_out_of_distribution,

@@ -3,7 +3,7 @@ import secrets
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from labeling.formtools import allowed_values_message, limited_text
+from common.formtools import allowed_values_message, limited_text
 from labeling.login_throttle import LoginLocked, authenticate_throttled
 from labeling.models import Content, Provenance, ReviewReason, Split, Tag
 from labeling.ratelimit import wait_in_words

@@ -1,6 +1,6 @@
 """A dry run's report: what an import would change, in lines a person reads (the command and the admin)."""
 
-from labeling.importing import RowError
+from labeling.parsing import RowError
 
 SHOWN = 20  # per section; the rest is counted
 

@@ -96,6 +96,7 @@ class GoldLabel(models.Model):
 
 
 class ReviewReason(models.TextChoices):
+    # Where each reason ranks in the queue: the table above PRIORITY_BASE in labeling/services/review_queue.py.
     LOW_CONFIDENCE = "low_confidence", "low confidence"
     REPORT = "report", "wrong-tag report"
     AUDIT_SAMPLE = "audit_sample", "audit sample"

@@ -1,75 +1,18 @@
-"""Roles are Django groups with permissions; views check permissions, never group names.
+"""What the human side grants each role (registered with common.roles from LabelingConfig.ready)."""
 
-- annotator: works the review queue and browses gold labels.
-- reviewer: an annotator who also adjudicates disagreements, sees quality figures,
-  exports gold labels and sends them back to review.
-- admin: imports content, retrains and promotes models, and can do all the above.
-End users need no account: public pages and wrong-tag reports are open to everyone.
-"""
+from common.roles import ADMIN, ANNOTATOR, REVIEWER
 
-from django.apps import apps
-from django.contrib.auth.models import Group, Permission
-from django.db import DEFAULT_DB_ALIAS
+_ANNOTATOR = ["labeling.review_content", "labeling.view_content", "labeling.view_goldlabel"]
 
-ANNOTATOR = "annotator"
-REVIEWER = "reviewer"
-ADMIN = "admin"
-
-_ANNOTATOR_PERMISSIONS = ["labeling.review_content", "labeling.view_content", "labeling.view_goldlabel"]
-
-ROLE_PERMISSIONS = {
-    ANNOTATOR: _ANNOTATOR_PERMISSIONS,
+LABELING_GRANTS = {
+    ANNOTATOR: _ANNOTATOR,
     REVIEWER: [
-        *_ANNOTATOR_PERMISSIONS,
+        *_ANNOTATOR,
         "labeling.adjudicate",
         "labeling.view_quality",
         "labeling.export_goldlabel",
         "labeling.requeue_goldlabel",
     ],
-    ADMIN: [
-        "labeling.review_content",
-        "labeling.import_content",
-        "predictions.train_model",
-        "predictions.promote_model",
-        # Full admin over the apps' data (webhooks: endpoints and their delivery log).
-        "labeling.*",
-        "predictions.*",
-        "webhooks.*",
-    ],
+    # Full admin over the app's data (review_content and import_content included).
+    ADMIN: ["labeling.review_content", "labeling.import_content", "labeling.*"],
 }
-
-
-def _permissions(codes: list[str], using: str) -> list[Permission]:
-    found = []
-    for code in codes:
-        app_label, codename = code.split(".")
-        query = Permission.objects.using(using).filter(content_type__app_label=app_label)
-        if codename != "*":
-            query = query.filter(codename=codename)
-        found.extend(query)
-    return found
-
-
-def roles_ensure(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Create or update the role groups; idempotent."""
-    for name, codes in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.add(*_permissions(codes, using))
-
-
-def roles_ensure_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """post_migrate receiver: the roles, once every app's permissions exist.
-
-    Django sends post_migrate once per app, in INSTALLED_APPS order, and auth creates
-    each app's permissions in that app's turn. The roles take permissions of several
-    apps (the admin's include predictions'), so they are made in the last app's turn:
-    made in labeling's, a fresh database's admin role lacked every predictions
-    permission until a second migrate.
-    """
-    if sender is _last_app_with_models():
-        roles_ensure(using=using)
-
-
-def _last_app_with_models():
-    # The apps emit_post_migrate_signal sends for, in its order.
-    return [config for config in apps.get_app_configs() if config.models_module is not None][-1]

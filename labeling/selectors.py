@@ -140,3 +140,32 @@ def review_progress() -> dict:
             .values_list("day", "n")
         ),
     }
+
+
+# What /metrics counts of the human side (config/health.py writes the figures).
+
+
+def content_counts_by_source() -> list[tuple[str, int]]:
+    return list(Content.objects.values_list("source").annotate(n=Count("pk")).order_by("source"))
+
+
+def out_of_distribution_count() -> int:
+    """Items flagged out of distribution and not dismissed."""
+    return Content.objects.filter(is_out_of_distribution=True, ood_dismissed=False).count()
+
+
+def open_review_task_counts_by_reason() -> dict[str, int]:
+    """Every reason, those with no open task at 0, in the order the reasons are defined."""
+    open_tasks = dict(
+        ReviewTask.objects.filter(status=ReviewStatus.OPEN)
+        .values_list("reason")
+        .annotate(n=Count("pk"))
+        .values_list("reason", "n")
+    )
+    return {reason: open_tasks.get(reason, 0) for reason, _ in ReviewTask._meta.get_field("reason").choices}
+
+
+def report_counts_by_status() -> dict[str, int]:
+    """Every status (open, accepted, rejected), those with no report at 0."""
+    reports = dict(WrongTagReport.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {status: reports.get(status, 0) for status in ("open", "accepted", "rejected")}

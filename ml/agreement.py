@@ -4,9 +4,10 @@ Plain functions on plain data: ``ratings`` maps an item to the labels it receive
 (one per annotator who answered it).
 """
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from itertools import combinations
+from typing import Any
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -32,13 +33,13 @@ def krippendorff_alpha_nominal(ratings: Mapping[object, Sequence[str]]) -> float
     units = [list(values) for values in ratings.values() if len(values) >= 2]
     if not units:
         return None
-    coincidences: Counter = Counter()
+    coincidences: defaultdict[tuple[str, str], float] = defaultdict(float)
     for values in units:
         weight = 1.0 / (len(values) - 1)
         for a, b in combinations(range(len(values)), 2):
             coincidences[(values[a], values[b])] += weight
             coincidences[(values[b], values[a])] += weight
-    totals: Counter = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     for (value, _), count in coincidences.items():
         totals[value] += count
     n = sum(totals.values())
@@ -49,7 +50,7 @@ def krippendorff_alpha_nominal(ratings: Mapping[object, Sequence[str]]) -> float
     return 1.0 - observed / expected
 
 
-def pairwise_kappas(ratings_by_annotator: Mapping[str, Mapping[object, str]]) -> list[dict]:
+def pairwise_kappas(ratings_by_annotator: Mapping[str, Mapping[object, str]]) -> list[dict[str, Any]]:
     """Kappa for every pair of annotators over the items both rated."""
     results = []
     for first, second in combinations(sorted(ratings_by_annotator), 2):

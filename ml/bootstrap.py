@@ -8,6 +8,7 @@ items take a few tens of milliseconds instead of 1,000 sklearn calls.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def bootstrap_intervals(
     resamples: int = DEFAULT_RESAMPLES,
     level: float = DEFAULT_LEVEL,
     random_state: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Percentile intervals of weighted and per-class precision/recall/F1.
 
     Returns ``{"level", "resamples", "overall": {metric: [low, high]},
@@ -41,7 +42,7 @@ def bootstrap_intervals(
     codes = {label: i for i, label in enumerate(labels)}
     true = np.asarray([codes[tag] for tag in y_true], dtype=np.int64)
     pred = np.asarray([codes[tag] for tag in y_pred], dtype=np.int64)
-    report = {"level": level, "resamples": resamples}
+    report: dict[str, Any] = {"level": level, "resamples": resamples}
     if len(true) == 0:
         report["overall"] = {metric: None for metric in METRICS}
         report["per_class"] = {label: {metric: None for metric in METRICS} for label in labels}
@@ -98,7 +99,8 @@ def _metrics(true_n: np.ndarray, pred_n: np.ndarray, correct: np.ndarray) -> dic
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     numerator = numerator.astype(float)
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+    ratio: np.ndarray = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+    return ratio
 
 
 def _interval(samples: np.ndarray, point: float, tail: float) -> list[float]:

@@ -7,6 +7,7 @@ mean confidence with the observed accuracy; the expected calibration error
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,9 @@ DECIMALS = 4
 DEFAULT_BINS = 10
 
 
-def calibration_report(confidences: Sequence[float], correct: Sequence[bool], *, bins: int = DEFAULT_BINS) -> dict:
+def calibration_report(
+    confidences: Sequence[float], correct: Sequence[bool], *, bins: int = DEFAULT_BINS
+) -> dict[str, Any]:
     """``{"ece", "bins": [{"lower", "upper", "confidence", "accuracy", "count"}]}``.
 
     Bins are equal-width over [0, 1]: bin k holds confidences in
@@ -41,10 +44,11 @@ def calibration_report(confidences: Sequence[float], correct: Sequence[bool], *,
 
 def _mean_per_bin(index: np.ndarray, values: np.ndarray, count: np.ndarray, bins: int) -> np.ndarray:
     sums = np.bincount(index, weights=values, minlength=bins)
-    return np.divide(sums, count, out=np.full(bins, np.nan), where=count > 0)
+    means: np.ndarray = np.divide(sums, count, out=np.full(bins, np.nan), where=count > 0)
+    return means
 
 
-def _bin(k: int, bins: int, confidence: float, accuracy: float, count: int) -> dict:
+def _bin(k: int, bins: int, confidence: float, accuracy: float, count: int) -> dict[str, Any]:
     empty = count == 0
     return {
         "lower": round(k / bins, DECIMALS),

@@ -20,6 +20,7 @@ scikit-learn's on the whole dataset.
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
@@ -54,10 +55,11 @@ class CompiledLinear:
         features = [block.features(text) for block in self._blocks]
         proba = sum(classifier.predict_proba(features) for classifier in self._classifiers)
         # CalibratedClassifierCV averages its calibrated classifiers (one with ensemble=False).
-        return proba / len(self._classifiers)
+        # (sum() starts from 0, so its type says int too; there is always one classifier at least.)
+        return cast(np.ndarray, proba / len(self._classifiers))
 
 
-def compile_pipeline(model) -> CompiledLinear | None:
+def compile_pipeline(model: object) -> CompiledLinear | None:
     """The compiled form of ``model``, or None when it holds a step this module does not know."""
     if not isinstance(model, Pipeline) or len(model.steps) != 2:
         return None
@@ -67,8 +69,9 @@ def compile_pipeline(model) -> CompiledLinear | None:
         return None
     check_is_fitted(classifier)
     n_features = sum(block.width for block in blocks)
-    classifiers = [_compile_calibrated(part, n_features=n_features) for part in classifier.calibrated_classifiers_]
-    if not classifiers or any(part is None for part in classifiers):
+    parts = [_compile_calibrated(part, n_features=n_features) for part in classifier.calibrated_classifiers_]
+    classifiers = [part for part in parts if part is not None]
+    if not classifiers or len(classifiers) != len(parts):
         return None
     return CompiledLinear(blocks=blocks, classifiers=classifiers, classes=np.asarray(classifier.classes_))
 
@@ -92,7 +95,7 @@ class _Block:
         return columns + self.offset, values
 
 
-def _compile_features(step) -> list[_Block] | None:
+def _compile_features(step: object) -> list[_Block] | None:
     if isinstance(step, FeatureUnion):
         if step.n_jobs not in (None, 1):
             return None
@@ -118,7 +121,7 @@ def _offsets(blocks: list[_Block]) -> list[_Block]:
     return blocks
 
 
-def _compile_block(step, *, weight) -> _Block | None:
+def _compile_block(step: object, *, weight: float | None) -> _Block | None:
     weight = None if weight is None else float(weight)
     if isinstance(step, TfidfVectorizer) and type(step).transform is TfidfVectorizer.transform:
         encode = _compile_tfidf(step)
@@ -183,7 +186,7 @@ class _CalibratedLinear:
         *,
         coef_t: np.ndarray,
         intercept: np.ndarray,
-        calibrate: list[Callable],
+        calibrate: list[Callable[[float], float]],
         positions: np.ndarray,
         n_classes: int,
     ):
@@ -211,15 +214,16 @@ class _CalibratedLinear:
         return proba
 
 
-def _compile_calibrated(calibrated, *, n_features: int) -> _CalibratedLinear | None:
+def _compile_calibrated(calibrated: Any, *, n_features: int) -> _CalibratedLinear | None:
     estimator = calibrated.estimator
     if calibrated.method not in ("sigmoid", "isotonic") or not _is_plain_linear(estimator):
         return None
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     if coef.ndim != 2 or coef.shape[1] != n_features:
         return None
-    calibrate = [_compile_calibrator(calibrator) for calibrator in calibrated.calibrators]
-    if any(function is None for function in calibrate):
+    functions = [_compile_calibrator(calibrator) for calibrator in calibrated.calibrators]
+    calibrate = [function for function in functions if function is not None]
+    if len(calibrate) != len(functions):
         return None
     classes = list(np.asarray(calibrated.classes))
     positions = np.array([classes.index(label) for label in estimator.classes_])
@@ -237,7 +241,7 @@ def _compile_calibrated(calibrated, *, n_features: int) -> _CalibratedLinear | N
     )
 
 
-def _is_plain_linear(estimator) -> bool:
+def _is_plain_linear(estimator: object) -> bool:
     # decision_function = X @ coef_.T + intercept_, unless a class defines its own.
     return (
         isinstance(estimator, LinearClassifierMixin)
@@ -245,7 +249,7 @@ def _is_plain_linear(estimator) -> bool:
     )
 
 
-def _compile_calibrator(calibrator) -> Callable[[float], float] | None:
+def _compile_calibrator(calibrator: Any) -> Callable[[float], float] | None:
     if type(calibrator) is _SigmoidCalibration:
         a, b = float(calibrator.a_), float(calibrator.b_)
         return lambda score: _expit(-(a * score + b))

@@ -246,7 +246,8 @@ def _leave_one_out_operator(texts: list[str]) -> Callable[[np.ndarray], np.ndarr
 
     def predict(labels: np.ndarray) -> np.ndarray:
         centred = labels - labels.mean(axis=0)
-        return (hat @ centred - diagonal * centred) / (1.0 - diagonal)
+        predicted: np.ndarray = (hat @ centred - diagonal * centred) / (1.0 - diagonal)
+        return predicted
 
     return predict
 
@@ -257,7 +258,8 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
     positives = labels.sum(axis=0)
     negatives = labels.shape[0] - positives
     rank_sum = (ranks * labels).sum(axis=0)
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    auc: np.ndarray = (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    return auc
 
 
 def _test(name: str, statistic: float, p_value: float, alpha: float, details: dict[str, Any]) -> DriftTest:

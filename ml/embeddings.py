@@ -21,15 +21,16 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ml.catalogue import embeddings_available  # noqa: F401 - re-exported: where it always was
+# Re-exported (the `as` says so to mypy): where it always was.
+from ml.catalogue import embeddings_available as embeddings_available
 from ml.lazy import TORCH_IMPORT_LOCK
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -103,7 +104,8 @@ def cached_encode(texts: Sequence[str]) -> np.ndarray:
             rows[i] = vector
     if not rows:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    return np.stack(rows).astype(np.float32, copy=False)
+    # Every row is filled by now: cached, or encoded just above.
+    return np.stack(cast(list[np.ndarray], rows)).astype(np.float32, copy=False)
 
 
 def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray) -> int:
@@ -175,7 +177,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def __init__(self, model_name: str = EMBEDDING_MODEL_NAME):
         self.model_name = model_name
 
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> "SentenceEmbedder":
         if self.model_name != EMBEDDING_MODEL_NAME:
             # Only one encoder ships with the project; refuse rather than
             # silently embed with a different model than the name says.
@@ -185,14 +187,14 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.n_features_out_ = EMBEDDING_DIM
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_out_")
         return cached_encode(_as_text_list(X))
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([f"embedding{i}" for i in range(EMBEDDING_DIM)], dtype=object)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
@@ -237,7 +239,9 @@ def _quiet_progress_bars() -> None:
         from transformers.utils import logging as transformers_logging
     except ImportError:
         return
-    transformers_logging.disable_progress_bar()
+    # transformers' helper has no annotations: called through a typed name.
+    disable_progress_bar: Callable[[], None] = transformers_logging.disable_progress_bar
+    disable_progress_bar()
 
 
 def _configure_threads(torch: Any) -> None:
@@ -259,7 +263,7 @@ def _remember(key: str, vector: np.ndarray) -> None:
     _evict(_cache)
 
 
-def _evict(store: OrderedDict) -> None:
+def _evict(store: "OrderedDict[str, Any]") -> None:
     while len(store) > CACHE_MAX_ITEMS:
         store.popitem(last=False)
 
@@ -270,7 +274,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
 
 
-def _as_text_list(texts) -> list[str]:
+def _as_text_list(texts: Iterable[object]) -> list[str]:
     if isinstance(texts, str):
         raise ValueError("expected a list of texts, got a single string")
     return [str(text) for text in texts]

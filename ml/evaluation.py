@@ -7,6 +7,8 @@ model version and rendered without any ML library.
 """
 
 from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any, SupportsFloat
 
 from ml.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
 from ml.calibration import calibration_report
@@ -26,7 +28,7 @@ def evaluate(
     target_precision: float = DEFAULT_TARGET_PRECISION,
     resamples: int = DEFAULT_RESAMPLES,
     random_state: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Metrics of ``predictions`` (aligned with ``items``) over the full label set ``labels``.
 
     Averages are support-weighted and a 0/0 ratio counts as 0.  ``slices``
@@ -59,7 +61,7 @@ def evaluate(
     }
 
 
-def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict:
+def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict[str, Any]:
     if not y_true:
         return {"precision": None, "recall": None, "f1": None, "accuracy": None}
     precision, recall, f1 = _weighted(y_true, y_pred, labels=labels)
@@ -71,7 +73,7 @@ def overall_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: lis
     }
 
 
-def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict:
+def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> dict[str, Any]:
     if not y_true:
         return {label: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0} for label in labels}
     precision, recall, f1, support = _metrics().precision_recall_fscore_support(
@@ -85,7 +87,7 @@ def per_class_metrics(y_true: Sequence[str], y_pred: Sequence[str], *, labels: l
 
 def slice_metrics(
     items: Sequence[LabelledItem], y_pred: Sequence[str], *, labels: list[str], slices: Mapping[str, SliceFunction]
-) -> dict:
+) -> dict[str, Any]:
     report = {}
     for name, belongs in slices.items():
         members = [i for i, item in enumerate(items) if belongs(item)]
@@ -93,7 +95,7 @@ def slice_metrics(
     return report
 
 
-def _slice_report(y_true: list[str], y_pred: list[str], *, labels: list[str]) -> dict:
+def _slice_report(y_true: list[str], y_pred: list[str], *, labels: list[str]) -> dict[str, Any]:
     if not y_true:
         # No members: metrics are undefined, not zero.
         return {"n": 0, "precision": None, "recall": None, "f1": None}
@@ -101,17 +103,18 @@ def _slice_report(y_true: list[str], y_pred: list[str], *, labels: list[str]) ->
     return {"n": len(y_true), "precision": precision, "recall": recall, "f1": f1}
 
 
-def _weighted(y_true, y_pred, *, labels) -> tuple[float, float, float]:
+def _weighted(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> tuple[float, float, float]:
     precision, recall, f1, _ = _metrics().precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average="weighted", zero_division=0
     )
     return _round(precision), _round(recall), _round(f1)
 
 
-def _confusion(y_true, y_pred, *, labels) -> list[list[int]]:
+def _confusion(y_true: Sequence[str], y_pred: Sequence[str], *, labels: list[str]) -> list[list[int]]:
     if not y_true:
         return [[0] * len(labels) for _ in labels]
-    return _metrics().confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    matrix: list[list[int]] = _metrics().confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return matrix
 
 
 def _check_inputs(*, y_true: list[str], y_pred: list[str], labels: list[str]) -> None:
@@ -123,13 +126,14 @@ def _check_inputs(*, y_true: list[str], y_pred: list[str], labels: list[str]) ->
         raise ValueError(f"tags not in the label set: {', '.join(unknown)}")
 
 
-def _round(value) -> float:
+def _round(value: SupportsFloat) -> float:
     return round(float(value), DECIMALS)
 
 
-def _metrics():
+def _metrics() -> ModuleType:
     # Imported on first use: scikit-learn costs ~1 s and ~100 MB, and every web process
     # imports this module at start-up (monitoring, comparison) while few pages evaluate.
     import sklearn.metrics
 
-    return sklearn.metrics
+    metrics: ModuleType = sklearn.metrics  # scikit-learn has no annotations
+    return metrics

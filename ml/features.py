@@ -6,6 +6,9 @@ cost ~0.7 ms, half of a whole tfidf-linear prediction, so the union below
 runs its parts in a plain loop.  Fitting is inherited unchanged.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -19,7 +22,7 @@ class SequentialFeatureUnion(FeatureUnion):
     rarely used "passthrough" parts and parallel jobs use the inherited path.
     """
 
-    def transform(self, X, **params):
+    def transform(self, X: Any, **params: Any) -> Any:
         if params or self.n_jobs not in (None, 1) or any(part == "passthrough" for _, part in self.transformer_list):
             return super().transform(X, **params)
         weights = self.transformer_weights or {}
@@ -47,7 +50,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     TfidfVectorizer's own.
     """
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # A copy: on Python 3.11 the inherited state may be the instance's own __dict__.
         state = dict(super().__getstate__())
         terms = _terms_in_column_order(state.get("vocabulary_"))
@@ -56,7 +59,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
             state["vocabulary_terms_"] = np.array(terms, dtype=str)
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
         state = dict(state)
         terms = state.pop("vocabulary_terms_", None)
         if terms is not None:
@@ -64,7 +67,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         super().__setstate__(state)
 
 
-def _terms_in_column_order(vocabulary: dict | None) -> list[str] | None:
+def _terms_in_column_order(vocabulary: dict[str, int] | None) -> list[str] | None:
     """The terms sorted by column, or None when an array could not rebuild the dict exactly."""
     if not vocabulary:
         return None

@@ -14,14 +14,16 @@ the two) and keeps torch out until ml.embeddings asks for it.
 
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 # Held while torch is hidden, and by ml.embeddings while it imports torch: a thread must
 # never see the hiding and take torch for missing.
 TORCH_IMPORT_LOCK = threading.RLock()
 
 
-def skops_io():
+def skops_io() -> ModuleType:
     """The ``skops.io`` module, imported once per process with torch hidden if not yet loaded."""
     module = sys.modules.get("skops.io")
     if module is not None:
@@ -29,21 +31,22 @@ def skops_io():
     with TORCH_IMPORT_LOCK, _torch_hidden():
         import skops.io
 
-    return skops.io
+    imported: ModuleType = skops.io  # skops has no annotations
+    return imported
 
 
 class _NoTorch:
     """A meta path finder that answers "not installed" for torch, and nothing else."""
 
     @staticmethod
-    def find_spec(name, path=None, target=None):
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
         if name == "torch" or name.startswith("torch."):
             raise ModuleNotFoundError(f"{name} is hidden while skops lists its trusted types", name=name)
         return None
 
 
 @contextmanager
-def _torch_hidden():
+def _torch_hidden() -> Iterator[None]:
     if "torch" in sys.modules:  # already paid for: nothing to save
         yield
         return

@@ -7,6 +7,7 @@ largest automation rate that keeps the promised precision.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ def operating_point(
     predictions: Sequence[PredictionResult],
     true_tags: Sequence[str],
     target_precision: float = DEFAULT_TARGET_PRECISION,
-) -> dict:
+) -> dict[str, Any]:
     """``{"threshold", "automation_rate", "precision", "target_precision"}``.
 
     Candidate thresholds are the confidences that occur.  Ties: every item

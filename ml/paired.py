@@ -7,8 +7,9 @@ items where exactly one was right (the discordant pairs) tell the models
 apart, and the exact McNemar test asks whether their split could be chance.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 CONFIDENCE_LEVEL = 0.95
 
@@ -62,9 +63,10 @@ def paired_comparison(truth: Sequence[str], baseline: Sequence[str], candidate: 
     )
 
 
-def _binomtest():
+def _binomtest() -> Callable[..., Any]:
     # Imported on first use: scipy.stats costs ~1 s and ~80 MB, and every web process
     # imports this module at start-up while few ever show a canary's report.
     from scipy.stats import binomtest
 
-    return binomtest
+    test: Callable[..., Any] = binomtest  # scipy has no annotations
+    return test

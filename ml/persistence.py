@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ml.lazy import skops_io
 
@@ -67,7 +67,7 @@ class SavedArtifact:
     sha256: str
 
 
-def save_model(model: "Pipeline", *, directory: Path, name: str, metadata: dict) -> SavedArtifact:
+def save_model(model: "Pipeline", *, directory: Path, name: str, metadata: dict[str, Any]) -> SavedArtifact:
     """Write ``<directory>/<name>.skops`` and its ``<name>.json`` sidecar atomically."""
     check_artifact_name(name)
     directory = Path(directory)
@@ -95,7 +95,8 @@ def load_model(path: Path, *, expected_sha256: str | None = None) -> "Pipeline":
 def model_to_bytes(model: "Pipeline") -> bytes:
     """The artifact's bytes, for a store that is not a folder (a database row)."""
     # Deflate: skops stores vocabularies as verbose JSON (~35 MB -> ~1.5 MB).
-    return skops_io().dumps(model, compression=zipfile.ZIP_DEFLATED)
+    payload: bytes = skops_io().dumps(model, compression=zipfile.ZIP_DEFLATED)
+    return payload
 
 
 def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, source: str = "artifact") -> "Pipeline":
@@ -120,7 +121,7 @@ def model_from_bytes(payload: bytes, *, expected_sha256: str | None = None, sour
         raise UntrustedArtifactError(sorted(set(found) - TRUSTED_TYPES)) from None
 
 
-def artifact_metadata(metadata: dict, *, artifact: str, sha256: str) -> dict:
+def artifact_metadata(metadata: dict[str, Any], *, artifact: str, sha256: str) -> dict[str, Any]:
     """The caller's metadata plus what identifies the artifact (the sidecar, or a row's JSON)."""
     clashes = RESERVED_METADATA_KEYS.intersection(metadata)
     if clashes:
@@ -128,9 +129,10 @@ def artifact_metadata(metadata: dict, *, artifact: str, sha256: str) -> dict:
     return {**metadata, "artifact": artifact, "sha256": sha256, "library_versions": library_versions()}
 
 
-def read_metadata(path: Path) -> dict:
+def read_metadata(path: Path) -> dict[str, Any]:
     """The JSON sidecar of an artifact; accepts the .skops or the .json path."""
-    return json.loads(Path(path).with_suffix(METADATA_SUFFIX).read_text(encoding="utf-8"))
+    metadata: dict[str, Any] = json.loads(Path(path).with_suffix(METADATA_SUFFIX).read_text(encoding="utf-8"))
+    return metadata
 
 
 def library_versions() -> dict[str, str]:

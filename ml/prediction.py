@@ -1,5 +1,6 @@
 """Turn a fitted model's probabilities into PredictionResult objects."""
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,7 @@ def predict(model: "Pipeline | CompiledLinear", texts: list[str]) -> list[Predic
     return _results(probabilities, model.classes_)
 
 
-def _results(probabilities: np.ndarray, classes) -> list[PredictionResult]:
+def _results(probabilities: np.ndarray, classes: Iterable[object]) -> list[PredictionResult]:
     labels = [str(label) for label in classes]
     return [_result(row, labels) for row in probabilities]
 

@@ -7,9 +7,11 @@ persisted exactly like the learned models.
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -177,7 +179,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         self.keywords = keywords
         self.smoothing = smoothing
 
-    def fit(self, X, y):
+    def fit(self, X: Iterable[object], y: ArrayLike) -> "KeywordClassifier":
         texts, labels = _as_texts(X), np.asarray(y)
         if len(texts) != len(labels):
             raise ValueError(f"X has {len(texts)} texts but y has {len(labels)} labels")
@@ -191,19 +193,21 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         self.fallback_ = str(self.classes_[np.argmax(counts)])
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Iterable[object]) -> np.ndarray:
         check_is_fitted(self, "classes_")
         keywords = KEYWORDS if self.keywords is None else self.keywords
         hits = count_keyword_hits(_as_texts(X), keywords=keywords, classes=[str(c) for c in self.classes_])
         scores = hits + self.smoothing * self.class_prior_
-        return scores / scores.sum(axis=1, keepdims=True)
+        proba: np.ndarray = scores / scores.sum(axis=1, keepdims=True)
+        return proba
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Iterable[object]) -> np.ndarray:
         # predict_proba first: it raises NotFittedError before classes_ is touched.
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        tags: np.ndarray = self.classes_[np.argmax(proba, axis=1)]
+        return tags
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         # Input is raw strings, not a numeric 2-D array.
         tags.input_tags.two_d_array = False
@@ -211,7 +215,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _as_texts(X) -> list[str]:
+def _as_texts(X: Iterable[object]) -> list[str]:
     if isinstance(X, str):
         raise ValueError("expected a list of texts, got a single string")
     return [str(text) for text in X]

@@ -12,6 +12,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -83,7 +84,7 @@ def cross_validate(
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(splitter.split(texts, labels))
     # The refit goes first: it is the biggest job, so the others fill in around it.
-    jobs = ([(None, list(range(len(texts))), [])] if refit else []) + [
+    jobs: list[tuple[int | None, Any, Any]] = ([(None, list(range(len(texts))), [])] if refit else []) + [
         (number, train, test) for number, (train, test) in enumerate(splits)
     ]
     oof: list[PredictionResult | None] = [None] * len(texts)
@@ -123,13 +124,22 @@ def cross_validate(
         fold_f1=scores,
         mean_f1=round(statistics.mean(scores), DECIMALS),
         sd_f1=round(statistics.stdev(scores), DECIMALS) if len(scores) > 1 else 0.0,
-        oof=list(oof),
+        # Every item is in exactly one test fold, so every slot is filled.
+        oof=cast(list[PredictionResult], list(oof)),
         fit_seconds=seconds,
         model=model,
     )
 
 
-def _fit_one(number, train, test, texts, labels, algorithm, random_state):
+def _fit_one(
+    number: int | None,
+    train: Sequence[int],
+    test: Sequence[int],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    algorithm: str,
+    random_state: int,
+) -> tuple[int | None, Pipeline | None, Sequence[int], list[PredictionResult], float]:
     """One job of :func:`cross_validate`: fit on ``train``, predict ``test`` (a fold, or none for the refit)."""
     started = time.perf_counter()
     model = train_model(
@@ -145,7 +155,7 @@ def _fit_one(number, train, test, texts, labels, algorithm, random_state):
     return number, None, test, predict(model, [texts[i] for i in test]), took
 
 
-def adapted_folds(counts: Counter, folds: int) -> int:
+def adapted_folds(counts: Counter[str], folds: int) -> int:
     """``folds`` lowered to the rarest class's count, at least 2, at most the number of items."""
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
@@ -165,7 +175,7 @@ def choose_review_threshold(
     labels: Sequence[str],
     target_precision: float = DEFAULT_TARGET_PRECISION,
     fair: Sequence[bool] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The per-model auto-accept threshold, from the out-of-fold operating point.
 
     ``labels`` are the true tags in the order the CV was given.  Returns the

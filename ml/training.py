@@ -48,7 +48,7 @@ def train_model(
     return pipeline
 
 
-def validate_training_data(*, texts: Sequence[str], labels: Sequence[str]) -> Counter:
+def validate_training_data(*, texts: Sequence[str], labels: Sequence[str]) -> Counter[str]:
     """Check the data can train a classifier; return the count of each label."""
     if len(texts) != len(labels):
         raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")

@@ -4,9 +4,10 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from common.errors import ApplicationError, error_text
 from predictions.forms import RetrainForm
 from predictions.models import Canary, CanaryServing, ModelEvent, ModelVersion, Prediction, TrainingExample
-from predictions.services import PromotionError, model_version_promote, model_version_request
+from predictions.services import model_version_promote, model_version_request
 
 
 @admin.register(ModelVersion)
@@ -49,8 +50,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return
         try:
             version = model_version_promote(model_version=queryset.get(), promoted_by=request.user)
-        except PromotionError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        except ApplicationError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
             return
         self.message_user(request, f"v{version.number} is active; content is being re-predicted.")
 

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 
-from labeling.formtools import limited_text
+from common.formtools import limited_text
 from ml.catalogue import ALGORITHM_NAMES, NEEDS_EMBEDDINGS, embeddings_available
 
 

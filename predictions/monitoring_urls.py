@@ -1,9 +1,9 @@
 from django.urls import path
 
-from predictions import views_monitoring
+from predictions.views import monitoring
 
 app_name = "monitoring"
 urlpatterns = [
-    path("", views_monitoring.monitoring, name="page"),
-    path("check-drift", views_monitoring.check_drift, name="check-drift"),
+    path("", monitoring.monitoring, name="page"),
+    path("check-drift", monitoring.check_drift, name="check-drift"),
 ]

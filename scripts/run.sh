@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-# A setting from the environment, else from .env (as config/settings.py reads them), else the default.
+# A setting from the environment, else from .env (as config/settings/base.py reads them), else the default.
 setting() {
   $PY -c 'import os, sys, environ; environ.Env.read_env(".env", overwrite=False); print(os.environ.get(sys.argv[1], sys.argv[2]))' "$1" "$2"
 }

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
+from common.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from labeling.defaults import DEFAULT_TAGS
-from labeling.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 from tests.browser import browser  # noqa: F401  (a fixture, shared with every test module)
 from tests.cache_prefix import RUN_PREFIX
 
@@ -192,3 +192,33 @@ def wait_until(predicate, *, timeout: float = 120, interval: float = 0.3, messag
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before a worker test's database is flushed, let the worker finish what the test left it doing.
+
+    The session's worker may still be writing (a re-prediction after a promotion, say) when the test
+    ends; the flush's TRUNCATE then deadlocks with the worker's row locks. This runs before any
+    fixture's teardown, so before the flush.
+    """
+    if "celery_worker_process" in item.fixturenames:
+        _wait_for_worker_quiet()
+    return (yield)
+
+
+def _wait_for_worker_quiet(timeout: float = 60) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    busy = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND state IN ('active', 'idle in transaction')"
+    )
+    quiet_polls, deadline = 0, time.monotonic() + timeout
+    while quiet_polls < 3 and time.monotonic() < deadline:  # three quiet polls in a row: the queue is drained
+        with connection.cursor() as cursor:
+            cursor.execute(busy)
+            quiet_polls = quiet_polls + 1 if cursor.fetchone()[0] == 0 else 0
+        time.sleep(0.1)

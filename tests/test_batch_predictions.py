@@ -2,8 +2,8 @@
 
 import pytest
 
-from labeling.importing import ContentRow
 from labeling.models import Content
+from labeling.parsing import ContentRow
 from labeling.services.ingestion import content_ingest
 from predictions.models import Prediction
 from predictions.services import predictions_create
@@ -47,7 +47,7 @@ def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tag
     plain, gold = make_content(title="plain"), make_content(title="gold", current_tag=tags["mlops"])
     GoldLabel.objects.create(content=gold, tag=tags["mlops"], split=Split.TRAIN, provenance=Provenance.IMPORTED)
     if vendor == "other":  # the portable path (bulk_update), as on SQLite
-        from labeling import bulk_update
+        from common import bulk_update
 
         monkeypatch.setattr(bulk_update, "connection", type("Other", (), {"vendor": "other"})())
     probabilities = {"computer-vision": 0.7, "mlops": 0.1, "natural-language-processing": 0.1, "other": 0.1}

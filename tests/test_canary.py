@@ -8,6 +8,7 @@ from labeling.models import Content, GoldLabel, Provenance, Split
 from labeling.services import review_task_answer, review_task_next
 from ml.text import prepare_text
 from predictions.models import Canary, CanaryArm, CanaryServing, ModelEvent, ModelStatus, ModelVersion, Prediction
+from predictions.selectors.canary_report import canary_report
 from predictions.services import (
     CanaryError,
     PromotionBlocked,
@@ -18,7 +19,6 @@ from predictions.services import (
     predictions_create,
 )
 from predictions.services.canary import arm_for, content_key, routes_to_candidate, text_key
-from predictions.services.canary_report import canary_report
 from tests.factories import make_active_model, make_candidate, make_content, make_gold_dataset
 
 pytestmark = pytest.mark.django_db

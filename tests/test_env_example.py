@@ -14,8 +14,16 @@ def _listed() -> set[str]:
 
 
 def _read_by_settings() -> set[str]:
-    """The names config/settings.py reads with env(...), env.bool(...), env.db(...) and the like."""
-    tree = ast.parse((REPO / "config" / "settings.py").read_text())
+    """The names config/settings/*.py read with env(...), env.bool(...), env.db(...) and the like."""
+    names = set()
+    for path in sorted((REPO / "config" / "settings").glob("*.py")):
+        names |= _env_reads(path)
+    return names
+
+
+def _env_reads(path) -> set[str]:
+    """The names one settings module reads with env(...) and its typed forms."""
+    tree = ast.parse(path.read_text())
     names = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
@@ -46,7 +54,7 @@ def _read_elsewhere() -> set[str]:
 
 
 def test_the_parser_finds_the_settings_it_should():
-    found = _read_by_settings()
+    found = _env_reads(REPO / "config" / "settings" / "base.py")
     # One of each form: env(...), env.bool, env.db (the database), env.list, a call spread over lines.
     assert {"TAGLOOP_VAR_DIR", "DJANGO_DEBUG", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "TAGLOOP_MODEL_STORE"} <= found
     assert {"TAGLOOP_HOST", "TAGLOOP_PORT", "TAGLOOP_METRICS_TOKEN"} <= _read_elsewhere()

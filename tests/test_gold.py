@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from labeling.importing import parse_content_bytes
 from labeling.models import GoldLabel, Provenance, ReviewTask, Split
+from labeling.parsing import parse_content_bytes
 from tests.factories import make_content
 
 pytestmark = pytest.mark.django_db

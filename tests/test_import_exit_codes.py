@@ -8,8 +8,8 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from labeling.importing import parse_content_bytes
 from labeling.models import Content
+from labeling.parsing import parse_content_bytes
 from tests.conftest import REPO, _database_url
 
 TAGS = {"natural-language-processing", "computer-vision", "mlops", "other"}

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from labeling.importing import ImportFileError, parse_content_bytes
 from labeling.models import Content, GoldLabel, Provenance, Split
+from labeling.parsing import ImportFileError, parse_content_bytes
 from labeling.services import content_import
 from tests.conftest import DATASET
 

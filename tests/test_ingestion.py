@@ -151,7 +151,7 @@ def test_an_empty_or_malformed_body_is_400(client, key, body):
 
 
 def test_each_token_is_throttled(client, key, monkeypatch):
-    from labeling.api_ingest import SourceTokenThrottle
+    from labeling.api.ingest import SourceTokenThrottle
 
     monkeypatch.setattr(SourceTokenThrottle, "THROTTLE_RATES", {"ingest": "2/minute"})
     codes = [_post(client, {"id": str(i), "title": f"Item {i}"}, key).status_code for i in range(3)]

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from labeling.importing import ContentRow
 from labeling.models import Content
+from labeling.parsing import ContentRow
 from labeling.services.ingestion import CREATED, DUPLICATE, _ingest, content_ingest
 
 pytestmark = pytest.mark.django_db(transaction=True)

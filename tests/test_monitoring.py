@@ -19,7 +19,9 @@ from labeling.models import (
     WrongTagReport,
 )
 from predictions.models import ModelVersion, Prediction
-from predictions.services import live_metrics, ood_checks_for, predictions_create
+from predictions.selectors.monitoring import live_metrics
+from predictions.selectors.ood import ood_checks_for
+from predictions.services import predictions_create
 from tests.factories import lose_artifact, make_active_model, make_content
 
 pytestmark = pytest.mark.django_db

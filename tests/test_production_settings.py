@@ -78,6 +78,12 @@ def _environment(tmp_path, **extra) -> dict:
     return {**base, "TAGLOOP_VAR_DIR": str(tmp_path), **extra}
 
 
+# manage.py's default (development, what `make run` uses) and what the image sets: both as strict.
+SETTINGS_MODULES = pytest.mark.parametrize(
+    "module", [{}, {"DJANGO_SETTINGS_MODULE": "config.settings.production"}], ids=["default", "production"]
+)
+
+
 def _manage(env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
@@ -92,18 +98,21 @@ def documented_production_environment() -> dict:
     return dict(pairs)
 
 
-def test_the_server_refuses_to_start_on_a_short_key(tmp_path):
-    result = _manage(_environment(tmp_path, DJANGO_SECRET_KEY="change-me"), "check")
+@SETTINGS_MODULES
+def test_the_server_refuses_to_start_on_a_short_key(tmp_path, module):
+    result = _manage(_environment(tmp_path, DJANGO_SECRET_KEY="change-me", **module), "check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY has 9 characters" in result.stderr
 
 
-def test_a_weak_reporter_salt_is_refused_too(tmp_path):
-    result = _manage(_environment(tmp_path, DJANGO_SECRET_KEY=STRONG, TAGLOOP_REPORTER_SALT="salt"), "check")
+@SETTINGS_MODULES
+def test_a_weak_reporter_salt_is_refused_too(tmp_path, module):
+    result = _manage(_environment(tmp_path, DJANGO_SECRET_KEY=STRONG, TAGLOOP_REPORTER_SALT="salt", **module), "check")
     assert result.returncode != 0 and "TAGLOOP_REPORTER_SALT has 4 characters" in result.stderr
 
 
-def test_the_documented_production_environment_passes_check_deploy_without_a_warning(tmp_path):
+@SETTINGS_MODULES
+def test_the_documented_production_environment_passes_check_deploy_without_a_warning(tmp_path, module):
     production = documented_production_environment()
     assert {
         "DJANGO_SECURE_SSL_REDIRECT",
@@ -114,27 +123,29 @@ def test_the_documented_production_environment_passes_check_deploy_without_a_war
         "DJANGO_SECRET_KEY",
     } <= set(production)
     production["DJANGO_SECRET_KEY"] = STRONG  # the placeholder says what to put there
-    result = _manage(_environment(tmp_path, **production), "check", "--deploy", "--fail-level", "WARNING")
+    result = _manage(_environment(tmp_path, **production, **module), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_check_deploy_warns_without_the_production_environment(tmp_path):
+@SETTINGS_MODULES
+def test_check_deploy_warns_without_the_production_environment(tmp_path, module):
     """The test above can fail: the same check names what is missing when nothing is set."""
-    result = _manage(_environment(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    result = _manage(_environment(tmp_path, **module), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     found = set(re.findall(r"\((\w+\.W\d+)\)", result.stdout + result.stderr))
     assert {"security.W004", "security.W008", "security.W012", "security.W016", "tagloop.W001"} <= found
 
 
-def test_the_production_environment_reaches_the_settings(tmp_path):
+@SETTINGS_MODULES
+def test_the_production_environment_reaches_the_settings(tmp_path, module):
     production = {**documented_production_environment(), "DJANGO_SECRET_KEY": STRONG}
     script = (
         "from django.conf import settings as s; import json; print(json.dumps([s.SECURE_PROXY_SSL_HEADER, "
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
         "s.REST_FRAMEWORK['NUM_PROXIES'], s.TAGLOOP_NUM_PROXIES, s.SECRET_KEY == s.TAGLOOP_REPORTER_SALT]))"
     )
-    result = _manage(_environment(tmp_path, **production), "shell", "-c", script)
+    result = _manage(_environment(tmp_path, **production, **module), "shell", "-c", script)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [
         ["HTTP_X_FORWARDED_PROTO", "https"],

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from labeling.templatetags.charts import reliability_chart
+from common.templatetags.charts import reliability_chart
 from ml.calibration import calibration_report
 from tests.factories import make_active_model
 
@@ -45,7 +45,7 @@ def test_a_candidates_page_draws_both_models_in_the_reliability_diagram(client, 
 
 
 def test_legend_entries_do_not_overlap_however_long_the_names():
-    from labeling.templatetags.charts import _legend
+    from common.templatetags.charts import _legend
 
     names = ["items with a report accepted by reviewers", "b", "another fairly long series name"]
     starts = [float(x) for x in re.findall(r'<rect x="([\d.]+)"', str(_legend(names, y=20, width=10_000)))]
@@ -54,7 +54,7 @@ def test_legend_entries_do_not_overlap_however_long_the_names():
 
 
 def test_legend_entries_that_would_pass_the_right_edge_start_a_new_row():
-    from labeling.templatetags.charts import legend_places
+    from common.templatetags.charts import legend_places
 
     names = ["predicted-tags", "confidence", "text-length", "oov-share", "domain-classifier", "overall (Bonferroni)"]
     places = legend_places(names, swatch=26, left=48, width=360)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from labeling.roles import ADMIN, ROLE_PERMISSIONS
+from common.roles import ADMIN, role_permissions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def _manage(url: str, tmp_path, *args) -> str:
 
 def _expected(role: str, every: list[str]) -> set[str]:
     wanted = set()
-    for code in ROLE_PERMISSIONS[role]:
+    for code in role_permissions()[role]:
         app_label, codename = code.split(".")
         wanted |= {p for p in every if p.startswith(f"{app_label}.") and codename in ("*", p.split(".", 1)[1])}
     return wanted
@@ -73,7 +73,7 @@ def _expected(role: str, every: list[str]) -> set[str]:
 def test_one_migrate_of_an_empty_database_gives_every_role_all_its_permissions(empty_database_url, tmp_path):
     _manage(empty_database_url, tmp_path, "migrate", "--noinput", "-v0")
     found = json.loads(_manage(empty_database_url, tmp_path, "shell", "-c", REPORT).strip().splitlines()[-1])
-    for role in ROLE_PERMISSIONS:
+    for role in role_permissions():
         assert set(found["groups"][role]) == _expected(role, found["all"]), role
     admin = set(found["groups"][ADMIN])
     # What the admin role is for (the failure seen: 403 on retrain, promote, rollback, canary).

@@ -140,7 +140,7 @@ def test_starting_django_and_loading_every_url_imports_no_heavy_ml_library():
         "import predictions.admin, predictions.tasks, labeling.quality; "
         "print(sorted(m for m in ('scipy', 'sklearn', 'skops.io', 'torch') if m in sys.modules))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.development"}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )

@@ -25,10 +25,13 @@ class EndpointForm(forms.ModelForm):
         help_texts = {"secret": "signs every payload (X-Tagloop-Signature); give the receiver the same value"}
 
 
+DELIVERY_COLUMNS = ("created_at", "event", "status", "attempts", "last_status_code", "last_response", "last_error")
+
+
 class DeliveryInline(admin.TabularInline):
     model = WebhookDelivery
-    fields = ["created_at", "event", "status", "attempts", "last_status_code", "last_response", "last_error"]
-    readonly_fields = fields
+    fields = DELIVERY_COLUMNS
+    readonly_fields = DELIVERY_COLUMNS
     extra = 0
     max_num = 0
     can_delete = False

@@ -1,6 +1,6 @@
 """Other tools' files in and out: doccano, Label Studio, Argilla, Hugging Face ``datasets``.
 
-Reading gives the import's own :class:`~labeling.importing.ParsedFile` (rows, line-numbered
+Reading gives the import's own :class:`~labeling.parsing.ParsedFile` (rows, line-numbered
 errors, and per-annotator answers), so the import service and its dry-run treat every tool's
 file alike. Writing turns gold export rows (``selectors.gold_export_rows``) into each format.
 Parsing only: nothing here touches the database.
@@ -14,7 +14,7 @@ from labeling import exporting
 from labeling.formats import argilla, doccano, huggingface, label_studio
 from labeling.formats.mapping import FieldMapping, MappingError, parse_label_map
 from labeling.formats.records import parse_records
-from labeling.importing import ImportFileError, ParsedFile, file_format, parse_content_bytes
+from labeling.parsing import ImportFileError, ParsedFile, file_format, parse_content_bytes
 
 NATIVE = "tagloop"
 NO_MAPPING = FieldMapping()

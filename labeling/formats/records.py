@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from labeling.formats.mapping import FieldMapping
-from labeling.importing import (
+from labeling.parsing import (
     MAX_TITLE_LENGTH,
     AnswerRow,
     ParsedFile,
@@ -37,7 +37,7 @@ class ForeignRecord:
     label: object = NO_LABEL
     # (annotator, label, answered_at) for each person's answer; annotator None: an answer the
     # file does not attribute (it counts for the gold label, but is no one's Annotation).
-    answers: list[tuple[str, object, object]] = field(default_factory=list)
+    answers: list[tuple[str | None, object, object]] = field(default_factory=list)
     # A structural problem found by the reader (the row is rejected with it).
     problem: str | None = None
 
@@ -101,8 +101,8 @@ def _record_rows(record: ForeignRecord, mapping: FieldMapping, tags: set[str]):
     if record.problem:
         raise RecordError(record.problem)
     title, description = _title_and_description(record)
-    answers = [_answer(record, annotator, label, when, mapping, tags) for annotator, label, when in record.answers]
-    answers = [answer for answer in answers if answer is not None]
+    given = (_answer(record, annotator, label, when, mapping, tags) for annotator, label, when in record.answers)
+    answers = [answer for answer in given if answer is not None]
     tag, disputed = _gold_tag(record, answers, mapping, tags)
     external_id = _external_id(record.id, title, description)
     values = {"id": external_id, "created_on": record.created_on, "title": title, "description": description}

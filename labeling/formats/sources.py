@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from labeling.importing import EXPECTED_CONTENT, ImportFileError, RowError, _read_csv, _read_json, _read_jsonl
+from labeling.parsing import EXPECTED_CONTENT, ImportFileError, RowError, _read_csv, _read_json, _read_jsonl
 
 Raw = tuple[int, int | None, dict]
 CONTAINERS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -53,7 +53,7 @@ def _read_parquet(data: bytes) -> list[Raw]:
     except Exception as exc:  # pyarrow raises several types for a damaged or foreign file
         raise ImportFileError(f"cannot read Parquet ({exc})") from None
     names = class_label_names(data)
-    records = []
+    records: list[Raw] = []
     for position, values in enumerate(frame.to_dict(orient="records"), start=1):
         record = {str(key).strip().lower(): _plain(value) for key, value in values.items()}
         records.append((position, None, _named_labels(record, names)))

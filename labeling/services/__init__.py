@@ -7,7 +7,8 @@ from labeling.services.importing import ImportPlan, ImportSummary, content_impor
 from labeling.services.ingestion import IngestResult, content_ingest
 from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution
 from labeling.services.reports import report_create, reporter_hash
-from labeling.services.review import (
+from labeling.services.review_answers import review_task_answer, review_task_skip
+from labeling.services.review_queue import (
     PRIORITY_BASE,
     PredictionSnapshot,
     ReviewConflict,
@@ -15,10 +16,8 @@ from labeling.services.review import (
     is_audit_sample,
     review_reasons_withheld_from,
     review_task_allowed,
-    review_task_answer,
     review_task_next,
     review_task_open,
-    review_task_skip,
     review_tasks_close_untouched,
     review_tasks_free_for,
     review_tasks_open_for_audit,

@@ -4,7 +4,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from labeling.bulk_update import BATCH_SIZE, update_by_pk  # BATCH_SIZE: for every bulk write here
+from common.bulk_update import BATCH_SIZE, update_by_pk  # BATCH_SIZE: for every bulk write here
 from labeling.models import Content, GoldLabel, TagOrigin
 
 

@@ -12,13 +12,14 @@ same file again changes nothing (a changed answer is updated in place).
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from labeling.importing import AnswerRow
 from labeling.models import Annotation, Content, Tag
+from labeling.parsing import AnswerRow
 from labeling.services.content import BATCH_SIZE
 
 USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
@@ -30,7 +31,7 @@ class AnswersPlan:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    accounts: dict[str, object] = field(default_factory=dict)  # annotator key -> user
+    accounts: dict[str, Any] = field(default_factory=dict)  # annotator key -> user
     accounts_to_create: list[str] = field(default_factory=list)  # usernames
 
 
@@ -89,10 +90,10 @@ def answers_import(plan: AnswersPlan, contents: dict[str, Content]) -> tuple[int
     return len(to_create), len(to_update), created_accounts
 
 
-def _matching_users(keys: set[str]) -> dict[str, object]:
+def _matching_users(keys: set[str]) -> dict[str, Any]:
     User = get_user_model()
     by_name = {username_for(key).lower(): key for key in keys} | {key.lower(): key for key in keys}
-    found = {}
+    found: dict[str, Any] = {}
     for user in User.objects.filter(username__in=[*by_name, *keys]):
         key = by_name.get(user.username.lower())
         if key:
@@ -118,7 +119,7 @@ def _inactive_user(key: str):
 
 
 def _imported_annotations(contents: list[Content]) -> list[Annotation]:
-    found = []
+    found: list[Annotation] = []
     for start in range(0, len(contents), BATCH_SIZE):
         chunk = contents[start : start + BATCH_SIZE]
         found.extend(Annotation.objects.filter(content__in=chunk, review_task__isnull=True, undone_at__isnull=True))

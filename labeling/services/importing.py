@@ -1,4 +1,4 @@
-"""Import validated rows: create or update content and imported gold labels, idempotently.
+"""Write parsed rows (labeling.parsing): create or update content and imported gold labels, idempotently.
 
 The import is planned first (:func:`content_import_plan`, reads only) and then applied
 (:func:`content_import`), so a dry run shows exactly what the real import would change.
@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.importing import AnswerRow, ContentRow, RowError
 from labeling.models import Content, GoldLabel, Provenance, ReviewReason, Tag
+from labeling.parsing import AnswerRow, ContentRow, RowError
 from labeling.services.content import BATCH_SIZE, show_gold_tags, text_hash
 from labeling.services.imported_answers import AnswersPlan, answers_import, answers_plan
-from labeling.services.review import review_task_open
+from labeling.services.review_queue import review_task_open
 from labeling.services.splits import assign_splits
 from labeling.signals import content_ingested
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from labeling.importing import ContentRow
 from labeling.models import Content
+from labeling.parsing import ContentRow
 from labeling.services.content import BATCH_SIZE, text_hash
 from labeling.signals import content_ingested
 
@@ -97,7 +97,7 @@ def _lock_texts(digests: set[str]) -> None:
     hold true duplicates), so PostgreSQL advisory locks keyed by the text hash do it,
     held until the transaction ends. Taken in one sorted statement, so two batches never
     wait on each other in opposite orders. SQLite needs none: its transactions here are
-    IMMEDIATE, so they run one at a time (see config/settings.py).
+    IMMEDIATE, so they run one at a time (see config/settings/base.py).
     """
     if connection.vendor != "postgresql" or not digests:
         return

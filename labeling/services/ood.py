@@ -2,7 +2,7 @@
 
 from labeling.models import Content, ReviewReason, TagOrigin
 from labeling.services.content import BATCH_SIZE
-from labeling.services.review import PredictionSnapshot, review_tasks_close_untouched, review_tasks_open_many
+from labeling.services.review_queue import PredictionSnapshot, review_tasks_close_untouched, review_tasks_open_many
 
 
 def content_flag_out_of_distribution(

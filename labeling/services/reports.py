@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from labeling.models import Content, ReportStatus, ReviewReason, Tag, TagOrigin, WrongTagReport
-from labeling.services.review import PredictionSnapshot, review_task_open
+from labeling.services.review_queue import PredictionSnapshot, review_task_open
 
 
 def reporter_hash(client_address: str) -> str:

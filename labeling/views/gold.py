@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling import selectors
 from labeling.formats import WRITERS, export_bytes
 from labeling.forms import GoldFilterForm
-from labeling.formtools import form_errors_text
-from labeling.permissions import requires
 from labeling.redirects import redirect_to_next
 from labeling.services import gold_labels_requeue
 
@@ -51,6 +51,7 @@ def gold_export(request, fmt: str):
         message = "Nothing exported. " + form_errors_text(form, prefix_names=True)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     rows = selectors.gold_export_rows(selectors.gold_labels(**form.cleaned_data))
+    response: HttpResponse | StreamingHttpResponse
     if writer.lines is None:  # Parquet is written whole
         data = export_bytes(rows, fmt=fmt, tag_names=selectors.tag_slugs_in_order())
         response = HttpResponse(data, content_type=writer.content_type)

@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from labeling.permissions import requires
+from common.permissions import requires
 from labeling.quality import agreement_report
 
 

@@ -13,13 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from common.errors import ApplicationError, page_error
+from common.formtools import form_errors_text
+from common.permissions import requires
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
-from labeling.formtools import form_errors_text
 from labeling.models import ReviewReason, ReviewStatus, ReviewTask
-from labeling.permissions import requires
 from labeling.services import (
-    ReviewConflict,
     review_answer_undo,
     review_reasons_withheld_from,
     review_task_allowed,
@@ -179,8 +179,8 @@ def review_answer(request, task_id: int):
         )
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
         return _to_next_task(request)
     messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. Press U to undo.")
     return _to_next_task(request)
@@ -198,8 +198,8 @@ def review_skip(request, task_id: int):
         request.session["skipped_tasks"] = [*request.session.get("skipped_tasks", [])[-200:], task_id]
     except ReviewTask.DoesNotExist:
         raise Http404("no such review task") from None
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
     return _to_next_task(request)
 
 
@@ -208,8 +208,8 @@ def review_skip(request, task_id: int):
 def review_undo(request):
     try:
         task = review_answer_undo(user=request.user)
-    except ReviewConflict as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        page_error(request, exc)
         return _to_next_task(request)
     messages.info(request, "Undone: the item is back, answer it again.")
     if _is_htmx(request):

@@ -1,4 +1,8 @@
-"""Writes of the machine side, one module per idea; the public functions are re-exported here."""
+"""Writes of the machine side, one module per idea; the public functions are re-exported here.
+
+Reads are in predictions.selectors (a package: the general reads, and comparison, monitoring,
+thresholds, ood, canary_report).
+"""
 
 from predictions.services.batch import (
     content_enqueue_prediction,
@@ -6,15 +10,11 @@ from predictions.services.batch import (
     predictions_enqueue_missing,
 )
 from predictions.services.canary import CanaryError, canary_start, canary_stop
-from predictions.services.comparison import Comparison, model_versions_compare
 from predictions.services.drift import drift_check_request, drift_checks_run
 from predictions.services.gates import PromotionBlocked, PromotionError
 from predictions.services.jobs import job_resume
-from predictions.services.monitoring import live_metrics, monitoring_overview
-from predictions.services.ood import ood_checks_for
 from predictions.services.rollout import model_version_promote, model_version_rollback
 from predictions.services.serving import NoActiveModel, OnlinePrediction, predict_text
-from predictions.services.thresholds import review_threshold
 from predictions.services.training import (
     auto_retrain_if_due,
     evaluate_labelled,
@@ -29,7 +29,6 @@ __all__ = [
     "CanaryError",
     "canary_start",
     "canary_stop",
-    "Comparison",
     "NoActiveModel",
     "PromotionBlocked",
     "OnlinePrediction",
@@ -39,18 +38,13 @@ __all__ = [
     "drift_checks_run",
     "job_resume",
     "retrain_waiting_for_broker",
-    "live_metrics",
-    "monitoring_overview",
-    "ood_checks_for",
     "evaluate_labelled",
     "model_version_cancel",
     "model_version_promote",
     "model_version_rollback",
-    "model_versions_compare",
     "model_version_request",
     "model_version_train",
     "predict_text",
     "predictions_create",
     "predictions_enqueue_missing",
-    "review_threshold",
 ]

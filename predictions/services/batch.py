@@ -20,10 +20,10 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.selectors.ood import ood_check_contents
+from predictions.selectors.thresholds import review_threshold
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.jobs import jobs_create_predict
-from predictions.services.ood import ood_check_contents
-from predictions.services.thresholds import review_threshold
 
 
 def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:

@@ -38,6 +38,8 @@ MAX_SHARE = 0.5
 class CanaryError(PromotionError):
     """The canary cannot start or stop as asked."""
 
+    code = "canary_refused"
+
 
 def content_key(content_id: int) -> str:
     return f"content:{content_id}"

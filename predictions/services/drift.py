@@ -21,8 +21,8 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import DriftCheck, Job, JobKind, ModelVersion, Prediction
+from predictions.selectors.ood import ood_checks_for
 from predictions.services.jobs import jobs_create
-from predictions.services.ood import ood_checks_for
 from webhooks.events import emit
 from webhooks.models import Event
 
@@ -85,7 +85,7 @@ def drift_payload(check: DriftCheck) -> dict:
     return {
         "check_id": check.pk,
         "source": check.source,
-        "model_version": check.model_version.number,
+        "model_version": check.model_version.number if check.model_version else None,
         "window_start": check.window_start.isoformat(),
         "window_end": check.window_end.isoformat(),
         "items": check.n,

@@ -1,21 +1,25 @@
 """The promotion gates: a candidate must not be worse than the active model on the holdout."""
 
+from common.errors import ApplicationError, NeedsOverride
 from predictions import selectors
 from predictions.artifact_store import artifact_exists
 from predictions.models import ModelVersion
-from predictions.services.comparison import model_versions_compare
+from predictions.selectors.comparison import model_versions_compare
 
 
-class PromotionError(Exception):
-    pass
+class PromotionError(ApplicationError):
+    """A version cannot be made active (or rolled back to) as asked."""
+
+    code = "promotion_refused"
 
 
-class PromotionBlocked(PromotionError):
+class PromotionBlocked(NeedsOverride, PromotionError):
     """The candidate fails a gate; an admin may override with a reason."""
 
+    code = "gates_failed"
+
     def __init__(self, failures: list[str]):
-        self.failures = failures
-        super().__init__("blocked by the gates: " + "; ".join(failures))
+        super().__init__(failures, message="blocked by the gates: " + "; ".join(failures))
 
 
 def gate_failures_against_active(candidate: ModelVersion, *, override_reason: str = "") -> list[str]:

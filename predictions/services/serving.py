@@ -3,12 +3,14 @@
 import logging
 from dataclasses import dataclass
 
+from common.errors import ApplicationError
 from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
+from predictions.selectors.thresholds import review_threshold
 from predictions.services.canary import (
     arm_for,
     content_key,
@@ -17,17 +19,22 @@ from predictions.services.canary import (
     serving_record_online,
     text_key,
 )
-from predictions.services.thresholds import review_threshold
 
 logger = logging.getLogger(__name__)
 
 
-class NoActiveModel(Exception):
+class NoActiveModel(ApplicationError):
     """No model version is active yet: train one and promote it."""
 
+    code = "no_active_model"
+    http_status = 503
 
-class ModelUnavailable(Exception):
+
+class ModelUnavailable(ApplicationError):
     """The model that should answer cannot be loaded: its artifact is missing or altered."""
+
+    code = "model_unavailable"
+    http_status = 503
 
 
 @dataclass(frozen=True)

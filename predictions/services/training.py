@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from labeling.models import Split, Tag
 from labeling.services import PredictionSnapshot, review_tasks_open_for_suspects
 from ml.catalogue import BASELINES, NEEDS_EMBEDDINGS
@@ -101,7 +102,13 @@ def _claim_for_training(model_version_id: int) -> ModelVersion | None:
 
 
 class TrainingCancelled(Exception):
-    pass
+    """Raised inside a run to stop it (cancelled, or taken over); the task catches it, nobody sees it."""
+
+
+class CancelRefused(ApplicationError, ValueError):
+    """The version is not queued or training, so there is nothing to cancel (a ValueError, as it was)."""
+
+    code = "cancel_refused"
 
 
 class _Progress:
@@ -137,7 +144,7 @@ def model_version_cancel(*, model_version: ModelVersion, cancelled_by=None, reas
             pk=model_version.pk, status__in=[ModelStatus.QUEUED, ModelStatus.TRAINING]
         ).update(status=ModelStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
         if not cancelled:
-            raise ValueError(f"v{model_version.number} is not queued or training; nothing to cancel")
+            raise CancelRefused(f"v{model_version.number} is not queued or training; nothing to cancel")
         # A job no worker took yet has nothing left to do; a running one stops at its next step.
         model_version.jobs.filter(kind=JobKind.TRAIN, status=JobStatus.PENDING).update(
             status=JobStatus.DONE, finished_at=timezone.now()

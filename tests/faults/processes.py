@@ -3,7 +3,7 @@
 Destructive tests never touch the machine's shared PostgreSQL or Redis: they start a
 ``redis-server`` and a PostgreSQL cluster of their own on free loopback ports, and the
 web and worker processes they kill are children of the test. Nothing here imports
-pytest, so benchmarks (scripts/bench_faults.py) drive the same faults.
+pytest, so benchmarks (benchmarks/bench_faults.py) drive the same faults.
 """
 
 import os

@@ -4,7 +4,7 @@ A scenario breaks one service (under a light request loop, or while an admin and
 client act), keeps it broken for a while, brings it back and waits until everything is
 normal again or all the work is done, recording every answer and what the database
 says. The fault tests assert on the ``Outcome``; ``make bench-faults``
-(scripts/bench_faults.py) plays each one three times and reports the medians. A new
+(benchmarks/bench_faults.py) plays each one three times and reports the medians. A new
 fault is one more function of this shape.
 """
 

@@ -18,7 +18,7 @@ ADMIN_PASSWORD = "faults-admin-password"  # a throwaway account in a throwaway d
 
 
 def main(out_path: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     import django
 
     django.setup()
@@ -26,8 +26,8 @@ def main(out_path: str) -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
+    from common.roles import ADMIN, roles_ensure
     from labeling.models import Content
-    from labeling.roles import ADMIN, roles_ensure
     from labeling.services.tokens import source_token_create
     from predictions.models import Job, JobStatus, ModelVersion
     from predictions.services import model_version_promote, model_version_train

@@ -61,7 +61,7 @@ def site_environment(
     env = {key: value for key, value in os.environ.items() if not key.startswith(_INHERITED_PREFIXES)}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": SECRET_KEY,
             "DATABASE_URL": database_url,
             "TAGLOOP_VAR_DIR": str(var_dir),

@@ -11,9 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.roles import ANNOTATOR, roles_ensure
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, ReviewReason, ReviewTask, Tag
-from labeling.roles import ANNOTATOR, roles_ensure
 from labeling.services import text_hash
 
 SOURCE = "bench"

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from labeling.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
+from common.roles import ADMIN, ANNOTATOR, REVIEWER, roles_ensure
 
 # One account per role, named after it; the admin is also a superuser (the whole /admin/).
 ACCOUNTS = [("admin", ADMIN, True), ("reviewer", REVIEWER, False), ("annotator", ANNOTATOR, False)]

@@ -2,10 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.formtools import form_errors_text
 from labeling import selectors
 from labeling.formats import EXPORT_FORMATS, WRITERS, export_bytes
 from labeling.forms import GoldFilterForm
-from labeling.formtools import form_errors_text
 
 
 class Command(BaseCommand):

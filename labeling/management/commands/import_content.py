@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.formats import IMPORT_FORMATS, NATIVE, FieldMapping, MappingError, parse_file, parse_label_map
 from labeling.import_preview import preview_lines
-from labeling.importing import ImportFileError
+from labeling.parsing import ImportFileError
 from labeling.selectors import tag_slugs
 from labeling.services import content_import, content_import_plan
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.importing import ContentRow, ImportFileError, parse_content_file
+from labeling.parsing import ContentRow, ImportFileError, parse_content_file
 from labeling.selectors import tag_slugs
 from labeling.services import content_import
 

@@ -13,14 +13,12 @@ from django.db import connection
 from django.db.models import Max
 from django.test import override_settings
 
+from benchmarks.machine import cpu_model, load_average
+from benchmarks.markdown_section import replace_section
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
-from ml.algorithms import NEEDS_EMBEDDINGS
+from ml.catalogue import NEEDS_EMBEDDINGS, embeddings_available
 from ml.dataset import read_dataset_rows
-from ml.embeddings import embeddings_available
-from ml.machine import cpu_model, load_average
-from ml.markdown_section import replace_section
 from ml.text import prepare_text
-from ml.training import train_model
 from predictions.artifact_store import BACKENDS, artifact_load
 from predictions.models import ModelStatus, ModelVersion
 
@@ -69,9 +67,7 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as model_dir, override_settings(MODEL_DIR=Path(model_dir)):
             for name in names:
                 self.stderr.write(f"  {name}: training, then {loads} cold loads from each backend")
-                rows.extend(
-                    self._bench(name, train_model(texts=texts, labels=tags, algorithm=name, random_state=0), loads)
-                )
+                rows.extend(self._bench(name, _train(name, texts, tags), loads))
         table = format_table(rows)
         self.stdout.write(table)
         if docs is not None:
@@ -172,3 +168,11 @@ def _median(values: list[float]) -> float:
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def _train(algorithm: str, texts: list[str], tags: list[str]):
+    # Imported here: ml.training brings scikit-learn (~1 s), which `manage.py help` and every
+    # other command should not pay for by importing this module.
+    from ml.training import train_model
+
+    return train_model(texts=texts, labels=tags, algorithm=algorithm, random_state=0)

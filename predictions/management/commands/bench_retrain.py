@@ -6,12 +6,11 @@ import time
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.importing import parse_content_file
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, GoldLabel, Provenance, Split, Tag
+from labeling.parsing import parse_content_file
 from labeling.selectors import tag_slugs
 from labeling.services import text_hash
-from ml.embeddings import EMBEDDING_MODEL_NAME, embedding_key, encode
 from ml.text import prepare_text
 from predictions.models import ContentEmbedding, ModelStatus, ModelVersion
 from predictions.services import model_version_train
@@ -78,6 +77,9 @@ class Command(BaseCommand):
         GoldLabel.objects.bulk_create(golds, batch_size=2000)
 
     def _store_embeddings(self) -> None:
+        # Imported here: ml.embeddings brings scikit-learn, which importing a command should not.
+        from ml.embeddings import EMBEDDING_MODEL_NAME, embedding_key, encode
+
         stored = set(
             ContentEmbedding.objects.filter(model_name=EMBEDDING_MODEL_NAME).values_list("content_id", flat=True)
         )

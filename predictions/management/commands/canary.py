@@ -1,9 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from common.errors import command_errors
 from predictions import selectors
 from predictions.models import ModelVersion
-from predictions.services import CanaryError, PromotionBlocked, canary_start, canary_stop
-from predictions.services.canary_report import canary_report
+from predictions.selectors.canary_report import canary_report
+from predictions.services import canary_start, canary_stop
 
 
 class Command(BaseCommand):
@@ -20,12 +21,8 @@ class Command(BaseCommand):
         actions.add_parser("status", help="the running canary's figures so far")
 
     def handle(self, action, **options):
-        try:
+        with command_errors(failed=f"canary not {'started' if action == 'start' else 'stopped'}", verb="start"):
             getattr(self, f"_{action}")(**options)
-        except PromotionBlocked as exc:
-            raise CommandError(f"canary not started, {exc}; pass --override-reason to start anyway") from exc
-        except CanaryError as exc:
-            raise CommandError(str(exc)) from exc
 
     def _start(self, version, share, override_reason, **options):
         candidate = ModelVersion.objects.filter(number=version).first()

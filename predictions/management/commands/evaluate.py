@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.importing import ImportFileError, parse_content_file
+from labeling.parsing import ImportFileError, parse_content_file
 from labeling.selectors import tag_slugs
 from ml.items import LabelledItem
 from predictions.models import ModelStatus, ModelVersion

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from common.errors import command_errors
 from predictions.models import ModelVersion
-from predictions.services import PromotionBlocked, PromotionError, model_version_promote
+from predictions.services import model_version_promote
 
 
 class Command(BaseCommand):
@@ -18,10 +19,6 @@ class Command(BaseCommand):
             model_version = ModelVersion.objects.get(number=version)
         except ModelVersion.DoesNotExist:
             raise CommandError(f"no model version {version}") from None
-        try:
+        with command_errors(failed="not promoted", verb="promote"):
             model_version = model_version_promote(model_version=model_version, override_reason=override_reason)
-        except PromotionBlocked as exc:
-            raise CommandError(f"{exc}; pass --override-reason to promote anyway") from exc
-        except PromotionError as exc:
-            raise CommandError(str(exc)) from exc
         self.stdout.write(f"v{model_version.number} is active")

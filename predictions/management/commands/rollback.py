@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from predictions.services import PromotionError, model_version_rollback
+from common.errors import command_errors
+from predictions.services import model_version_rollback
 
 
 class Command(BaseCommand):
@@ -13,8 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="why (required; recorded in the audit trail)")
 
     def handle(self, reason, **options):
-        try:
+        with command_errors(failed="not rolled back"):
             version = model_version_rollback(reason=reason)
-        except PromotionError as exc:
-            raise CommandError(str(exc)) from exc
         self.stdout.write(f"v{version.number} is active")

@@ -1,0 +1,316 @@
+"""The review queue: open tasks and rank them, lease the next one to a person, who may work what."""
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from common.bulk_update import update_by_pk
+from common.errors import ApplicationError
+from labeling.models import (
+    Annotation,
+    Content,
+    GoldLabel,
+    ReportStatus,
+    ReviewReason,
+    ReviewStatus,
+    ReviewTask,
+    WrongTagReport,
+)
+from labeling.selectors import open_review_tasks
+from labeling.services.content import BATCH_SIZE
+
+# Priorities order the queue, higher first; ties go to the older task. Each reason has a base,
+# and within a reason the rank is set as the table says. The bands of all seven reasons:
+#
+# | reason              | priority                                 | band        | why                             |
+# |---------------------|------------------------------------------|-------------|---------------------------------|
+# | report              | 3.0                                      | 3.0         | a user saw a wrong tag: first   |
+# | disagreement        | 2.5                                      | 2.5         | annotators disagree: a reviewer |
+# | low_confidence      | 2.0 + (1 - confidence)                   | 2.0 - 3.0   | most uncertain first (active    |
+# |                     |                                          |             | learning); below 0.5 confidence |
+# |                     |                                          |             | it outranks a disagreement      |
+# | out_of_distribution | 2.0 + (1 - confidence)                   | 2.0 - 3.0   | as low confidence               |
+# | requeued            | 1.8                                      | 1.8         | a reviewer asked for a new look |
+# | suspect_label       | 1.5 + suspicion, capped at 0.29          | 1.5 - 1.79  | gold a model doubts             |
+# | audit_sample        | 1.0                                      | 1.0         | a fair random sample: unranked  |
+#
+# A snapshot without a confidence (reports, disagreements, re-queued items) gets the base alone.
+PRIORITY_BASE = {
+    ReviewReason.REPORT: 3.0,
+    ReviewReason.DISAGREEMENT: 2.5,
+    ReviewReason.LOW_CONFIDENCE: 2.0,
+    ReviewReason.OUT_OF_DISTRIBUTION: 2.0,
+    ReviewReason.REQUEUED: 1.8,
+    ReviewReason.SUSPECT_LABEL: 1.5,
+    ReviewReason.AUDIT_SAMPLE: 1.0,
+}
+
+
+class ReviewConflict(ApplicationError):
+    """An answer arrived for a task this annotator no longer holds."""
+
+    code = "review_conflict"
+
+
+@dataclass(frozen=True)
+class PredictionSnapshot:
+    model_version: int | None = None
+    predicted_tag: str = ""
+    probabilities: dict = field(default_factory=dict)
+    confidence: float | None = None
+
+
+def review_task_open(
+    *, content: Content, reason: str, snapshot: PredictionSnapshot = PredictionSnapshot()
+) -> ReviewTask:
+    """Open a review task, or return the open one for the same item and reason."""
+    open_task = ReviewTask.objects.select_for_update().filter(content=content, reason=reason, status=ReviewStatus.OPEN)
+    with transaction.atomic():
+        task = open_task.first()
+        if task:
+            return task
+        try:
+            # A savepoint: losing the race below must not abort the caller's transaction.
+            with transaction.atomic():
+                return ReviewTask.objects.create(
+                    content=content,
+                    reason=reason,
+                    priority=_priority(reason, snapshot),
+                    model_version=snapshot.model_version,
+                    predicted_tag=snapshot.predicted_tag,
+                    probabilities=snapshot.probabilities,
+                )
+        except IntegrityError:
+            # Another transaction opened the same task after our read (the lock above
+            # cannot cover a row that does not exist yet); it has committed, so join it.
+            task = open_task.first()
+            if task is None:
+                raise
+            return task
+
+
+def review_tasks_open_many(
+    *, items: list[tuple[int, PredictionSnapshot]], reason: str, required_answers: int = 1
+) -> int:
+    """Open one task of ``reason`` per item that has no gold label and no open task of that reason.
+
+    Within a reason, the less confident prediction comes first (the active-learning order).
+    """
+    content_ids = [content_id for content_id, _ in items]
+    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    skip |= set(
+        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN).values_list(
+            "content_id", flat=True
+        )
+    )
+    tasks = [
+        ReviewTask(
+            content_id=content_id,
+            reason=reason,
+            priority=_priority(reason, snapshot),
+            required_answers=required_answers,
+            model_version=snapshot.model_version,
+            predicted_tag=snapshot.predicted_tag,
+            probabilities=snapshot.probabilities,
+        )
+        for content_id, snapshot in items
+        if content_id not in skip
+    ]
+    # ignore_conflicts: a concurrent worker may have opened the same task a moment ago;
+    # the partial unique constraint keeps exactly one.
+    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    return len(tasks)
+
+
+def _priority(reason: str, snapshot: PredictionSnapshot) -> float:
+    if snapshot.confidence is None:
+        return PRIORITY_BASE[reason]
+    return PRIORITY_BASE[reason] + 1.0 - snapshot.confidence
+
+
+def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
+    """Open tasks for uncertain items; open tasks nobody holds take the newer prediction and its rank.
+
+    Without the re-rank, a task would keep the place the model that opened it gave it,
+    and the queue would stop being "least confident first" after every promotion.
+    """
+    opened = review_tasks_open_many(items=items, reason=ReviewReason.LOW_CONFIDENCE)
+    _untouched_tasks_follow(items, reason=ReviewReason.LOW_CONFIDENCE)
+    return opened
+
+
+def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
+    """Give the open tasks of ``reason`` on these items that no person has touched the new snapshots."""
+    snapshots = dict(items)
+    tasks = _untouched(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)).values_list(
+        "pk", "content_id", "model_version", "predicted_tag", "probabilities"
+    )
+    changed = []
+    for pk, content_id, model_version, predicted_tag, probabilities in tasks:
+        snapshot = snapshots[content_id]
+        if (model_version, predicted_tag, probabilities) == (
+            snapshot.model_version,
+            snapshot.predicted_tag,
+            snapshot.probabilities,
+        ):
+            continue
+        changed.append(
+            {
+                "pk": pk,
+                "priority": _priority(reason, snapshot),
+                "model_version": snapshot.model_version,
+                "predicted_tag": snapshot.predicted_tag,
+                "probabilities": snapshot.probabilities,
+            }
+        )
+    return update_by_pk(ReviewTask, changed, ["priority", "model_version", "predicted_tag", "probabilities"])
+
+
+def _untouched(tasks):
+    """Open tasks that nobody holds (an unexpired lease) or has answered."""
+    return (
+        tasks.filter(status=ReviewStatus.OPEN)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=timezone.now()))
+        .exclude(annotations__isnull=False)
+    )
+
+
+def is_audit_sample(content_id: int, *, share: float) -> bool:
+    """A fixed, fair draw per item: the same item is (or is not) sampled on every re-prediction."""
+    digest = hashlib.sha256(f"audit:{content_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def review_tasks_open_for_audit(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
+    """Blind, multi-annotator audit tasks; a random sample, so all at the same priority."""
+    unranked = [(content_id, replace(snapshot, confidence=None)) for content_id, snapshot in items]
+    return review_tasks_open_many(
+        items=unranked, reason=ReviewReason.AUDIT_SAMPLE, required_answers=settings.TAGLOOP_AUDIT_ANNOTATORS
+    )
+
+
+def review_tasks_open_for_suspects(*, items: list[tuple[int, PredictionSnapshot, float]]) -> int:
+    """Ask a person to look again at gold labels a model confidently disagrees with.
+
+    ``items``: (content id, snapshot with the suggested tag, suspicion). Higher suspicion
+    comes first in the queue, within the suspect-label band.
+    """
+    for content_id, snapshot, suspicion in items:
+        content = Content.objects.get(pk=content_id)
+        task = review_task_open(content=content, reason=ReviewReason.SUSPECT_LABEL, snapshot=snapshot)
+        priority = PRIORITY_BASE[ReviewReason.SUSPECT_LABEL] + min(max(suspicion, 0.0), 0.29)
+        ReviewTask.objects.filter(pk=task.pk).update(priority=priority)
+    return len(items)
+
+
+def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
+    """Cancel open tasks of ``reason`` on these items that no person has touched yet.
+
+    A task someone holds (an unexpired lease) or has answered before stays: a human's
+    attention is never withdrawn under their feet.
+    """
+    return _untouched(ReviewTask.objects.filter(content_id__in=content_ids, reason=reason)).update(
+        status=ReviewStatus.CANCELLED, resolved_at=timezone.now(), assignee=None, lease_expires_at=None
+    )
+
+
+def gold_labels_requeue(*, content_ids: list[int], requested_by) -> int:
+    """Send gold-labelled items back to the queue for another look; returns how many tasks opened."""
+    already = set(
+        ReviewTask.objects.filter(
+            content_id__in=content_ids, reason=ReviewReason.REQUEUED, status=ReviewStatus.OPEN
+        ).values_list("content_id", flat=True)
+    )
+    contents = Content.objects.filter(pk__in=content_ids, gold_label__isnull=False).select_related("gold_label__tag")
+    for content in contents:
+        # The current gold tag is what the reviewer is asked to confirm or change.
+        snapshot = PredictionSnapshot(
+            model_version=content.current_model_version,
+            predicted_tag=content.gold_label.tag.slug,
+            probabilities=content.current_probabilities,
+        )
+        review_task_open(content=content, reason=ReviewReason.REQUEUED, snapshot=snapshot)
+    return len({content.pk for content in contents} - already)
+
+
+def review_task_next(
+    *, user, exclude_ids: tuple[int, ...] = (), reason: str = "", tag: str = "", source: str = ""
+) -> ReviewTask | None:
+    """Lease the next task to ``user``: the one they already hold, or the top free one.
+
+    A held task outside the filters asked for now goes back to the queue, so a filter
+    is never ignored and nobody holds two tasks. ``skip_locked`` lets two annotators
+    ask at the same moment without waiting for or receiving the same row (PostgreSQL;
+    SQLite serialises writers instead).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        matching = without_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user).filter(
+            pk=OuterRef("pk")
+        )
+        held = list(
+            ReviewTask.objects.select_for_update(of=("self",))
+            .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
+            .annotate(in_filters=Exists(matching))
+            .order_by("-priority", "created_at")
+        )
+        kept = next((task for task in held if task.in_filters), None)
+        if kept:
+            return kept
+        if held:
+            ReviewTask.objects.filter(pk__in=[task.pk for task in held]).update(assignee=None, lease_expires_at=None)
+        task = (
+            review_tasks_free_for(user, now=now, reason=reason, tag=tag, source=source)
+            .select_for_update(skip_locked=True, of=("self",))
+            .exclude(pk__in=exclude_ids)
+            .order_by("-priority", "created_at")
+            .first()
+        )
+        if task is None:
+            return None
+        task.assignee = user
+        task.lease_expires_at = now + timedelta(seconds=settings.TAGLOOP_REVIEW_LEASE_SECONDS)
+        task.save(update_fields=["assignee", "lease_expires_at"])
+        return task
+
+
+def review_reasons_withheld_from(user) -> list[str]:
+    # Disagreements are decided by reviewers, not by another annotator's vote.
+    return [] if user.has_perm("labeling.adjudicate") else [ReviewReason.DISAGREEMENT]
+
+
+def review_tasks_free_for(user, *, now=None, reason: str = "", tag: str = "", source: str = ""):
+    """The open tasks ``user`` may be given next: nobody else holds them and nothing rules them out.
+
+    What the queue page counts as theirs to do, and what "next" picks from.
+    """
+    now = now or timezone.now()
+    return (
+        without_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
+        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now) | Q(assignee=user))
+        # Never the same audit item twice to one annotator: the answers must be independent.
+        .exclude(pk__in=_answered_by(user))
+        .exclude(reason__in=review_reasons_withheld_from(user))
+    )
+
+
+def without_own_reports(tasks, user):
+    """Nobody settles their own wrong-tag report, even one they held before reporting the item."""
+    own = WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
+    return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=own)
+
+
+def _answered_by(user):
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True, review_task__isnull=False).values(
+        "review_task_id"
+    )
+
+
+def review_task_allowed(task: ReviewTask, user) -> bool:
+    """Whether ``user``'s role may see and work ``task`` at all (disagreements need a reviewer)."""
+    return task.reason not in review_reasons_withheld_from(user)
