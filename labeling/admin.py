@@ -4,12 +4,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from labeling.formats import IMPORT_FORMATS, NATIVE, FieldMapping, MappingError, parse_bytes, parse_label_map
+from labeling.import_preview import preview_lines
 from labeling.models import Annotation, Content, GoldLabel, ReviewTask, SourceToken, Tag, WrongTagReport
-from labeling.parsing import ImportFileError, file_format, parse_content_bytes
+from labeling.parsing import ImportFileError
 from labeling.selectors import tag_slugs
 from labeling.services import (
     content_dismiss_out_of_distribution,
     content_import,
+    content_import_plan,
     source_token_create,
     source_token_revoke,
 )
@@ -35,6 +38,20 @@ class ImportForm(forms.Form):
     source = forms.CharField(initial="import", max_length=100)
     strict = forms.BooleanField(
         required=False, label="Import nothing if any row is invalid", help_text="like the command's --strict"
+    )
+    format = forms.ChoiceField(
+        choices=[(name, name) for name in IMPORT_FORMATS],
+        required=False,
+        help_text="whose export the file is (tagloop: our own columns); see the README for each tool's fields",
+    )
+    label_field = forms.CharField(required=False, max_length=100, help_text="optional: the label's field or control")
+    label_map = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="optional: the file's labels to our tags, e.g. Vision=computer-vision",
+    )
+    dry_run = forms.BooleanField(
+        required=False, label="Preview only", help_text="show what would change, write nothing"
     )
 
 
@@ -73,25 +90,53 @@ class ContentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         report = None
+        preview = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            report = self._import(request, data["file"], data["source"], strict=data["strict"])
-            if report is None:
-                return redirect(reverse("admin:labeling_content_changelist"))
-        context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import content"}
+            parsed = self._parse(request, data)
+            if parsed is None:
+                report = []
+            elif data["dry_run"]:
+                plan = content_import_plan(
+                    rows=parsed.rows, source=data["source"], answers=parsed.answers, disputed=parsed.disputed
+                )
+                preview = preview_lines(plan, parsed.errors, strict=data["strict"])
+            else:
+                report = self._import(request, data, parsed)
+                if report is None:
+                    return redirect(reverse("admin:labeling_content_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "report": report,
+            "preview": preview,
+            "title": "Import content",
+        }
         return render(request, "admin/labeling/content/import.html", context)
 
-    def _import(self, request, upload, source, *, strict):
+    def _parse(self, request, data):
+        upload = data["file"]
         try:
-            fmt = file_format(upload.name)
             if upload.size > MAX_UPLOAD_BYTES:
                 raise ImportFileError(f"larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-            parsed = parse_content_bytes(upload.read(), fmt=fmt, tags=tag_slugs())
-        except ImportFileError as exc:
+            mapping = FieldMapping(label=data["label_field"] or None, label_map=parse_label_map(data["label_map"]))
+            return parse_bytes(
+                upload.read(), name=upload.name, fmt=data["format"] or NATIVE, tags=tag_slugs(), mapping=mapping
+            )
+        except (ImportFileError, MappingError) as exc:
             messages.error(request, f"Nothing was imported from {upload.name}: {exc}")
-            return []
-        summary = content_import(rows=parsed.rows, source=source, errors=parsed.errors, strict=strict)
-        _report_import(request, upload.name, summary)
+            return None
+
+    def _import(self, request, data, parsed):
+        summary = content_import(
+            rows=parsed.rows,
+            source=data["source"],
+            errors=parsed.errors,
+            strict=data["strict"],
+            answers=parsed.answers,
+            disputed=parsed.disputed,
+        )
+        _report_import(request, data["file"].name, summary)
         return [str(error) for error in summary.errors] or None
 
 

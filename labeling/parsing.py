@@ -49,19 +49,34 @@ class RowError:
     line: int
     reason: str
     item: int | None = None  # the object's place in a JSON list: a list may sit on one line
+    unit: str = "line"  # "row" in files without lines (Parquet)
 
     def __str__(self):
-        return f"{_where(self.line, self.item)}: {self.reason}"
+        return f"{_where(self.line, self.item, self.unit)}: {self.reason}"
 
 
-def _where(line: int, item: int | None) -> str:
-    return f"line {line}" if item is None else f"line {line}, item {item}"
+def _where(line: int, item: int | None, unit: str = "line") -> str:
+    return f"{unit} {line}" if item is None else f"{unit} {line}, item {item}"
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One annotator's answer for one item, from another tool's export (kept as an Annotation)."""
+
+    line: int
+    external_id: str
+    annotator: str  # the tool's id for the person, namespaced ("label-studio:10") or an email/username
+    tag: str
+    answered_at: datetime | None = None
 
 
 @dataclass
 class ParsedFile:
     rows: list[ContentRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    answers: list[AnswerRow] = field(default_factory=list)
+    # Items whose annotators disagree and the file decides nothing: no gold label, a reviewer adjudicates.
+    disputed: list[str] = field(default_factory=list)
 
 
 def file_format(name: str) -> str:
@@ -114,7 +129,7 @@ def parse_content_bytes(data: bytes, *, fmt: str, tags: set[str]) -> ParsedFile:
     return parsed
 
 
-def _read_csv(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
+def _read_csv(text: str, check_header=None) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
     # csv's own 128 KB field limit would stop the reader mid-file; the file is already
     # in memory, so lift it and let the model's limits (validate_record) decide, as for
     # JSON. The setting is process-wide, but every caller wants the same.
@@ -126,7 +141,7 @@ def _read_csv(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowEr
     except csv.Error as exc:
         raise ImportFileError(f"line 1: cannot read the header ({exc})") from None
     header = [name.strip().lower() for name in header]
-    _check_header(header)
+    (check_header or _check_header)(header)
     records, errors = [], []
     line = reader.line_num + 1
     while True:

@@ -26,6 +26,11 @@ def tag_slugs() -> set[str]:
     return set(Tag.objects.filter(is_active=True).values_list("slug", flat=True))
 
 
+def tag_slugs_in_order() -> list[str]:
+    """Every tag, in screen order: the label names of an export that numbers its labels."""
+    return list(Tag.objects.values_list("slug", flat=True))
+
+
 def active_tags() -> list[Tag]:
     return list(Tag.objects.filter(is_active=True))
 

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from labeling.formats import EXPORT_FORMATS
 from labeling.views import gold, history, public, quality, review
 
 app_name = "labeling"
@@ -14,7 +15,7 @@ urlpatterns = [
     path("gold/<int:content_id>/", gold.gold_detail, name="gold-detail"),
     path("gold/<int:content_id>/change", gold.gold_change, name="gold-change"),
     path("gold/requeue", gold.gold_requeue, name="gold-requeue"),
-    re_path(r"^gold/export\.(?P<fmt>csv|jsonl)$", gold.gold_export, name="gold-export"),
+    re_path(rf"^gold/export\.(?P<fmt>{'|'.join(EXPORT_FORMATS)})$", gold.gold_export, name="gold-export"),
     path("quality/", quality.quality, name="quality"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/start", review.review_start, name="review-start"),

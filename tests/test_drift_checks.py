@@ -127,3 +127,16 @@ def test_the_button_queues_a_check_that_the_task_runs(client, stream, admin_user
 
 def test_the_beat_schedule_runs_the_check(settings):
     assert settings.CELERY_BEAT_SCHEDULE["check-drift"]["task"] == "predictions.tasks.check_drift"
+
+
+def test_a_drifted_window_is_announced_to_webhooks(stream):
+    from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", events=[Event.DRIFT_DETECTED])
+    checks = {check.source: check for check in drift_checks_run()}
+    announced = {
+        delivery.payload["data"]["source"]: delivery.payload["data"] for delivery in WebhookDelivery.objects.all()
+    }
+    assert set(announced) == {source for source, check in checks.items() if check.drifted} and "spam" in announced
+    assert announced["spam"]["check_id"] == checks["spam"].pk and announced["spam"]["items"] == 30
+    assert announced["spam"]["tests_drifted"]

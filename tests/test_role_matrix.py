@@ -39,6 +39,8 @@ ENDPOINTS = [
     ("get", "labeling:gold-detail", "gold", TEAM),
     ("post", "labeling:gold-change", "gold", {REVIEWER, ADMIN}),
     ("get", "labeling:gold-export", "csv", {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-export", "doccano", {REVIEWER, ADMIN}),
+    ("get", "labeling:gold-export", "huggingface-parquet", {REVIEWER, ADMIN}),
     ("get", "labeling:quality", None, {REVIEWER, ADMIN}),
     ("get", "dashboard", None, TEAM),
     ("get", "predictions:model-list", None, {ADMIN}),
@@ -88,8 +90,8 @@ def _url(name, kind):
         user = get_user_model().objects.get(username="ann")
         review_task_answer(task_id=task.pk, user=user, tag=Tag.objects.get(slug="other"))
         return reverse(name, args=[Annotation.objects.latest("pk").pk])
-    if kind == "csv":
-        return reverse(name, args=["csv"])
+    if kind in ("csv", "doccano", "huggingface-parquet"):  # export formats
+        return reverse(name, args=[kind])
     if kind == "version":
         version, _ = ModelVersion.objects.get_or_create(number=1, defaults={"algorithm": "rules"})
         return reverse(name, args=[version.number])
@@ -105,7 +107,9 @@ def _url(name, kind):
     return reverse(name)
 
 
-@pytest.mark.parametrize("method,name,kind,allowed", ENDPOINTS, ids=[row[1] for row in ENDPOINTS])
+@pytest.mark.parametrize(
+    "method,name,kind,allowed", ENDPOINTS, ids=[f"{row[1]}-{row[2]}" if row[2] else row[1] for row in ENDPOINTS]
+)
 def test_html_endpoint_checks_the_role(clients, method, name, kind, allowed):
     for role, client in clients.items():
         response = getattr(client, method)(_url(name, kind), {"tag": "mlops", "algorithm": "rules"})
@@ -138,6 +142,9 @@ ADMIN_SITE_PAGES = [
     "admin:labeling_content_changelist",
     "admin:labeling_content_import",
     "admin:labeling_sourcetoken_add",
+    "admin:webhooks_webhookendpoint_changelist",
+    "admin:webhooks_webhookendpoint_add",
+    "admin:webhooks_webhookdelivery_changelist",
 ]
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "common",  # shared errors, permissions, form pieces, chart tags, the roles registry
     "labeling",
     "predictions",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -383,6 +384,13 @@ CELERY_BEAT_SCHEDULE["trust-check"] = {
 }
 # /metrics (Prometheus text) answers only with "Authorization: Bearer <this>"; empty turns it off.
 TAGLOOP_METRICS_TOKEN = env("TAGLOOP_METRICS_TOKEN", default="")
+# --- webhooks (README "Webhooks") -------------------------------------------------------
+# Attempts per delivery; the wait after the n-th failure is BACKOFF * 2**(n-1) seconds, at most BACKOFF_MAX.
+TAGLOOP_WEBHOOK_MAX_ATTEMPTS = env.int("TAGLOOP_WEBHOOK_MAX_ATTEMPTS", default=8)
+TAGLOOP_WEBHOOK_BACKOFF_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_SECONDS", default=10.0)
+TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
 # /healthz gives the broker this long to answer.
 TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)
 

@@ -3,7 +3,7 @@
 from labeling.clients import client_address
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
 from labeling.services.gold import GoldChangeRefused, gold_label_change, gold_label_set
-from labeling.services.importing import ImportSummary, content_import
+from labeling.services.importing import ImportPlan, ImportSummary, content_import, content_import_plan
 from labeling.services.ingestion import IngestResult, content_ingest
 from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution
 from labeling.services.reports import report_create, reporter_hash
@@ -32,6 +32,7 @@ from labeling.services.undo import review_answer_undo
 __all__ = [
     "GoldChangeRefused",
     "PRIORITY_BASE",
+    "ImportPlan",
     "ImportSummary",
     "IngestResult",
     "ModelTag",
@@ -42,6 +43,7 @@ __all__ = [
     "content_dismiss_out_of_distribution",
     "content_flag_out_of_distribution",
     "content_import",
+    "content_import_plan",
     "content_ingest",
     "content_show_model_tags",
     "gold_label_change",

@@ -9,6 +9,8 @@ from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewRe
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
 from labeling.signals import gold_label_decided
+from webhooks.events import emit
+from webhooks.models import Event
 
 
 def gold_label_set(
@@ -39,8 +41,12 @@ def gold_label_set(
         label.version += 1 if label.tag_id != tag.pk else 0
         label.tag, label.provenance, label.decided_by, label.decided_at = tag, provenance, decided_by, now
         label.save(update_fields=["tag", "provenance", "decided_by", "decided_at", "version"])
+    else:
+        show_gold_tags([(content.pk, tag.pk)])
+        return label
     show_gold_tags([(content.pk, tag.pk)])
     gold_label_decided.send(sender=GoldLabel, content_id=content.pk, source=content.source, reason=reason)
+    emit(Event.GOLD_LABEL_DECIDED, gold_label_payload(label, content))
     return label
 
 
@@ -69,3 +75,17 @@ def gold_label_change(*, content_id: int, tag: Tag, user, note: str) -> GoldLabe
         raise GoldChangeRefused(f"The gold label is already {tag.slug}; nothing changed.")
     Annotation.objects.create(content=content, annotator=user, tag=tag, note=note)
     return gold_label_set(content=content, tag=tag, provenance=Provenance.ANNOTATOR, decided_by=user)
+
+
+def gold_label_payload(label: GoldLabel, content: Content) -> dict:
+    return {
+        "content_id": content.pk,
+        "source": content.source,
+        "external_id": content.external_id,
+        "tag": label.tag.slug,
+        "provenance": label.provenance,
+        "split": label.split,
+        "version": label.version,
+        "decided_by": label.decided_by.get_username() if label.decided_by else None,
+        "decided_at": label.decided_at.isoformat(),
+    }

@@ -28,6 +28,8 @@ from labeling.services.review_queue import (
     without_own_reports,
 )
 from labeling.services.undo import UndoRecord
+from webhooks.events import emit
+from webhooks.models import Event
 
 
 def _check_may_work(task: ReviewTask, user: User, *, not_done: str) -> None:
@@ -124,6 +126,20 @@ def _resolve_reports(reports, *, accepted: bool, tag: Tag, user: User, now, note
             report.resolution += f" Note from the reviewer: {note.strip()[:1000]}"
         report.resolved_by, report.resolved_at = user, now
     WrongTagReport.objects.bulk_update(reports, ["status", "resolution", "resolved_by", "resolved_at"])
+    for report in reports:
+        emit(
+            Event.REPORT_RESOLVED,
+            {
+                "report_id": report.pk,
+                "content_id": report.content_id,
+                "status": report.status,
+                "suggested_tag": report.suggested_tag.slug if report.suggested_tag_id else None,
+                "tag": tag.slug,
+                "resolution": report.resolution,
+                "resolved_by": user.get_username() if user else None,
+                "resolved_at": now.isoformat(),
+            },
+        )
 
 
 @transaction.atomic

@@ -23,6 +23,8 @@ from predictions.model_store import load_version
 from predictions.models import DriftCheck, Job, JobKind, ModelVersion, Prediction
 from predictions.selectors.ood import ood_checks_for
 from predictions.services.jobs import jobs_create
+from webhooks.events import emit
+from webhooks.models import Event
 
 if TYPE_CHECKING:
     from ml.drift import WindowData
@@ -72,7 +74,23 @@ def drift_checks_run(*, now=None) -> list[DriftCheck]:
                 drifted=overall.drifted,
             )
         )
+    for check in stored:
+        if check.drifted:
+            emit(Event.DRIFT_DETECTED, drift_payload(check))
     return stored
+
+
+def drift_payload(check: DriftCheck) -> dict:
+    failed = [test.get("name") for test in check.tests if isinstance(test, dict) and test.get("drifted")]
+    return {
+        "check_id": check.pk,
+        "source": check.source,
+        "model_version": check.model_version.number if check.model_version else None,
+        "window_start": check.window_start.isoformat(),
+        "window_end": check.window_end.isoformat(),
+        "items": check.n,
+        "tests_drifted": failed,
+    }
 
 
 def drift_reference(version: ModelVersion) -> "WindowData":

@@ -11,6 +11,8 @@ from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelV
 from predictions.services.canary import canary_end_running
 from predictions.services.gates import PromotionError, gate_failures_against_active
 from predictions.services.jobs import jobs_create_predict
+from webhooks.events import emit
+from webhooks.models import Event
 
 
 def model_version_promote(
@@ -144,6 +146,18 @@ def _activate(
     # or a worker fails on the way (the reconciler sends what no worker finished).
     jobs_create_predict(model_version=version, content_ids=selectors.all_content_ids())
     transaction.on_commit(forget_serving_state)
+    event = Event.MODEL_ROLLED_BACK if action == ModelEventAction.ROLLED_BACK else Event.MODEL_PROMOTED
+    emit(
+        event,
+        {
+            "version": version.number,
+            "algorithm": version.algorithm,
+            "previous_version": previous.number if previous else None,
+            "by": actor.get_username() if actor else None,
+            "reason": reason,
+            "gate_failures": list(gate_failures),
+        },
+    )
     return version
 
 
