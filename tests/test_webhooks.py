@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labeling.services import gold_label_set, review_task_answer
+from predictions.models import ModelStatus, ModelVersion
+from predictions.services.trust import threshold_pin
 from tests.conftest import celery_worker, wait_until
 from tests.factories import make_active_model, make_candidate, make_content
 from webhooks.delivery import backoff_seconds, deliveries_sweep
@@ -189,7 +191,28 @@ def test_threshold_changes_have_one_function_to_call(tags):
     _endpoint(events=[Event.THRESHOLD_CHANGED])
     threshold_changed(model_version=3, old=0.7, new=0.65, changed_by="boss", reason="precision held")
     data = WebhookDelivery.objects.get().payload["data"]
-    assert data == {"model_version": 3, "old": 0.7, "new": 0.65, "changed_by": "boss", "reason": "precision held"}
+    assert (data["model_version"], data["old"], data["new"], data["changed_by"], data["reason"]) == (
+        3,
+        0.7,
+        0.65,
+        "boss",
+        "precision held",
+    )
+
+
+def test_a_pinned_threshold_is_announced_with_its_source(tags, admin_user):
+    _endpoint(events=[Event.THRESHOLD_CHANGED])
+    ModelVersion.objects.create(number=4, algorithm="tfidf-linear", status=ModelStatus.ACTIVE, review_threshold=0.6)
+    threshold_pin(source="feed", threshold=0.8, actor=admin_user, reason="new partner, watch it")
+    data = WebhookDelivery.objects.get().payload["data"]
+    assert (data["model_version"], data["source"], data["action"], data["old"], data["new"]) == (
+        4,
+        "feed",
+        "threshold_pinned",
+        0.6,
+        0.8,
+    )
+    assert (data["changed_by"], data["reason"]) == (admin_user.get_username(), "new partner, watch it")
 
 
 def test_the_sweep_sends_again_lost_and_abandoned_deliveries(tags, private_queue):

@@ -25,9 +25,31 @@ def emit_test(endpoint: WebhookEndpoint) -> WebhookDelivery:
     return _record(Event.PING, {"message": "a test from tagloop", "endpoint": endpoint.pk}, [endpoint])[0]
 
 
-def threshold_changed(*, model_version: int, old: float | None, new: float, changed_by: str = "", reason: str = ""):
-    """For whoever changes a review threshold: announce it (``threshold.changed``)."""
-    data = {"model_version": model_version, "old": old, "new": new, "changed_by": changed_by, "reason": reason}
+def threshold_changed(
+    *,
+    model_version: int,
+    old: float | None,
+    new: float | None,
+    changed_by: str = "",
+    reason: str = "",
+    source: str = "",
+    action: str = "",
+    evidence: dict | None = None,
+):
+    """For whoever changes a review threshold: announce it (``threshold.changed``).
+
+    ``new`` None: a pin was lifted and the automation's or the model's own threshold applies again.
+    """
+    data = {
+        "model_version": model_version,
+        "source": source,
+        "action": action,
+        "old": old,
+        "new": new,
+        "changed_by": changed_by,
+        "reason": reason,
+        "evidence": evidence or {},
+    }
     return emit(Event.THRESHOLD_CHANGED, data)
 
 

@@ -19,6 +19,7 @@ from predictions import selectors
 from predictions.models import ModelEvent, ModelEventAction, ModelVersion, SourceThreshold
 from predictions.selectors.thresholds import review_threshold
 from predictions.selectors.trust import forget_thresholds, trust_audits, trust_settings, trust_sources
+from webhooks.events import threshold_changed
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,16 @@ def threshold_change_record(
         },
     )
     transaction.on_commit(forget_thresholds)
+    threshold_changed(
+        model_version=version.number,
+        source=source,
+        action=action,
+        old=old,
+        new=new,
+        changed_by=actor.get_username() if actor else "",
+        reason=reason,
+        evidence=evidence,
+    )
     return event
 
 
