@@ -14,10 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
 from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewReason, ReviewTask
 from labeling.quality import annotator_ratings
+from labeling.services.api_tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -400,3 +402,19 @@ def test_the_admins_import_form_previews_then_imports_another_tools_file(tags, c
     assert Annotation.objects.count() == 6 and get_user_model().objects.filter(is_active=False).count() == 3
     fields["label_map"] = "nlp"
     assert "bad --label-map entry" in post().content.decode()
+
+
+def test_scripts_export_gold_labels_through_the_api_with_a_token_and_the_pages_filters(tags, tmp_path, reviewer):
+    _import_original(tmp_path)
+    _, key = api_token_create(user=reviewer, name="export script")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    url = reverse("api-gold-label-export")
+    response = api.get(url, {"export_format": "huggingface-parquet"})
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.parquet"')
+    assert sorted(pd.read_parquet(io.BytesIO(response.content))["id"]) == ["a1", "a2", "a3", "a4", "a5"]
+    doccano = api.get(url, {"export_format": "doccano", "tag": "computer-vision"})
+    rows = [json.loads(line) for line in b"".join(doccano.streaming_content).splitlines()]
+    assert rows and {tuple(row["label"]) for row in rows} == {("computer-vision",)}
+    for bad in ({"export_format": "xlsx"}, {"tag": "robotics"}, {"splt": "holdout"}):
+        refused = api.get(url, bad)
+        assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json", bad

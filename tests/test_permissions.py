@@ -111,6 +111,7 @@ API_ENDPOINTS = [
     ("get", "/api/v1/gold-labels/{gold}", None, TEAM),
     ("post", "/api/v1/gold-labels", {"content": "{content}", "tag": "mlops"}, DECIDERS),
     ("patch", "/api/v1/gold-labels/{gold}", {"tag": "other"}, DECIDERS),
+    ("get", "/api/v1/gold-labels/export?export_format=doccano", None, DECIDERS),
     ("get", "/api/v1/review-tasks", None, TEAM),
     ("get", "/api/v1/review-tasks/{task}", None, TEAM),
     ("post", "/api/v1/review-tasks/next", {}, TEAM),

@@ -71,7 +71,7 @@ parameters = {{ "path.id" = {report_id} }}
 include-path-regex = '^/api/v1/model-versions/.number.'
 parameters = {{ "path.number" = {version_number} }}
 """
-OPERATIONS = 23
+OPERATIONS = 24
 AUTH = """
 [auth.openapi.{scheme}]
 {field} = "{value}"

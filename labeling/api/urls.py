@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from labeling.api.content import ContentCollectionView, ContentDetailView, TagViewSet
 from labeling.api.gold import GoldLabelViewSet
+from labeling.api.gold_export import GoldLabelExportView
 from labeling.api.report_list import ReportViewSet
 from labeling.api.reports import ContentReportsView
 from labeling.api.review import ReviewTaskViewSet
@@ -19,5 +20,6 @@ urlpatterns = [
     path("content", ContentCollectionView.as_view(), name="api-content-ingest"),
     path("content/<int:pk>", ContentDetailView.as_view(), name="api-content-detail"),
     path("content/<int:content_id>/reports", ContentReportsView.as_view(), name="api-content-reports"),
+    path("gold-labels/export", GoldLabelExportView.as_view(), name="api-gold-label-export"),
     *router.urls,
 ]

@@ -2,15 +2,14 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from common.formtools import form_errors_text
 from common.permissions import requires
 from labeling import selectors
-from labeling.formats import WRITERS, export_bytes
+from labeling.formats.responses import export_response
 from labeling.forms import GoldChangeForm, GoldFilterForm
 from labeling.models import Content, GoldLabel
 from labeling.redirects import redirect_to_next
@@ -76,20 +75,9 @@ def gold_requeue(request):
 @requires("labeling.export_goldlabel")
 @require_GET
 def gold_export(request, fmt: str):
-    writer = WRITERS[fmt]
     form = GoldFilterForm(request.GET)
     if not form.is_valid():
         # Never a wider export than asked for: someone who asked for the holdout must not get the train split too.
         message = "Nothing exported. " + form_errors_text(form, prefix_names=True)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    rows = selectors.gold_export_rows(selectors.gold_labels(**form.cleaned_data))
-    response: HttpResponse | StreamingHttpResponse
-    if writer.lines is None:  # Parquet is written whole
-        data = export_bytes(rows, fmt=fmt, tag_names=selectors.tag_slugs_in_order())
-        response = HttpResponse(data, content_type=writer.content_type)
-    else:
-        response = StreamingHttpResponse(writer.lines(rows), content_type=writer.content_type)
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    kind = "" if fmt == writer.extension else f"{fmt}-"
-    response["Content-Disposition"] = f'attachment; filename="tagloop-gold-{kind}{stamp}.{writer.extension}"'
-    return response
+    return export_response(fmt, selectors.gold_export_rows(selectors.gold_labels(**form.cleaned_data)))
