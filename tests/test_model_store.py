@@ -20,22 +20,8 @@ from predictions.artifact_store import (
 )
 from predictions.model_store import LoadedModels, load_version
 from predictions.models import ModelArtifact, ModelVersion
+from tests.tiny_dataset import LABELS, TEXTS
 
-TEXTS = [
-    "image detection",
-    "image segmentation",
-    "video frames",
-    "pixel art",
-    "text parsing",
-    "language model",
-    "translation task",
-    "word counts",
-    "deploy to kubernetes",
-    "monitoring in production",
-    "mlflow tracking",
-    "serving api",
-]
-LABELS = ["computer-vision"] * 4 + ["natural-language-processing"] * 4 + ["mlops"] * 4
 PROBE = ["segmentation of video", "a language model", "kubernetes", "something else"]
 
 

@@ -6,22 +6,8 @@ import skops.io
 from benchmarks.bench_load import benchmark, format_table, with_plain_vectorizers
 from ml.features import CompactTfidfVectorizer
 from ml.training import train_model
-
-TEXTS = [
-    "image detection",
-    "image segmentation",
-    "video frames",
-    "pixel art",
-    "text parsing",
-    "language model",
-    "translation task",
-    "word counts",
-    "deploy to kubernetes",
-    "monitoring in production",
-    "mlflow tracking",
-    "serving api",
-]
-TAGS = ["computer-vision"] * 4 + ["natural-language-processing"] * 4 + ["mlops"] * 4
+from tests.tiny_dataset import LABELS as TAGS
+from tests.tiny_dataset import TEXTS
 
 
 def test_the_baseline_is_the_same_model_with_sklearns_vectorizer():

@@ -14,23 +14,8 @@ from ml.algorithms import ALGORITHMS
 from ml.persistence import ArtifactIntegrityError, UntrustedArtifactError, load_model, read_metadata, save_model
 from ml.training import train_model
 from tests.ml.conftest import catalogue_params
+from tests.tiny_dataset import CV, LABELS, NLP, OPS, TEXTS
 
-CV, NLP, OPS = "computer-vision", "natural-language-processing", "mlops"
-TEXTS = [
-    "image detection",
-    "image segmentation",
-    "video frames",
-    "pixel art",
-    "text parsing",
-    "language model",
-    "translation task",
-    "word counts",
-    "deploy to kubernetes",
-    "monitoring in production",
-    "mlflow tracking",
-    "serving api",
-]
-LABELS = [CV] * 4 + [NLP] * 4 + [OPS] * 4
 PROBE = ["segmentation of video", "a language model", "kubernetes", "something else"]
 
 
