@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from common.bulk_update import update_by_pk
+from common.bulk_update import insert_rows, update_by_pk
 from common.errors import ApplicationError
 from labeling.models import (
     Annotation,
@@ -23,7 +23,6 @@ from labeling.models import (
     WrongTagReport,
 )
 from labeling.selectors import open_review_tasks
-from labeling.services.content import BATCH_SIZE
 
 # Priorities order the queue, higher first; ties go to the older task. Each reason has a base,
 # and within a reason the rank is set as the table says. The bands of all seven reasons:
@@ -123,9 +122,9 @@ def review_tasks_open_many(
         for content_id, snapshot in items
         if content_id not in skip
     ]
-    # ignore_conflicts: a concurrent worker may have opened the same task a moment ago;
-    # the partial unique constraint keeps exactly one.
-    ReviewTask.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    # Conflicts are skipped: a concurrent worker may have opened the same task a moment
+    # ago; the partial unique constraint keeps exactly one.
+    insert_rows(tasks)
     return len(tasks)
 
 

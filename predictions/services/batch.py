@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.utils import timezone
 
+from common.bulk_update import insert_rows
 from labeling.models import Content, ReviewReason, Tag
 from labeling.services import (
     ModelTag,
@@ -85,12 +86,12 @@ def _save_predictions(predictions: list[Prediction]) -> None:
     for prediction in predictions:
         prediction.predicted_at = now
     # An upsert: a prediction of an item whose text changed replaces the stale one.
-    Prediction.objects.bulk_create(
+    insert_rows(
         predictions,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["content", "model_version"],
-        update_fields=["tag", "probabilities", "confidence", "text_hash", "created_at", "predicted_at"],
+        update_conflicts=(
+            ["content", "model_version"],
+            ["tag", "probabilities", "confidence", "text_hash", "created_at", "predicted_at"],
+        ),
     )
 
 

@@ -1,4 +1,9 @@
-"""Benchmark the rollout path on the real workers: retrain click-to-candidate, and re-predict after a promotion."""
+"""Benchmark the rollout path on the real workers: retrain click-to-candidate, and re-predict after a promotion.
+
+Beside the re-prediction it measures, in the same run, the two limits it is judged against:
+the model's raw predict rate in this one process (no database), and PostgreSQL's COPY rate
+into a table shaped like the predictions table.
+"""
 
 import statistics
 import time
@@ -11,6 +16,7 @@ from labeling.management.benchmarking import add_scratch_database_argument, requ
 from labeling.models import Content
 from labeling.services import text_hash
 from predictions.models import ModelStatus, ModelVersion, Prediction
+from benchmarks import rollout_limits as limits
 from predictions.services import model_version_promote, model_version_request
 
 SOURCE = "bench-stream"
@@ -22,26 +28,39 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--content", type=int, default=100_000)
         parser.add_argument("--retrains", type=int, default=3)
+        parser.add_argument("--algorithm", default=None, help="the algorithm to retrain (default: the system's)")
+        parser.add_argument("--workers", type=int, default=2, help="how many workers are running (for the limit)")
         add_scratch_database_argument(parser)
 
-    def handle(self, content, retrains, yes, **options):
+    def handle(self, content, retrains, algorithm, workers, yes, **options):
         require_scratch_database(allowed=yes)
         call_command("load_demo_data", "--stream-share", "0", verbosity=0)
         self._seed_stream(content)
-        times = [self._retrain() for _ in range(retrains)]
+        times = [self._retrain(algorithm) for _ in range(retrains)]
+        version = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE).order_by("-number").first()
         self.stdout.write(
-            f"retrain click -> candidate (default algorithm, demo data, {retrains} runs): "
+            f"retrain click -> candidate ({version.algorithm}, demo data, {retrains} runs): "
             f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
         )
-        version = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE).order_by("-number").first()
         total = Content.objects.count()
+        raw = limits.raw_predict_rate(version, log=self.stderr.write)
+        copy = limits.copy_rate(rows=min(total, 200_000))
+        self.stdout.write(f"raw predict, one process, no database: {raw.model:,.0f} items/s ({raw.items:,} items)")
+        self.stdout.write(f"  with the out-of-distribution checks: {raw.with_checks:,.0f} items/s")
+        self.stdout.write(f"COPY into a table shaped like predictions: {copy:,.0f} rows/s")
+        limit = min(raw.model * workers, copy)
         began = time.perf_counter()
         model_version_promote(model_version=version, override_reason="benchmark")
         done = self._wait_for_predictions(version, total)
         seconds = time.perf_counter() - began
+        rate = done / seconds
         self.stdout.write(
-            f"re-predict after promotion: {done:,} items in {seconds:.1f} s = {done / seconds:,.0f} items/s "
+            f"re-predict after promotion: {done:,} items in {seconds:.1f} s = {rate:,.0f} items/s "
             f"({connection.vendor})"
+        )
+        self.stdout.write(
+            f"limit min(raw x {workers} workers, COPY) = {limit:,.0f} items/s; re-predict / limit = "
+            f"{rate / limit:.3f} (target >= 0.5)"
         )
 
     def _seed_stream(self, count: int) -> None:
@@ -67,9 +86,9 @@ class Command(BaseCommand):
                 batch = []
         Content.objects.bulk_create(batch)
 
-    def _retrain(self) -> float:
+    def _retrain(self, algorithm: str | None) -> float:
         began = time.perf_counter()
-        version = model_version_request(notes="benchmark")
+        version = model_version_request(algorithm=algorithm, notes="benchmark")
         while True:
             version.refresh_from_db()
             if version.status in (ModelStatus.CANDIDATE, ModelStatus.FAILED):

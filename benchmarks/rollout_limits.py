@@ -1,0 +1,76 @@
+"""The two limits a re-prediction is judged against, measured in the benchmark's own run.
+
+- The model's raw predict rate: one process, texts already in memory, no database.
+- PostgreSQL's COPY rate into a table shaped like the predictions table (same columns and
+  indexes, no foreign keys), so writing can go no faster than this on the same server.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from ml.text import prepare_text
+from predictions.model_store import load_version
+from predictions.models import ModelVersion, Prediction
+from predictions.selectors.ood import ood_checks_for
+
+CHUNK = 2000  # texts per predict call, as a worker's chunk
+
+
+@dataclass(frozen=True)
+class RawRate:
+    items: int
+    model: float  # items/s of the model alone
+    with_checks: float  # items/s of the model and the out-of-distribution checks
+
+
+def raw_predict_rate(version: ModelVersion, *, log: Callable[[str], object], limit: int = 100_000) -> RawRate:
+    """Predict up to ``limit`` stored texts in this process, in chunks; the database is read before timing."""
+    from labeling.models import Content
+    from ml.prediction import predict
+
+    rows = Content.objects.order_by("pk").values_list("title", "description")[:limit]
+    texts = [prepare_text(title, description) for title, description in rows]
+    model = load_version(version)
+    predict(model, texts[:10])  # warm: first-call imports are not the model's rate
+    model_seconds = _timed(lambda chunk: predict(model, chunk), texts)
+    log(f"  raw predict: {len(texts):,} texts in {model_seconds:.1f} s")
+    checks = ood_checks_for(version)
+    check_seconds = _timed(checks.check, texts) if checks is not None else 0.0
+    return RawRate(len(texts), len(texts) / model_seconds, len(texts) / (model_seconds + check_seconds))
+
+
+def _timed(work: Callable[[list[str]], object], texts: list[str]) -> float:
+    began = time.perf_counter()
+    for start in range(0, len(texts), CHUNK):
+        work(texts[start : start + CHUNK])
+    return time.perf_counter() - began
+
+
+def copy_rate(*, rows: int) -> float:
+    """Rows/s of one binary COPY of ``rows`` prediction-shaped rows into a fresh logged table (then dropped)."""
+    table = Prediction._meta.db_table
+    now = timezone.now()
+    probabilities = json.dumps({"computer-vision": 0.1, "mlops": 0.2, "natural-language-processing": 0.6, "other": 0.1})
+    raw = connection.connection  # psycopg's own connection: COPY is not in Django's cursor API
+    with connection.cursor():  # make sure Django has connected
+        pass
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
+        cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)")
+        raw.commit()
+        began = time.perf_counter()
+        columns = "content_id, model_version_id, tag_id, probabilities, confidence, text_hash, created_at, predicted_at"
+        with cursor.copy(f"COPY bench_copy_{table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int8", "int8", "jsonb", "float8", "text", "timestamptz", "timestamptz"])
+            for n in range(rows):
+                copy.write_row((n + 1, 1, 1 + n % 4, probabilities, 0.6, "0" * 64, now, now))
+        raw.commit()
+        seconds = time.perf_counter() - began
+        cursor.execute(f"DROP TABLE bench_copy_{table}")
+        raw.commit()
+    return rows / seconds
