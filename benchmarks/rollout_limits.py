@@ -40,7 +40,7 @@ def raw_predict_rate(version: ModelVersion, *, log: Callable[[str], object], lim
     model_seconds = _timed(lambda chunk: predict(model, chunk), texts)
     log(f"  raw predict: {len(texts):,} texts in {model_seconds:.1f} s")
     checks = ood_checks_for(version)
-    check_seconds = _timed(checks.check, texts) if checks is not None else 0.0
+    check_seconds = _timed(checks.flagged_reasons, texts) if checks is not None else 0.0
     return RawRate(len(texts), len(texts) / model_seconds, len(texts) / (model_seconds + check_seconds))
 
 
@@ -61,7 +61,9 @@ def copy_rate(*, rows: int) -> float:
         pass
     with raw.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
-        cursor.execute(f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)")
+        cursor.execute(
+            f"CREATE TABLE bench_copy_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+        )
         raw.commit()
         began = time.perf_counter()
         columns = "content_id, model_version_id, tag_id, probabilities, confidence, text_hash, created_at, predicted_at"

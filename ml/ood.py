@@ -198,9 +198,7 @@ class TopicCheck:
     wording_weight: float = WORDING_WEIGHT
 
     def evaluate(self, text: str, surprise: float) -> CheckResult:
-        surprise_sd = self.surprise_scale(surprise)
-        wording_sd = self.wording_scale(self.wording.score(text))
-        score = surprise_sd + self.wording_weight * wording_sd
+        surprise_sd, wording_sd, score = self._parts(text, surprise)
         terms = ", ".join(f"'{t}'" for t in self.wording.top_terms(text))
         reason = (
             f"unlike the training content (score {score:.2f} > {self.threshold:.2f}): words "
@@ -208,6 +206,16 @@ class TopicCheck:
             + (f" ({terms})" if terms else "")
         )
         return _result("topic", score, self.threshold, score > self.threshold, reason)
+
+    def flags(self, text: str, surprise: float) -> bool:
+        """Whether :meth:`evaluate` would flag the text, without writing its reason."""
+        return self._parts(text, surprise)[2] > self.threshold
+
+    def _parts(self, text: str, surprise: float) -> tuple[float, float, float]:
+        """(surprise in sd, wording in sd, their weighted sum: the score)."""
+        surprise_sd = self.surprise_scale(surprise)
+        wording_sd = self.wording_scale(self.wording.score(text))
+        return surprise_sd, wording_sd, surprise_sd + self.wording_weight * wording_sd
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,13 +252,35 @@ class OODChecks:
         """One :class:`ItemCheck` per prepared text, in input order."""
         return [self._check_one(text) for text in texts]
 
+    def flagged_reasons(self, texts: list[str]) -> list[dict[str, str]]:
+        """{check name: reason} of the checks that flag each text (empty when all pass), in input order.
+
+        The same verdicts and reasons as :meth:`check`, several times faster on a batch where
+        most texts pass: a text's reasons are written only when some check flags it (writing
+        them, with the result objects, was over half the time of :meth:`check`).
+        """
+        return [self._reasons(text) if self._any_flag(text) else {} for text in texts]
+
+    def _reasons(self, text: str) -> dict[str, str]:
+        return {name: check.reason for name, check in self._check_one(text).checks.items() if check.flagged}
+
+    def _any_flag(self, text: str) -> bool:
+        """Whether :meth:`_check_one` would flag the text: the same comparisons, on the same scores."""
+        if garbage_check(text).flagged or language_evidence(text).score > self.thresholds["language"]:
+            return True
+        scores = self.scores(text)
+        if scores.oov_share > self.thresholds["oov"] or scores.surprise > self.thresholds["surprise"]:
+            return True
+        return self.topic is not None and self.topic.flags(text, scores.surprise)
+
     def scores(self, text: str) -> VocabularyScores:
         return vocabulary_scores(text, self.unigram, self.typical_surprise)
 
     def _check_one(self, text: str) -> ItemCheck:
-        checks = [garbage_check(text), self._language(text), *self._vocabulary(text)]
+        scores = self.scores(text)  # once: the vocabulary checks and the topic check share it
+        checks = [garbage_check(text), self._language(text), *self._vocabulary(scores)]
         if self.topic is not None:
-            checks.append(self.topic.evaluate(text, self.scores(text).surprise))
+            checks.append(self.topic.evaluate(text, scores.surprise))
         return ItemCheck({check.name: check for check in checks})
 
     def _language(self, text: str) -> CheckResult:
@@ -269,8 +299,7 @@ class OODChecks:
             reason = f"non-English evidence {evidence.score:.2f}"
         return _result("language", evidence.score, threshold, flagged, reason)
 
-    def _vocabulary(self, text: str) -> list[CheckResult]:
-        scores = self.scores(text)
+    def _vocabulary(self, scores: VocabularyScores) -> list[CheckResult]:
         oov_limit, surprise_limit = self.thresholds["oov"], self.thresholds["surprise"]
         oov_reason = (
             f"{scores.unseen} of {scores.tokens} content words never seen in "

@@ -207,10 +207,12 @@ def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
     return list(Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description"))
 
 
-def content_texts_and_hashes(*, content_ids: list[int]) -> list[tuple[int, str, str, str]]:
-    """(id, title, description, text_hash) per item, in id order."""
+def content_to_predict(*, content_ids: list[int]) -> list[tuple[int, str, str, str, str]]:
+    """(id, title, description, text_hash, source) per item, in id order: all a prediction chunk reads of them."""
     return list(
-        Content.objects.filter(pk__in=content_ids).order_by("pk").values_list("pk", "title", "description", "text_hash")
+        Content.objects.filter(pk__in=content_ids)
+        .order_by("pk")
+        .values_list("pk", "title", "description", "text_hash", "source")
     )
 
 

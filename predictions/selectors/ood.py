@@ -36,14 +36,19 @@ def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
         return _cache[key]
 
 
-def ood_check_contents(*, version: ModelVersion, content_ids: list[int]) -> dict[int, dict] | None:
-    """{content id: {check name: reason}} for every item (empty dict: passed); None without checks."""
+def ood_check_contents(
+    *, version: ModelVersion, content_ids: list[int], texts: list[str] | None = None
+) -> dict[int, dict] | None:
+    """{content id: {check name: reason}} for every item (empty dict: passed); None without checks.
+
+    ``texts``: the items' prepared texts in the order of ``content_ids``, when the caller has
+    read them already (a re-prediction chunk); otherwise they are read here.
+    """
     checks = ood_checks_for(version)
     if checks is None or not content_ids:
         return None
-    rows = selectors.content_texts(content_ids=content_ids)
-    results = checks.check([prepare_text(title, description) for _, title, description in rows])
-    return {
-        content_id: {name: check.reason for name, check in result.checks.items() if check.flagged}
-        for (content_id, _, _), result in zip(rows, results)
-    }
+    if texts is None:
+        rows = selectors.content_texts(content_ids=content_ids)
+        content_ids = [content_id for content_id, _, _ in rows]
+        texts = [prepare_text(title, description) for _, title, description in rows]
+    return dict(zip(content_ids, checks.flagged_reasons(texts)))

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.bulk_update import insert_rows
-from labeling.models import Content, ReviewReason, Tag
+from labeling.models import ReviewReason, Tag
 from labeling.services import (
     ModelTag,
     PredictionSnapshot,
@@ -42,12 +42,15 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     ``model_version_id`` were new (or redone because the item's text changed).
     """
     version = ModelVersion.objects.get(pk=model_version_id)
-    rows = selectors.content_texts_and_hashes(content_ids=content_ids)
-    predictions, new = _predictions_of(version, rows)
+    # Read once: the model, the out-of-distribution checks and the thresholds all use it.
+    chunk = _Chunk(selectors.content_to_predict(content_ids=content_ids))
+    predictions, new = _predictions_of(version, chunk.rows, chunk)
     canary = canary_beside(version)
     if canary is not None:
-        in_canary = set(canary_content_ids(canary, [row[0] for row in rows]))
-        shadow, shadow_new = _predictions_of(canary.candidate, [row for row in rows if row[0] in in_canary])
+        in_canary = set(canary_content_ids(canary, list(chunk.texts)))
+        shadow, shadow_new = _predictions_of(
+            canary.candidate, [row for row in chunk.rows if row[0] in in_canary], chunk
+        )
     else:
         shadow, shadow_new = [], []
     with transaction.atomic():
@@ -57,26 +60,35 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
         if ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.ACTIVE).exists():
             _mark_in_force(version, sorted({p.content_id for p in predictions} - {p.content_id for p in new}))
             served = servings_record_stream(canary, baseline=predictions, candidate=shadow) if canary else None
-            _act_on_served(served or predictions, versions=[version, *([canary.candidate] if canary else [])])
+            _act_on_served(served or predictions, chunk, versions=[version, *([canary.candidate] if canary else [])])
     return len(new)
 
 
+class _Chunk:
+    """The chunk's items as read once: (id, title, description, text_hash, source) rows, prepared texts, sources."""
+
+    def __init__(self, rows: list[tuple[int, str, str, str, str]]):
+        self.rows = rows
+        self.texts = {content_id: prepare_text(title, description) for content_id, title, description, *_ in rows}
+        self.sources = {row[0]: row[4] for row in rows}
+
+
 def _predictions_of(
-    version: ModelVersion, rows: list[tuple[int, str, str, str]]
+    version: ModelVersion, rows: list[tuple[int, str, str, str, str]], chunk: "_Chunk"
 ) -> tuple[list[Prediction], list[Prediction]]:
     """The version's predictions for the items of ``rows`` and, of those, the ones to (re)write.
 
-    ``rows`` are (id, title, description, text_hash). A stored prediction is reused
-    unless the item's text changed since it was made.
+    ``rows`` are rows of ``chunk``. A stored prediction is reused unless the item's text
+    changed since it was made.
     """
-    hashes = {content_id: digest for content_id, _, _, digest in rows}
+    hashes = {content_id: digest for content_id, _, _, digest, _ in rows}
     current = [
         prediction
         for prediction in Prediction.objects.filter(model_version=version, content_id__in=list(hashes))
         if prediction.text_hash in ("", hashes[prediction.content_id])
     ]
     done = {prediction.content_id for prediction in current}
-    new = _predict_rows(version, [row for row in rows if row[0] not in done])
+    new = _predict_rows(version, [row for row in rows if row[0] not in done], chunk)
     return [*current, *new], new
 
 
@@ -105,18 +117,20 @@ def _mark_in_force(version: ModelVersion, content_ids: list[int]) -> None:
         Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(predicted_at=timezone.now())
 
 
-def _act_on_served(predictions: list[Prediction], *, versions: list[ModelVersion]) -> None:
+def _act_on_served(predictions: list[Prediction], chunk: "_Chunk", *, versions: list[ModelVersion]) -> None:
     """Show each item the tag of the version that serves it (two versions while a canary runs)."""
     for version in versions:
         group = [p for p in predictions if p.model_version_id == version.pk]
         if group:
-            _act_on_predictions(version, group)
+            _act_on_predictions(version, group, chunk)
 
 
-def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) -> list[Prediction]:
+def _predict_rows(
+    version: ModelVersion, rows: list[tuple[int, str, str, str, str]], chunk: "_Chunk"
+) -> list[Prediction]:
     if not rows:
         return []
-    texts = [prepare_text(title, description) for _, title, description, _ in rows]
+    texts = [chunk.texts[row[0]] for row in rows]
     model = load_version(version)
     if version.algorithm in USES_STORED_EMBEDDINGS:
         # Re-predicting after a promotion would otherwise encode every item again: the
@@ -137,11 +151,11 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) 
             confidence=result.confidence,
             text_hash=digest,
         )
-        for (content_id, _, _, digest), result in zip(rows, results)
+        for (content_id, _, _, digest, _), result in zip(rows, results)
     ]
 
 
-def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) -> None:
+def _act_on_predictions(version: ModelVersion, predictions: list[Prediction], chunk: "_Chunk") -> None:
     slugs = dict(Tag.objects.values_list("pk", "slug"))
     snapshots = {
         p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
@@ -149,7 +163,7 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
     }
     # Each source has its threshold and audit share in force (predictions.services.trust).
     in_force = thresholds_in_force(version=version)
-    sources = dict(Content.objects.filter(pk__in=list(snapshots)).values_list("pk", "source"))
+    sources = chunk.sources
     threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
@@ -159,7 +173,7 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
         if is_audit_sample(content_id, share=in_force.audit_share(sources.get(content_id, "")))
     }
     # Out-of-distribution items first: they show no model tag and go to a person.
-    out_of_distribution = _check_out_of_distribution(version, snapshots, audit)
+    out_of_distribution = _check_out_of_distribution(version, snapshots, audit, chunk)
     content_show_model_tags(
         model_tags=[
             ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
@@ -182,10 +196,13 @@ def _act_on_predictions(version: ModelVersion, predictions: list[Prediction]) ->
 
 
 def _check_out_of_distribution(
-    version: ModelVersion, snapshots: dict[int, PredictionSnapshot], audit: set[int]
+    version: ModelVersion, snapshots: dict[int, PredictionSnapshot], audit: set[int], chunk: "_Chunk"
 ) -> set[int]:
     """Run the version's per-item checks; returns the items whose flag is in force."""
-    verdicts = ood_check_contents(version=version, content_ids=sorted(snapshots))
+    content_ids = sorted(snapshots)
+    verdicts = ood_check_contents(
+        version=version, content_ids=content_ids, texts=[chunk.texts[content_id] for content_id in content_ids]
+    )
     if verdicts is None:
         return set()
     return content_flag_out_of_distribution(

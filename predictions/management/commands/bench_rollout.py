@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from benchmarks import rollout_limits as limits
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content
 from labeling.services import text_hash
 from predictions.models import ModelStatus, ModelVersion, Prediction
-from benchmarks import rollout_limits as limits
 from predictions.services import model_version_promote, model_version_request
 
 SOURCE = "bench-stream"
@@ -55,8 +55,7 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - began
         rate = done / seconds
         self.stdout.write(
-            f"re-predict after promotion: {done:,} items in {seconds:.1f} s = {rate:,.0f} items/s "
-            f"({connection.vendor})"
+            f"re-predict after promotion: {done:,} items in {seconds:.1f} s = {rate:,.0f} items/s ({connection.vendor})"
         )
         self.stdout.write(
             f"limit min(raw x {workers} workers, COPY) = {limit:,.0f} items/s; re-predict / limit = "

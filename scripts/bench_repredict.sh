@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Re-prediction near its limit (issue 18). For each item count (TAGLOOP_BENCH_SIZES, default 100000 300000):
+# a fresh scratch database, two real workers (one process each) against PostgreSQL and Redis, one tfidf-linear
+# retrain, then the promotion's re-prediction of every item; the same run measures the model's raw predict rate
+# and PostgreSQL's COPY rate (benchmarks/rollout_limits.py).
+# With TAGLOOP_BENCH_REFERENCE=<a checkout of other code, e.g. main> each count runs A/B/A: this code, the
+# reference's workers (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=$(pwd)
+db=${TAGLOOP_BENCH_DB:-tagloop_repredict_bench}
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/7}
+export CELERY_TASK_DEFAULT_QUEUE=tagloop-repredict-bench-$$
+export TAGLOOP_AUDIT_SHARE=0.05
+workers=${TAGLOOP_BENCH_WORKERS:-2}
+pids=()
+stop_workers() {
+  if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; fi
+  pids=()
+}
+trap stop_workers EXIT
+
+one_run() {  # label, code tree, item count, chunk size ("" = the tree's default)
+  local label=$1 tree=$2 size=$3 chunk=$4
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+  createdb -h 127.0.0.1 -U postgres "$db"
+  export TAGLOOP_MODEL_DIR=$(mktemp -d)
+  .venv/bin/python manage.py migrate --noinput -v0
+  for n in $(seq 1 "$workers"); do
+    (cd "$tree" && exec .venv/bin/celery -A config worker -n "repredict$n-$$@%h" -Q "$CELERY_TASK_DEFAULT_QUEUE" \
+      --concurrency=1 --loglevel=WARNING) &
+    pids+=($!)
+  done
+  sleep 5
+  echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
+    --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --yes
+  stop_workers
+  rm -rf "$TAGLOOP_MODEL_DIR"
+}
+
+for size in ${TAGLOOP_BENCH_SIZES:-100000 300000}; do
+  one_run A "$here" "$size" ""
+  if [[ -n "${TAGLOOP_BENCH_REFERENCE:-}" ]]; then
+    one_run B "$TAGLOOP_BENCH_REFERENCE" "$size" "${TAGLOOP_BENCH_REFERENCE_CHUNK:-500}"
+    one_run A "$here" "$size" ""
+  fi
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
