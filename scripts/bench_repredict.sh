@@ -29,7 +29,7 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   .venv/bin/python manage.py migrate --noinput -v0
   for n in $(seq 1 "$workers"); do
     (cd "$tree" && exec .venv/bin/celery -A config worker -n "repredict$n-$$@%h" -Q "$CELERY_TASK_DEFAULT_QUEUE" \
-      --concurrency=1 --loglevel=WARNING) &
+      --concurrency=1 --loglevel=WARNING >>"$TAGLOOP_MODEL_DIR/worker$n.log" 2>&1) &
     pids+=($!)
   done
   sleep 5
@@ -37,6 +37,7 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
     --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --yes
   stop_workers
+  grep -h "ERROR\|Traceback" "$TAGLOOP_MODEL_DIR"/worker*.log || true
   rm -rf "$TAGLOOP_MODEL_DIR"
 }
 
