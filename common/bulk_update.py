@@ -31,16 +31,25 @@ from django.db.models.fields import AutoFieldMixin
 BATCH_SIZE = 1000  # rows per statement, for every bulk write of the labelling side
 
 
-def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str]) -> int:
+def takes_sql_conditions() -> bool:
+    """Whether ``update_by_pk(only_if=...)`` is available (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str], *, only_if: str = "") -> int:
     """Set ``fields`` on each row's ``pk``; ``rows`` are dicts of "pk" and those fields.
 
     Name a foreign key by its column attribute ("tag_id") and give the related pk.
+    ``only_if``: an SQL condition on the row as it is (table alias ``old``) that a row must
+    meet to be updated, so the caller need not read the rows first; PostgreSQL only.
 
     Returns how many rows were updated.
     """
     if not rows:
         return 0
     if connection.vendor != "postgresql":
+        if only_if:
+            raise ValueError("update_by_pk(only_if=...) is for PostgreSQL; filter the rows first elsewhere")
         instances = [model(pk=row["pk"], **{name: row[name] for name in fields}) for row in rows]
         return model.objects.bulk_update(instances, fields, batch_size=BATCH_SIZE)
     meta = model._meta
@@ -52,50 +61,67 @@ def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str])
     sql = (
         f"UPDATE {quote(meta.db_table)} AS old SET {assignments} "
         f"FROM unnest({arrays}) AS new({', '.join(names)}) WHERE old.{names[0]} = new.{names[0]}"
+        + (f" AND ({only_if})" if only_if else "")
     )
     keys = ["pk", *fields]
+    converters = [_converter(column) for column in columns]
     updated = 0
     with bound_cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             batch = rows[start : start + BATCH_SIZE]
-            cursor.execute(sql, [[_db_value(column, row[key]) for row in batch] for column, key in zip(columns, keys)])
+            cursor.execute(sql, [[to_db(row[key]) for row in batch] for to_db, key in zip(converters, keys)])
             updated += cursor.rowcount
     return updated
 
 
-def insert_rows(instances: list[models.Model], *, update_conflicts: tuple[list[str], list[str]] | None = None) -> int:
-    """Insert unsaved ``instances`` of one model; rows that break a unique constraint are skipped.
+def insert_rows(
+    model: type[models.Model], rows: list, *, update_conflicts: tuple[list[str], list[str]] | None = None
+) -> int:
+    """Insert ``rows`` into ``model``'s table; rows that break a unique constraint are skipped.
 
+    A row is an unsaved instance, or any object with an attribute per column (named as the
+    field's ``attname``, "tag_id"): bulk work need not build an ORM object per row.
     ``update_conflicts`` = (unique fields, fields to update) makes it an upsert on that
-    constraint instead. Primary keys are not set on the instances. Returns how many rows
-    were inserted or updated (on other databases: how many were given).
+    constraint instead. Primary keys are not set on the rows. Returns how many rows were
+    inserted or updated (on other databases: how many were given).
     """
-    if not instances:
+    if not rows:
         return 0
-    model = type(instances[0])
+    columns = [field for field in model._meta.concrete_fields if not isinstance(field, AutoFieldMixin)]
     if connection.vendor != "postgresql":
         unique, update = update_conflicts or (None, None)
         model.objects.bulk_create(
-            instances,
+            [_instance(model, columns, row) for row in rows],
             batch_size=BATCH_SIZE,
             ignore_conflicts=update_conflicts is None,
             update_conflicts=update_conflicts is not None,
             unique_fields=unique,
             update_fields=update,
         )
-        return len(instances)
-    columns = [field for field in model._meta.concrete_fields if not isinstance(field, AutoFieldMixin)]
+        return len(rows)
     sql = _insert_sql(model, columns, update_conflicts)
+    converters = [_converter(column) for column in columns]
     written = 0
     with bound_cursor() as cursor:
-        for start in range(0, len(instances), BATCH_SIZE):
-            batch = instances[start : start + BATCH_SIZE]
-            # pre_save gives what save() would write (defaults are already on the instance).
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
             cursor.execute(
-                sql, [[_db_value(column, column.pre_save(obj, True)) for obj in batch] for column in columns]
+                sql,
+                [[to_db(_column_value(column, row)) for row in batch] for column, to_db in zip(columns, converters)],
             )
             written += cursor.rowcount
     return written
+
+
+def _column_value(field: models.Field, row):
+    # An instance's pre_save gives what save() would write (auto_now fields included).
+    return field.pre_save(row, True) if isinstance(row, models.Model) else getattr(row, field.attname)
+
+
+def _instance(model: type[models.Model], columns: list, row) -> models.Model:
+    if isinstance(row, models.Model):
+        return row
+    return model(**{column.attname: getattr(row, column.attname) for column in columns})
 
 
 def _insert_sql(model: type[models.Model], columns: list, update_conflicts: tuple[list[str], list[str]] | None) -> str:
@@ -129,15 +155,47 @@ def bound_cursor() -> Iterator:
         yield cursor
 
 
-def _db_value(field: models.Field, value):
-    if value is None:
-        return None
-    # JSON goes as text and is cast to jsonb by the array's type; a list of
-    # psycopg Jsonb wrappers would not adapt to jsonb[].
+@contextmanager
+def parameters_bound() -> Iterator[None]:
+    """Within it, every query of this thread's connection sends its parameters bound, server side.
+
+    For work that filters by thousands of ids (a re-prediction chunk's ``pk__in`` lists): Django
+    quotes each one into the query text on the client, which cost a tenth of such a chunk.
+    Django supports this mode as the ``server_side_binding`` option; it is not switched on for
+    every query because a few query shapes need it off, and only bulk work gains from it.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    previous = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    try:
+        yield
+    finally:
+        if connection.connection is raw:  # the connection may have been closed and replaced meanwhile
+            raw.cursor_factory = previous
+
+
+def _converter(field: models.Field):
+    """The function that turns a Python value of ``field`` into what its binary array takes.
+
+    Chosen once per column: asking the field per value (get_db_prep_value) cost more than
+    the statement itself for thousands of rows.
+    """
     if isinstance(field, models.JSONField):
-        return json.dumps(value, cls=field.encoder)
+        # JSON goes as text and is cast to jsonb by the array's type; a list of
+        # psycopg Jsonb wrappers would not adapt to jsonb[].
+        return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
     if isinstance(field, models.FloatField):
-        return float(value)  # a binary array is of one type: an int among floats would not dump
-    if type(value) in (int, str, bool):
-        return value  # already what the driver sends; get_db_prep_value cost more than the statement
-    return field.get_db_prep_value(value, connection)
+        # A binary array is of one type: an int among floats would not dump.
+        return lambda value: None if value is None else float(value)
+    if isinstance(field, models.DateTimeField):
+        # Aware datetimes go as they are; a naive one takes the field's own path (and warning).
+        return lambda value: value if value is None or value.tzinfo else field.get_db_prep_value(value, connection)
+    return lambda value: (
+        value if value is None or type(value) in (int, str, bool) else field.get_db_prep_value(value, connection)
+    )

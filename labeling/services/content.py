@@ -4,7 +4,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from common.bulk_update import BATCH_SIZE, update_by_pk  # BATCH_SIZE: for every bulk write here
+from common.bulk_update import BATCH_SIZE, takes_sql_conditions, update_by_pk  # BATCH_SIZE: for every bulk write here
 from labeling.models import Content, GoldLabel, TagOrigin
 
 
@@ -47,6 +47,9 @@ def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
 
     Items flagged out of distribution (and not dismissed as a false alarm) show no model tag.
     """
+    if takes_sql_conditions():
+        # The rule in the statement itself: no reads of the items first.
+        return update_by_pk(Content, [_shown(item) for item in model_tags], list(MODEL_TAG_FIELDS), only_if=_MAY_SHOW)
     content_ids = [item.content_id for item in model_tags]
     gold_ids = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
     gold_ids |= set(
@@ -54,16 +57,23 @@ def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
             "pk", flat=True
         )
     )
-    shown = [
-        {
-            "pk": item.content_id,
-            "current_tag_id": item.tag_id,
-            "current_tag_origin": TagOrigin.MODEL,
-            "current_tag_confidence": item.confidence,
-            "current_model_version": item.model_version,
-            "current_probabilities": item.probabilities,
-        }
-        for item in model_tags
-        if item.content_id not in gold_ids
-    ]
+    shown = [_shown(item) for item in model_tags if item.content_id not in gold_ids]
     return update_by_pk(Content, shown, list(MODEL_TAG_FIELDS))
+
+
+# The rule above, on the row being updated: no gold label, and no out-of-distribution flag in force.
+_MAY_SHOW = (
+    "NOT EXISTS (SELECT 1 FROM labeling_goldlabel AS gold WHERE gold.content_id = old.id)"
+    " AND NOT (old.is_out_of_distribution AND NOT old.ood_dismissed)"
+)
+
+
+def _shown(item: ModelTag) -> dict:
+    return {
+        "pk": item.content_id,
+        "current_tag_id": item.tag_id,
+        "current_tag_origin": TagOrigin.MODEL.value,
+        "current_tag_confidence": item.confidence,
+        "current_model_version": item.model_version,
+        "current_probabilities": item.probabilities,
+    }

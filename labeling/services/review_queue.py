@@ -125,7 +125,7 @@ def review_tasks_open_many(
     ]
     # Conflicts are skipped: a concurrent worker may have opened the same task a moment
     # ago; the partial unique constraint keeps exactly one.
-    insert_rows(tasks)
+    insert_rows(ReviewTask, tasks)
     return len(tasks)
 
 

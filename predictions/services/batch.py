@@ -1,11 +1,13 @@
 """Batch predictions: chunks of content predicted on the workers, idempotently."""
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 
 from django.db import transaction
 from django.utils import timezone
 
-from common.bulk_update import insert_rows
+from common.bulk_update import insert_rows, parameters_bound
 from labeling.models import ReviewReason, Tag
 from labeling.services import (
     ModelTag,
@@ -41,6 +43,11 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     control group, and serves the canary's share. Returns how many predictions of
     ``model_version_id`` were new (or redone because the item's text changed).
     """
+    with parameters_bound():
+        return _predictions_create(model_version_id, content_ids)
+
+
+def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
     version = ModelVersion.objects.get(pk=model_version_id)
     # Read once: the model, the out-of-distribution checks and the thresholds all use it.
     chunk = _Chunk(selectors.content_to_predict(content_ids=content_ids))
@@ -75,7 +82,7 @@ class _Chunk:
 
 def _predictions_of(
     version: ModelVersion, rows: list[tuple[int, str, str, str, str]], chunk: "_Chunk"
-) -> tuple[list[Prediction], list[Prediction]]:
+) -> tuple[list["Prediction | Answer"], list["Answer"]]:
     """The version's predictions for the items of ``rows`` and, of those, the ones to (re)write.
 
     ``rows`` are rows of ``chunk``. A stored prediction is reused unless the item's text
@@ -92,13 +99,28 @@ def _predictions_of(
     return [*current, *new], new
 
 
-def _save_predictions(predictions: list[Prediction]) -> None:
+@dataclass(slots=True)
+class Answer:
+    """A prediction this chunk made, as its row will hold it: no ORM object per item (they cost a tenth of a chunk)."""
+
+    content_id: int
+    model_version_id: int
+    tag_id: int
+    probabilities: dict
+    confidence: float
+    text_hash: str
+    created_at: datetime = field(default_factory=timezone.now)
+    predicted_at: datetime = field(default_factory=timezone.now)
+
+
+def _save_predictions(predictions: list["Answer"]) -> None:
     # Stamped at the write, not when the model ran: a promotion may come in between.
     now = timezone.now()
     for prediction in predictions:
         prediction.predicted_at = now
     # An upsert: a prediction of an item whose text changed replaces the stale one.
     insert_rows(
+        Prediction,
         predictions,
         update_conflicts=(
             ["content", "model_version"],
@@ -117,7 +139,7 @@ def _mark_in_force(version: ModelVersion, content_ids: list[int]) -> None:
         Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(predicted_at=timezone.now())
 
 
-def _act_on_served(predictions: list[Prediction], chunk: "_Chunk", *, versions: list[ModelVersion]) -> None:
+def _act_on_served(predictions: list["Prediction | Answer"], chunk: "_Chunk", *, versions: list[ModelVersion]) -> None:
     """Show each item the tag of the version that serves it (two versions while a canary runs)."""
     for version in versions:
         group = [p for p in predictions if p.model_version_id == version.pk]
@@ -125,9 +147,7 @@ def _act_on_served(predictions: list[Prediction], chunk: "_Chunk", *, versions: 
             _act_on_predictions(version, group, chunk)
 
 
-def _predict_rows(
-    version: ModelVersion, rows: list[tuple[int, str, str, str, str]], chunk: "_Chunk"
-) -> list[Prediction]:
+def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str, str]], chunk: "_Chunk") -> list["Answer"]:
     if not rows:
         return []
     texts = [chunk.texts[row[0]] for row in rows]
@@ -142,20 +162,14 @@ def _predict_rows(
     else:
         results = predict(model, texts)
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
+    now = timezone.now()
     return [
-        Prediction(
-            content_id=content_id,
-            model_version=version,
-            tag_id=tag_ids[result.tag],
-            probabilities=result.probabilities,
-            confidence=result.confidence,
-            text_hash=digest,
-        )
+        Answer(content_id, version.pk, tag_ids[result.tag], result.probabilities, result.confidence, digest, now, now)
         for (content_id, _, _, digest, _), result in zip(rows, results)
     ]
 
 
-def _act_on_predictions(version: ModelVersion, predictions: list[Prediction], chunk: "_Chunk") -> None:
+def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | Answer"], chunk: "_Chunk") -> None:
     slugs = dict(Tag.objects.values_list("pk", "slug"))
     snapshots = {
         p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)

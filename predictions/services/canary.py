@@ -9,6 +9,7 @@ while the rest costs nothing extra.
 """
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -29,7 +30,6 @@ from predictions.models import (
     ModelEventAction,
     ModelStatus,
     ModelVersion,
-    Prediction,
 )
 from predictions.services.gates import PromotionError, gate_failures_against_active
 
@@ -163,10 +163,11 @@ def canary_content_ids(canary: Canary, content_ids: list[int]) -> list[int]:
     return [content_id for content_id in content_ids if arm_for(canary, content_key(content_id))]
 
 
-def servings_record_stream(
-    canary: Canary, *, baseline: list[Prediction], candidate: list[Prediction]
-) -> list[Prediction] | None:
+def servings_record_stream(canary: Canary, *, baseline: list[Any], candidate: list[Any]) -> list[Any] | None:
     """Record both answers for the stored items in the canary; returns the prediction to serve for each item.
+
+    The answers are ``Prediction`` rows or a batch's unsaved answers (anything with
+    ``content_id``, ``tag_id`` and ``confidence``).
 
     ``candidate`` holds the candidate's predictions of the items in the canary or its
     control group. Call inside the transaction that shows the tags. Returns None when
