@@ -28,7 +28,7 @@ class RawRate:
     with_checks: float  # items/s of the model and the out-of-distribution checks
 
 
-def raw_predict_rate(version: ModelVersion, *, log: Callable[[str], object], limit: int = 100_000) -> RawRate:
+def raw_predict_rate(version: ModelVersion, *, log: Callable[[str], object], limit: int = 30_000) -> RawRate:
     """Predict up to ``limit`` stored texts in this process, in chunks; the database is read before timing."""
     from labeling.models import Content
     from ml.prediction import predict
