@@ -66,3 +66,32 @@ def test_model_tags_are_shown_on_items_without_gold_and_nothing_else_changes(tag
     ) == (tags["computer-vision"], TagOrigin.MODEL, 0.7, 3, probabilities, "plain")
     gold.refresh_from_db()
     assert (gold.current_tag, gold.current_model_version) == (tags["mlops"], None)
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_a_flag_in_force_hides_the_model_tag_and_a_dismissed_one_does_not(tags, vendor, monkeypatch):
+    # PostgreSQL applies the rule inside the UPDATE, other databases read the items first: the same items change.
+    from django.db import connection
+
+    from labeling.services import content as content_services
+    from labeling.services.content import ModelTag
+    from tests.factories import make_content
+
+    if vendor == "postgresql" and connection.vendor != "postgresql":
+        pytest.skip("the in-statement rule is PostgreSQL's")
+    flagged = make_content(title="flagged", is_out_of_distribution=True)
+    dismissed = make_content(title="dismissed", is_out_of_distribution=True, ood_dismissed=True)
+    plain = make_content(title="plain")
+    if vendor == "other":
+        from common import bulk_update
+
+        monkeypatch.setattr(bulk_update, "connection", type("Other", (), {"vendor": "other"})())
+    probabilities = {"computer-vision": 0.7, "mlops": 0.1, "natural-language-processing": 0.1, "other": 0.1}
+    shown = content_services.content_show_model_tags(
+        model_tags=[
+            ModelTag(item.pk, tags["computer-vision"].pk, 0.7, 3, probabilities) for item in (flagged, dismissed, plain)
+        ]
+    )
+    assert shown == 2
+    tagged = set(Content.objects.filter(current_model_version=3).values_list("title", flat=True))
+    assert tagged == {"dismissed", "plain"}
