@@ -111,6 +111,12 @@ bench-rollout: install
 bench-scale: install
 	bash scripts/bench_scale.sh
 
+## Re-prediction near its limit (issue 18): tfidf-linear, 2 workers, 100k and 300k items, beside raw predict and COPY
+## measured in the same run; TAGLOOP_BENCH_REFERENCE=<checkout of main> adds A/B/A. Figures: docs/benchmarks.md.
+.PHONY: bench-repredict
+bench-repredict: install
+	bash scripts/bench_repredict.sh
+
 ## gunicorn without and with --preload (3 starts each): boot to first answer, req/s at 10 clients, PSS per worker; rewrites "## Serving: preload" in docs/benchmarks.md.
 .PHONY: bench-preload
 bench-preload: install
