@@ -40,8 +40,9 @@ from ml.algorithms import DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.prediction import predict
 from ml.text import prepare_text
+from ml.time_validation import time_ordered_evidence
 from ml.training import train_model
-from ml.trust import RAISE, Audit, TrustSettings, decide
+from ml.trust import RAISE, Audit, TrustSettings, decide, prior_threshold
 
 MODULE = "benchmarks.bench_trust"
 SECTION = "Trust"
@@ -58,6 +59,10 @@ class Scenario:
 
 TUNING = Scenario("tuning (train oldest 60%, stream next 20%)", 0.6, 0.2)
 REPORTED = Scenario("reported (train oldest 80%, stream newest 20%)", 0.8, 0.2)
+SCENARIOS = {"tuning": (TUNING,), "reported": (REPORTED,), "both": (TUNING, REPORTED)}
+# The time-ordered validation, as training runs it (TAGLOOP_TRUST_TIME_FOLDS, TAGLOOP_TRUST_TIME_SHARE).
+TIME_FOLDS = 2
+TIME_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,22 @@ def is_audit(key: str, *, share: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def stream_once(items: Sequence[Item], *, base: float, settings: TrustSettings, on: bool, seed: int, lag: int) -> Run:
+def stream_once(
+    items: Sequence[Item],
+    *,
+    base: float,
+    settings: TrustSettings,
+    on: bool,
+    seed: int,
+    lag: int,
+    prior: Sequence[Audit] = (),
+) -> Run:
     run = Run()
     threshold, share = base, settings.base_audit_share
     if on:
-        share = decide(window=[], new=[], base_threshold=base, current_threshold=base, settings=settings).audit_share
+        share = decide(
+            window=[], new=[], base_threshold=base, current_threshold=base, settings=settings, prior=prior
+        ).audit_share
     answered: list[Audit] = []  # in answer order
     since_change = 0  # answered[since_change:] are new evidence
     pending: list[tuple[int, Audit]] = []  # (answer due at item index, audit)
@@ -101,6 +117,7 @@ def stream_once(items: Sequence[Item], *, base: float, settings: TrustSettings, 
                     base_threshold=base,
                     current_threshold=threshold,
                     settings=settings,
+                    prior=prior,
                 )
                 if decision.threshold != threshold:
                     run.changes.append((index, decision.action, threshold, decision.threshold))
@@ -135,31 +152,65 @@ def window_figures(items: Sequence[Item], run: Run, windows: int) -> list[dict]:
     return figures
 
 
-def scenario_items(rows, scenario: Scenario, algorithm: str, seed: int) -> tuple[list[Item], float, dict]:
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario's stream as the trained model sees it, with both starting thresholds."""
+
+    items: list[Item]
+    cv_threshold: float  # the random-CV operating point (the old design's own threshold)
+    prior: list[Audit]  # the time-ordered validation's items (ml.time_validation)
+    start_threshold: float  # the new design's: the stricter of the CV point and the prior's proven one
+    info: dict
+
+
+def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared:
+    """Train on the scenario's older items, as the system does; predict its stream. Done once per scenario."""
     ordered = sorted(rows, key=lambda row: (row.created_on, row.id))
     cut = round(len(ordered) * scenario.train_share)
     end = round(len(ordered) * (scenario.train_share + scenario.stream_share))
     train, stream = ordered[:cut], ordered[cut:end]
     texts = [prepare_text(r.item.title, r.item.description) for r in train]
     tags = [r.item.tag for r in train]
-    model = train_model(texts=texts, labels=tags, algorithm=algorithm, random_state=seed)
-    base, source = review_threshold(texts, tags, LoopConfig(cv_folds=5, algorithm=algorithm, seed=seed))
+    model = train_model(texts=texts, labels=tags, algorithm=args.algorithm, random_state=0)
+    base, source = review_threshold(texts, tags, LoopConfig(cv_folds=5, algorithm=args.algorithm, seed=0))
+    prior = time_ordered_evidence(
+        texts, tags, algorithm=args.algorithm, folds=args.time_folds, share=args.time_share, random_state=0
+    )
+    start = max(base, prior_threshold(prior, settings)) if prior else base
     results = predict(model, [prepare_text(r.item.title, r.item.description) for r in stream])
     items = [Item(r.id, p.confidence, p.tag == r.item.tag) for r, p in zip(stream, results)]
-    info = {"train": len(train), "stream": len(stream), "threshold": base, "threshold_source": source}
-    return items, base, info
+    info = {
+        "train": len(train),
+        "stream": len(stream),
+        "threshold": base,
+        "threshold_source": source,
+        "prior_items": len(prior),
+        "prior_precision": sum(a.correct for a in prior) / len(prior) if prior else None,
+    }
+    return Prepared(items, base, prior, start, info)
 
 
-def run_scenario(rows, scenario: Scenario, args, settings: TrustSettings) -> dict:
-    items, base, info = scenario_items(rows, scenario, args.algorithm, 0)
-    per_seed: dict[str, list[list[dict]]] = {"off": [], "on": []}
+# What each mode runs: its starting threshold and whether the live policy acts.
+MODES = ("off", "start only", "on")
+
+
+def run_scenario(prepared: Prepared, scenario: Scenario, args, settings: TrustSettings) -> dict:
+    """``off``: the old design's threshold, no policy; ``start only``: the new starting threshold, no
+    policy; ``on``: the new starting threshold and the live policy with the prior."""
+    items = prepared.items
+    per_seed: dict[str, list[list[dict]]] = {mode: [] for mode in MODES}
     changes: list[list[tuple[int, str, float, float]]] = []
     for seed in range(args.seeds):
-        for mode in ("off", "on"):
-            run = stream_once(items, base=base, settings=settings, on=mode == "on", seed=seed, lag=args.lag)
+        for mode in MODES:
+            base = prepared.cv_threshold if mode == "off" else prepared.start_threshold
+            on = mode == "on"
+            run = stream_once(
+                items, base=base, settings=settings, on=on, seed=seed, lag=args.lag, prior=prepared.prior if on else ()
+            )
             per_seed[mode].append(window_figures(items, run, args.windows))
-            if mode == "on":
+            if on:
                 changes.append(run.changes)
+    info = {**prepared.info, "start_threshold": prepared.start_threshold}
     return {"scenario": scenario, "info": info, "per_seed": per_seed, "changes": changes, "items": items}
 
 
@@ -229,24 +280,29 @@ def format_scenario(result: dict, summary: dict, windows: int, annotators: int) 
     lines = [
         f"### {result['scenario'].name}",
         "",
-        f"{info['train']} items train the model; {info['stream']} arrive in order. The model's own threshold: "
-        f"{info['threshold']:.3f} ({info['threshold_source']}).",
+        f"{info['train']} items train the model; {info['stream']} arrive in order. The random-CV operating point "
+        f"(the old design's threshold, 'off'): {info['threshold']:.3f} ({info['threshold_source']}). The time-ordered "
+        f"validation: {info['prior_items']} items of the newest training slices, "
+        f"{_f(info['prior_precision'])} right; the threshold it proves, the new design's start: "
+        f"{info['start_threshold']:.3f}.",
         "",
-        "| window | items | precision off (mean / min) | automation off | precision on (mean / min) | automation on | audits on (off) |",
-        "|---|---|---|---|---|---|---|",
+        "| window | items | precision off (mean / min) | automation off | precision start only | automation start only "
+        "| precision on (mean / min) | automation on | audits on (off) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    off, on = summary["off"]["windows"], summary["on"]["windows"]
+    off, start, on = (summary[mode]["windows"] for mode in MODES)
     for w in range(windows):
         items = result["per_seed"]["off"][0][w]["items"]
         empty = f" ({on[w]['empty']} seeds accepted nothing)" if on[w]["empty"] else ""
         lines.append(
             f"| {w + 1} | {items} | {_f(off[w]['precision_mean'])} / {_f(off[w]['precision_min'])} "
-            f"| {off[w]['automation']:.0%} | {_f(on[w]['precision_mean'])} / {_f(on[w]['precision_min'])}{empty} "
+            f"| {off[w]['automation']:.0%} | {_f(start[w]['precision_mean'])} | {start[w]['automation']:.0%} "
+            f"| {_f(on[w]['precision_mean'])} / {_f(on[w]['precision_min'])}{empty} "
             f"| {on[w]['automation']:.0%} | {on[w]['audits']:.1f} ({off[w]['audits']:.1f}) |"
         )
-    for mode in ("off", "on"):
+    lines.append("")
+    for mode in MODES:
         s = summary[mode]
-        lines.append("")
         lines.append(
             f"- **{mode}**: goal (precision >= {GOAL} in every window after the first, when anything was accepted) "
             f"met in {s['met']}/{s['seeds']} seeds; after the first window precision {_f(s['precision_after_first'])}, "
@@ -285,15 +341,15 @@ READING = """Reading (default settings, 2026-12-05):
   sensitivity table is for reading the trade-off; the defaults were not chosen from it."""
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "no warm-up": {"warmup": False},
-    "judge on 10 audits": {"min_audits": 10},
+    "no prior in the live judgement": {"prior_weight": 0.0},
+    "live prior weight 0.5": {"prior_weight": 0.5},
+    "no front-loading": {"warmup": False},
     "raised share 0.5": {"raised_audit_share": 0.5},
-    "10 audits, share 0.5": {"min_audits": 10, "raised_audit_share": 0.5},
     "bound at 0.8": {"confidence": 0.8},
 }
 
 
-def sensitivity(rows, args, settings: TrustSettings) -> str:
+def sensitivity(prepared: Prepared, args, settings: TrustSettings) -> str:
     """The reported stream under other policy settings: the trade-off, for reading, not for choosing."""
     lines = [
         "### Sensitivity (reported stream; the defaults above were fixed before these runs)",
@@ -304,7 +360,11 @@ def sensitivity(rows, args, settings: TrustSettings) -> str:
     default: dict[str, Any] = {}
     for name, change in {"default": default, **VARIANTS}.items():
         variant = replace(settings, **change)
-        summary = summarise(run_scenario(rows, REPORTED, args, variant), args.windows)["on"]
+        # The start is proven at the default prior weight: the variants change the live judgement.
+        proving = replace(variant, prior_weight=settings.prior_weight)
+        start = max(prepared.cv_threshold, prior_threshold(prepared.prior, proving)) if prepared.prior else None
+        moved = replace(prepared, start_threshold=start) if start is not None else prepared
+        summary = summarise(run_scenario(moved, REPORTED, args, variant), args.windows)["on"]
         lines.append(
             f"| {name} | {summary['met']}/{summary['seeds']} | {_f(summary['precision_after_first'])} "
             f"| {summary['automation_after_first']:.0%} | {summary['audits_total']:.1f} |"
@@ -344,20 +404,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         base_audit_share=args.audit_share,
         raised_audit_share=args.raised_audit_share,
         warmup=not args.no_warmup,
+        settle_audits=args.settle_audits,
+        prior_weight=args.prior_weight,
     )
     load = load_average()
     started = time.perf_counter()
     rows = read_dataset_rows(args.dataset)
-    results, summaries = [], []
-    for scenario in (TUNING, REPORTED):
-        result = run_scenario(rows, scenario, args, settings)
+    results, summaries, prepared = [], [], None
+    for scenario in SCENARIOS[args.scenario]:
+        prepared = prepare(rows, scenario, args, settings)
+        result = run_scenario(prepared, scenario, args, settings)
         results.append(result)
         summaries.append(summarise(result, args.windows))
-    extra = sensitivity(rows, args, settings)
-    body = "\n\n".join(
-        [report_body(results, summaries, args, settings, time.perf_counter() - started, load), extra, READING]
-    )
+    parts = [report_body(results, summaries, args, settings, time.perf_counter() - started, load)]
+    if args.scenario == "both" and prepared is not None:
+        parts += [sensitivity(prepared, args, settings), READING]
+    body = "\n\n".join(parts)
     print(body)
+    if args.scenario != "both":
+        return  # only the full run (defaults fixed on the tuning stream, then the reported one) is written
     if args.docs is not None:
         replace_section(args.docs, SECTION, body)
         print(f"\nwrote the '## {SECTION}' section of {args.docs}", file=sys.stderr)
@@ -379,6 +444,18 @@ def _parse_args(argv):
     parser.add_argument("--audit-share", type=float, default=defaults.base_audit_share)
     parser.add_argument("--raised-audit-share", type=float, default=defaults.raised_audit_share)
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--settle-audits", type=int, default=defaults.settle_audits)
+    parser.add_argument("--prior-weight", type=float, default=defaults.prior_weight)
+    parser.add_argument(
+        "--time-folds", type=int, default=TIME_FOLDS, help="newest slices of the time-ordered validation"
+    )
+    parser.add_argument("--time-share", type=float, default=TIME_SHARE, help="share of the training items per slice")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="both",
+        help="'tuning' alone is for choosing defaults without seeing the reported stream",
+    )
     args = parser.parse_args(argv)
     args.command = command_line(MODULE, argv)
     return args
