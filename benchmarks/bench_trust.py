@@ -176,7 +176,10 @@ def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared
     prior = time_ordered_evidence(
         texts, tags, algorithm=args.algorithm, folds=args.time_folds, share=args.time_share, random_state=0
     )
-    start = max(base, prior_threshold(prior, settings)) if prior else base
+    proven = prior_threshold(prior, settings)
+    if proven is None:
+        prior = []  # too small to prove the target: neither a start nor a prior, as in training
+    start = base if proven is None else max(base, proven)
     results = predict(model, [prepare_text(r.item.title, r.item.description) for r in stream])
     items = [Item(r.id, p.confidence, p.tag == r.item.tag) for r, p in zip(stream, results)]
     info = {
@@ -362,8 +365,8 @@ def sensitivity(prepared: Prepared, args, settings: TrustSettings) -> str:
         variant = replace(settings, **change)
         # The start is proven at the default prior weight: the variants change the live judgement.
         proving = replace(variant, prior_weight=settings.prior_weight)
-        start = max(prepared.cv_threshold, prior_threshold(prepared.prior, proving)) if prepared.prior else None
-        moved = replace(prepared, start_threshold=start) if start is not None else prepared
+        proven = prior_threshold(prepared.prior, proving)
+        moved = prepared if proven is None else replace(prepared, start_threshold=max(prepared.cv_threshold, proven))
         summary = summarise(run_scenario(moved, REPORTED, args, variant), args.windows)["on"]
         lines.append(
             f"| {name} | {summary['met']}/{summary['seeds']} | {_f(summary['precision_after_first'])} "

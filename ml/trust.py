@@ -194,19 +194,29 @@ def proven_threshold(
     return None
 
 
-def prior_threshold(prior: Sequence[Audit], settings: TrustSettings) -> float:
+def prior_threshold(prior: Sequence[Audit], settings: TrustSettings) -> float | None:
     """The threshold the time-ordered validation alone proves: a model's starting point on a moving stream.
 
-    The newest slice of the training data, predicted by models trained only on what came
-    before it, shows how the model does on content newer than what it learnt from.  The
+    The newest slices of the training data, predicted by models trained only on what came
+    before them, show how the model does on content newer than what it learnt from.  The
     lowest confidence at which that evidence (weighted as in the live judgement, so the
     judgement starts from a kept promise) bounds precision at the target; ``REVIEW_ALL``
-    when none does.
+    when none does.  None when the evidence is too small to prove the target even if every
+    item were right: it cannot judge the model, so it must not stand in for audits.
     """
+    if not can_prove(len(prior), settings):
+        return None
     for threshold in sorted({item.confidence for item in prior}):
         if _meets(_judge((), threshold, prior, settings), settings):
             return threshold
     return REVIEW_ALL
+
+
+def can_prove(items: int, settings: TrustSettings) -> bool:
+    """Whether ``items`` validation items, all right, would bound precision at the target."""
+    weighted = items * settings.prior_weight
+    bound = wilson_lower(weighted, weighted, settings.confidence)
+    return bound is not None and bound >= settings.target - 1e-12
 
 
 def decide(
