@@ -1,31 +1,36 @@
 """Keep the promised precision on the live stream: judge blind audits, move a source's threshold.
 
 A model version promises that what it auto-accepts (confidence >= its threshold) is
-right at least ``target`` of the time; the threshold was chosen on data from before the
-stream moved.  Blind audit samples are a fair random draw of the stream, answered by
-people, so the audited items at or above the threshold in force estimate the live
-precision of what is auto-accepted.
+right at least ``target`` of the time.  Blind audit samples are a fair random draw of the
+stream, answered by people, so the audited items at or above the threshold in force
+estimate the live precision of what is auto-accepted.  Audits alone arrive too slowly
+to prove much (20 right out of 20 bound 0.88 at 95%; the bound reaches 0.95 from about
+52 right out of 52), so the policy starts from evidence the model brings with it: the
+*prior*, its time-ordered validation (:mod:`ml.time_validation`: its newest training
+items predicted by models that never saw them, i.e. the model on newer content), each
+item counted ``prior_weight`` audits.  The model's starting threshold is the lowest the
+prior proves (:func:`prior_threshold`), so the promise starts just kept and the first
+live errors can break it.
 
 The policy, per source (a stream of items), on the audits of the active model:
 
-* **Judge** the threshold in force on the sliding window of answered audits: with at
-  least ``min_audits`` of them accepted at it (confidence >= threshold), take their
-  precision and its one-sided Wilson lower bound at ``confidence``.
-* **Raise** when that bound is below the target: to the lowest threshold the window's
-  audits *prove* (at least ``min_audits`` audits at or above it, lower bound >= target),
-  or to ``REVIEW_ALL`` (everything to people) when no threshold is proven: too few
-  audits, or too many errors.  Proven is the same test as the judgement, so a raised
-  threshold is not judged short again by the same audits: no oscillation.
+* **Judge** the threshold in force on the sliding window of answered audits pooled with
+  the prior: once that evidence at the threshold (audits accepted at it, confidence >=
+  threshold, plus the prior's items there) reaches ``min_audits``, take the one-sided
+  Wilson lower bound at ``confidence`` of its precision.
+* **Raise** when that bound is below the target: to the lowest threshold the evidence
+  *proves* (lower bound >= target; with no prior, ``min_audits`` audits at or above it),
+  or to ``REVIEW_ALL`` (everything to people) when none is proven.  Proven is the same
+  test as the judgement, so a raised threshold is not judged short again by the same
+  evidence: no oscillation.
 * **Lower** only on evidence: to the lowest threshold, down to the model's own, that at
-  least ``release_audits`` audits answered *since the change* prove.
-* **Audit more** while a source is raised, and (``warmup``) while it has fewer than
-  ``min_audits`` audits of the active model, at ``raised_audit_share`` (never when the
-  base share is 0: audits are off).
-
-With few audits the bound cannot reach a high target (20 right out of 20 bound 0.88 at
-95%; the bound reaches 0.95 from about 52 right out of 52), so the promise is kept by
-sending items to people until the audits prove it: that is the price of a promise
-backed by live evidence rather than by the training data.
+  least ``release_audits`` audits answered *since the change* prove with the prior (a
+  model whose own threshold sends everything to review may be lowered below it, on the
+  same evidence).
+* **Audit more** while a source is raised, at ``raised_audit_share``; and front-load the
+  audits (``warmup``): the raised share for a new model or source, falling linearly to the
+  base share as ``settle_audits`` audits accepted at the threshold in force come in
+  (never when the base share is 0: audits are off).
 
 The service (predictions.services.trust) and ``make bench-trust`` both call
 :func:`decide`; it is plain Python on plain values.
@@ -240,10 +245,13 @@ def decide(
     judged = _judge(window, current_threshold, prior, settings)
     if judged.evidence >= settings.min_audits and not _meets(judged, settings):
         return _raise(window, judged, current_threshold, settings, prior)
-    if current_threshold > base_threshold:
+    # A model whose own threshold proves nothing (everything to review) may still earn one on live evidence.
+    # Never below the lowest audited confidence: what lies below it was never checked.
+    floor = base_threshold if base_threshold < REVIEW_ALL else min((a.confidence for a in new), default=REVIEW_ALL)
+    if current_threshold > floor:
         released = proven_threshold(
             new,
-            floor=base_threshold,
+            floor=floor,
             below=current_threshold,
             min_audits=settings.release_audits,
             settings=settings,

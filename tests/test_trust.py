@@ -312,3 +312,18 @@ def test_a_new_source_is_audited_at_the_front_loaded_share_which_decays_as_audit
     trust_check(source="feed")
     forget_thresholds()
     assert thresholds_in_force(version=version).audit_share("feed") == pytest.approx(0.05)
+
+
+def test_a_model_that_proved_nothing_at_training_is_automated_once_audits_prove_a_threshold(
+    client, tags, settings, reviewer
+):
+    version = bare_active_version(REVIEW_ALL)  # its validation proved no threshold: everything to review
+    for _ in range(60):
+        answered_audit(tags, version, source="feed", confidence=0.8, right=True)
+    [check] = trust_check(source="feed")
+    assert check.action == "lower" and check.threshold == 0.8
+    assert SourceThreshold.objects.get(source="feed").threshold == 0.8
+    assert thresholds_in_force(version=version).for_source("feed") == 0.8
+    assert ModelEvent.objects.get(source="feed").action == ModelEventAction.THRESHOLD_LOWERED
+    client.force_login(reviewer)
+    assert "lowered on evidence" in client.get(reverse("monitoring:page")).content.decode()

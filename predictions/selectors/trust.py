@@ -232,6 +232,8 @@ def _state(row, version, threshold: float, own: float, audits: int, policy: Trus
         return "everything to review"
     if threshold > own:
         return "raised"
+    if threshold < own:
+        return "lowered on evidence"  # below a model's own that proved nothing
     if audits < policy.min_audits:
         return "warming up"
     return "model's own"

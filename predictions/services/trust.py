@@ -98,7 +98,7 @@ def trust_check_source(*, version: ModelVersion, source: str) -> SourceCheck:
     }
     row.audit_share, row.checked_at = decision.audit_share, now
     if decision.action != HOLD:
-        row.threshold = None if decision.threshold <= base else decision.threshold
+        row.threshold = None if decision.threshold == base else decision.threshold
         row.changed_at = now
         if row.pinned_threshold is None:
             threshold_change_record(

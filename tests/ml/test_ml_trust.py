@@ -174,3 +174,16 @@ def test_the_pooled_estimate_keeps_live_and_prior_counts_apart():
     assert (found.n, found.correct, found.precision) == (2, 1, 0.5)
     assert (found.prior_n, found.prior_correct) == (5.0, 5.0)
     assert found.lower == pytest.approx(wilson_lower(6, 7, 0.95))
+
+
+def test_a_model_whose_own_threshold_proves_nothing_earns_one_on_live_evidence():
+    few = audits(29, confidence=0.8)
+    held = decide(window=few, new=few, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert held.action == HOLD and held.threshold == REVIEW_ALL
+    many = audits(10, confidence=0.6, wrong=5) + audits(60, confidence=0.8)
+    lowered = decide(window=many, new=many, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert lowered.action == LOWER and lowered.threshold == 0.8
+    # Never below the lowest audited confidence: nothing under it was checked.
+    right = audits(60, confidence=0.8)
+    floor = decide(window=right, new=right, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert floor.action == LOWER and floor.threshold == 0.8
