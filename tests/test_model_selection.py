@@ -1,6 +1,7 @@
 """Retrain uses cross-validation on the train split: per-model threshold, suspect labels, stored embeddings."""
 
 import pytest
+from django.urls import reverse
 
 from labeling.models import GoldLabel, Provenance, ReviewTask, Split
 from ml.catalogue import minilm_available
@@ -171,7 +172,7 @@ def test_the_default_encodes_each_item_once_across_retrains_and_batch_prediction
 
 
 def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_lower_than_that_proves(
-    tags, model_dir, settings
+    tags, model_dir, settings, client, admin_user
 ):
     make_gold_dataset(tags, copies=7)  # 140 training labels: two newest slices of 28 items
     version = _train()
@@ -181,6 +182,9 @@ def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_low
     assert validation["precision"] == pytest.approx(sum(right for _, right in validation["items"]) / 56, abs=1e-4)
     cv_point = version.cv_metrics["operating_point"]["threshold"]
     assert version.review_threshold == max(cv_point, validation["threshold"])
+    client.force_login(admin_user)
+    page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
+    assert 'id="threshold-sources"' in page and "56 items" in page and "the stricter applies" in page
     settings.TAGLOOP_TRUST_TIME_FOLDS = 0  # turned off: the cross-validated threshold alone
     off = _train(number=2)
     assert "time_validation" not in off.cv_metrics or not off.cv_metrics["time_validation"]
