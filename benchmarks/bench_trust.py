@@ -366,8 +366,8 @@ READING = """Reading (default settings, 2026-12-05):
   share come too late inside 153 items. What the design does keep: precision after the first window at or above
   0.95 on every stream that accepts anything (0.92-0.94 with the CV threshold), a first live error that counts at
   once against the validation evidence, and an honest "everything to review" when the evidence proves nothing.
-- **Cost at training**: the time-ordered validation fits the model twice more on part of the data (about 1.5-2
-  times the model's own fit; seconds on this dataset, see each stream's line above).
+- **Cost at training**: the time-ordered validation fits the model twice more on part of the data: 1.5-3.5 times
+  the model's own fit in the runs above (a few seconds on this dataset, measured at load 12-14, so noisy).
 - **The old design** (tfidf-linear, Wilson bound on audits alone, no time-validated start): off 0.902 precision at
   84% automation, on 0.914 at 66% with 29 audited items, goal met in 0/20 seeds on the same reported stream."""
 
