@@ -269,8 +269,8 @@ def decide(
 def _raise(
     window: Sequence[Audit], judged: Estimate, current: float, settings: TrustSettings, prior: Sequence[Audit]
 ) -> Decision:
-    # The raised threshold must be backed by live audits too (min_audits of them, or just
-    # the prior once the window has none above the errors): the prior alone already failed.
+    # With a prior, the pooled evidence may prove a higher threshold that no live audit
+    # reached yet (the validation covers it); without one, min_audits audits must back it.
     proven = proven_threshold(
         window,
         floor=current,
