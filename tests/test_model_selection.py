@@ -172,7 +172,7 @@ def test_the_default_encodes_each_item_once_across_retrains_and_batch_prediction
 
 
 def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_lower_than_that_proves(
-    tags, model_dir, settings, client, admin_user
+    tags, model_dir, client, admin_user
 ):
     make_gold_dataset(tags, copies=7)  # 140 training labels: two newest slices of 28 items
     version = _train()
@@ -185,10 +185,6 @@ def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_low
     client.force_login(admin_user)
     page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
     assert 'id="threshold-sources"' in page and "56 items" in page and "the stricter applies" in page
-    settings.TAGLOOP_TRUST_TIME_FOLDS = 0  # turned off: the cross-validated threshold alone
-    off = _train(number=2)
-    assert "time_validation" not in off.cv_metrics or not off.cv_metrics["time_validation"]
-    assert off.review_threshold == off.cv_metrics["operating_point"]["threshold"]
 
 
 def test_the_time_order_is_the_items_creation_with_undated_items_oldest():
