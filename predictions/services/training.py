@@ -207,7 +207,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     """
     from ml.algorithms import embedding_encoder
     from ml.embeddings import cached_encode
-    from ml.ood import fit_ood_checks
+    from ml.ood import default_encode, fit_ood_checks
     from ml.training import train_model, training_data_hash
 
     progress(5, "snapshotting the training set", force=True)
@@ -252,7 +252,9 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         # What this run encoded (new training and holdout texts) is kept for the next one.
         embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
     progress(85, "fitting the out-of-distribution checks", force=True)
-    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples()).to_dict()
+    # With MiniLM installed the topic check also measures meaning (the vectors are cached by now for
+    # minilm-linear); without it, default_encode gives None and the check goes without.
+    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=default_encode).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     cv_summary = _cv_summary(cv, labels, fair=[item.content_id in fair for item in training])
     progress(90, "saving the artifact", force=True)
