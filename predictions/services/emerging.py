@@ -5,6 +5,8 @@ An admin turns a topic into a tag (``labeling.Tag`` is a row): its items go to t
 queue, and the next retrain learns the class from the answers.
 """
 
+from typing import TYPE_CHECKING, NamedTuple
+
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -15,6 +17,10 @@ from labeling.services.review_queue import PredictionSnapshot, review_tasks_open
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion, Prediction
+from predictions.services.embeddings_store import embeddings_prime
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TopicNotTaggable(ApplicationError):
@@ -35,8 +41,18 @@ def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
     if version is None:
         return []
     candidates = _candidates(version)
-    training = [prepare_text(item.title, item.description) for item in selectors.gold_labelled(split=Split.TRAIN)]
-    clusters = find_clusters([prepare_text(title, description) for _, title, description in candidates], training)
+    texts = [prepare_text(title, description) for _, title, description in candidates]
+    labelled = selectors.gold_labelled(split=Split.TRAIN)
+    training = [prepare_text(item.title, item.description) for item in labelled]
+    vectors = _vectors(ids=[pk for pk, _, _ in candidates], texts=texts)
+    training_vectors = _vectors(ids=[item.content_id for item in labelled], texts=training) if training else None
+    meaning = vectors is not None and training_vectors is not None
+    clusters = find_clusters(
+        texts,
+        training,
+        candidate_vectors=vectors if meaning else None,
+        training_mean=training_vectors.mean(axis=0) if meaning and training_vectors is not None else None,
+    )
     now = now or timezone.now()
     with transaction.atomic():
         EmergingTopic.objects.filter(status=EmergingTopicStatus.OPEN).delete()
@@ -52,6 +68,24 @@ def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
             )
             for rank, cluster in enumerate(clusters, start=1)
         )
+
+
+class _Stored(NamedTuple):
+    content_id: int
+
+
+def _vectors(*, ids: list[int], texts: list[str]) -> "np.ndarray | None":
+    """The items' MiniLM vectors (stored ones reused, see embeddings_store); None without MiniLM.
+
+    With them the topics are found by meaning, without them by the words training lacks (ml.emerging).
+    """
+    from ml.catalogue import minilm_available
+    from ml.ood import default_encode
+
+    if not texts or not minilm_available():
+        return None
+    embeddings_prime(contents=[_Stored(pk) for pk in ids], texts=texts)
+    return default_encode(texts)
 
 
 def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
