@@ -252,9 +252,11 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         # What this run encoded (new training and holdout texts) is kept for the next one.
         embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
     progress(85, "fitting the out-of-distribution checks", force=True)
-    # With MiniLM installed the topic check also measures meaning (the vectors are cached by now for
-    # minilm-linear); without it, default_encode gives None and the check goes without.
-    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=default_encode).to_dict()
+    # A model that encodes anyway also gets the topic check's meaning part: its vectors are cached by
+    # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
+    # add an encoder pass per item to serving and batches, so it goes without.
+    encode = default_encode if uses_embeddings else None
+    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     cv_summary = _cv_summary(cv, labels, fair=[item.content_id in fair for item in training])
     progress(90, "saving the artifact", force=True)
