@@ -58,3 +58,14 @@ class NeighbourDistance:
         if raw.size != rows * dim:
             raise ValueError(f"reference vectors: expected {rows} x {dim} values, found {raw.size}")
         return cls(reference=raw.reshape(rows, dim).copy(), neighbours=int(data["neighbours"]))
+
+
+def out_of_fold_distances(vectors: np.ndarray, *, folds: int = 5, random_state: int = 0) -> np.ndarray:
+    """Each training vector's distance to the *other* folds' vectors (to itself it would be 0)."""
+    from sklearn.model_selection import KFold
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    distances = np.zeros(len(vectors))
+    for fit_part, score_part in KFold(min(folds, len(vectors)), shuffle=True, random_state=random_state).split(vectors):
+        distances[score_part] = NeighbourDistance.fit(vectors[fit_part]).distances(vectors[score_part])
+    return distances

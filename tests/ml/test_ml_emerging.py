@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ml.emerging import find_clusters
+from ml.emerging import find_clusters, novel_by_meaning
 from ml.text import prepare_text
 from tests.ml.test_ml_ood import rows_by_date
 
@@ -70,3 +70,13 @@ def test_by_meaning_with_minilm_the_new_field_is_the_top_cluster(dataset_texts):
     top = set(clusters[0].members)
     assert len(top & set(range(len(QUANTUM)))) >= 5 and len(top - set(range(len(QUANTUM)))) <= 1
     assert "quantum" in clusters[0].top_terms[:3]
+
+
+def test_novel_by_meaning_picks_what_is_farther_than_most_training_texts():
+    rng = np.random.default_rng(1)
+    training = np.eye(32)[0] + 0.2 * rng.normal(size=(100, 32))
+    training /= np.linalg.norm(training, axis=1, keepdims=True)
+    near, far = training[:3] + 0.01, np.eye(32)[5:8]
+    novel = novel_by_meaning(training, np.vstack([near / np.linalg.norm(near, axis=1, keepdims=True), far]))
+    assert novel.tolist() == [False, False, False, True, True, True]
+    assert not novel_by_meaning(training[:1], far).any()  # one training text: no spread to judge by
