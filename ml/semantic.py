@@ -13,6 +13,7 @@ stored checks, and the cosine similarities move by less than 0.01.
 
 import base64
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,10 +36,17 @@ class NeighbourDistance:
         quantised = np.clip(np.round(np.asarray(vectors, dtype=np.float32) * _SCALE), -127, 127).astype(np.int8)
         return cls(reference=quantised, neighbours=neighbours)
 
+    # Computed once per loaded check, not per call: a batch checks its items a chunk at a time.
+    # (cached_property writes into the instance __dict__, which a frozen dataclass allows.)
+    @cached_property
+    def _unit_reference(self) -> np.ndarray:
+        reference = self.reference.astype(np.float32)
+        unit: np.ndarray = reference / np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
+        return unit
+
     def distances(self, vectors: np.ndarray) -> np.ndarray:
         """``1 - mean cosine similarity`` of each row of ``vectors`` to its nearest reference vectors."""
-        reference = self.reference.astype(np.float32)
-        reference /= np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
+        reference = self._unit_reference
         similarities = np.asarray(vectors, dtype=np.float32) @ reference.T
         count = min(self.neighbours, reference.shape[0])
         nearest = -np.partition(-similarities, count - 1, axis=1)[:, :count]
