@@ -198,7 +198,7 @@ def _sensitivity_lines(reports: dict[str, OfftopicReport]) -> list[str]:
     lines = [
         "",
         "Same protocol, other weights of the meaning part (weight 1 counts it as much as the surprise; 0.5 and 2 "
-        "were looked at on the tuning kinds too, and the never-tuned kinds were left out of all of it):",
+        "were looked at on the tuning kinds too; the never-tuned kinds are in no fit):",
         "",
         "| topic check | held-out mean | worst held-out kind | never-tuned mean | real, newest 20% | real, CV |",
         "| --- | --- | --- | --- | --- | --- |",
