@@ -56,7 +56,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.model_selection import KFold
 
 from ml.language import count_letters, language_evidence
-from ml.semantic import NeighbourDistance
+from ml.semantic import NeighbourDistance, out_of_fold_distances
 from ml.wording import WordingModel, fit_wording
 
 FORMAT_VERSION = 1
@@ -445,19 +445,18 @@ def _fit_topic(
     semantic_weight: float,
 ) -> TopicCheck:
     """Standardise out-of-fold surprise, wording (and meaning) of the training texts; threshold at ``quantile``."""
-    oof_wording, oof_meaning = np.zeros(len(texts)), np.zeros(len(texts))
+    oof_wording = np.zeros(len(texts))
     folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
     for fit_part, score_part in folds.split(texts):
         wording = fit_wording([texts[i] for i in fit_part], offtopic)
         oof_wording[score_part] = [wording.score(texts[i]) for i in score_part]
-        if vectors is not None:  # a training text must not be its own nearest neighbour
-            oof_meaning[score_part] = NeighbourDistance.fit(vectors[fit_part]).distances(vectors[score_part])
     surprise_scale, wording_scale = Standardiser.fit(oof_surprise), Standardiser.fit(list(oof_wording))
     combined = np.array([surprise_scale(s) for s in oof_surprise]) + WORDING_WEIGHT * np.array(
         [wording_scale(w) for w in oof_wording]
     )
     semantic, semantic_scale = None, None
-    if vectors is not None:
+    if vectors is not None:  # out of fold: a training text must not be its own nearest neighbour
+        oof_meaning = out_of_fold_distances(vectors, folds=CROSS_FIT_FOLDS, random_state=random_state)
         semantic, semantic_scale = NeighbourDistance.fit(vectors), Standardiser.fit(list(oof_meaning))
         combined += semantic_weight * np.array([semantic_scale(m) for m in oof_meaning])
     return TopicCheck(
