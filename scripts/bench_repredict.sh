@@ -35,7 +35,7 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   sleep 5
   echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
   TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
-    --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --yes
+    --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --limits --yes
   stop_workers
   grep -h "ERROR\|Traceback" "$TAGLOOP_MODEL_DIR"/worker*.log || true
   rm -rf "$TAGLOOP_MODEL_DIR"

@@ -10,7 +10,7 @@ for workers in 2 4; do
   createdb -h 127.0.0.1 -U postgres tagloop_rollout_bench
   out=$(TAGLOOP_BENCH_WORKERS=$workers bash scripts/bench_rollout.sh --content "$CONTENT" --retrains 1 --yes 2>/dev/null)
   echo "$out" | sed "s/^/[$workers workers] /"
-  rate[$workers]=$(echo "$out" | sed -n 's/.*= \([0-9,]*\) items\/s.*/\1/p' | tr -d ,)
+  rate[$workers]=$(echo "$out" | sed -n '/^re-predict after promotion/s/.*= \([0-9,]*\) items\/s.*/\1/p' | tr -d ,)
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)"
 python3 -c "print(f'scaling 2 -> 4 workers: {${rate[4]} / ${rate[2]}:.2f}x ({${rate[2]}:,} -> {${rate[4]}:,} items/s)')"
