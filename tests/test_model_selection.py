@@ -54,7 +54,7 @@ def test_too_little_data_for_cv_falls_back_to_the_fixed_threshold(tags, model_di
 
 @pytest.mark.skipif(not embeddings_available(), reason="embeddings extra not installed (requirements-embeddings.txt)")
 def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model_dir):
-    from ml.embeddings import clear_embedding_cache
+    from ml.embeddings import EMBEDDING_MODEL_NAME, clear_embedding_cache
     from ml.text import prepare_text
     from predictions.selectors import gold_labelled
     from predictions.services.embeddings_store import embeddings_prime
@@ -67,7 +67,7 @@ def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model
     assert ContentEmbedding.objects.count() == len(gold)
     clear_embedding_cache()  # a new worker process: only the database remembers
     texts = [prepare_text(item.title, item.description) for item in gold]
-    assert embeddings_prime(contents=gold, texts=texts) == len(gold)
+    assert embeddings_prime(contents=gold, texts=texts, identity=EMBEDDING_MODEL_NAME) == len(gold)
     clear_embedding_cache()
     stored = set(ContentEmbedding.objects.values_list("pk", flat=True))
     second = _train(algorithm="embeddings-linear", number=2)

@@ -1,0 +1,245 @@
+"""all-MiniLM-L6-v2 on ONNX Runtime: the graph built once from the packaged weights, fp32 or int8.
+
+The numpy encoder (:mod:`ml.minilm`) is the reference; this is the same network as an ONNX
+graph (:mod:`ml.minilm_graph`), run by ONNX Runtime's fused CPU kernels.  Two precisions:
+
+- ``fp32``: the same vectors as the numpy path (tests/ml/test_ml_minilm_onnx.py: max
+  difference ~2e-7 on dataset texts), about three times faster;
+- ``int8``: the fp32 graph after ONNX Runtime's dynamic quantisation (int8 weights per
+  output channel, activations quantised per call), which runs the products on the CPU's
+  integer units (VNNI/AMX where present).  Its vectors are close but not equal (cosine to
+  fp32 >= 0.98 on dataset texts), so they carry their own identity
+  (:func:`int8_identity`) wherever vectors are cached or stored.
+
+The graph files are built on first use (a few seconds) and kept in :func:`cache_dir`,
+named by the sha256 of the weights, the graph's version and ONNX Runtime's version: a
+changed weights package, builder or quantiser makes new files instead of reusing stale
+ones.  ``make install`` builds them ahead (``python -m ml.minilm_onnx``) so a server's
+first request does not pay.  Files are written to a temporary name and renamed, so
+processes building at once never read half a file.
+"""
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ml import minilm
+from ml.catalogue import EMBEDDING_MODEL_NAME
+
+PRECISIONS = ("fp32", "int8")
+# Bump when ml.minilm_graph or the quantisation settings change what a file holds.
+GRAPH_VERSION = 1
+# Intra-op threads per session unless TAGLOOP_ONNX_THREADS says otherwise: one, because web
+# and worker processes encode side by side on few cores (make bench-encoder measures 1 vs 2).
+DEFAULT_THREADS = 1
+INSTALL_HINT = "pip install -r requirements.txt (onnxruntime and onnx)"
+
+_lock = threading.Lock()
+logger = logging.getLogger(__name__)
+
+
+class OnnxUnavailable(minilm.MiniLMUnavailable):
+    """onnxruntime or onnx is not installed."""
+
+
+@cache
+def onnx_available() -> bool:
+    """Whether onnxruntime and onnx are installed (without importing them)."""
+    try:
+        return find_spec("onnxruntime") is not None and find_spec("onnx") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def encode(texts: Sequence[str], precision: str = "int8") -> np.ndarray:
+    """Embed prepared ``texts``: float32 array (n, 384), rows of unit length, as :func:`ml.minilm.encode`."""
+    if isinstance(texts, str):
+        raise ValueError("expected a list of texts, got a single string")
+    texts = [str(text) for text in texts]
+    if not texts:
+        return np.zeros((0, minilm.HIDDEN), dtype=np.float32)
+    encoder = load_onnx_encoder(precision)
+    return minilm.encode_in_batches(encoder.token_ids(texts), encoder.embed, batch_size=encoder.batch_size)
+
+
+def int8_identity() -> str:
+    """What int8 vectors are cached and stored under: the model's name and the int8 graph's sha256."""
+    return load_onnx_encoder("int8").identity
+
+
+def load_onnx_encoder(precision: str) -> "OnnxMiniLM":
+    """The session for ``precision``, built and loaded once per process."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    with _lock:
+        return _cached_encoder(precision, threads())
+
+
+def threads() -> int:
+    raw = os.environ.get("TAGLOOP_ONNX_THREADS", str(DEFAULT_THREADS))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"TAGLOOP_ONNX_THREADS must be a whole number of threads, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"TAGLOOP_ONNX_THREADS must be at least 1, got {value}")
+    return value
+
+
+@cache
+def _cached_encoder(precision: str, intra_op_threads: int) -> "OnnxMiniLM":
+    return OnnxMiniLM(graph_file(precision), precision=precision, intra_op_threads=intra_op_threads)
+
+
+class OnnxMiniLM:
+    """An ONNX Runtime session over one graph file, with the package's tokenizer."""
+
+    def __init__(self, path: Path, *, precision: str, intra_op_threads: int = DEFAULT_THREADS):
+        ort = _import("onnxruntime")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = minilm.load_tokenizer(minilm.model_dir())
+        # fp32 vectors are the numpy path's (to ~2e-7) and share its identity; int8 ones are
+        # named by the quantised graph itself, so another quantiser's vectors never mix with these.
+        self.identity = EMBEDDING_MODEL_NAME
+        self.batch_size = minilm.BATCH_SIZE
+        if precision != "fp32":
+            self.identity += f"@onnx-{precision}-{_sha256(path)[:16]}"
+            # Dynamic quantisation scales each product's input by its largest value over the
+            # whole batch, padding included: in a batch, a text's int8 vector would depend on
+            # its neighbours (0.1 apart in probability, measured).  One text per run keeps a
+            # vector a function of its text alone, whoever else is being encoded.
+            self.batch_size = 1
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+
+    def embed(self, batch: list[list[int]]) -> np.ndarray:
+        ids, mask = minilm.padded_batch(batch)
+        (vectors,) = self._session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})
+        result: np.ndarray = np.asarray(vectors, dtype=np.float32)
+        return result
+
+
+# Building the files ---------------------------------------------------------------------------
+
+
+def graph_file(precision: str) -> Path:
+    """The graph file for ``precision``, built (and for int8 quantised) if it is not there yet."""
+    ort = _import("onnxruntime")
+    weights = minilm.weights_path()
+    stem = f"minilm-{_sha256(weights)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
+    folder = cache_dir()
+    fp32 = folder / f"{stem}-fp32.onnx"
+    if not fp32.is_file():
+        _write_atomically(fp32, lambda tmp: _build_fp32(weights, tmp))
+    if precision == "fp32":
+        return fp32
+    int8 = folder / f"{stem}-int8.onnx"
+    if not int8.is_file():
+        _write_atomically(int8, lambda tmp: _quantise(fp32, tmp))
+    return int8
+
+
+def cache_dir() -> Path:
+    """TAGLOOP_ONNX_DIR, else the virtualenv's share/tagloop-onnx, else a folder in the temp dir.
+
+    The virtualenv is where the weights package lives, so the graphs go (and are rebuilt) with it;
+    a read-only environment (an image run as another user) falls back to the temp dir.
+    """
+    configured = os.environ.get("TAGLOOP_ONNX_DIR")
+    candidates = [Path(configured)] if configured else []
+    candidates += [
+        Path(sys.prefix) / "share" / "tagloop-onnx",
+        Path(tempfile.gettempdir()) / f"tagloop-onnx-{os.getuid()}",
+    ]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK) or any(folder.glob("minilm-*.onnx")):
+            return folder
+    raise OSError(
+        f"no writable folder for the ONNX graphs: set TAGLOOP_ONNX_DIR (tried {', '.join(map(str, candidates))})"
+    )
+
+
+def _build_fp32(weights: Path, target: Path) -> None:
+    from ml.minilm_graph import build_minilm_graph
+
+    logger.info("building the MiniLM ONNX graph from %s", weights)
+    model = build_minilm_graph(minilm.read_safetensors(weights))
+    target.write_bytes(model.SerializeToString())
+
+
+def _quantise(fp32: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weighted products (per output channel)."""
+    quantization = _import("onnxruntime.quantization")
+    logger.info("quantising %s to int8", fp32.name)
+    # Per channel: one scale per output column keeps the vectors at cosine ~0.99 to fp32, where
+    # one scale per matrix fell to ~0.92 on some texts.  Only products with a constant weight
+    # (the attention scores' products change with every text and stay fp32).
+    quantization.quantize_dynamic(
+        str(fp32),
+        str(target),
+        weight_type=quantization.QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        extra_options={"MatMulConstBOnly": True},
+    )
+
+
+def _write_atomically(target: Path, write: Any) -> None:
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".onnx")
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        temporary.chmod(0o644)  # mkstemp's 0600 would hide the file from a server running as another user
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise OnnxUnavailable(
+            f"the ONNX MiniLM encoder needs onnxruntime and onnx ({INSTALL_HINT}): {error}"
+        ) from error
+
+
+def main() -> None:
+    """Build both graph files now (``make install`` runs this), printing where they are."""
+    for precision in PRECISIONS:
+        print(f"{precision}: {graph_file(precision)}")
+
+
+if __name__ == "__main__":
+    main()
