@@ -14,7 +14,7 @@ graph (:mod:`ml.minilm_graph`), run by ONNX Runtime's fused CPU kernels.  Two pr
 The graph files are built on first use (a few seconds) and kept in :func:`cache_dir`,
 named by the sha256 of the weights, the graph's version and ONNX Runtime's version: a
 changed weights package, builder or quantiser makes new files instead of reusing stale
-ones.  ``make install`` builds them ahead (``python -m ml.minilm_onnx``) so a server's
+ones.  ``make install`` builds the one the setting uses ahead (``python -m ml.minilm_onnx``) so a server's
 first request does not pay.  Files are written to a temporary name and renamed, so
 processes building at once never read half a file.
 """
@@ -68,8 +68,7 @@ def encode(texts: Sequence[str], precision: str = "int8") -> np.ndarray:
     texts = [str(text) for text in texts]
     if not texts:
         return np.zeros((0, minilm.HIDDEN), dtype=np.float32)
-    encoder = load_onnx_encoder(precision)
-    return minilm.encode_in_batches(encoder.token_ids(texts), encoder.embed, batch_size=encoder.batch_size)
+    return load_onnx_encoder(precision).encode(texts)
 
 
 def int8_identity() -> str:
@@ -125,6 +124,10 @@ class OnnxMiniLM:
             # vector a function of its text alone, whoever else is being encoded.
             self.batch_size = 1
 
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings (n, 384) of prepared ``texts`` (a non-empty list)."""
+        return minilm.encode_in_batches(self.token_ids(texts), self.embed, batch_size=self.batch_size)
+
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
 
@@ -145,14 +148,25 @@ def graph_file(precision: str) -> Path:
     stem = f"minilm-{_sha256(weights)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
     folder = cache_dir()
     fp32 = folder / f"{stem}-fp32.onnx"
-    if not fp32.is_file():
-        _write_atomically(fp32, lambda tmp: _build_fp32(weights, tmp))
     if precision == "fp32":
+        if not fp32.is_file():
+            _write_atomically(fp32, lambda tmp: _build_fp32(weights, tmp))
         return fp32
     int8 = folder / f"{stem}-int8.onnx"
     if not int8.is_file():
-        _write_atomically(int8, lambda tmp: _quantise(fp32, tmp))
+        _write_atomically(int8, lambda tmp: _quantise_from(fp32, weights, tmp))
     return int8
+
+
+def _quantise_from(fp32: Path, weights: Path, target: Path) -> None:
+    """Quantise the fp32 graph, built into a temporary file (90 MB not kept) when only int8 is used."""
+    if fp32.is_file():
+        _quantise(fp32, target)
+        return
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        source = Path(scratch) / "fp32.onnx"
+        _build_fp32(weights, source)
+        _quantise(source, target)
 
 
 def cache_dir() -> Path:
@@ -236,9 +250,15 @@ def _import(name: str) -> Any:
 
 
 def main() -> None:
-    """Build both graph files now (``make install`` runs this), printing where they are."""
-    for precision in PRECISIONS:
-        print(f"{precision}: {graph_file(precision)}")
+    """Build the graph file TAGLOOP_MINILM_BACKEND uses now (``make install`` runs this), printing where it is."""
+    from ml.minilm_backends import configured_backend
+
+    backend = configured_backend()
+    if backend == "numpy":
+        print("TAGLOOP_MINILM_BACKEND=numpy: no ONNX graph needed")
+        return
+    precision = backend.removeprefix("onnx-")
+    print(f"{precision}: {graph_file(precision)}")
 
 
 if __name__ == "__main__":
