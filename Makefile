@@ -75,7 +75,7 @@ bench-lean: $(VENV)/.embeddings-installed
 ## The default model's encoder: F1 on the time split / reverse / 5-fold CV, one-item p50/p99, batch items/s, retrain time, installed size per candidate; rewrites "## Encoders" in docs/benchmarks.md.
 .PHONY: bench-encoder
 bench-encoder: $(VENV)/.embeddings-installed
-	$(BIN)/python -m benchmarks.bench_encoder --static
+	$(BIN)/python -m benchmarks.bench_encoder
 
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model

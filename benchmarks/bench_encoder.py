@@ -409,15 +409,16 @@ def report(
     lines += [
         "",
         "Why minilm-linear is the default: the MiniLM embedding beside the TF-IDF features is what holds on the "
-        "newest slice, and the numpy encoder (ml.minilm) gives it without torch (the same vectors as "
-        "sentence-transformers to 2e-7, so it is embeddings-linear's model at under a third of its install). Its "
-        "settings were chosen by 5-fold CV, not on the newest slice: equal block weights and the calibrated "
-        "LinearSVC beat an x2 embedding weight and a plain LogisticRegression (see `ml.algorithms.minilm_linear`). "
-        "The static embedding distilled from the same encoder costs next to nothing per item but is no better "
-        "than TF-IDF alone (within 0.01 either way on the three measures), so it is not shipped. The price of the default is the encoder's arithmetic for each new "
-        "text (6 transformer layers over ~30 word pieces): tens of milliseconds on a shared core, far above the "
-        "5 ms target, where tfidf-linear answers in well under one; stored embeddings spare retrains and "
-        "re-predictions that cost for items already seen.",
+        "newest slice. The encoder runs without torch: the numpy forward pass (`ml.minilm`, the reference: the "
+        "same vectors as sentence-transformers to 2e-7) or the same network as an ONNX graph written from the "
+        "packaged weights (`ml.minilm_graph`) on ONNX Runtime (`ml.minilm_onnx`): in fp32 its vectors equal the "
+        "numpy path's (the max difference below), in int8 (dynamic quantisation, weights per output channel, "
+        "one text per run) they are close, not equal, and are cached and stored under their own identity. "
+        "`TAGLOOP_MINILM_BACKEND` chooses what new models train on (onnx-int8 by default); a model is served the "
+        "kind of vectors it was trained on. The settings of the classifier were chosen by 5-fold CV, not on the "
+        "newest slice (see `ml.algorithms.minilm_linear`); the int8 settings by the vectors' cosine to fp32 "
+        "on dataset texts, before any F1 was measured. The static embedding distilled from the same encoder "
+        "(`--static`) is no better than TF-IDF alone, so it is not shipped.",
     ]
     lines += encoder_lines or []
     if skipped:
