@@ -38,7 +38,7 @@ class TextEncoder:
 
 def configured_backend() -> str:
     """The backend TAGLOOP_MINILM_BACKEND names; unset: onnx-int8, or numpy without onnxruntime."""
-    raw = os.environ.get(SETTING, "").strip()
+    raw = os.environ.get("TAGLOOP_MINILM_BACKEND", "").strip()
     if not raw:
         return "onnx-int8" if minilm_onnx.onnx_available() else "numpy"
     if raw not in BACKENDS:
