@@ -20,6 +20,7 @@ processes building at once never read half a file.
 """
 
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -117,7 +118,8 @@ class OnnxMiniLM:
         self.identity = EMBEDDING_MODEL_NAME
         self.batch_size = minilm.BATCH_SIZE
         if precision != "fp32":
-            self.identity += f"@onnx-{precision}-{_sha256(path)[:16]}"
+            # The file's name says what made it (weights' sha256, graph and ONNX Runtime versions).
+            self.identity += f"@onnx-{precision}-{hashlib.sha256(path.stem.encode()).hexdigest()[:16]}"
             # Dynamic quantisation scales each product's input by its largest value over the
             # whole batch, padding included: in a batch, a text's int8 vector would depend on
             # its neighbours (0.1 apart in probability, measured).  One text per run keeps a
@@ -145,8 +147,8 @@ def graph_file(precision: str) -> Path:
     """The graph file for ``precision``, built (and for int8 quantised) if it is not there yet."""
     ort = _import("onnxruntime")
     weights = minilm.weights_path()
-    stem = f"minilm-{_sha256(weights)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
     folder = cache_dir()
+    stem = f"minilm-{_weights_sha256(weights, folder)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
     fp32 = folder / f"{stem}-fp32.onnx"
     if precision == "fp32":
         if not fp32.is_file():
@@ -218,8 +220,8 @@ def _quantise(fp32: Path, target: Path) -> None:
     )
 
 
-def _write_atomically(target: Path, write: Any) -> None:
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".onnx")
+def _write_atomically(target: Path, write: Any, suffix: str = ".onnx") -> None:
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=suffix)
     os.close(handle)
     temporary = Path(name)
     try:
@@ -228,6 +230,29 @@ def _write_atomically(target: Path, write: Any) -> None:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _weights_sha256(weights: Path, folder: Path) -> str:
+    """The weights' sha256, remembered beside the graphs for as long as the file's size and mtime stay.
+
+    Hashing 90 MB costs a quarter of a second at every process start otherwise; a reinstalled
+    package gets a new mtime, so its content is hashed again.
+    """
+    stat = weights.stat()
+    key = {"path": str(weights), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    memo = folder / "weights-sha256.json"
+    try:
+        remembered = json.loads(memo.read_text())
+        if {name: remembered.get(name) for name in key} == key and isinstance(remembered.get("sha256"), str):
+            return str(remembered["sha256"])
+    except (OSError, ValueError):
+        pass  # absent or unreadable: hash again
+    digest = _sha256(weights)
+    try:
+        _write_atomically(memo, lambda tmp: tmp.write_text(json.dumps({**key, "sha256": digest})), suffix=".json")
+    except OSError:
+        pass  # a read-only folder: hash at every start
+    return digest
 
 
 def _sha256(path: Path) -> str:
