@@ -450,8 +450,11 @@ def main(argv: list[str] | None = None) -> None:
     texts = [prepare_text(row.item.title, row.item.description) for row in rows_in_time]
     labels = np.asarray([row.item.tag for row in rows_in_time])
     newest = texts[int(len(texts) * 0.8) :][:ENCODER_TEXTS]
+    measure_encoder = args.encoders_only or args.only is None or "minilm-linear" in args.only
     encoder_lines = (
-        encoder_report(measure_encoders(newest), len(newest)) if algorithm_available("minilm-linear") else []
+        encoder_report(measure_encoders(newest), len(newest))
+        if measure_encoder and algorithm_available("minilm-linear")
+        else []
     )
     print("\n".join(encoder_lines), flush=True)
     wanted = [] if args.encoders_only else [c for c in CANDIDATES if args.only is None or c[0] in args.only]
