@@ -140,3 +140,15 @@ def test_a_model_is_served_the_kind_of_vectors_it_was_trained_on(monkeypatch):
     del step[1].precision_
     assert model_text_encoder(loaded).identity == EMBEDDING_MODEL_NAME
     clear_embedding_cache()
+
+
+def test_a_new_graph_replaces_the_stale_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("TAGLOOP_ONNX_DIR", str(tmp_path))
+    stale = tmp_path / "minilm-0000000000000000-g0-ort0.0-int8.onnx"
+    stale.write_bytes(b"an older graph")
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("kept")
+    current = minilm_onnx.graph_file("int8")
+    assert current.is_file() and current.stat().st_size < 40e6  # int8 tables: ~23 MB, not fp32's 90
+    assert not stale.exists() and unrelated.exists()
+    assert not list(tmp_path.glob("*fp32.onnx"))  # the fp32 graph was only a step on the way
