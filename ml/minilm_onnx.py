@@ -4,19 +4,19 @@ The numpy encoder (:mod:`ml.minilm`) is the reference; this is the same network 
 graph (:mod:`ml.minilm_graph`), run by ONNX Runtime's fused CPU kernels.  Two precisions:
 
 - ``fp32``: the same vectors as the numpy path (tests/ml/test_ml_minilm_onnx.py: max
-  difference ~2e-7 on dataset texts), about three times faster;
+  difference ~2e-7 on dataset texts), about four times faster (make bench-encoder);
 - ``int8``: the fp32 graph after ONNX Runtime's dynamic quantisation (int8 weights per
-  output channel, activations quantised per call), which runs the products on the CPU's
+  output channel, activations quantised per run), which runs the products on the CPU's
   integer units (VNNI/AMX where present).  Its vectors are close but not equal (cosine to
   fp32 >= 0.98 on dataset texts), so they carry their own identity
   (:func:`int8_identity`) wherever vectors are cached or stored.
 
-The graph files are built on first use (a few seconds) and kept in :func:`cache_dir`,
-named by the sha256 of the weights, the graph's version and ONNX Runtime's version: a
-changed weights package, builder or quantiser makes new files instead of reusing stale
-ones.  ``make install`` builds the one the setting uses ahead (``python -m ml.minilm_onnx``) so a server's
-first request does not pay.  Files are written to a temporary name and renamed, so
-processes building at once never read half a file.
+The graph files are built on first use (seconds) and kept in :func:`cache_dir`, named by
+the sha256 of the weights, the graph's version and ONNX Runtime's version: a changed weights
+package, builder or quantiser makes new files (and removes the stale ones) instead of
+reusing them.  ``make install`` builds the one the setting uses ahead (``python -m
+ml.minilm_onnx``) so a server's first request does not pay.  Files are written to a
+temporary name and renamed, so processes building at once never read half a file.
 """
 
 import hashlib
