@@ -11,7 +11,7 @@ graph (:mod:`ml.minilm_graph`), run by ONNX Runtime's fused CPU kernels.  Two pr
   fp32 >= 0.98 on dataset texts), so they carry their own identity
   (:func:`int8_identity`) wherever vectors are cached or stored.
 
-The graph files are built on first use (seconds) and kept in :func:`cache_dir`, named by
+The graph files are built on first use (seconds) and kept in :func:`cache_dirs`, named by
 the sha256 of the weights, the graph's version and ONNX Runtime's version: a changed weights
 package, builder or quantiser makes new files (and removes the stale ones) instead of
 reusing them.  ``make install`` builds the one the setting uses ahead (``python -m
@@ -144,22 +144,32 @@ class OnnxMiniLM:
 
 
 def graph_file(precision: str) -> Path:
-    """The graph file for ``precision``, built (and for int8 quantised) if it is not there yet."""
+    """The graph file for ``precision``, built (and for int8 quantised) if no cache folder has it yet."""
     ort = _import("onnxruntime")
     weights = minilm.weights_path()
-    folder = cache_dir()
-    stem = f"minilm-{_weights_sha256(weights, folder)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
-    fp32 = folder / f"{stem}-fp32.onnx"
+    folders = cache_dirs()
+    writable = next((folder for folder in folders if os.access(folder, os.W_OK)), None)
+    stem = f"minilm-{_weights_sha256(weights, writable)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
+    found = {name: folder / name for folder in reversed(folders) for name in _names(folder, stem)}
+    target = f"{stem}-{precision}.onnx"
+    if target in found:
+        return found[target]
+    if writable is None:
+        raise OSError(
+            f"no writable folder for the ONNX graphs: set TAGLOOP_ONNX_DIR (tried {', '.join(map(str, folders))})"
+        )
+    path = writable / target
     if precision == "fp32":
-        if not fp32.is_file():
-            _write_atomically(fp32, lambda tmp: _build_fp32(weights, tmp))
-            _remove_stale(folder, stem)
-        return fp32
-    int8 = folder / f"{stem}-int8.onnx"
-    if not int8.is_file():
-        _write_atomically(int8, lambda tmp: _quantise_from(fp32, weights, tmp))
-        _remove_stale(folder, stem)
-    return int8
+        _write_atomically(path, lambda tmp: _build_fp32(weights, tmp))
+    else:
+        fp32 = found.get(f"{stem}-fp32.onnx")
+        _write_atomically(path, lambda tmp: _quantise_from(fp32, weights, tmp))
+    _remove_stale(writable, stem)
+    return path
+
+
+def _names(folder: Path, stem: str) -> list[str]:
+    return [path.name for path in folder.glob(f"{stem}-*.onnx")]
 
 
 def _remove_stale(folder: Path, stem: str) -> None:
@@ -169,9 +179,9 @@ def _remove_stale(folder: Path, stem: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def _quantise_from(fp32: Path, weights: Path, target: Path) -> None:
+def _quantise_from(fp32: Path | None, weights: Path, target: Path) -> None:
     """Quantise the fp32 graph, built into a temporary file (90 MB not kept) when only int8 is used."""
-    if fp32.is_file():
+    if fp32 is not None and fp32.is_file():
         _quantise(fp32, target)
         return
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
@@ -180,28 +190,28 @@ def _quantise_from(fp32: Path, weights: Path, target: Path) -> None:
         _quantise(source, target)
 
 
-def cache_dir() -> Path:
-    """TAGLOOP_ONNX_DIR, else the virtualenv's share/tagloop-onnx, else a folder in the temp dir.
+def cache_dirs() -> list[Path]:
+    """Where graphs are looked for, in order: TAGLOOP_ONNX_DIR alone if set, else the virtualenv's
+    share/tagloop-onnx, then a folder in the temp dir.
 
     The virtualenv is where the weights package lives, so the graphs go (and are rebuilt) with it;
-    a read-only environment (an image run as another user) falls back to the temp dir.
+    a read-only virtualenv (an image run as another user) still serves the graphs built into it,
+    and a graph it lacks is built in the first writable folder.
     """
     configured = os.environ.get("TAGLOOP_ONNX_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates += [
-        Path(sys.prefix) / "share" / "tagloop-onnx",
-        Path(tempfile.gettempdir()) / f"tagloop-onnx-{os.getuid()}",
-    ]
+    candidates = (
+        [Path(configured)]  # said on purpose: that folder alone
+        if configured
+        else [Path(sys.prefix) / "share" / "tagloop-onnx", Path(tempfile.gettempdir()) / f"tagloop-onnx-{os.getuid()}"]
+    )
+    folders = []
     for folder in candidates:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
-            continue
-        if os.access(folder, os.W_OK) or any(folder.glob("minilm-*.onnx")):
-            return folder
-    raise OSError(
-        f"no writable folder for the ONNX graphs: set TAGLOOP_ONNX_DIR (tried {', '.join(map(str, candidates))})"
-    )
+            continue  # read-only and absent: nothing to find there either
+        folders.append(folder)
+    return folders
 
 
 def _build_fp32(weights: Path, target: Path) -> None:
@@ -243,12 +253,14 @@ def _write_atomically(target: Path, write: Any, suffix: str = ".onnx") -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _weights_sha256(weights: Path, folder: Path) -> str:
+def _weights_sha256(weights: Path, folder: Path | None) -> str:
     """The weights' sha256, remembered beside the graphs for as long as the file's size and mtime stay.
 
     Hashing 90 MB costs a quarter of a second at every process start otherwise; a reinstalled
     package gets a new mtime, so its content is hashed again.
     """
+    if folder is None:
+        return _sha256(weights)
     stat = weights.stat()
     key = {"path": str(weights), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     memo = folder / "weights-sha256.json"

@@ -1,8 +1,11 @@
 """The MiniLM encoder on ONNX Runtime: fp32 equals the numpy reference, int8 stays close and apart.
 
-The graph files are built once per virtualenv (ml.minilm_onnx.cache_dir), so only the first
+The graph files are built once per virtualenv (ml.minilm_onnx.cache_dirs), so only the first
 run of these tests pays the build; the rebuild test builds into its own folder.
 """
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +155,24 @@ def test_a_new_graph_replaces_the_stale_ones(tmp_path, monkeypatch):
     assert current.is_file() and current.stat().st_size < 40e6  # int8 tables: ~23 MB, not fp32's 90
     assert not stale.exists() and unrelated.exists()
     assert not list(tmp_path.glob("*fp32.onnx"))  # the fp32 graph was only a step on the way
+
+
+def test_a_read_only_virtualenv_serves_its_graph_and_builds_what_it_lacks_elsewhere(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("TAGLOOP_ONNX_DIR", raising=False)
+    shipped = minilm_onnx.graph_file("int8")  # as the image's build stage leaves it
+    venv_graphs = tmp_path / "venv" / "share" / "tagloop-onnx"
+    venv_graphs.mkdir(parents=True)
+    shutil.copy(shipped, venv_graphs / shipped.name)
+    monkeypatch.setattr(minilm_onnx.sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(minilm_onnx.tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
+    # The service's user may not write into the virtualenv (root may, so the check is what is replaced).
+    real_access = minilm_onnx.os.access
+    monkeypatch.setattr(
+        minilm_onnx.os, "access", lambda path, mode: Path(path) != venv_graphs and real_access(path, mode)
+    )
+    assert minilm_onnx.graph_file("int8") == venv_graphs / shipped.name
+    built = minilm_onnx.graph_file("fp32")  # a model trained on fp32 vectors: its graph goes to the temp folder
+    assert built.parent == tmp_path / "temp" / f"tagloop-onnx-{os.getuid()}" and built.is_file()
+    assert (venv_graphs / shipped.name).is_file()  # the shipped graph is not taken for a stale one
