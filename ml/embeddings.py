@@ -49,8 +49,8 @@ DEFAULT_TORCH_THREADS = 1
 
 _lock = threading.RLock()
 _encoder: Any = None
-CacheKey = tuple[str, str]  # (encoder identity, text hash)
-# Keyed by (encoder identity, text hash): int8 and fp32 vectors of one text never stand in for each other.
+# (encoder identity, text hash): int8 and fp32 vectors of one text never stand in for each other.
+CacheKey = tuple[str, str]
 _cache: "OrderedDict[CacheKey, np.ndarray]" = OrderedDict()
 _new: "OrderedDict[CacheKey, tuple[str, np.ndarray]]" = OrderedDict()
 _cache_enabled = True
@@ -232,6 +232,10 @@ class MiniLMEmbedder(SentenceEmbedder):
 
     def fit(self, X: Any, y: Any = None) -> "MiniLMEmbedder":
         super().fit(X, y)
+        if self.precision not in (None, "fp32", "int8"):
+            raise ValueError(
+                f"unknown MiniLM precision {self.precision!r}; expected fp32, int8 or None (the setting's)"
+            )
         self.precision_ = self.precision or training_precision()
         return self
 

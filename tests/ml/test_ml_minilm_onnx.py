@@ -143,6 +143,8 @@ def test_a_model_is_served_the_kind_of_vectors_it_was_trained_on(monkeypatch):
     del step[1].precision_
     assert model_text_encoder(loaded).identity == EMBEDDING_MODEL_NAME
     clear_embedding_cache()
+    with pytest.raises(ValueError, match="unknown MiniLM precision 'int4'"):
+        MiniLMEmbedder(precision="int4").fit(TEXTS)
 
 
 def test_a_new_graph_replaces_the_stale_ones(tmp_path, monkeypatch):
