@@ -327,3 +327,22 @@ def test_a_model_that_proved_nothing_at_training_is_automated_once_audits_prove_
     assert ModelEvent.objects.get(source="feed").action == ModelEventAction.THRESHOLD_LOWERED
     client.force_login(reviewer)
     assert "lowered on evidence" in client.get(reverse("monitoring:page")).content.decode()
+
+
+def test_metrics_show_each_sources_threshold_share_and_bound(client, tags, settings, admin_user):
+    settings.TAGLOOP_METRICS_TOKEN = "s3cret"
+    settings.TAGLOOP_TRUST_MIN_AUDITS = 10
+    version = bare_active_version(0.6)
+    for k in range(12):
+        answered_audit(tags, version, source="feed", confidence=0.7, right=k % 3 != 0)  # 8/12 right: raised
+    trust_check()
+    threshold_pin(source="partner", threshold=0.9, actor=admin_user, reason="new partner")
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").content.decode()
+    assert 'tagloop_review_threshold{source="all"} 0.6' in text
+    assert f'tagloop_review_threshold{{source="feed",pinned="false"}} {REVIEW_ALL}' in text
+    assert 'tagloop_review_threshold{source="partner",pinned="true"} 0.9' in text
+    assert f'tagloop_audit_share{{source="feed"}} {settings.TAGLOOP_TRUST_RAISED_AUDIT_SHARE}' in text
+    assert 'tagloop_trust_audits_judged{source="feed"} 12' in text
+    bound = float(text.split('tagloop_trust_precision_lower_bound{source="feed"} ')[1].split()[0])
+    assert 0 < bound < 0.95
+    assert 'tagloop_trust_precision_lower_bound{source="partner"}' not in text  # pinned, never judged

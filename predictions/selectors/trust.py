@@ -269,3 +269,37 @@ def _plot(source: str, version: ModelVersion, history: list[LiveAudit], own: flo
         },
         "block": block,
     }
+
+
+@dataclass(frozen=True)
+class SourceTrust:
+    """One source's state for /metrics: the threshold and audit share in force, and the last judgement."""
+
+    source: str
+    threshold: float
+    audit_share: float
+    pinned: bool
+    audits_judged: int | None  # None: never judged for the active version
+    precision_lower_bound: float | None
+
+
+def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
+    """The active version's own threshold (None: no active version) and each known source's state."""
+    version = active_model_version()
+    if version is None:
+        return None, []
+    in_force = thresholds_in_force(version=version)
+    rows = []
+    for row in SourceThreshold.objects.all():
+        judged = row.evidence.get("judged", {}) if row.model_version_id == version.pk else {}
+        rows.append(
+            SourceTrust(
+                source=row.source,
+                threshold=in_force.for_source(row.source),
+                audit_share=in_force.audit_share(row.source),
+                pinned=row.pinned_threshold is not None,
+                audits_judged=judged.get("n"),
+                precision_lower_bound=judged.get("lower"),
+            )
+        )
+    return in_force.own, rows
