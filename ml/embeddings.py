@@ -81,15 +81,22 @@ def encode(texts: Sequence[str]) -> np.ndarray:
 SENTENCE_TRANSFORMERS = TextEncoder(EMBEDDING_MODEL_NAME, encode)
 
 
-def cached_encode(texts: Sequence[str], encoder: TextEncoder | None = None) -> np.ndarray:
+def cached_encode(
+    texts: Sequence[str], encoder: TextEncoder | Callable[[Sequence[str]], np.ndarray] | None = None
+) -> np.ndarray:
     """Like :func:`encode`, but each distinct text is encoded at most once per process and encoder identity.
 
     Newly encoded texts are also queued for :func:`take_new_embeddings`.  ``encoder``
     replaces sentence-transformers (:mod:`ml.minilm_backends`: the same model without torch;
     its fp32 vectors are the same to ~2e-7 and share the identity, int8 ones have their own).
+    A bare function (``ml.minilm.encode``, as callers passed before encoders had identities)
+    makes fp32 vectors and is cached as such.
     """
     texts = _as_text_list(texts)
-    encoder = encoder or SENTENCE_TRANSFORMERS
+    if encoder is None:
+        encoder = SENTENCE_TRANSFORMERS
+    elif not isinstance(encoder, TextEncoder):
+        encoder = TextEncoder(EMBEDDING_MODEL_NAME, encoder)
     encode_texts = encoder.encode
     if not _cache_enabled:
         return encode_texts(texts)

@@ -125,6 +125,8 @@ def test_int8_and_fp32_vectors_are_cached_apart():
     taken_texts, taken = take_new_embeddings(int8.identity)
     assert taken_texts == text and np.array_equal(taken, first)
     assert take_new_embeddings(fp32.identity)[0] == text  # the fp32 vector is still there for its own store
+    # A bare function, as callers passed before encoders had identities, is an fp32 encoder.
+    np.testing.assert_array_equal(cached_encode(text, encoder=minilm.encode), second)
     clear_embedding_cache()
 
 
