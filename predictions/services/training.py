@@ -256,7 +256,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     # A model that encodes anyway also gets the topic check's meaning part: its vectors are cached by
     # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
     # add an encoder pass per item to serving and batches, so it goes without.
-    encode = default_encode if uses_embeddings else None
+    encode = default_encode if encoder is not None else None
     ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]
