@@ -391,6 +391,14 @@ TAGLOOP_WEBHOOK_BACKOFF_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_SECONDS", d
 TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
+# The open-task counts gain a row per statement that changes review tasks; folding them this often keeps
+# reading the counts (every queue page) a sum of a few dozen rows.
+TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS = env.float("TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["compact-review-counts"] = {
+    "task": "labeling.tasks.compact_review_counts",
+    "schedule": TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS,
+    "options": {"expires": TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS},
+}
 # /healthz gives the broker this long to answer.
 TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)
 
