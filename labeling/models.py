@@ -166,9 +166,13 @@ class ReviewTask(models.Model):
             models.Index(
                 fields=["assignee"], condition=Q(status="open", assignee__isnull=False), name="review_open_held_idx"
             ),
-            # Open tasks waiting for several answers: the only ones an annotator may have answered already.
+            # Open tasks waiting for several answers: the only ones an annotator may have answered already. What the
+            # queue page's filters need is in the index, so finding those an annotator answered reads no table.
             models.Index(
-                fields=["id"], condition=Q(status="open", required_answers__gt=1), name="review_open_multi_idx"
+                fields=["id"],
+                include=["reason", "predicted_tag", "content"],
+                condition=Q(status="open", required_answers__gt=1),
+                name="review_open_multi_idx",
             ),
         ]
         constraints = [
@@ -224,13 +228,19 @@ class Annotation(models.Model):
     note = models.TextField(blank=True)
 
     class Meta:
-        # A person's standing answers in the queue, by task: which open audits they answered already.
+        # A person's standing answers, by task (which open audits they answered already) and newest first (what
+        # they may undo, their history panel, their answers today): an annotator's years of answers are never read.
         indexes = [
             models.Index(
                 fields=["annotator", "review_task"],
                 condition=Q(undone_at__isnull=True, review_task__isnull=False),
                 name="annotation_standing_idx",
-            )
+            ),
+            models.Index(
+                fields=["annotator", "-created_at", "-id"],
+                condition=Q(undone_at__isnull=True),
+                name="annotation_recent_idx",
+            ),
         ]
 
     def __str__(self):

@@ -216,7 +216,9 @@ def gold_label_history(*, content_id: int) -> list[Annotation]:
 def answers_count(*, user, since) -> dict[str, int]:
     """``user``'s standing answers since ``since`` (their session) and today, in one query."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
+    # Bounded by the earlier of the two, so the index reads this session's and today's answers, not all ever given.
+    recent = Annotation.objects.filter(annotator=user, undone_at__isnull=True, created_at__gte=min(since, today))
+    return recent.aggregate(
         session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
     )
 

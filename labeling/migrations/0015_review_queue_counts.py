@@ -144,6 +144,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("required_answers__gt", 1), ("status", "open")),
                 fields=["id"],
+                include=["reason", "predicted_tag", "content"],
                 name="review_open_multi_idx",
             ),
         ),
@@ -153,6 +154,14 @@ class Migration(migrations.Migration):
                 condition=models.Q(("review_task__isnull", False), ("undone_at__isnull", True)),
                 fields=["annotator", "review_task"],
                 name="annotation_standing_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="annotation",
+            index=models.Index(
+                condition=models.Q(("undone_at__isnull", True)),
+                fields=["annotator", "-created_at", "-id"],
+                name="annotation_recent_idx",
             ),
         ),
         migrations.RunPython(create_triggers, drop_triggers),

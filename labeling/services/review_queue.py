@@ -320,11 +320,12 @@ def review_tasks_free_count(user: User, *, counted: dict[str, int], reason: str 
 def _ruled_out_for(user: User, **filters) -> int:
     """Open tasks under ``filters`` (withheld reasons aside) that ``review_tasks_free_for`` leaves out for ``user``.
 
-    Three small sets, each read through its own index (the leases, the item, the answers), united so a task in
-    two of them counts once.
+    Three small sets, each read through its own index (the leases, the reported items, the open audits beside
+    the user's answers), collected first and narrowed by the filters after: narrowed first, the planner
+    would rather walk every open task of a reason or join every item of a source.
     """
     now = timezone.now()
-    tasks = open_review_tasks(**filters).exclude(reason__in=review_reasons_withheld_from(user))
+    tasks = ReviewTask.objects.filter(status=ReviewStatus.OPEN)
     held_by_others = (
         tasks.filter(assignee__isnull=False)
         .exclude(assignee=user)
@@ -334,7 +335,27 @@ def _ruled_out_for(user: User, **filters) -> int:
     answered = tasks.filter(required_answers__gt=1).filter(
         Exists(_answered_by(user).filter(review_task=OuterRef("pk")))
     )
-    return held_by_others.values("pk").union(own_reports.values("pk"), answered.values("pk")).count()
+    columns = ("pk", "reason", "predicted_tag", "content_id")
+    ruled_out = held_by_others.values_list(*columns).union(
+        own_reports.values_list(*columns), answered.values_list(*columns)
+    )
+    return len(_narrowed(list(ruled_out), user, **filters))
+
+
+def _narrowed(tasks: list[tuple], user: User, *, reason: str = "", tag: str = "", source: str = "") -> list[tuple]:
+    """The (pk, reason, predicted tag, item) rows the queue's filters keep, as ``open_review_tasks`` would."""
+    withheld = set(review_reasons_withheld_from(user))
+    kept = [
+        task
+        for task in tasks
+        if task[1] not in withheld and (not reason or task[1] == reason) and (not tag or task[2] == tag)
+    ]
+    if source and kept:
+        of_source = set(
+            Content.objects.filter(pk__in={task[3] for task in kept}, source=source).values_list("pk", flat=True)
+        )
+        kept = [task for task in kept if task[3] in of_source]
+    return kept
 
 
 def without_own_reports(tasks, user: User):
