@@ -102,6 +102,11 @@ bench-queue-scale: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py bench_queue_scale $(QUEUE_SCALE_ARGS)
 
+## The same, the code at BEFORE (a git ref, e.g. BEFORE=main) measured first on the same database, then this checkout.
+.PHONY: bench-queue-scale-compare
+bench-queue-scale-compare: install
+	BEFORE=$(BEFORE) bash scripts/bench_queue_scale_compare.sh $(QUEUE_SCALE_ARGS)
+
 ## Public pages at 100,000 items (PostgreSQL): list, search, tag filter, item and tag pages; rewrites '## Public pages'.
 .PHONY: bench-public
 bench-public: install

@@ -250,3 +250,14 @@ def test_next_item_reads_a_partial_index_in_the_queue_order_and_sorts_nothing(ta
 
     assert f"Index Scan using {index}" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_beat_folds_the_counts(tags, settings):
+    from labeling.tasks import compact_review_counts
+
+    for item in _items(3, "feed-a"):
+        review_task_open(content=item, reason="low_confidence", snapshot=_snapshot("mlops", 0.4))
+
+    assert settings.CELERY_BEAT_SCHEDULE["compact-review-counts"]["task"] == compact_review_counts.name
+    assert compact_review_counts() == ReviewQueueCount.objects.count() == 1
+    _assert_counts_exact()

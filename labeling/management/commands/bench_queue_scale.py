@@ -7,6 +7,7 @@ test client, beside a page that reads nothing (the floor). The three slowest que
 shown with ``EXPLAIN ANALYZE``. Writes "## Review queue at a million items" in docs/benchmarks.md.
 """
 
+import json
 import os
 import statistics
 import time
@@ -43,9 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="what this run measures (e.g. 'before'), for the table")
         parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
         parser.add_argument("--no-explain", action="store_true")
+        parser.add_argument("--save", help="write the figures to this JSON file (a 'before' run for --before)")
+        parser.add_argument("--before", help="a JSON file from --save: show its figures beside these")
         add_scratch_database_argument(parser)
 
-    def handle(self, content, tasks, requests, label, no_write, no_explain, yes, **options):
+    def handle(self, content, tasks, requests, label, no_write, no_explain, save, before, yes, **options):
         require_scratch_database(allowed=yes)
         if connection.vendor != "postgresql":
             raise SystemExit("this benchmark seeds with PostgreSQL's generate_series: set DATABASE_URL")
@@ -57,7 +60,11 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(user)
         results = self._measure_all(client, requests)
-        table = self._table(results, shape, requests, label)
+        figures = _figures(results)
+        if save:
+            Path(save).write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        reference = json.loads(Path(before).read_text(encoding="utf-8")) if before else None
+        table = self._table(figures, reference, shape, requests, label)
         self.stdout.write(table)
         if not no_explain:
             self.stdout.write(self._plans(results))
@@ -129,29 +136,33 @@ class Command(BaseCommand):
             "page_times": page_times,
         }
 
-    def _table(self, results: list[dict], shape: QueueShape, requests: int, label: str) -> str:
-        base = statistics.median(results[-1]["times"])
-        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    def _table(self, figures: dict, reference: dict | None, shape: QueueShape, requests: int, label: str) -> str:
         lines = [
             f"Measured {date.today()}{f' ({label})' if label else ''} with `make bench-queue-scale` on PostgreSQL:"
             f" {shape.content:,} items, {shape.open_tasks:,} open review tasks, {shape.done_tasks:,} answered ones,"
             f" {requests} requests each through the in-process test client, after VACUUM ANALYZE;"
-            f" {os.cpu_count()} cores, load average {load} at the end.",
+            f" {os.cpu_count()} cores, load average {figures['load']} at the end"
+            + (f" (before: {reference['load']})." if reference else "."),
             "",
-            "| request | p50 ms | p99 ms | × baseline | queries |",
-            "|---|---|---|---|---|",
         ]
-        answer = results[-2]
-        rows = [
-            *results[:-2],
-            {"name": "review page (`GET /review/task/N/`)", "times": answer["page_times"], "queries": set()},
-            answer,
-            results[-1],
-        ]
-        for row in rows:
-            p50, p99 = statistics.median(row["times"]) * 1000, _p99(row["times"]) * 1000
-            counts = ", ".join(str(n) for n in sorted(row["queries"]))
-            lines.append(f"| {row['name']} | {p50:.1f} | {p99:.1f} | {p50 / (base * 1000):.1f} | {counts} |")
+        if reference:
+            lines += [
+                "| request | before p50 ms | before p99 ms | p50 ms | p99 ms | before / now (p50) | × baseline | queries |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+        else:
+            lines += ["| request | p50 ms | p99 ms | × baseline | queries |", "|---|---|---|---|---|"]
+        base = figures["rows"][-1]["p50"]
+        for row in figures["rows"]:
+            then = {old["name"]: old for old in (reference or {}).get("rows", [])}.get(row["name"])
+            cells = [row["name"]]
+            if reference:
+                cells += [f"{then['p50']:.1f}", f"{then['p99']:.1f}"] if then else ["", ""]
+            cells += [f"{row['p50']:.1f}", f"{row['p99']:.1f}"]
+            if reference:
+                cells.append(f"{then['p50'] / row['p50']:.1f}" if then else "")
+            cells += [f"{row['p50'] / base:.1f}", row["queries"]]
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def _plans(self, results: list[dict]) -> str:
@@ -164,6 +175,25 @@ class Command(BaseCommand):
             for ms, plan in plans[:SLOWEST_SHOWN]:
                 out.append(f"--- {ms:.2f} ms\n{plan}")
         return "\n".join(out)
+
+
+def _figures(results: list[dict]) -> dict:
+    """p50/p99 (ms) and query counts per request, in the table's order: what ``--save`` keeps for a later run."""
+    answer = results[-2]
+    page = {"name": "review page (`GET /review/task/N/`)", "times": answer["page_times"], "queries": set()}
+    rows = [*results[:-2], page, answer, results[-1]]
+    return {
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "rows": [
+            {
+                "name": row["name"],
+                "p50": statistics.median(row["times"]) * 1000,
+                "p99": _p99(row["times"]) * 1000,
+                "queries": ", ".join(str(n) for n in sorted(row["queries"])),
+            }
+            for row in rows
+        ],
+    }
 
 
 def _leasing(client: Client, filters: dict):
