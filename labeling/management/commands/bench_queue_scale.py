@@ -115,7 +115,7 @@ class Command(BaseCommand):
     def _measure_review_and_answer(self, client: Client, requests: int) -> dict:
         """The review page, then the answer (which leases the next item): what an annotator waits for each item."""
         page_times, answer_times, statements, queries = [], [], [], set()
-        url = client.post(reverse("labeling:review-start")).url
+        url = client.post(reverse("labeling:review-start"))["Location"]
         for _ in range(requests):
             began = time.perf_counter()
             client.get(url)
@@ -127,7 +127,7 @@ class Command(BaseCommand):
             answer_times.append(time.perf_counter() - began)
             queries.add(len(captured))
             statements = _statements(captured.captured_queries)
-            url = response.url
+            url = response["Location"]
         return {
             "name": "answer + next item (`POST …/answer`)",
             "times": answer_times,
