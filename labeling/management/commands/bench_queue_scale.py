@@ -43,7 +43,7 @@ What the query plans (printed by the command) showed before, and what replaced i
 
 - `/review/` counted the open tasks twice, a GROUP BY by reason and the tasks "for you now" with two
   anti-joins over every open task (a parallel scan of 200,000 rows, plus a hash of the annotator's 50,000
-  answers): 300 ms and more, 1 s with a source filter (a join of 1,000,000 items). Now the counts are sums
+  answers), and with a source filter a join of the 1,000,000 items besides. Now the counts are sums
   over a table PostgreSQL's triggers keep in the same transaction as every change to the tasks (migration
   0015, signed rows per reason, tag and source, folded by beat), and "for you now" is that count minus the
   tasks ruled out for the annotator, each set found through its own index: leases (a partial index on
