@@ -390,6 +390,9 @@ TAGLOOP_WEBHOOK_MAX_ATTEMPTS = env.int("TAGLOOP_WEBHOOK_MAX_ATTEMPTS", default=8
 TAGLOOP_WEBHOOK_BACKOFF_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_SECONDS", default=10.0)
 TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Webhook URLs must resolve to public addresses (webhooks/addresses.py); true allows private ones too.
+# Development and the tests default to true, for receivers on localhost.
+TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
 # The open-task counts gain a row per statement that changes review tasks; folding them this often keeps
 # reading the counts (every queue page) a sum of a few dozen rows.
