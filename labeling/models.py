@@ -167,10 +167,10 @@ class ReviewTask(models.Model):
                 fields=["assignee"], condition=Q(status="open", assignee__isnull=False), name="review_open_held_idx"
             ),
             # Open tasks waiting for several answers: the only ones an annotator may have answered already. What the
-            # queue page's filters need is in the index, so finding those an annotator answered reads no table.
+            # queue page's filters need is in the index (keys, not INCLUDE: SQLite has none), so finding those an
+            # annotator answered reads no table.
             models.Index(
-                fields=["id"],
-                include=["reason", "predicted_tag", "content"],
+                fields=["id", "reason", "predicted_tag", "content"],
                 condition=Q(status="open", required_answers__gt=1),
                 name="review_open_multi_idx",
             ),

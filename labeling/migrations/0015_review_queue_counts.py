@@ -143,8 +143,7 @@ class Migration(migrations.Migration):
             model_name="reviewtask",
             index=models.Index(
                 condition=models.Q(("required_answers__gt", 1), ("status", "open")),
-                fields=["id"],
-                include=["reason", "predicted_tag", "content"],
+                fields=["id", "reason", "predicted_tag", "content"],
                 name="review_open_multi_idx",
             ),
         ),
