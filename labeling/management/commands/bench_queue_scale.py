@@ -27,7 +27,9 @@ from benchmarks.markdown_section import replace_section
 from common.roles import ANNOTATOR, roles_ensure
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.management.commands.bench_queue import _p99
-from labeling.management.queue_seeding import QueueShape, seed_queue
+from labeling.management.queue_seeding import SOURCES, QueueShape, seed_queue
+from labeling.management.trigger_cost import trigger_cost
+from labeling.models import Content
 
 SECTION = "Review queue at a million items"
 # What the figures measure and what changed (issue 18), written under the table on every run.
@@ -91,7 +93,9 @@ class Command(BaseCommand):
         if save:
             Path(save).write_text(json.dumps(figures, indent=1), encoding="utf-8")
         reference = json.loads(Path(before).read_text(encoding="utf-8")) if before else None
-        table = self._table(figures, reference, shape, requests, label) + "\n" + NOTES
+        first_free = Content.objects.filter(source__in=SOURCES).order_by("pk").values_list("pk", flat=True).first()
+        costs = trigger_cost(first_free_item=first_free + shape.open_tasks + shape.done_tasks)
+        table = self._table(figures, reference, shape, requests, label) + "\n" + _cost_table(costs) + "\n" + NOTES
         self.stdout.write(table)
         if not no_explain:
             self.stdout.write(self._plans(results))
@@ -202,6 +206,22 @@ class Command(BaseCommand):
             for ms, plan in plans[:SLOWEST_SHOWN]:
                 out.append(f"--- {ms:.2f} ms\n{plan}")
         return "\n".join(out)
+
+
+def _cost_table(costs: list[dict]) -> str:
+    lines = [
+        "",
+        "What the counts' triggers cost a set-based writer (one statement each, in a transaction rolled back; medians"
+        " of 3, with the triggers and with them disabled):",
+        "",
+        "| statement | with triggers ms | without ms | ratio |",
+        "|---|---|---|---|",
+    ]
+    for row in costs:
+        lines.append(
+            f"| {row['step']} | {row['with']:.0f} | {row['without']:.0f} | {row['with'] / row['without']:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def _figures(results: list[dict]) -> dict:
