@@ -44,7 +44,7 @@ def trigger_cost(*, first_free_item: int, rows: int = 20_000, repeats: int = 3) 
                 timings[name][with_triggers].append(ms)
     return [
         {
-            "step": name.replace("N", f"{rows:,}"),
+            "step": name.format(rows=f"{rows:,}"),
             "with": statistics.median(t[True]),
             "without": statistics.median(t[False]),
         }
