@@ -11,14 +11,14 @@ PYTHON=$PWD/.venv/bin/python
 work=$(mktemp -d)
 git worktree add --detach "$work/before" "$BEFORE" >/dev/null
 trap 'git worktree remove --force "$work/before"; rm -rf "$work"' EXIT
-cp labeling/management/queue_seeding.py "$work/before/labeling/management/"
+cp labeling/management/queue_seeding.py labeling/management/trigger_cost.py "$work/before/labeling/management/"
 cp labeling/management/commands/bench_queue_scale.py "$work/before/labeling/management/commands/"
 
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
 createdb -h 127.0.0.1 -U postgres "$DB"
 echo "== before: $(git rev-parse --short "$BEFORE") =="
 (cd "$work/before" && "$PYTHON" manage.py migrate --noinput -v0 \
-  && "$PYTHON" manage.py bench_queue_scale --no-write --label before --save "$work/before.json" "$@")
+  && "$PYTHON" manage.py bench_queue_scale --no-write --no-trigger-cost --label before --save "$work/before.json" "$@")
 echo "== after: $(git rev-parse --short HEAD) =="
 "$PYTHON" manage.py migrate --noinput -v0
 psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE"

@@ -73,11 +73,14 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="what this run measures (e.g. 'before'), for the table")
         parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
         parser.add_argument("--no-explain", action="store_true")
+        parser.add_argument("--no-trigger-cost", action="store_true", help="skip timing the counts' triggers")
         parser.add_argument("--save", help="write the figures to this JSON file (a 'before' run for --before)")
         parser.add_argument("--before", help="a JSON file from --save: show its figures beside these")
         add_scratch_database_argument(parser)
 
-    def handle(self, content, tasks, requests, label, no_write, no_explain, save, before, yes, **options):
+    def handle(
+        self, content, tasks, requests, label, no_write, no_explain, no_trigger_cost, save, before, yes, **options
+    ):
         require_scratch_database(allowed=yes)
         if connection.vendor != "postgresql":
             raise SystemExit("this benchmark seeds with PostgreSQL's generate_series: set DATABASE_URL")
@@ -93,9 +96,11 @@ class Command(BaseCommand):
         if save:
             Path(save).write_text(json.dumps(figures, indent=1), encoding="utf-8")
         reference = json.loads(Path(before).read_text(encoding="utf-8")) if before else None
-        first_free = Content.objects.filter(source__in=SOURCES).order_by("pk").values_list("pk", flat=True).first()
-        costs = trigger_cost(first_free_item=first_free + shape.open_tasks + shape.done_tasks)
-        table = self._table(figures, reference, shape, requests, label) + "\n" + _cost_table(costs) + "\n" + NOTES
+        table = self._table(figures, reference, shape, requests, label)
+        if not no_trigger_cost:
+            first = Content.objects.filter(source__in=SOURCES).order_by("pk").values_list("pk", flat=True).first()
+            table += "\n" + _cost_table(trigger_cost(first_free_item=first + shape.open_tasks + shape.done_tasks))
+        table += "\n" + NOTES
         self.stdout.write(table)
         if not no_explain:
             self.stdout.write(self._plans(results))
