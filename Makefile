@@ -95,6 +95,21 @@ bench-queue: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
 
+## The review queue at a million items (PostgreSQL): 1M items and 200k open tasks seeded by SQL into a fresh scratch
+## database; p50/p99 of /review/, the next item, the review page and an answer, with EXPLAIN ANALYZE of their queries;
+## rewrites '## Review queue at a million items'. QUEUE_SCALE_ARGS passes options (e.g. --label, --requests).
+.PHONY: bench-queue-scale
+bench-queue-scale: install
+	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tagloop_queue_scale_bench" >/dev/null
+	createdb -h 127.0.0.1 -U postgres tagloop_queue_scale_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py bench_queue_scale $(QUEUE_SCALE_ARGS)
+
+## The same, the code at BEFORE (a git ref, e.g. BEFORE=main) measured first on the same database, then this checkout.
+.PHONY: bench-queue-scale-compare
+bench-queue-scale-compare: install
+	BEFORE=$(BEFORE) bash scripts/bench_queue_scale_compare.sh $(QUEUE_SCALE_ARGS)
+
 ## Public pages at 100,000 items (PostgreSQL): list, search, tag filter, item and tag pages; rewrites '## Public pages'.
 .PHONY: bench-public
 bench-public: install
