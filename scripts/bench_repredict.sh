@@ -19,7 +19,12 @@ stop_workers() {
   if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; fi
   pids=()
 }
-trap stop_workers EXIT
+forget_queue() {  # this run's private queue and kombu's bindings of it: nothing left in the shared Redis
+  stop_workers
+  redis-cli -u "$REDIS_URL" DEL "$CELERY_TASK_DEFAULT_QUEUE" "_kombu.binding.$CELERY_TASK_DEFAULT_QUEUE" \
+    "_kombu.binding_permanent.$CELERY_TASK_DEFAULT_QUEUE" >/dev/null || true
+}
+trap forget_queue EXIT
 
 one_run() {  # label, code tree, item count, chunk size ("" = the tree's default)
   local label=$1 tree=$2 size=$3 chunk=$4
