@@ -194,7 +194,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_out_")
-        return cached_encode(_as_text_list(X))
+        return cached_encode(_as_text_list(X), encoder=self.encoder())
+
+    def encoder(self) -> Callable[[Sequence[str]], np.ndarray]:
+        """What turns texts into vectors behind the cache (ml.compiled wraps it to batch requests)."""
+        return encode
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([f"embedding{i}" for i in range(EMBEDDING_DIM)], dtype=object)
@@ -215,9 +219,8 @@ class MiniLMEmbedder(SentenceEmbedder):
     path, whose vectors are the same.
     """
 
-    def transform(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "n_features_out_")
-        return cached_encode(_as_text_list(X), encoder=minilm.encode)
+    def encoder(self) -> Callable[[Sequence[str]], np.ndarray]:
+        return minilm.encode
 
 
 def _load_encoder() -> Any:
