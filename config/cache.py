@@ -167,12 +167,12 @@ class FailOpenRedisCacheClient(RedisCacheClient):
 
         return self._guarded("incr", partial(super().incr, key, delta), missing)
 
-    def count_hit(self, key, timeout: int) -> int | None:
-        """INCR ``key`` and give it ``timeout`` s to live if it has none yet, in one round trip."""
+    def count_hit(self, key, timeout: int, amount: int = 1) -> int | None:
+        """INCRBY ``key`` and give it ``timeout`` s to live if it has none yet, in one round trip."""
 
         def incr_and_expire() -> int:
             pipe = self.get_client(key, write=True).pipeline(transaction=False)
-            pipe.incr(key)
+            pipe.incr(key, amount)
             pipe.expire(key, timeout, nx=True)  # only the window's first hit sets its end
             return int(pipe.execute()[0])
 
@@ -229,9 +229,9 @@ class FailOpenRedisCache(RedisCache):
     def _cache(self):
         return FailOpenRedisCacheClient(self._servers, outage=self._outage, **self._options)
 
-    def count_hit(self, key: str, *, timeout: int, version=None) -> int | None:
-        """A rate-limit counter's hit (common.ratelimit): the new count, None while Redis is unreachable."""
-        return self._cache.count_hit(self.make_and_validate_key(key, version=version), timeout)
+    def count_hit(self, key: str, *, timeout: int, amount: int = 1, version=None) -> int | None:
+        """A rate-limit counter's hits (common.ratelimit): the new count, None while Redis is unreachable."""
+        return self._cache.count_hit(self.make_and_validate_key(key, version=version), timeout, amount)
 
     def clear(self):
         """Delete this cache's keys (those under its prefix), not the whole Redis database."""

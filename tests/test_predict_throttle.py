@@ -1,6 +1,7 @@
 """The predict API's rate limit: one fixed-window counter per client on real Redis, 429 + Retry-After."""
 
 import threading
+import time
 
 import pytest
 import redis
@@ -62,8 +63,6 @@ def test_the_counter_is_one_integer_per_client_and_window_that_expires(db, on_re
 
 def test_the_window_ends_and_the_client_may_send_again(db, on_redis, predict_limit):
     predict_limit("2/second")
-    import time
-
     time.sleep(1 - time.time() % 1)  # start at a window's beginning, so three hits share it
     assert [_predict().status_code == 429 for _ in range(3)] == [False, False, True]
     time.sleep(1.05)
@@ -105,3 +104,19 @@ def test_a_rate_that_does_not_parse_names_itself():
         parse_rate("ten/minute")
     with pytest.raises(ValueError, match="'10/fortnight'"):
         parse_rate("10/fortnight")
+
+
+def test_a_large_limit_asks_redis_once_per_claim_and_still_stops_at_the_limit(on_redis):
+    # 1000/minute: a process claims 10 hits at a time, so 251 hits are 26 claims on the counter.
+    allowed = [retry_after(scope="big", identity="x", rate="1000/minute") is None for _ in range(251)]
+    [key] = on_redis.scan_iter(match=f"{RUN_PREFIX}:*ratelimit:big:x:*")
+    assert all(allowed) and int(on_redis.get(key)) == 260
+    allowed += [retry_after(scope="big", identity="x", rate="1000/minute") is None for _ in range(849)]
+    assert sum(allowed) == 1000 and allowed[999] and not any(allowed[1000:])
+
+
+def test_claims_of_other_processes_count_against_the_client(on_redis):
+    # Another process holding a claim: its hits are on the shared counter before this one's.
+    count_hit(f"ratelimit:big:y:{int(time.time() // 60)}", period=60, amount=995)
+    allowed = [retry_after(scope="big", identity="y", rate="1000/minute") is None for _ in range(10)]
+    assert sum(allowed) == 5
