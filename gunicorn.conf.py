@@ -22,6 +22,13 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # is the name many platforms set.
 workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 
+# Sync workers by default. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=N lets a worker
+# take N requests at once: the encoder of minilm-linear then encodes their texts together
+# (ml.batching, TAGLOOP_ENCODER_BATCH), which "Serving: against plain Django" in
+# docs/benchmarks.md measures against sync workers.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _int("GUNICORN_THREADS", 1)
+
 # Import Django, numpy and scikit-learn once in the master and fork: the workers share those
 # pages (less memory each) and a replaced worker starts at once. The price: new code needs a
 # full restart, not a HUP, and nothing opened in the master may be used by a worker (pre_fork).
