@@ -7,8 +7,9 @@ One gunicorn (``--preload``, the same flags for every contender) serves three UR
 (Django answering fixed JSON, the ceiling), ``/bench/naive-predict`` (a short DRF view predicting
 with the fitted pipeline) and tagloop's ``POST /api/v1/predict``; the references are mounted by
 benchmarks.serving.settings only. wrk (C, closed loop) sends the requests at 1, 10 and 50
-connections, each contender in turn, A/B/C then C/B/A, ``--rounds`` times; the table gives
-medians and the ratio to plain Django's req/s at the same level.
+connections, each contender in turn, A/B/C then C/B/A, ``--rounds`` times, each run starting
+once the server has served what the previous one left queued; the table gives medians and the
+ratio to plain Django's req/s at the same level.
 
 Texts: ``varied`` pairs a random title with a random description of the dataset at every request,
 so an encoder's per-text cache almost never answers; ``repeated`` cycles through four texts, which
@@ -17,6 +18,7 @@ the cache answers after their first request.
 
 import argparse
 import csv
+import http.client
 import json
 import os
 import platform
@@ -25,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from benchmarks.bench_serve import (
@@ -85,6 +88,7 @@ def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path) -> l
             for round_number in range(args.rounds):
                 names = list(CONTENDERS) if round_number % 2 == 0 else list(reversed(CONTENDERS))
                 for name in names:
+                    _drain(port)
                     figures = _wrk(port, CONTENDERS[name], script, clients=clients, seconds=args.seconds)
                     samples.append({"contender": name, "clients": clients, **figures, "load": load_average()})
                     print(_sample_line(samples[-1]), flush=True)
@@ -92,6 +96,24 @@ def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path) -> l
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     return samples
+
+
+def _drain(port: int, timeout: float = 120) -> None:
+    """Wait until the requests wrk left queued when it stopped are served.
+
+    wrk stops at its deadline with requests in flight, which the server still serves: for a slow
+    contender, seconds of work that would land on the next contender's run. A probe queued behind
+    them returns once they are done; two fast probes in a row mean the queue is empty.
+    """
+    deadline = time.monotonic() + timeout
+    fast = 0
+    while fast < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        connection.request("GET", "/healthz/live")
+        connection.getresponse().read()
+        connection.close()
+        fast = fast + 1 if time.monotonic() - started < 0.05 else 0
 
 
 def _wrk(port: int, path: str, script: Path, *, clients: int, seconds: float) -> dict:
@@ -227,7 +249,8 @@ def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv
         f"`{command_line('benchmarks.bench_serve_plain', argv)}`, {utc_minute()}, {platform.machine()} with "
         f"{os.cpu_count()} CPUs, 1-minute load average {loads[0]}–{loads[-1]} during the run (the machine is "
         f"shared with other engineers' work). gunicorn --preload, {worker}, model {version}; wrk on the same "
-        f"two cores, {args.seconds:g} s per run, contenders in turn A/B/C then C/B/A, {args.rounds} runs each; "
+        f"two cores, {args.seconds:g} s per run, contenders in turn A/B/C then C/B/A, {args.rounds} runs each, "
+        "each run starting once the server has served what the previous run left queued; "
         f"medians. Texts: {args.texts}.",
         "",
         "| clients | contender | req/s | ratio to plain Django | p50 ms | p99 ms | errors |",
