@@ -18,16 +18,17 @@ def _bool(name: str, default: bool) -> bool:
 
 # Loopback unless told otherwise: the proxy in front (or a container's port mapping) decides exposure.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, one request each: predictions are CPU-bound, so a few per core. WEB_CONCURRENCY
-# is the name many platforms set.
+# Predictions are CPU-bound, so a few processes per core. WEB_CONCURRENCY is the name many
+# platforms set.
 workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 
-# Sync workers by default. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=N lets a worker
-# take N requests at once: the encoder of minilm-linear then encodes their texts together
-# (ml.batching, TAGLOOP_ENCODER_BATCH), which "Serving: against plain Django" in
-# docs/benchmarks.md measures against sync workers.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = _int("GUNICORN_THREADS", 1)
+# Threaded workers (gthread), 4 requests each at a time: the default model, minilm-linear, then
+# encodes the texts of a worker's concurrent requests together (ml.batching, TAGLOOP_ENCODER_BATCH),
+# which served about 1.3x the requests of sync workers on 2 cores ("Serving: against plain Django"
+# in docs/benchmarks.md); gthread also keeps connections alive. GUNICORN_WORKER_CLASS=sync for one
+# request per process.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = _int("GUNICORN_THREADS", 4)
 
 # Import Django, numpy and scikit-learn once in the master and fork: the workers share those
 # pages (less memory each) and a replaced worker starts at once. The price: new code needs a
