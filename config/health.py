@@ -29,6 +29,7 @@ from predictions.selectors import (
     stalled_work,
     unfinished_job_counts,
 )
+from predictions.selectors.trust import trust_metrics
 from predictions.services.leases import lease_last_run
 
 
@@ -225,6 +226,34 @@ def metrics_text() -> str:
         "gauge",
         "When the reconciler last ran (0: never).",
         [({}, int(reconciled.timestamp()) if reconciled else 0)],
+    )
+    own_threshold, sources = trust_metrics()
+    family(
+        "tagloop_review_threshold",
+        "gauge",
+        "Confidence below which predictions go to review: the active version's own (source all), then each "
+        "source with a state (pinned, or raised/lowered by the live audits).",
+        ([({"source": "all"}, own_threshold)] if own_threshold is not None else [])
+        + [({"source": s.source, "pinned": str(s.pinned).lower()}, s.threshold) for s in sources],
+    )
+    family(
+        "tagloop_audit_share",
+        "gauge",
+        "Share of a source's new items drawn as blind audit samples.",
+        [({"source": s.source}, s.audit_share) for s in sources],
+    )
+    family(
+        "tagloop_trust_precision_lower_bound",
+        "gauge",
+        "Lower confidence bound of the live precision of auto-accepted items, at the last judgement of the "
+        "source's audits (no sample: not judged yet for the active version).",
+        [({"source": s.source}, s.precision_lower_bound) for s in sources if s.precision_lower_bound is not None],
+    )
+    family(
+        "tagloop_trust_audits_judged",
+        "gauge",
+        "Answered audits in the source's last judgement.",
+        [({"source": s.source}, s.audits_judged) for s in sources if s.audits_judged is not None],
     )
     return "\n".join(lines) + "\n"
 

@@ -25,8 +25,17 @@ def _logged_in(user) -> Client:
     return client
 
 
+def _form_id(client: Client) -> str:
+    page = client.get(reverse("api-tokens")).content.decode()
+    return re.search(r'name="form_id" value="([\w-]+)"', page).group(1)
+
+
+def _make_on_page(client: Client, name: str):
+    return client.post(reverse("api-tokens"), {"name": name, "form_id": _form_id(client)})
+
+
 def test_a_token_made_on_the_page_is_shown_once_and_stored_as_a_hash(reviewer):
-    page = _logged_in(reviewer).post(reverse("api-tokens"), {"name": "nightly export"})
+    page = _make_on_page(_logged_in(reviewer), "nightly export")
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     key = re.search(r'id="new-key">(tlu_[\w-]+)<', page.content.decode()).group(1)
     token = ApiToken.objects.get(user=reviewer)
@@ -38,9 +47,25 @@ def test_a_token_made_on_the_page_is_shown_once_and_stored_as_a_hash(reviewer):
 
 
 def test_a_name_is_required(reviewer):
-    page = _logged_in(reviewer).post(reverse("api-tokens"), {"name": "   "})
+    client = _logged_in(reviewer)
+    page = client.post(reverse("api-tokens"), {"name": "   ", "form_id": _form_id(client)})
     assert page.status_code == 400 and "This field is required" in page.content.decode()
     assert not ApiToken.objects.exists()
+
+
+def test_sending_the_form_again_makes_no_second_token(reviewer):
+    client = _logged_in(reviewer)
+    form = {"name": "nightly export", "form_id": _form_id(client)}
+    first = client.post(reverse("api-tokens"), form)
+    assert 'id="new-key"' in first.content.decode()
+    reload = client.post(reverse("api-tokens"), form).content.decode()  # the browser's "resend"
+    assert ApiToken.objects.filter(user=reviewer).count() == 1
+    assert 'id="new-key"' not in reload and "no second token was made" in reload
+    # A fresh form still works, and so do two forms opened side by side.
+    tab_a, tab_b = _form_id(client), _form_id(client)
+    client.post(reverse("api-tokens"), {"name": "tab b", "form_id": tab_b})
+    client.post(reverse("api-tokens"), {"name": "tab a", "form_id": tab_a})
+    assert sorted(ApiToken.objects.values_list("name", flat=True)) == ["nightly export", "tab a", "tab b"]
 
 
 def test_the_page_is_for_logged_in_users(reviewer):

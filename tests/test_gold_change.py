@@ -4,9 +4,9 @@ queue's, with its provenance (who, when, why, version), and the split never move
 import pytest
 from django.urls import reverse
 
-from labeling.models import Annotation, GoldLabel, Provenance, Split
-from labeling.services import GoldChangeRefused, gold_label_change, gold_label_set
-from tests.factories import make_content
+from labeling.models import Annotation, GoldLabel, Provenance, ReportStatus, ReviewStatus, ReviewTask, Split
+from labeling.services import GoldChangeRefused, gold_label_change, gold_label_set, report_create
+from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,20 @@ def test_an_item_without_gold_has_no_gold_page(client, tags, reviewer):
     content = make_content()
     assert client.get(reverse("labeling:gold-detail", args=[content.pk])).status_code == 404
     assert client.post(reverse("labeling:gold-change", args=[999999]), {"tag": "mlops", "note": "x"}).status_code == 404
+
+
+def test_a_change_settles_the_items_open_tasks_and_reports(labelled, reviewer, tags):
+    report, _ = report_create(
+        content=labelled, reporter_address="10.0.0.1", suggested_tag=tags["natural-language-processing"]
+    )
+    task = make_low_confidence_task(content=labelled)
+    other_item_task = make_low_confidence_task()
+    gold_label_change(content_id=labelled.pk, tag=tags["natural-language-processing"], user=reviewer, note="NLP paper")
+    assert not ReviewTask.objects.filter(content=labelled, status=ReviewStatus.OPEN).exists()
+    task.refresh_from_db()
+    assert (task.status, task.resolved_by) == (ReviewStatus.DONE, reviewer)
+    report.refresh_from_db()
+    # The tag shown was computer-vision (the gold label before); the change says it was wrong.
+    assert report.status == ReportStatus.ACCEPTED and "NLP paper" in report.resolution
+    other_item_task.refresh_from_db()
+    assert other_item_task.status == ReviewStatus.OPEN

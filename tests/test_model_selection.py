@@ -1,6 +1,7 @@
 """Retrain uses cross-validation on the train split: per-model threshold, suspect labels, stored embeddings."""
 
 import pytest
+from django.urls import reverse
 
 from labeling.models import GoldLabel, Provenance, ReviewTask, Split
 from ml.catalogue import minilm_available
@@ -168,3 +169,30 @@ def test_the_default_encodes_each_item_once_across_retrains_and_batch_prediction
     assert predictions_create(model_version_id=first.pk, content_ids=[new.pk, gold[0].content_id]) == 2
     assert set(ContentEmbedding.objects.values_list("pk", flat=True)) > stored
     assert ContentEmbedding.objects.filter(content=new).count() == 1
+
+
+def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_lower_than_that_proves(
+    tags, model_dir, client, admin_user
+):
+    make_gold_dataset(tags, copies=7)  # 140 training labels: two newest slices of 28 items
+    version = _train()
+    validation = version.cv_metrics["time_validation"]
+    assert (validation["folds"], validation["share"], validation["sample"]) == (2, 0.2, "fair")  # all imported
+    assert len(validation["items"]) == 56 and all(0 <= c <= 1 for c, _ in validation["items"])
+    assert validation["precision"] == pytest.approx(sum(right for _, right in validation["items"]) / 56, abs=1e-4)
+    cv_point = version.cv_metrics["operating_point"]["threshold"]
+    assert version.review_threshold == max(cv_point, validation["threshold"])
+    client.force_login(admin_user)
+    page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
+    assert 'id="threshold-sources"' in page and "56 items" in page and "the stricter applies" in page
+
+
+def test_the_time_order_is_the_items_creation_with_undated_items_oldest():
+    from datetime import UTC, datetime
+
+    from predictions.selectors import oldest_first
+
+    newer = make_content(title="newer", created_on=datetime(2024, 1, 1, tzinfo=UTC))
+    older = make_content(title="older", created_on=datetime(2020, 1, 1, tzinfo=UTC))
+    undated = make_content(title="undated")
+    assert oldest_first(content_ids=[newer.pk, older.pk, undated.pk]) == [undated.pk, older.pk, newer.pk]

@@ -263,3 +263,86 @@ def test_the_window_is_the_last_audits_per_source_or_the_last_hours(tags, settin
     settings.TAGLOOP_TRUST_WINDOW_HOURS = 1
     assert [(a.source, a.correct) for a in trust_audits(version=version)] == [("feed", True)] * 2
     assert len(trust_audits(version=version, windowed=False)) == 6
+
+
+def version_with_time_validation(items: list[list]) -> ModelVersion:
+    """An active version whose training stored a time-ordered validation (confidence, right) and its threshold."""
+    return ModelVersion.objects.create(
+        number=1,
+        algorithm="tfidf-linear",
+        status=ModelStatus.ACTIVE,
+        review_threshold=0.8,
+        cv_metrics={"time_validation": {"folds": 2, "share": 0.2, "precision": 0.99, "threshold": 0.8, "items": items}},
+    )
+
+
+def test_the_time_ordered_validation_lets_the_first_live_error_count(client, tags, settings, reviewer):
+    # 101/102 right from 0.8 (bound 0.957): the start is just kept; 64 of them from 0.97.
+    items = [[0.8, k != 0] for k in range(38)] + [[0.97, True] for _ in range(64)]
+    version = version_with_time_validation(items)
+    answered_audit(tags, version, source="feed", confidence=0.85, right=False)  # one audit, wrong
+    [check] = trust_check(source="feed")
+    assert check.action == "raise" and check.threshold == 0.97
+    event = ModelEvent.objects.get(source="feed")
+    assert event.details["n"] == 1 and event.details["prior_n"] == 102 and "validation items" in event.reason
+    assert thresholds_in_force(version=version).for_source("feed") == 0.97
+    client.force_login(reviewer)
+    page = client.get(reverse("monitoring:page")).content.decode()
+    assert 'id="trust-time-validation"' in page and "102 items" in page
+    assert "with 102 validation items" in page and "with 64 validation items" in page  # at the own and in force
+    # Without the stored validation the same single audit is not judged: too few audits.
+    ModelVersion.objects.filter(pk=version.pk).update(cv_metrics={})
+    SourceThreshold.objects.all().delete()
+    [again] = trust_check(source="feed")
+    assert again.action == "hold" and again.threshold == 0.8
+
+
+def test_a_new_source_is_audited_at_the_front_loaded_share_which_decays_as_audits_settle_it(tags, settings):
+    settings.TAGLOOP_AUDIT_SHARE, settings.TAGLOOP_TRUST_RAISED_AUDIT_SHARE = 0.05, 0.25
+    settings.TAGLOOP_TRUST_SETTLE_AUDITS = 20
+    version = version_with_time_validation([[0.8, True] for _ in range(100)])
+    assert thresholds_in_force(version=version).audit_share("feed") == 0.25  # no row yet: front-loaded
+    for _ in range(10):
+        answered_audit(tags, version, source="feed", confidence=0.9, right=True)
+    trust_check(source="feed")
+    forget_thresholds()
+    assert thresholds_in_force(version=version).audit_share("feed") == pytest.approx(0.15)
+    for _ in range(10):
+        answered_audit(tags, version, source="feed", confidence=0.9, right=True)
+    trust_check(source="feed")
+    forget_thresholds()
+    assert thresholds_in_force(version=version).audit_share("feed") == pytest.approx(0.05)
+
+
+def test_a_model_that_proved_nothing_at_training_is_automated_once_audits_prove_a_threshold(
+    client, tags, settings, reviewer
+):
+    version = bare_active_version(REVIEW_ALL)  # its validation proved no threshold: everything to review
+    for _ in range(60):
+        answered_audit(tags, version, source="feed", confidence=0.8, right=True)
+    [check] = trust_check(source="feed")
+    assert check.action == "lower" and check.threshold == 0.8
+    assert SourceThreshold.objects.get(source="feed").threshold == 0.8
+    assert thresholds_in_force(version=version).for_source("feed") == 0.8
+    assert ModelEvent.objects.get(source="feed").action == ModelEventAction.THRESHOLD_LOWERED
+    client.force_login(reviewer)
+    assert "lowered on evidence" in client.get(reverse("monitoring:page")).content.decode()
+
+
+def test_metrics_show_each_sources_threshold_share_and_bound(client, tags, settings, admin_user):
+    settings.TAGLOOP_METRICS_TOKEN = "s3cret"
+    settings.TAGLOOP_TRUST_MIN_AUDITS = 10
+    version = bare_active_version(0.6)
+    for k in range(12):
+        answered_audit(tags, version, source="feed", confidence=0.7, right=k % 3 != 0)  # 8/12 right: raised
+    trust_check()
+    threshold_pin(source="partner", threshold=0.9, actor=admin_user, reason="new partner")
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").content.decode()
+    assert 'tagloop_review_threshold{source="all"} 0.6' in text
+    assert f'tagloop_review_threshold{{source="feed",pinned="false"}} {REVIEW_ALL}' in text
+    assert 'tagloop_review_threshold{source="partner",pinned="true"} 0.9' in text
+    assert f'tagloop_audit_share{{source="feed"}} {settings.TAGLOOP_TRUST_RAISED_AUDIT_SHARE}' in text
+    assert 'tagloop_trust_audits_judged{source="feed"} 12' in text
+    bound = float(text.split('tagloop_trust_precision_lower_bound{source="feed"} ')[1].split()[0])
+    assert 0 < bound < 0.95
+    assert 'tagloop_trust_precision_lower_bound{source="partner"}' not in text  # pinned, never judged

@@ -20,7 +20,8 @@ from predictions.models import ModelStatus, ModelVersion
 from predictions.services.trust import threshold_pin
 from tests.conftest import celery_worker, wait_until
 from tests.factories import make_active_model, make_candidate, make_content
-from webhooks.delivery import backoff_seconds, deliveries_sweep
+from webhooks.addresses import url_refusal
+from webhooks.delivery import backoff_seconds, deliveries_sweep, delivery_attempt
 from webhooks.events import emit, emit_test, threshold_changed
 from webhooks.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import HEADER, signature, verify
@@ -278,3 +279,61 @@ def test_send_test_is_for_admins_only(tags, client, reviewer):
     response = client.post(reverse("admin:webhooks_webhookendpoint_send_test", args=[endpoint.pk]))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert emit_test(endpoint).event == "ping"  # the service itself does not check: the view does
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://192.168.0.10/hook",
+    ],
+)
+def test_addresses_inside_the_network_are_refused_unless_allowed(settings, url):
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    assert "inside this network" in url_refusal(url)
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    assert url_refusal(url) is None
+
+
+def test_public_and_unresolvable_hosts_pass_and_other_schemes_never_do(settings):
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    assert url_refusal("https://93.184.215.14/hook") is None
+    # Not resolvable today: the attempt fails and is retried, as for a receiver whose DNS is not ready.
+    assert url_refusal("https://hooks.example.invalid/tagloop") is None
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    assert "only http and https" in url_refusal("file:///etc/passwd")
+
+
+def test_a_delivery_to_a_private_address_fails_at_once_without_a_request(tags, settings):
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    with Receiver(fail_first=0) as receiver:
+        endpoint = _endpoint(receiver.url)
+        with transaction.atomic():
+            emit(Event.GOLD_LABEL_DECIDED, {"content_id": 1, "tag": "mlops"})
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        assert delivery_attempt(delivery.pk) == DeliveryStatus.FAILED
+    delivery.refresh_from_db()
+    assert receiver.requests == [] and delivery.attempts == 1
+    assert delivery.last_error.startswith("refused: 127.0.0.1 resolves to 127.0.0.1")
+
+
+def test_the_admin_refuses_an_endpoint_inside_the_network(tags, client, admin_user, settings):
+    settings.TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "events": ["model.promoted"],
+            "is_active": "on",
+            "secret": "s",
+            "deliveries-TOTAL_FORMS": "0",
+            "deliveries-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200 and not WebhookEndpoint.objects.exists()
+    assert "an address inside this network" in response.content.decode()

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from webhooks.addresses import url_refusal
 from webhooks.events import emit_test
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
@@ -23,6 +24,13 @@ class EndpointForm(forms.ModelForm):
         model = WebhookEndpoint
         fields = ["url", "description", "events", "is_active", "secret"]
         help_texts = {"secret": "signs every payload (X-Tagloop-Signature); give the receiver the same value"}
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        refusal = url_refusal(url)
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
+        return url
 
 
 DELIVERY_COLUMNS = ("created_at", "event", "status", "attempts", "last_status_code", "last_response", "last_error")

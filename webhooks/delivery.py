@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks.addresses import url_refusal
 from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.signing import HEADER, signature
 
@@ -43,6 +44,10 @@ def delivery_attempt(delivery_id: int) -> str | None:
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
+    refusal = url_refusal(delivery.endpoint.url)
+    if refusal is not None:
+        # Not a failure that waiting cures: the URL itself is not allowed.
+        return _record(delivery, None, "", f"refused: {refusal}"[:EXCERPT], give_up=True)
     status_code, body, error = _post(delivery)
     return _record(delivery, status_code, body, error)
 
@@ -96,14 +101,14 @@ def _excerpt(response) -> str:
         return ""
 
 
-def _record(delivery: WebhookDelivery, status_code: int | None, body: str, error: str) -> str:
+def _record(delivery: WebhookDelivery, status_code: int | None, body: str, error: str, *, give_up: bool = False) -> str:
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.last_status_code = now, status_code
     delivery.last_response, delivery.last_error, delivery.claimed_at = body.replace("\x00", ""), error, None
     if status_code is not None and 200 <= status_code < 300:
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
-    elif delivery.attempts >= settings.TAGLOOP_WEBHOOK_MAX_ATTEMPTS:
+    elif give_up or delivery.attempts >= settings.TAGLOOP_WEBHOOK_MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
         logger.warning("webhooks: delivery %s failed after %s attempts", delivery.pk, delivery.attempts)
     else:

@@ -375,6 +375,13 @@ TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
 # TAGLOOP_TRUST_RELEASE_AUDITS new audits prove a lower one. TAGLOOP_TRUST_WARMUP audits at
 # the raised share while a source has fewer audits than the minimum. Beat runs the check
 # every TAGLOOP_TRUST_EVERY_SECONDS, and a worker after each answered audit.
+# A model's starting threshold anticipates drift: training predicts the newest
+# TAGLOOP_TRUST_TIME_FOLDS slices of TAGLOOP_TRUST_TIME_SHARE of the train split (time order)
+# with models trained on what came before each, and takes the lowest threshold that
+# evidence proves (never below the cross-validated one; 0 folds turns this off). The live
+# judgement pools the audits with that evidence, each item counting
+# TAGLOOP_TRUST_PRIOR_WEIGHT audits (0: audits alone). Audits are front-loaded: the raised
+# share at first, falling to the base one over TAGLOOP_TRUST_SETTLE_AUDITS accepted audits.
 TAGLOOP_TRUST_ENABLED = env.bool("TAGLOOP_TRUST_ENABLED", default=True)
 TAGLOOP_TRUST_CONFIDENCE = env.float("TAGLOOP_TRUST_CONFIDENCE", default=0.95)
 TAGLOOP_TRUST_WINDOW_AUDITS = env.int("TAGLOOP_TRUST_WINDOW_AUDITS", default=200)
@@ -383,6 +390,10 @@ TAGLOOP_TRUST_MIN_AUDITS = env.int("TAGLOOP_TRUST_MIN_AUDITS", default=20)
 TAGLOOP_TRUST_RELEASE_AUDITS = env.int("TAGLOOP_TRUST_RELEASE_AUDITS", default=30)
 TAGLOOP_TRUST_RAISED_AUDIT_SHARE = env.float("TAGLOOP_TRUST_RAISED_AUDIT_SHARE", default=0.25)
 TAGLOOP_TRUST_WARMUP = env.bool("TAGLOOP_TRUST_WARMUP", default=True)
+TAGLOOP_TRUST_SETTLE_AUDITS = env.int("TAGLOOP_TRUST_SETTLE_AUDITS", default=20)
+TAGLOOP_TRUST_PRIOR_WEIGHT = env.float("TAGLOOP_TRUST_PRIOR_WEIGHT", default=1.0)
+TAGLOOP_TRUST_TIME_FOLDS = env.int("TAGLOOP_TRUST_TIME_FOLDS", default=2)
+TAGLOOP_TRUST_TIME_SHARE = env.float("TAGLOOP_TRUST_TIME_SHARE", default=0.2)
 TAGLOOP_TRUST_EVERY_SECONDS = env.int("TAGLOOP_TRUST_EVERY_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["trust-check"] = {
     "task": "predictions.tasks.trust_check",
@@ -397,6 +408,9 @@ TAGLOOP_WEBHOOK_MAX_ATTEMPTS = env.int("TAGLOOP_WEBHOOK_MAX_ATTEMPTS", default=8
 TAGLOOP_WEBHOOK_BACKOFF_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_SECONDS", default=10.0)
 TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS = env.float("TAGLOOP_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Webhook URLs must resolve to public addresses (webhooks/addresses.py); true allows private ones too.
+# Development and the tests default to true, for receivers on localhost.
+TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
 # /healthz gives the broker this long to answer.
 TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)

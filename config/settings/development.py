@@ -7,3 +7,7 @@ A setting that only a developer's machine should have goes here.
 """
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+# Webhooks to private addresses: a developer's receiver runs on localhost (base refuses them).
+TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True)

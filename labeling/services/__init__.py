@@ -2,7 +2,8 @@
 
 from labeling.clients import client_address
 from labeling.services.content import ModelTag, content_show_model_tags, show_gold_tags, text_hash
-from labeling.services.gold import GoldChangeRefused, gold_label_change, gold_label_set
+from labeling.services.gold import gold_label_set
+from labeling.services.gold_change import GoldChangeRefused, gold_label_change
 from labeling.services.importing import ImportPlan, ImportSummary, content_import, content_import_plan
 from labeling.services.ingestion import IngestResult, content_ingest
 from labeling.services.ood import content_dismiss_out_of_distribution, content_flag_out_of_distribution

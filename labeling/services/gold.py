@@ -1,11 +1,9 @@
-"""Gold labels: create or change one, and show it."""
+"""Gold labels: set one (from any answer) and show it."""
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ApplicationError
-from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewReason, Split, Tag
+from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
 from labeling.services.content import show_gold_tags
 from labeling.services.splits import assign_splits
 from labeling.signals import gold_label_decided
@@ -48,33 +46,6 @@ def gold_label_set(
     gold_label_decided.send(sender=GoldLabel, content_id=content.pk, source=content.source, reason=reason)
     emit(Event.GOLD_LABEL_DECIDED, gold_label_payload(label, content))
     return label
-
-
-class GoldChangeRefused(ApplicationError):
-    """A change from the gold browser that would say nothing: no label, the same tag, or no note."""
-
-    code = "gold_change_refused"
-
-
-@transaction.atomic
-def gold_label_change(*, content_id: int, tag: Tag, user, note: str) -> GoldLabel:
-    """A reviewer corrects a gold label from the gold browser, saying why.
-
-    The change is an answer like the review queue's: an Annotation (with the note) by
-    ``user``, and the label set through ``gold_label_set`` (provenance ``annotator``,
-    decided_by and decided_at, version + 1); the split never moves.
-    """
-    note = note.strip()
-    if not note:
-        raise GoldChangeRefused("Say why in the note: the next person to read this label needs it.")
-    content = Content.objects.select_for_update().get(pk=content_id)
-    label = GoldLabel.objects.select_for_update().filter(content=content).first()
-    if label is None:
-        raise GoldChangeRefused("This item has no gold label to change; answer it in the review queue.")
-    if label.tag_id == tag.pk:
-        raise GoldChangeRefused(f"The gold label is already {tag.slug}; nothing changed.")
-    Annotation.objects.create(content=content, annotator=user, tag=tag, note=note)
-    return gold_label_set(content=content, tag=tag, provenance=Provenance.ANNOTATOR, decided_by=user)
 
 
 def gold_label_payload(label: GoldLabel, content: Content) -> dict:

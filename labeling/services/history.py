@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from labeling.models import Annotation, Content, Provenance, ReviewStatus, Tag, WrongTagReport
 from labeling.services.gold import gold_label_set
-from labeling.services.review_answers import _resolve_reports
+from labeling.services.review_answers import reports_resolve
 from labeling.services.review_queue import ReviewConflict
 from labeling.services.undo import UndoRecord
 
@@ -59,7 +59,7 @@ def _settle_again(content: Content, record: UndoRecord, *, tag: Tag, user, reaso
     gold_label_set(content=content, tag=tag, provenance=provenance, decided_by=user, reason=reason)
     if reports:
         notes = {report.pk: _note_of(report.resolution) for report in reports}
-        _resolve_reports(reports, accepted=accepted, tag=tag, user=user, now=now)
+        reports_resolve(reports, accepted=accepted, tag=tag, user=user, now=now)
         for report in reports:  # the note the reviewer wrote still stands
             if notes[report.pk]:
                 report.resolution += f" Note from the reviewer: {notes[report.pk]}"

@@ -90,7 +90,7 @@ def _settle(task: ReviewTask, content: Content, *, user: User, tag: Tag, note: s
     for open_task in open_tasks:
         open_task.status, open_task.resolved_at, open_task.resolved_by = ReviewStatus.DONE, now, user
     ReviewTask.objects.bulk_update(open_tasks, ["status", "resolved_at", "resolved_by"])
-    _resolve_reports(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
+    reports_resolve(reports, accepted=tag.pk != shown_tag_id, tag=tag, user=user, now=now, note=note)
     return label
 
 
@@ -118,7 +118,8 @@ def _send_to_adjudication(task: ReviewTask, content: Content, *, user: User, tag
     task.save(update_fields=["status", "resolved_at", "resolved_by", "assignee", "lease_expires_at"])
 
 
-def _resolve_reports(reports, *, accepted: bool, tag: Tag, user: User, now, note: str = "") -> None:
+def reports_resolve(reports, *, accepted: bool, tag: Tag, user: User, now, note: str = "") -> None:
+    """Close wrong-tag reports with a decision: accepted (the tag shown was wrong) or rejected; announced."""
     for report in reports:
         report.status = ReportStatus.ACCEPTED if accepted else ReportStatus.REJECTED
         report.resolution = f"Corrected to {tag.slug}." if accepted else f"Reviewed: {tag.slug} is right; tag kept."

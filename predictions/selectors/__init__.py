@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from labeling.models import (
@@ -70,6 +70,12 @@ def gold_labelled(*, split: str) -> list[LabelledContent]:
         .values_list("content_id", "content__title", "content__description", "tag__slug")
     )
     return [LabelledContent(*row) for row in rows]
+
+
+def oldest_first(*, content_ids: list[int]) -> list[int]:
+    """The items in the order they were created (an item of unknown date counts as oldest; ties by id)."""
+    rows = Content.objects.filter(pk__in=content_ids).order_by(F("created_on").asc(nulls_first=True), "pk")
+    return list(rows.values_list("pk", flat=True))
 
 
 def holdout_fingerprint(holdout: list[LabelledContent]) -> str:

@@ -46,7 +46,18 @@ def trust_settings() -> TrustSettings:
         base_audit_share=settings.TAGLOOP_AUDIT_SHARE,
         raised_audit_share=settings.TAGLOOP_TRUST_RAISED_AUDIT_SHARE,
         warmup=settings.TAGLOOP_TRUST_WARMUP,
+        settle_audits=settings.TAGLOOP_TRUST_SETTLE_AUDITS,
+        prior_weight=settings.TAGLOOP_TRUST_PRIOR_WEIGHT,
     )
+
+
+def trust_prior(version: ModelVersion) -> list[Audit]:
+    """The version's time-ordered validation (ml.time_validation), stored at training: the live judgement's prior.
+
+    Empty for a version trained without it (too little data, the feature off, or before it existed).
+    """
+    stored = (version.cv_metrics or {}).get("time_validation") or {}
+    return [Audit(float(confidence), bool(correct)) for confidence, correct in stored.get("items", [])]
 
 
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:
@@ -178,6 +189,8 @@ def trust_overview() -> dict:
     rows = {row.source: row for row in SourceThreshold.objects.select_related("pinned_by")}
     every = trust_audits(version=version, windowed=False)
     window = trust_audits(version=version)
+    prior = trust_prior(version)
+    weight = policy.prior_weight
     sources = []
     for source in sorted({a.source for a in every} | set(rows)):
         row = rows.get(source)
@@ -194,13 +207,19 @@ def trust_overview() -> dict:
                 "pinned": row.pinned_threshold if row else None,
                 "row": row,
                 "audit_share": in_force.audit_share(source),
-                "estimate": estimate(mine, threshold, policy.confidence),
-                "estimate_own": estimate(mine, in_force.own, policy.confidence),
+                "estimate": estimate(mine, threshold, policy.confidence, prior=prior, prior_weight=weight),
+                "estimate_own": estimate(mine, in_force.own, policy.confidence, prior=prior, prior_weight=weight),
                 "window": len(mine),
                 "plot": _plot(source, version, history, in_force.own, policy),
             }
         )
-    return {"version": version, "sources": sources, "events": events, "policy": policy}
+    return {
+        "version": version,
+        "sources": sources,
+        "events": events,
+        "policy": policy,
+        "time_validation": (version.cv_metrics or {}).get("time_validation") or {},
+    }
 
 
 EVENTS_SHOWN = 20
@@ -213,6 +232,8 @@ def _state(row, version, threshold: float, own: float, audits: int, policy: Trus
         return "everything to review"
     if threshold > own:
         return "raised"
+    if threshold < own:
+        return "lowered on evidence"  # below a model's own that proved nothing
     if audits < policy.min_audits:
         return "warming up"
     return "model's own"
@@ -248,3 +269,37 @@ def _plot(source: str, version: ModelVersion, history: list[LiveAudit], own: flo
         },
         "block": block,
     }
+
+
+@dataclass(frozen=True)
+class SourceTrust:
+    """One source's state for /metrics: the threshold and audit share in force, and the last judgement."""
+
+    source: str
+    threshold: float
+    audit_share: float
+    pinned: bool
+    audits_judged: int | None  # None: never judged for the active version
+    precision_lower_bound: float | None
+
+
+def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
+    """The active version's own threshold (None: no active version) and each known source's state."""
+    version = active_model_version()
+    if version is None:
+        return None, []
+    in_force = thresholds_in_force(version=version)
+    rows = []
+    for row in SourceThreshold.objects.all():
+        judged = row.evidence.get("judged", {}) if row.model_version_id == version.pk else {}
+        rows.append(
+            SourceTrust(
+                source=row.source,
+                threshold=in_force.for_source(row.source),
+                audit_share=in_force.audit_share(row.source),
+                pinned=row.pinned_threshold is not None,
+                audits_judged=judged.get("n"),
+                precision_lower_bound=judged.get("lower"),
+            )
+        )
+    return in_force.own, rows

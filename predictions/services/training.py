@@ -254,7 +254,11 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     progress(85, "fitting the out-of-distribution checks", force=True)
     ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples()).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
-    cv_summary = _cv_summary(cv, labels, fair=[item.content_id in fair for item in training])
+    fair_flags = [item.content_id in fair for item in training]
+    cv_summary = _cv_summary(cv, labels, fair=fair_flags)
+    if cv_summary:
+        progress(88, "validating on the newest training items, in time order", force=True)
+        cv_summary["time_validation"] = _time_validation(version, training, texts, fair_flags, random_state)
     progress(90, "saving the artifact", force=True)
     artifact = artifact_save(
         model_version=version,
@@ -337,8 +341,51 @@ def _cv_summary(cv: "CrossValidation | None", labels: list[str], *, fair: list[b
     }
 
 
+def _time_validation(
+    version: ModelVersion, training: list[selectors.LabelledContent], texts: list[str], fair: list[bool], random_state
+) -> dict:
+    """The model on content newer than what it learnt from: ml.time_validation on the train split in time order.
+
+    Its items (confidence, right) are stored: the trust service pools live audits with
+    them.  Only the fair sample counts as evidence once it is large enough, as for the
+    cross-validated threshold.  {} when turned off or too little data.
+    """
+    from ml.selection import MIN_FAIR_SAMPLE
+    from ml.time_validation import time_ordered_evidence
+    from ml.trust import prior_threshold
+    from predictions.selectors.trust import trust_settings
+
+    folds, share = settings.TAGLOOP_TRUST_TIME_FOLDS, settings.TAGLOOP_TRUST_TIME_SHARE
+    if folds < 1:
+        return {}
+    position = {item.content_id: k for k, item in enumerate(training)}
+    order = [position[pk] for pk in selectors.oldest_first(content_ids=list(position))]
+    use_fair = sum(fair) >= MIN_FAIR_SAMPLE
+    evidence = time_ordered_evidence(
+        [texts[k] for k in order],
+        [training[k].tag for k in order],
+        algorithm=version.algorithm,
+        folds=folds,
+        share=share,
+        random_state=random_state,
+        counted=[fair[k] for k in order] if use_fair else None,
+    )
+    threshold = prior_threshold(evidence, trust_settings())
+    if threshold is None:
+        return {}  # too few items to prove the target: the cross-validated threshold stands alone
+    return {
+        "folds": folds,
+        "share": share,
+        "sample": "fair" if use_fair else "all",
+        "precision": round(sum(a.correct for a in evidence) / len(evidence), 4),
+        "threshold": threshold,
+        "items": [[round(a.confidence, 6), a.correct] for a in evidence],
+    }
+
+
 def _review_threshold_from(cv_summary: dict) -> float:
-    """Per model: the out-of-fold confidence that reaches the target precision.
+    """Per model: the stricter of the out-of-fold confidence that reaches the target precision and the one the
+    time-ordered validation proves (content newer than the training data is where the model will be used).
 
     Unreachable target: every prediction goes to a person (a threshold above 1).
     No CV (too little data): the configured fixed threshold.
@@ -346,7 +393,9 @@ def _review_threshold_from(cv_summary: dict) -> float:
     if not cv_summary:
         return settings.TAGLOOP_REVIEW_THRESHOLD
     threshold = cv_summary["operating_point"]["threshold"]
-    return 1.01 if threshold is None else threshold
+    chosen = 1.01 if threshold is None else threshold
+    over_time = (cv_summary.get("time_validation") or {}).get("threshold")
+    return chosen if over_time is None else max(chosen, over_time)
 
 
 def _flag_suspect_labels(version: ModelVersion, training, cv: "CrossValidation") -> None:

@@ -18,7 +18,7 @@ from ml.trust import HOLD, LOWER, RAISE, REVIEW_ALL, Decision, decide, estimate
 from predictions import selectors
 from predictions.models import ModelEvent, ModelEventAction, ModelVersion, SourceThreshold
 from predictions.selectors.thresholds import review_threshold
-from predictions.selectors.trust import forget_thresholds, trust_audits, trust_settings, trust_sources
+from predictions.selectors.trust import forget_thresholds, trust_audits, trust_prior, trust_settings, trust_sources
 from webhooks.events import threshold_changed
 
 logger = logging.getLogger(__name__)
@@ -71,15 +71,23 @@ def trust_check_source(*, version: ModelVersion, source: str) -> SourceCheck:
     base = review_threshold(version)
     current = row.threshold if row.threshold is not None else base
     policy = trust_settings()
+    prior = trust_prior(version)
     decision = decide(
         window=[a.audit for a in window],
         new=[a.audit for a in new],
         base_threshold=base,
         current_threshold=current,
         settings=policy,
+        prior=prior,
     )
     now = timezone.now()
-    in_force = estimate([a.audit for a in window], decision.threshold, policy.confidence)
+    in_force = estimate(
+        [a.audit for a in window],
+        decision.threshold,
+        policy.confidence,
+        prior=prior,
+        prior_weight=policy.prior_weight,
+    )
     row.evidence = {
         **in_force.as_dict(),
         "window": len(window),
@@ -90,7 +98,7 @@ def trust_check_source(*, version: ModelVersion, source: str) -> SourceCheck:
     }
     row.audit_share, row.checked_at = decision.audit_share, now
     if decision.action != HOLD:
-        row.threshold = None if decision.threshold <= base else decision.threshold
+        row.threshold = None if decision.threshold == base else decision.threshold
         row.changed_at = now
         if row.pinned_threshold is None:
             threshold_change_record(

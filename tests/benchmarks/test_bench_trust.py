@@ -1,7 +1,7 @@
 """make bench-trust's stream: the policy off keeps the model's threshold, on it acts on the audits."""
 
 from benchmarks.bench_trust import Item, is_audit, stream_once, window_figures
-from ml.trust import RAISE, REVIEW_ALL, TrustSettings
+from ml.trust import RAISE, REVIEW_ALL, Audit, TrustSettings, prior_threshold
 
 
 def _stream() -> list[Item]:
@@ -29,3 +29,19 @@ def test_on_the_policy_raises_the_threshold_and_precision_recovers():
     off = window_figures(items, stream_once(items, base=0.7, settings=policy, on=False, seed=0, lag=3), 3)
     assert figures[-1]["automation"] == 0 and off[-1]["precision"] < 0.8
     assert sum(f["audits"] for f in figures) > sum(f["audits"] for f in off)  # the price: more audits
+
+
+def test_with_the_validation_as_prior_a_kept_promise_stands_and_a_broken_one_is_caught():
+    policy = TrustSettings(base_audit_share=0.1, raised_audit_share=0.5, min_audits=20)
+    prior = [Audit(0.9, True) for _ in range(70)]  # the validation kept the promise at 0.9 (bound 0.95)
+    assert prior_threshold(prior, policy) == 0.9
+    steady = [Item(f"s{k}", 0.9, True) for k in range(300)]
+    # On audits alone 20 right answers cannot prove 0.95: a stream that keeps the promise is sent to review.
+    alone = stream_once(steady, base=0.9, settings=policy, on=True, seed=0, lag=3)
+    assert alone.changes and alone.changes[0][3] == REVIEW_ALL
+    pooled = stream_once(steady, base=0.9, settings=policy, on=True, seed=0, lag=3, prior=prior)
+    assert not pooled.changes and all(pooled.accepted)
+    # Where the stream moves, the audits' errors pull the pooled bound down: raised after the move, not before.
+    moved = stream_once(_stream(), base=0.9, settings=policy, on=True, seed=0, lag=3, prior=prior)
+    assert moved.changes and moved.changes[0][1] == RAISE and moved.changes[0][0] > 100
+    assert all(moved.accepted[:100]) and sum(moved.accepted[200:]) == 0

@@ -1,8 +1,23 @@
 """The live-precision policy (ml.trust): the bound, the judgement, raising, lowering, audit shares."""
 
+from dataclasses import replace
+
 import pytest
 
-from ml.trust import HOLD, LOWER, RAISE, REVIEW_ALL, Audit, TrustSettings, decide, estimate, wilson_lower
+from ml.trust import (
+    HOLD,
+    LOWER,
+    RAISE,
+    REVIEW_ALL,
+    Audit,
+    TrustSettings,
+    audit_share,
+    can_prove,
+    decide,
+    estimate,
+    prior_threshold,
+    wilson_lower,
+)
 
 POLICY = TrustSettings(target=0.95, confidence=0.95, min_audits=20, release_audits=30, raised_audit_share=0.25)
 
@@ -89,3 +104,86 @@ def test_settings_out_of_range_are_refused():
         TrustSettings(confidence=1.0)
     with pytest.raises(ValueError, match="min_audits"):
         TrustSettings(min_audits=0)
+
+
+# --- the prior: the model's time-ordered validation, pooled with the live audits ---
+
+PRIOR_POLICY = TrustSettings(target=0.95, confidence=0.95, min_audits=20, release_audits=30, prior_weight=1.0)
+
+
+def test_the_prior_proves_the_lowest_threshold_its_items_bound_at_the_target():
+    # 80 right answers from 0.8 up; below that, errors: the start is 0.8, not lower.
+    prior = audits(10, confidence=0.6, wrong=5) + audits(80, confidence=0.8)
+    assert prior_threshold(prior, PRIOR_POLICY) == 0.8
+    # Enough items, but a confident error among them: no threshold is proven, everything goes to review.
+    assert prior_threshold(audits(80, confidence=0.8) + [Audit(0.99, False)], PRIOR_POLICY) == REVIEW_ALL
+    # At half weight the 90 items count as 45: too few to prove anything, so no verdict.
+    assert prior_threshold(prior, replace(PRIOR_POLICY, prior_weight=0.5)) is None
+    # Too few items to prove the target even if all were right: no verdict at all.
+    assert prior_threshold(audits(30, confidence=0.9), PRIOR_POLICY) is None
+    assert not can_prove(50, PRIOR_POLICY) and can_prove(60, PRIOR_POLICY)
+
+
+def test_with_a_prior_the_first_live_error_at_a_marginal_threshold_raises_it_above_the_error():
+    # 101/102 right from 0.8 bounds 0.957: the start is 0.8, just kept.
+    prior = audits(38, confidence=0.8, wrong=1) + audits(64, confidence=0.97)
+    start = prior_threshold(prior, PRIOR_POLICY)
+    assert start == 0.8
+    wrong = [Audit(0.85, False)]
+    decision = decide(
+        window=wrong, new=wrong, base_threshold=start, current_threshold=start, settings=PRIOR_POLICY, prior=prior
+    )
+    # Judged on one audit (the prior makes up the evidence), and raised past the error.
+    assert decision.action == RAISE and decision.threshold == 0.97
+    assert decision.estimate.n == 1 and decision.estimate.prior_n == 102
+    assert "validation items" in decision.reason
+    # Without the prior the same audit is not judged: too few audits.
+    alone = decide(window=wrong, new=wrong, base_threshold=start, current_threshold=start, settings=POLICY)
+    assert alone.action == HOLD
+
+
+def test_live_errors_outweigh_a_prior_that_no_longer_holds():
+    prior = audits(100, confidence=0.8)
+    live = audits(20, confidence=0.8, wrong=4)
+    decision = decide(
+        window=live, new=live, base_threshold=0.8, current_threshold=0.8, settings=PRIOR_POLICY, prior=prior
+    )
+    assert decision.action == RAISE and decision.threshold == REVIEW_ALL
+    right = audits(20, confidence=0.8)
+    kept = decide(
+        window=right, new=right, base_threshold=0.8, current_threshold=0.8, settings=PRIOR_POLICY, prior=prior
+    )
+    assert kept.action == HOLD and kept.estimate.lower > 0.95
+
+
+def test_audits_are_front_loaded_and_decay_to_the_base_share_as_evidence_accumulates():
+    policy = TrustSettings(base_audit_share=0.05, raised_audit_share=0.25, settle_audits=20)
+    shares = [audit_share(policy, 0.7, 0.7, audits(n, confidence=0.9)) for n in (0, 5, 10, 20, 40)]
+    assert shares == pytest.approx([0.25, 0.20, 0.15, 0.05, 0.05])
+    # Audits below the threshold in force do not settle it: they say nothing of what is accepted.
+    assert audit_share(policy, 0.7, 0.7, audits(20, confidence=0.5)) == 0.25
+    # A raised source is audited at the raised share however much evidence there is.
+    assert audit_share(policy, 0.9, 0.7, audits(40, confidence=0.95)) == 0.25
+    assert audit_share(replace(policy, warmup=False), 0.7, 0.7, []) == 0.05
+
+
+def test_the_pooled_estimate_keeps_live_and_prior_counts_apart():
+    found = estimate(
+        [Audit(0.9, True), Audit(0.9, False)], 0.8, 0.95, prior=audits(10, confidence=0.85), prior_weight=0.5
+    )
+    assert (found.n, found.correct, found.precision) == (2, 1, 0.5)
+    assert (found.prior_n, found.prior_correct) == (5.0, 5.0)
+    assert found.lower == pytest.approx(wilson_lower(6, 7, 0.95))
+
+
+def test_a_model_whose_own_threshold_proves_nothing_earns_one_on_live_evidence():
+    few = audits(29, confidence=0.8)
+    held = decide(window=few, new=few, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert held.action == HOLD and held.threshold == REVIEW_ALL
+    many = audits(10, confidence=0.6, wrong=5) + audits(60, confidence=0.8)
+    lowered = decide(window=many, new=many, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert lowered.action == LOWER and lowered.threshold == 0.8
+    # Never below the lowest audited confidence: nothing under it was checked.
+    right = audits(60, confidence=0.8)
+    floor = decide(window=right, new=right, base_threshold=REVIEW_ALL, current_threshold=REVIEW_ALL, settings=POLICY)
+    assert floor.action == LOWER and floor.threshold == 0.8
