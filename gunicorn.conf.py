@@ -35,8 +35,10 @@ threads = _int("GUNICORN_THREADS", 4)
 # full restart, not a HUP, and nothing opened in the master may be used by a worker (pre_fork).
 preload_app = _bool("GUNICORN_PRELOAD", True)
 
-# A request running longer than this is killed with its worker (a retrain runs on Celery,
-# never in a request). Workers finish their requests for up to graceful_timeout on SIGTERM.
+# A worker silent for longer than this is killed: under sync workers, a request running that
+# long; under gthread, a worker whose main loop hangs (its threads' requests are not timed one by
+# one). A retrain runs on Celery, never in a request. Workers finish their requests for up to
+# graceful_timeout on SIGTERM.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Keep idle connections from the proxy this long; the proxy's own idle timeout should be
