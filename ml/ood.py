@@ -28,6 +28,12 @@ Four checks run on each prepared text (see :func:`ml.text.prepare_text`):
     included ("your", "$", "!", "shall"), so it carries style that other
     kinds of off-topic text share; surprise carries the topic.  Each alone
     misses texts the sum catches (a job ad with an ML title; legal text).
+    When sentence vectors are given (``encode`` or ``train_vectors``), a
+    third piece is added: how far the text's meaning is from its nearest
+    training texts (:mod:`ml.semantic`).  It needs no off-topic examples, so
+    it holds on kinds nobody wrote examples of: it caught the legal terms, a
+    book-club notice and a physics exercise that surprise and wording missed
+    (their words are common English, their wording not like ads).
     ``make bench-drift`` measures it leave-one-kind-out: fitted without a
     kind, judged on that kind.
 
@@ -40,6 +46,7 @@ threshold is a high quantile of those out-of-fold scores.
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -49,6 +56,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.model_selection import KFold
 
 from ml.language import count_letters, language_evidence
+from ml.semantic import NeighbourDistance, out_of_fold_distances
 from ml.wording import WordingModel, fit_wording
 
 FORMAT_VERSION = 1
@@ -96,6 +104,10 @@ SMOOTHING = 0.5  # add-k smoothing of the unigram model; unseen words get k
 # of 0.5, 1 and 2 (chosen leave-one-kind-out on the tuning kinds, see make bench-drift) 0.5
 # flagged the most held-out off-topic text at the fewest real items.
 WORDING_WEIGHT = 0.5
+# The meaning distance counts as much as the surprise: one standard deviation is one standard
+# deviation.  0.5 and 2 were looked at too, leave-one-kind-out on the tuning kinds only: the same
+# held-out figures within one item; make bench-drift prints them beside it.
+SEMANTIC_WEIGHT = 1.0
 MIN_TOPIC_TRAINING = 200  # distinct training texts below which the topic check is left out
 
 
@@ -196,37 +208,67 @@ class TopicCheck:
     wording_scale: Standardiser
     threshold: float
     wording_weight: float = WORDING_WEIGHT
+    semantic: NeighbourDistance | None = None
+    semantic_scale: Standardiser | None = None
+    semantic_weight: float = SEMANTIC_WEIGHT
 
-    def evaluate(self, text: str, surprise: float) -> CheckResult:
+    def evaluate(self, text: str, surprise: float, semantic_distance: float | None = None) -> CheckResult:
+        """``semantic_distance``: from :attr:`semantic`; None when the text could not be encoded (counts 0 sd)."""
         surprise_sd = self.surprise_scale(surprise)
         wording_sd = self.wording_scale(self.wording.score(text))
-        score = surprise_sd + self.wording_weight * wording_sd
+        meaning_sd = 0.0
+        if self.semantic_scale is not None and semantic_distance is not None:
+            meaning_sd = self.semantic_scale(semantic_distance)
+        score = surprise_sd + self.wording_weight * wording_sd + self.semantic_weight * meaning_sd
         terms = ", ".join(f"'{t}'" for t in self.wording.top_terms(text))
         reason = (
             f"unlike the training content (score {score:.2f} > {self.threshold:.2f}): words "
             f"{surprise_sd:+.1f} sd from typical, wording {wording_sd:+.1f} sd toward off-topic text"
             + (f" ({terms})" if terms else "")
+            + self._meaning_reason(meaning_sd, semantic_distance)
         )
         return _result("topic", score, self.threshold, score > self.threshold, reason)
 
+    def _meaning_reason(self, meaning_sd: float, distance: float | None) -> str:
+        if self.semantic is None:
+            return ""
+        if distance is None:
+            return ", meaning not measured (no sentence encoder)"
+        return f", meaning {meaning_sd:+.1f} sd farther from the nearest training items than typical"
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "wording": self.wording.to_dict(),
             "surprise_scale": vars(self.surprise_scale).copy(),
             "wording_scale": vars(self.wording_scale).copy(),
             "threshold": self.threshold,
             "wording_weight": self.wording_weight,
         }
+        if self.semantic is not None and self.semantic_scale is not None:
+            data |= {
+                "semantic": self.semantic.to_dict(),
+                "semantic_scale": vars(self.semantic_scale).copy(),
+                "semantic_weight": self.semantic_weight,
+            }
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TopicCheck":
+        semantic = data.get("semantic")  # checks fitted without sentence vectors have none
         return cls(
             wording=WordingModel.from_dict(data["wording"]),
-            surprise_scale=Standardiser(**{k: float(v) for k, v in data["surprise_scale"].items()}),
-            wording_scale=Standardiser(**{k: float(v) for k, v in data["wording_scale"].items()}),
+            surprise_scale=_standardiser(data["surprise_scale"]),
+            wording_scale=_standardiser(data["wording_scale"]),
             threshold=float(data["threshold"]),
             wording_weight=float(data["wording_weight"]),
+            semantic=NeighbourDistance.from_dict(semantic) if semantic else None,
+            semantic_scale=_standardiser(data["semantic_scale"]) if semantic else None,
+            semantic_weight=float(data.get("semantic_weight", SEMANTIC_WEIGHT)),
         )
+
+
+def _standardiser(data: dict[str, Any]) -> Standardiser:
+    return Standardiser(**{k: float(v) for k, v in data.items()})
 
 
 @dataclass
@@ -240,17 +282,32 @@ class OODChecks:
     training_size: int = 0
     topic: TopicCheck | None = None
 
-    def check(self, texts: list[str]) -> list[ItemCheck]:
-        """One :class:`ItemCheck` per prepared text, in input order."""
-        return [self._check_one(text) for text in texts]
+    def check(self, texts: list[str], vectors: "np.ndarray | None" = None) -> list[ItemCheck]:
+        """One :class:`ItemCheck` per prepared text, in input order.
+
+        ``vectors``: the texts' sentence embeddings, when the caller has them; checks with a
+        meaning part encode the texts themselves otherwise (:func:`default_encode`).
+        """
+        distances = self._semantic_distances(texts, vectors)
+        return [self._check_one(text, distance) for text, distance in zip(texts, distances)]
+
+    def _semantic_distances(self, texts: list[str], vectors: "np.ndarray | None") -> list[float | None]:
+        semantic = self.topic.semantic if self.topic is not None else None
+        if semantic is None or not texts:
+            return [None] * len(texts)
+        if vectors is None:
+            vectors = default_encode(texts)
+        if vectors is None:
+            return [None] * len(texts)
+        return [float(d) for d in semantic.distances(vectors)]
 
     def scores(self, text: str) -> VocabularyScores:
         return vocabulary_scores(text, self.unigram, self.typical_surprise)
 
-    def _check_one(self, text: str) -> ItemCheck:
+    def _check_one(self, text: str, semantic_distance: float | None) -> ItemCheck:
         checks = [garbage_check(text), self._language(text), *self._vocabulary(text)]
         if self.topic is not None:
-            checks.append(self.topic.evaluate(text, self.scores(text).surprise))
+            checks.append(self.topic.evaluate(text, self.scores(text).surprise, semantic_distance))
         return ItemCheck({check.name: check for check in checks})
 
     def _language(self, text: str) -> CheckResult:
@@ -316,12 +373,17 @@ def fit_ood_checks(
     offtopic_texts: list[str] | None = None,
     quantile: float = DEFAULT_QUANTILE,
     random_state: int = 0,
+    train_vectors: "np.ndarray | None" = None,
+    encode: Callable[[Sequence[str]], "np.ndarray | None"] | None = None,
+    semantic_weight: float = SEMANTIC_WEIGHT,
 ) -> OODChecks:
     """Fit every check's threshold on prepared training texts.
 
     ``offtopic_texts`` (prepared examples of text that does not belong, e.g. the tuning slice of
     ``data/offtopic_samples.jsonl``) add the ``topic`` check; without them, or with fewer than
-    ``MIN_TOPIC_TRAINING`` distinct training texts, it is left out.
+    ``MIN_TOPIC_TRAINING`` distinct training texts, it is left out.  ``train_vectors`` (one
+    sentence embedding per training text) or ``encode`` (to compute them) add the meaning part
+    to the topic check; the checks then encode what they check (see :meth:`OODChecks.check`).
 
     ``quantile`` is the share of (out-of-fold) training texts each fitted
     check lets through; the default 0.995 makes each fitted check flag about
@@ -329,7 +391,8 @@ def fit_ood_checks(
     dataset items in total, above the 2% budget on some splits).  Needs at
     least two texts with words.
     """
-    texts = [t for t in train_texts if content_tokens(t)]
+    keep = [i for i, t in enumerate(train_texts) if content_tokens(t)]
+    texts = [train_texts[i] for i in keep]
     if len(texts) < 2:
         raise ValueError("need at least two training texts with words to fit OOD checks")
     unigram = UnigramModel.fit(texts)
@@ -345,7 +408,10 @@ def fit_ood_checks(
     # The topic check standardises scores by their spread over the training texts: a handful of
     # (near-)duplicate texts has almost none, and every new text would then look far off.
     enough = len(set(texts)) >= MIN_TOPIC_TRAINING
-    topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state) if offtopic_texts and enough else None
+    topic = None
+    if offtopic_texts and enough:
+        vectors = _training_vectors(texts, keep, train_vectors, encode)
+        topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state, vectors, semantic_weight)
     return OODChecks(
         unigram=unigram,
         thresholds=thresholds,
@@ -356,24 +422,63 @@ def fit_ood_checks(
     )
 
 
+def _training_vectors(
+    texts: list[str],
+    keep: list[int],
+    train_vectors: "np.ndarray | None",
+    encode: Callable[[Sequence[str]], "np.ndarray | None"] | None,
+) -> "np.ndarray | None":
+    """The kept training texts' sentence vectors: given, encoded, or None (no meaning part)."""
+    if train_vectors is not None:
+        return np.asarray(train_vectors)[keep]
+    vectors = encode(texts) if encode is not None else None
+    return None if vectors is None else np.asarray(vectors)
+
+
 def _fit_topic(
-    texts: list[str], oof_surprise: list[float], offtopic: list[str], quantile: float, random_state: int
+    texts: list[str],
+    oof_surprise: list[float],
+    offtopic: list[str],
+    quantile: float,
+    random_state: int,
+    vectors: "np.ndarray | None",
+    semantic_weight: float,
 ) -> TopicCheck:
-    """Standardise out-of-fold surprise and wording of the training texts; threshold at ``quantile``."""
-    oof_wording = [0.0] * len(texts)
+    """Standardise out-of-fold surprise, wording (and meaning) of the training texts; threshold at ``quantile``."""
+    oof_wording = np.zeros(len(texts))
     folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
     for fit_part, score_part in folds.split(texts):
         wording = fit_wording([texts[i] for i in fit_part], offtopic)
-        for i in score_part:
-            oof_wording[i] = wording.score(texts[i])
-    surprise_scale, wording_scale = Standardiser.fit(oof_surprise), Standardiser.fit(oof_wording)
-    combined = [surprise_scale(s) + WORDING_WEIGHT * wording_scale(w) for s, w in zip(oof_surprise, oof_wording)]
+        oof_wording[score_part] = [wording.score(texts[i]) for i in score_part]
+    surprise_scale, wording_scale = Standardiser.fit(oof_surprise), Standardiser.fit(list(oof_wording))
+    combined = np.array([surprise_scale(s) for s in oof_surprise]) + WORDING_WEIGHT * np.array(
+        [wording_scale(w) for w in oof_wording]
+    )
+    semantic, semantic_scale = None, None
+    if vectors is not None:  # out of fold: a training text must not be its own nearest neighbour
+        oof_meaning = out_of_fold_distances(vectors, folds=CROSS_FIT_FOLDS, random_state=random_state)
+        semantic, semantic_scale = NeighbourDistance.fit(vectors), Standardiser.fit(list(oof_meaning))
+        combined += semantic_weight * np.array([semantic_scale(m) for m in oof_meaning])
     return TopicCheck(
         wording=fit_wording(texts, offtopic),
         surprise_scale=surprise_scale,
         wording_scale=wording_scale,
-        threshold=_quantile(combined, quantile),
+        threshold=_quantile(list(combined), quantile),
+        semantic=semantic,
+        semantic_scale=semantic_scale,
+        semantic_weight=semantic_weight,
     )
+
+
+def default_encode(texts: Sequence[str]) -> "np.ndarray | None":
+    """MiniLM vectors of prepared texts through the shared encode interface (cached); None if not installed."""
+    from ml import minilm
+    from ml.embeddings import cached_encode
+
+    try:
+        return cached_encode(list(texts), encoder=minilm.encode)
+    except ImportError:  # MiniLMUnavailable: the topic check then goes without its meaning part
+        return None
 
 
 def _cross_fitted_scores(texts: list[str], random_state: int) -> tuple[list[float], list[float]]:

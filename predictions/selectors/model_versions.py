@@ -6,7 +6,8 @@ from predictions.models import ModelEvent, ModelVersion
 
 
 def model_versions_for_api() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.select_related("created_by").order_by("-number")
+    # The stored per-item checks (hundreds of KB with the meaning part's vectors) are read only to check items.
+    return ModelVersion.objects.select_related("created_by").defer("ood_checks").order_by("-number")
 
 
 def model_version_with_events() -> QuerySet[ModelVersion]:

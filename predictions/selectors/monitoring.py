@@ -82,7 +82,7 @@ def live_metrics(*, window: int | None = None, events: list[GoldEvent] | None = 
         if created_at <= event.decided_at:
             pairs[version_id].append((event, predicted))
     labels = selectors.label_set()
-    versions = ModelVersion.objects.in_bulk(list(pairs))
+    versions = ModelVersion.objects.defer("ood_checks").in_bulk(list(pairs))
     rows = []
     for version_id, version_pairs in pairs.items():
         version_pairs.sort(key=lambda pair: (pair[0].decided_at, pair[0].content_id))

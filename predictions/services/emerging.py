@@ -1,9 +1,11 @@
-"""Emerging topics: clusters among the items the active model is unsure of or flags (ml.emerging).
+"""Emerging topics: clusters among the items the active model is unsure of, flags, or finds novel (ml.emerging).
 
 Refreshed on a worker by the drift check's run (periodic, or the button on /monitoring/).
 An admin turns a topic into a tag (``labeling.Tag`` is a row): its items go to the review
 queue, and the next retrain learns the class from the answers.
 """
+
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max, Q
@@ -15,6 +17,10 @@ from labeling.services.review_queue import PredictionSnapshot, review_tasks_open
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion, Prediction
+from predictions.services.embeddings_store import embeddings_prime
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TopicNotTaggable(ApplicationError):
@@ -24,19 +30,33 @@ class TopicNotTaggable(ApplicationError):
 
 
 CANDIDATE_LIMIT = 2000  # the most recent unsure or flagged items; clustering is quadratic in them
+# The newest unlabelled items whose meaning is compared with the training texts': each needs a vector, so a
+# drift run encodes at most this many new texts (the rest come from the stored embeddings and the cache).
+NOVELTY_SCAN = 500
 DEFAULT_THRESHOLD = 0.5  # a version trained before thresholds were stored
 
 
 def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
-    """Cluster the active model's unsure or flagged items; replace the open topics with what is found."""
+    """Cluster the active model's unsure, flagged or novel items; replace the open topics with what is found."""
     from ml.emerging import find_clusters
 
     version = selectors.active_model_version()
     if version is None:
         return []
+    labelled = selectors.gold_labelled(split=Split.TRAIN)
+    training = [prepare_text(item.title, item.description) for item in labelled]
+    training_vectors = _vectors(ids=[item.content_id for item in labelled], texts=training)
     candidates = _candidates(version)
-    training = [prepare_text(item.title, item.description) for item in selectors.gold_labelled(split=Split.TRAIN)]
-    clusters = find_clusters([prepare_text(title, description) for _, title, description in candidates], training)
+    if training_vectors is not None:
+        candidates += _novel(training_vectors, exclude={pk for pk, _, _ in candidates})
+    texts = [prepare_text(title, description) for _, title, description in candidates]
+    vectors = _vectors(ids=[pk for pk, _, _ in candidates], texts=texts) if training_vectors is not None else None
+    clusters = find_clusters(
+        texts,
+        training,
+        candidate_vectors=vectors,
+        training_mean=training_vectors.mean(axis=0) if vectors is not None and training_vectors is not None else None,
+    )
     now = now or timezone.now()
     with transaction.atomic():
         EmergingTopic.objects.filter(status=EmergingTopicStatus.OPEN).delete()
@@ -52,6 +72,41 @@ def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
             )
             for rank, cluster in enumerate(clusters, start=1)
         )
+
+
+class _Stored(NamedTuple):
+    content_id: int
+
+
+def _vectors(*, ids: list[int], texts: list[str]) -> "np.ndarray | None":
+    """The items' MiniLM vectors (stored ones reused, see embeddings_store); None without MiniLM.
+
+    With them the topics are found by meaning, without them by the words training lacks (ml.emerging).
+    """
+    from ml.catalogue import minilm_available
+    from ml.ood import default_encode
+
+    if not texts or not minilm_available():
+        return None
+    embeddings_prime(contents=[_Stored(pk) for pk in ids], texts=texts)
+    return default_encode(texts)
+
+
+def _novel(training_vectors: "np.ndarray", *, exclude: set[int]) -> list[tuple[int, str, str]]:
+    """The newest unlabelled items the model may be sure of but whose meaning is far from training (ml.emerging)."""
+    from ml.emerging import novel_by_meaning
+
+    recent = [
+        row
+        for row in Content.objects.exclude(pk__in=GoldLabel.objects.values("content_id"))
+        .order_by("-ingested_at", "-pk")
+        .values_list("pk", "title", "description")[:NOVELTY_SCAN]
+        if row[0] not in exclude
+    ]
+    vectors = _vectors(ids=[pk for pk, _, _ in recent], texts=[prepare_text(t, d) for _, t, d in recent])
+    if vectors is None:
+        return []
+    return [row for row, novel in zip(recent, novel_by_meaning(training_vectors, vectors)) if novel]
 
 
 def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:

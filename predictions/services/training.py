@@ -207,7 +207,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     """
     from ml.algorithms import embedding_encoder
     from ml.embeddings import cached_encode
-    from ml.ood import fit_ood_checks
+    from ml.ood import default_encode, fit_ood_checks
     from ml.training import train_model, training_data_hash
 
     progress(5, "snapshotting the training set", force=True)
@@ -252,7 +252,11 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         # What this run encoded (new training and holdout texts) is kept for the next one.
         embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
     progress(85, "fitting the out-of-distribution checks", force=True)
-    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples()).to_dict()
+    # A model that encodes anyway also gets the topic check's meaning part: its vectors are cached by
+    # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
+    # add an encoder pass per item to serving and batches, so it goes without.
+    encode = default_encode if uses_embeddings else None
+    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]
     cv_summary = _cv_summary(cv, labels, fair=fair_flags)

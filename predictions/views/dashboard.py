@@ -22,7 +22,7 @@ def dashboard(request):
     if not (request.user.has_perm("labeling.review_content") or request.user.has_perm("predictions.view_modelversion")):
         raise PermissionDenied
     progress = review_progress()
-    versions = list(ModelVersion.objects.exclude(metrics={}).order_by("number"))
+    versions = list(ModelVersion.objects.exclude(metrics={}).defer("ood_checks").order_by("number"))
     context = {
         "progress": progress,
         "open_total": sum(progress["open_by_reason"].values()),

@@ -25,7 +25,8 @@ from predictions.services.rollout import rollback_target
 @requires("predictions.view_modelversion")
 @require_GET
 def model_list(request):
-    versions = list(ModelVersion.objects.select_related("created_by")[:50])
+    # Not the stored per-item checks: hundreds of KB each with the meaning part's vectors, unused here.
+    versions = list(ModelVersion.objects.select_related("created_by").defer("ood_checks")[:50])
     active = selectors.active_model_version()
     _attach_stalls(versions)
     context = {
@@ -75,7 +76,7 @@ def model_row(request, number: int):
     _attach_stalls([version])
     context = {"version": version, "running": RUNNING_STATUSES}
     if version.status not in RUNNING_STATUSES:
-        context["f1_chart_oob"] = _f1_points(list(ModelVersion.objects.all()[:50]))
+        context["f1_chart_oob"] = _f1_points(list(ModelVersion.objects.defer("ood_checks")[:50]))
     return render(request, "predictions/_model_row.html", context)
 
 
