@@ -243,7 +243,7 @@ def _summary(samples: list[dict]) -> dict[tuple[int, str], dict]:
 
 def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv: list[str] | None) -> str:
     table = _summary(samples)
-    loads = sorted({s["load"] for s in samples})
+    loads = sorted({s["load"] for s in samples}, key=lambda load: float(load) if load != "n/a" else 0.0)
     worker = f"{args.workers} {args.worker_class} workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
     lines = [
         f"`{command_line('benchmarks.bench_serve_plain', argv)}`, {utc_minute()}, {platform.machine()} with "
