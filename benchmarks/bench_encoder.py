@@ -22,8 +22,10 @@ vocabulary token through the encoder, PCA to 256, Zipf/SIF weighting; the token 
 :mod:`ml.minilm`, a few minutes) with the TF-IDF features; F1 only, as it is not shipped.
 """
 
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -46,7 +48,17 @@ from ml.training import train_model
 
 MODULE = "benchmarks.bench_encoder"
 DOCS_SECTION = "Encoders"
-CANDIDATES = ("minilm-linear", "tfidf-linear", "embeddings-linear")
+# (algorithm, TAGLOOP_MINILM_BACKEND): minilm-linear once per encoder backend.
+CANDIDATES: tuple[tuple[str, str | None], ...] = (
+    ("minilm-linear", "onnx-int8"),
+    ("minilm-linear", "onnx-fp32"),
+    ("minilm-linear", "numpy"),
+    ("tfidf-linear", None),
+    ("embeddings-linear", None),
+)
+# The encoder alone: one text per call over this many of the newest texts, and batches of these sizes.
+ENCODER_TEXTS = 150
+ENCODER_BATCHES = (8, 32)
 # What each candidate installs on top of Python: requirement files, and whether pip follows dependencies.
 INSTALLS = {
     "tfidf-linear": (("requirements.txt", True),),
@@ -63,6 +75,7 @@ class Row:
     reverse: float
     cv: tuple[float, float]  # mean, sd
     latency_ms: tuple[float, float] | None = None  # p50, p99
+    latency_cpu_ms: float | None = None  # p50 of the CPU time the process spent per call
     items_per_second: float | None = None
     retrain_s: tuple[float, float] | None = None  # cold, stored embeddings
     installed_mb: float | None = None
@@ -87,7 +100,39 @@ def f1_figures(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], labe
     return {"time_split": scores["time"], "reverse": scores["reverse"], "cv": (float(np.mean(cv)), float(np.std(cv)))}
 
 
-def measure_algorithm(name: str, texts: list[str], labels: np.ndarray) -> Row:
+@contextmanager
+def minilm_backend(backend: str | None) -> Iterator[None]:
+    """TAGLOOP_MINILM_BACKEND set to ``backend`` within the block (None leaves it alone)."""
+    from ml.minilm_backends import SETTING
+
+    previous = os.environ.get(SETTING)
+    if backend is not None:
+        os.environ[SETTING] = backend
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SETTING, None)
+        else:
+            os.environ[SETTING] = previous
+
+
+def candidate_name(name: str, backend: str | None) -> str:
+    from ml.minilm_backends import BACKENDS
+
+    if backend is None:
+        return name
+    default = " (default)" if backend == BACKENDS[0] else ""
+    return f"{name}, {backend}{default}"
+
+
+def measure_algorithm(name: str, texts: list[str], labels: np.ndarray, backend: str | None = None) -> Row:
+    with minilm_backend(backend):
+        row = _measure_algorithm(name, texts, labels)
+    return Row(**{**row.__dict__, "name": candidate_name(name, backend)})
+
+
+def _measure_algorithm(name: str, texts: list[str], labels: np.ndarray) -> Row:
     def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
         model = train_model(texts=[texts[i] for i in train], labels=list(labels[train]), algorithm=name)
         return np.asarray(model.predict([texts[i] for i in test]))
@@ -103,7 +148,7 @@ def measure_algorithm(name: str, texts: list[str], labels: np.ndarray) -> Row:
     return Row(
         name=name,
         **figures,
-        latency_ms=single_item_ms(model, newest),
+        **single_item_ms(model, newest),
         items_per_second=throughput(model, newest),
         retrain_s=retrain,
         installed_mb=installed_mb(INSTALLS[name]),
@@ -125,15 +170,17 @@ def retrain_seconds(name: str, texts: list[str], labels: np.ndarray) -> tuple[fl
     return timings[0], timings[1]
 
 
-def single_item_ms(model: Any, texts: Sequence[str]) -> tuple[float, float]:
+def single_item_ms(model: Any, texts: Sequence[str]) -> dict[str, Any]:
+    """Wall-clock p50/p99 and the p50 of the process's CPU time per call (what a quiet core would take)."""
     served = compile_pipeline(model) or model
-    timings = []
+    timings, cpu = [], []
     with embedding_cache_disabled():
         for text in texts:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             predict(served, [text])
             timings.append((time.perf_counter() - start) * 1000)
-    return p50_p99(timings)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+    return {"latency_ms": p50_p99(timings), "latency_cpu_ms": float(np.median(cpu))}
 
 
 def throughput(model: Any, texts: Sequence[str]) -> float:
@@ -187,10 +234,109 @@ def _size(dist: metadata.Distribution, file: metadata.PackagePath) -> int:
         return 0
 
 
+def _backend_available(name: str, backend: str | None) -> bool:
+    from ml.minilm_onnx import onnx_available
+
+    return algorithm_available(name) and (backend is None or backend == "numpy" or onnx_available())
+
+
 def _encoder(name: str) -> Any:
     from ml.algorithms import embedding_encoder
 
     return embedding_encoder(name)
+
+
+# The encoder alone ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncoderRow:
+    name: str
+    threads: int
+    single_ms: tuple[float, float]  # p50, p99
+    single_cpu_ms: float  # p50 of the process's CPU time per text
+    batch_items_per_second: dict[int, float]
+    max_difference: float  # largest |difference| to the numpy reference's vectors
+    min_cosine: float  # smallest cosine to the numpy reference's vectors
+
+
+def encoder_configurations() -> list[tuple[str, int, Callable[[list[str]], np.ndarray]]]:
+    """(name, intra-op threads, encode): the numpy reference first, then ONNX Runtime fp32 and int8 at 1 and 2 threads."""
+    from ml import minilm, minilm_onnx
+
+    configurations: list[tuple[str, int, Callable[[list[str]], np.ndarray]]] = [("numpy fp32", 1, minilm.encode)]
+    if not minilm_onnx.onnx_available():
+        return configurations
+    for precision in minilm_onnx.PRECISIONS:
+        path = minilm_onnx.graph_file(precision)
+        for threads in (1, 2):
+            session = minilm_onnx.OnnxMiniLM(path, precision=precision, intra_op_threads=threads)
+            configurations.append((f"onnx {precision}", threads, session.encode))
+    return configurations
+
+
+def measure_encoders(texts: list[str]) -> list[EncoderRow]:
+    """Each configuration on the same texts, interleaved text by text so a change of load hits all alike."""
+    configurations = encoder_configurations()
+    for _, _, encode in configurations:
+        encode(texts[:2])  # warm: sessions allocate on their first run
+    single: list[list[float]] = [[] for _ in configurations]
+    cpu: list[list[float]] = [[] for _ in configurations]
+    vectors: list[list[np.ndarray]] = [[] for _ in configurations]
+    for text in texts:
+        for k, (_, _, encode) in enumerate(configurations):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            vectors[k].append(encode([text])[0])
+            single[k].append((time.perf_counter() - start) * 1000)
+            cpu[k].append((time.process_time() - start_cpu) * 1000)
+    batch_seconds = {size: [0.0] * len(configurations) for size in ENCODER_BATCHES}
+    for size in ENCODER_BATCHES:
+        for begin in range(0, len(texts), size):
+            for k, (_, _, encode) in enumerate(configurations):
+                start = time.perf_counter()
+                encode(texts[begin : begin + size])
+                batch_seconds[size][k] += time.perf_counter() - start
+    reference = np.vstack(vectors[0])
+    rows = []
+    for k, (name, threads, _) in enumerate(configurations):
+        mine = np.vstack(vectors[k])
+        rows.append(
+            EncoderRow(
+                name=name,
+                threads=threads,
+                single_ms=p50_p99(single[k]),
+                single_cpu_ms=float(np.median(cpu[k])),
+                batch_items_per_second={size: len(texts) / batch_seconds[size][k] for size in ENCODER_BATCHES},
+                max_difference=float(np.abs(mine - reference).max()),
+                min_cosine=float((mine * reference).sum(axis=1).min()),
+            )
+        )
+    return rows
+
+
+def encoder_report(rows: list[EncoderRow], count: int) -> list[str]:
+    reference = rows[0].single_ms[0]
+    lines = [
+        "",
+        f"The encoder alone (`ml.minilm.encode`, `ml.minilm_onnx`), tokenising included, on the {count} newest texts: "
+        "one text per call (p50 / p99), then all of them in batches of "
+        f"{' and '.join(map(str, ENCODER_BATCHES))}; the configurations interleaved text by text, the numpy path "
+        "the reference measured in the same run. CPU ms: the process's CPU time per text, all threads counted. "
+        "Vectors compared with the numpy path's.",
+        "",
+        "| encoder | intra-op threads | one text p50 / p99 ms | p50 ratio to numpy | one text CPU ms p50 | "
+        + " | ".join(f"batches of {size}, items/s" for size in ENCODER_BATCHES)
+        + " | max abs difference | min cosine |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(ENCODER_BATCHES) + "---:|---:|",
+    ]
+    for r in rows:
+        batches = " | ".join(f"{r.batch_items_per_second[size]:,.0f}" for size in ENCODER_BATCHES)
+        lines.append(
+            f"| {r.name} | {r.threads} | {r.single_ms[0]:.2f} / {r.single_ms[1]:.2f} | "
+            f"{r.single_ms[0] / reference:.2f} | {r.single_cpu_ms:.2f} | {batches} | {r.max_difference:.1e} | "
+            f"{r.min_cosine:.4f} |"
+        )
+    return lines
 
 
 # The static candidate ---------------------------------------------------------------------------
@@ -239,7 +385,9 @@ def measure_static(texts: list[str], labels: np.ndarray) -> Row:
 # Report ---------------------------------------------------------------------------------------
 
 
-def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str]) -> str:
+def report(
+    rows: list[Row], *, command: str, load_before: str, skipped: list[str], encoder_lines: list[str] | None = None
+) -> str:
     def cell(value: Any, fmt: Callable[[Any], str]) -> str:
         return "n/a" if value is None else fmt(value)
 
@@ -250,19 +398,22 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
         f"Targets: {TARGETS}.",
         "",
         "| candidate | F1 oldest 80% -> newest 20% | F1 reverse | F1 5-fold CV (mean ± sd) | one item p50 / p99 ms "
+        "| one item CPU ms p50 "
         "| batch items/s | retrain s (cold / stored embeddings) | installed MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r.name} | {r.time_split:.4f} | {r.reverse:.4f} | {r.cv[0]:.4f} ± {r.cv[1]:.4f} | "
-            f"{cell(r.latency_ms, lambda v: f'{v[0]:.1f} / {v[1]:.1f}')} | {cell(r.items_per_second, lambda v: f'{v:,.0f}')} | "
+            f"{cell(r.latency_ms, lambda v: f'{v[0]:.1f} / {v[1]:.1f}')} | {cell(r.latency_cpu_ms, lambda v: f'{v:.2f}')} | "
+            f"{cell(r.items_per_second, lambda v: f'{v:,.0f}')} | "
             f"{cell(r.retrain_s, lambda v: f'{v[0]:.1f} / {v[1]:.1f}')} | {cell(r.installed_mb, lambda v: f'{v:,.0f}')} |"
         )
     lines += [
         "",
         "One item: `ml.prediction.predict` on the compiled form, the embedding cache off (the encoder runs every "
-        "call). Retrain: `ml.selection.cross_validate` (5 folds + final fit, one thread) on the oldest 80%; "
+        "call); CPU ms is the process's CPU time per call (`time.process_time`, every thread counted): what the call "
+        "costs a core, without the wait for one that the load adds to the wall clock. Retrain: `ml.selection.cross_validate` (5 folds + final fit, one thread) on the oldest 80%; "
         '"stored" is the same with every embedding cached, as a retrain finds them in `ContentEmbedding`. '
         "Installed: the files of the distributions pip installs for it (minilm-linear: requirements.txt, then "
         "requirements-minilm.txt with `--no-deps`), bytecode caches not counted.",
@@ -270,16 +421,18 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
     lines += [
         "",
         "Why minilm-linear is the default: the MiniLM embedding beside the TF-IDF features is what holds on the "
-        "newest slice, and the numpy encoder (ml.minilm) gives it without torch (the same vectors as "
-        "sentence-transformers to 2e-7, so it is embeddings-linear's model at under a third of its install). Its "
-        "settings were chosen by 5-fold CV, not on the newest slice: equal block weights and the calibrated "
-        "LinearSVC beat an x2 embedding weight and a plain LogisticRegression (see `ml.algorithms.minilm_linear`). "
-        "The static embedding distilled from the same encoder costs next to nothing per item but is no better "
-        "than TF-IDF alone (within 0.01 either way on the three measures), so it is not shipped. The price of the default is the encoder's arithmetic for each new "
-        "text (6 transformer layers over ~30 word pieces): tens of milliseconds on a shared core, far above the "
-        "5 ms target, where tfidf-linear answers in well under one; stored embeddings spare retrains and "
-        "re-predictions that cost for items already seen.",
+        "newest slice. The encoder runs without torch: the numpy forward pass (`ml.minilm`, the reference: the "
+        "same vectors as sentence-transformers to 2e-7) or the same network as an ONNX graph written from the "
+        "packaged weights (`ml.minilm_graph`) on ONNX Runtime (`ml.minilm_onnx`): in fp32 its vectors equal the "
+        "numpy path's (the max difference below), in int8 (dynamic quantisation, weights per output channel, "
+        "one text per run) they are close, not equal, and are cached and stored under their own identity. "
+        "`TAGLOOP_MINILM_BACKEND` chooses what new models train on (onnx-int8 by default); a model is served the "
+        "kind of vectors it was trained on. The settings of the classifier were chosen by 5-fold CV, not on the "
+        "newest slice (see `ml.algorithms.minilm_linear`); the int8 settings by the vectors' cosine to fp32 "
+        "on dataset texts, before any F1 was measured. The static embedding distilled from the same encoder "
+        "(`--static`) is no better than TF-IDF alone, so it is not shipped.",
     ]
+    lines += encoder_lines or []
     if skipped:
         lines += ["", f"Not measured (packages missing): {', '.join(skipped)}."]
     return "\n".join(lines)
@@ -288,24 +441,34 @@ def report(rows: list[Row], *, command: str, load_before: str, skipped: list[str
 def main(argv: list[str] | None = None) -> None:
     parser = argument_parser(MODULE, (__doc__ or "").splitlines()[0])
     parser.add_argument("--static", action="store_true", help="also the distilled static embedding (slow)")
-    parser.add_argument("--only", nargs="*", default=None, help="candidates to measure (default: all installed)")
+    parser.add_argument("--only", nargs="*", default=None, help="algorithms to measure (default: all installed)")
+    parser.add_argument("--encoders-only", action="store_true", help="only the encoder-alone table (quick)")
     add_docs_arguments(parser, DOCS_SECTION)
     args = parser.parse_args(argv)
     load_before = load_average()
     rows_in_time = sorted(read_dataset_rows(args.dataset), key=lambda row: row.created_on)
     texts = [prepare_text(row.item.title, row.item.description) for row in rows_in_time]
     labels = np.asarray([row.item.tag for row in rows_in_time])
-    wanted = args.only or list(CANDIDATES)
-    names = [name for name in wanted if algorithm_available(name)]
+    newest = texts[int(len(texts) * 0.8) :][:ENCODER_TEXTS]
+    measure_encoder = args.encoders_only or args.only is None or "minilm-linear" in args.only
+    encoder_lines = (
+        encoder_report(measure_encoders(newest), len(newest))
+        if measure_encoder and algorithm_available("minilm-linear")
+        else []
+    )
+    print("\n".join(encoder_lines), flush=True)
+    wanted = [] if args.encoders_only else [c for c in CANDIDATES if args.only is None or c[0] in args.only]
+    available = [(name, backend) for name, backend in wanted if _backend_available(name, backend)]
     rows = []
-    for name in names:
-        rows.append(measure_algorithm(name, texts, labels))
+    for name, backend in available:
+        rows.append(measure_algorithm(name, texts, labels, backend))
         print(rows[-1], flush=True)
     if args.static:
         rows.append(measure_static(texts, labels))
         print(rows[-1], flush=True)
+    skipped = [candidate_name(*candidate) for candidate in wanted if candidate not in available]
     body = report(
-        rows, command=command_line(MODULE, argv), load_before=load_before, skipped=[n for n in wanted if n not in names]
+        rows, command=command_line(MODULE, argv), load_before=load_before, skipped=skipped, encoder_lines=encoder_lines
     )
     print(body)
     if args.docs is not None:

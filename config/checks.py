@@ -1,7 +1,7 @@
-"""``manage.py check --deploy`` warnings of tagloop's own, about settings Django cannot judge."""
+"""tagloop's own system checks, about settings Django cannot judge (``manage.py check``, ``--deploy`` for some)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -17,3 +17,21 @@ def secret_key_shared(app_configs, **kwargs):
             id="tagloop.W001",
         )
     ]
+
+
+@register()
+def minilm_backend_setting(app_configs, **kwargs):
+    """A misspelt TAGLOOP_MINILM_BACKEND would otherwise surface only at the first encode (a failed retrain)."""
+    from ml.minilm_backends import configured_backend  # numpy only: no scikit-learn at start-up
+
+    try:
+        configured_backend()
+    except (ValueError, ImportError) as error:
+        return [
+            Error(
+                str(error),
+                hint="Use onnx-int8 (the default), onnx-fp32 or numpy; the ONNX ones need requirements.txt's onnxruntime.",
+                id="tagloop.E001",
+            )
+        ]
+    return []

@@ -151,7 +151,30 @@ class ReviewTask(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-priority", "created_at"], name="review_queue_idx")]
+        # Partial indexes on open tasks only (the answered history grows without bound): the queue's order, the
+        # same within one reason (the queue's reason filter), and the leases, so "next item" reads a handful of
+        # index entries instead of sorting every open task or every task a person ever held.
+        indexes = [
+            models.Index(
+                fields=["-priority", "created_at", "id"], condition=Q(status="open"), name="review_open_order_idx"
+            ),
+            models.Index(
+                fields=["reason", "-priority", "created_at", "id"],
+                condition=Q(status="open"),
+                name="review_open_reason_order_idx",
+            ),
+            models.Index(
+                fields=["assignee"], condition=Q(status="open", assignee__isnull=False), name="review_open_held_idx"
+            ),
+            # Open tasks waiting for several answers: the only ones an annotator may have answered already. What the
+            # queue page's filters need is in the index (keys, not INCLUDE: SQLite has none), so finding those an
+            # annotator answered reads no table.
+            models.Index(
+                fields=["id", "reason", "predicted_tag", "content"],
+                condition=Q(status="open", required_answers__gt=1),
+                name="review_open_multi_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["content", "reason"],
@@ -169,6 +192,25 @@ class ReviewTask(models.Model):
         return f"#{self.pk} {self.reason} for content {self.content_id} ({self.status})"
 
 
+class ReviewQueueCount(models.Model):
+    """Open review tasks counted by (reason, predicted tag, source): signed changes, summed when read.
+
+    Written only by PostgreSQL triggers on ``labeling_reviewtask`` (migration 0015), in the transaction that
+    changes the tasks, so a count is exact for whatever wrote them (the ORM, set-based SQL, COPY). Each
+    statement appends rows instead of updating one row per key, so concurrent writers (annotators, the
+    re-prediction's workers) never wait on each other for a counter; ``review_counts_compact`` folds the
+    rows back into one per key. On SQLite the table stays empty and the queue is counted directly.
+    """
+
+    reason = models.CharField(max_length=30)
+    predicted_tag = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=100)
+    n = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.reason}/{self.predicted_tag}/{self.source}: {self.n:+d}"
+
+
 class Annotation(models.Model):
     """One annotator's answer for one content item, kept even when it loses."""
 
@@ -184,6 +226,22 @@ class Annotation(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
     # Why the answer was given, when the person said (a change made from the gold browser).
     note = models.TextField(blank=True)
+
+    class Meta:
+        # A person's standing answers, by task (which open audits they answered already) and newest first (what
+        # they may undo, their history panel, their answers today): an annotator's years of answers are never read.
+        indexes = [
+            models.Index(
+                fields=["annotator", "review_task"],
+                condition=Q(undone_at__isnull=True, review_task__isnull=False),
+                name="annotation_standing_idx",
+            ),
+            models.Index(
+                fields=["annotator", "-created_at", "-id"],
+                condition=Q(undone_at__isnull=True),
+                name="annotation_recent_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.annotator} says {self.tag} for {self.content_id}"

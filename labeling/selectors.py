@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from labeling.models import (
     ApiToken,
     Content,
     GoldLabel,
+    ReviewQueueCount,
     ReviewReason,
     ReviewStatus,
     ReviewTask,
@@ -81,9 +83,29 @@ def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):
     return tasks
 
 
-def review_queue_counts(**filters) -> dict[str, int]:
-    rows = open_review_tasks(**filters).values("reason").annotate(n=Count("pk")).order_by("reason")
-    return {row["reason"]: row["n"] for row in rows}
+def review_counts_kept() -> bool:
+    """Whether the database keeps the open-task counts (PostgreSQL's triggers, migration 0015)."""
+    return connection.vendor == "postgresql"
+
+
+def review_queue_counts(*, reason: str = "", tag: str = "", source: str = "") -> dict[str, int]:
+    """Open tasks by reason under the queue's filters; reasons with none are left out.
+
+    Exact, and a sum of a few rows at any queue size: the counts are kept by triggers in the
+    transactions that change the tasks. SQLite counts the tasks themselves.
+    """
+    if not review_counts_kept():
+        rows = open_review_tasks(reason=reason, tag=tag, source=source).values("reason").annotate(n=Count("pk"))
+        return {row["reason"]: row["n"] for row in rows.order_by("reason")}
+    counts = ReviewQueueCount.objects.all()
+    if reason:
+        counts = counts.filter(reason=reason)
+    if tag:
+        counts = counts.filter(predicted_tag=tag)
+    if source:
+        counts = counts.filter(source=source)
+    rows = counts.values("reason").annotate(n=Sum("n")).order_by("reason")
+    return {row["reason"]: int(row["n"]) for row in rows if row["n"]}
 
 
 def undoable_answers(*, user: User):
@@ -194,7 +216,9 @@ def gold_label_history(*, content_id: int) -> list[Annotation]:
 def answers_count(*, user, since) -> dict[str, int]:
     """``user``'s standing answers since ``since`` (their session) and today, in one query."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Annotation.objects.filter(annotator=user, undone_at__isnull=True).aggregate(
+    # Bounded by the earlier of the two, so the index reads this session's and today's answers, not all ever given.
+    recent = Annotation.objects.filter(annotator=user, undone_at__isnull=True, created_at__gte=min(since, today))
+    return recent.aggregate(
         session=Count("pk", filter=Q(created_at__gte=since)), today=Count("pk", filter=Q(created_at__gte=today))
     )
 
@@ -222,12 +246,7 @@ def out_of_distribution_count() -> int:
 
 def open_review_task_counts_by_reason() -> dict[str, int]:
     """Every reason, those with no open task at 0, in the order the reasons are defined."""
-    open_tasks = dict(
-        ReviewTask.objects.filter(status=ReviewStatus.OPEN)
-        .values_list("reason")
-        .annotate(n=Count("pk"))
-        .values_list("reason", "n")
-    )
+    open_tasks = review_queue_counts()
     return {reason: open_tasks.get(reason, 0) for reason in ReviewReason.values}
 
 

@@ -7,7 +7,6 @@ stored so every training run starts from fresh, independent estimators.
 """
 
 from collections.abc import Callable
-from typing import Any
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
@@ -23,8 +22,9 @@ from ml.catalogue import NEEDS_MINILM as NEEDS_MINILM
 
 # ml.embeddings imports torch only when it first encodes, so this catalogue
 # (and the base install) works without the optional embedding packages.
-from ml.embeddings import MiniLMEmbedder, SentenceEmbedder
+from ml.embeddings import SENTENCE_TRANSFORMERS, MiniLMEmbedder, SentenceEmbedder
 from ml.features import CompactTfidfVectorizer, SequentialFeatureUnion
+from ml.minilm_backends import TextEncoder, encoder_for, training_precision
 from ml.rules import KeywordClassifier
 
 AlgorithmFactory = Callable[[int], Pipeline]
@@ -154,14 +154,17 @@ ALGORITHMS: dict[str, AlgorithmFactory] = {
 }
 
 
-def embedding_encoder(name: str) -> Callable[..., Any] | None:
-    """The encoder behind ``name``'s embedding step, for encoding texts ahead of a fit.
+def embedding_encoder(name: str) -> TextEncoder | None:
+    """The encoder ``name``'s embedding step will use if fitted now, for encoding texts ahead of the fit.
 
-    None means ml.embeddings' own (sentence-transformers); minilm-linear's is ml.minilm's.
+    None for an algorithm without an embedding step.  Its identity is what the vectors are
+    stored under (int8 and fp32 MiniLM vectors apart: see ml.minilm_backends).
     """
-    from ml import minilm
-
-    return minilm.encode if name in NEEDS_MINILM else None
+    if name in NEEDS_MINILM:
+        return encoder_for(training_precision())
+    if name in NEEDS_EMBEDDINGS:
+        return SENTENCE_TRANSFORMERS
+    return None
 
 
 def get_algorithm(name: str) -> AlgorithmFactory:

@@ -17,6 +17,10 @@ ALGORITHM_NAMES: tuple[str, ...] = (
     "random",
 )
 
+# The sentence encoder's name: what its fp32 vectors are cached and stored under (int8 ones add
+# a suffix, see ml.minilm_onnx).
+EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
 # The best model the default install runs (see "## Encoders" in docs/benchmarks.md).
 DEFAULT_ALGORITHM = "minilm-linear"
 

@@ -31,6 +31,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ml.embeddings import SentenceEmbedder, cached_encode
+from ml.minilm_backends import TextEncoder
 
 # Wraps an encoder (texts -> vectors) for serving, e.g. ml.batching.MicroBatcher.
 EncoderWrapper = Callable[[Callable[[Sequence[str]], np.ndarray]], Callable[[Sequence[str]], np.ndarray]]
@@ -137,7 +138,9 @@ def _compile_block(step: object, *, weight: float | None, wrap_encoder: EncoderW
     if isinstance(step, SentenceEmbedder) and type(step).transform is SentenceEmbedder.transform:
         check_is_fitted(step, "n_features_out_")
         columns = np.arange(step.n_features_out_)
-        encoder = step.encoder() if wrap_encoder is None else wrap_encoder(step.encoder())
+        encoder = step.text_encoder()
+        if wrap_encoder is not None:  # same identity (the cache's key), its function wrapped
+            encoder = TextEncoder(encoder.identity, wrap_encoder(encoder.encode))
 
         def embed(text: str) -> tuple[np.ndarray, np.ndarray]:
             # The encoder itself is the cost here; its per-text cache still applies.

@@ -29,13 +29,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ml import minilm
-
-# Re-exported (the `as` says so to mypy): where it always was.
+# Re-exported (the `as` says so to mypy): where they always were.
+from ml.catalogue import EMBEDDING_MODEL_NAME as EMBEDDING_MODEL_NAME
 from ml.catalogue import embeddings_available as embeddings_available
 from ml.lazy import TORCH_IMPORT_LOCK
+from ml.minilm_backends import TextEncoder, encoder_for, training_precision
 
-EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 BATCH_SIZE = 64
 # 1.5 KB per vector: the cap bounds a long-running web or worker process to
@@ -50,8 +49,10 @@ DEFAULT_TORCH_THREADS = 1
 
 _lock = threading.RLock()
 _encoder: Any = None
-_cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
-_new: "OrderedDict[str, tuple[str, np.ndarray]]" = OrderedDict()
+# (encoder identity, text hash): int8 and fp32 vectors of one text never stand in for each other.
+CacheKey = tuple[str, str]
+_cache: "OrderedDict[CacheKey, np.ndarray]" = OrderedDict()
+_new: "OrderedDict[CacheKey, tuple[str, np.ndarray]]" = OrderedDict()
 _cache_enabled = True
 
 
@@ -77,18 +78,29 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     return _normalise(np.asarray(vectors, dtype=np.float32))
 
 
-def cached_encode(texts: Sequence[str], encoder: Callable[[Sequence[str]], np.ndarray] | None = None) -> np.ndarray:
-    """Like :func:`encode`, but each distinct text is encoded at most once per process.
+SENTENCE_TRANSFORMERS = TextEncoder(EMBEDDING_MODEL_NAME, encode)
+
+
+def cached_encode(
+    texts: Sequence[str], encoder: TextEncoder | Callable[[Sequence[str]], np.ndarray] | None = None
+) -> np.ndarray:
+    """Like :func:`encode`, but each distinct text is encoded at most once per process and encoder identity.
 
     Newly encoded texts are also queued for :func:`take_new_embeddings`.  ``encoder``
-    replaces :func:`encode` (``ml.minilm.encode``: the same model without torch, the
-    same vectors to ~2e-7, so the cache and the stored vectors serve both).
+    replaces sentence-transformers (:mod:`ml.minilm_backends`: the same model without torch;
+    its fp32 vectors are the same to ~2e-7 and share the identity, int8 ones have their own).
+    A bare function (``ml.minilm.encode``, as callers passed before encoders had identities)
+    makes fp32 vectors and is cached as such.
     """
     texts = _as_text_list(texts)
-    encode_texts = encoder or encode
+    if encoder is None:
+        encoder = SENTENCE_TRANSFORMERS
+    elif not isinstance(encoder, TextEncoder):
+        encoder = TextEncoder(EMBEDDING_MODEL_NAME, encoder)
+    encode_texts = encoder.encode
     if not _cache_enabled:
         return encode_texts(texts)
-    keys = [embedding_key(text) for text in texts]
+    keys = [(encoder.identity, embedding_key(text)) for text in texts]
     with _lock:
         missing = {key: text for key, text in zip(keys, texts) if key not in _cache}
     if missing:
@@ -113,8 +125,8 @@ def cached_encode(texts: Sequence[str], encoder: Callable[[Sequence[str]], np.nd
     return np.stack(cast(list[np.ndarray], rows)).astype(np.float32, copy=False)
 
 
-def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray) -> int:
-    """Put stored ``vectors`` (one row per prepared text) in the cache; return how many.
+def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray, identity: str = EMBEDDING_MODEL_NAME) -> int:
+    """Put stored ``vectors`` (one row per prepared text, made by encoder ``identity``) in the cache; return how many.
 
     Primed vectors are not reported by :func:`take_new_embeddings`: the
     caller already has them.  They are re-normalised and must have
@@ -131,19 +143,19 @@ def prime_embedding_cache(texts: Sequence[str], vectors: np.ndarray) -> int:
     vectors = _normalise(vectors)
     with _lock:
         for text, vector in zip(texts, vectors):
-            _remember(embedding_key(text), vector)
+            _remember((identity, embedding_key(text)), vector)
     return len(texts)
 
 
-def take_new_embeddings() -> tuple[list[str], np.ndarray]:
-    """The texts encoded since the last call and their vectors, then forget them.
+def take_new_embeddings(identity: str = EMBEDDING_MODEL_NAME) -> tuple[list[str], np.ndarray]:
+    """The texts encoder ``identity`` encoded since the last call and their vectors, then forget them.
 
-    The caller stores these (e.g. next to each content item) and primes the
-    cache with them later.  Empty result: ``([], array of shape (0, DIM))``.
+    The caller stores these (e.g. next to each content item, under ``identity``) and primes
+    the cache with them later.  Empty result: ``([], array of shape (0, DIM))``.
     """
     with _lock:
-        taken = list(_new.values())
-        _new.clear()
+        mine = [key for key in _new if key[0] == identity]
+        taken = [_new.pop(key) for key in mine]
     if not taken:
         return [], np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     return [text for text, _ in taken], np.stack([vector for _, vector in taken])
@@ -194,11 +206,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_out_")
-        return cached_encode(_as_text_list(X), encoder=self.encoder())
+        return cached_encode(_as_text_list(X), encoder=self.text_encoder())
 
-    def encoder(self) -> Callable[[Sequence[str]], np.ndarray]:
-        """What turns texts into vectors behind the cache (ml.compiled wraps it to batch requests)."""
-        return encode
+    def text_encoder(self) -> TextEncoder:
+        """The encoder this step's vectors come from, with the identity they are stored under."""
+        return SENTENCE_TRANSFORMERS
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([f"embedding{i}" for i in range(EMBEDDING_DIM)], dtype=object)
@@ -212,15 +224,30 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
 
 class MiniLMEmbedder(SentenceEmbedder):
-    """Pipeline step: the same embeddings as :class:`SentenceEmbedder`, encoded by :mod:`ml.minilm`.
+    """Pipeline step: the embeddings of :class:`SentenceEmbedder`, encoded without torch.
 
-    numpy instead of torch: what lets the default install (requirements.txt and the
-    weights package, no torch) serve the encoder.  The cache is shared with the torch
-    path, whose vectors are the same.
+    ``precision`` is the kind of vectors the model was fitted on: ``fp32`` (ONNX Runtime or
+    numpy, the same vectors as the torch path, sharing its cache) or ``int8`` (ONNX Runtime
+    with int8 weights, cached apart).  ``None`` means "what TAGLOOP_MINILM_BACKEND trains
+    on", fixed at fit so a saved model is always served the kind it learnt from
+    (:mod:`ml.minilm_backends`).  Artifacts saved before the attribute existed hold fp32.
     """
 
-    def encoder(self) -> Callable[[Sequence[str]], np.ndarray]:
-        return minilm.encode
+    def __init__(self, model_name: str = EMBEDDING_MODEL_NAME, precision: str | None = None):
+        super().__init__(model_name=model_name)
+        self.precision = precision
+
+    def fit(self, X: Any, y: Any = None) -> "MiniLMEmbedder":
+        super().fit(X, y)
+        if self.precision not in (None, "fp32", "int8"):
+            raise ValueError(
+                f"unknown MiniLM precision {self.precision!r}; expected fp32, int8 or None (the setting's)"
+            )
+        self.precision_ = self.precision or training_precision()
+        return self
+
+    def text_encoder(self) -> TextEncoder:
+        return encoder_for(getattr(self, "precision_", "fp32"))
 
 
 def _load_encoder() -> Any:
@@ -270,7 +297,7 @@ def _configure_threads(torch: Any) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def _touch(key: str) -> np.ndarray | None:
+def _touch(key: CacheKey) -> np.ndarray | None:
     # A hit counts as a use, so the least recently *used* entry is evicted first.
     vector = _cache.get(key)
     if vector is not None:
@@ -278,13 +305,13 @@ def _touch(key: str) -> np.ndarray | None:
     return vector
 
 
-def _remember(key: str, vector: np.ndarray) -> None:
+def _remember(key: CacheKey, vector: np.ndarray) -> None:
     _cache[key] = vector
     _cache.move_to_end(key)
     _evict(_cache)
 
 
-def _evict(store: "OrderedDict[str, Any]") -> None:
+def _evict(store: "OrderedDict[CacheKey, Any]") -> None:
     while len(store) > CACHE_MAX_ITEMS:
         store.popitem(last=False)
 
@@ -299,3 +326,23 @@ def _as_text_list(texts: Iterable[object]) -> list[str]:
     if isinstance(texts, str):
         raise ValueError("expected a list of texts, got a single string")
     return [str(text) for text in texts]
+
+
+def model_text_encoder(model: Any) -> TextEncoder | None:
+    """The encoder behind a fitted pipeline's embedding step (None if it has none).
+
+    What a caller primes and stores vectors for when it serves ``model``: the kind the model
+    was trained on, whatever TAGLOOP_MINILM_BACKEND says today.
+    """
+    for step in _steps(model):
+        if isinstance(step, SentenceEmbedder):
+            return step.text_encoder()
+    return None
+
+
+def _steps(model: Any) -> Iterator[Any]:
+    yield model
+    for _, step in getattr(model, "steps", None) or []:
+        yield from _steps(step)
+    for _, part in getattr(model, "transformer_list", None) or []:
+        yield from _steps(part)

@@ -52,18 +52,11 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     if isinstance(texts, str):
         raise ValueError("expected a list of texts, got a single string")
     texts = [str(text) for text in texts]
-    out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
     if not texts:
-        return out
+        return np.zeros((0, HIDDEN), dtype=np.float32)
     model = load_encoder()
-    ids = model.token_ids(texts)
-    # Shortest first, so each batch pads to about its own length.
-    order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
     with _blas_threads():
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]
-            out[batch] = model.embed([ids[i] for i in batch])
-    return out
+        return encode_in_batches(model.token_ids(texts), model.embed)
 
 
 def _blas_threads() -> Any:
@@ -86,21 +79,15 @@ def load_encoder() -> "MiniLMEncoder":
 
 @cache
 def _cached_encoder() -> "MiniLMEncoder":
-    return MiniLMEncoder(_model_dir())
+    return MiniLMEncoder(model_dir())
 
 
 class MiniLMEncoder:
     """The fitted arrays of the model and the forward pass over padded batches of token ids."""
 
     def __init__(self, directory: Path):
-        try:
-            from tokenizers import Tokenizer
-        except ImportError as error:
-            raise MiniLMUnavailable(f"minilm-linear needs tokenizers ({INSTALL_HINT}): {error}") from error
-        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(MAX_TOKENS)
-        weights = read_safetensors(directory / "model.safetensors")
+        self._tokenizer = load_tokenizer(directory)
+        weights = read_safetensors(weights_path(directory))
         self._embeddings = _EmbeddingLayer(weights)
         self._layers = [_Layer(weights, f"encoder.layer.{i}.") for i in range(_layer_count(weights))]
 
@@ -110,12 +97,8 @@ class MiniLMEncoder:
 
     def embed(self, batch: list[list[int]]) -> np.ndarray:
         """Unit-length mean-pooled embeddings of a batch of token id lists."""
-        width = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.float32)
-        for row, tokens in enumerate(batch):
-            ids[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = 1.0
+        ids, mask = padded_batch(batch)
+        width = ids.shape[1]
         # Padded keys get -1e4 before the softmax, as BERT's extended attention mask does.
         key_bias = ((1.0 - mask) * np.float32(-1e4))[:, None, None, :]
         hidden: np.ndarray = self._embeddings(ids).reshape(len(batch) * width, HIDDEN)
@@ -127,6 +110,40 @@ class MiniLMEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: np.ndarray = (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
         return unit
+
+
+def load_tokenizer(directory: Path) -> Any:
+    """The package's word-piece tokenizer: no padding, cut at MAX_TOKENS (the ONNX encoder shares it)."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as error:
+        raise MiniLMUnavailable(f"minilm-linear needs tokenizers ({INSTALL_HINT}): {error}") from error
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
+
+
+def padded_batch(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, mask): token id lists padded with 0 to the longest, and 1.0 where a token is real."""
+    width = max(len(ids) for ids in batch)
+    ids = np.zeros((len(batch), width), dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.float32)
+    for row, tokens in enumerate(batch):
+        ids[row, : len(tokens)] = tokens
+        mask[row, : len(tokens)] = 1.0
+    return ids, mask
+
+
+def encode_in_batches(ids: list[list[int]], embed: Any, batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Rows of ``embed(batch of id lists)`` in the order of ``ids``, texts of similar length batched together."""
+    out = np.zeros((len(ids), HIDDEN), dtype=np.float32)
+    # Shortest first, so each batch pads to about its own length.
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        out[batch] = embed([ids[i] for i in batch])
+    return out
 
 
 class _EmbeddingLayer:
@@ -225,7 +242,12 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _model_dir() -> Path:
+def weights_path(directory: Path | None = None) -> Path:
+    """The packaged ``model.safetensors``."""
+    return (directory or model_dir()) / "model.safetensors"
+
+
+def model_dir() -> Path:
     """The package's model folder, found without importing the package."""
     spec = find_spec(PACKAGE)
     folder = None if spec is None or not spec.submodule_search_locations else Path(spec.submodule_search_locations[0])

@@ -296,7 +296,7 @@ class OODChecks:
         if semantic is None or not texts:
             return [None] * len(texts)
         if vectors is None:
-            vectors = default_encode(texts)
+            vectors = default_encode(texts, precision=semantic.precision)
         if vectors is None:
             return [None] * len(texts)
         return [float(d) for d in semantic.distances(vectors)]
@@ -376,6 +376,7 @@ def fit_ood_checks(
     train_vectors: "np.ndarray | None" = None,
     encode: Callable[[Sequence[str]], "np.ndarray | None"] | None = None,
     semantic_weight: float = SEMANTIC_WEIGHT,
+    vectors_precision: str | None = None,
 ) -> OODChecks:
     """Fit every check's threshold on prepared training texts.
 
@@ -383,7 +384,9 @@ def fit_ood_checks(
     ``data/offtopic_samples.jsonl``) add the ``topic`` check; without them, or with fewer than
     ``MIN_TOPIC_TRAINING`` distinct training texts, it is left out.  ``train_vectors`` (one
     sentence embedding per training text) or ``encode`` (to compute them) add the meaning part
-    to the topic check; the checks then encode what they check (see :meth:`OODChecks.check`).
+    to the topic check; the checks then encode what they check (see :meth:`OODChecks.check`) the
+    way those vectors were made: ``vectors_precision`` ("fp32" or "int8"; None: what
+    :func:`default_encode` makes with the configured backend).
 
     ``quantile`` is the share of (out-of-fold) training texts each fitted
     check lets through; the default 0.995 makes each fitted check flag about
@@ -411,7 +414,8 @@ def fit_ood_checks(
     topic = None
     if offtopic_texts and enough:
         vectors = _training_vectors(texts, keep, train_vectors, encode)
-        topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state, vectors, semantic_weight)
+        precision = vectors_precision or _configured_precision()
+        topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state, vectors, semantic_weight, precision)
     return OODChecks(
         unigram=unigram,
         thresholds=thresholds,
@@ -443,6 +447,7 @@ def _fit_topic(
     random_state: int,
     vectors: "np.ndarray | None",
     semantic_weight: float,
+    precision: str,
 ) -> TopicCheck:
     """Standardise out-of-fold surprise, wording (and meaning) of the training texts; threshold at ``quantile``."""
     oof_wording = np.zeros(len(texts))
@@ -457,7 +462,10 @@ def _fit_topic(
     semantic, semantic_scale = None, None
     if vectors is not None:  # out of fold: a training text must not be its own nearest neighbour
         oof_meaning = out_of_fold_distances(vectors, folds=CROSS_FIT_FOLDS, random_state=random_state)
-        semantic, semantic_scale = NeighbourDistance.fit(vectors), Standardiser.fit(list(oof_meaning))
+        semantic, semantic_scale = (
+            NeighbourDistance.fit(vectors, precision=precision),
+            Standardiser.fit(list(oof_meaning)),
+        )
         combined += semantic_weight * np.array([semantic_scale(m) for m in oof_meaning])
     return TopicCheck(
         wording=fit_wording(texts, offtopic),
@@ -470,13 +478,26 @@ def _fit_topic(
     )
 
 
-def default_encode(texts: Sequence[str]) -> "np.ndarray | None":
-    """MiniLM vectors of prepared texts through the shared encode interface (cached); None if not installed."""
-    from ml import minilm
+def _configured_precision() -> str:
+    try:
+        from ml.minilm_backends import training_precision
+
+        return training_precision()
+    except ImportError:  # no encoder installed: the vectors were given, and fp32 is all there is
+        return "fp32"
+
+
+def default_encode(texts: Sequence[str], precision: str | None = None) -> "np.ndarray | None":
+    """MiniLM vectors of prepared texts through the shared encode interface (cached); None if not installed.
+
+    ``precision`` is the kind of vectors ("fp32" or "int8"); None: the kind the configured backend makes
+    (TAGLOOP_MINILM_BACKEND), the one a minilm-linear model predicting the same texts has cached already.
+    """
     from ml.embeddings import cached_encode
+    from ml.minilm_backends import encoder_for, training_precision
 
     try:
-        return cached_encode(list(texts), encoder=minilm.encode)
+        return cached_encode(list(texts), encoder=encoder_for(precision or training_precision()))
     except ImportError:  # MiniLMUnavailable: the topic check then goes without its meaning part
         return None
 

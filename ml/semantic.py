@@ -28,13 +28,16 @@ class NeighbourDistance:
 
     reference: np.ndarray  # (n, dim) int8
     neighbours: int = NEIGHBOURS
+    # The kind of MiniLM vectors the reference was made from ("fp32" or "int8", ml.minilm_backends):
+    # a checked text is encoded the same way, so its distance is measured like the reference's.
+    precision: str = "fp32"
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, neighbours: int = NEIGHBOURS) -> "NeighbourDistance":
+    def fit(cls, vectors: np.ndarray, neighbours: int = NEIGHBOURS, precision: str = "fp32") -> "NeighbourDistance":
         if len(vectors) == 0:
             raise ValueError("need at least one training vector")
         quantised = np.clip(np.round(np.asarray(vectors, dtype=np.float32) * _SCALE), -127, 127).astype(np.int8)
-        return cls(reference=quantised, neighbours=neighbours)
+        return cls(reference=quantised, neighbours=neighbours, precision=precision)
 
     # Computed once per loaded check, not per call: a batch checks its items a chunk at a time.
     # (cached_property writes into the instance __dict__, which a frozen dataclass allows.)
@@ -55,6 +58,7 @@ class NeighbourDistance:
     def to_dict(self) -> dict[str, Any]:
         return {
             "neighbours": self.neighbours,
+            "precision": self.precision,
             "shape": list(self.reference.shape),
             "int8": base64.b64encode(self.reference.tobytes()).decode("ascii"),
         }
@@ -65,7 +69,9 @@ class NeighbourDistance:
         raw = np.frombuffer(base64.b64decode(data["int8"]), dtype=np.int8)
         if raw.size != rows * dim:
             raise ValueError(f"reference vectors: expected {rows} x {dim} values, found {raw.size}")
-        return cls(reference=raw.reshape(rows, dim).copy(), neighbours=int(data["neighbours"]))
+        # Checks stored before the precision was recorded were made from fp32 vectors (ml.minilm).
+        precision = str(data.get("precision", "fp32"))
+        return cls(reference=raw.reshape(rows, dim).copy(), neighbours=int(data["neighbours"]), precision=precision)
 
 
 def out_of_fold_distances(vectors: np.ndarray, *, folds: int = 5, random_state: int = 0) -> np.ndarray:

@@ -55,7 +55,7 @@ def test_too_little_data_for_cv_falls_back_to_the_fixed_threshold(tags, model_di
 
 @pytest.mark.skipif(not embeddings_available(), reason="embeddings extra not installed (requirements-embeddings.txt)")
 def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model_dir):
-    from ml.embeddings import clear_embedding_cache
+    from ml.embeddings import EMBEDDING_MODEL_NAME, clear_embedding_cache
     from ml.text import prepare_text
     from predictions.selectors import gold_labelled
     from predictions.services.embeddings_store import embeddings_prime
@@ -68,7 +68,7 @@ def test_embeddings_are_computed_once_and_reused_by_the_next_retrain(tags, model
     assert ContentEmbedding.objects.count() == len(gold)
     clear_embedding_cache()  # a new worker process: only the database remembers
     texts = [prepare_text(item.title, item.description) for item in gold]
-    assert embeddings_prime(contents=gold, texts=texts) == len(gold)
+    assert embeddings_prime(contents=gold, texts=texts, identity=EMBEDDING_MODEL_NAME) == len(gold)
     clear_embedding_cache()
     stored = set(ContentEmbedding.objects.values_list("pk", flat=True))
     second = _train(algorithm="embeddings-linear", number=2)
@@ -169,6 +169,37 @@ def test_the_default_encodes_each_item_once_across_retrains_and_batch_prediction
     assert predictions_create(model_version_id=first.pk, content_ids=[new.pk, gold[0].content_id]) == 2
     assert set(ContentEmbedding.objects.values_list("pk", flat=True)) > stored
     assert ContentEmbedding.objects.filter(content=new).count() == 1
+
+
+@pytest.mark.skipif(not minilm_available(), reason="MiniLM weights not installed (requirements-minilm.txt)")
+def test_int8_and_fp32_vectors_are_stored_apart_and_each_model_reads_its_own(tags, model_dir, monkeypatch):
+    from ml.embeddings import EMBEDDING_MODEL_NAME, clear_embedding_cache
+    from ml.minilm_backends import SETTING
+    from ml.minilm_onnx import int8_identity, onnx_available
+    from predictions.services.batch import predictions_create
+
+    if not onnx_available():
+        pytest.skip("onnxruntime not installed")
+    make_gold_dataset(tags, copies=2)
+    clear_embedding_cache()
+    monkeypatch.setenv(SETTING, "onnx-int8")
+    int8_model = _train(algorithm="minilm-linear")
+    int8_rows = dict(ContentEmbedding.objects.values_list("content_id", "model_name"))
+    assert set(int8_rows.values()) == {int8_identity()}
+    monkeypatch.setenv(SETTING, "numpy")
+    clear_embedding_cache()
+    _train(algorithm="minilm-linear", number=2)
+    # The fp32 model stored its own vectors beside the int8 ones and left those alone.
+    by_kind = {
+        name: ContentEmbedding.objects.filter(model_name=name).count()
+        for name in (int8_identity(), EMBEDDING_MODEL_NAME)
+    }
+    assert by_kind == {int8_identity(): len(int8_rows), EMBEDDING_MODEL_NAME: len(int8_rows)}
+    # Re-predicting with the int8 model (the setting now says numpy) stores int8 vectors for a new item.
+    new = make_content(title="object detection for drones", description="Bounding boxes from aerial photos.")
+    clear_embedding_cache()
+    assert predictions_create(model_version_id=int8_model.pk, content_ids=[new.pk]) == 1
+    assert list(ContentEmbedding.objects.filter(content=new).values_list("model_name", flat=True)) == [int8_identity()]
 
 
 def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_lower_than_that_proves(

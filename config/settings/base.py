@@ -412,6 +412,14 @@ TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", d
 # Development and the tests default to true, for receivers on localhost.
 TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
+# The open-task counts gain a row per statement that changes review tasks; folding them this often keeps
+# reading the counts (every queue page) a sum of a few dozen rows.
+TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS = env.float("TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["compact-review-counts"] = {
+    "task": "labeling.tasks.compact_review_counts",
+    "schedule": TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS,
+    "options": {"expires": TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS},
+}
 # /healthz gives the broker this long to answer.
 TAGLOOP_HEALTH_BROKER_TIMEOUT = env.float("TAGLOOP_HEALTH_BROKER_TIMEOUT", default=2.0)
 

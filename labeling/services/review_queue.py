@@ -22,7 +22,7 @@ from labeling.models import (
     ReviewTask,
     WrongTagReport,
 )
-from labeling.selectors import open_review_tasks
+from labeling.selectors import open_review_tasks, review_counts_kept
 from labeling.services.content import BATCH_SIZE
 
 # Priorities order the queue, higher first; ties go to the older task. Each reason has a base,
@@ -41,6 +41,9 @@ from labeling.services.content import BATCH_SIZE
 # | audit_sample        | 1.0                                      | 1.0         | a fair random sample: unranked  |
 #
 # A snapshot without a confidence (reports, disagreements, re-queued items) gets the base alone.
+# Ties on priority and age go to the lower id, so the order is total: the partial index review_open_order_idx
+# (migration 0015) holds open tasks in exactly this order, and "next item" reads it from the top.
+QUEUE_ORDER = ("-priority", "created_at", "pk")
 PRIORITY_BASE: dict[str, float] = {
     ReviewReason.REPORT: 3.0,
     ReviewReason.DISAGREEMENT: 2.5,
@@ -259,7 +262,7 @@ def review_task_next(
             ReviewTask.objects.select_for_update(of=("self",))
             .filter(status=ReviewStatus.OPEN, assignee=user, lease_expires_at__gt=now)
             .annotate(in_filters=Exists(matching))
-            .order_by("-priority", "created_at")
+            .order_by(*QUEUE_ORDER)
         )
         kept = next((task for task in held if task.in_filters), None)
         if kept:
@@ -270,7 +273,7 @@ def review_task_next(
             review_tasks_free_for(user, now=now, reason=reason, tag=tag, source=source)
             .select_for_update(skip_locked=True, of=("self",))
             .exclude(pk__in=exclude_ids)
-            .order_by("-priority", "created_at")
+            .order_by(*QUEUE_ORDER)
             .first()
         )
         if task is None:
@@ -296,21 +299,82 @@ def review_tasks_free_for(user: User, *, now=None, reason: str = "", tag: str = 
         without_own_reports(open_review_tasks(reason=reason, tag=tag, source=source), user)
         .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=now) | Q(assignee=user))
         # Never the same audit item twice to one annotator: the answers must be independent.
-        .exclude(pk__in=_answered_by(user))
+        .filter(Q(required_answers__lte=1) | ~Exists(_answered_by(user).filter(review_task=OuterRef("pk"))))
         .exclude(reason__in=review_reasons_withheld_from(user))
     )
 
 
+def review_tasks_free_count(user: User, *, counted: dict[str, int], reason: str = "", tag: str = "", source: str = ""):
+    """How many tasks ``review_tasks_free_for`` would give ``user``, from ``counted`` (open tasks by reason).
+
+    ``counted`` are the open tasks under the same filters, the reasons withheld from ``user`` left out (what
+    the queue page shows). What rules a task out for ``user`` is rare (a lease someone else holds, their own
+    report, an audit they answered), so counting those few is cheap where counting what is free reads the
+    whole queue. SQLite keeps no counts and counts the free tasks themselves.
+    """
+    if not review_counts_kept():
+        return review_tasks_free_for(user, reason=reason, tag=tag, source=source).count()
+    return sum(counted.values()) - _ruled_out_for(user, reason=reason, tag=tag, source=source)
+
+
+def _ruled_out_for(user: User, **filters) -> int:
+    """Open tasks under ``filters`` (withheld reasons aside) that ``review_tasks_free_for`` leaves out for ``user``.
+
+    Three small sets, each read through its own index (the leases, the reported items, the open audits beside
+    the user's answers), collected first and narrowed by the filters after: narrowed first, the planner
+    would rather walk every open task of a reason or join every item of a source.
+    """
+    now = timezone.now()
+    tasks = ReviewTask.objects.filter(status=ReviewStatus.OPEN)
+    held_by_others = (
+        tasks.filter(assignee__isnull=False)
+        .exclude(assignee=user)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__gt=now))
+    )
+    own_reports = tasks.filter(reason=ReviewReason.REPORT, content_id__in=_own_open_reports(user))
+    answered = tasks.filter(required_answers__gt=1).filter(
+        Exists(_answered_by(user).filter(review_task=OuterRef("pk")))
+    )
+    columns = ("pk", "reason", "predicted_tag", "content_id")
+    ruled_out = held_by_others.values_list(*columns).union(
+        own_reports.values_list(*columns), answered.values_list(*columns)
+    )
+    return len(_narrowed(list(ruled_out), user, **filters))
+
+
+def _narrowed(tasks: list[tuple], user: User, *, reason: str = "", tag: str = "", source: str = "") -> list[tuple]:
+    """The (pk, reason, predicted tag, item) rows the queue's filters keep, as ``open_review_tasks`` would."""
+    withheld = set(review_reasons_withheld_from(user))
+    kept = [
+        task
+        for task in tasks
+        if task[1] not in withheld and (not reason or task[1] == reason) and (not tag or task[2] == tag)
+    ]
+    if source and kept:
+        of_source = set(
+            Content.objects.filter(pk__in={task[3] for task in kept}, source=source).values_list("pk", flat=True)
+        )
+        kept = [task for task in kept if task[3] in of_source]
+    return kept
+
+
 def without_own_reports(tasks, user: User):
     """Nobody settles their own wrong-tag report, even one they held before reporting the item."""
-    own = WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
-    return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=own)
+    return tasks.exclude(reason=ReviewReason.REPORT, content_id__in=_own_open_reports(user))
+
+
+def _own_open_reports(user: User):
+    return WrongTagReport.objects.filter(reporter=user, status=ReportStatus.OPEN).values("content_id")
 
 
 def _answered_by(user: User):
-    return Annotation.objects.filter(annotator=user, undone_at__isnull=True, review_task__isnull=False).values(
-        "review_task_id"
-    )
+    """``user``'s standing answers given in the queue.
+
+    Only a task that needs several answers can be open with one of them standing: a single answer
+    closes its task, and undo marks the answer undone as it reopens it. So the queue checks answers
+    on multi-answer tasks alone, through a small partial index, not every answer a person ever gave.
+    """
+    return Annotation.objects.filter(annotator=user, undone_at__isnull=True, review_task__isnull=False)
 
 
 def review_task_allowed(task: ReviewTask, user: User) -> bool:

@@ -26,7 +26,7 @@ from labeling.services import (
     review_task_answer,
     review_task_next,
     review_task_skip,
-    review_tasks_free_for,
+    review_tasks_free_count,
 )
 from labeling.views.progress import review_progress, session_start
 
@@ -47,7 +47,7 @@ def review_queue(request):
     counts = _counts_for(withheld, **filters)
     labelled = [(ReviewReason(reason).label, n) for reason, n in counts.items()]
     # Open tasks include ones others hold, the user's own reports and audits they answered.
-    free = review_tasks_free_for(request.user, **filters).count()
+    free = review_tasks_free_count(request.user, counted=counts, **filters)
     context = {
         "counts": labelled,
         "total": sum(counts.values()),

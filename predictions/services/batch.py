@@ -116,14 +116,18 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str]]) 
     if not rows:
         return []
     texts = [prepare_text(title, description) for _, title, description, _ in rows]
+    from ml.embeddings import model_text_encoder  # scikit-learn: loaded where a model is
+
     model = load_version(version)
-    if version.algorithm in USES_STORED_EMBEDDINGS:
-        # Re-predicting after a promotion would otherwise encode every item again: the
-        # stored vectors serve, and what this chunk encodes is stored for the next pass.
+    encoder = model_text_encoder(model) if version.algorithm in USES_STORED_EMBEDDINGS else None
+    if encoder is not None:
+        # Re-predicting after a promotion would otherwise encode every item again: the stored
+        # vectors of the kind the model was trained on serve, and what this chunk encodes is
+        # stored for the next pass.
         contents = [SimpleNamespace(content_id=content_id) for content_id, *_ in rows]
-        embeddings_prime(contents=contents, texts=texts)
+        embeddings_prime(contents=contents, texts=texts, identity=encoder.identity)
         results = predict(model, texts)
-        embeddings_store_new(contents=contents, texts=texts)
+        embeddings_store_new(contents=contents, texts=texts, identity=encoder.identity)
     else:
         results = predict(model, texts)
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))

@@ -84,12 +84,14 @@ def _vectors(*, ids: list[int], texts: list[str]) -> "np.ndarray | None":
     With them the topics are found by meaning, without them by the words training lacks (ml.emerging).
     """
     from ml.catalogue import minilm_available
+    from ml.minilm_backends import encoder_for, training_precision
     from ml.ood import default_encode
 
     if not texts or not minilm_available():
         return None
-    embeddings_prime(contents=[_Stored(pk) for pk in ids], texts=texts)
-    return default_encode(texts)
+    precision = training_precision()
+    embeddings_prime(contents=[_Stored(pk) for pk in ids], texts=texts, identity=encoder_for(precision).identity)
+    return default_encode(texts, precision=precision)
 
 
 def _novel(training_vectors: "np.ndarray", *, exclude: set[int]) -> list[tuple[int, str, str]]:

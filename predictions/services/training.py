@@ -225,13 +225,14 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     random_state = version.params.get("random_state", 0)
     holdout = selectors.gold_labelled(split=Split.HOLDOUT)
     holdout_texts = [prepare_text(item.title, item.description) for item in holdout]
-    uses_embeddings = version.algorithm in USES_STORED_EMBEDDINGS
-    if uses_embeddings:
+    # The encoder a fit now uses (for minilm-linear: the kind of vectors TAGLOOP_MINILM_BACKEND trains on).
+    encoder = embedding_encoder(version.algorithm) if version.algorithm in USES_STORED_EMBEDDINGS else None
+    if encoder is not None:
         # The holdout's stored vectors too: evaluating used to re-encode all of it on every retrain.
-        embeddings_prime(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
+        embeddings_prime(contents=[*training, *holdout], texts=[*texts, *holdout_texts], identity=encoder.identity)
         # Once, here: the parallel fits below would otherwise encode the same new texts side by side.
         progress(8, "encoding the texts without a stored embedding", force=True)
-        cached_encode(texts, encoder=embedding_encoder(version.algorithm))
+        cached_encode(texts, encoder=encoder)
     cv = _cross_validate(version, texts, labels, random_state, progress)
     if cv is not None:
         model = cv.model  # fitted on all the training set beside the folds
@@ -248,14 +249,14 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     metrics = _evaluate(model, holdout, holdout_texts)
     if metrics:
         metrics["holdout_fingerprint"] = selectors.holdout_fingerprint(holdout)
-    if uses_embeddings:
+    if encoder is not None:
         # What this run encoded (new training and holdout texts) is kept for the next one.
-        embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts])
+        embeddings_store_new(contents=[*training, *holdout], texts=[*texts, *holdout_texts], identity=encoder.identity)
     progress(85, "fitting the out-of-distribution checks", force=True)
     # A model that encodes anyway also gets the topic check's meaning part: its vectors are cached by
     # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
     # add an encoder pass per item to serving and batches, so it goes without.
-    encode = default_encode if uses_embeddings else None
+    encode = default_encode if encoder is not None else None
     ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]

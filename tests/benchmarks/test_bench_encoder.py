@@ -27,14 +27,20 @@ def test_the_default_installs_more_than_tfidf_alone_and_no_torch():
     assert 80 < minilm - tfidf < 120  # the weights (~91 MB) and tokenizers, nothing else
 
 
-def test_the_bench_writes_its_section_with_a_row_per_candidate(dataset_file, tmp_path):
+@pytest.fixture
+def small(dataset_file, tmp_path):
+    """The dataset's first 100 rows: its newest 20 are what the encoder table times."""
     with dataset_file.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))[:100]
-    small = tmp_path / "small.csv"
-    with small.open("w", newline="", encoding="utf-8") as handle:
+    path = tmp_path / "small.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    return path
+
+
+def test_the_bench_writes_its_section_with_a_row_per_candidate(small, tmp_path):
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     main(["--dataset", str(small), "--only", "tfidf-linear", "--docs", str(docs)])
@@ -42,5 +48,25 @@ def test_the_bench_writes_its_section_with_a_row_per_candidate(dataset_file, tmp
     assert "## Other\n\nkept" in text and "## Encoders" in text
     row = next(line for line in text.splitlines() if line.startswith("| tfidf-linear |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert len(cells) == 8 and all(cell for cell in cells)
+    assert len(cells) == 9 and all(cell for cell in cells)
     assert 0 < float(cells[1]) <= 1 and "±" in cells[3]
+    assert "The encoder alone" not in text  # minilm-linear was not asked for
+
+
+@pytest.mark.skipif(not minilm_available(), reason="MiniLM weights not installed (requirements-minilm.txt)")
+def test_the_encoder_table_compares_each_backend_with_the_numpy_reference(small, tmp_path):
+    from ml.minilm_onnx import onnx_available
+
+    if not onnx_available():
+        pytest.skip("onnxruntime not installed")
+    docs = tmp_path / "benchmarks.md"
+    main(["--dataset", str(small), "--encoders-only", "--docs", str(docs)])
+    rows = {}
+    for line in docs.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 9 and cells[1].isdigit():
+            rows[(cells[0], int(cells[1]))] = cells
+    assert set(rows) == {("numpy fp32", 1), ("onnx fp32", 1), ("onnx fp32", 2), ("onnx int8", 1), ("onnx int8", 2)}
+    assert rows[("numpy fp32", 1)][3] == "1.00"  # the reference's own ratio
+    assert float(rows[("onnx fp32", 1)][7]) < 1e-5  # the same vectors
+    assert 0.97 <= float(rows[("onnx int8", 1)][8]) < 1  # close, not equal

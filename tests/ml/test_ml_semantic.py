@@ -92,14 +92,21 @@ def test_meaning_catches_a_kind_no_example_was_given_of(encoded):
 
 @pytest.mark.minilm
 def test_the_reason_names_the_meaning_evidence_and_survives_storage(encoded):
-    checks = fit_ood_checks(encoded["train"], offtopic_texts=encoded["others"], train_vectors=encoded["train_vectors"])
+    checks = fit_ood_checks(
+        encoded["train"],
+        offtopic_texts=encoded["others"],
+        train_vectors=encoded["train_vectors"],
+        vectors_precision="fp32",  # the fixture's vectors: ml.minilm's
+    )
     texts, vectors = encoded["held_out"][:3], encoded["held_out_vectors"][:3]
     topic = checks.check(texts, vectors)[0].checks["topic"]
     assert "sd farther from the nearest training items than typical" in topic.reason
     restored = OODChecks.from_dict(json.loads(json.dumps(checks.to_dict())))
     assert [r.to_dict() for r in restored.check(texts, vectors)] == [r.to_dict() for r in checks.check(texts, vectors)]
-    # Without vectors the checks encode the texts themselves, through the shared encoder.
-    assert [r.to_dict() for r in restored.check(texts)] == [r.to_dict() for r in checks.check(texts, vectors)]
+    # Without vectors the checks encode the texts themselves, through the shared encoder (fp32: ONNX Runtime's
+    # or numpy's, equal to ~2e-7, so the verdicts and reasons are the same).
+    said = [(r.flagged, r.reasons) for r in checks.check(texts, vectors)]
+    assert [(r.flagged, r.reasons) for r in restored.check(texts)] == said
 
 
 @pytest.mark.minilm
@@ -118,3 +125,22 @@ def test_checks_fitted_without_vectors_have_no_meaning_part():
     assert checks.topic is not None and checks.topic.semantic is None
     assert "semantic" not in checks.to_dict()["topic"]
     assert "meaning" not in checks.check(["Refund my money now, your support is awful!"])[0].checks["topic"].reason
+
+
+@pytest.mark.minilm
+def test_checks_encode_a_text_the_way_their_reference_was_made(encoded):
+    """A reference of int8 vectors measures int8 vectors, whatever the backend setting is later."""
+    from ml.ood import default_encode
+
+    train_int8 = default_encode(encoded["train"], precision="int8")
+    checks = fit_ood_checks(
+        encoded["train"], offtopic_texts=encoded["others"], train_vectors=train_int8, vectors_precision="int8"
+    )
+    restored = OODChecks.from_dict(json.loads(json.dumps(checks.to_dict())))
+    assert restored.topic is not None and restored.topic.semantic is not None
+    assert restored.topic.semantic.precision == "int8"
+    texts = encoded["held_out"][:3]
+    given = [r.to_dict() for r in checks.check(texts, default_encode(texts, precision="int8"))]
+    assert [r.to_dict() for r in restored.check(texts)] == given
+    # fp32 vectors of the same texts are close but not the same: measuring them would change the scores.
+    assert [r.to_dict() for r in checks.check(texts, default_encode(texts, precision="fp32"))] != given
