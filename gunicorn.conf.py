@@ -24,8 +24,8 @@ workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * multiprocessing.c
 
 # Threaded workers (gthread), 4 requests each at a time: the default model, minilm-linear, then
 # encodes the texts of a worker's concurrent requests together (ml.batching, TAGLOOP_ENCODER_BATCH),
-# which served about 1.3x the requests of sync workers on 2 cores ("Serving: against plain Django"
-# in docs/benchmarks.md); gthread also keeps connections alive. GUNICORN_WORKER_CLASS=sync for one
+# which served 1.3x (numpy encoder) to 2.6x (ONNX int8 encoder) the requests of sync workers on 2
+# cores ("Serving: against plain Django" in docs/benchmarks.md); gthread also keeps connections alive. GUNICORN_WORKER_CLASS=sync for one
 # request per process.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4)

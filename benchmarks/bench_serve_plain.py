@@ -93,9 +93,18 @@ def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path) -> l
                     samples.append({"contender": name, "clients": clients, **figures, "load": load_average()})
                     print(_sample_line(samples[-1]), flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        _stop(server)
     return samples
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if gunicorn is still finishing what wrk left queued after 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
 
 
 def _drain(port: int, timeout: float = 120) -> None:
