@@ -145,6 +145,14 @@ bench-preload: install
 bench-serve: install
 	$(BIN)/python -m benchmarks.bench_serve
 
+## The predict API against plain Django and a naive DRF predict view, with wrk (installed from Debian if missing), for tfidf-linear and minilm-linear (sync, then gthread workers); rewrites the "## Serving: against plain Django, ..." sections.
+.PHONY: bench-serve-plain
+bench-serve-plain: install
+	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+	$(BIN)/python -m benchmarks.bench_serve_plain --algorithm tfidf-linear
+	$(BIN)/python -m benchmarks.bench_serve_plain --algorithm minilm-linear
+	$(BIN)/python -m benchmarks.bench_serve_plain --algorithm minilm-linear --worker-class gthread --threads 4
+
 ## What a running canary costs the predict API: the same load without and with one (PostgreSQL); rewrites "## Serving with a canary".
 .PHONY: bench-canary
 bench-canary: install

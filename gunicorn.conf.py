@@ -18,17 +18,27 @@ def _bool(name: str, default: bool) -> bool:
 
 # Loopback unless told otherwise: the proxy in front (or a container's port mapping) decides exposure.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, one request each: predictions are CPU-bound, so a few per core. WEB_CONCURRENCY
-# is the name many platforms set.
+# Predictions are CPU-bound, so a few processes per core. WEB_CONCURRENCY is the name many
+# platforms set.
 workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+
+# Threaded workers (gthread), 4 requests each at a time: the default model, minilm-linear, then
+# encodes the texts of a worker's concurrent requests together (ml.batching, TAGLOOP_ENCODER_BATCH),
+# which served 1.3x (numpy encoder) to 2.6x (ONNX int8 encoder) the requests of sync workers on 2
+# cores ("Serving: against plain Django" in docs/benchmarks.md); gthread also keeps connections alive. GUNICORN_WORKER_CLASS=sync for one
+# request per process.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = _int("GUNICORN_THREADS", 4)
 
 # Import Django, numpy and scikit-learn once in the master and fork: the workers share those
 # pages (less memory each) and a replaced worker starts at once. The price: new code needs a
 # full restart, not a HUP, and nothing opened in the master may be used by a worker (pre_fork).
 preload_app = _bool("GUNICORN_PRELOAD", True)
 
-# A request running longer than this is killed with its worker (a retrain runs on Celery,
-# never in a request). Workers finish their requests for up to graceful_timeout on SIGTERM.
+# A worker silent for longer than this is killed: under sync workers, a request running that
+# long; under gthread, a worker whose main loop hangs (its threads' requests are not timed one by
+# one). A retrain runs on Celery, never in a request. Workers finish their requests for up to
+# graceful_timeout on SIGTERM.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Keep idle connections from the proxy this long; the proxy's own idle timeout should be

@@ -27,11 +27,11 @@ from pathlib import Path
 
 from benchmarks.bench_serve import (
     REPO,
-    _free_port,
     _run_clients,
-    _start_gunicorn,
-    _wait_until_serving,
     bench_environment,
+    free_port,
+    start_gunicorn,
+    wait_until_serving,
 )
 from benchmarks.common import add_docs_arguments, utc_minute
 from benchmarks.markdown_section import replace_section
@@ -63,10 +63,10 @@ def main() -> None:
     bodies = _dataset_bodies()
     try:
         candidate = _setup()
-        port = _free_port()
-        server = _start_gunicorn(port, args.workers, env, work)
+        port = free_port()
+        server = start_gunicorn(port, args.workers, env, work)
         try:
-            _wait_until_serving(port)
+            wait_until_serving(port)
             _run_clients(port, clients=6, seconds=WARM_UP_SECONDS, bodies=bodies)  # load the model in every worker
             without = {n: _run_clients(port, clients=n, seconds=args.seconds, bodies=bodies) for n in CLIENTS}
             _start_canary(candidate, args.share)

@@ -57,11 +57,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tagloop-bench-serve-"))
     env = bench_environment(work)
     try:
-        version, in_process = _setup_and_measure_in_process(args.calls, algorithm=args.algorithm)
-        port = _free_port()
-        server = _start_gunicorn(port, args.workers, env, work, preload=args.preload)
+        version, in_process = setup_and_measure_in_process(args.calls, algorithm=args.algorithm)
+        port = free_port()
+        server = start_gunicorn(port, args.workers, env, work, preload=args.preload)
         try:
-            _wait_until_serving(port)
+            wait_until_serving(port)
             _run_clients(port, clients=4, seconds=2)  # warm every worker (model loaded on first request)
             rows = [(n, _run_clients(port, clients=n, seconds=args.seconds)) for n in CLIENTS]
         finally:
@@ -101,7 +101,7 @@ def bench_environment(work: Path) -> dict:
     return env
 
 
-def _setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
+def setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear") -> tuple[str, dict]:
     import django
 
     django.setup()
@@ -132,7 +132,16 @@ def _database_name() -> str:
     return "PostgreSQL (DATABASE_URL)" if "DATABASE_URL" in os.environ else "SQLite"
 
 
-def _start_gunicorn(port: int, workers: int, env: dict, work: Path, *, preload: bool = False) -> subprocess.Popen:
+def start_gunicorn(
+    port: int,
+    workers: int,
+    env: dict,
+    work: Path,
+    *,
+    preload: bool = False,
+    worker_class: str = "sync",
+    threads: int = 1,
+) -> subprocess.Popen:
     log = open(work / "gunicorn.log", "a")  # noqa: SIM115 - closed with the process
     # An empty configuration file: gunicorn would otherwise read the repository's gunicorn.conf.py
     # (preload on, an access log), and the flags below alone are what is measured.
@@ -149,7 +158,9 @@ def _start_gunicorn(port: int, workers: int, env: dict, work: Path, *, preload: 
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            worker_class,
+            "--threads",
+            str(threads),
             "--backlog",
             "2048",
             "--timeout",
@@ -175,7 +186,7 @@ def compare_preload(args: argparse.Namespace) -> None:
     env = bench_environment(work)
     runs: list[dict] = []
     try:
-        version, _ = _setup_and_measure_in_process(calls=0, algorithm=args.algorithm)
+        version, _ = setup_and_measure_in_process(calls=0, algorithm=args.algorithm)
         for round_number in range(args.rounds):
             # A/B, then B/A: neither mode always runs on a machine the other just warmed.
             order = (False, True) if round_number % 2 == 0 else (True, False)
@@ -193,18 +204,18 @@ def compare_preload(args: argparse.Namespace) -> None:
 
 
 def _one_start(env: dict, work: Path, *, preload: bool, workers: int, seconds: float) -> dict:
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
-    server = _start_gunicorn(port, workers, env, work, preload=preload)
+    server = start_gunicorn(port, workers, env, work, preload=preload)
     try:
         boot = _first_answer(port, started)
         _run_clients(port, clients=4, seconds=2)  # every worker answers once before the measured run
         row = _run_clients(port, clients=COMPARE_CLIENTS, seconds=seconds)
-        memory = _memory(server.pid)
+        figures = memory(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    return {"preload": preload, "boot_s": boot, **row, **memory, "load": _load_average()}
+    return {"preload": preload, "boot_s": boot, **row, **figures, "load": load_average()}
 
 
 def _first_answer(port: int, started: float, timeout: float = 120) -> float:
@@ -226,7 +237,7 @@ def _first_answer(port: int, started: float, timeout: float = 120) -> float:
     raise RuntimeError("gunicorn never answered a prediction")
 
 
-def _memory(master: int) -> dict:
+def memory(master: int) -> dict:
     """PSS and RSS (MB) of each worker (median) and of the master, from smaps_rollup."""
     workers = [pid for pid in _children(master)]
     worker_pss = [_smaps_rollup(pid)["Pss"] for pid in workers]
@@ -264,7 +275,7 @@ def _smaps_rollup(pid: int) -> dict[str, float]:
     return figures
 
 
-def _load_average() -> str:
+def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
 
 
@@ -314,7 +325,7 @@ def _preload_report(runs: list[dict], *, version: str, args: argparse.Namespace)
     return "\n".join(lines)
 
 
-def _wait_until_serving(port: int, timeout: float = 60) -> None:
+def wait_until_serving(port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -430,7 +441,7 @@ def _report(
     return "\n".join(lines)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

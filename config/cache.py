@@ -167,6 +167,17 @@ class FailOpenRedisCacheClient(RedisCacheClient):
 
         return self._guarded("incr", partial(super().incr, key, delta), missing)
 
+    def count_hit(self, key, timeout: int, amount: int = 1) -> int | None:
+        """INCRBY ``key`` and give it ``timeout`` s to live if it has none yet, in one round trip."""
+
+        def incr_and_expire() -> int:
+            pipe = self.get_client(key, write=True).pipeline(transaction=False)
+            pipe.incr(key, amount)
+            pipe.expire(key, timeout, nx=True)  # only the window's first hit sets its end
+            return int(pipe.execute()[0])
+
+        return self._guarded("count_hit", incr_and_expire, _none)
+
     def set_many(self, data, timeout):
         return self._guarded("set_many", partial(super().set_many, data, timeout), _none)
 
@@ -217,6 +228,10 @@ class FailOpenRedisCache(RedisCache):
     @cached_property
     def _cache(self):
         return FailOpenRedisCacheClient(self._servers, outage=self._outage, **self._options)
+
+    def count_hit(self, key: str, *, timeout: int, amount: int = 1, version=None) -> int | None:
+        """A rate-limit counter's hits (common.ratelimit): the new count, None while Redis is unreachable."""
+        return self._cache.count_hit(self.make_and_validate_key(key, version=version), timeout, amount)
 
     def clear(self):
         """Delete this cache's keys (those under its prefix), not the whole Redis database."""

@@ -7,6 +7,7 @@ once in the master and the workers inherit it (copy-on-write); without, in each 
 as it boots, before it accepts a connection.
 """
 
+import gc
 import logging
 import time
 
@@ -30,9 +31,21 @@ def warm_web_process() -> None:
         versions = None
     finally:
         _close_connections()
+        _freeze_boot_objects()
     if versions is not None:
         served = ", ".join(f"v{version.number} {version.algorithm}" for version in versions) or "no active model"
         logger.info("web process warm in %.2f s: %s", time.perf_counter() - started, served)
+
+
+def _freeze_boot_objects() -> None:
+    """Move what boot made (modules, URLs, the model) out of the garbage collector's sight.
+
+    They live as long as the process. A collection would still visit them and write to their
+    headers, turning the pages that forked workers share with the master (gunicorn --preload)
+    into private copies in every worker.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _close_connections() -> None:

@@ -1,34 +1,10 @@
-"""A fixed-window rate limit on the shared cache, for HTML forms and the API alike."""
-
-import time
+"""The wrong-tag reports' budget, on the fixed-window limit of common.ratelimit, for HTML forms and the API alike."""
 
 from django.conf import settings
-from django.core.cache import cache
 
-PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+from common.ratelimit import parse_rate, retry_after
 
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'30/hour' -> (30, 3600)."""
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
-
-
-def retry_after(*, scope: str, identity: str, rate: str) -> int | None:
-    """Count one hit; the seconds to wait if the limit is exceeded, else None."""
-    limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    key = f"ratelimit:{scope}:{identity}:{window}"
-    # add() is atomic: only the first hit of a window creates the counter.
-    cache.add(key, 0, timeout=period)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add and incr: start again
-        cache.set(key, 1, timeout=period)
-        hits = 1
-    if hits <= limit:
-        return None
-    return max(1, period - int(time.time()) % period)
+__all__ = ["parse_rate", "retry_after", "report_rate_wait", "wait_in_words"]
 
 
 def wait_in_words(seconds: int) -> str:

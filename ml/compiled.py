@@ -30,7 +30,11 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ml.embeddings import MiniLMEmbedder, SentenceEmbedder
+from ml.embeddings import SentenceEmbedder, cached_encode
+from ml.minilm_backends import TextEncoder
+
+# Wraps an encoder (texts -> vectors) for serving, e.g. ml.batching.MicroBatcher.
+EncoderWrapper = Callable[[Callable[[Sequence[str]], np.ndarray]], Callable[[Sequence[str]], np.ndarray]]
 
 
 class CompiledLinear:
@@ -59,12 +63,16 @@ class CompiledLinear:
         return cast(np.ndarray, proba / len(self._classifiers))
 
 
-def compile_pipeline(model: object) -> CompiledLinear | None:
-    """The compiled form of ``model``, or None when it holds a step this module does not know."""
+def compile_pipeline(model: object, *, wrap_encoder: EncoderWrapper | None = None) -> CompiledLinear | None:
+    """The compiled form of ``model``, or None when it holds a step this module does not know.
+
+    ``wrap_encoder`` wraps a sentence encoder's function (after the per-text cache), e.g. to
+    batch the texts of concurrent requests (ml.batching).
+    """
     if not isinstance(model, Pipeline) or len(model.steps) != 2:
         return None
     (_, features), (_, classifier) = model.steps
-    blocks = _compile_features(features)
+    blocks = _compile_features(features, wrap_encoder)
     if blocks is None or not isinstance(classifier, CalibratedClassifierCV):
         return None
     check_is_fitted(classifier)
@@ -95,7 +103,7 @@ class _Block:
         return columns + self.offset, values
 
 
-def _compile_features(step: object) -> list[_Block] | None:
+def _compile_features(step: object, wrap_encoder: EncoderWrapper | None) -> list[_Block] | None:
     if isinstance(step, FeatureUnion):
         if step.n_jobs not in (None, 1):
             return None
@@ -104,12 +112,12 @@ def _compile_features(step: object) -> list[_Block] | None:
         for name, part in step.transformer_list:
             if isinstance(part, str) and part == "drop":
                 continue  # the union leaves dropped parts out of its columns
-            block = _compile_block(part, weight=weights.get(name))
+            block = _compile_block(part, weight=weights.get(name), wrap_encoder=wrap_encoder)
             if block is None:
                 return None
             blocks.append(block)
         return _offsets(blocks) if blocks else None
-    block = _compile_block(step, weight=None)
+    block = _compile_block(step, weight=None, wrap_encoder=wrap_encoder)
     return None if block is None else [block]
 
 
@@ -121,22 +129,22 @@ def _offsets(blocks: list[_Block]) -> list[_Block]:
     return blocks
 
 
-def _compile_block(step: object, *, weight: float | None) -> _Block | None:
+def _compile_block(step: object, *, weight: float | None, wrap_encoder: EncoderWrapper | None) -> _Block | None:
     weight = None if weight is None else float(weight)
     if isinstance(step, TfidfVectorizer) and type(step).transform is TfidfVectorizer.transform:
         encode = _compile_tfidf(step)
         return None if encode is None else _Block(width=len(step.vocabulary_), offset=0, weight=weight, encode=encode)
-    # MiniLMEmbedder: the same vectors from ml.minilm's encoder, called the same way.
-    if isinstance(step, SentenceEmbedder) and type(step).transform in (
-        SentenceEmbedder.transform,
-        MiniLMEmbedder.transform,
-    ):
+    # MiniLMEmbedder too: the same transform with ml.minilm's encoder.
+    if isinstance(step, SentenceEmbedder) and type(step).transform is SentenceEmbedder.transform:
         check_is_fitted(step, "n_features_out_")
         columns = np.arange(step.n_features_out_)
+        encoder = step.text_encoder()
+        if wrap_encoder is not None:  # same identity (the cache's key), its function wrapped
+            encoder = TextEncoder(encoder.identity, wrap_encoder(encoder.encode))
 
         def embed(text: str) -> tuple[np.ndarray, np.ndarray]:
             # The encoder itself is the cost here; its per-text cache still applies.
-            return columns, np.asarray(step.transform([text])[0], dtype=np.float64)
+            return columns, np.asarray(cached_encode([text], encoder=encoder)[0], dtype=np.float64)
 
         return _Block(width=step.n_features_out_, offset=0, weight=weight, encode=embed)
     return None

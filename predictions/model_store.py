@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 
@@ -98,13 +99,26 @@ def _load_and_compile(model_version: ModelVersion) -> LoadedModel:
     from ml.compiled import compile_pipeline
 
     try:
-        compiled = compile_pipeline(pipeline)
+        compiled = compile_pipeline(pipeline, wrap_encoder=_encoder_batching())
     except Exception:  # noqa: BLE001 - the pipeline still answers; a compiler bug must not stop serving
         logger.exception(
             "v%s: the compiled predict path failed to build; serving through the pipeline", model_version.number
         )
         compiled = None
     return LoadedModel(pipeline=pipeline, compiled=compiled)
+
+
+def _encoder_batching():
+    """Batching of concurrent requests' texts for an encoder, as configured (None: off)."""
+    if settings.TAGLOOP_ENCODER_BATCH <= 1:
+        return None
+    from ml.batching import MicroBatcher
+
+    return partial(
+        MicroBatcher,
+        max_items=settings.TAGLOOP_ENCODER_BATCH,
+        max_wait=settings.TAGLOOP_ENCODER_BATCH_WAIT_MS / 1000,
+    )
 
 
 def forget_loaded_models() -> None:

@@ -33,9 +33,11 @@ def _fresh_cache():
     """
     from django.core.cache import cache
 
+    from common.ratelimit import forget_claims
     from predictions.model_store import forget_serving_state
 
     cache.clear()
+    forget_claims()  # a rate limit's claims live in the process, beside the counters
     forget_serving_state()
     yield
 

@@ -35,6 +35,7 @@ def test_the_defaults_preload_log_access_and_keep_the_control_socket_off(monkeyp
     assert conf["workers"] == 2 * os.cpu_count() + 1
     assert (conf["timeout"], conf["graceful_timeout"]) == (30, 30)
     assert conf["control_socket_disable"] is True and "control_socket" not in conf
+    assert (conf["worker_class"], conf["threads"]) == ("gthread", 4)  # the encoder batches concurrent requests
 
 
 def test_the_environment_sets_workers_timeouts_and_preload(monkeypatch):
@@ -51,6 +52,8 @@ def test_the_environment_sets_workers_timeouts_and_preload(monkeypatch):
     assert conf["preload_app"] is False and conf["bind"] == "0.0.0.0:9000"
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
     assert _config(monkeypatch, WEB_CONCURRENCY="3")["workers"] == 3
+    one_at_a_time = _config(monkeypatch, GUNICORN_WORKER_CLASS="sync", GUNICORN_THREADS="1")
+    assert (one_at_a_time["worker_class"], one_at_a_time["threads"]) == ("sync", 1)
 
 
 def _free_port() -> int:

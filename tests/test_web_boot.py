@@ -1,5 +1,6 @@
 """A web process is ready before its first request: URLs and the serving model loaded at boot, no torch."""
 
+import gc
 import os
 import signal
 import socket
@@ -22,6 +23,15 @@ WARM_LINE = "web process warm in"
 @pytest.fixture(autouse=True)
 def _fresh_models(monkeypatch):
     monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
+    yield
+    gc.unfreeze()  # what warming froze belongs to this test process, which goes on
+
+
+def test_what_boot_made_is_frozen_so_forked_workers_keep_sharing_its_pages(db, tags, model_dir):
+    gc.unfreeze()
+    make_active_model(tags)
+    warm_web_process()
+    assert gc.get_freeze_count() > 10_000  # the modules, the URLs and the model: out of the collector's sight
 
 
 @pytest.mark.django_db

@@ -201,6 +201,13 @@ TAGLOOP_MODEL_CACHE_SIZE = env.int("TAGLOOP_MODEL_CACHE_SIZE", default=3)
 # probabilities without scikit-learn's per-call checks); off serves every call through
 # the pipeline, for comparison.
 TAGLOOP_LEAN_PREDICT = env.bool("TAGLOOP_LEAN_PREDICT", default=True)
+# The encoder of a served model (minilm-linear) encodes the texts of concurrent requests in one
+# process together (ml.batching), up to this many at once; 1 turns it off. Batches form only
+# where a process serves several requests at a time (gunicorn's gthread workers); a leader may
+# hold its batch open this many ms for more requests (0: batches are what queued while the
+# previous one ran, so nothing ever waits on an idle server).
+TAGLOOP_ENCODER_BATCH = env.int("TAGLOOP_ENCODER_BATCH", default=16)
+TAGLOOP_ENCODER_BATCH_WAIT_MS = env.float("TAGLOOP_ENCODER_BATCH_WAIT_MS", default=0.0)
 # A web process (anything that imports config.wsgi: gunicorn, runserver) loads the URLs and
 # the serving models when it starts, so its first request does not pay for them; with
 # gunicorn --preload that happens once, before the workers fork, and they share the pages.

@@ -1,0 +1,1 @@
+"""What bench-serve serves beside tagloop: reference views on benchmark-only URLs (never in production)."""
