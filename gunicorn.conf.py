@@ -3,8 +3,10 @@
 Every value comes from the environment (README, "Production and scaling"; .env.example).
 """
 
+import logging
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -79,3 +81,20 @@ def pre_fork(server, worker):
 
     connections.close_all()
     caches.close_all()
+
+
+def worker_exit(server, worker):
+    """A worker leaves without running C libraries' exit handlers.
+
+    ONNX Runtime's global destructors wait on a condition variable of the thread pool that the
+    master's preloaded encoder session made: in a forked worker those threads do not exist, so
+    exit() hangs until the graceful timeout's SIGKILL, on every restart and deploy. gunicorn
+    calls this hook in the worker as it leaves, after its last request; os._exit keeps the exit
+    status gunicorn meant (0, or a boot error's code, which tells the master to stop).
+    """
+    error = sys.exc_info()[1]
+    code = error.code if isinstance(error, SystemExit) else (0 if error is None else 1)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))

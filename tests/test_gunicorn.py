@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _database_url
+from tests.factories import make_active_model
 
 REPO = Path(__file__).resolve().parent.parent
 CONF = REPO / "gunicorn.conf.py"
@@ -117,3 +118,41 @@ def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_grace
     assert len(re.findall(r"Booting worker with pid", text)) == 2
     assert re.search(r'"GET / HTTP/1\.1" 200 \d+ \d+ms', text), text  # the access log, with the time taken
     assert "Shutting down: Master" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_forked_after_the_encoder_warmed_stop_at_once(tmp_path, tags):
+    """The master preloads and warms minilm-linear (an ONNX Runtime session); its workers must exit on
+    SIGTERM without hanging in the runtime's exit handlers until the graceful timeout kills them."""
+    make_active_model(tags, algorithm="minilm-linear")
+    port, log = _free_port(), tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "TAGLOOP_VAR_DIR": str(tmp_path / "var"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_PRELOAD": "true",
+        "GUNICORN_GRACEFUL_TIMEOUT": "60",
+    }
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONF), "config.wsgi"],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz/live", server, log, timeout=120)
+        assert "minilm-linear" in log.read_text()  # warmed in the master: the session exists before the fork
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+            raise AssertionError(f"gunicorn still stopping 20 s after SIGTERM:\n{log.read_text()}") from None
+    assert code == 0, log.read_text()
+    assert "Shutting down: Master" in log.read_text()
