@@ -143,10 +143,13 @@ def start_gunicorn(
     threads: int = 1,
 ) -> subprocess.Popen:
     log = open(work / "gunicorn.log", "a")  # noqa: SIM115 - closed with the process
-    # An empty configuration file: gunicorn would otherwise read the repository's gunicorn.conf.py
+    # A configuration file with only the repository's worker_exit hook (without it a worker forked after
+    # the encoder warmed hangs on SIGTERM): gunicorn would otherwise read the whole gunicorn.conf.py
     # (preload on, an access log), and the flags below alone are what is measured.
     no_conf = work / "no-gunicorn-conf.py"
-    no_conf.write_text("")
+    no_conf.write_text(
+        f"import runpy\nworker_exit = runpy.run_path({str(REPO / 'gunicorn.conf.py')!r})['worker_exit']\n"
+    )
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
