@@ -84,8 +84,8 @@ def _wait_for(url: str, process, log: Path, timeout: float = 60) -> None:
     raise AssertionError(f"gunicorn not answering after {timeout}s:\n{log.read_text()}")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_gracefully(tmp_path):
+def _start_gunicorn(tmp_path: Path, **environment: str) -> tuple[int, Path, subprocess.Popen]:
+    """gunicorn with the repository's gunicorn.conf.py and 2 workers on the test database; its port, log, process."""
     port, log = _free_port(), tmp_path / "gunicorn.log"
     env = {
         **os.environ,
@@ -93,7 +93,7 @@ def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_grace
         "TAGLOOP_VAR_DIR": str(tmp_path / "var"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
-        "GUNICORN_GRACEFUL_TIMEOUT": "10",
+        **environment,
     }
     with open(log, "w") as output:
         server = subprocess.Popen(
@@ -103,6 +103,12 @@ def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_grace
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    return port, log, server
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_started_with_the_file_serves_pages_logs_access_and_stops_gracefully(tmp_path):
+    port, log, server = _start_gunicorn(tmp_path, GUNICORN_GRACEFUL_TIMEOUT="10")
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(f"{base}/healthz/live", server, log)
@@ -125,24 +131,7 @@ def test_workers_forked_after_the_encoder_warmed_stop_at_once(tmp_path, tags):
     """The master preloads and warms minilm-linear (an ONNX Runtime session); its workers must exit on
     SIGTERM without hanging in the runtime's exit handlers until the graceful timeout kills them."""
     make_active_model(tags, algorithm="minilm-linear")
-    port, log = _free_port(), tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "TAGLOOP_VAR_DIR": str(tmp_path / "var"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_PRELOAD": "true",
-        "GUNICORN_GRACEFUL_TIMEOUT": "60",
-    }
-    with open(log, "w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONF), "config.wsgi"],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    port, log, server = _start_gunicorn(tmp_path, GUNICORN_PRELOAD="true", GUNICORN_GRACEFUL_TIMEOUT="60")
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz/live", server, log, timeout=120)
         assert "minilm-linear" in log.read_text()  # warmed in the master: the session exists before the fork
