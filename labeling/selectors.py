@@ -1,7 +1,7 @@
 """Reads of the human side."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -176,11 +176,14 @@ def disagreeing_answers(*, task: ReviewTask) -> list[Annotation]:
 
 def review_progress() -> dict:
     """Open tasks by reason, answers today, and the gold label mix, for the team dashboard."""
-    today = timezone.now().date()
+    today = timezone.localdate()
+    # Half-open ranges from local midnight rather than `__date` lookups, which convert every row's timestamp
+    # to a date before comparing (no index on the column could ever serve them).
+    midnight = timezone.make_aware(datetime.combine(today, time.min))
     return {
         "open_by_reason": review_queue_counts(),
-        "done_today": ReviewTask.objects.filter(status=ReviewStatus.DONE, resolved_at__date=today).count(),
-        "answers_today": Annotation.objects.filter(created_at__date=today, undone_at__isnull=True).count(),
+        "done_today": ReviewTask.objects.filter(status=ReviewStatus.DONE, resolved_at__gte=midnight).count(),
+        "answers_today": Annotation.objects.filter(created_at__gte=midnight, undone_at__isnull=True).count(),
         "gold_by_tag": dict(
             GoldLabel.objects.values_list("tag__slug")
             .annotate(n=Count("pk"))
@@ -194,7 +197,7 @@ def review_progress() -> dict:
             .values_list("provenance", "n")
         ),
         "answers_by_day": list(
-            Annotation.objects.filter(undone_at__isnull=True, created_at__date__gte=today - timedelta(days=13))
+            Annotation.objects.filter(undone_at__isnull=True, created_at__gte=midnight - timedelta(days=13))
             .annotate(day=TruncDate("created_at"))
             .values("day")
             .annotate(n=Count("pk"))

@@ -37,3 +37,29 @@ def test_dashboard_shows_a_drift_alert_when_the_latest_overall_check_drifted(cli
     assert 'role="alert"' in client.get(reverse("dashboard")).content.decode()
     DriftCheck.objects.create(source="", window_start=now, window_end=now, n=100, drifted=False, tests=[])
     assert 'role="alert"' not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_done_today_and_answers_today_count_only_since_local_midnight(tags, annotator):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from labeling.models import Annotation, ReviewStatus, ReviewTask
+    from labeling.selectors import review_progress
+
+    make_active_model(tags)
+    today, yesterday = make_low_confidence_task(), make_low_confidence_task()
+    for task in (today, yesterday):
+        review_task_next(user=annotator)
+        review_task_answer(task_id=task.pk, user=annotator, tag=tags["mlops"])
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    before_midnight = midnight - timedelta(seconds=1)
+    ReviewTask.objects.filter(pk=yesterday.pk).update(resolved_at=before_midnight)
+    Annotation.objects.filter(review_task_id=yesterday.pk).update(created_at=before_midnight)
+    ReviewTask.objects.filter(pk=today.pk).update(resolved_at=midnight)
+
+    progress = review_progress()
+    assert ReviewTask.objects.filter(status=ReviewStatus.DONE).count() == 2
+    assert progress["done_today"] == 1
+    assert progress["answers_today"] == 1
+    assert sum(n for _day, n in progress["answers_by_day"]) == 2
