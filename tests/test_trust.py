@@ -350,6 +350,8 @@ def test_metrics_show_each_sources_threshold_share_and_bound(client, tags, setti
     assert 'tagloop_trust_audits_judged{source="feed"} 12' in text
     bound = float(text.split('tagloop_trust_precision_lower_bound{source="feed"} ')[1].split()[0])
     assert 0 < bound < 0.95
+    risk = float(text.split('tagloop_trust_window_risk{source="feed"} ')[1].split()[0])
+    assert settings.TAGLOOP_TRUST_RISK < risk <= 1  # why it was raised
     assert 'tagloop_trust_precision_lower_bound{source="partner"}' not in text  # pinned, never judged
 
 

@@ -295,6 +295,7 @@ class SourceTrust:
     pinned: bool
     audits_judged: int | None  # None: never judged for the active version
     precision_lower_bound: float | None
+    window_risk: float | None  # the chance that a window misses the target, at that judgement
 
 
 def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
@@ -314,6 +315,7 @@ def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
                 pinned=row.pinned_threshold is not None,
                 audits_judged=judged.get("n"),
                 precision_lower_bound=judged.get("lower"),
+                window_risk=judged.get("risk"),
             )
         )
     return in_force.own, rows

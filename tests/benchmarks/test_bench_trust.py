@@ -1,6 +1,6 @@
 """make bench-trust's stream: the policy off keeps the model's threshold, on it acts on the audits."""
 
-from benchmarks.bench_trust import Item, is_audit, stream_once, window_figures
+from benchmarks.bench_trust import Item, is_audit, stream_once, tradeoff_svg, window_figures
 from ml.trust import RAISE, REVIEW_ALL, Audit, TrustSettings, prior_threshold
 
 
@@ -58,3 +58,10 @@ def test_an_audited_error_raises_the_threshold_for_the_rest_of_its_window():
     index, action, old, new = run.changes[0]
     assert (index, action, old) == (13, RAISE, 0.8) and new > 0.9
     assert all(run.accepted[:13]) and not any(run.accepted[13:30])
+
+
+def test_the_trade_off_plot_is_a_standalone_svg_with_both_series():
+    svg = tradeoff_svg([("risk 0.02", [1.0, 0.0]), ("risk 0.05 (default)", [0.6, 0.45])])
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "risk 0.05 (default)" in svg and "goal met" in svg and "automation" in svg
+    assert "<title>automation after window 1 (mean): 0.450</title>" in svg
