@@ -386,6 +386,7 @@ READING = """Reading (default settings, 2026-12-05):
 
 # The trade-off: the allowed window risk, from strict to loose (the default among them).
 RISKS = (0.02, 0.05, 0.1, 0.2)
+PLOT = "trust-tradeoff.svg"  # next to docs/benchmarks.md
 
 
 def older_streams(prepared: dict[Scenario, Prepared], args, settings: TrustSettings, tuning: dict) -> str:
@@ -418,8 +419,13 @@ def older_streams(prepared: dict[Scenario, Prepared], args, settings: TrustSetti
     return "\n".join(lines)
 
 
-def tradeoff(prepared: dict[Scenario, Prepared], args, settings: TrustSettings, streams: Sequence[Scenario]) -> str:
-    """The policy on every stream at each allowed window risk: goal met against automation ("on" mode)."""
+def tradeoff(
+    prepared: dict[Scenario, Prepared], args, settings: TrustSettings, streams: Sequence[Scenario]
+) -> tuple[str, list[tuple[str, list[float]]]]:
+    """The policy on every stream at each allowed window risk: goal met against automation ("on" mode).
+
+    Returns the table and, per risk, (share of seeds meeting the goal, mean automation) for the plot.
+    """
     lines = [
         "### Trade-off: allowed window risk against the goal and automation (policy on; start and live)",
         "",
@@ -429,6 +435,7 @@ def tradeoff(prepared: dict[Scenario, Prepared], args, settings: TrustSettings, 
         "| risk | " + " | ".join(scenario.name for scenario in streams) + " | all streams: goal met, mean automation |",
         "|---|" + "---|" * (len(streams) + 1),
     ]
+    points = []
     for risk in RISKS:
         variant = replace(settings, risk=risk)
         cells, met, seeds, automation = [], 0, 0, []
@@ -441,8 +448,18 @@ def tradeoff(prepared: dict[Scenario, Prepared], args, settings: TrustSettings, 
             automation.append(on["automation_after_first"])
             cells.append(f"{on['met']}/{on['seeds']}, {on['automation_after_first']:.0%}, {on['audits_total']:.0f}")
         mark = " (default)" if risk == settings.risk else ""
+        points.append((f"risk {risk}{mark}", [met / seeds, statistics.fmean(automation)]))
         lines.append(f"| {risk}{mark} | {' | '.join(cells)} | {met}/{seeds}, {statistics.fmean(automation):.0%} |")
-    return "\n".join(lines)
+    lines += ["", f"![Goal met and automation by allowed risk, all streams]({PLOT})"]
+    return "\n".join(lines), points
+
+
+def tradeoff_svg(points: list[tuple[str, list[float]]]) -> str:
+    """The trade-off as a standalone SVG: the app's own bar chart, which needs no plotting library."""
+    from common.templatetags.charts import bar_chart
+
+    chart = bar_chart(points, ["goal met (share of seeds, all streams)", "automation after window 1 (mean)"])
+    return str(chart).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" font-size="12" ', 1)
 
 
 def restart(prepared: Prepared, settings: TrustSettings) -> Prepared:
@@ -512,7 +529,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     extra = []
     if args.scenario != "reported":
         extra.append(older_streams(prepared, args, settings, results[0]))
-    extra.append(tradeoff(prepared, args, settings, streams))
+    table, points = tradeoff(prepared, args, settings, streams)
+    extra.append(table)
     if args.scenario == "both":
         extra.append(READING)
     parts = [report_body(results, summaries, args, settings, time.perf_counter() - started, load), *extra]
@@ -522,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return  # only the full run (defaults fixed on the tuning stream, then the reported one) is written
     if args.docs is not None:
         replace_section(args.docs, SECTION, body)
+        (args.docs.parent / PLOT).write_text(tradeoff_svg(points) + "\n")
         print(f"\nwrote the '## {SECTION}' section of {args.docs}", file=sys.stderr)
 
 
