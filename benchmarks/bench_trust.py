@@ -357,32 +357,56 @@ def format_scenario(result: dict, summary: dict, windows: int, annotators: int) 
 
 
 # Written from the default run of the date below; rerunning with other settings does not update it.
-READING = """Reading (default settings, 2026-12-05):
+READING = """Reading (default settings, 2026-12-05, run at load 6-10 on 2 shared cores):
 
-- **How the defaults were fixed.** The design (a time-validated start, live audits pooled with that validation,
-  front-loaded audits) and its defaults (2 slices of 20%, bound at 0.95, prior weight 1, raised share 0.25 settling
-  over 20 audits) were chosen on the tuning stream only; the reported stream was then run once with them, and they
-  were not changed afterwards. The older-streams table was added after that run, to see whether the tuning stream's
-  result was luck; the sensitivity table was read after it too, and nothing in it was adopted.
-- **Goal not met on the reported stream** (0/20 seeds in every mode). The time-validated start (0.746 against the CV
-  point 0.566) lifts precision after the first window from 0.940 to 0.954 for 6-8 points of automation (95% to
-  89-87%), but windows 3 and 5 still fall short (0.926 and about 0.89): two errors among some 27 accepted items
-  break a 30-item window. The live policy acts in 7 of 20 seeds and changes little: on a 153-item stream the
-  errors arrive before audits reveal them. Cost: 25 audited items (50 answers) instead of 7.
-- **On the streams it could have been tuned on**, the goal is met with real automation only on the tuning stream
-  itself (20/20, 75%). On the oldest (30%) stream the validation proves no threshold, so everything starts in
-  review and live audits lower it in some seeds (15/20, 8% automated). On the 40% and 50% streams precision after
-  window 1 rises to 0.96-0.98 (off: 0.92-0.93) but single windows still fail. The per-window goal asks for at most
-  one error per window, i.e. an accepted precision near 0.99, and the model makes confident errors (confidence
-  0.95-0.98 on three of the four older streams, 0.84 and above on the fourth) about once per 150 new items;
-  a few hundred validation items cannot prove 0.99, so no threshold chosen from the training data keeps every
-  window with high automation, and audits at any affordable share come too late inside 153 items. What the design does keep: precision after the first window at or above
-  0.95 on every stream that accepts anything (0.92-0.94 with the CV threshold), a first live error that counts at
-  once against the validation evidence, and an honest "everything to review" when the evidence proves nothing.
-- **Cost at training**: the time-ordered validation fits the model twice more on part of the data: 1.5-3.5 times
-  the model's own fit in the runs above (a few seconds on this dataset, measured at load 12-14, so noisy).
-- **The old design** (tfidf-linear, Wilson bound on audits alone, no time-validated start): off 0.902 precision at
-  84% automation, on 0.914 at 66% with 29 audited items, goal met in 0/20 seeds on the same reported stream."""
+- **How the defaults were fixed.** The policy's target became the goal itself (the chance that a 30-item window's
+  accepted items miss 0.95, given the evidence, at most 0.05; an audited error in the current window counts against
+  the rest of it), and the time-ordered validation went from 2 to 3 slices. Both were chosen on the older streams
+  (30/40/50%) and the tuning stream only, with an exploration script that runs this module's `stream_once` on the
+  same trained streams (history below); the reported stream was then run once, in this run, and nothing was changed
+  after it. The allowed risk 0.05 is the complement of the confidence the design already used (0.95), not a figure
+  picked from the table. Two slices met the goal in more seeds on the older streams (65/80 against 46/80) but only by
+  sending everything to review on three of the four (0-3% automated: on the tuning stream one confident error, 0.966,
+  among 184 validation items proved nothing); three slices were taken for 50% more evidence at the same risk, at the
+  price of one more fit at training (8-11 s beside a 5 s fit here, at load about 10).
+- **Reported stream: goal met in 20/20 seeds**, precision 1.000 after window 1, automation 39% (the previous design:
+  0/20 at 87%; the CV threshold: 0/20 at 95%). The start (0.968; the CV point 0.538) does it
+  alone; the live policy never raised the threshold there and cost 28 audited items per seed (57 answers)
+  instead of 7. In hindsight a fixed 0.888 would have met the goal at 71%: the evidence cannot tell that in advance.
+- **It does not hold everywhere.** At the default, 66 of 100 seeds across the five streams meet the goal, at 36% mean
+  automation. The 30% stream (138 validation items) proves nothing: everything to review, goal met trivially. The
+  40% and 50% streams fail in most seeds (1/20, 5/20) at 41-55% automation: their errors come in clusters the
+  validation did not show (three errors at confidence 0.76-0.80 within 25 items; two at 0.97 and 0.90 within 20
+  items). The window rule (an audited error raises the threshold for the rest of its window) catches such a pair
+  only when the first error happens to be audited, hence 5/20 rather than 0/20 on the 50% stream.
+- **The trade-off** (table and plot above): a stricter risk buys seeds with automation; 0.02 sends everything to
+  review, 0.1 and 0.2 automate 60-77% and meet the goal in 41 and 19 of 100 seeds. Per-item precision near 0.99 is
+  what one error per 30-item window asks, and a few hundred validation items prove it only from high confidences.
+- **Not done, and why.** Temperature scaling on the time folds is monotone, so it moves no item across a single
+  threshold; per-class thresholds were not tried: the validation holds 5-9 mlops items per stream, and the confident
+  errors on the older streams are spread over the predicted classes (NLP most often), so per-class evidence would
+  prove less, not more.
+
+What was tried before the reported run (older and tuning streams only; 20 seeds; policy on; goal met, automation
+after window 1). "Rounded": the first form, with a window's accepted count fixed at its rounded expectation, before
+the binomial count (the final form, which stops a threshold accepting a third of an item from counting as safe):
+
+| policy | 30% | 40% | 50% | 60% (tuning) | goal met |
+|---|---|---|---|---|---|
+| previous design: Wilson bound >= 0.95, 2 slices (from the previous run) | 15/20, 8% | 0/20, 82% | 0/20, 76% | 20/20, 75% | 35/80 |
+| risk 0.05, 2 slices, rounded | 20/20, 2% | 20/20, 5% | 5/20, 55% | 18/20, 67% | 63/80 |
+| the same without the window rule | 20/20, 2% | 20/20, 5% | 0/20, 75% | 18/20, 67% | 58/80 |
+| the same, raised audit share 0.5 | 20/20, 2% | 20/20, 5% | 0/20, 53% | 17/20, 65% | 57/80 |
+| risk 0.1, 2 slices, rounded | 0/20, 80% | 1/20, 55% | 0/20, 70% | 20/20, 72% | 21/80 |
+| risk 0.05, 3 slices, rounded, lowered on 1 / 10 new audits (not 30) | 20/20, 4% | 0/20, 74% / 62% | 0/20, 72% / 2/20, 62% | 20/20, 71% / 70% | 40 / 42/80 |
+| risk 0.05, 4 slices of 15%, rounded | 20/20, 6% | 1/20, 46% | 6/20, 55% | 20/20, 70% | 47/80 |
+| risk 0.05, 2 slices | 20/20, 0% | 20/20, 3% | 5/20, 55% | 20/20, 0% | 65/80 |
+| risk 0.1 / 0.15, 2 slices | 20/20, 4% / 3/20, 79% | 1/20, 56% | 0/20, 70% | 20/20, 72% | 41 / 24/80 |
+| **risk 0.05, 3 slices (adopted)** | 20/20, 0% | 1/20, 41% | 5/20, 55% | 20/20, 47% | 46/80 |
+| risk 0.05, 3 slices, prior weight 0.5 | 20/20, 0% | 20/20, 3% | 5/20, 55% | 20/20, 0% | 65/80 |
+| risk 0.05, 3 slices, judged from 1 item of evidence (not 20) | 20/20, 0% | 1/20, 40% | 5/20, 55% | 20/20, 47% | 46/80 |
+| risk 0.1 / 0.15, 3 slices | 20/20, 32% / 0/20, 83% | 1/20, 57% / 61% | 0/20, 68% / 70% | 20/20 / 19/20, 72-75% | 41 / 20/80 |"""
+
 
 # The trade-off: the allowed window risk, from strict to loose (the default among them).
 RISKS = (0.02, 0.05, 0.1, 0.2)
