@@ -368,9 +368,15 @@ def test_an_audited_error_among_the_sources_last_items_raises_the_threshold_for_
     assert check.action == "raise" and 0.8 < check.threshold < REVIEW_ALL
     assert check.evidence["judged"]["spent"] == 1
     assert "already in this window" in ModelEvent.objects.get(source="feed").reason
-    # 30 newer items of the source later, the error is out of the window: nothing is spent any more.
-    for k in range(30):
+    # With 29 newer items of the source it is still among the last 30; with 30 it is out: nothing is spent any more.
+    for k in range(29):
         make_content(title=f"feed item {k}", source="feed")
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 1
+    make_content(title="feed item 29", source="feed")
     assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 0
-    # An error below the threshold in force was never accepted: it spends nothing.
-    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.95, window_items=30) == 0
+    # Two new errors in the window both count.
+    for confidence in (0.85, 0.95):
+        answered_audit(tags, version, source="feed", confidence=confidence, right=False)
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 2
+    # An error below the threshold in force (0.85 under 0.9) was never accepted: it spends nothing.
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.9, window_items=30) == 1

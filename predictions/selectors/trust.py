@@ -101,13 +101,21 @@ def window_errors(*, audits: list[LiveAudit], source: str, threshold: float, win
     """Errors the audits found among the source's last ``window_items`` items that ``threshold`` accepts.
 
     The promise is per window of arriving items: these errors are already spent from the
-    window's allowance (ml.trust.decide's ``spent``).
+    window's allowance (ml.trust.decide's ``spent``).  An item is in the window while fewer
+    than ``window_items`` newer items of its source exist; each question stops after that
+    many rows, so a source of a million items costs no more than a small one.
     """
-    wrong = {a.content_id for a in audits if a.source == source and not a.correct and a.confidence >= threshold}
-    if not wrong:
-        return 0
-    latest = Content.objects.filter(source=source).order_by("-pk").values_list("pk", flat=True)[:window_items]
-    return len(wrong & set(latest))
+    wrong = sorted(
+        {a.content_id for a in audits if a.source == source and not a.correct and a.confidence >= threshold},
+        reverse=True,
+    )
+    spent = 0
+    for content_id in wrong:  # newest first: once one is out of the window, the older ones are too
+        newer = Content.objects.filter(source=source, pk__gt=content_id).order_by("pk")[:window_items]
+        if newer.count() >= window_items:
+            break
+        spent += 1
+    return spent
 
 
 def _last_per_source(audits: list[LiveAudit], size: int) -> list[LiveAudit]:
