@@ -382,10 +382,10 @@ READING = """Reading (default settings, 2026-12-05, run at load 6-10 on 2 shared
 - **The trade-off** (table and plot above): a stricter risk buys seeds with automation; 0.02 sends everything to
   review, 0.1 and 0.2 automate 60-77% and meet the goal in 41 and 19 of 100 seeds. Per-item precision near 0.99 is
   what one error per 30-item window asks, and a few hundred validation items prove it only from high confidences.
-- **Not done, and why.** Temperature scaling on the time folds is monotone, so it moves no item across a single
-  threshold; per-class thresholds were not tried: the validation holds 5-9 mlops items per stream, and the confident
-  errors on the older streams are spread over the predicted classes (NLP most often), so per-class evidence would
-  prove less, not more.
+- **Not tried.** Time-ordered calibration (a temperature fitted on the time folds) and per-class thresholds, for
+  lack of time. What was seen, not measured as a policy: the validation holds 5-9 items predicted mlops per stream,
+  and the confident errors on the older streams are spread over the predicted classes (NLP most often), so
+  per-class evidence would be thin.
 
 What was tried before the reported run (older and tuning streams only; 20 seeds; policy on; goal met, automation
 after window 1). "Rounded": the first form, with a window's accepted count fixed at its rounded expectation, before
