@@ -1,11 +1,14 @@
 """Keep the promised precision on the live stream: judge blind audits, move a source's threshold.
 
 A model version promises that what it auto-accepts (confidence >= its threshold) is
-right at least ``target`` of the time.  Blind audit samples are a fair random draw of the
+right at least ``target`` of the time, in every window of ``window_items`` arriving items
+of a source: one error in 20-39 accepted items, none below 20, so a per-item precision near
+0.99.  The policy therefore judges a threshold by the window's own question: the chance,
+given the evidence there, that a window's accepted items miss the target
+(:func:`window_risk`), which may be at most ``risk``.  Blind audit samples are a fair random draw of the
 stream, answered by people, so the audited items at or above the threshold in force
 estimate the live precision of what is auto-accepted.  Audits alone arrive too slowly
-to prove much (20 right out of 20 bound 0.88 at 95%; the bound reaches 0.95 from about
-52 right out of 52), so the policy starts from evidence the model brings with it: the
+to prove much (a window risk of 0.05 needs 57 right out of 57), so the policy starts from evidence the model brings with it: the
 *prior*, its time-ordered validation (:mod:`ml.time_validation`: its newest training
 items predicted by models that never saw them, i.e. the model on newer content), each
 item counted ``prior_weight`` audits.  The model's starting threshold is the lowest the
@@ -16,10 +19,12 @@ The policy, per source (a stream of items), on the audits of the active model:
 
 * **Judge** the threshold in force on the sliding window of answered audits pooled with
   the prior: once that evidence at the threshold (audits accepted at it, confidence >=
-  threshold, plus the prior's items there) reaches ``min_audits``, take the one-sided
-  Wilson lower bound at ``confidence`` of its precision.
-* **Raise** when that bound is below the target: to the lowest threshold the evidence
-  *proves* (lower bound >= target; with no prior, ``min_audits`` audits at or above it),
+  threshold, plus the prior's items there) reaches ``min_audits``, take its window risk
+  (the one-sided Wilson lower bound at ``confidence`` is shown beside it).  Errors audits
+  found among the items the current window accepted (``spent``) leave the rest of the
+  window less allowance: one seen error raises the threshold at once.
+* **Raise** when that risk is above ``risk``: to the lowest threshold the evidence
+  *proves* (risk within bounds; with no prior, ``min_audits`` audits at or above it),
   or to ``REVIEW_ALL`` (everything to people) when none is proven.  Proven is the same
   test as the judgement, so a raised threshold is not judged short again by the same
   evidence: no oscillation.
