@@ -35,3 +35,22 @@ def minilm_backend_setting(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def trust_settings_valid(app_configs, **kwargs):
+    """A TAGLOOP_TRUST_* value out of range would otherwise surface only in the worker's first trust check."""
+    from predictions.selectors.trust import trust_settings
+
+    try:
+        trust_settings()
+    except ValueError as error:
+        return [
+            Error(
+                f"the precision promise's settings: {error}",
+                hint="See the TAGLOOP_TRUST_* settings in .env.example (e.g. TAGLOOP_TRUST_RISK in (0, 1), "
+                "TAGLOOP_TRUST_WINDOW_ITEMS at least 1).",
+                id="tagloop.E002",
+            )
+        ]
+    return []

@@ -250,6 +250,13 @@ def metrics_text() -> str:
         [({"source": s.source}, s.precision_lower_bound) for s in sources if s.precision_lower_bound is not None],
     )
     family(
+        "tagloop_trust_window_risk",
+        "gauge",
+        "Chance that a window of TAGLOOP_TRUST_WINDOW_ITEMS items misses the target precision, at the last "
+        "judgement of the source's audits; the automation raises the threshold above TAGLOOP_TRUST_RISK.",
+        [({"source": s.source}, s.window_risk) for s in sources if s.window_risk is not None],
+    )
+    family(
         "tagloop_trust_audits_judged",
         "gauge",
         "Answered audits in the source's last judgement.",

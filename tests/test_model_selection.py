@@ -205,17 +205,17 @@ def test_int8_and_fp32_vectors_are_stored_apart_and_each_model_reads_its_own(tag
 def test_a_retrain_validates_on_its_newest_items_in_time_order_and_starts_no_lower_than_that_proves(
     tags, model_dir, client, admin_user
 ):
-    make_gold_dataset(tags, copies=7)  # 140 training labels: two newest slices of 28 items
+    make_gold_dataset(tags, copies=7)  # 140 training labels: three newest slices of 28 items
     version = _train()
     validation = version.cv_metrics["time_validation"]
-    assert (validation["folds"], validation["share"], validation["sample"]) == (2, 0.2, "fair")  # all imported
-    assert len(validation["items"]) == 56 and all(0 <= c <= 1 for c, _ in validation["items"])
-    assert validation["precision"] == pytest.approx(sum(right for _, right in validation["items"]) / 56, abs=1e-4)
+    assert (validation["folds"], validation["share"], validation["sample"]) == (3, 0.2, "fair")  # all imported
+    assert len(validation["items"]) == 84 and all(0 <= c <= 1 for c, _ in validation["items"])
+    assert validation["precision"] == pytest.approx(sum(right for _, right in validation["items"]) / 84, abs=1e-4)
     cv_point = version.cv_metrics["operating_point"]["threshold"]
     assert version.review_threshold == max(cv_point, validation["threshold"])
     client.force_login(admin_user)
     page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
-    assert 'id="threshold-sources"' in page and "56 items" in page and "the stricter applies" in page
+    assert 'id="threshold-sources"' in page and "84 items" in page and "the stricter applies" in page
 
 
 def test_the_time_order_is_the_items_creation_with_undated_items_oldest():

@@ -10,7 +10,7 @@ from labeling.models import GoldLabel, Provenance, ReviewReason, ReviewStatus, R
 from labeling.services import is_audit_sample, review_task_answer
 from ml.trust import REVIEW_ALL
 from predictions.models import ModelEvent, ModelEventAction, ModelStatus, ModelVersion, SourceThreshold
-from predictions.selectors.trust import forget_thresholds, thresholds_in_force, trust_audits
+from predictions.selectors.trust import forget_thresholds, thresholds_in_force, trust_audits, window_errors
 from predictions.services import predictions_create
 from predictions.services.serving import predict_text
 from predictions.services.trust import ThresholdError, threshold_pin, threshold_unpin, trust_check
@@ -279,19 +279,22 @@ def version_with_time_validation(items: list[list]) -> ModelVersion:
 
 
 def test_the_time_ordered_validation_lets_the_first_live_error_count(client, tags, settings, reviewer):
-    # 101/102 right from 0.8 (bound 0.957): the start is just kept; 64 of them from 0.97.
-    items = [[0.8, k != 0] for k in range(38)] + [[0.97, True] for _ in range(64)]
+    # 209/210 right from 0.8 (a window of 30 misses 0.95 with chance 0.04): the start is just kept; 150 from 0.97.
+    items = [[0.8, k != 0] for k in range(60)] + [[0.97, True] for _ in range(150)]
     version = version_with_time_validation(items)
     answered_audit(tags, version, source="feed", confidence=0.85, right=False)  # one audit, wrong
+    for k in range(settings.TAGLOOP_TRUST_WINDOW_ITEMS):  # out of the current window: judged as evidence alone
+        make_content(title=f"feed item {k}", source="feed")
     [check] = trust_check(source="feed")
     assert check.action == "raise" and check.threshold == 0.97
     event = ModelEvent.objects.get(source="feed")
-    assert event.details["n"] == 1 and event.details["prior_n"] == 102 and "validation items" in event.reason
+    assert event.details["n"] == 1 and event.details["prior_n"] == 210 and "validation items" in event.reason
     assert thresholds_in_force(version=version).for_source("feed") == 0.97
     client.force_login(reviewer)
     page = client.get(reverse("monitoring:page")).content.decode()
-    assert 'id="trust-time-validation"' in page and "102 items" in page
-    assert "with 102 validation items" in page and "with 64 validation items" in page  # at the own and in force
+    assert 'id="trust-time-validation"' in page and "210 items" in page
+    assert 'id="trust-promise"' in page and "chance a window misses" in page  # the change's evidence: its risk
+    assert "with 210 validation items" in page and "with 150 validation items" in page  # at the own and in force
     # Without the stored validation the same single audit is not judged: too few audits.
     ModelVersion.objects.filter(pk=version.pk).update(cv_metrics={})
     SourceThreshold.objects.all().delete()
@@ -347,4 +350,33 @@ def test_metrics_show_each_sources_threshold_share_and_bound(client, tags, setti
     assert 'tagloop_trust_audits_judged{source="feed"} 12' in text
     bound = float(text.split('tagloop_trust_precision_lower_bound{source="feed"} ')[1].split()[0])
     assert 0 < bound < 0.95
+    risk = float(text.split('tagloop_trust_window_risk{source="feed"} ')[1].split()[0])
+    assert settings.TAGLOOP_TRUST_RISK < risk <= 1  # why it was raised
     assert 'tagloop_trust_precision_lower_bound{source="partner"}' not in text  # pinned, never judged
+
+
+def test_an_audited_error_among_the_sources_last_items_raises_the_threshold_for_that_window(tags, settings):
+    # Ample validation evidence: alone, one live error at 0.9 would not move the threshold (1+1 wrong in 401).
+    items = [[0.8, k != 0] for k in range(100)] + [[0.97, True] for _ in range(300)]
+    version = version_with_time_validation(items)
+    settings.TAGLOOP_TRUST_WINDOW_ITEMS = 30
+    answered_audit(tags, version, source="feed", confidence=0.9, right=False)
+    make_content(title="another source's item", source="other-feed")
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 1
+    [check] = trust_check(source="feed")
+    # The window already made its one allowed error: the rest of it must make none, so the threshold rises now.
+    assert check.action == "raise" and 0.8 < check.threshold < REVIEW_ALL
+    assert check.evidence["judged"]["spent"] == 1
+    assert "already in this window" in ModelEvent.objects.get(source="feed").reason
+    # With 29 newer items of the source it is still among the last 30; with 30 it is out: nothing is spent any more.
+    for k in range(29):
+        make_content(title=f"feed item {k}", source="feed")
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 1
+    make_content(title="feed item 29", source="feed")
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 0
+    # Two new errors in the window both count.
+    for confidence in (0.85, 0.95):
+        answered_audit(tags, version, source="feed", confidence=confidence, right=False)
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.8, window_items=30) == 2
+    # An error below the threshold in force (0.85 under 0.9) was never accepted: it spends nothing.
+    assert window_errors(audits=trust_audits(version=version), source="feed", threshold=0.9, window_items=30) == 1

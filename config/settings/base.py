@@ -367,11 +367,15 @@ CELERY_BEAT_SCHEDULE["check-drift"] = {"task": "predictions.tasks.check_drift", 
 # Online evaluation: the sliding window is the last N decided audit samples / accepted reports.
 TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
 # --- the threshold keeps its promise on the live stream (predictions.services.trust) ---
-# Blind audits of the active model judge, per source, the precision of what it
-# auto-accepts (target: TAGLOOP_TARGET_PRECISION) with a one-sided Wilson lower bound at
-# TAGLOOP_TRUST_CONFIDENCE, over the last TAGLOOP_TRUST_WINDOW_AUDITS answered audits (or,
-# when TAGLOOP_TRUST_WINDOW_HOURS is set, those decided in the last H hours). Judged on at
-# least TAGLOOP_TRUST_MIN_AUDITS accepted audits: a bound below the target raises the
+# The promise is per window of TAGLOOP_TRUST_WINDOW_ITEMS arriving items of a source:
+# precision >= TAGLOOP_TARGET_PRECISION among what the window auto-accepts. Blind audits of
+# the active model judge, per source, over the last TAGLOOP_TRUST_WINDOW_AUDITS answered
+# audits (or, when TAGLOOP_TRUST_WINDOW_HOURS is set, those decided in the last H hours),
+# the chance that a window misses the target at the threshold in force (a beta-binomial
+# on the evidence; errors already seen in the current window count against it); a
+# threshold may run at most TAGLOOP_TRUST_RISK of it. TAGLOOP_TRUST_CONFIDENCE is the level
+# of the Wilson lower bound shown beside it. Judged on at
+# least TAGLOOP_TRUST_MIN_AUDITS accepted audits: a risk above the allowed one raises the
 # source's threshold to the lowest one the audits prove (or sends everything to review)
 # and audits TAGLOOP_TRUST_RAISED_AUDIT_SHARE of its new items; it is lowered again when
 # TAGLOOP_TRUST_RELEASE_AUDITS new audits prove a lower one. TAGLOOP_TRUST_WARMUP audits at
@@ -394,7 +398,9 @@ TAGLOOP_TRUST_RAISED_AUDIT_SHARE = env.float("TAGLOOP_TRUST_RAISED_AUDIT_SHARE",
 TAGLOOP_TRUST_WARMUP = env.bool("TAGLOOP_TRUST_WARMUP", default=True)
 TAGLOOP_TRUST_SETTLE_AUDITS = env.int("TAGLOOP_TRUST_SETTLE_AUDITS", default=20)
 TAGLOOP_TRUST_PRIOR_WEIGHT = env.float("TAGLOOP_TRUST_PRIOR_WEIGHT", default=1.0)
-TAGLOOP_TRUST_TIME_FOLDS = env.int("TAGLOOP_TRUST_TIME_FOLDS", default=2)
+TAGLOOP_TRUST_WINDOW_ITEMS = env.int("TAGLOOP_TRUST_WINDOW_ITEMS", default=30)
+TAGLOOP_TRUST_RISK = env.float("TAGLOOP_TRUST_RISK", default=0.05)
+TAGLOOP_TRUST_TIME_FOLDS = env.int("TAGLOOP_TRUST_TIME_FOLDS", default=3)
 TAGLOOP_TRUST_TIME_SHARE = env.float("TAGLOOP_TRUST_TIME_SHARE", default=0.2)
 TAGLOOP_TRUST_EVERY_SECONDS = env.int("TAGLOOP_TRUST_EVERY_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["trust-check"] = {

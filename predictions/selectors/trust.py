@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from labeling.models import Provenance, ReviewReason, ReviewStatus, ReviewTask
+from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
 from predictions.selectors import active_model_version
@@ -48,6 +48,8 @@ def trust_settings() -> TrustSettings:
         warmup=settings.TAGLOOP_TRUST_WARMUP,
         settle_audits=settings.TAGLOOP_TRUST_SETTLE_AUDITS,
         prior_weight=settings.TAGLOOP_TRUST_PRIOR_WEIGHT,
+        window_items=settings.TAGLOOP_TRUST_WINDOW_ITEMS,
+        risk=settings.TAGLOOP_TRUST_RISK,
     )
 
 
@@ -93,6 +95,27 @@ def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: 
     if windowed and not hours:
         return _last_per_source(audits, settings.TAGLOOP_TRUST_WINDOW_AUDITS)
     return audits
+
+
+def window_errors(*, audits: list[LiveAudit], source: str, threshold: float, window_items: int) -> int:
+    """Errors the audits found among the source's last ``window_items`` items that ``threshold`` accepts.
+
+    The promise is per window of arriving items: these errors are already spent from the
+    window's allowance (ml.trust.decide's ``spent``).  An item is in the window while fewer
+    than ``window_items`` newer items of its source exist; each question stops after that
+    many rows, so a source of a million items costs no more than a small one.
+    """
+    wrong = sorted(
+        {a.content_id for a in audits if a.source == source and not a.correct and a.confidence >= threshold},
+        reverse=True,
+    )
+    spent = 0
+    for content_id in wrong:  # newest first: once one is out of the window, the older ones are too
+        newer = Content.objects.filter(source=source, pk__gt=content_id).order_by("pk")[:window_items]
+        if newer.count() >= window_items:
+            break
+        spent += 1
+    return spent
 
 
 def _last_per_source(audits: list[LiveAudit], size: int) -> list[LiveAudit]:
@@ -190,7 +213,6 @@ def trust_overview() -> dict:
     every = trust_audits(version=version, windowed=False)
     window = trust_audits(version=version)
     prior = trust_prior(version)
-    weight = policy.prior_weight
     sources = []
     for source in sorted({a.source for a in every} | set(rows)):
         row = rows.get(source)
@@ -207,8 +229,8 @@ def trust_overview() -> dict:
                 "pinned": row.pinned_threshold if row else None,
                 "row": row,
                 "audit_share": in_force.audit_share(source),
-                "estimate": estimate(mine, threshold, policy.confidence, prior=prior, prior_weight=weight),
-                "estimate_own": estimate(mine, in_force.own, policy.confidence, prior=prior, prior_weight=weight),
+                "estimate": estimate(mine, threshold, policy, prior=prior),
+                "estimate_own": estimate(mine, in_force.own, policy, prior=prior),
                 "window": len(mine),
                 "plot": _plot(source, version, history, in_force.own, policy),
             }
@@ -281,6 +303,7 @@ class SourceTrust:
     pinned: bool
     audits_judged: int | None  # None: never judged for the active version
     precision_lower_bound: float | None
+    window_risk: float | None  # the chance that a window misses the target, at that judgement
 
 
 def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
@@ -300,6 +323,7 @@ def trust_metrics() -> tuple[float | None, list[SourceTrust]]:
                 pinned=row.pinned_threshold is not None,
                 audits_judged=judged.get("n"),
                 precision_lower_bound=judged.get("lower"),
+                window_risk=judged.get("risk"),
             )
         )
     return in_force.own, rows

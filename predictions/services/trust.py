@@ -18,7 +18,14 @@ from ml.trust import HOLD, LOWER, RAISE, REVIEW_ALL, Decision, decide, estimate
 from predictions import selectors
 from predictions.models import ModelEvent, ModelEventAction, ModelVersion, SourceThreshold
 from predictions.selectors.thresholds import review_threshold
-from predictions.selectors.trust import forget_thresholds, trust_audits, trust_prior, trust_settings, trust_sources
+from predictions.selectors.trust import (
+    forget_thresholds,
+    trust_audits,
+    trust_prior,
+    trust_settings,
+    trust_sources,
+    window_errors,
+)
 from webhooks.events import threshold_changed
 
 logger = logging.getLogger(__name__)
@@ -72,6 +79,7 @@ def trust_check_source(*, version: ModelVersion, source: str) -> SourceCheck:
     current = row.threshold if row.threshold is not None else base
     policy = trust_settings()
     prior = trust_prior(version)
+    spent = window_errors(audits=window, source=source, threshold=current, window_items=policy.window_items)
     decision = decide(
         window=[a.audit for a in window],
         new=[a.audit for a in new],
@@ -79,21 +87,18 @@ def trust_check_source(*, version: ModelVersion, source: str) -> SourceCheck:
         current_threshold=current,
         settings=policy,
         prior=prior,
+        spent=spent,
     )
     now = timezone.now()
-    in_force = estimate(
-        [a.audit for a in window],
-        decision.threshold,
-        policy.confidence,
-        prior=prior,
-        prior_weight=policy.prior_weight,
-    )
+    in_force = estimate([a.audit for a in window], decision.threshold, policy, prior=prior, spent=spent)
     row.evidence = {
         **in_force.as_dict(),
         "window": len(window),
         "new": len(new),
         "target": policy.target,
         "confidence": policy.confidence,
+        "risk_allowed": policy.risk,
+        "window_items": policy.window_items,
         "judged": decision.estimate.as_dict(),
     }
     row.audit_share, row.checked_at = decision.audit_share, now

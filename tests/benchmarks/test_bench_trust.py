@@ -1,6 +1,6 @@
 """make bench-trust's stream: the policy off keeps the model's threshold, on it acts on the audits."""
 
-from benchmarks.bench_trust import Item, is_audit, stream_once, window_figures
+from benchmarks.bench_trust import Item, is_audit, stream_once, tradeoff_svg, window_figures
 from ml.trust import RAISE, REVIEW_ALL, Audit, TrustSettings, prior_threshold
 
 
@@ -45,3 +45,23 @@ def test_with_the_validation_as_prior_a_kept_promise_stands_and_a_broken_one_is_
     moved = stream_once(_stream(), base=0.9, settings=policy, on=True, seed=0, lag=3, prior=prior)
     assert moved.changes and moved.changes[0][1] == RAISE and moved.changes[0][0] > 100
     assert all(moved.accepted[:100]) and sum(moved.accepted[200:]) == 0
+
+
+def test_an_audited_error_raises_the_threshold_for_the_rest_of_its_window():
+    # Ample validation evidence at 0.8 (one error in 400): alone, one more error would not move the threshold.
+    prior = [Audit(0.8, k != 0) for k in range(100)] + [Audit(0.97, True) for _ in range(300)]
+    policy = TrustSettings(base_audit_share=1.0, raised_audit_share=1.0, window_items=30)
+    assert prior_threshold(prior, policy) == 0.8
+    items = [Item(f"w{k}", 0.9, k != 10) for k in range(60)]  # one wrong item, the 11th
+    run = stream_once(items, base=0.8, settings=policy, on=True, seed=0, lag=3, prior=prior)
+    # Answered 3 items later, the error spends the window's allowance: raised at once, above the error's confidence.
+    index, action, old, new = run.changes[0]
+    assert (index, action, old) == (13, RAISE, 0.8) and new > 0.9
+    assert all(run.accepted[:13]) and not any(run.accepted[13:30])
+
+
+def test_the_trade_off_plot_is_a_standalone_svg_with_both_series():
+    svg = tradeoff_svg([("risk 0.02", [1.0, 0.0]), ("risk 0.05 (default)", [0.6, 0.45])])
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "risk 0.05 (default)" in svg and "goal met" in svg and "automation" in svg
+    assert "<title>automation after window 1 (mean): 0.450</title>" in svg

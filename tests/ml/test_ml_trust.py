@@ -1,4 +1,4 @@
-"""The live-precision policy (ml.trust): the bound, the judgement, raising, lowering, audit shares."""
+"""The live-precision policy (ml.trust): the window risk, the judgement, raising, lowering, audit shares."""
 
 from dataclasses import replace
 
@@ -17,6 +17,7 @@ from ml.trust import (
     estimate,
     prior_threshold,
     wilson_lower,
+    window_risk,
 )
 
 POLICY = TrustSettings(target=0.95, confidence=0.95, min_audits=20, release_audits=30, raised_audit_share=0.25)
@@ -38,7 +39,7 @@ def test_the_wilson_lower_bound_matches_the_formula_and_tightens_with_evidence()
 
 
 def test_the_estimate_counts_only_audits_accepted_at_the_threshold():
-    found = estimate([Audit(0.9, True), Audit(0.8, False), Audit(0.5, False)], 0.8, 0.95)
+    found = estimate([Audit(0.9, True), Audit(0.8, False), Audit(0.5, False)], 0.8, POLICY)
     assert (found.n, found.correct, found.precision) == (2, 1, 0.5)
 
 
@@ -124,22 +125,55 @@ def test_the_prior_proves_the_lowest_threshold_its_items_bound_at_the_target():
     assert not can_prove(50, PRIOR_POLICY) and can_prove(60, PRIOR_POLICY)
 
 
-def test_with_a_prior_the_first_live_error_at_a_marginal_threshold_raises_it_above_the_error():
-    # 101/102 right from 0.8 bounds 0.957: the start is 0.8, just kept.
-    prior = audits(38, confidence=0.8, wrong=1) + audits(64, confidence=0.97)
+def test_with_a_prior_the_first_live_error_at_a_marginal_threshold_raises_it():
+    # 199/200 right from 0.8: a window of 30 misses the target with chance 0.03, within 0.05: the start is 0.8.
+    prior = audits(100, confidence=0.8, wrong=1) + audits(100, confidence=0.97)
     start = prior_threshold(prior, PRIOR_POLICY)
     assert start == 0.8
     wrong = [Audit(0.85, False)]
     decision = decide(
         window=wrong, new=wrong, base_threshold=start, current_threshold=start, settings=PRIOR_POLICY, prior=prior
     )
-    # Judged on one audit (the prior makes up the evidence), and raised past the error.
-    assert decision.action == RAISE and decision.threshold == 0.97
-    assert decision.estimate.n == 1 and decision.estimate.prior_n == 102
-    assert "validation items" in decision.reason
+    # Judged on one audit (the prior makes up the evidence): 2 errors in 201 put the risk over 0.05.  From 0.97 a
+    # window accepts about half its items, under 20, which allows no error: 100 right answers cannot prove that.
+    assert decision.action == RAISE and decision.threshold == REVIEW_ALL
+    assert decision.estimate.n == 1 and decision.estimate.prior_n == 200
+    assert decision.estimate.risk > PRIOR_POLICY.risk
+    assert "validation items" in decision.reason and "chance" in decision.reason
     # Without the prior the same audit is not judged: too few audits.
     alone = decide(window=wrong, new=wrong, base_threshold=start, current_threshold=start, settings=POLICY)
     assert alone.action == HOLD
+
+
+def test_an_error_already_in_the_window_raises_the_threshold_at_once():
+    # Ample evidence: one wrong in 400 from 0.8, every item from 0.97 right.
+    prior = audits(100, confidence=0.8, wrong=1) + audits(300, confidence=0.97)
+    right = [Audit(0.9, True)]
+    held = decide(
+        window=right, new=right, base_threshold=0.8, current_threshold=0.8, settings=PRIOR_POLICY, prior=prior
+    )
+    assert held.action == HOLD
+    # The same evidence, but an audit found an error among the items this window accepted: the rest of the window
+    # may make none, so the threshold rises to where that is likely.
+    spent = decide(
+        window=right, new=right, base_threshold=0.8, current_threshold=0.8, settings=PRIOR_POLICY, prior=prior, spent=1
+    )
+    assert spent.action == RAISE and 0.8 < spent.threshold < REVIEW_ALL
+    assert spent.estimate.spent == 1 and "already in this window" in spent.reason
+
+
+def test_the_window_risk_asks_for_about_0_99_per_item():
+    policy = TrustSettings()
+    # 57 right out of 57 is the least evidence that keeps a window of 30 within 5% of missing 0.95
+    # (a Wilson bound at 0.95 would ask 53): the goal allows one error in 30, so the rate must be near 0.01.
+    assert window_risk(56, 56, 1.0, policy) > 0.05 >= window_risk(57, 57, 1.0, policy)
+    assert window_risk(0, 0, 1.0, policy) is None
+    # One error in 100 is riskier than none; an error already made in the window leaves no allowance.
+    assert window_risk(99, 100, 1.0, policy) > window_risk(100, 100, 1.0, policy)
+    assert window_risk(100, 100, 1.0, policy, spent=1) > window_risk(100, 100, 1.0, policy)
+    # A window accepting fewer than 20 items may make no error at all: accepting less can be riskier.
+    assert window_risk(100, 100, 0.5, policy) > window_risk(100, 100, 1.0, policy)
+    assert window_risk(100, 100, 0.0, policy) == 0.0
 
 
 def test_live_errors_outweigh_a_prior_that_no_longer_holds():
@@ -168,12 +202,16 @@ def test_audits_are_front_loaded_and_decay_to_the_base_share_as_evidence_accumul
 
 
 def test_the_pooled_estimate_keeps_live_and_prior_counts_apart():
+    half = replace(POLICY, prior_weight=0.5)
     found = estimate(
-        [Audit(0.9, True), Audit(0.9, False)], 0.8, 0.95, prior=audits(10, confidence=0.85), prior_weight=0.5
+        [Audit(0.9, True), Audit(0.9, False), Audit(0.5, True)], 0.8, half, prior=audits(10, confidence=0.85)
     )
     assert (found.n, found.correct, found.precision) == (2, 1, 0.5)
     assert (found.prior_n, found.prior_correct) == (5.0, 5.0)
     assert found.lower == pytest.approx(wilson_lower(6, 7, 0.95))
+    # 7 of the 8 weighted items are accepted at 0.8: the window's expected share.
+    assert found.share == pytest.approx(7 / 8)
+    assert found.risk == pytest.approx(window_risk(6, 7, 7 / 8, half))
 
 
 def test_a_model_whose_own_threshold_proves_nothing_earns_one_on_live_evidence():
