@@ -95,6 +95,11 @@ bench-lean: $(VENV)/.embeddings-installed
 bench-encoder: $(VENV)/.embeddings-installed
 	$(BIN)/python -m benchmarks.bench_encoder
 
+## The default install's size (fresh virtualenvs: BEFORE, default main, then this checkout, then its options) and the default install at work; rewrites "## Install size" in docs/benchmarks.md.
+.PHONY: bench-size
+bench-size: install
+	$(BIN)/python -m benchmarks.bench_install_size --before $(or $(BEFORE),main)
+
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
 # torch first and pinned: any other version makes pip download a multi-GB build.

@@ -195,7 +195,7 @@ def find_graph_file(precision: str) -> Path | None:
         return _shipped_graph(precision, folders)
     found = _found(folders, _stem(weights, folders)).get(precision)
     if found is not None:
-        _copy_tokenizer(found, precision)
+        _copy_tokenizer(found)
     return found
 
 
@@ -260,11 +260,11 @@ def _build_graph(precision: str) -> Path:
         fp32 = _found(folders, stem).get("fp32")
         _write_atomically(path, lambda tmp: _quantise_from(fp32, weights, tmp))
     _remove_stale(writable, stem)
-    _copy_tokenizer(path, precision)
+    _copy_tokenizer(path)
     return path
 
 
-def _copy_tokenizer(graph: Path, precision: str) -> None:
+def _copy_tokenizer(graph: Path) -> None:
     """The weights package's tokenizer beside ``graph``, so an install without the package can encode."""
     target = tokenizer_beside(graph)
     if target.is_file() or not os.access(graph.parent, os.W_OK):
