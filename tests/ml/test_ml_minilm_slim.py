@@ -99,9 +99,9 @@ def test_without_the_weights_minilm_linear_trains_and_predicts_as_with_them(buil
 
 
 def test_check_says_what_a_backend_lacks(built_dir, tmp_path):
-    def check(onnx_dir, backend: str = "") -> subprocess.CompletedProcess:
+    def check(onnx_dir, backend: str = "", algorithm: str = "minilm-linear") -> subprocess.CompletedProcess:
         code = "import runpy\nsys.argv = ['manage.py', 'check']\nrunpy.run_path('manage.py', run_name='__main__')\n"
-        return _slim_python(code, onnx_dir, TAGLOOP_MINILM_BACKEND=backend)
+        return _slim_python(code, onnx_dir, TAGLOOP_MINILM_BACKEND=backend, TAGLOOP_DEFAULT_ALGORITHM=algorithm)
 
     assert check(built_dir).returncode == 0
     nothing_built = check(tmp_path)
@@ -109,6 +109,12 @@ def test_check_says_what_a_backend_lacks(built_dir, tmp_path):
     assert "tagloop.E001" in nothing_built.stderr and "no int8 MiniLM graph" in nothing_built.stderr
     assert "it lacks onnx and the MiniLM weights package" in nothing_built.stderr
     assert "scripts/build_onnx_graph.sh" in nothing_built.stderr
+    # An install that does not want the encoder starts, and is told what minilm-linear would need.
+    tfidf_only = check(tmp_path, algorithm="tfidf-linear")
+    assert tfidf_only.returncode == 0 and "tagloop.W002" in tfidf_only.stderr + tfidf_only.stdout
+    assert "minilm-linear cannot run here: TAGLOOP_MINILM_BACKEND=onnx-int8: no int8 MiniLM graph" in (
+        tfidf_only.stderr + tfidf_only.stdout
+    )
     numpy = check(built_dir, "numpy")
     assert numpy.returncode == 1 and "TAGLOOP_MINILM_BACKEND=numpy needs the MiniLM weights package" in numpy.stderr
     fp32 = check(built_dir, "onnx-fp32")
