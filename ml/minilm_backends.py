@@ -2,9 +2,13 @@
 
 ``TAGLOOP_MINILM_BACKEND`` chooses among:
 
-- ``onnx-int8`` (the default when onnxruntime is installed): ONNX Runtime, int8 weights;
-- ``onnx-fp32``: ONNX Runtime in float32, the numpy path's vectors, faster;
-- ``numpy``: :mod:`ml.minilm`, the reference, no onnxruntime needed.
+- ``onnx-int8`` (the default when onnxruntime is installed): ONNX Runtime, int8 weights; the
+  default install runs the graph its build step wrote, without the weights package or onnx;
+- ``onnx-fp32``: ONNX Runtime in float32, the numpy path's vectors, faster; its graph is built
+  from the weights (requirements-minilm-build.txt) unless the build step wrote it too;
+- ``numpy``: :mod:`ml.minilm`, the reference, no onnxruntime needed, the weights package needed.
+
+:func:`unavailable_reason` says what an install lacks for a backend (``manage.py check``'s tagloop.E001).
 
 A minilm-linear model records the *kind* of vectors it was trained on (``int8`` or
 ``fp32``, :class:`ml.embeddings.MiniLMEmbedder`'s ``precision``) and is always served
@@ -44,8 +48,26 @@ def configured_backend() -> str:
     if raw not in BACKENDS:
         raise ValueError(f"{SETTING}={raw!r} is not a MiniLM backend; expected one of {', '.join(BACKENDS)}")
     if raw.startswith("onnx-") and not minilm_onnx.onnx_available():
-        raise minilm_onnx.OnnxUnavailable(f"{SETTING}={raw} needs onnxruntime and onnx ({minilm_onnx.INSTALL_HINT})")
+        raise minilm_onnx.OnnxUnavailable(f"{SETTING}={raw} needs onnxruntime ({minilm_onnx.INSTALL_HINT})")
     return raw
+
+
+def unavailable_reason(backend: str) -> str | None:
+    """What keeps ``backend`` from encoding in this install, or None when it can (builds and imports nothing)."""
+    if backend == "numpy":
+        if _weights_installed():
+            return None
+        return f"{SETTING}=numpy needs the MiniLM weights package ({minilm.WEIGHTS_HINT})"
+    reason = minilm_onnx.unavailable_reason(backend.removeprefix("onnx-"))
+    return None if reason is None else f"{SETTING}={backend}: {reason}"
+
+
+def _weights_installed() -> bool:
+    try:
+        minilm.weights_path()
+    except minilm.MiniLMUnavailable:
+        return False
+    return True
 
 
 def training_precision() -> str:

@@ -14,9 +14,15 @@ graph (:mod:`ml.minilm_graph`), run by ONNX Runtime's fused CPU kernels.  Two pr
 The graph files are built on first use (seconds) and kept in :func:`cache_dirs`, named by
 the sha256 of the weights, the graph's version and ONNX Runtime's version: a changed weights
 package, builder or quantiser makes new files (and removes the stale ones) instead of
-reusing them.  ``make install`` builds the one the setting uses ahead (``python -m
-ml.minilm_onnx``) so a server's first request does not pay.  Files are written to a
-temporary name and renamed, so processes building at once never read half a file.
+reusing them.  Files are written to a temporary name and renamed, so processes building at
+once never read half a file.
+
+Building needs the packaged weights and ``onnx`` (requirements-minilm-build.txt); running
+needs only onnxruntime and ``tokenizers``.  ``make install`` builds the graph the setting
+uses with those tools in a throwaway folder (``scripts/build_onnx_graph.sh``), and the word-piece
+tokenizer is copied next to the graph, so the default install serves and trains with neither
+the weights (88 MB) nor onnx: without the weights, the one built graph for this graph version
+and ONNX Runtime version in :func:`cache_dirs` is used (:func:`find_graph_file`).
 """
 
 import hashlib
@@ -43,21 +49,46 @@ GRAPH_VERSION = 2
 # Intra-op threads per session unless TAGLOOP_ONNX_THREADS says otherwise: one, because web
 # and worker processes encode side by side on few cores (make bench-encoder measures 1 vs 2).
 DEFAULT_THREADS = 1
-INSTALL_HINT = "pip install -r requirements.txt (onnxruntime and onnx)"
+INSTALL_HINT = "pip install --no-deps -r requirements-minilm.txt (onnxruntime)"
+BUILD_TOOLS = "requirements-minilm-build.txt"
+BUILD_HINT = (
+    f"`make install` builds it (scripts/build_onnx_graph.sh, with the tools of {BUILD_TOOLS} in a throwaway folder), "
+    f"or install them here: pip install --no-deps -r {BUILD_TOOLS}"
+)
 
 _lock = threading.Lock()
 logger = logging.getLogger(__name__)
 
 
 class OnnxUnavailable(minilm.MiniLMUnavailable):
-    """onnxruntime or onnx is not installed."""
+    """onnxruntime is not installed, or no graph is built and the tools to build one are not."""
 
 
 @cache
 def onnx_available() -> bool:
-    """Whether onnxruntime and onnx are installed (without importing them)."""
+    """Whether onnxruntime, which runs a built graph, is installed (without importing it)."""
+    return _installed("onnxruntime")
+
+
+def builder_available() -> bool:
+    """Whether this process can write graphs: onnx and the packaged MiniLM weights installed."""
+    return _installed("onnx") and _weights_or_none() is not None
+
+
+def unavailable_reason(precision: str) -> str | None:
+    """What keeps the ``precision`` encoder from running here, or None when it can (builds nothing)."""
+    if not onnx_available():
+        return f"the ONNX MiniLM encoder needs onnxruntime ({INSTALL_HINT})"
+    if not _installed("tokenizers"):
+        return f"the MiniLM encoder needs tokenizers ({minilm.INSTALL_HINT})"
+    if find_graph_file(precision) is not None or builder_available():
+        return None
+    return _missing_graph_message(precision)
+
+
+def _installed(name: str) -> bool:
     try:
-        return find_spec("onnxruntime") is not None and find_spec("onnx") is not None
+        return find_spec(name) is not None
     except (ImportError, ValueError):
         return False
 
@@ -112,7 +143,11 @@ class OnnxMiniLM:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = minilm.load_tokenizer(minilm.model_dir())
+        # The copy built beside the graph (the default install has no weights package), else the package's.
+        beside = tokenizer_beside(path)
+        self._tokenizer = minilm.load_tokenizer_file(
+            beside if beside.is_file() else minilm.model_dir() / minilm.TOKENIZER_FILE
+        )
         # fp32 vectors are the numpy path's (to ~2e-7) and share its identity; int8 ones are
         # named by the quantised graph itself, so another quantiser's vectors never mix with these.
         self.identity = EMBEDDING_MODEL_NAME
@@ -145,27 +180,118 @@ class OnnxMiniLM:
 
 def graph_file(precision: str) -> Path:
     """The graph file for ``precision``, built (and for int8 quantised) if no cache folder has it yet."""
-    ort = _import("onnxruntime")
-    weights = minilm.weights_path()
+    return find_graph_file(precision) or _build_graph(precision)
+
+
+def find_graph_file(precision: str) -> Path | None:
+    """The built graph for ``precision``, or None; builds nothing.
+
+    With the weights installed, the file named by their sha256; without them (the default install),
+    the one graph of this graph version and ONNX Runtime version that has its tokenizer beside it.
+    """
     folders = cache_dirs()
-    writable = next((folder for folder in folders if os.access(folder, os.W_OK)), None)
-    stem = f"minilm-{_weights_sha256(weights, writable)[:16]}-g{GRAPH_VERSION}-ort{ort.__version__}"
+    weights = _weights_or_none()
+    if weights is None:
+        return _shipped_graph(precision, folders)
+    found = _found(folders, _stem(weights, folders)).get(precision)
+    if found is not None:
+        _copy_tokenizer(found)
+    return found
+
+
+def tokenizer_beside(graph: Path) -> Path:
+    """Where the build step copies the weights package's tokenizer: next to the graph, named by its stem."""
+    stem = graph.name.rsplit("-", 1)[0]  # minilm-<sha>-g<version>-ort<version>, without "-int8.onnx"
+    return graph.with_name(f"{stem}-{minilm.TOKENIZER_FILE}")
+
+
+def _stem(weights: Path, folders: list[Path]) -> str:
+    writable = _writable(folders)
+    return f"minilm-{_weights_sha256(weights, writable)[:16]}-g{GRAPH_VERSION}-ort{_ort_version()}"
+
+
+def _found(folders: list[Path], stem: str) -> dict[str, Path]:
+    """precision -> graph file of ``stem``, the first folder's where several have it."""
     found = {name: folder / name for folder in reversed(folders) for name in _names(folder, stem)}
-    target = f"{stem}-{precision}.onnx"
-    if target in found:
-        return found[target]
+    return {name.removeprefix(f"{stem}-").removesuffix(".onnx"): path for name, path in found.items()}
+
+
+def _shipped_graph(precision: str, folders: list[Path]) -> Path | None:
+    pattern = f"minilm-*-g{GRAPH_VERSION}-ort{_ort_version()}-{precision}.onnx"
+    graphs = {path.name: path for folder in reversed(folders) for path in folder.glob(pattern)}
+    usable = sorted(path for path in graphs.values() if tokenizer_beside(path).is_file())
+    if len(usable) > 1:
+        # Graphs of two weights packages: which one a model was trained with cannot be told here.
+        raise OnnxUnavailable(
+            f"several {precision} MiniLM graphs and no weights package to choose between them: "
+            f"{', '.join(map(str, usable))}; remove all but one, or {BUILD_HINT}"
+        )
+    return usable[0] if usable else None
+
+
+def _missing_graph_message(precision: str) -> str:
+    where = ", ".join(map(str, cache_dirs())) or "no usable folder"
+    lacking = [
+        name
+        for name, ok in (("onnx", _installed("onnx")), ("the MiniLM weights package", _weights_or_none() is not None))
+        if not ok
+    ]
+    return (
+        f"no {precision} MiniLM graph (graph version {GRAPH_VERSION}, ONNX Runtime {_ort_version()}) with its "
+        f"tokenizer in {where}, and this install cannot build one (it lacks {' and '.join(lacking)}): {BUILD_HINT}"
+    )
+
+
+def _build_graph(precision: str) -> Path:
+    weights = _weights_or_none()
+    if weights is None or not _installed("onnx"):
+        raise OnnxUnavailable(_missing_graph_message(precision))
+    folders = cache_dirs()
+    writable = _writable(folders)
     if writable is None:
         raise OSError(
             f"no writable folder for the ONNX graphs: set TAGLOOP_ONNX_DIR (tried {', '.join(map(str, folders))})"
         )
-    path = writable / target
+    stem = _stem(weights, folders)
+    path = writable / f"{stem}-{precision}.onnx"
     if precision == "fp32":
         _write_atomically(path, lambda tmp: _build_fp32(weights, tmp))
     else:
-        fp32 = found.get(f"{stem}-fp32.onnx")
+        fp32 = _found(folders, stem).get("fp32")
         _write_atomically(path, lambda tmp: _quantise_from(fp32, weights, tmp))
     _remove_stale(writable, stem)
+    _copy_tokenizer(path)
     return path
+
+
+def _copy_tokenizer(graph: Path) -> None:
+    """The weights package's tokenizer beside ``graph``, so an install without the package can encode."""
+    target = tokenizer_beside(graph)
+    if target.is_file() or not os.access(graph.parent, os.W_OK):
+        return
+    source = minilm.model_dir() / minilm.TOKENIZER_FILE
+    _write_atomically(target, lambda tmp: tmp.write_bytes(source.read_bytes()), suffix=".json")
+
+
+def _writable(folders: list[Path]) -> Path | None:
+    return next((folder for folder in folders if os.access(folder, os.W_OK)), None)
+
+
+def _weights_or_none() -> Path | None:
+    try:
+        return minilm.weights_path()
+    except minilm.MiniLMUnavailable:
+        return None
+
+
+def _ort_version() -> str:
+    """ONNX Runtime's version from its metadata, so finding a graph imports nothing (``manage.py check``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("onnxruntime")
+    except PackageNotFoundError:
+        raise OnnxUnavailable(f"the ONNX MiniLM encoder needs onnxruntime ({INSTALL_HINT})") from None
 
 
 def _names(folder: Path, stem: str) -> list[str]:
@@ -173,8 +299,9 @@ def _names(folder: Path, stem: str) -> list[str]:
 
 
 def _remove_stale(folder: Path, stem: str) -> None:
-    """Graphs of other weights or versions: nothing will load them again (a loaded session keeps its copy)."""
-    for path in folder.glob("minilm-*.onnx"):
+    """Graphs (and their tokenizers) of other weights or versions: nothing will load them again (a loaded
+    session keeps its copy)."""
+    for path in folder.glob("minilm-*"):
         if not path.name.startswith(stem):
             path.unlink(missing_ok=True)
 
@@ -292,9 +419,8 @@ def _import(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as error:
-        raise OnnxUnavailable(
-            f"the ONNX MiniLM encoder needs onnxruntime and onnx ({INSTALL_HINT}): {error}"
-        ) from error
+        hint = INSTALL_HINT if name == "onnxruntime" else BUILD_HINT  # the quantiser needs onnx
+        raise OnnxUnavailable(f"the ONNX MiniLM encoder needs {name} ({hint}): {error}") from error
 
 
 def main() -> None:

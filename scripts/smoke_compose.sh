@@ -75,6 +75,8 @@ PYTHON
 base_image
 step "wheels for the image (deploy/wheelhouse, from this machine's pip configuration)"
 "$PY" -m pip wheel --quiet -r requirements.txt -r deploy/wheelhouse-extra.txt -w deploy/wheelhouse
+# onnxruntime, the tokenizer and the graph build's tools, installed without dependencies (requirements-minilm*.txt).
+"$PY" -m pip wheel --quiet --no-deps -r requirements-minilm.txt -r requirements-minilm-build.txt -w deploy/wheelhouse
 
 trap cleanup EXIT
 cleanup

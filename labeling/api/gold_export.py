@@ -56,7 +56,14 @@ def _choice(name: str, values: list[str], description: str) -> OpenApiParameter:
             (200, content_type): OpenApiResponse(_body(content_type), description="the file")
             for content_type in CONTENT_TYPES
         },
-        **problems(400, 403, 429, e403="not logged in, or not allowed to export gold labels"),
+        **problems(
+            400,
+            403,
+            429,
+            501,
+            e403="not logged in, or not allowed to export gold labels",
+            e501="huggingface-parquet where the Parquet extra (requirements-formats.txt) is not installed",
+        ),
     },
 )
 class GoldLabelExportView(APIView):

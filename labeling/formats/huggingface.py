@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from labeling.formats.mapping import FieldMapping
+from labeling.formats.parquet import parquet_modules
 from labeling.formats.records import flat_record
 from labeling.formats.sources import container, raw_records
 
@@ -40,10 +41,7 @@ def write_jsonl(rows: Iterable[dict]) -> Iterator[str]:
 
 
 def write_parquet(rows: Iterable[dict], *, tag_names: list[str]) -> bytes:
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    pd, pa, pq = parquet_modules()
     frame = pd.DataFrame([_row(row) for row in rows], columns=COLUMNS)
     position = {name: index for index, name in enumerate(tag_names)}
     # ClassLabel: an integer per label (-1 for none, as datasets does), the names in the metadata.

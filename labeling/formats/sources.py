@@ -1,7 +1,7 @@
 """Another tool's file as raw records with their line (or row) numbers, chosen by the file's extension.
 
 JSON, JSON Lines and CSV go through the import's own line-numbering readers; Parquet
-through pandas (pyarrow), numbered by row.
+through pandas (pyarrow, the optional extra: :mod:`labeling.formats.parquet`), numbered by row.
 """
 
 import io
@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from labeling.formats.parquet import parquet_modules
 from labeling.parsing import EXPECTED_CONTENT, ImportFileError, RowError, _read_csv, _read_json, _read_jsonl
 
 Raw = tuple[int, int | None, dict]
@@ -46,7 +47,7 @@ def _check_repeated(header: list[str]) -> None:
 
 
 def _read_parquet(data: bytes) -> list[Raw]:
-    import pandas as pd  # only an import of Parquet pays for pandas
+    pd, _, _ = parquet_modules()  # only an import of Parquet pays for pandas
 
     try:
         frame = pd.read_parquet(io.BytesIO(data))
@@ -62,8 +63,7 @@ def _read_parquet(data: bytes) -> list[Raw]:
 
 def class_label_names(data: bytes) -> dict[str, list[str]]:
     """A Hugging Face Parquet file's ClassLabel names per column, from its schema metadata."""
-    import pyarrow.parquet as pq
-
+    _, _, pq = parquet_modules()
     metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
     try:
         info = json.loads(metadata.get(b"huggingface", b"{}"))
@@ -88,8 +88,7 @@ def _named_labels(record: dict, names: dict[str, list[str]]) -> dict:
 
 def _plain(value):
     """pandas/numpy values as the JSON readers would give them (None for a gap, text for a time)."""
-    import pandas as pd
-
+    pd, _, _ = parquet_modules()
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, (pd.Timestamp, datetime)):

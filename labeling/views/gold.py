@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from common.formtools import form_errors_text
 from common.permissions import requires
 from labeling import selectors
+from labeling.formats.parquet import ParquetUnavailable
 from labeling.formats.responses import export_response
 from labeling.forms import GoldChangeForm, GoldFilterForm
 from labeling.models import Content, GoldLabel
@@ -80,4 +81,9 @@ def gold_export(request, fmt: str):
         # Never a wider export than asked for: someone who asked for the holdout must not get the train split too.
         message = "Nothing exported. " + form_errors_text(form, prefix_names=True)
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    return export_response(fmt, selectors.gold_export_rows(selectors.gold_labels(**form.cleaned_data)))
+    try:
+        return export_response(fmt, selectors.gold_export_rows(selectors.gold_labels(**form.cleaned_data)))
+    except ParquetUnavailable as error:  # an optional extra this install lacks: say which, as plain text
+        return HttpResponse(
+            f"Nothing exported. {error.message}", status=error.http_status, content_type="text/plain; charset=utf-8"
+        )

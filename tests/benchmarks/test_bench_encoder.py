@@ -24,7 +24,8 @@ def test_the_splits_are_the_time_split_its_reverse_and_five_folds():
 def test_the_default_installs_more_than_tfidf_alone_and_no_torch():
     tfidf, minilm = installed_mb(INSTALLS["tfidf-linear"]), installed_mb(INSTALLS["minilm-linear"])
     assert tfidf is not None and minilm is not None
-    assert 80 < minilm - tfidf < 120  # the weights (~91 MB) and tokenizers, nothing else
+    # onnxruntime (~63 MB) and tokenizers (~12 MB), nothing else: the weights are only in the build step.
+    assert 60 < minilm - tfidf < 100
 
 
 @pytest.fixture

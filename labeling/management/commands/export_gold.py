@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.errors import command_errors
 from common.formtools import form_errors_text
 from labeling import selectors
 from labeling.formats import EXPORT_FORMATS, WRITERS, export_bytes
@@ -35,7 +36,8 @@ class Command(BaseCommand):
                 self.stdout.write(chunk, ending="")
             self.stderr.write(f"exported {counted.count} gold label(s) ({fmt})")
         else:
-            data = export_bytes(counted, fmt=fmt, tag_names=selectors.tag_slugs_in_order())
+            with command_errors(failed="nothing exported"):  # Parquet without its optional extra
+                data = export_bytes(counted, fmt=fmt, tag_names=selectors.tag_slugs_in_order())
             try:
                 output.write_bytes(data)
             except OSError as exc:
