@@ -112,7 +112,14 @@ def _cached_encoder(precision: str, intra_op_threads: int) -> "OnnxMiniLM":
 class OnnxMiniLM:
     """An ONNX Runtime session over one graph file, with the package's tokenizer."""
 
-    def __init__(self, path: Path, *, precision: str, intra_op_threads: int = DEFAULT_THREADS):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        precision: str,
+        intra_op_threads: int = DEFAULT_THREADS,
+        disabled_fusions: Sequence[str] = SESSION_DISABLED_FUSIONS,
+    ):
         ort = _import("onnxruntime")
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
@@ -123,7 +130,7 @@ class OnnxMiniLM:
             str(path),
             options,
             providers=["CPUExecutionProvider"],
-            disabled_optimizers=list(SESSION_DISABLED_FUSIONS),
+            disabled_optimizers=list(disabled_fusions),
         )
         self._tokenizer = minilm.load_tokenizer(minilm.model_dir())
         # fp32 vectors are the numpy path's (to ~2e-7) and share its identity; int8 ones are
