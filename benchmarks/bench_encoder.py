@@ -261,7 +261,8 @@ class EncoderRow:
 
 
 def encoder_configurations() -> list[tuple[str, int, Callable[[list[str]], np.ndarray]]]:
-    """(name, intra-op threads, encode): the numpy reference first, then ONNX Runtime fp32 and int8 at 1 and 2 threads."""
+    """(name, intra-op threads, encode): the numpy reference first, then ONNX Runtime fp32 and int8 at 1 and 2
+    threads, then int8 as graph version 2 had it (the baseline of graph 3's changes, in the same run)."""
     from ml import minilm, minilm_onnx
 
     configurations: list[tuple[str, int, Callable[[list[str]], np.ndarray]]] = [("numpy fp32", 1, minilm.encode)]
@@ -272,7 +273,24 @@ def encoder_configurations() -> list[tuple[str, int, Callable[[list[str]], np.nd
         for threads in (1, 2):
             session = minilm_onnx.OnnxMiniLM(path, precision=precision, intra_op_threads=threads)
             configurations.append((f"onnx {precision}", threads, session.encode))
+    configurations.append(("onnx int8, graph 2 (standard attention, every fusion)", 1, graph2_int8_encoder()))
     return configurations
+
+
+def graph2_int8_encoder() -> Callable[[list[str]], np.ndarray]:
+    """The int8 encoder before graph version 3: attention in standard operators, every ONNX Runtime fusion on."""
+    import tempfile
+
+    from ml import minilm, minilm_onnx
+    from ml.minilm_graph import build_minilm_graph
+
+    with tempfile.TemporaryDirectory() as folder:
+        fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
+        weights = minilm.read_safetensors(minilm.weights_path())
+        fp32.write_bytes(build_minilm_graph(weights, fused_attention=False).SerializeToString())
+        minilm_onnx._quantise(fp32, int8)
+        # The session holds the graph in memory: the files may go.
+        return minilm_onnx.OnnxMiniLM(int8, precision="int8", disabled_fusions=()).encode
 
 
 def measure_encoders(texts: list[str]) -> list[EncoderRow]:

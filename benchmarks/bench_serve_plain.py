@@ -9,7 +9,10 @@ with the fitted pipeline) and tagloop's ``POST /api/v1/predict``; the references
 benchmarks.serving.settings only. wrk (C, closed loop) sends the requests at 1, 10 and 50
 connections, each contender in turn, A/B/C then C/B/A, ``--rounds`` times, each run starting
 once the server has served what the previous one left queued; the table gives medians and the
-ratio to plain Django's req/s at the same level.
+ratio to plain Django's req/s at the same level.  "server CPU ms/req" is the CPU time gunicorn's
+processes (master and workers, every thread) used during a run divided by the requests answered:
+what a request costs the cores without wrk's share, and less moved than req/s by other work on a
+shared machine (2 cores at 400 req/s leave 5 ms for everything).
 
 Texts: ``varied`` pairs a random title with a random description of the dataset at every request,
 so an encoder's per-text cache almost never answers; ``repeated`` cycles through four texts, which
@@ -89,12 +92,38 @@ def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path) -> l
                 names = list(CONTENDERS) if round_number % 2 == 0 else list(reversed(CONTENDERS))
                 for name in names:
                     _drain(port)
+                    cpu_before = _cpu_seconds(server.pid)
                     figures = _wrk(port, CONTENDERS[name], script, clients=clients, seconds=args.seconds)
-                    samples.append({"contender": name, "clients": clients, **figures, "load": load_average()})
+                    cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
+                    samples.append(
+                        {"contender": name, "clients": clients, **figures, "cpu_ms": cpu_ms, "load": load_average()}
+                    )
                     print(_sample_line(samples[-1]), flush=True)
     finally:
         _stop(server)
     return samples
+
+
+def _cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of ``master`` and its child processes so far (from /proc)."""
+    total = 0
+    for pid in [master, *_children(master)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that exited between the listing and the read
+        total += int(fields[11]) + int(fields[12])  # utime and stime, the stat line's 14th and 15th fields
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(child) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return children
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -230,7 +259,8 @@ end
 def _sample_line(sample: dict) -> str:
     return (
         f"{sample['contender']:<24} {sample['clients']:>3} clients: {sample['rps']:7.0f} req/s, "
-        f"p50 {sample['p50']:6.1f} ms, p99 {sample['p99']:6.1f} ms, {sample['errors']} errors, load {sample['load']}"
+        f"p50 {sample['p50']:6.1f} ms, p99 {sample['p99']:6.1f} ms, server CPU {sample['cpu_ms']:5.2f} ms/req, "
+        f"{sample['errors']} errors, load {sample['load']}"
     )
 
 
@@ -245,6 +275,7 @@ def _summary(samples: list[dict]) -> dict[tuple[int, str], dict]:
                 "rps": statistics.median(s["rps"] for s in mine),
                 "p50": statistics.median(s["p50"] for s in mine),
                 "p99": statistics.median(s["p99"] for s in mine),
+                "cpu_ms": statistics.median(s["cpu_ms"] for s in mine),
                 "errors": sum(s["errors"] for s in mine),
             }
     return table
@@ -262,8 +293,8 @@ def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv
         "each run starting once the server has served what the previous run left queued; "
         f"medians. Texts: {args.texts}.",
         "",
-        "| clients | contender | req/s | ratio to plain Django | p50 ms | p99 ms | errors |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| clients | contender | req/s | ratio to plain Django | p50 ms | p99 ms | server CPU ms/req | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for clients in CLIENTS:
         plain = table[(clients, "plain Django")]["rps"]
@@ -271,7 +302,7 @@ def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv
             row = table[(clients, name)]
             lines.append(
                 f"| {clients} | {name} | {row['rps']:.0f} | {row['rps'] / plain:.2f} | {row['p50']:.1f} | "
-                f"{row['p99']:.1f} | {row['errors']} |"
+                f"{row['p99']:.1f} | {row['cpu_ms']:.2f} | {row['errors']} |"
             )
     ours_10 = table[(10, "tagloop /api/v1/predict")]
     ratio = ours_10["rps"] / table[(10, "plain Django")]["rps"]

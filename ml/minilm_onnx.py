@@ -44,8 +44,16 @@ from ml import minilm
 from ml.catalogue import EMBEDDING_MODEL_NAME
 
 PRECISIONS = ("fp32", "int8")
-# Bump when ml.minilm_graph or the quantisation settings change what a file holds.
-GRAPH_VERSION = 2
+# Bump when ml.minilm_graph, the quantisation settings or the session's graph optimisations
+# (SESSION_DISABLED_FUSIONS) change what a file holds or the vectors it gives.  3: fused attention,
+# SkipLayerNormalization fusion off.
+GRAPH_VERSION = 3
+# ONNX Runtime fusions the sessions leave out.  Its SkipLayerNormalization kernel (residual add +
+# layer norm in one) costs more on CPU than the Add and LayerNormalization it replaces: int8, one
+# text of ~31 tokens, 3.25 ms of CPU without it against 3.85-3.91 with it (2026-12-05, load 4-5,
+# interleaved; fp32 vectors within 1e-7).  In int8 the last-bit differences can move a
+# quantisation step, so the choice is part of GRAPH_VERSION, which names the int8 vectors.
+SESSION_DISABLED_FUSIONS = ("SkipLayerNormFusion",)
 # Intra-op threads per session unless TAGLOOP_ONNX_THREADS says otherwise: one, because web
 # and worker processes encode side by side on few cores (make bench-encoder measures 1 vs 2).
 DEFAULT_THREADS = 1
@@ -135,14 +143,26 @@ def _cached_encoder(precision: str, intra_op_threads: int) -> "OnnxMiniLM":
 class OnnxMiniLM:
     """An ONNX Runtime session over one graph file, with the package's tokenizer."""
 
-    def __init__(self, path: Path, *, precision: str, intra_op_threads: int = DEFAULT_THREADS):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        precision: str,
+        intra_op_threads: int = DEFAULT_THREADS,
+        disabled_fusions: Sequence[str] = SESSION_DISABLED_FUSIONS,
+    ):
         ort = _import("onnxruntime")
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(path),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=list(disabled_fusions),
+        )
         # The copy built beside the graph (the default install has no weights package), else the package's.
         beside = tokenizer_beside(path)
         self._tokenizer = minilm.load_tokenizer_file(
@@ -357,15 +377,24 @@ def _quantise(fp32: Path, target: Path) -> None:
     # one scale per matrix fell to ~0.92 on some texts.  Only products with a constant weight
     # (the attention scores' products change with every text and stay fp32).  The embedding
     # tables (Gather) in int8 too: the same cosine to fp32 on 300 dataset texts (min 0.987,
-    # mean 0.994) and a 23 MB file instead of 58 MB, most of it the word table.
+    # mean 0.994) and a 23 MB file instead of 58 MB, most of it the word table.  The fused
+    # Attention becomes QAttention (its query/key/value weight per channel, as the products').
+    # ONNX's shape inference does not know ONNX Runtime's Attention, so the tensors it cannot type
+    # are taken for what every activation of this graph is: float32.
     quantization.quantize_dynamic(
         str(fp32),
         str(target),
         weight_type=quantization.QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul", "Gather"],
-        extra_options={"MatMulConstBOnly": True},
+        op_types_to_quantize=["MatMul", "Gather", "Attention"],
+        extra_options={"MatMulConstBOnly": True, "DefaultTensorType": _onnx_float()},
     )
+
+
+def _onnx_float() -> int:
+    from onnx import TensorProto
+
+    return int(TensorProto.FLOAT)
 
 
 def _write_atomically(target: Path, write: Any, suffix: str = ".onnx") -> None:

@@ -68,6 +68,26 @@ def test_int8_vectors_stay_close_and_do_not_depend_on_their_batch(texts, referen
     np.testing.assert_array_equal(alone, int8[:20])
 
 
+def test_the_fused_attention_gives_the_standard_operators_vectors(tmp_path, texts):
+    """ONNX Runtime's Attention kernel (shipped) against the same layers written with standard operators."""
+    from ml.minilm_graph import build_minilm_graph
+
+    weights = minilm.read_safetensors(minilm.weights_path())
+    vectors = {}
+    for fused in (True, False):
+        fp32 = tmp_path / f"fused-{fused}-fp32.onnx"
+        fp32.write_bytes(build_minilm_graph(weights, fused_attention=fused).SerializeToString())
+        int8 = tmp_path / f"fused-{fused}-int8.onnx"
+        minilm_onnx._quantise(fp32, int8)
+        for precision, path in (("fp32", fp32), ("int8", int8)):
+            vectors[precision, fused] = minilm_onnx.OnnxMiniLM(path, precision=precision).encode(texts)
+    fp32_gap = np.abs(vectors["fp32", True] - vectors["fp32", False]).max()
+    assert fp32_gap < 1e-5, f"fp32: largest difference {fp32_gap:.2e}"
+    # QAttention quantises its input and weight as the products it replaces do: measured equal.
+    np.testing.assert_allclose(vectors["int8", True], vectors["int8", False], atol=1e-6)
+    assert np.abs(vectors["int8", True] - vectors["fp32", True]).max() > 1e-4  # the int8 graph is quantised
+
+
 def test_bad_input_is_refused_with_what_is_wrong(monkeypatch):
     with pytest.raises(ValueError, match="single string"):
         minilm_onnx.encode("a text, not a list")
