@@ -57,6 +57,8 @@ class Command(BaseCommand):
             # The usual case after the first model: every item shows the previous version's tag.
             self._retrain(algorithm)
             version = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE).order_by("-number").first()
+            # The limits again, minutes later: the other processes on the machine have moved them meanwhile.
+            limit = self._limit(version, total, workers) if limits else None
             self._time_promotion(version, total, limit, workers, "re-predict after a second promotion (tags shown)")
 
     def _time_promotion(self, version: ModelVersion, total: int, limit: float | None, workers: int, what: str) -> None:
