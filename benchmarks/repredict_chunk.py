@@ -15,6 +15,8 @@ import os
 import statistics
 import time
 
+from django.db import connection
+
 from labeling.models import Content
 from ml.prediction import predict
 from ml.text import prepare_text
@@ -30,7 +32,9 @@ rounds = int(os.environ.get("REPREDICT_ROUNDS", "3"))
 
 version = ModelVersion.objects.get(status=ModelStatus.ACTIVE)
 ids = list(Content.objects.filter(pk__gte=start).order_by("pk").values_list("pk", flat=True)[:items])
-texts = [prepare_text(t, d) for t, d in Content.objects.filter(pk__in=ids).order_by("pk").values_list("title", "description")]
+texts = [
+    prepare_text(t, d) for t, d in Content.objects.filter(pk__in=ids).order_by("pk").values_list("title", "description")
+]
 model = load_version(version)
 predict(model, texts[:10])
 
@@ -49,6 +53,10 @@ def prepare_items() -> None:
         )
     else:
         chosen.update(current_model_version=version.number - 1)
+    # What autovacuum does between two promotions, minutes apart: the versions just replaced are removed, so the
+    # timed rewrite finds the room a page had (and main's indexes are as clean as this code's).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM labeling_content")
 
 
 def raw_seconds() -> float:
