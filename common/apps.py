@@ -14,6 +14,7 @@ class CommonConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        import common.lookups  # noqa: F401  (registers field__any)
         from common.roles import roles_ensure_after_migrate
 
         # Groups need the permissions, which Django creates in post_migrate, app by app:

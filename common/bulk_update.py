@@ -36,20 +36,24 @@ def takes_sql_conditions() -> bool:
     return connection.vendor == "postgresql"
 
 
-def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str], *, only_if: str = "") -> int:
+def update_by_pk(
+    model: type[models.Model], rows: list[dict], fields: list[str], *, only_if: str = "", only_changed: bool = False
+) -> int:
     """Set ``fields`` on each row's ``pk``; ``rows`` are dicts of "pk" and those fields.
 
     Name a foreign key by its column attribute ("tag_id") and give the related pk.
     ``only_if``: an SQL condition on the row as it is (table alias ``old``) that a row must
     meet to be updated, so the caller need not read the rows first; PostgreSQL only.
+    ``only_changed``: leave alone the rows whose fields already hold these values (on
+    PostgreSQL an UPDATE writes a new row version even when nothing changes).
 
     Returns how many rows were updated.
     """
     if not rows:
         return 0
     if connection.vendor != "postgresql":
-        if only_if:
-            raise ValueError("update_by_pk(only_if=...) is for PostgreSQL; filter the rows first elsewhere")
+        if only_if or only_changed:
+            raise ValueError("update_by_pk(only_if=..., only_changed=...) is for PostgreSQL; filter the rows first")
         instances = [model(pk=row["pk"], **{name: row[name] for name in fields}) for row in rows]
         return model.objects.bulk_update(instances, fields, batch_size=BATCH_SIZE)
     meta = model._meta
@@ -58,10 +62,13 @@ def update_by_pk(model: type[models.Model], rows: list[dict], fields: list[str],
     names = [quote(column.column) for column in columns]
     arrays = ", ".join(f"%b::{column.db_type(connection)}[]" for column in columns)
     assignments = ", ".join(f"{name} = new.{name}" for name in names[1:])
+    conditions = [f"old.{names[0]} = new.{names[0]}", *([f"({only_if})"] if only_if else [])]
+    if only_changed:
+        old_values, new_values = (", ".join(f"{alias}.{name}" for name in names[1:]) for alias in ("old", "new"))
+        conditions.append(f"ROW({old_values}) IS DISTINCT FROM ROW({new_values})")
     sql = (
         f"UPDATE {quote(meta.db_table)} AS old SET {assignments} "
-        f"FROM unnest({arrays}) AS new({', '.join(names)}) WHERE old.{names[0]} = new.{names[0]}"
-        + (f" AND ({only_if})" if only_if else "")
+        f"FROM unnest({arrays}) AS new({', '.join(names)}) WHERE {' AND '.join(conditions)}"
     )
     keys = ["pk", *fields]
     converters = [_converter(column) for column in columns]

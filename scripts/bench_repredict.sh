@@ -4,7 +4,8 @@
 # retrain, then the promotion's re-prediction of every item; the same run measures the model's raw predict rate
 # and PostgreSQL's COPY rate (benchmarks/rollout_limits.py).
 # With TAGLOOP_BENCH_REFERENCE=<a checkout of other code, e.g. main> each count runs A/B/A: this code, the
-# reference's workers (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again.
+# reference's workers and schema (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again.
+# TAGLOOP_BENCH_REPROMOTE=1 also times a second promotion, when every item already shows a tag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
@@ -31,7 +32,7 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
   createdb -h 127.0.0.1 -U postgres "$db"
   export TAGLOOP_MODEL_DIR=$(mktemp -d)
-  .venv/bin/python manage.py migrate --noinput -v0
+  (cd "$tree" && exec .venv/bin/python manage.py migrate --noinput -v0)  # the schema of the code under test
   for n in $(seq 1 "$workers"); do
     (cd "$tree" && exec .venv/bin/celery -A config worker -n "repredict$n-$$@%h" -Q "$CELERY_TASK_DEFAULT_QUEUE" \
       --concurrency=1 --loglevel=WARNING >>"$TAGLOOP_MODEL_DIR/worker$n.log" 2>&1) &
@@ -40,7 +41,8 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   sleep 5
   echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
   TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
-    --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --limits --yes
+    --content "$size" --retrains 1 --algorithm tfidf-linear --workers "$workers" --limits --yes \
+    ${TAGLOOP_BENCH_REPROMOTE:+--repromote}
   stop_workers
   grep -h "ERROR\|Traceback" "$TAGLOOP_MODEL_DIR"/worker*.log || true
   rm -rf "$TAGLOOP_MODEL_DIR"

@@ -48,8 +48,15 @@ def content_show_model_tags(*, model_tags: list[ModelTag]) -> int:
     Items flagged out of distribution (and not dismissed as a false alarm) show no model tag.
     """
     if takes_sql_conditions():
-        # The rule in the statement itself: no reads of the items first.
-        return update_by_pk(Content, [_shown(item) for item in model_tags], list(MODEL_TAG_FIELDS), only_if=_MAY_SHOW)
+        # The rule in the statement itself: no reads of the items first. A row already showing this answer (a
+        # chunk run again) is not rewritten: each rewrite of a content row is a new version of a wide row.
+        return update_by_pk(
+            Content,
+            [_shown(item) for item in model_tags],
+            list(MODEL_TAG_FIELDS),
+            only_if=_MAY_SHOW,
+            only_changed=True,
+        )
     content_ids = [item.content_id for item in model_tags]
     gold_ids = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
     gold_ids |= set(

@@ -21,7 +21,7 @@ def content_flag_out_of_distribution(
     which people review anyway).
     """
     reasons = {content_id: why for content_id, why, _ in flagged}
-    contents = list(Content.objects.filter(pk__in=list(reasons), ood_dismissed=False))
+    contents = list(Content.objects.filter(pk__any=list(reasons), ood_dismissed=False))
     for content in contents:
         content.is_out_of_distribution, content.ood_reasons = True, reasons[content.pk]
         if content.current_tag_origin == TagOrigin.MODEL:
@@ -51,7 +51,7 @@ def content_flag_out_of_distribution(
         reason=ReviewReason.OUT_OF_DISTRIBUTION,
     )
     if cleared:
-        Content.objects.filter(pk__in=list(cleared), is_out_of_distribution=True, ood_dismissed=False).update(
+        Content.objects.filter(pk__any=list(cleared), is_out_of_distribution=True, ood_dismissed=False).update(
             is_out_of_distribution=False, ood_reasons={}
         )
         review_tasks_close_untouched(content_ids=list(cleared), reason=ReviewReason.OUT_OF_DISTRIBUTION)

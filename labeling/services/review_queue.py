@@ -107,9 +107,9 @@ def review_tasks_open_many(
     Within a reason, the less confident prediction comes first (the active-learning order).
     """
     content_ids = [content_id for content_id, _ in items]
-    skip = set(GoldLabel.objects.filter(content_id__in=content_ids).values_list("content_id", flat=True))
+    skip = set(GoldLabel.objects.filter(content_id__any=content_ids).values_list("content_id", flat=True))
     skip |= set(
-        ReviewTask.objects.filter(content_id__in=content_ids, reason=reason, status=ReviewStatus.OPEN).values_list(
+        ReviewTask.objects.filter(content_id__any=content_ids, reason=reason, status=ReviewStatus.OPEN).values_list(
             "content_id", flat=True
         )
     )
@@ -260,7 +260,7 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
     A task someone holds (an unexpired lease) or has answered before stays: a human's
     attention is never withdrawn under their feet.
     """
-    return _untouched(ReviewTask.objects.filter(content_id__in=content_ids, reason=reason)).update(
+    return _untouched(ReviewTask.objects.filter(content_id__any=content_ids, reason=reason)).update(
         status=ReviewStatus.CANCELLED, resolved_at=timezone.now(), assignee=None, lease_expires_at=None
     )
 

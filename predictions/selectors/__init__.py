@@ -216,7 +216,7 @@ def content_texts(*, content_ids: list[int]) -> list[tuple[int, str, str]]:
 def content_to_predict(*, content_ids: list[int]) -> list[tuple[int, str, str, str, str]]:
     """(id, title, description, text_hash, source) per item, in id order: all a prediction chunk reads of them."""
     return list(
-        Content.objects.filter(pk__in=content_ids)
+        Content.objects.filter(pk__any=content_ids)
         .order_by("pk")
         .values_list("pk", "title", "description", "text_hash", "source")
     )

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.bulk_update import insert_rows, parameters_bound
-from labeling.models import ReviewReason, Tag
+from common.table_statistics import analyze_when_stale
+from labeling.models import ReviewReason, ReviewTask, Tag
 from labeling.services import (
     ModelTag,
     PredictionSnapshot,
@@ -44,7 +45,12 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     ``model_version_id`` were new (or redone because the item's text changed).
     """
     with parameters_bound():
-        return _predictions_create(model_version_id, content_ids)
+        created = _predictions_create(model_version_id, content_ids)
+    # The chunks of a re-prediction grow these tables faster than autovacuum analyses them, and the next chunk's
+    # statements are planned against their statistics (common/table_statistics.py).
+    for model in (ReviewTask, Prediction):
+        analyze_when_stale(model)
+    return created
 
 
 def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
@@ -91,7 +97,7 @@ def _predictions_of(
     hashes = {content_id: digest for content_id, _, _, digest, _ in rows}
     current = [
         prediction
-        for prediction in Prediction.objects.filter(model_version=version, content_id__in=list(hashes))
+        for prediction in Prediction.objects.filter(model_version=version, content_id__any=list(hashes))
         if prediction.text_hash in ("", hashes[prediction.content_id])
     ]
     done = {prediction.content_id for prediction in current}
@@ -136,7 +142,9 @@ def _mark_in_force(version: ModelVersion, content_ids: list[int]) -> None:
     would look like this activation's work, or never like it when its text is unchanged.
     """
     if content_ids:
-        Prediction.objects.filter(model_version=version, content_id__in=content_ids).update(predicted_at=timezone.now())
+        Prediction.objects.filter(model_version=version, content_id__any=content_ids).update(
+            predicted_at=timezone.now()
+        )
 
 
 def _act_on_served(predictions: list["Prediction | Answer"], chunk: "_Chunk", *, versions: list[ModelVersion]) -> None:

@@ -1,0 +1,87 @@
+"""One process re-predicts N items chunk by chunk, beside the model's raw rate on the same texts, timed in turn.
+
+Run with ``manage.py shell < benchmarks/repredict_chunk.py`` from any checkout (it uses only what every version
+since the issue-18 work has: ``predictions_create`` and the active version), on a database a ``bench-repredict``
+run left behind (an active version, every item predicted and showing a tag). The workers' benchmark moves with
+whatever else holds the two cores in the minute it runs; here the raw predict and the chunks alternate within
+seconds in one process, so their ratio is what A/B compares (scripts/bench_repredict_chunk.sh).
+
+REPREDICT_MODE: ``shown`` (default) the items show the active version's answer under an older version number,
+as after a promotion when the tag stays; ``first`` the items show nothing yet (the first promotion).
+REPREDICT_ITEMS (10,000) items from REPREDICT_START (40,000); REPREDICT_ROUNDS (3) raw/chunks alternations.
+"""
+
+import os
+import statistics
+import time
+
+from django.db import connection
+
+from labeling.models import Content
+from ml.prediction import predict
+from ml.text import prepare_text
+from predictions.model_store import load_version
+from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.services import predictions_create
+
+CHUNK = 2000
+mode = os.environ.get("REPREDICT_MODE", "shown")
+items = int(os.environ.get("REPREDICT_ITEMS", "10000"))
+start = int(os.environ.get("REPREDICT_START", "40000"))
+rounds = int(os.environ.get("REPREDICT_ROUNDS", "3"))
+
+version = ModelVersion.objects.get(status=ModelStatus.ACTIVE)
+ids = list(Content.objects.filter(pk__gte=start).order_by("pk").values_list("pk", flat=True)[:items])
+texts = [
+    prepare_text(t, d) for t, d in Content.objects.filter(pk__in=ids).order_by("pk").values_list("title", "description")
+]
+model = load_version(version)
+predict(model, texts[:10])
+
+
+def prepare_items() -> None:
+    """The items as the mode says, committed before timing; the version's predictions of them gone."""
+    Prediction.objects.filter(model_version=version, content_id__in=ids).delete()
+    chosen = Content.objects.filter(pk__in=ids)
+    if mode == "first":
+        chosen.update(
+            current_tag=None,
+            current_tag_origin="none",
+            current_tag_confidence=None,
+            current_model_version=None,
+            current_probabilities={},
+        )
+    else:
+        chosen.update(current_model_version=version.number - 1)
+    # What autovacuum does between two promotions, minutes apart: the versions just replaced are removed, so the
+    # timed rewrite finds the room a page had (and main's indexes are as clean as this code's).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM labeling_content")
+
+
+def raw_seconds() -> float:
+    began = time.perf_counter()
+    for at in range(0, len(texts), CHUNK):
+        predict(model, texts[at : at + CHUNK])
+    return time.perf_counter() - began
+
+
+def chunk_seconds() -> float:
+    began = time.perf_counter()
+    for at in range(0, len(ids), CHUNK):
+        predictions_create(model_version_id=version.pk, content_ids=ids[at : at + CHUNK])
+    return time.perf_counter() - began
+
+
+ratios = []
+for n in range(rounds):
+    prepare_items()
+    raw_before, chunks, raw_after = raw_seconds(), chunk_seconds(), raw_seconds()
+    raw_rate, chunk_rate = 2 * len(texts) / (raw_before + raw_after), len(ids) / chunks
+    ratios.append(chunk_rate / raw_rate)
+    load = open("/proc/loadavg").read().split()[0]
+    print(
+        f"round {n + 1} ({mode}, {len(ids):,} items, load {load}): raw {raw_rate:,.0f}/s, "
+        f"re-predict {chunk_rate:,.0f}/s, ratio {ratios[-1]:.3f}"
+    )
+print(f"median ratio ({mode}): {statistics.median(ratios):.3f}")

@@ -1,0 +1,30 @@
+"""``field__any=ids``: membership in a long list sent as one array parameter on PostgreSQL.
+
+``pk__in=ids`` writes a placeholder per id (``IN (%s, %s, ...)``), and psycopg parses such a long query text
+again on every execution, in Python (it caches only short ones): for the 2,000-id lists of a re-prediction chunk
+that was 0.5 s of an 8 s profile of 10,000 items. ``= ANY(%s)`` is one short text, parsed once, with the ids as one array. Other
+databases take ``IN`` as before.
+"""
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Field, ForeignObject
+from django.db.models.lookups import In
+
+
+class AnyOf(In):
+    lookup_name = "any"
+
+    def as_postgresql(self, compiler, connection):
+        if self.rhs_is_direct_value():
+            values = [value for value in self.rhs if value is not None]
+            if not values:
+                raise EmptyResultSet
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            array_type = self.lhs.output_field.db_type(connection)
+            return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, values)
+        return super().as_sql(compiler, connection)
+
+
+# Foreign keys keep lookups of their own ("content_id__in" is a related lookup), so both are registered.
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)

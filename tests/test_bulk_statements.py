@@ -1,0 +1,56 @@
+"""Helpers of bulk work on PostgreSQL: ``field__any`` (one array parameter) and statistics kept fresh."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from common.table_statistics import analyze_when_stale
+from labeling.models import Content, ReviewTask
+from tests.factories import make_content
+
+
+@pytest.mark.django_db
+def test_any_selects_what_in_selects_with_one_parameter_for_the_list(tags):
+    items = [make_content(title=f"item {n}") for n in range(6)]
+    make_content(title="left out")
+    wanted = [item.pk for item in items[::2]] + [10**12]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = sorted(Content.objects.filter(pk__any=wanted).values_list("pk", flat=True))
+
+    assert found == sorted(Content.objects.filter(pk__in=wanted).values_list("pk", flat=True)) == wanted[:-1]
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
+    else:  # other databases take IN, as pk__in does
+        assert " IN (" in queries[0]["sql"]
+    assert list(ReviewTask.objects.filter(content_id__any=wanted)) == []
+    assert list(Content.objects.filter(pk__any=[])) == []
+
+
+def _last_analyzed():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute(
+            "SELECT coalesce(last_analyze, '-infinity') FROM pg_stat_user_tables WHERE relid = 'labeling_content'::regclass"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE labeling_content")
+    before = _last_analyzed()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'bulk', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 1500) AS n"
+        )
+    _last_analyzed()  # flushes this session's counts of the insert
+
+    assert analyze_when_stale(Content) is True
+    assert _last_analyzed() > before
+    assert analyze_when_stale(Content) is False
