@@ -89,6 +89,27 @@ def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(c
     assert "1 item found" in client.get("/?q=kubernetes 4").content.decode()
 
 
+def test_the_whole_list_counts_only_up_to_the_cap_and_says_where_it_stops(client, tags, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from labeling.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 60)
+    for i in range(70):
+        make_content(title=f"Item {i}")
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(reverse("labeling:content-list")).content.decode()
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 61" in sql for sql in counts)  # never a count of the whole table
+    assert "page 1 of 2+" in first and "data-list-end" not in first
+    last = client.get(reverse("labeling:content-list") + "?page=2")
+    assert len(last.context["page"]) == 10  # the 60 newest, 50 and 10
+    assert "The list stops at the newest 60 items" in last.content.decode()
+    under_cap = client.get(reverse("labeling:content-list") + "?q=item 1").content.decode()
+    assert "+" not in under_cap.split("page 1 of ")[1][:3] and "data-list-end" not in under_cap
+
+
 def test_short_and_caseless_queries_find_cjk_words(client, tags):
     make_content(title="深層学習による画像認識")
     make_content(title="Other", description="自然语言处理入门: 画像")

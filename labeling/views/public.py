@@ -4,7 +4,6 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -34,9 +33,9 @@ def content_list(request):
     # A filter that cannot be applied shows its error and no rows, never more than was asked for.
     items = selectors.content_public_list(**form.cleaned_data) if form.is_valid() else Content.objects.none()
     searching = form.is_valid() and any(form.cleaned_data.values())
-    # A search counts its matches only up to a cap: a common word matches most of 100,000 items,
-    # and counting them all would cost more than showing the first page.
-    paginator = (CappedPaginator if form.is_valid() and form.cleaned_data["q"] else Paginator)(items, 50)
+    # Every list counts its rows only up to a cap: a common word matches most of a large table, and counting a
+    # million items (the whole list, or one tag) costs more than showing the page, on every page.
+    paginator = CappedPaginator(items, 50)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
