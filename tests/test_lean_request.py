@@ -177,3 +177,30 @@ def test_each_serializer_has_fields_of_its_own(tags):
         assert first.fields[name] is not second.fields[name]
         assert first.fields[name].parent is first and second.fields[name].parent is second
         assert first.fields[name] is not PredictRequestSerializer._declared_fields[name]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json; indent=4"])
+def test_a_json_answer_is_the_bytes_and_headers_drf_would_send(served, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    answer = _predict(Client(), **headers)
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    assert "Accept" in answer["Vary"] and "POST" in answer["Allow"]
+    assert answer.content == JSONRenderer().render(answer.json(), accept or "application/json")
+    assert (b"\n    " in answer.content) == (accept == "application/json; indent=4")
+
+
+def test_a_browser_asking_for_html_still_gets_drfs_page(served):
+    answer = _predict(Client(), HTTP_ACCEPT="text/html")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/html")
+    assert b"computer-vision" in answer.content
+
+
+def test_pages_keep_their_flash_messages_and_the_checks_accept_the_page_only_middleware(reviewer):
+    from django.core.management import call_command
+
+    call_command("check")  # the admin requires a MessageMiddleware: PageMessageMiddleware is one
+    token, _ = api_token_create(user=reviewer, name="script")
+    page = Client()
+    page.force_login(reviewer)
+    shown = page.post(reverse("api-token-revoke", args=[token.pk]), follow=True)
+    assert [str(message) for message in shown.context["messages"]]  # the revoke's flash message, on the next page

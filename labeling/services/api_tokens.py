@@ -53,7 +53,10 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_revoke(*, user, token_id: int) -> bool:
-    """Revoke one of ``user``'s own keys (requests with it are refused from now on); False if none was active."""
+    """Revoke one of ``user``'s own keys; False if none was active.
+
+    This process refuses it from now on, the others within TAGLOOP_API_TOKEN_CACHE_SECONDS.
+    """
     revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     _forget(token_id)
     return revoked == 1

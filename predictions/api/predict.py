@@ -4,11 +4,11 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.throttles import WindowRateThrottle
 from config.api_fields import StrictCharField
+from config.api_responses import api_answer
 from config.api_schema import problems
 from config.api_serializers import FreshFieldsSerializer
 from labeling.models import Content
@@ -70,7 +70,7 @@ class PredictView(APIView):
         body.is_valid(raise_exception=True)
         # NoActiveModel and ModelUnavailable are 503s, written as problem+json by config/api_errors.py.
         result = predict_text(**body.validated_data)
-        return Response(_answer(result))
+        return api_answer(request, _answer(result))
 
 
 def _answer(result: OnlinePrediction) -> dict:
