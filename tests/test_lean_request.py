@@ -204,3 +204,22 @@ def test_pages_keep_their_flash_messages_and_the_checks_accept_the_page_only_mid
     page.force_login(reviewer)
     shown = page.post(reverse("api-token-revoke", args=[token.pk]), follow=True)
     assert [str(message) for message in shown.context["messages"]]  # the revoke's flash message, on the next page
+
+
+def test_a_compiled_regex_validator_judges_and_documents_as_djangos():
+    from django.core.exceptions import ValidationError
+    from django.core.validators import RegexValidator
+
+    from config.api_fields import CompiledRegexValidator
+
+    ours, django_s = CompiledRegexValidator(r"\S"), RegexValidator(r"\S")
+    assert ours == django_s and ours.regex.pattern == django_s.regex.pattern == r"\S"
+    for value in ["x", " x ", "   ", "", "\t\n"]:
+        outcomes = []
+        for validator in (ours, django_s):
+            try:
+                validator(value)
+                outcomes.append(None)
+            except ValidationError as error:
+                outcomes.append((error.messages, error.code))
+        assert outcomes[0] == outcomes[1], value

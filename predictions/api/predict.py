@@ -1,13 +1,12 @@
 """Online predictions over HTTP."""
 
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from common.throttles import WindowRateThrottle
-from config.api_fields import StrictCharField
+from config.api_fields import CompiledRegexValidator, StrictCharField
 from config.api_responses import api_answer
 from config.api_schema import problems
 from config.api_serializers import FreshFieldsSerializer
@@ -27,7 +26,7 @@ class ContentIdField(serializers.PrimaryKeyRelatedField):
 
 class PredictRequestSerializer(FreshFieldsSerializer):
     # The pattern tells the schema what trimming means: whitespace alone is blank.
-    title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[RegexValidator(r"\S")])
+    title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[CompiledRegexValidator(r"\S")])
     description = StrictCharField(max_length=20000, allow_blank=True, required=False, default="")
     content_id = ContentIdField(
         queryset=Content.objects.all(),
