@@ -223,3 +223,21 @@ def test_a_compiled_regex_validator_judges_and_documents_as_djangos():
             except ValidationError as error:
                 outcomes.append((error.messages, error.code))
         assert outcomes[0] == outcomes[1], value
+
+
+def test_the_surrogate_search_refuses_as_drfs_loop():
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+    from config.api_fields import StrictCharField, SurrogateCharactersSearch
+
+    assert any(isinstance(v, SurrogateCharactersSearch) for v in StrictCharField().validators)
+    for value in ["plain", "emoji 😀 fine", "a\ud800b", "x\udfff\ud800", "\udbff", "é\u00e9"]:
+        outcomes = []
+        for validator in (SurrogateCharactersSearch(), ProhibitSurrogateCharactersValidator()):
+            try:
+                validator(value)
+                outcomes.append(None)
+            except ValidationError as error:
+                outcomes.append((error.detail, error.detail[0].code))
+        assert outcomes[0] == outcomes[1], value
