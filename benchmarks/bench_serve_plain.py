@@ -335,10 +335,11 @@ def _before_line(table: dict, args: argparse.Namespace) -> list[str]:
 
 
 def _tree_commit(tree: Path) -> str:
-    """The checkout's commit, and "+ changes" when its files differ from it."""
+    """The checkout's commit, and "+ changes" when its files (not docs/, which benchmarks write) differ from it."""
     git = ["git", "-C", str(tree)]
     commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs"]
+    dirty = subprocess.run(status, capture_output=True, text=True)
     return f"{commit or 'unknown'}{' + changes' if dirty.stdout.strip() else ''}"
 
 
