@@ -141,7 +141,10 @@ def start_gunicorn(
     preload: bool = False,
     worker_class: str = "sync",
     threads: int = 1,
+    cwd: Path = REPO,
 ) -> subprocess.Popen:
+    """gunicorn serving the checkout at ``cwd`` (this one by default), its log and files under ``work``."""
+    work.mkdir(parents=True, exist_ok=True)
     log = open(work / "gunicorn.log", "a")  # noqa: SIM115 - closed with the process
     # A configuration file with only the repository's worker_exit hook (without it a worker forked after
     # the encoder warmed hangs on SIGTERM): gunicorn would otherwise read the whole gunicorn.conf.py
@@ -172,7 +175,7 @@ def start_gunicorn(
             "warning",
             *(["--preload"] if preload else []),
         ],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

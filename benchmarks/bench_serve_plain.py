@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_serve_plain [--algorithm minilm-linear] [--texts varied|repeated]
         [--seconds 5] [--rounds 3] [--workers 3] [--worker-class sync] [--threads 1] [--no-write]
+        [--baseline-tree PATH]
 
 One gunicorn (``--preload``, the same flags for every contender) serves three URLs: ``/bench/plain``
 (Django answering fixed JSON, the ceiling), ``/bench/naive-predict`` (a short DRF view predicting
@@ -13,6 +14,10 @@ ratio to plain Django's req/s at the same level.  "server CPU ms/req" is the CPU
 processes (master and workers, every thread) used during a run divided by the requests answered:
 what a request costs the cores without wrk's share, and less moved than req/s by other work on a
 shared machine (2 cores at 400 req/s leave 5 ms for everything).
+
+``--baseline-tree PATH`` adds a fourth contender, A/B in the same run: the same predict URL served
+by a second gunicorn (same flags, same database and model) from another checkout of tagloop, e.g.
+``git worktree add /tmp/tagloop-main main``; its figures are "tagloop before" in the table.
 
 Texts: ``varied`` pairs a random title with a random description of the dataset at every request,
 so an encoder's per-text cache almost never answers; ``repeated`` cycles through four texts, which
@@ -52,6 +57,8 @@ CONTENDERS = {
     "naive DRF predict": "/bench/naive-predict",
     "tagloop /api/v1/predict": "/api/v1/predict",
 }
+OURS = "tagloop /api/v1/predict"
+BEFORE = "tagloop before"
 TARGET_RATIO, TARGET_P99_MS = 0.4, 50.0
 SECTION = "Serving: against plain Django"
 
@@ -66,41 +73,63 @@ def main(argv: list[str] | None = None) -> None:
     try:
         version, _ = setup_and_measure_in_process(calls=0, algorithm=args.algorithm)
         script = _write_script(work / "bodies.lua", texts=args.texts)
-        samples = _measure(args, env, work, script)
+        samples = _measure(args, env, work, script, contenders=_contenders(args))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     body = _report(samples, version=version, args=args, argv=argv)
     print(body)
     if args.docs is not None:
         heading = f"{SECTION}, {args.algorithm}, {args.texts} texts, {args.worker_class}"
+        if args.baseline_tree:
+            heading += ", before and after"
         replace_section(args.docs, heading, body)
         print(f"\nwrote the '## {heading}' section of {args.docs}")
 
 
-def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path) -> list[dict]:
-    port = free_port()
-    server = start_gunicorn(
-        port, args.workers, env, work, preload=True, worker_class=args.worker_class, threads=args.threads
-    )
+def _contenders(args: argparse.Namespace) -> dict[str, str]:
+    return {**CONTENDERS, BEFORE: CONTENDERS[OURS]} if args.baseline_tree else dict(CONTENDERS)
+
+
+def _measure(args: argparse.Namespace, env: dict, work: Path, script: Path, *, contenders: dict) -> list[dict]:
+    """Every contender in turn at each level; ``BEFORE`` is served by its own gunicorn (--baseline-tree)."""
+    ports = {name: free_port() for name in (["tagloop", BEFORE] if BEFORE in contenders else ["tagloop"])}
+    servers = [
+        start_gunicorn(
+            port,
+            args.workers,
+            env,
+            work / name.replace(" ", "-"),
+            preload=True,
+            worker_class=args.worker_class,
+            threads=args.threads,
+            cwd=args.baseline_tree if name == BEFORE else REPO,
+        )
+        for name, port in ports.items()
+    ]
+    port_of = {name: ports[BEFORE if name == BEFORE else "tagloop"] for name in contenders}
     samples = []
     try:
-        wait_until_serving(port)
-        for path in CONTENDERS.values():  # every worker loads what each URL needs before timing
-            _wrk(port, path, script, clients=args.workers * 2, seconds=2)
+        for port in ports.values():
+            wait_until_serving(port)
+        for name, path in contenders.items():  # every worker loads what each URL needs before timing
+            _wrk(port_of[name], path, script, clients=args.workers * 2, seconds=2)
         for clients in CLIENTS:
             for round_number in range(args.rounds):
-                names = list(CONTENDERS) if round_number % 2 == 0 else list(reversed(CONTENDERS))
+                names = list(contenders) if round_number % 2 == 0 else list(reversed(contenders))
                 for name in names:
-                    _drain(port)
-                    cpu_before = _cpu_seconds(server.pid)
-                    figures = _wrk(port, CONTENDERS[name], script, clients=clients, seconds=args.seconds)
-                    cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
+                    for port in ports.values():
+                        _drain(port)
+                    pid = servers[list(ports).index(BEFORE if name == BEFORE else "tagloop")].pid
+                    cpu_before = _cpu_seconds(pid)
+                    figures = _wrk(port_of[name], contenders[name], script, clients=clients, seconds=args.seconds)
+                    cpu_ms = (_cpu_seconds(pid) - cpu_before) * 1000 / max(figures["requests"], 1)
                     samples.append(
                         {"contender": name, "clients": clients, **figures, "cpu_ms": cpu_ms, "load": load_average()}
                     )
                     print(_sample_line(samples[-1]), flush=True)
     finally:
-        _stop(server)
+        for server in servers:
+            _stop(server)
     return samples
 
 
@@ -264,11 +293,11 @@ def _sample_line(sample: dict) -> str:
     )
 
 
-def _summary(samples: list[dict]) -> dict[tuple[int, str], dict]:
+def _summary(samples: list[dict], contenders: dict) -> dict[tuple[int, str], dict]:
     """Medians per (clients, contender); errors summed."""
     table = {}
     for clients in CLIENTS:
-        for name in CONTENDERS:
+        for name in contenders:
             mine = [s for s in samples if s["clients"] == clients and s["contender"] == name]
             table[(clients, name)] = {
                 "runs": len(mine),
@@ -282,7 +311,8 @@ def _summary(samples: list[dict]) -> dict[tuple[int, str], dict]:
 
 
 def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv: list[str] | None) -> str:
-    table = _summary(samples)
+    contenders = _contenders(args)
+    table = _summary(samples, contenders)
     loads = sorted({s["load"] for s in samples}, key=lambda load: float(load) if load != "n/a" else 0.0)
     worker = f"{args.workers} {args.worker_class} workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
     lines = [
@@ -298,27 +328,51 @@ def _report(samples: list[dict], *, version: str, args: argparse.Namespace, argv
     ]
     for clients in CLIENTS:
         plain = table[(clients, "plain Django")]["rps"]
-        for name in CONTENDERS:
+        for name in contenders:
             row = table[(clients, name)]
             lines.append(
                 f"| {clients} | {name} | {row['rps']:.0f} | {row['rps'] / plain:.2f} | {row['p50']:.1f} | "
                 f"{row['p99']:.1f} | {row['cpu_ms']:.2f} | {row['errors']} |"
             )
-    ours_10 = table[(10, "tagloop /api/v1/predict")]
+    ours_10 = table[(10, OURS)]
     ratio = ours_10["rps"] / table[(10, "plain Django")]["rps"]
     met = ratio >= TARGET_RATIO and ours_10["p99"] <= TARGET_P99_MS
-    errors_50 = table[(50, "tagloop /api/v1/predict")]["errors"]
+    errors_50 = table[(50, OURS)]["errors"]
     lines += [
         "",
         f"Target at 10 clients (≥ {TARGET_RATIO} x plain Django, p99 ≤ {TARGET_P99_MS:g} ms): "
         f"{'met' if met else 'NOT met'} ({ratio:.2f} x, p99 {ours_10['p99']:.1f} ms); "
         f"errors at 50 clients: {errors_50}.",
+        *_before_line(table, args),
         "",
         "Each run, in order:",
         "",
         *(f"- {_sample_line(sample)}" for sample in samples),
     ]
     return "\n".join(lines)
+
+
+def _before_line(table: dict, args: argparse.Namespace) -> list[str]:
+    if not args.baseline_tree:
+        return []
+    before, ours = table[(10, BEFORE)], table[(10, OURS)]
+    plain = table[(10, "plain Django")]["rps"]
+    return [
+        "",
+        f"A/B at 10 clients: tagloop before ({_tree_commit(args.baseline_tree)}) {before['rps']:.0f} req/s "
+        f"({before['rps'] / plain:.2f} x plain, p50 {before['p50']:.1f} / p99 {before['p99']:.1f} ms), "
+        f"after ({_tree_commit(REPO)}) {ours['rps']:.0f} req/s ({ours['rps'] / plain:.2f} x plain, "
+        f"p50 {ours['p50']:.1f} / p99 {ours['p99']:.1f} ms): {ours['rps'] / before['rps']:.2f} x before.",
+    ]
+
+
+def _tree_commit(tree: Path) -> str:
+    """The checkout's commit, and "+ changes" when its files (not docs/, which benchmarks write) differ from it."""
+    git = ["git", "-C", str(tree)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs"]
+    dirty = subprocess.run(status, capture_output=True, text=True)
+    return f"{commit or 'unknown'}{' + changes' if dirty.stdout.strip() else ''}"
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -330,6 +384,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another checkout of tagloop (e.g. a git worktree of main): its predict is measured too, as 'tagloop before'",
+    )
     add_docs_arguments(parser, SECTION)
     return parser.parse_args(argv)
 

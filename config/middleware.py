@@ -1,10 +1,11 @@
 """Requests no view can serve, refused early with a 4xx instead of failing later with a 500.
 
 A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 problem (never a 400 or 500); a NUL
-character in the query string is a 400.
+character in the query string is a 400. And the flash messages of pages, which API calls skip.
 """
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.views import defaults
 
@@ -48,6 +49,19 @@ class RequestTooBigMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return _too_large()
         return None
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's flash messages, for pages only: an API call (/api/) neither shows nor leaves any.
+
+    Building the message storage (a cookie signer, the session's) for every API call was a few
+    percent of a predict request. Without it an API view that tried to flash a message would
+    fail loudly (MessageFailure), never lose one silently; none does.
+    """
+
+    def process_request(self, request):
+        if not request.path.startswith(API_PREFIX):
+            super().process_request(request)
 
 
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):

@@ -142,13 +142,13 @@ _serving: dict = {"state": ServingState(None, None), "read_at": float("-inf")}
 
 
 def serving_state_cached() -> ServingState:
-    from predictions.selectors import active_model_version, running_canary
+    from predictions.selectors import serving_canary, serving_model_version
 
     now = time.monotonic()
     with _lock:
         if now - _serving["read_at"] < SERVING_STATE_TTL_SECONDS:
             return _serving["state"]
-    state = ServingState(active=active_model_version(), canary=running_canary())
+    state = ServingState(active=serving_model_version(), canary=serving_canary())
     with _lock:
         _serving.update(state=state, read_at=now)
     return state

@@ -57,7 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's MessageMiddleware for pages; API calls skip it (config/middleware.py).
+    "config.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -231,6 +232,9 @@ if not DEBUG and "TAGLOOP_REPORTER_SALT" in os.environ:
 # HTTP Basic on the API (a password with every request): off unless turned on; people use
 # their API tokens (Authorization: Bearer, made at /accounts/tokens/) instead.
 TAGLOOP_API_BASIC_AUTH = env.bool("TAGLOOP_API_BASIC_AUTH", default=False)
+# A process keeps a checked API token (and its user) this long: no query per request; a token revoked
+# elsewhere, an account deactivated, is refused within this time (labeling/services/api_tokens.py).
+TAGLOOP_API_TOKEN_CACHE_SECONDS = env.float("TAGLOOP_API_TOKEN_CACHE_SECONDS", default=5.0)
 _API_AUTHENTICATION = [
     "rest_framework.authentication.SessionAuthentication",
     # A person's API token (labeling/api/auth.py).
@@ -248,6 +252,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     # The API speaks JSON only (a form cannot say null, which the schema allows), and JSON nested
     # too deeply for Python is a 400 (config/api_parsers.py); other media types are a 415.
     "DEFAULT_PARSER_CLASSES": ["config.api_parsers.JSONParserDepthSafe"],
+    # DRF's negotiation, with the common Accept headers answered without parsing (config/api_negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api_negotiation.JSONFirstNegotiation",
     "DEFAULT_THROTTLE_RATES": {
         "reports": env("TAGLOOP_REPORT_RATE", default="30/hour"),
         "predict": env("TAGLOOP_PREDICT_RATE", default="6000/minute"),

@@ -72,7 +72,7 @@ def api_tokens(request):
 @require_POST
 def api_token_revoke_view(request, token_id: int):
     if api_token_revoke(user=request.user, token_id=token_id):
-        messages.success(request, "Token revoked: requests with it are refused from now on.")
+        messages.success(request, "Token revoked: requests with it are refused within seconds on every server.")
     else:
         messages.error(request, "No active token of yours with that id; nothing revoked.")
     return redirect("api-tokens")

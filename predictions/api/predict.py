@@ -1,19 +1,17 @@
 """Online predictions over HTTP."""
 
-from dataclasses import asdict
-
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.throttles import WindowRateThrottle
-from config.api_fields import StrictCharField
+from config.api_fields import CompiledRegexValidator, StrictCharField
+from config.api_responses import api_answer
 from config.api_schema import problems
+from config.api_serializers import FreshFieldsSerializer
 from labeling.models import Content
-from predictions.services import predict_text
+from predictions.services import OnlinePrediction, predict_text
 
 
 class ContentIdField(serializers.PrimaryKeyRelatedField):
@@ -26,9 +24,9 @@ class ContentIdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class PredictRequestSerializer(serializers.Serializer):
+class PredictRequestSerializer(FreshFieldsSerializer):
     # The pattern tells the schema what trimming means: whitespace alone is blank.
-    title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[RegexValidator(r"\S")])
+    title = StrictCharField(max_length=1000, trim_whitespace=True, validators=[CompiledRegexValidator(r"\S")])
     description = StrictCharField(max_length=20000, allow_blank=True, required=False, default="")
     content_id = ContentIdField(
         queryset=Content.objects.all(),
@@ -71,6 +69,18 @@ class PredictView(APIView):
         body.is_valid(raise_exception=True)
         # NoActiveModel and ModelUnavailable are 503s, written as problem+json by config/api_errors.py.
         result = predict_text(**body.validated_data)
-        # The answer's fields already have the schema's types: no serializer copies them (the
-        # schema still documents PredictResponseSerializer; tests/test_schema.py checks answers against it).
-        return Response(asdict(result))
+        return api_answer(request, _answer(result))
+
+
+def _answer(result: OnlinePrediction) -> dict:
+    # The fields already have the schema's types: no serializer copies them, nor dataclasses.asdict,
+    # which deep-copies (the schema still documents PredictResponseSerializer; tests/test_schema.py
+    # checks answers against it).
+    return {
+        "tag": result.tag,
+        "probabilities": result.probabilities,
+        "confidence": result.confidence,
+        "model_version": result.model_version,
+        "needs_review": result.needs_review,
+        "canary": result.canary,
+    }

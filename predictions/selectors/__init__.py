@@ -58,6 +58,27 @@ def running_canary() -> Canary | None:
     return Canary.objects.filter(running=True).select_related("candidate", "baseline").first()
 
 
+# Online serving re-reads the versions every second in every web process; it never needs a
+# version's out-of-distribution checks (tens of KB of JSON, most of those reads' time).
+# Reading the field anyway still works: Django loads a deferred field on first access.
+SERVING_DEFERRED = "ood_checks"
+
+
+def serving_model_version() -> ModelVersion | None:
+    """The active version as online serving reads it (without its OOD checks)."""
+    return ModelVersion.objects.filter(status=ModelStatus.ACTIVE).defer(SERVING_DEFERRED).first()
+
+
+def serving_canary() -> Canary | None:
+    """The running canary and its two versions as online serving reads them (without their OOD checks)."""
+    return (
+        Canary.objects.filter(running=True)
+        .select_related("candidate", "baseline")
+        .defer(f"candidate__{SERVING_DEFERRED}", f"baseline__{SERVING_DEFERRED}")
+        .first()
+    )
+
+
 def label_set() -> list[str]:
     # Every tag, retired ones too: old gold labels and old models may still use them.
     return list(Tag.objects.values_list("slug", flat=True))

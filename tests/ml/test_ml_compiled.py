@@ -119,3 +119,25 @@ def test_a_single_string_is_refused_rather_than_read_as_characters(dataset):
     compiled = compile_pipeline(train_model(texts=texts[:100], labels=labels[:100], algorithm="tfidf-linear"))
     with pytest.raises(ValueError):
         compiled.predict_proba("a text")
+
+
+def test_char_ngrams_made_word_by_word_are_the_analyzers_terms_in_its_order(dataset):
+    # The compiled path makes a text's char_wb n-grams per distinct word and keeps each word's;
+    # the terms, their order (the sums' order) and their count must be the analyzer's own.
+    from ml.compiled import _term_columns
+
+    texts, _ = dataset
+    vectorizer = CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    vectorizer.fit(texts[:200])
+    analyze, vocabulary = vectorizer.build_analyzer(), vectorizer.vocabulary_
+    odd = [
+        "Tabs\tand\nnew lines",
+        "no-break\u00a0space",
+        "Ünïcödé ÀCCENTS",
+        "x",
+        "  lead and trail  ",
+        "\u2003em space",
+    ]
+    columns_of = _term_columns(vectorizer)
+    for text in texts + ODD_TEXTS + odd + texts[:50]:  # the last ones again: words already kept
+        assert list(columns_of(text)) == [vocabulary.get(term) for term in analyze(text)], text
