@@ -18,6 +18,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,7 @@ class Bench:
 class Scenario:
     name: str
     what: str  # the fault and what "recovered" means, for the table
-    play: object  # (Bench) -> scenarios.Outcome
+    play: Callable[[Bench], scenarios.Outcome]
 
 
 SCENARIOS = [

@@ -285,9 +285,9 @@ def verdict(uncertainty: Need, random: Need) -> str:
     """Whether uncertainty ordering needs at most half of random's labels."""
     if uncertainty.labels is None:
         return "NOT met (the uncertainty curve ends below the target)"
-    if random.labels is None:
-        return "undetermined (the random curve ends below the target)"
     value = ratio(uncertainty, random)
+    if value is None:  # uncertainty reached the target, so random did not
+        return "undetermined (the random curve ends below the target)"
     return f"{'met' if value <= HALF else 'NOT met'} (uncertainty / random = {value:.2f})"
 
 

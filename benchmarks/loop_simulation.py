@@ -280,7 +280,7 @@ def _round_result(
         answered=len(answered),
         backlog=sum(1 for i in step.queue if i not in answered) if step else 0,
         auto_accept_share=len(accepted) / round_size if step and round_size else None,
-        auto_precision=1 - len(step.wrong) / len(accepted) if accepted else None,
+        auto_precision=1 - len(step.wrong) / len(accepted) if step and accepted else None,
         rest_f1=f1,
         rest_size=len(rest),
         threshold=state.fitted.threshold,

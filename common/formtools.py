@@ -5,6 +5,9 @@ error, not a generic one: a generic "pick a tag" for a note that was too long se
 people looking for the wrong mistake.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 
 
@@ -21,8 +24,15 @@ def limited_text(limit: int, *, what: str, **kwargs) -> forms.CharField:
 
 def allowed_values_message(field: forms.ChoiceField) -> None:
     """Make an invalid choice name the values that are allowed."""
-    allowed = ", ".join(str(value) for value, _ in field.choices if value != "")
+    allowed = ", ".join(str(value) for value, _ in choice_pairs(field) if value != "")
     field.error_messages["invalid_choice"] = f"“%(value)s” is not allowed; use one of: {allowed}."
+
+
+def choice_pairs(field: forms.ChoiceField) -> Iterable[tuple[Any, Any]]:
+    """A choice field's (value, label) pairs (or (group, pairs) for a group)."""
+    # django-stubs 6.1.2 type the getter as anything the setter takes (a Choices class, a callable),
+    # but the setter normalises them (django.utils.choices.normalize_choices): the getter gives pairs.
+    return field.choices  # type: ignore[return-value]
 
 
 def form_errors_text(form: forms.Form, *, prefix_names: bool = False) -> str:

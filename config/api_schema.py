@@ -34,11 +34,16 @@ class ProblemSerializer(serializers.Serializer):
 
 
 class FieldErrorsProblemSerializer(ProblemSerializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="each invalid field (or `non_field_errors`) with its messages; absent when the body was unreadable",
-    )
+    # Added here, not declared on the class: a class attribute "errors" would shadow (for readers
+    # and type checkers; DRF's metaclass pops it) Serializer.errors, the validation errors.
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="each invalid field (or `non_field_errors`) with its messages; absent when the body was unreadable",
+        )
+        return fields
 
 
 def problems(*statuses: int, serializer=FieldErrorsProblemSerializer, **reasons: str) -> dict:

@@ -48,7 +48,7 @@ def service_unavailable(request) -> HttpResponse:
             "status": 503,
             "detail": f"The database is unreachable; retry in {RETRY_AFTER_SECONDS} seconds.",
         }
-        response = JsonResponse(problem, status=503, content_type="application/problem+json")
+        response: HttpResponse = JsonResponse(problem, status=503, content_type="application/problem+json")
     else:
         # No request context: the context processors would read the user from the database.
         response = HttpResponse(render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS}), status=503)

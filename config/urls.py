@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
@@ -24,7 +24,10 @@ account_urls = [
     *(
         pattern
         for pattern in auth_urls.urlpatterns
-        if pattern.name != "login" and (settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES)
+        # Django's auth URLs are all path()s (a URLResolver would have no name to filter on).
+        if isinstance(pattern, URLPattern)
+        and pattern.name != "login"
+        and (settings.TAGLOOP_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_NAMES)
     ),
 ]
 

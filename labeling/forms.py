@@ -3,7 +3,7 @@ import secrets
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from common.formtools import allowed_values_message, limited_text
+from common.formtools import allowed_values_message, choice_pairs, limited_text
 from labeling.login_throttle import LoginLocked, authenticate_throttled
 from labeling.models import Content, Provenance, ReviewReason, Split, Tag
 from labeling.ratelimit import wait_in_words
@@ -29,14 +29,15 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.content = content
         field = self.fields["suggested_tag"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared so above
         if not content.current_tag_id:
             # No tag is shown, so none can be wrong: a suggestion without a tag would say nothing.
             field.required, field.empty_label = True, "Pick a tag"
             field.error_messages["required"] = "Pick the tag that fits: this item has no tag yet."
         # The shown tag is not offered (it would not be a correction), but stays valid
         # input so that clean_suggested_tag can say why it is refused.
-        shown = content.current_tag.slug if content.current_tag_id else None
-        field.choices = [(value, label) for value, label in field.choices if value != shown]
+        shown = content.current_tag.slug if content.current_tag is not None else None
+        field.choices = [(value, label) for value, label in choice_pairs(field) if value != shown]
 
     def clean_suggested_tag(self):
         suggested_tag = self.cleaned_data["suggested_tag"]

@@ -142,7 +142,8 @@ def _read_csv(text: str, check_header=None) -> tuple[list[tuple[int, int | None,
         raise ImportFileError(f"line 1: cannot read the header ({exc})") from None
     header = [name.strip().lower() for name in header]
     (check_header or _check_header)(header)
-    records, errors = [], []
+    records: list[tuple[int, int | None, dict]] = []
+    errors: list[RowError] = []
     line = reader.line_num + 1
     while True:
         try:
@@ -169,7 +170,7 @@ def _read_csv(text: str, check_header=None) -> tuple[list[tuple[int, int | None,
 
 
 def _field_count_error(header: list[str], found: int) -> str:
-    trailing = []
+    trailing: list[str] = []
     for name in reversed(header):
         if name not in OPTIONAL_COLUMNS:
             break
@@ -207,7 +208,8 @@ def _read_json(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowE
     position = _skip_whitespace(text, 0)
     if position >= len(text) or text[position] != "[":
         raise ImportFileError("line 1: a .json file must hold a list of objects ([{...}, ...])")
-    records, errors = [], []
+    records: list[tuple[int, int | None, dict]] = []
+    errors: list[RowError] = []
     line_at = _LineCounter(text)
     position = _skip_whitespace(text, position + 1)
     if position < len(text) and text[position] == "]":
@@ -250,7 +252,8 @@ class _LineCounter:
 
 
 def _read_jsonl(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowError]]:
-    records, errors = [], []
+    records: list[tuple[int, int | None, dict]] = []
+    errors: list[RowError] = []
     # Only "\r\n", "\n" and "\r" end a record (JSON strings hold none of them raw):
     # str.splitlines() would also split on U+2028, U+0085 and others, which JSON
     # allows unescaped inside strings.

@@ -2,7 +2,9 @@
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
@@ -31,7 +33,9 @@ REPORT_CACHE_SECONDS = 60
 
 
 def agreement_report() -> dict:
-    return cache.get_or_set(f"quality-report:{_data_version()}", _agreement_report, REPORT_CACHE_SECONDS)
+    report = cache.get_or_set(f"quality-report:{_data_version()}", _agreement_report, REPORT_CACHE_SECONDS)
+    assert report is not None  # None only for a None default; _agreement_report returns a dict
+    return report
 
 
 def _data_version() -> str:
@@ -81,7 +85,7 @@ def _per_annotator(ratings: dict[str, dict[int, str]]) -> list[dict]:
         # Only gold that someone else decided can judge this annotator.
         judged = [(tag, gold[cid][0]) for cid, tag in answers.items() if cid in gold and gold[cid][1] != username]
         agree = sum(1 for mine, truth in judged if mine == truth)
-        row = counts.get(username, {})
+        row: Mapping[str, Any] = counts.get(username, {})
         rows.append(
             {
                 "annotator": username,

@@ -5,9 +5,12 @@ Plain functions on plain data: ``ratings`` maps an item to the labels it receive
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeVar
+
+# What identifies an item (a content id in the app): only compared and hashed here.
+Item = TypeVar("Item", bound=Hashable)
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -23,7 +26,7 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     return float(cohen_kappa_score(first, second))
 
 
-def krippendorff_alpha_nominal(ratings: Mapping[object, Sequence[str]]) -> float | None:
+def krippendorff_alpha_nominal(ratings: Mapping[Item, Sequence[str]]) -> float | None:
     """Krippendorff's alpha for nominal labels; items with fewer than two ratings are ignored.
 
     alpha = 1 - D_o / D_e from the coincidence matrix: observed disagreement among the
@@ -50,7 +53,7 @@ def krippendorff_alpha_nominal(ratings: Mapping[object, Sequence[str]]) -> float
     return 1.0 - observed / expected
 
 
-def pairwise_kappas(ratings_by_annotator: Mapping[str, Mapping[object, str]]) -> list[dict[str, Any]]:
+def pairwise_kappas(ratings_by_annotator: Mapping[str, Mapping[Item, str]]) -> list[dict[str, Any]]:
     """Kappa for every pair of annotators over the items both rated."""
     results = []
     for first, second in combinations(sorted(ratings_by_annotator), 2):

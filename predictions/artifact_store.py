@@ -179,7 +179,7 @@ def artifact_copy_to_database(*, model_version: ModelVersion) -> str:
     ``present``: the database already holds it; ``copied``; ``no file``: nothing to copy;
     ``altered``: the file's sha256 is not the version's, so it is not copied.
     """
-    database, local = BACKENDS["database"], BACKENDS["local"]
+    local = BACKENDS["local"]
     if ModelArtifact.objects.filter(model_version_id=model_version.pk, sha256=model_version.artifact_sha256).exists():
         return "present"
     payload = local.read(model_version)
@@ -194,5 +194,5 @@ def artifact_copy_to_database(*, model_version: ModelVersion) -> str:
         # A lost or broken sidecar: the model is what matters. No library versions: today's
         # are not necessarily the ones it was trained with.
         metadata = {"artifact": Path(model_version.artifact_path).name, "sha256": digest, "sidecar": "missing"}
-    database.write(model_version=model_version, payload=payload, metadata=metadata)
+    DatabaseStore.write(model_version=model_version, payload=payload, metadata=metadata)
     return "copied"

@@ -101,3 +101,17 @@ def test_admin_retrain_button_queues_a_version(client, admin_user, tags):
         admin_user,
         "try",
     )
+
+
+def test_bench_retrain_refuses_a_row_without_a_tag_before_writing_anything(tags, tmp_path):
+    # Every row of the file becomes gold labels: one without a tag used to fail with KeyError: None
+    # after the content rows were written.
+    path = tmp_path / "untagged.csv"
+    path.write_text(
+        "id,created_on,title,description,tag\n"
+        "1,2021-01-01,Image segmentation,pixels to regions,computer-vision\n"
+        "2,2021-01-01,No tag here,a description,\n"
+    )
+    with pytest.raises(CommandError, match=r"untagged\.csv line 3: no tag"):
+        call_command("bench_retrain", "--labels", "4", "--algorithm", "tfidf-linear", "--data", str(path), "--yes")
+    assert not Content.objects.filter(source="bench-gold").exists()

@@ -11,6 +11,7 @@ same file again changes nothing (a changed answer is updated in place).
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ def username_for(annotator: str) -> str:
     return USERNAME_UNSAFE.sub("-", annotator.replace(":", "-"))[:150]
 
 
-def answers_plan(answers: list[AnswerRow], existing: dict[str, Content]) -> AnswersPlan:
+def answers_plan(answers: Iterable[AnswerRow], existing: dict[str, Content]) -> AnswersPlan:
     # One answer per item and person: a later one in the file (a redone annotation) wins.
     answers = list({(answer.external_id, answer.annotator): answer for answer in answers}.values())
     plan = AnswersPlan(answers=answers)

@@ -4,6 +4,7 @@ The import is planned first (:func:`content_import_plan`, reads only) and then a
 (:func:`content_import`), so a dry run shows exactly what the real import would change.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -76,7 +77,7 @@ class ImportSummary:
 
 
 def content_import_plan(
-    *, rows: list[ContentRow], source: str, answers: list[AnswerRow] = (), disputed: list[str] = ()
+    *, rows: list[ContentRow], source: str, answers: Sequence[AnswerRow] = (), disputed: Sequence[str] = ()
 ) -> ImportPlan:
     """What :func:`content_import` would do with these rows; writes nothing."""
     plan = ImportPlan(existing=_existing_content(source, [row.external_id for row in rows]))
@@ -104,10 +105,10 @@ def content_import(
     *,
     rows: list[ContentRow],
     source: str,
-    errors: list[RowError] = (),
+    errors: Sequence[RowError] = (),
     strict: bool = False,
-    answers: list[AnswerRow] = (),
-    disputed: list[str] = (),
+    answers: Sequence[AnswerRow] = (),
+    disputed: Sequence[str] = (),
 ) -> ImportSummary:
     """Create or update content and imported gold labels; idempotent for the same rows.
 
@@ -150,7 +151,7 @@ def _existing_content(source: str, external_ids: list[str]) -> dict[str, Content
 
 def _gold_of(contents) -> list[GoldLabel]:
     contents = list(contents)
-    labels = []
+    labels: list[GoldLabel] = []
     for start in range(0, len(contents), BATCH_SIZE):
         chunk = contents[start : start + BATCH_SIZE]
         labels.extend(GoldLabel.objects.filter(content__in=chunk).select_related("tag"))

@@ -50,8 +50,8 @@ def _ingest(rows: list[ContentRow], source: str) -> list[IngestResult]:
     _lock_texts(set(hashes.values()))
     by_hash: dict[str, Content] = {}
     # Oldest first, so the first stored copy of a text is the one answered.
-    for content in Content.objects.filter(text_hash__in=set(hashes.values())).order_by("-pk"):
-        by_hash[content.text_hash] = content
+    for stored in Content.objects.filter(text_hash__in=set(hashes.values())).order_by("-pk"):
+        by_hash[stored.text_hash] = stored
     outcome: list[tuple[int, Content, str]] = []
     to_create: list[Content] = []
     to_update: dict[int, Content] = {}

@@ -1,5 +1,7 @@
 """Items the model's per-item checks call out of distribution: never auto-tagged, sent to a person."""
 
+from collections.abc import Collection, Set
+
 from labeling.models import Content, ReviewReason, TagOrigin
 from labeling.services.content import BATCH_SIZE
 from labeling.services.review_queue import PredictionSnapshot, review_tasks_close_untouched, review_tasks_open_many
@@ -8,8 +10,8 @@ from labeling.services.review_queue import PredictionSnapshot, review_tasks_clos
 def content_flag_out_of_distribution(
     *,
     flagged: list[tuple[int, dict, PredictionSnapshot]],
-    cleared: list[int] = (),
-    without_task: set[int] = frozenset(),
+    cleared: Collection[int] = (),
+    without_task: Set[int] = frozenset(),
 ) -> set[int]:
     """Record the checks' verdict on a chunk of items; returns the ids whose flag is in force.
 

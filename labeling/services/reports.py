@@ -113,7 +113,7 @@ def _open_report(content: Content, identity: dict) -> WrongTagReport | None:
 def _report_new(content: Content, identity: dict) -> WrongTagReport:
     snapshot = PredictionSnapshot(
         model_version=content.current_model_version,
-        predicted_tag=content.current_tag.slug if content.current_tag_id else "",
+        predicted_tag=content.current_tag.slug if content.current_tag is not None else "",
         probabilities=content.current_probabilities,
     )
     task = review_task_open(content=content, reason=ReviewReason.REPORT, snapshot=snapshot)

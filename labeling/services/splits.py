@@ -20,7 +20,7 @@ def assign_splits(labelled: list[tuple[Content, Tag]]) -> dict[int, str]:
     by_tag = defaultdict(list)
     for content, tag in labelled:
         by_tag[tag.pk].append(content)
-    splits = {}
+    splits: dict[int, str] = {}
     for tag_id, contents in by_tag.items():
         counts = GoldLabel.objects.filter(tag_id=tag_id).values_list("split", flat=True)
         holdout = sum(1 for split in counts if split == Split.HOLDOUT)

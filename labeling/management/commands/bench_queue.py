@@ -5,8 +5,9 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.http import HttpResponseBase
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         have = Content.objects.filter(source=SOURCE).count()
         if have < content_count:
             self.stderr.write(f"seeding {content_count - have} content items…")
-            rows = (
+            new_contents = (
                 Content(
                     source=SOURCE,
                     external_id=str(i),
@@ -50,13 +51,13 @@ class Command(BaseCommand):
                 )
                 for i in range(have, content_count)
             )
-            _bulk(Content, rows)
+            _bulk(Content, new_contents)
         open_tasks = ReviewTask.objects.filter(content__source=SOURCE, status="open").count()
         if open_tasks < task_count:
             self.stderr.write(f"seeding {task_count - open_tasks} open review tasks…")
             ids = Content.objects.filter(source=SOURCE, review_tasks__isnull=True).values_list("pk", flat=True)
             tags = list(Tag.objects.values_list("slug", flat=True))
-            rows = (
+            new_tasks = (
                 ReviewTask(
                     content_id=content_id,
                     reason=ReviewReason.LOW_CONFIDENCE,
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                 )
                 for i, content_id in enumerate(ids[: task_count - open_tasks])
             )
-            _bulk(ReviewTask, rows)
+            _bulk(ReviewTask, new_tasks)
 
     def _annotator_client(self) -> Client:
         roles_ensure()
@@ -83,13 +84,14 @@ class Command(BaseCommand):
             with CaptureQueriesContext(connection) as start_queries:
                 response = client.post(reverse("labeling:review-start"))
             start_times.append(time.perf_counter() - began)
+            task_url = _redirect_target(response)
             began = time.perf_counter()
             with CaptureQueriesContext(connection) as page_queries:
-                client.get(response.url)
+                client.get(task_url)
             page_times.append(time.perf_counter() - began)
             queries.add((len(start_queries), len(page_queries)))
             # Skip the item so the next "start" leases a new one, as a working annotator would.
-            client.post(response.url + "skip")
+            client.post(task_url + "skip")
         return start_times, page_times, queries
 
     def _measure_baseline(self, requests: int) -> list[float]:
@@ -116,6 +118,13 @@ class Command(BaseCommand):
             p50, p99 = statistics.median(times) * 1000, _p99(times) * 1000
             self.stdout.write(f"{label:38} {p50:8.1f} {p99:8.1f} {p50 / (base * 1000):10.2f}")
         self.stdout.write(f"queries per (next item, page): {sorted(queries)}")
+
+
+def _redirect_target(response: HttpResponseBase) -> str:
+    # "Start" redirects to the leased task; anything else (an empty queue, a lost login) ends the run.
+    if response.status_code != 302:
+        raise CommandError(f"POST /review/start answered {response.status_code}, not a redirect to a task")
+    return response["Location"]
 
 
 def _bulk(model, rows, size: int = 5000) -> None:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Max
 from django.test import override_settings
@@ -97,8 +97,8 @@ class Command(BaseCommand):
                 save_ms[backend] = (time.perf_counter() - began) * 1000
                 version.artifact_path, version.artifact_sha256 = saved.name, saved.sha256
                 version.save(update_fields=["artifact_path", "artifact_sha256"])
-            read_ms = {backend: [] for backend in BACKENDS}
-            load_ms = {backend: [] for backend in BACKENDS}
+            read_ms: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+            load_ms: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
             for _ in range(loads):
                 for backend, store in BACKENDS.items():
                     version = versions[backend]
@@ -109,7 +109,7 @@ class Command(BaseCommand):
                 Row(
                     algorithm,
                     backend,
-                    len(BACKENDS[backend].read(versions[backend])),
+                    _stored_size(backend, versions[backend]),
                     save_ms[backend],
                     read_ms[backend],
                     load_ms[backend],
@@ -119,6 +119,13 @@ class Command(BaseCommand):
         finally:
             for version in versions.values():
                 version.delete()  # its artifact row goes with it; files go with the temporary folder
+
+
+def _stored_size(backend: str, version: ModelVersion) -> int:
+    payload = BACKENDS[backend].read(version)
+    if payload is None:  # saved just before: only another process deleting it gets here
+        raise CommandError(f"v{version.number}: the artifact saved through the {backend} backend is gone")
+    return len(payload)
 
 
 def _method(load_before: str, items: int, loads: int) -> str:

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content, GoldLabel, Provenance, Split, Tag
-from labeling.parsing import parse_content_file
+from labeling.parsing import ContentRow, parse_content_file
 from labeling.selectors import tag_slugs
 from labeling.services import text_hash
 from ml.text import prepare_text
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             return
         rows = parse_content_file(data, tags=tag_slugs()).rows
         tags = {tag.slug: tag for tag in Tag.objects.all()}
+        row_tags = [tags[_required_tag(row, data)] for row in rows]  # checked before anything is written
         contents, golds = [], []
         for i in range(count):
             row = rows[i % len(rows)]
@@ -70,9 +71,7 @@ class Command(BaseCommand):
         for i, content in enumerate(contents):
             split = Split.HOLDOUT if i % 5 == 0 else Split.TRAIN
             golds.append(
-                GoldLabel(
-                    content=content, tag=tags[rows[i % len(rows)].tag], provenance=Provenance.IMPORTED, split=split
-                )
+                GoldLabel(content=content, tag=row_tags[i % len(rows)], provenance=Provenance.IMPORTED, split=split)
             )
         GoldLabel.objects.bulk_create(golds, batch_size=2000)
 
@@ -103,3 +102,9 @@ class Command(BaseCommand):
             ],
             batch_size=2000,
         )
+
+
+def _required_tag(row: ContentRow, data: str) -> str:
+    if row.tag is None:
+        raise CommandError(f"{data} line {row.line}: no tag; every row becomes a gold label, which needs one")
+    return row.tag
