@@ -193,6 +193,11 @@ bench-loop: install
 bench-trust: install
 	$(BIN)/python -m benchmarks.bench_trust
 
+## Per-predicted-class thresholds and releasing a raise early, against the shipped trust policy on the older streams (add the reported one with ARGS=--reported); rewrites its own section of docs/benchmarks.md.
+.PHONY: bench-trust-per-class
+bench-trust-per-class: install
+	$(BIN)/python -m benchmarks.bench_trust_per_class $(ARGS)
+
 ## A retrain of embeddings-linear on 10,000 gold labels whose embeddings are stored (PostgreSQL).
 .PHONY: bench-retrain
 bench-retrain: install $(VENV)/.embeddings-installed
