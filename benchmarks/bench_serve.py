@@ -111,6 +111,11 @@ def setup_and_measure_in_process(calls: int, *, algorithm: str = "tfidf-linear")
     from predictions.services import model_version_promote, model_version_train, predict_text
 
     call_command("migrate", verbosity=0)
+    if ModelVersion.objects.exists():  # a second run would fail on version 1, and serve other data than stated
+        raise SystemExit(
+            f"the benchmark needs an empty database, and {_database_name()} already holds model versions: "
+            "point DATABASE_URL at a fresh one (createdb), or unset it for a temporary SQLite file"
+        )
     call_command("import_content", str(REPO / "data" / "madewithml_dataset.csv"), "--source", "bench", verbosity=0)
     version = ModelVersion.objects.create(number=1, algorithm=algorithm, params={"random_state": 0})
     model_version_train(model_version_id=version.pk)
