@@ -183,12 +183,17 @@ class Prepared:
     full_prior: list[Audit] = field(default_factory=list)  # the validation's items, even when they prove nothing
 
 
-def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared:
-    """Train on the scenario's older items, as the system does; predict its stream. Done once per scenario."""
+def split_in_time(rows, scenario: Scenario) -> tuple[list, list]:
+    """The scenario's training items (its oldest share) and the stream that follows them, in time order."""
     ordered = sorted(rows, key=lambda row: (row.created_on, row.id))
     cut = round(len(ordered) * scenario.train_share)
     end = round(len(ordered) * (scenario.train_share + scenario.stream_share))
-    train, stream = ordered[:cut], ordered[cut:end]
+    return ordered[:cut], ordered[cut:end]
+
+
+def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared:
+    """Train on the scenario's older items, as the system does; predict its stream. Done once per scenario."""
+    train, stream = split_in_time(rows, scenario)
     texts = [prepare_text(r.item.title, r.item.description) for r in train]
     tags = [r.item.tag for r in train]
     model = train_model(texts=texts, labels=tags, algorithm=args.algorithm, random_state=0)

@@ -61,10 +61,7 @@ class TaggedStream:
 
 def prepare(rows, scenario: bench_trust.Scenario, algorithm: str) -> TaggedStream:
     """As ``bench_trust.prepare``, keeping each prediction's tag (the shipped evidence does not carry it)."""
-    ordered = sorted(rows, key=lambda row: (row.created_on, row.id))
-    cut = round(len(ordered) * scenario.train_share)
-    end = round(len(ordered) * (scenario.train_share + scenario.stream_share))
-    train, arriving = ordered[:cut], ordered[cut:end]
+    train, arriving = bench_trust.split_in_time(rows, scenario)
     texts = [prepare_text(r.item.title, r.item.description) for r in train]
     tags = [r.item.tag for r in train]
     model = train_model(texts=texts, labels=tags, algorithm=algorithm, random_state=0)
