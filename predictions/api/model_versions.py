@@ -77,10 +77,14 @@ class ModelEventSerializer(serializers.ModelSerializer):
         slug_field="number", read_only=True, allow_null=True, help_text="the version active before"
     )
     gate_failures = serializers.ListField(child=serializers.CharField(), help_text="gates an override set aside")
+    details = serializers.JSONField(
+        help_text="a threshold change's evidence (with its source); an emerging topic turned into a tag: the tag, "
+        "the topic's top_terms, its items and how many went to_review; empty otherwise"
+    )
 
     class Meta:
         model = ModelEvent
-        fields = ["action", "previous_version", "actor", "reason", "gate_failures", "created_at"]
+        fields = ["action", "previous_version", "actor", "reason", "gate_failures", "source", "details", "created_at"]
 
 
 class ModelVersionDetailSerializer(ModelVersionSerializer):
