@@ -87,18 +87,20 @@ def table_dir() -> Path:
 def distil(encoder: Any) -> np.ndarray:
     """float32 (vocabulary, DIMENSIONS): every piece's vector through ``encoder``, reduced and weighted.
 
-    ``encoder`` is a MiniLM encoder with ``embed(list of id lists)`` and ``batch_size`` (ml.minilm,
+    ``encoder`` is a MiniLM encoder with ``token_ids`` and ``embed(list of id lists)`` (ml.minilm,
     ml.minilm_onnx).
     """
     size = encoder._tokenizer.get_vocab_size()
     cls, sep = encoder.token_ids([""])[0]  # an empty text is [CLS] [SEP]
     logger.info("distilling the static embedding from %s word pieces", size)
-    step = encoder.batch_size  # 1 for int8: a row must not depend on the pieces beside it
+    # 1 for int8 (ml.minilm_onnx): a row must not depend on the pieces beside it; fp32 rows do not.
+    step = getattr(encoder, "batch_size", minilm.BATCH_SIZE)
     pieces = [
         encoder.embed([[cls, piece, sep] for piece in range(start, min(start + step, size))])
         for start in range(0, size, step)
     ]
-    return (principal_components(np.vstack(pieces), DIMENSIONS) * zipf_weights(size)[:, None]).astype(np.float32)
+    table: np.ndarray = principal_components(np.vstack(pieces), DIMENSIONS) * zipf_weights(size)[:, None]
+    return table.astype(np.float32)
 
 
 def principal_components(table: np.ndarray, dimensions: int) -> np.ndarray:

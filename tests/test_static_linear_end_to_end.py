@@ -19,7 +19,9 @@ pytestmark = [
 ]
 
 
-def test_static_linear_trains_on_the_worker_is_promoted_and_serves(celery_worker_process, settings, tags, client, capsys):
+def test_static_linear_trains_on_the_worker_is_promoted_and_serves(
+    celery_worker_process, settings, tags, client, capsys
+):
     settings.MODEL_DIR = celery_worker_process["model_dir"]
     make_gold_dataset(tags)
 
