@@ -48,8 +48,9 @@ from benchmarks.markdown_section import replace_section
 from ml.algorithms import DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.prediction import predict
+from ml.second_opinion import rules_opinion, scored_validation
 from ml.text import prepare_text
-from ml.time_validation import time_ordered_evidence
+from ml.time_validation import time_ordered_predictions
 from ml.training import train_model
 from ml.trust import RAISE, Audit, TrustSettings, decide, prior_threshold
 
@@ -181,6 +182,7 @@ class Prepared:
     start_threshold: float  # the new design's: the stricter of the CV point and the prior's proven one
     info: dict
     full_prior: list[Audit] = field(default_factory=list)  # the validation's items, even when they prove nothing
+    off_items: list[Item] = field(default_factory=list)  # the bare confidences, which the old design ('off') judges
 
 
 def split_in_time(rows, scenario: Scenario) -> tuple[list, list]:
@@ -203,8 +205,12 @@ def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared
     train_model(texts=texts, labels=tags, algorithm=args.algorithm, random_state=0)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    prior = time_ordered_evidence(
+    validation = time_ordered_predictions(
         texts, tags, algorithm=args.algorithm, folds=args.time_folds, share=args.time_share, random_state=0
+    )
+    # The trust score (ml.second_opinion): confidence and the keyword rules' opinion, fitted on the validation.
+    score, prior = (
+        scored_validation(validation, texts) if args.second_opinion else (None, [v.audit for v in validation])
     )
     validation_seconds = time.perf_counter() - started
     full_prior = prior
@@ -212,8 +218,15 @@ def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared
     if proven is None:
         prior = []  # too small to prove the target: neither a start nor a prior, as in training
     start = base if proven is None else max(base, proven)
-    results = predict(model, [prepare_text(r.item.title, r.item.description) for r in stream])
-    items = [Item(r.id, p.confidence, p.tag == r.item.tag) for r, p in zip(stream, results)]
+    stream_texts = [prepare_text(r.item.title, r.item.description) for r in stream]
+    results = predict(model, stream_texts)
+    off_items = [Item(r.id, p.confidence, p.tag == r.item.tag) for r, p in zip(stream, results)]
+    items = off_items
+    if score is not None:
+        items = [
+            Item(r.id, score.score(p.confidence, rules_opinion(text, p.tag)), p.tag == r.item.tag)
+            for r, p, text in zip(stream, results, stream_texts)
+        ]
     info = {
         "train": len(train),
         "stream": len(stream),
@@ -223,8 +236,9 @@ def prepare(rows, scenario: Scenario, args, settings: TrustSettings) -> Prepared
         "prior_precision": sum(a.correct for a in prior) / len(prior) if prior else None,
         "fit_seconds": fit_seconds,
         "validation_seconds": validation_seconds,
+        "score": score,
     }
-    return Prepared(items, base, prior, start, info, full_prior)
+    return Prepared(items, base, prior, start, info, full_prior, off_items)
 
 
 # What each mode runs: its starting threshold and whether the live policy acts.
@@ -241,14 +255,22 @@ def run_scenario(prepared: Prepared, scenario: Scenario, args, settings: TrustSe
         for mode in MODES:
             base = prepared.cv_threshold if mode == "off" else prepared.start_threshold
             on = mode == "on"
+            seen = prepared.off_items if mode == "off" and prepared.off_items else items
             run = stream_once(
-                items, base=base, settings=settings, on=on, seed=seed, lag=args.lag, prior=prepared.prior if on else ()
+                seen, base=base, settings=settings, on=on, seed=seed, lag=args.lag, prior=prepared.prior if on else ()
             )
             per_seed[mode].append(window_figures(items, run, args.windows))
             if on:
                 changes.append(run.changes)
     info = {**prepared.info, "start_threshold": prepared.start_threshold}
-    return {"scenario": scenario, "info": info, "per_seed": per_seed, "changes": changes, "items": items}
+    # "items": the bare confidences, for the hindsight reference (a fixed threshold on what the model says).
+    return {
+        "scenario": scenario,
+        "info": info,
+        "per_seed": per_seed,
+        "changes": changes,
+        "items": prepared.off_items or items,
+    }
 
 
 def hindsight(items: Sequence[Item], windows: int) -> tuple[float, float] | None:
@@ -349,8 +371,8 @@ def format_scenario(result: dict, summary: dict, windows: int, annotators: int) 
         )
     best = hindsight(result["items"], windows)
     lines.append(
-        "- Reference, in hindsight (knowing every gold label): the lowest fixed threshold meeting the goal is "
-        + (f"{best[0]:.3f}, automating {best[1]:.0%} after the first window." if best else "none.")
+        "- Reference, in hindsight (knowing every gold label): the lowest fixed threshold on the confidence meeting the "
+        "goal is " + (f"{best[0]:.3f}, automating {best[1]:.0%} after the first window." if best else "none.")
     )
     first = [c for c in result["changes"][0]]
     if first:
@@ -510,7 +532,16 @@ def report_body(results, summaries, args, settings: TrustSettings, seconds: floa
         f"Algorithm {args.algorithm}; {args.seeds} seeds (each draws its own audit sample); {args.windows} windows; "
         f"audits answered {args.lag} items after they arrive. Start (ml.time_validation, ml.trust.prior_threshold): "
         f"the newest {args.time_folds} slices of {args.time_share:.0%} of the training items, each predicted by a "
-        f"model of the items before it; the lowest confidence at which the chance that a window of "
+        f"model of the items before it; the lowest "
+        + (
+            "trust score (ml.second_opinion: the chance of being right given the confidence and whether the keyword "
+            "rules confirm, contradict or say nothing of the tag, a logistic regression fitted on those items, each "
+            "slice scored by the regression of the others; 'start only' and 'on' judge this score, 'off' the bare "
+            "confidence)"
+            if args.second_opinion
+            else "confidence"
+        )
+        + " at which the chance that a window of "
         f"{settings.window_items} items misses {settings.target} (ml.trust.window_risk: beta-binomial errors on a "
         f"Jeffreys posterior, binomial accepted count) is at most {settings.risk}, never below the CV point. Live policy "
         f"(ml.trust.decide): the last {WINDOW_AUDITS} audits pooled with those validation items (each counting "
@@ -599,6 +630,12 @@ def _parse_args(argv):
         "--time-folds", type=int, default=TIME_FOLDS, help="newest slices of the time-ordered validation"
     )
     parser.add_argument("--time-share", type=float, default=TIME_SHARE, help="share of the training items per slice")
+    parser.add_argument(
+        "--no-second-opinion",
+        dest="second_opinion",
+        action="store_false",
+        help="judge the bare confidence, not the trust score with the keyword rules' opinion (ml.second_opinion)",
+    )
     parser.add_argument(
         "--scenario",
         choices=sorted(SCENARIOS),
