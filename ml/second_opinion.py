@@ -101,7 +101,7 @@ class TrustScore:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrustScore":
+    def from_dict(cls, data: dict[str, float]) -> "TrustScore":
         return cls(
             float(data["intercept"]), float(data["confidence"]), float(data["confirms"]), float(data["contradicts"])
         )
