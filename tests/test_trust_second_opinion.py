@@ -103,7 +103,9 @@ def test_audits_count_at_their_trust_score(tags):
     assert found[1] < 0.7 <= found[0]  # the contradicted audit is not among what the threshold accepts
 
 
-def test_a_retrain_fits_the_score_on_its_time_ordered_validation_and_proves_its_threshold_on_it(tags, model_dir):
+def test_a_retrain_fits_the_score_on_its_time_ordered_validation_and_proves_its_threshold_on_it(
+    tags, model_dir, client, admin_user
+):
     # Some labels are wrong, spread over time, so every slice of the validation holds errors to learn from.
     slugs = list(SYNTHETIC)
     for copy in range(8):
@@ -124,3 +126,6 @@ def test_a_retrain_fits_the_score_on_its_time_ordered_validation_and_proves_its_
     # The stored items are (cross-fitted trust score, right): the threshold is proven on that scale.
     assert all(0 < s < 1 for s, _ in validation["items"])
     assert version.review_threshold >= validation["threshold"]
+    client.force_login(admin_user)
+    page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
+    assert "on the trust score" in page
