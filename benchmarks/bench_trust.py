@@ -409,6 +409,9 @@ READING = """Reading (default settings; this run 2026-12-05 23:42-23:53 UTC, loa
   holds: at risk 0.1 the reported stream keeps 20/20 but the 30% and 50% streams fail (3/20, 5/20). The rules know
   four tags' keywords and nothing else; a tag set without keywords gets a score that only rescales the confidence.
   `make bench-trust-per-class` (its own section) still measures per-class thresholds on the bare confidence.
+- **Cost.** An opinion is the rules' four keyword searches: 59 us per item (one at a time, load 6.8, after keeping
+  the compiled alternations; 128 us before), paid by every batch and online prediction of a version with a score and
+  per audit judged; not measured inside `make bench-repredict` here. Training pays one small regression per slice.
 
 Issue 14: signals that a prediction may be wrong on new content (older and tuning streams only; exploration script
 on `stream_once`, 20 seeds, policy on, load 4-7; goal met, automation after window 1). "Gate": an item failing the
