@@ -6,6 +6,7 @@ Because it is a real estimator it can sit in a ``Pipeline``, be evaluated and
 persisted exactly like the learned models.
 """
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -153,11 +154,16 @@ def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{alternation})(?:s|es)?\b", re.IGNORECASE)
 
 
+@functools.cache  # the trust score asks for one text at a time: building the alternation per call cost most of it
+def _cached_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    return _pattern(keywords)
+
+
 def count_keyword_hits(
     texts: Sequence[str], *, keywords: Mapping[str, Sequence[str]], classes: Sequence[str]
 ) -> np.ndarray:
     """Matrix (n_texts, n_classes) of keyword occurrences per class."""
-    patterns = [_pattern(keywords[c]) if keywords.get(c) else None for c in classes]
+    patterns = [_cached_pattern(tuple(keywords[c])) if keywords.get(c) else None for c in classes]
     hits = np.zeros((len(texts), len(classes)), dtype=float)
     for row, text in enumerate(texts):
         for column, pattern in enumerate(patterns):
