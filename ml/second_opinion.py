@@ -39,13 +39,13 @@ _EPS = 1e-4
 def rules_opinion(text: str, tag: str) -> int:
     """What the keyword rules say of ``tag`` for a prepared ``text``: CONFIRMS, SILENT or CONTRADICTS."""
     # ml.rules is a scikit-learn estimator module: imported where an opinion is asked, not at start-up.
-    from ml.rules import KEYWORDS, count_keyword_hits  # noqa: PLC0415
+    from ml.rules import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
 
-    classes = sorted(KEYWORDS)
-    hits = count_keyword_hits([text], keywords=KEYWORDS, classes=classes)[0]
-    if hits.sum() == 0:
+    classes = tuple(sorted(KEYWORDS))
+    hits = keyword_hits(text, default_class_patterns(classes))
+    top = max(hits)
+    if top == 0:
         return SILENT
-    top = hits.max()
     return CONFIRMS if tag in classes and hits[classes.index(tag)] == top else CONTRADICTS
 
 
