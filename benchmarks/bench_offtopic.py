@@ -209,9 +209,9 @@ def _sensitivity_lines(reports: dict[str, OfftopicReport]) -> list[str]:
         return []
     lines = [
         "",
-        "Same protocol, fitted on random folds (as before the time order), and at other weights of the meaning "
-        "part (weight 1 counts it as much as the surprise; 0.5 and 2 were looked at on the tuning kinds too; the "
-        "never-tuned kinds are in no fit):",
+        "Same protocol: the chosen checks fitted on random folds (as before the time order), and, fitted in time "
+        "blocks like the chosen ones, other weights of the meaning part (weight 1 counts it as much as the surprise; "
+        "0.5 and 2 were looked at on the tuning kinds too; the never-tuned kinds are in no fit):",
         "",
         "| topic check | held-out mean | worst held-out kind | never-tuned mean | real, newest 20% | real, CV |",
         "| --- | --- | --- | --- | --- | --- |",
