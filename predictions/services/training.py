@@ -257,7 +257,10 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
     # add an encoder pass per item to serving and batches, so it goes without.
     encode = default_encode if encoder is not None else None
-    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
+    # Fitted in time order: the checks judge content newer than all of the training set (ml.ood).
+    ood_checks = fit_ood_checks(
+        texts, offtopic_texts=_offtopic_examples(), encode=encode, oldest_first=_oldest_first(training)
+    ).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]
     cv_summary = _cv_summary(cv, labels, fair=fair_flags)
@@ -344,6 +347,12 @@ def _cv_summary(cv: "CrossValidation | None", labels: list[str], *, fair: list[b
         # The review threshold, on the labels no model's doubt selected when there are enough.
         "operating_point": choose_review_threshold(cv, labels, settings.TAGLOOP_TARGET_PRECISION, fair=fair),
     }
+
+
+def _oldest_first(training: list[selectors.LabelledContent]) -> list[int]:
+    """Positions of the training items from the oldest to the newest (created_on, then id)."""
+    position = {item.content_id: k for k, item in enumerate(training)}
+    return [position[pk] for pk in selectors.oldest_first(content_ids=list(position))]
 
 
 def _time_validation(
