@@ -160,8 +160,14 @@ def test_turning_a_topic_into_a_tag_is_recorded_in_the_model_audit_trail_and_sho
     GoldLabel.objects.create(content_id=labelled, tag=tags["other"], provenance=Provenance.ANNOTATOR)
     client.force_login(admin_user)
     before = timezone.now()
-    client.post(reverse("monitoring:emerging-tag", args=[found.pk]), {"slug": "quantum-ml", "name": "Quantum ML"})
+    response = client.post(
+        reverse("monitoring:emerging-tag", args=[found.pk]), {"slug": "quantum-ml", "name": "Quantum ML"}, follow=True
+    )
     after = timezone.now()
+    # The admin is told how many went to review, not the topic's size.
+    assert f"{found.size - 1} of the topic&#x27;s {found.size} items went to the review queue" in (
+        response.content.decode()
+    )
 
     event = ModelEvent.objects.get(action=ModelEventAction.TOPIC_TAGGED)
     found.refresh_from_db()
