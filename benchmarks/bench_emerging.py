@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from benchmarks.common import command_line
 from benchmarks.machine import load_average
 from benchmarks.markdown_section import replace_section
 from ml.dataset import read_dataset_rows
@@ -296,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     stream = Stream.read(args.dataset)
     tags = args.tags or sorted(set(stream.tags))
     outcomes = [o for protocol in PROTOCOLS for tag in tags for o in simulate(stream, tag, protocol)]
-    command = " ".join(["python -m benchmarks.bench_emerging", *(argv or [])])
+    command = command_line("benchmarks.bench_emerging", argv)
     text = report(outcomes, time.perf_counter() - started, command, (load_before, load_average()))
     print(text)
     if not args.no_write:
