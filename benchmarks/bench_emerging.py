@@ -7,14 +7,14 @@ The checks' thresholds are fitted on time blocks
 of the training texts (``oldest_first``), as a retrain fits them.  That is the *reporting* protocol.  The *tuning* protocol is the same one period earlier: fitted on
 the oldest 60%, streamed the next 20%; the clustering's distance thresholds were chosen on it
 (see ``ml.emerging``), and the bench shows both so the reported figures can be read as unseen.  The candidates are the
-items ``predictions.services.emerging`` takes: confidence below the model's review threshold or
-flagged by the per-item checks.  The review threshold is the one a retrain stores: the stricter of
-the 95%-precision operating point of 5-fold out-of-fold predictions and the threshold the
-time-ordered validation proves on the trust score (``ml.second_opinion``, ``ml.trust``).  Beside it,
-in the same run and never chosen on: "before" (checks on random folds, the out-of-fold threshold
-alone, as this bench ran before issue 14's time order), "time-ordered checks only" (the checks as
-now, the out-of-fold threshold alone) and "review rule" (the trust score below
-that threshold, the rule that sends an item to review).  :func:`ml.emerging.find_clusters` groups them.
+items ``predictions.services.emerging`` takes: the items review would get (the trust score, ``ml.second_opinion``,
+below the model's review threshold) or flagged by the per-item checks.  The review threshold is the one a retrain
+stores: the stricter of the 95%-precision operating point of 5-fold out-of-fold predictions and the threshold the
+time-ordered validation proves on the trust score (``ml.trust``).  Beside it, in the same run and never chosen on:
+"before" (checks on random folds, the confidence below the out-of-fold threshold alone, as this bench ran before
+issue 14's time order), "time-ordered checks only" (the checks as now, the same threshold) and "confidence below
+it" (the bare confidence below the stored threshold, what the service did between the trust score's arrival and
+the switch to the review rule).  :func:`ml.emerging.find_clusters` groups them.
 
 Per dropped tag: whether the top cluster is mostly that tag, its purity (share of its items with
 the dropped tag), and recall (share of the dropped tag's newer items in that cluster), for the
@@ -57,7 +57,7 @@ MIN_SIZE = 5
 PROTOCOLS = {"tuning": (0.6, 0.8), "reporting": (0.8, 1.0)}
 METHODS = ("meaning", "words")
 # Which items are unsure (see the module docstring): the first is what production's emerging topics take.
-RULES = ("emerging service", "before", "time-ordered checks only", "review rule")
+RULES = ("review rule", "before", "time-ordered checks only", "confidence below it")
 # The time-ordered validation a retrain runs (TAGLOOP_TRUST_TIME_FOLDS, TAGLOOP_TRUST_TIME_SHARE defaults).
 TIME_FOLDS, TIME_SHARE = 3, 0.2
 
@@ -125,10 +125,10 @@ def simulate(stream: Stream, dropped: str, protocol: str, *, random_state: int =
     )
     flags = {order: _flagged(stream, train, newer, order, random_state) for order in ("time", "random")}
     unsure = {
-        "emerging service": _unsure(newer, confidences, threshold, flags["time"]),
+        "review rule": _unsure(newer, scores, threshold, flags["time"]),
         "before": _unsure(newer, confidences, cv_threshold, flags["random"]),
         "time-ordered checks only": _unsure(newer, confidences, cv_threshold, flags["time"]),
-        "review rule": _unsure(newer, scores, threshold, flags["time"]),
+        "confidence below it": _unsure(newer, confidences, threshold, flags["time"]),
     }
     novel = {i for i, new in zip(newer, novel_by_meaning(stream.vectors[train], stream.vectors[newer])) if new}
     outcomes = []
@@ -239,8 +239,8 @@ def report(outcomes: list[Outcome], seconds: float, command: str, load: tuple[st
         "",
         "Each row: the tag dropped from the training period before training; the next period streamed "
         "(reporting: oldest 80% -> newest 20%; tuning: oldest 60% -> the next 20%, where the distance "
-        "thresholds were chosen); candidates = what `predictions.services.emerging` takes: items whose confidence "
-        "is below the review threshold a retrain stores (the stricter of the out-of-fold operating point and the "
+        "thresholds were chosen); candidates = what `predictions.services.emerging` takes: items whose trust score "
+        "(what review judges) is below the review threshold a retrain stores (the stricter of the out-of-fold operating point and the "
         "threshold the time-ordered validation proves on the trust score) or that the per-item checks flag (fitted "
         "on time blocks, as a retrain does), and, by meaning only, items farther in meaning from the training texts "
         "than 80% of those are (`ml.emerging.novel_by_meaning`); clusters by `ml.emerging`, by meaning (MiniLM "
@@ -262,10 +262,10 @@ def report(outcomes: list[Outcome], seconds: float, command: str, load: tuple[st
     lines += [
         "",
         "Goal (the dropped tag is the top cluster, purity >= 0.8) met, per unsure rule, in this run: "
-        '"emerging service" is the table\'s; "before" fits the checks on random folds with the out-of-fold '
-        'threshold alone (this bench before issue 14\'s time order and the trust score); "time-ordered checks only" '
-        'changes the checks alone; "review rule" takes the trust score below the same threshold (what sends an '
-        "item to review). Candidates: mean per dropped tag "
+        '"review rule" is the table\'s (the items review gets, as the service takes them); "before" fits the checks '
+        "on random folds with the out-of-fold threshold alone on the confidence (this bench before issue 14's time "
+        'order and the trust score); "time-ordered checks only" changes the checks alone; "confidence below it" '
+        "compares the bare confidence with the stored threshold. Candidates: mean per dropped tag "
         "(of them the dropped tag's).",
         "",
         "| unsure rule | protocol | clusters by | goal met | candidates (dropped tag's) | top-cluster recall, mean |",

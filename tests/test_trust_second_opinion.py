@@ -129,3 +129,18 @@ def test_a_retrain_fits_the_score_on_its_time_ordered_validation_and_proves_its_
     client.force_login(admin_user)
     page = client.get(reverse("predictions:model-detail", args=[version.number])).content.decode()
     assert "on the trust score" in page
+
+
+def test_emerging_topic_candidates_are_the_items_the_review_rule_finds_unsure(tags, model_dir, settings):
+    from predictions.services.emerging import _candidates
+
+    settings.TAGLOOP_AUDIT_SHARE = 0.0
+    version = _with_score(make_active_model(tags), SCORE, 0.7)
+    confirmed, contradicted = make_content(source="feed", **CONFIRMED), make_content(source="feed", **CONTRADICTED)
+    predictions_create(model_version_id=version.pk, content_ids=[confirmed.pk, contradicted.pk])
+    # Both are above 0.7 in confidence; only the contradicted one's trust score is below it, as in review.
+    assert [pk for pk, _, _ in _candidates(version)] == [contradicted.pk]
+    # Without a trust score the confidence is what the threshold judges: neither is unsure.
+    assert _candidates(_with_score(version, None, 0.7)) == []
+    # A stricter threshold (as the trust policy may put in force): both are.
+    assert {pk for pk, _, _ in _candidates(_with_score(version, None, 0.9999))} == {confirmed.pk, contradicted.pk}

@@ -8,6 +8,7 @@ when the task opened) against that label.  Only audits of the version in questio
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,8 +76,15 @@ def acceptance_score(version: ModelVersion, *, text: str, tag: str, confidence: 
 
     ``text`` is the prepared text (ml.text.prepare_text): the keyword rules read it.
     """
+    return acceptance_scorer(version)(text, tag, confidence)
+
+
+def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], float]:
+    """:func:`acceptance_score` for many predictions of one version: (prepared text, tag, confidence) -> score."""
     score = version_trust_score(version)
-    return confidence if score is None else score.score(confidence, rules_opinion(text, tag))
+    if score is None:
+        return lambda text, tag, confidence: confidence
+    return lambda text, tag, confidence: score.score(confidence, rules_opinion(text, tag))
 
 
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:

@@ -25,6 +25,7 @@ from predictions.models import (
     ModelVersion,
     Prediction,
 )
+from predictions.selectors.trust import acceptance_scorer, thresholds_in_force
 from predictions.services.embeddings_store import embeddings_prime
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ CANDIDATE_LIMIT = 2000  # the most recent unsure or flagged items; clustering is
 # The newest unlabelled items whose meaning is compared with the training texts': each needs a vector, so a
 # drift run encodes at most this many new texts (the rest come from the stored embeddings and the cache).
 NOVELTY_SCAN = 500
-DEFAULT_THRESHOLD = 0.5  # a version trained before thresholds were stored
+# The newest predicted items scored per refresh for being unsure (the trust score reads each one's text).
+SCORE_SCAN = 4 * CANDIDATE_LIMIT
 
 
 def emerging_topics_refresh(*, now=None) -> list[EmergingTopic]:
@@ -120,9 +122,25 @@ def _novel(training_vectors: "np.ndarray", *, exclude: set[int]) -> list[tuple[i
 
 
 def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
-    """(id, title, description) of the newest items, without a gold label, that the model is unsure of or flags."""
-    threshold = version.review_threshold if version.review_threshold is not None else DEFAULT_THRESHOLD
-    unsure = Prediction.objects.filter(model_version=version, confidence__lt=threshold).values("content_id")
+    """(id, title, description) of the newest items, without a gold label, that the model is unsure of or flags.
+
+    Unsure is what sends an item to review: its acceptance score (the trust score, or the confidence for a version
+    without one) below its source's threshold in force. The stored threshold is on that score's scale, so comparing
+    the bare confidence with it would count most confident items as unsure.
+    """
+    in_force, score = thresholds_in_force(version=version), acceptance_scorer(version)
+    predicted = (
+        Prediction.objects.filter(model_version=version, content__gold_label__isnull=True)
+        .order_by("-content__ingested_at", "-content_id")
+        .values_list(
+            "content_id", "content__title", "content__description", "content__source", "tag__slug", "confidence"
+        )[:SCORE_SCAN]
+    )
+    unsure = {
+        pk
+        for pk, title, description, source, tag, confidence in predicted
+        if score(prepare_text(title, description), tag, confidence) < in_force.for_source(source)
+    }
     return list(
         Content.objects.filter(Q(pk__in=unsure) | Q(is_out_of_distribution=True, ood_dismissed=False))
         .exclude(pk__in=GoldLabel.objects.values("content_id"))

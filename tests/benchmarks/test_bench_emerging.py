@@ -31,7 +31,7 @@ def _outcome(rule: str, dropped: str, top_tag: str, purity: float) -> Outcome:
     )
 
 
-def test_the_table_shows_the_emerging_services_rule_and_the_summary_counts_each_rule():
+def test_the_table_shows_the_review_rule_the_service_takes_and_the_summary_counts_each_rule():
     product = _outcome(RULES[0], "other", "other", 0.9)
     outcomes = [
         product,
@@ -42,6 +42,6 @@ def test_the_table_shows_the_emerging_services_rule_and_the_summary_counts_each_
     text = report(outcomes, 12.0, "python -m benchmarks.bench_emerging", ("1.0", "2.0"))
     assert "| reporting | meaning | other | 20 | 0.700 / - | 50 (15) | 3 | other | 10 | 0.90 |" in text
     assert "| reporting | meaning | other | 20 | 0.700 / - | 50 (15) | 3 | other | 10 | 0.80 |" not in text
-    assert "| emerging service | reporting | meaning | 1 of 2 |" in text
+    assert "| review rule | reporting | meaning | 1 of 2 |" in text
     assert "| before | reporting | meaning | 2 of 2 |" in text
     assert "load average 1.0 at the start and 2.0 at the end" in text
