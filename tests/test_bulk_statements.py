@@ -93,3 +93,28 @@ def test_analyze_keeps_no_statistics_of_the_columns_no_query_filters_on():
 
     assert analysed == {"content_id", "reason"}
     assert targets["probabilities"] == targets["text_hash"] == 0 and targets["content_id"] != 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_a_table_another_process_is_analysing_is_left_to_it():
+    import psycopg
+
+    from common.table_statistics import ANALYZE_LOCK
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE labeling_content")
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'busy', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 1500) AS n"
+        )
+    before = _last_analyzed()
+    # Another worker is analysing the table (it holds the lock analyze_when_stale takes around its ANALYZE).
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s, 'labeling_content'::regclass::oid::integer)", [ANALYZE_LOCK])
+
+        assert analyze_when_stale(Content) is False
+        assert _last_analyzed() == before
+    assert analyze_when_stale(Content) is True  # the other one ended without analysing: now this one does
