@@ -26,7 +26,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,7 @@ class Scored:
     tags: list[str]
     confidences: list[float]
 
-    def take(self, indices: Sequence[int]) -> "Scored":
+    def take(self, indices: Collection[int]) -> "Scored":  # a range, a list or a numpy array of positions
         return Scored(
             [self.texts[i] for i in indices], [self.tags[i] for i in indices], [self.confidences[i] for i in indices]
         )
@@ -108,7 +108,7 @@ def _benchmark(args: argparse.Namespace) -> None:
     old, newer, labels = _time_split(args.dataset)
     offtopic = _offtopic_texts(args.offtopic)
     args.tuning_texts = _offtopic_texts(args.offtopic, tuning_only=True)
-    counts = {scenario: {} for scenario in SCENARIOS}
+    counts: dict[str, dict[str, int]] = {scenario: {} for scenario in SCENARIOS}
     item_rates = []
     for split_number in range(args.splits):
         split = _prepare_split(old, labels, newer, offtopic, args, seed=args.seed + split_number)
@@ -146,10 +146,13 @@ def _prepare_split(
     train = order[args.reference_size + args.window_size :]
     train_texts = [old[i] for i in train]
     model = train_model(texts=train_texts, labels=[labels[i] for i in train], algorithm=ALGORITHM, random_state=seed)
-    scored = [_score(model, texts) for texts in ([old[i] for i in held], newer, offtopic)]
+    held_out, newer_scored, offtopic_scored = (
+        _score(model, texts) for texts in ([old[i] for i in held], newer, offtopic)
+    )
     # The positions of train_texts from oldest to newest (old is sorted by created_on).
     oldest_first = [int(k) for k in np.argsort(train, kind="stable")]
-    return Split(*scored, item_rates=_item_rates(train_texts, oldest_first, args.tuning_texts, scored))
+    item_rates = _item_rates(train_texts, oldest_first, args.tuning_texts, [held_out, newer_scored])
+    return Split(held_out, newer_scored, offtopic_scored, item_rates=item_rates)
 
 
 def _score(model: Pipeline, texts: list[str]) -> Scored:

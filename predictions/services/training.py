@@ -236,6 +236,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     cv = _cross_validate(version, texts, labels, random_state, progress)
     if cv is not None:
         model = cv.model  # fitted on all the training set beside the folds
+        assert model is not None  # _cross_validate asks for the refit
     else:
         progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
         model = train_model(
