@@ -66,7 +66,7 @@ def test_any_takes_ids_given_as_text_as_in_does(tags):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
 @pytest.mark.django_db(transaction=True)
 def test_analyze_keeps_no_statistics_of_the_columns_no_query_filters_on():
-    # Migrations predictions 0013 and labeling 0017: ANALYZE skips these columns (half of its time), and only these.
+    # Migrations predictions 0014 and labeling 0017: ANALYZE skips these columns (half of its time), and only these.
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"

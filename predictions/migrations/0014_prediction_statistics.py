@@ -21,6 +21,6 @@ def _set_statistics(target: int):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("predictions", "0012_prediction_key_indexes_covered")]
+    dependencies = [("predictions", "0013_prediction_key_indexes_covered")]
 
     operations = [migrations.RunPython(_set_statistics(0), _set_statistics(-1))]

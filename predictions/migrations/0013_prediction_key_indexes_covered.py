@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("labeling", "0016_shown_tag_in_place"),
-        ("predictions", "0011_merge_emerging_topic_and_trust"),
+        ("predictions", "0012_audit_topic_tagged"),
     ]
 
     operations = [
