@@ -4,7 +4,10 @@ Run with ``manage.py shell < benchmarks/repredict_chunk.py`` from any checkout (
 since the issue-18 work has: ``predictions_create`` and the active version), on a database a ``bench-repredict``
 run left behind (an active version, every item predicted and showing a tag). The workers' benchmark moves with
 whatever else holds the two cores in the minute it runs; here the raw predict and the chunks alternate within
-seconds in one process, so their ratio is what A/B compares (scripts/bench_repredict_chunk.sh).
+seconds in one process, so their ratio is what A/B compares (scripts/bench_repredict_chunk.sh). Steadier still is
+the CPU each item costs, this process's and its PostgreSQL backend's (read from /proc: the server must run on this
+machine): with as many cores as workers, the "cpu ratio" (the model's CPU per item over the chunk's) is what the
+workers' ratio would be with nothing else running. It leaves out PostgreSQL's background writers.
 
 REPREDICT_MODE: ``shown`` (default) the items show the active version's answer under an older version number,
 as after a promotion when the tag stays; ``first`` the items show nothing yet (the first promotion).
@@ -59,29 +62,50 @@ def prepare_items() -> None:
         cursor.execute("VACUUM labeling_content")
 
 
-def raw_seconds() -> float:
-    began = time.perf_counter()
+def server_cpu() -> float:
+    """CPU seconds this connection's PostgreSQL backend has used (the server runs on this machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def raw_seconds() -> tuple[float, float]:
+    """(wall, CPU) seconds of the model on every text."""
+    began, cpu = time.perf_counter(), time.process_time()
     for at in range(0, len(texts), CHUNK):
         predict(model, texts[at : at + CHUNK])
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
-def chunk_seconds() -> float:
-    began = time.perf_counter()
+def chunk_seconds() -> tuple[float, float, float]:
+    """(wall, this process's CPU, the PostgreSQL backend's CPU) seconds of the chunks."""
+    began, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     for at in range(0, len(ids), CHUNK):
         predictions_create(model_version_id=version.pk, content_ids=ids[at : at + CHUNK])
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu, server_cpu() - server
 
 
-ratios = []
+# Wall rates move with whatever else holds the cores; CPU per item hardly does. With as many cores as workers,
+# re-prediction / (raw x workers) is the model's CPU per item over the chunk's, the server's included: cpu ratio.
+ratios, cpu_ratios = [], []
 for n in range(rounds):
     prepare_items()
-    raw_before, chunks, raw_after = raw_seconds(), chunk_seconds(), raw_seconds()
+    (raw_before, raw_cpu_before), (chunks, client, server), (raw_after, raw_cpu_after) = (
+        raw_seconds(),
+        chunk_seconds(),
+        raw_seconds(),
+    )
     raw_rate, chunk_rate = 2 * len(texts) / (raw_before + raw_after), len(ids) / chunks
+    raw_cpu = (raw_cpu_before + raw_cpu_after) / (2 * len(texts))
     ratios.append(chunk_rate / raw_rate)
+    cpu_ratios.append(raw_cpu / ((client + server) / len(ids)))
     load = open("/proc/loadavg").read().split()[0]
     print(
         f"round {n + 1} ({mode}, {len(ids):,} items, load {load}): raw {raw_rate:,.0f}/s, "
-        f"re-predict {chunk_rate:,.0f}/s, ratio {ratios[-1]:.3f}"
+        f"re-predict {chunk_rate:,.0f}/s, ratio {ratios[-1]:.3f}; CPU per item: model {raw_cpu * 1e6:.0f} us, "
+        f"chunk {client / len(ids) * 1e6:.0f} us here + {server / len(ids) * 1e6:.0f} us PostgreSQL, "
+        f"cpu ratio {cpu_ratios[-1]:.3f}"
     )
-print(f"median ratio ({mode}): {statistics.median(ratios):.3f}")
+print(f"median ratio ({mode}): {statistics.median(ratios):.3f}; median cpu ratio: {statistics.median(cpu_ratios):.3f}")

@@ -7,12 +7,19 @@ databases take ``IN`` as before.
 """
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Field, ForeignObject
+from django.db.models import Field, ForeignKey, ForeignObject, IntegerField
 from django.db.models.lookups import In
 
 
 class AnyOf(In):
     lookup_name = "any"
+
+    def get_prep_lookup(self):
+        # Ids as they are: ``In`` asks the field to prepare each of the 2,000 values of a chunk's list, which is
+        # int(value) for an integer column and cost about a tenth of a re-prediction chunk's Python time.
+        if _integer_column(self.lhs) and type(self.rhs) in (list, tuple) and all(type(v) is int for v in self.rhs):
+            return list(self.rhs)
+        return super().get_prep_lookup()
 
     def as_postgresql(self, compiler, connection):
         if self.rhs_is_direct_value():
@@ -23,6 +30,13 @@ class AnyOf(In):
             array_type = self.lhs.output_field.db_type(connection)
             return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, values)
         return super().as_sql(compiler, connection)
+
+
+def _integer_column(lhs) -> bool:
+    field = getattr(lhs, "output_field", None)
+    if isinstance(field, ForeignKey):
+        field = field.target_field
+    return isinstance(field, IntegerField)
 
 
 # Foreign keys keep lookups of their own ("content_id__in" is a related lookup), so both are registered.

@@ -113,8 +113,12 @@ class TrainingExample(models.Model):
 
 
 class Prediction(models.Model):
-    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="predictions")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    # Every prediction a re-prediction writes adds an entry to each index: the keys' own indexes would repeat the
+    # first columns of prediction_unique (content) and prediction_version_time (model version), which serve them.
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="predictions", db_index=False)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
     probabilities = models.JSONField()
     confidence = models.FloatField()

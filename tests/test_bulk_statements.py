@@ -54,3 +54,67 @@ def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
     assert analyze_when_stale(Content) is True
     assert _last_analyzed() > before
     assert analyze_when_stale(Content) is False
+
+
+@pytest.mark.django_db
+def test_any_takes_ids_given_as_text_as_in_does(tags):
+    item = make_content(title="by its id as text")
+
+    assert list(Content.objects.filter(pk__any=[str(item.pk), item.pk]).values_list("pk", flat=True)) == [item.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_analyze_keeps_no_statistics_of_the_columns_no_query_filters_on():
+    # Migrations predictions 0014 and labeling 0017: ANALYZE skips these columns (half of its time), and only these.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'stats', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 50) AS n"
+        )
+        cursor.execute(
+            "INSERT INTO labeling_reviewtask (content_id, reason, priority, status, predicted_tag, probabilities,"
+            " created_at, required_answers) SELECT id, 'low_confidence', 2.5, 'open', 'mlops', '{\"mlops\": 0.5}',"
+            " now(), 1 FROM labeling_content WHERE source = 'stats'"
+        )
+        cursor.execute("ANALYZE labeling_reviewtask")
+        cursor.execute(
+            "SELECT attname FROM pg_stats WHERE tablename = 'labeling_reviewtask' AND attname IN"
+            " ('probabilities', 'content_id', 'reason')"
+        )
+        analysed = {name for (name,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'predictions_prediction'::regclass"
+            " AND attname IN ('probabilities', 'text_hash', 'content_id')"
+        )
+        targets = dict(cursor.fetchall())
+
+    assert analysed == {"content_id", "reason"}
+    assert targets["probabilities"] == targets["text_hash"] == 0 and targets["content_id"] != 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_a_table_another_process_is_analysing_is_left_to_it():
+    import psycopg
+
+    from common.table_statistics import ANALYZE_LOCK
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE labeling_content")
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'busy', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 1500) AS n"
+        )
+    before = _last_analyzed()
+    # Another worker is analysing the table (it holds the lock analyze_when_stale takes around its ANALYZE).
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s, 'labeling_content'::regclass::oid::integer)", [ANALYZE_LOCK])
+
+        assert analyze_when_stale(Content) is False
+        assert _last_analyzed() == before
+    assert analyze_when_stale(Content) is True  # the other one ended without analysing: now this one does

@@ -106,13 +106,21 @@ def review_tasks_open_many(
 
     Within a reason, the less confident prediction comes first (the active-learning order).
     """
+    return _open_many(items, reason=reason, required_answers=required_answers)[0]
+
+
+def _open_many(
+    items: list[tuple[int, PredictionSnapshot]], *, reason: str, required_answers: int = 1
+) -> tuple[int, set[int]]:
+    """As ``review_tasks_open_many``; also returns the items that had an open task of ``reason`` already."""
     content_ids = [content_id for content_id, _ in items]
-    skip = set(GoldLabel.objects.filter(content_id__any=content_ids).values_list("content_id", flat=True))
-    skip |= set(
+    gold = set(GoldLabel.objects.filter(content_id__any=content_ids).values_list("content_id", flat=True))
+    already_open = set(
         ReviewTask.objects.filter(content_id__any=content_ids, reason=reason, status=ReviewStatus.OPEN).values_list(
             "content_id", flat=True
         )
     )
+    skip = gold | already_open
     tasks = [
         ReviewTask(
             content_id=content_id,
@@ -129,7 +137,7 @@ def review_tasks_open_many(
     # Conflicts are skipped: a concurrent worker may have opened the same task a moment
     # ago; the partial unique constraint keeps exactly one.
     insert_rows(ReviewTask, tasks)
-    return len(tasks)
+    return len(tasks), already_open
 
 
 def _priority(reason: str, snapshot: PredictionSnapshot) -> float:
@@ -144,8 +152,10 @@ def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSna
     Without the re-rank, a task would keep the place the model that opened it gave it,
     and the queue would stop being "least confident first" after every promotion.
     """
-    opened = review_tasks_open_many(items=items, reason=ReviewReason.LOW_CONFIDENCE)
-    _untouched_tasks_follow(items, reason=ReviewReason.LOW_CONFIDENCE)
+    opened, already_open = _open_many(items, reason=ReviewReason.LOW_CONFIDENCE)
+    # Only tasks opened before can hold an older snapshot: the ones just opened hold these. A first
+    # promotion's uncertain items have none yet, and the re-rank would look each one up for nothing.
+    _untouched_tasks_follow([item for item in items if item[0] in already_open], reason=ReviewReason.LOW_CONFIDENCE)
     return opened
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.bulk_update import insert_rows, parameters_bound
@@ -67,6 +67,7 @@ def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
     else:
         shadow, shadow_new = [], []
     with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
         _save_predictions([*new, *shadow_new])
         # Re-read inside the transaction: a promotion or rollback may have happened
         # since this chunk was queued.
@@ -75,6 +76,19 @@ def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
             served = servings_record_stream(canary, baseline=predictions, candidate=shadow) if canary else None
             _act_on_served(served or predictions, chunk, versions=[version, *([canary.candidate] if canary else [])])
     return len(new)
+
+
+def _commit_without_waiting_for_the_disk() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL's synchronous_commit off).
+
+    Waiting for the flush was 5% of a chunk's time in a profile. Nothing is given up: the job is marked done by the next,
+    ordinary commit on the same connection (predictions.services.jobs), which flushes the WAL up to itself, this
+    chunk's included. If the server stops in between, the chunk may be lost but its job stays unfinished and runs
+    again (chunks are idempotent).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class _Chunk:
