@@ -62,6 +62,7 @@ SEPARATOR = f" {SEPARATOR_WORD} "
 _SEPARATOR_BYTES = SEPARATOR_WORD.encode()
 # A score this close to its threshold is judged by the one-text check (see the module docstring).
 EPSILON = 1e-9
+BUCKETS = 64  # hash buckets per text in which the "one word repeated" rule is screened (a power of two)
 MAX_TOKENS = 1_000_000  # distinct tokens a table remembers before it starts afresh (a cache: bounded)
 
 
@@ -74,6 +75,7 @@ _WORD_BYTES = _keep(lambda b: b < 128 and (chr(b).isalnum() or chr(b) == "_"))  
 _LETTER_BYTES = _keep(lambda b: ord("a") <= b <= ord("z"))  # ml.wording.LETTERS on lowercased text
 # str.split() splits on these too, bytes.split() does not.
 _SPACES = _keep(lambda b: b not in (0x1C, 0x1D, 0x1E, 0x1F))
+_IS_SPACE = np.array([b < 128 and chr(b).isspace() for b in range(256)], dtype=np.uint8)  # str.isspace on ASCII
 _SYMBOL_CHARACTERS = SYMBOLS.strip("[]")  # the wording tokens that are not words
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Joiners of emoji sequences: neither letters nor spaces, unchanged by lowercasing and NFKC.
@@ -184,14 +186,15 @@ class _Batch:
         # bytes.lower() lowers ASCII only: plain symbols have no case, so this is the lowered texts' UTF-8.
         self.lower = SEPARATOR.join(texts).encode().lower()
         lengths = np.array([len(t) if t.isascii() else len(t.encode()) for t in texts], dtype=np.intp)
+        self.byte_lengths = lengths
         self.byte_starts = np.cumsum(lengths + len(SEPARATOR)) - lengths - len(SEPARATOR)  # in self.lower
 
     def holds_separator(self) -> bool:
         return self.lower.count(_SEPARATOR_BYTES) != self.size - 1
 
-    def count(self, text_of: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def count(self, text_of: np.ndarray, weights: np.ndarray | None = None, minlength: int = 0) -> np.ndarray:
         """Per text, how many of these tokens (or the sum of their weights, in token order)."""
-        return np.bincount(text_of, weights=weights, minlength=self.size)
+        return np.bincount(text_of, weights=weights, minlength=minlength or self.size)
 
 
 def _text_of(is_separator: np.ndarray) -> np.ndarray:
@@ -199,22 +202,15 @@ def _text_of(is_separator: np.ndarray) -> np.ndarray:
     return np.cumsum(is_separator)
 
 
-def _whitespace_tokens(batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """str.split()'s tokens of every text: (text, length in UTF-8 bytes, hash) of each."""
+def _whitespace_tokens(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+    """str.split()'s tokens of every text: (text, hash) of each."""
     tokens = batch.lower.translate(_SPACES).split()
-    lengths = np.fromiter(map(len, tokens), dtype=np.intp, count=len(tokens))
     hashes = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens))
-    is_separator = _separators(tokens, lengths)
-    keep = ~is_separator
-    return _text_of(is_separator)[keep], lengths[keep].astype(float), hashes[keep]
-
-
-def _separators(tokens: list[bytes], lengths: np.ndarray) -> np.ndarray:
-    """Which tokens are the separator word (only tokens of its length are compared)."""
-    is_separator: np.ndarray = lengths == len(_SEPARATOR_BYTES)
-    candidates = np.flatnonzero(is_separator)
+    is_separator: np.ndarray = hashes == hash(_SEPARATOR_BYTES)
+    candidates = np.flatnonzero(is_separator)  # the separator, or (hardly ever) a token of the same hash
     is_separator[candidates] = [tokens[i] == _SEPARATOR_BYTES for i in candidates.tolist()]
-    return is_separator
+    keep = ~is_separator
+    return _text_of(is_separator)[keep], hashes[keep]
 
 
 def _first_of_equals(ordered: np.ndarray) -> np.ndarray:
@@ -224,9 +220,12 @@ def _first_of_equals(ordered: np.ndarray) -> np.ndarray:
     return first
 
 
-def _visible(batch: _Batch, text: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _visible(batch: _Batch) -> np.ndarray:
     """Per text, its characters that are not whitespace (ml.ood._symbol_share's ``visible``)."""
-    visible = batch.count(text, weights=lengths)
+    # Whitespace bytes before each position of the batch, then per text: its bytes minus its whitespace.
+    spaces = np.concatenate([[0], np.cumsum(_IS_SPACE[np.frombuffer(batch.lower, dtype=np.uint8)], dtype=np.int64)])
+    starts, ends = batch.byte_starts, batch.byte_starts + batch.byte_lengths
+    visible: np.ndarray = (batch.byte_lengths - (spaces[ends] - spaces[starts])).astype(float)
     for i in [i for i, t in enumerate(batch.texts) if not t.isascii()]:
         visible[i] = len("".join(batch.texts[i].split()))  # a plain symbol is several UTF-8 bytes
     return visible
@@ -235,18 +234,14 @@ def _visible(batch: _Batch, text: np.ndarray, lengths: np.ndarray) -> np.ndarray
 def _maybe_repeated(batch: _Batch, text: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Texts where ml.ood._repeated_token_share may reach the threshold (4+ tokens, one of them half).
 
-    Tokens are told apart by hash: equal hashes of different tokens can only add to a count.
+    Each text's tokens are counted in BUCKETS by hash: a bucket holds every repeat of a token, and maybe
+    others, so its count is at least that token's; a text none of whose buckets reaches half passes.
     """
-    # One sortable key per token: its text above 40 low bits of its hash (fewer bits: more merging, still safe).
-    keys = np.sort((text.astype(np.int64) << 40) | (hashes & ((1 << 40) - 1)))
-    starts = np.flatnonzero(_first_of_equals(keys))  # runs of one token in one text
-    repeats = np.diff(np.r_[starts, len(keys)])
-    text = keys >> 40
-    per_text = batch.count(text)
-    run_text = text[starts]
-    hit = (per_text[run_text] >= 4) & (repeats / per_text[run_text] >= GARBAGE_THRESHOLD)
-    maybe = np.zeros(batch.size, dtype=bool)
-    maybe[run_text[hit]] = True
+    buckets = batch.count(text * BUCKETS + (hashes & (BUCKETS - 1)), minlength=batch.size * BUCKETS)
+    most = buckets.reshape(batch.size, BUCKETS).max(axis=1, initial=0)
+    tokens = batch.count(text)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        maybe: np.ndarray = (tokens >= 4) & (most / tokens >= GARBAGE_THRESHOLD)
     return maybe
 
 
@@ -269,7 +264,7 @@ class BatchScreen:
         if len(self._words.codes) > MAX_TOKENS:
             self._words = _WordTable(self._words.weights)
         verdicts: list[int] = [-1] * len(texts)
-        screened = [i for i, text in enumerate(texts) if screenable(text)]
+        screened = [i for i, text in enumerate(texts) if text.isascii() or screenable(text)]
         batch = _Batch([texts[i] for i in screened])
         if batch.holds_separator():  # rare: leave the texts that hold it to the one-text check
             screened = [i for i in screened if _SEPARATOR_BYTES not in texts[i].lower().encode()]
@@ -302,10 +297,10 @@ class BatchScreen:
     def _garbage(self, batch: _Batch, words: np.ndarray, word_text: np.ndarray, columns: _WordColumns) -> np.ndarray:
         """ml.ood.garbage_check's verdict: almost no letters, or one of its rules at the threshold."""
         letters = batch.count(word_text, weights=columns.letters[words].astype(float))
-        text, lengths, hashes = _whitespace_tokens(batch)
+        text, hashes = _whitespace_tokens(batch)
         flagged = letters < MIN_LETTERS
         with np.errstate(divide="ignore", invalid="ignore"):
-            flagged |= 1.0 - letters / _visible(batch, text, lengths) >= GARBAGE_THRESHOLD  # symbols or digits
+            flagged |= 1.0 - letters / _visible(batch) >= GARBAGE_THRESHOLD  # symbols or digits
             mash = batch.count(word_text[columns.mash[words]]) / batch.count(word_text[columns.mash_word[words]])
         flagged |= mash >= GARBAGE_THRESHOLD  # keyboard mash (no words: nan, not flagged)
         maybe = _maybe_repeated(batch, text, hashes) | (batch.count(word_text[columns.run[words]]) > 0)
