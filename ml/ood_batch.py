@@ -75,7 +75,7 @@ _WORD_BYTES = _keep(lambda b: b < 128 and (chr(b).isalnum() or chr(b) == "_"))  
 _LETTER_BYTES = _keep(lambda b: ord("a") <= b <= ord("z"))  # ml.wording.LETTERS on lowercased text
 # str.split() splits on these too, bytes.split() does not.
 _SPACES = _keep(lambda b: b not in (0x1C, 0x1D, 0x1E, 0x1F))
-_IS_SPACE = np.array([b < 128 and chr(b).isspace() for b in range(256)], dtype=np.uint8)  # str.isspace on ASCII
+_SPACE_ONES = bytes(int(b < 128 and chr(b).isspace()) for b in range(256))  # 1 for what str.isspace() accepts
 _SYMBOL_CHARACTERS = SYMBOLS.strip("[]")  # the wording tokens that are not words
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Joiners of emoji sequences: neither letters nor spaces, unchanged by lowercasing and NFKC.
@@ -222,10 +222,12 @@ def _first_of_equals(ordered: np.ndarray) -> np.ndarray:
 
 def _visible(batch: _Batch) -> np.ndarray:
     """Per text, its characters that are not whitespace (ml.ood._symbol_share's ``visible``)."""
-    # Whitespace bytes before each position of the batch, then per text: its bytes minus its whitespace.
-    spaces = np.concatenate([[0], np.cumsum(_IS_SPACE[np.frombuffer(batch.lower, dtype=np.uint8)], dtype=np.int64)])
-    starts, ends = batch.byte_starts, batch.byte_starts + batch.byte_lengths
-    visible: np.ndarray = (batch.byte_lengths - (spaces[ends] - spaces[starts])).astype(float)
+    # One byte more: the last text may be empty and start at the very end.
+    is_space = np.frombuffer(batch.lower.translate(_SPACE_ONES) + b"\0", dtype=np.uint8)
+    # Whitespace bytes from each text's start to the next one's: the text's, then the separator's two.
+    spaces = np.add.reduceat(is_space, batch.byte_starts, dtype=np.intp)
+    spaces[:-1] -= SEPARATOR.count(" ")
+    visible: np.ndarray = (batch.byte_lengths - spaces).astype(float)
     for i in [i for i, t in enumerate(batch.texts) if not t.isascii()]:
         visible[i] = len("".join(batch.texts[i].split()))  # a plain symbol is several UTF-8 bytes
     return visible
