@@ -320,7 +320,9 @@ class OODChecks:
 
         The same verdicts and reasons as :meth:`check` (``vectors`` as there), several times
         faster on a batch where most texts pass: a text's reasons are written only when some
-        check flags it (writing them, with the result objects, was over half of :meth:`check`).
+        check flags it (writing them, with the result objects, was over half of :meth:`check`), and
+        which texts some check flags is decided for the whole batch at once (:mod:`ml.ood_batch`,
+        which leaves what it cannot decide exactly to :meth:`_any_flag`, one text at a time).
         """
         distances = self._semantic_distances(texts, vectors)
         flags = self._batch_screen().flags(texts, distances, self.thresholds, self._any_flag)
@@ -329,10 +331,11 @@ class OODChecks:
     def _batch_screen(self) -> "BatchScreen":
         """The batch form of :meth:`_any_flag` (ml.ood_batch), built once for these models."""
         screen = self._screen
-        if screen is None or (screen.unigram, screen.typical_surprise, screen.topic) != (
-            self.unigram,
-            self.typical_surprise,
-            self.topic,
+        if (
+            screen is None
+            or screen.unigram is not self.unigram
+            or screen.topic is not self.topic
+            or screen.typical_surprise != self.typical_surprise
         ):
             from ml.ood_batch import BatchScreen  # imported here: ml.ood_batch builds on this module
 
