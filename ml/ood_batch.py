@@ -63,7 +63,7 @@ _SEPARATOR_BYTES = SEPARATOR_WORD.encode()
 # A score this close to its threshold is judged by the one-text check (see the module docstring).
 EPSILON = 1e-9
 BUCKETS = 64  # hash buckets per text in which the "one word repeated" rule is screened (a power of two)
-MAX_TOKENS = 1_000_000  # distinct tokens a table remembers before it starts afresh (a cache: bounded)
+MAX_TOKENS = 200_000  # distinct tokens a table remembers before it starts afresh (a cache: some 20 MB at most)
 
 
 def _keep(keep: Callable[[int], bool]) -> bytes:
