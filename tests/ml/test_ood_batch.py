@@ -181,3 +181,19 @@ def test_flagged_reasons_equal_the_reasons_of_check(fitted):
         {name: c.reason for name, c in item.checks.items() if c.flagged} for item in checks.check(texts, vectors)
     ]
     assert checks.flagged_reasons(texts, vectors) == expected
+
+
+def test_verdicts_hold_when_the_token_tables_start_afresh(fitted, monkeypatch):
+    checks, texts, distances, _ = fitted
+    checks = OODChecks.from_dict(checks.to_dict())  # a screen of its own
+    monkeypatch.setattr("ml.ood_batch.MAX_TOKENS", 50)
+    expected = [checks._any_flag(text, d) for text, d in zip(texts, distances)]
+    screen = checks._batch_screen()
+    tables, sizes = [], set()  # the tables kept alive, so their ids stay distinct
+    for start in range(0, len(texts), 300):
+        part = slice(start, start + 300)
+        assert screen.flags(texts[part], distances[part], checks.thresholds, checks._any_flag) == expected[part]
+        tables.append(screen._words)
+        sizes.add(len(screen._content.codes) - len(screen._content._base))
+    assert len({id(table) for table in tables}) > 5  # the wording tokens' table was made afresh
+    assert min(sizes) < 300  # and the content table too
