@@ -342,6 +342,10 @@ class OODChecks:
             screen = self._screen = BatchScreen(self.unigram, self.typical_surprise, self.topic)
         return screen
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave the batch screen out: it is a cache, and holds a lock."""
+        return {**self.__dict__, "_screen": None}
+
     def _reasons(self, text: str, semantic_distance: float | None) -> dict[str, str]:
         checks = self._check_one(text, semantic_distance).checks
         return {name: check.reason for name, check in checks.items() if check.flagged}

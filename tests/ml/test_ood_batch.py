@@ -7,6 +7,8 @@ it, and with its meaning part; in batches of several sizes.  Scores the screen c
 too, and a threshold placed exactly on a text's score must send that text to the one-text check.
 """
 
+import copy
+import pickle
 import random
 
 import numpy as np
@@ -197,3 +199,12 @@ def test_verdicts_hold_when_the_token_tables_start_afresh(fitted, monkeypatch):
         sizes.add(len(screen._content.codes) - len(screen._content._base))
     assert len({id(table) for table in tables}) > 5  # the wording tokens' table was made afresh
     assert min(sizes) < 300  # and the content table too
+
+
+def test_checks_copy_and_pickle_without_their_screen(fitted):
+    checks, texts, distances, vectors = fitted
+    expected = checks.flagged_reasons(texts[:300], None if vectors is None else vectors[:300])
+    assert checks._screen is not None
+    for again in (copy.deepcopy(checks), pickle.loads(pickle.dumps(checks))):
+        assert again.to_dict() == checks.to_dict() and again._screen is None
+        assert again.flagged_reasons(texts[:300], None if vectors is None else vectors[:300]) == expected
