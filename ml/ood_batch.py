@@ -207,8 +207,9 @@ def _whitespace_tokens(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
     tokens = batch.lower.translate(_SPACES).split()
     hashes = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens))
     is_separator: np.ndarray = hashes == hash(_SEPARATOR_BYTES)
-    candidates = np.flatnonzero(is_separator)  # the separator, or (hardly ever) a token of the same hash
-    is_separator[candidates] = [tokens[i] == _SEPARATOR_BYTES for i in candidates.tolist()]
+    candidates = np.flatnonzero(is_separator)  # every separator, and (hardly ever) a token of the same hash
+    if len(candidates) != batch.size - 1:
+        is_separator[candidates] = [tokens[i] == _SEPARATOR_BYTES for i in candidates.tolist()]
     keep = ~is_separator
     return _text_of(is_separator)[keep], hashes[keep]
 

@@ -14,6 +14,7 @@ import random
 import numpy as np
 import pytest
 
+from ml import ood_batch
 from ml.language import ENGLISH, FOREIGN
 from ml.offtopic import TUNING, read_offtopic_samples
 from ml.ood import OODChecks, fit_ood_checks, vocabulary_scores
@@ -208,3 +209,15 @@ def test_checks_copy_and_pickle_without_their_screen(fitted):
     for again in (copy.deepcopy(checks), pickle.loads(pickle.dumps(checks))):
         assert again.to_dict() == checks.to_dict() and again._screen is None
         assert again.flagged_reasons(texts[:300], None if vectors is None else vectors[:300]) == expected
+
+
+def test_a_token_with_the_separators_hash_is_not_taken_for_it(fitted, monkeypatch):
+    checks, texts, distances, _ = fitted
+    separator = SEPARATOR_WORD.encode()
+    real_hash = hash
+    fake = lambda t: real_hash(separator) if t == b"data" else real_hash(t)  # noqa: E731
+    monkeypatch.setattr(ood_batch, "hash", fake, raising=False)
+    part = [t for t in texts if "data" in t.lower().split()][:300]
+    assert len(part) > 50
+    expected = [checks._any_flag(text, None) for text in part]
+    assert checks._batch_screen().flags(part, [None] * len(part), checks.thresholds, checks._any_flag) == expected
