@@ -162,7 +162,8 @@ class _ContentTable:
     def __init__(self, unigram: UnigramModel) -> None:
         seen, unseen_surprise = unigram.surprise_table
         self.unseen, self.skip, self.separator = len(seen), len(seen) + 1, len(seen) + 2
-        base = {word.encode(): code for code, word in enumerate(seen)}
+        # Only what content_tokens can produce (a stored vocabulary is not trusted to hold nothing else).
+        base = {word.encode(): code for code, word in enumerate(seen) if len(word) > 1 and not word.isdigit()}
         base.update(dict.fromkeys((w.encode() for w in ENGLISH_STOP_WORDS), self.skip))  # stopwords never count
         base[_SEPARATOR_BYTES] = self.separator
         self._base = base
@@ -280,7 +281,8 @@ class BatchScreen:
 
     def _screen(self, batch: _Batch, distances: list[float | None], thresholds: dict[str, float]) -> np.ndarray:
         """Per text 1 (flagged), 0 (passes) or -1 (not certain: left to the one-text check)."""
-        words, columns = self._words.encode(batch.lower.translate(_LETTER_BYTES).split())
+        table = self._words  # one table for the whole batch, even if another thread starts a new one
+        words, columns = table.encode(batch.lower.translate(_LETTER_BYTES).split())
         word_text = _text_of(words == 0)
         flagged = self._garbage(batch, words, word_text, columns)
         # Without a foreign function word the language score is 0.
@@ -290,7 +292,7 @@ class BatchScreen:
         scores = [(oov, thresholds["oov"]), (surprise, thresholds["surprise"])]
         if self.topic is not None:
             scores.append(
-                (self._topic_score(batch, words, word_text, columns, surprise, distances), self.topic.threshold)
+                (self._topic_score(batch, table, words, word_text, surprise, distances), self.topic.threshold)
             )
         for score, limit in scores:
             flagged |= score > limit + EPSILON
@@ -328,17 +330,17 @@ class BatchScreen:
     def _topic_score(
         self,
         batch: _Batch,
+        table: _WordTable,
         words: np.ndarray,
         word_text: np.ndarray,
-        columns: _WordColumns,
         surprise: np.ndarray,
         distances: list[float | None],
     ) -> np.ndarray:
         """TopicCheck._parts' score: surprise, wording and meaning in sd, weighted and added."""
         topic = self.topic
         assert topic is not None
-        text, code = self._known_wording(batch, words, word_text, columns)
-        count, total = batch.count(text), batch.count(text, weights=columns.weight[code])
+        text, code = _known_wording(batch, table, words, word_text)
+        count, total = batch.count(text), batch.count(text, weights=table.columns.weight[code])
         intercept = topic.wording.intercept
         with np.errstate(divide="ignore", invalid="ignore"):
             wording = np.where(count > 0, intercept + total / np.sqrt(count), intercept)
@@ -351,29 +353,31 @@ class BatchScreen:
             meaning_sd[measured] = (values - topic.semantic_scale.center) / topic.semantic_scale.scale
         return surprise_sd + topic.wording_weight * wording_sd + topic.semantic_weight * meaning_sd
 
-    def _known_wording(
-        self, batch: _Batch, words: np.ndarray, word_text: np.ndarray, columns: _WordColumns
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(text, token code) of each distinct wording token with a weight in each text: words and symbols."""
-        symbol_text, symbol_code = self._symbols(batch)
-        text = np.concatenate([word_text, symbol_text]).astype(np.intp)
-        code = np.concatenate([words, symbol_code])
-        known = columns.known[code]
-        span = len(columns.known)
-        pairs = np.sort(text[known] * span + code[known])
-        pairs = pairs[_first_of_equals(pairs)]  # each token once per text, as in a set
-        return pairs // span, pairs % span
 
-    def _symbols(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
-        """(text, code) of every symbol token: rare, so found with bytes.find."""
-        found: list[int] = []
-        codes: list[int] = []
-        for symbol in _SYMBOL_CHARACTERS:
-            key = symbol.encode()
-            at = batch.lower.find(key)
-            while at >= 0:
-                found.append(at)
-                codes.append(self._words.codes[key])
-                at = batch.lower.find(key, at + 1)
-        text = np.searchsorted(batch.byte_starts, found, side="right") - 1
-        return text, np.array(codes, dtype=np.intp)
+def _known_wording(
+    batch: _Batch, table: _WordTable, words: np.ndarray, word_text: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(text, token code) of each distinct wording token with a weight in each text: words and symbols."""
+    symbol_text, symbol_code = _symbols(batch, table)
+    text = np.concatenate([word_text, symbol_text]).astype(np.intp)
+    code = np.concatenate([words, symbol_code])
+    known = table.columns.known[code]
+    span = len(table.columns.known)
+    pairs = np.sort(text[known] * span + code[known])
+    pairs = pairs[_first_of_equals(pairs)]  # each token once per text, as in a set
+    return pairs // span, pairs % span
+
+
+def _symbols(batch: _Batch, table: _WordTable) -> tuple[np.ndarray, np.ndarray]:
+    """(text, code) of every symbol token: rare, so found with bytes.find."""
+    found: list[int] = []
+    codes: list[int] = []
+    for symbol in _SYMBOL_CHARACTERS:
+        key = symbol.encode()
+        at = batch.lower.find(key)
+        while at >= 0:
+            found.append(at)
+            codes.append(table.codes[key])
+            at = batch.lower.find(key, at + 1)
+    text = np.searchsorted(batch.byte_starts, found, side="right") - 1
+    return text, np.array(codes, dtype=np.intp)

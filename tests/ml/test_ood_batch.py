@@ -221,3 +221,16 @@ def test_a_token_with_the_separators_hash_is_not_taken_for_it(fitted, monkeypatc
     assert len(part) > 50
     expected = [checks._any_flag(text, None) for text in part]
     assert checks._batch_screen().flags(part, [None] * len(part), checks.thresholds, checks._any_flag) == expected
+
+
+def test_a_stored_vocabulary_with_numbers_and_letters_counts_as_content_tokens_do(fitted):
+    checks, texts, distances, _ = fitted
+    data = checks.to_dict()
+    data["vocabulary"] |= {"2019": 500, "a": 500, "x": 500, "12": 500}  # content_tokens never yields these
+    odd = OODChecks.from_dict(data)
+    part = [t for t in texts if screenable(t)][:1500]
+    assert sum(1 for t in part if " 2019 " in f" {t} " or " a " in f" {t.lower()} ") > 20
+    expected = [odd._any_flag(text, None) for text in part]
+    assert odd._batch_screen().flags(part, [None] * len(part), odd.thresholds, odd._any_flag) == expected
+    surprise, _ = odd._batch_screen()._vocabulary(_Batch(part))
+    assert surprise.tolist() == [odd.scores(t).surprise for t in part]
