@@ -26,7 +26,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from ml.training import train_model
 
 ALGORITHM = "tfidf-linear"
 SCENARIOS = ("same period", "30% off-topic", "newer period")
+ITEM_POOLS = ("held-out", "newer")
 SECTION = "Drift"
 NOTES = [
     "Notes:",
@@ -72,7 +73,7 @@ class Scored:
     tags: list[str]
     confidences: list[float]
 
-    def take(self, indices: Sequence[int]) -> "Scored":
+    def take(self, indices: Collection[int]) -> "Scored":  # a range, a list or a numpy array of positions
         return Scored(
             [self.texts[i] for i in indices], [self.tags[i] for i in indices], [self.confidences[i] for i in indices]
         )
@@ -107,7 +108,7 @@ def _benchmark(args: argparse.Namespace) -> None:
     old, newer, labels = _time_split(args.dataset)
     offtopic = _offtopic_texts(args.offtopic)
     args.tuning_texts = _offtopic_texts(args.offtopic, tuning_only=True)
-    counts = {scenario: {} for scenario in SCENARIOS}
+    counts: dict[str, dict[str, int]] = {scenario: {} for scenario in SCENARIOS}
     item_rates = []
     for split_number in range(args.splits):
         split = _prepare_split(old, labels, newer, offtopic, args, seed=args.seed + split_number)
@@ -145,8 +146,13 @@ def _prepare_split(
     train = order[args.reference_size + args.window_size :]
     train_texts = [old[i] for i in train]
     model = train_model(texts=train_texts, labels=[labels[i] for i in train], algorithm=ALGORITHM, random_state=seed)
-    scored = [_score(model, texts) for texts in ([old[i] for i in held], newer, offtopic)]
-    return Split(*scored, item_rates=_item_rates(train_texts, args.tuning_texts, scored))
+    held_out, newer_scored, offtopic_scored = (
+        _score(model, texts) for texts in ([old[i] for i in held], newer, offtopic)
+    )
+    # The positions of train_texts from oldest to newest (old is sorted by created_on).
+    oldest_first = [int(k) for k in np.argsort(train, kind="stable")]
+    item_rates = _item_rates(train_texts, oldest_first, args.tuning_texts, [held_out, newer_scored])
+    return Split(held_out, newer_scored, offtopic_scored, item_rates=item_rates)
 
 
 def _score(model: Pipeline, texts: list[str]) -> Scored:
@@ -154,15 +160,19 @@ def _score(model: Pipeline, texts: list[str]) -> Scored:
     return Scored(list(texts), [r.tag for r in results], [r.confidence for r in results])
 
 
-def _item_rates(train_texts: list[str], tuning_texts: list[str], scored: list[Scored]) -> dict[str, float]:
+def _item_rates(
+    train_texts: list[str], oldest_first: list[int], tuning_texts: list[str], scored: list[Scored]
+) -> dict[str, float]:
     """Share of real items flagged by the per-item checks fitted on the model's training texts
     (off-topic detection is measured kind by kind, leave-one-kind-out: benchmarks.bench_offtopic).
-    With the meaning part, as a retrain fits them (each text is encoded once, then cached)."""
-    checks = fit_ood_checks(train_texts, offtopic_texts=tuning_texts, encode=default_encode)
-    return {
-        name: float(np.mean([item.flagged for item in checks.check(pool.texts)]))
-        for name, pool in zip(("held-out", "newer"), scored)
-    }
+    With the meaning part and in time order, as a retrain fits them (each text is encoded once, then
+    cached); "... (random folds)": fitted on random folds, as before issue 14's time order."""
+    rates = {}
+    for label, order in (("", oldest_first), (" (random folds)", None)):
+        checks = fit_ood_checks(train_texts, offtopic_texts=tuning_texts, encode=default_encode, oldest_first=order)
+        for name, pool in zip(ITEM_POOLS, scored):
+            rates[name + label] = float(np.mean([item.flagged for item in checks.check(pool.texts)]))
+    return rates
 
 
 def _windows_per_split(args: argparse.Namespace, split_number: int) -> int:
@@ -210,8 +220,10 @@ def _report(
     for name in names:
         rates = [f"{counts[s].get(name, 0) / windows:.1%}" for s in SCENARIOS]
         lines.append(f"| {name} | " + " | ".join(rates) + " |")
-    pools = ("held-out", "newer")
-    item_line = ", ".join(f"{p} {np.mean([r[p] for r in item_rates]):.1%}" for p in pools)
+    item_line, before = (
+        ", ".join(f"{p} {np.mean([r[p + label] for r in item_rates]):.1%}" for p in ITEM_POOLS)
+        for label in ("", " (random folds)")
+    )
     command = " ".join(["python -m benchmarks.bench_drift", *args.argv])
     return "\n".join(
         [
@@ -229,8 +241,9 @@ def _report(
             "",
             *lines,
             "",
-            f"Per-item checks (`fit_ood_checks` on each split's training texts and the tuning kinds of "
-            f"off-topic samples, default quantile): real items flagged — {item_line}.",
+            f"Per-item checks (`fit_ood_checks` on each split's training texts in time order and the tuning kinds "
+            f"of off-topic samples, default quantile, with the meaning part): real items flagged — {item_line} "
+            f"(fitted on random folds, as before: {before}).",
             "",
             *NOTES,
         ]

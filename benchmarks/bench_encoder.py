@@ -1,7 +1,7 @@
 """Which encoder the default model should use: F1 that holds on newer content, latency, retrain, size.
 
-Run ``python -m benchmarks.bench_encoder [--dataset PATH] [--static] [--docs docs/benchmarks.md | --no-docs]``
-(or ``make bench-encoder``).
+Run ``python -m benchmarks.bench_encoder [--dataset PATH] [--only NAME ...] [--backends BACKEND ...]
+[--no-encoder-table] [--static] [--docs docs/benchmarks.md | --no-docs]`` (or ``make bench-encoder``).
 
 Each candidate is measured the same way on the Made With ML dataset, ordered by ``created_on``:
 
@@ -17,7 +17,9 @@ Each candidate is measured the same way on the Made With ML dataset, ordered by 
 - the installed size of what the candidate needs (files of the installed distributions, no
   bytecode caches), from this virtualenv's package metadata.
 
-``--static`` adds a static embedding distilled from the same MiniLM (model2vec's method: every
+static-linear (:mod:`ml.static_embedding`) is measured like the others, after its table is distilled afresh
+into a temporary folder (the time and the file's size are reported).  ``--static`` adds the earlier recipe of a
+static embedding distilled from the same MiniLM (model2vec's method: every
 vocabulary token through the encoder, PCA to 256, Zipf/SIF weighting; the token pass by
 :mod:`ml.minilm`, a few minutes) with the TF-IDF features; F1 only, as it is not shipped.
 """
@@ -55,6 +57,7 @@ CANDIDATES: tuple[tuple[str, str | None], ...] = (
     ("minilm-linear", "numpy"),
     ("tfidf-linear", None),
     ("embeddings-linear", None),
+    ("static-linear", None),
 )
 # The encoder alone: one text per call over this many of the newest texts, and batches of these sizes.
 ENCODER_TEXTS = 150
@@ -64,6 +67,8 @@ INSTALLS = {
     "tfidf-linear": (("requirements.txt", True),),
     "minilm-linear": (("requirements.txt", True), ("requirements-minilm.txt", False)),
     "embeddings-linear": (("requirements.txt", True), ("requirements-embeddings.txt", True)),
+    # Its table is distilled at the first fit into TAGLOOP_VAR_DIR, not installed (see distillation()).
+    "static-linear": (("requirements.txt", True), ("requirements-minilm.txt", False)),
 }
 TARGETS = "time-split F1 >= 0.92, single-item p50 <= 5 ms, retrain <= 30 s, installed <= 400 MB"
 
@@ -139,8 +144,9 @@ def _measure_algorithm(name: str, texts: list[str], labels: np.ndarray) -> Row:
 
     clear_embedding_cache()
     retrain = retrain_seconds(name, texts, labels)
-    if name != "tfidf-linear":
-        cached_encode(texts, encoder=_encoder(name))  # once for all the splits: the encoder is fixed, not fitted
+    encoder = _encoder(name)
+    if encoder is not None:
+        cached_encode(texts, encoder=encoder)  # once for all the splits: the encoder is fixed, not fitted
     figures = f1_figures(fit_predict, labels)
     cut = int(len(texts) * 0.8)
     model = train_model(texts=texts[:cut], labels=list(labels[:cut]), algorithm=name)
@@ -360,6 +366,48 @@ def encoder_report(rows: list[EncoderRow], count: int) -> list[str]:
 # The static candidate ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Distillation:
+    seconds: float  # wall clock
+    cpu_seconds: float  # the process's CPU time, every thread counted
+    file_mb: float  # the table file static-linear keeps in TAGLOOP_VAR_DIR
+    pieces: int
+    dimensions: int
+
+
+def distillation() -> Distillation:
+    """static-linear's table distilled afresh (into a temporary TAGLOOP_VAR_DIR), as a machine's first fit does."""
+    import tempfile
+
+    from ml import static_embedding
+
+    previous = os.environ.get("TAGLOOP_VAR_DIR")
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["TAGLOOP_VAR_DIR"] = folder
+        static_embedding._tables.clear()  # the process's copy too: the first fit reads or distils
+        try:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            table = static_embedding.load_table()
+            seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            size = sum(path.stat().st_size for path in static_embedding.table_dir().iterdir())
+        finally:
+            if previous is None:
+                os.environ.pop("TAGLOOP_VAR_DIR", None)
+            else:
+                os.environ["TAGLOOP_VAR_DIR"] = previous
+    # The table stays in this process's memory, so the candidate's fits below do not distil again.
+    return Distillation(seconds, cpu, size / 1e6, *table.vectors.shape)
+
+
+def distillation_line(result: Distillation) -> str:
+    return (
+        f"static-linear's table: {result.pieces:,} word pieces x {result.dimensions} int8 distilled in "
+        f"{result.seconds:.1f} s ({result.cpu_seconds:.1f} s of CPU), a {result.file_mb:.1f} MB file in "
+        "TAGLOOP_VAR_DIR/static-embeddings, made at a machine's first fit (the MiniLM of "
+        "TAGLOOP_MINILM_BACKEND, each piece alone), not by the install; each saved model holds a copy."
+    )
+
+
 def measure_static(texts: list[str], labels: np.ndarray) -> Row:
     """model2vec's recipe on MiniLM, then the TF-IDF features; LogisticRegression. F1 only."""
     from scipy import sparse
@@ -404,7 +452,13 @@ def measure_static(texts: list[str], labels: np.ndarray) -> Row:
 
 
 def report(
-    rows: list[Row], *, command: str, load_before: str, skipped: list[str], encoder_lines: list[str] | None = None
+    rows: list[Row],
+    *,
+    command: str,
+    load_before: str,
+    skipped: list[str],
+    encoder_lines: list[str] | None = None,
+    distilled: Distillation | None = None,
 ) -> str:
     def cell(value: Any, fmt: Callable[[Any], str]) -> str:
         return "n/a" if value is None else fmt(value)
@@ -447,9 +501,11 @@ def report(
         "`TAGLOOP_MINILM_BACKEND` chooses what new models train on (onnx-int8 by default); a model is served the "
         "kind of vectors it was trained on. The settings of the classifier were chosen by 5-fold CV, not on the "
         "newest slice (see `ml.algorithms.minilm_linear`); the int8 settings by the vectors' cosine to fp32 "
-        "on dataset texts, before any F1 was measured. The static embedding distilled from the same encoder "
-        "(`--static`) is no better than TF-IDF alone, so it is not shipped.",
+        "on dataset texts, before any F1 was measured. static-linear (a static embedding distilled from the same "
+        "encoder, `ml.static_embedding`) is an option: far cheaper per item, it holds less on the newest slice.",
     ]
+    if distilled is not None:
+        lines += ["", distillation_line(distilled)]
     lines += encoder_lines or []
     if skipped:
         lines += ["", f"Not measured (packages missing): {', '.join(skipped)}."]
@@ -461,6 +517,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--static", action="store_true", help="also the distilled static embedding (slow)")
     parser.add_argument("--only", nargs="*", default=None, help="algorithms to measure (default: all installed)")
     parser.add_argument("--encoders-only", action="store_true", help="only the encoder-alone table (quick)")
+    parser.add_argument(
+        "--backends", nargs="*", default=None, help="minilm-linear's encoder backends to measure (default: all)"
+    )
+    parser.add_argument("--no-encoder-table", action="store_true", help="leave out the encoder-alone table")
     add_docs_arguments(parser, DOCS_SECTION)
     args = parser.parse_args(argv)
     load_before = load_average()
@@ -468,7 +528,9 @@ def main(argv: list[str] | None = None) -> None:
     texts = [prepare_text(row.item.title, row.item.description) for row in rows_in_time]
     labels = np.asarray([row.item.tag for row in rows_in_time])
     newest = texts[int(len(texts) * 0.8) :][:ENCODER_TEXTS]
-    measure_encoder = args.encoders_only or args.only is None or "minilm-linear" in args.only
+    measure_encoder = not args.no_encoder_table and (
+        args.encoders_only or args.only is None or "minilm-linear" in args.only
+    )
     encoder_lines = (
         encoder_report(measure_encoders(newest), len(newest))
         if measure_encoder and algorithm_available("minilm-linear")
@@ -476,7 +538,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("\n".join(encoder_lines), flush=True)
     wanted = [] if args.encoders_only else [c for c in CANDIDATES if args.only is None or c[0] in args.only]
+    wanted = [c for c in wanted if c[1] is None or args.backends is None or c[1] in args.backends]
     available = [(name, backend) for name, backend in wanted if _backend_available(name, backend)]
+    distilled = None
+    if ("static-linear", None) in available:
+        distilled = distillation()
+        print(distillation_line(distilled), flush=True)
     rows = []
     for name, backend in available:
         rows.append(measure_algorithm(name, texts, labels, backend))
@@ -486,7 +553,12 @@ def main(argv: list[str] | None = None) -> None:
         print(rows[-1], flush=True)
     skipped = [candidate_name(*candidate) for candidate in wanted if candidate not in available]
     body = report(
-        rows, command=command_line(MODULE, argv), load_before=load_before, skipped=skipped, encoder_lines=encoder_lines
+        rows,
+        command=command_line(MODULE, argv),
+        load_before=load_before,
+        skipped=skipped,
+        encoder_lines=encoder_lines,
+        distilled=distilled,
     )
     print(body)
     if args.docs is not None:

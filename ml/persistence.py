@@ -37,6 +37,8 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "ml.embeddings.SentenceEmbedder",
         "ml.embeddings.MiniLMEmbedder",
         "ml.features.CompactTfidfVectorizer",
+        # Its distilled table is plain numpy arrays (int8 rows, float32 scales).
+        "ml.static_embedding.StaticEmbedder",
         "ml.features.SequentialFeatureUnion",
         "ml.rules.KeywordClassifier",
         "sklearn.calibration._CalibratedClassifier",

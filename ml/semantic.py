@@ -12,6 +12,7 @@ stored checks, and the cosine similarities move by less than 0.01.
 """
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -74,12 +75,24 @@ class NeighbourDistance:
         return cls(reference=raw.reshape(rows, dim).copy(), neighbours=int(data["neighbours"]), precision=precision)
 
 
-def out_of_fold_distances(vectors: np.ndarray, *, folds: int = 5, random_state: int = 0) -> np.ndarray:
-    """Each training vector's distance to the *other* folds' vectors (to itself it would be 0)."""
+def out_of_fold_distances(
+    vectors: np.ndarray,
+    *,
+    folds: int = 5,
+    random_state: int = 0,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> np.ndarray:
+    """Each training vector's distance to the *other* folds' vectors (to itself it would be 0).
+
+    ``splits``: (reference rows, scored rows) pairs to use instead of ``folds`` random folds, e.g. each
+    block of consecutive texts in time against the others; a row no split scores is NaN.
+    """
     from sklearn.model_selection import KFold
 
     vectors = np.asarray(vectors, dtype=np.float32)
-    distances = np.zeros(len(vectors))
-    for fit_part, score_part in KFold(min(folds, len(vectors)), shuffle=True, random_state=random_state).split(vectors):
+    if splits is None:
+        splits = list(KFold(min(folds, len(vectors)), shuffle=True, random_state=random_state).split(vectors))
+    distances = np.full(len(vectors), np.nan)
+    for fit_part, score_part in splits:
         distances[score_part] = NeighbourDistance.fit(vectors[fit_part]).distances(vectors[score_part])
     return distances

@@ -11,6 +11,7 @@ baseline live audits are pooled with.  Nothing of the stream is used.
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ml.prediction import predict
 from ml.training import train_model
@@ -38,6 +39,21 @@ def forward_slices(count: int, *, folds: int, share: float) -> list[tuple[range,
     return pairs
 
 
+@dataclass(frozen=True)
+class ValidationItem:
+    """One newest-slice item: its slice (0 = oldest), its index in the texts, the tag predicted and its confidence."""
+
+    slice: int
+    index: int
+    tag: str
+    confidence: float
+    correct: bool
+
+    @property
+    def audit(self) -> Audit:
+        return Audit(self.confidence, self.correct)
+
+
 def time_ordered_evidence(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -48,14 +64,31 @@ def time_ordered_evidence(
     random_state: int = 0,
     counted: Sequence[bool] | None = None,
 ) -> list[Audit]:
-    """Each newest-slice item's confidence and whether its tag was right, from a model that never saw it.
+    """Each newest-slice item's confidence and whether its tag was right, from a model that never saw it."""
+    items = time_ordered_predictions(
+        texts, labels, algorithm=algorithm, folds=folds, share=share, random_state=random_state, counted=counted
+    )
+    return [item.audit for item in items]
+
+
+def time_ordered_predictions(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    algorithm: str,
+    folds: int,
+    share: float,
+    random_state: int = 0,
+    counted: Sequence[bool] | None = None,
+) -> list[ValidationItem]:
+    """Each newest-slice item's prediction by a model that never saw it, with its slice and index.
 
     ``texts`` and ``labels`` are in time order, oldest first.  ``counted`` (optional) marks
     the items whose label is a fair sample: only those are evidence (labels asked for
     because a model was unsure over-represent hard items), though all train the models.
     """
     evidence = []
-    for train, test in forward_slices(len(texts), folds=folds, share=share):
+    for number, (train, test) in enumerate(forward_slices(len(texts), folds=folds, share=share)):
         train_labels = [labels[i] for i in train]
         if len(set(train_labels)) < 2 or min(Counter(train_labels).values()) < 2:
             continue  # too little to train on: this slice proves nothing
@@ -64,5 +97,8 @@ def time_ordered_evidence(
         )
         kept = [i for i in test if counted is None or counted[i]]
         results = predict(model, [texts[i] for i in kept])
-        evidence += [Audit(result.confidence, result.tag == labels[i]) for i, result in zip(kept, results)]
+        evidence += [
+            ValidationItem(number, i, result.tag, result.confidence, result.tag == labels[i])
+            for i, result in zip(kept, results)
+        ]
     return evidence

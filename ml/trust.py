@@ -46,6 +46,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TypedDict
 
 # Above every confidence (a probability): everything goes to a person.  The same value
 # the system stores as a version's threshold when the target is out of reach.
@@ -395,15 +396,24 @@ def audit_share(settings: TrustSettings, current: float, base: float, window: Se
     return settings.base_audit_share + (raised - settings.base_audit_share) * left
 
 
+class PrecisionBlock(TypedDict):
+    """One block of ``precision_series``: its audits, those accepted at the threshold then, and their figures."""
+
+    audits: int
+    accepted: int
+    precision: float | None
+    lower: float | None
+
+
 def precision_series(
     audits: Sequence[Audit], *, thresholds: Sequence[float], block: int, confidence: float
-) -> list[dict[str, float | int | None]]:
+) -> list[PrecisionBlock]:
     """Precision and lower bound of consecutive blocks of ``block`` audits, each at the threshold then in force.
 
     For the plot of precision per window: ``thresholds[k]`` is the threshold in force
     when audit k's item arrived.  A block with no accepted audit has None figures.
     """
-    series = []
+    series: list[PrecisionBlock] = []
     for start in range(0, len(audits), block):
         chunk = audits[start : start + block]
         accepted = [a for a, t in zip(chunk, thresholds[start : start + block]) if a.confidence >= t]

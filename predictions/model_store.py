@@ -11,7 +11,7 @@ from functools import partial
 from django.conf import settings
 
 from predictions.artifact_store import artifact_load
-from predictions.models import ModelVersion
+from predictions.models import Canary, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ SERVING_STATE_TTL_SECONDS = 1.0
 @dataclass(frozen=True)
 class ServingState:
     active: ModelVersion | None
-    canary: object | None  # the running predictions.models.Canary, its versions loaded
+    canary: Canary | None  # the running canary, its versions loaded
 
 
 _serving: dict = {"state": ServingState(None, None), "read_at": float("-inf")}

@@ -148,6 +148,9 @@ class ModelEventAction(models.TextChoices):
     THRESHOLD_LOWERED = "threshold_lowered", "threshold lowered"
     THRESHOLD_PINNED = "threshold_pinned", "threshold pinned"
     THRESHOLD_UNPINNED = "threshold_unpinned", "threshold unpinned"
+    # An admin turned an emerging topic into a tag (predictions.services.emerging): a class the next
+    # retrain learns. The details say which tag, the topic's top terms and how many items went to review.
+    TOPIC_TAGGED = "topic_tagged", "emerging topic turned into a tag"
 
 
 class ModelEvent(models.Model):
@@ -165,7 +168,8 @@ class ModelEvent(models.Model):
     # Gate results at promotion time, including any that an override set aside.
     gate_failures = models.JSONField(default=list, blank=True)
     # Threshold changes: the source they apply to, and the evidence (old and new
-    # threshold, audits, precision, lower bound).
+    # threshold, audits, precision, lower bound). A topic turned into a tag: the tag, the topic's
+    # terms, its size and the review tasks opened.
     source = models.CharField(max_length=100, blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

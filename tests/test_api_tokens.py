@@ -27,7 +27,9 @@ def _logged_in(user) -> Client:
 
 def _form_id(client: Client) -> str:
     page = client.get(reverse("api-tokens")).content.decode()
-    return re.search(r'name="form_id" value="([\w-]+)"', page).group(1)
+    found = re.search(r'name="form_id" value="([\w-]+)"', page)
+    assert found, "the page has no form id"
+    return found.group(1)
 
 
 def _make_on_page(client: Client, name: str):

@@ -22,7 +22,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     """Each module's imports, ``from a import b`` counted as both ``a`` and ``a.b`` (b may be a module)."""
     found = {}
     for path, tree in _trees(package):
-        names = set()
+        names: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)

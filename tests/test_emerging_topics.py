@@ -2,12 +2,20 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from common.errors import ApplicationError
-from labeling.models import GoldLabel, ReviewReason, ReviewStatus, ReviewTask, Tag
+from labeling.models import GoldLabel, Provenance, ReviewReason, ReviewStatus, ReviewTask, Tag
 from labeling.services import review_task_answer, review_task_next
 from predictions.model_store import load_version
-from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion
+from predictions.models import (
+    EmergingTopic,
+    EmergingTopicStatus,
+    ModelEvent,
+    ModelEventAction,
+    ModelStatus,
+    ModelVersion,
+)
 from predictions.services import (
     drift_check_request,
     emerging_topic_to_tag,
@@ -140,3 +148,87 @@ def test_the_worker_finds_topics_when_it_runs_the_drift_check(celery_worker_proc
     )
     assert found.model_version_id == version.pk
     assert len(set(found.content_ids) & {item.pk for item in quantum}) >= 5
+
+
+@pytest.mark.django_db
+def test_turning_a_topic_into_a_tag_is_recorded_in_the_model_audit_trail_and_shown_with_the_others(
+    client, topic, admin_user, tags
+):
+    found, quantum = topic
+    # One of its items has a gold label already: it is not sent to review again, and the record says so.
+    labelled = found.content_ids[0]
+    GoldLabel.objects.create(content_id=labelled, tag=tags["other"], provenance=Provenance.ANNOTATOR)
+    client.force_login(admin_user)
+    before = timezone.now()
+    response = client.post(
+        reverse("monitoring:emerging-tag", args=[found.pk]), {"slug": "quantum-ml", "name": "Quantum ML"}, follow=True
+    )
+    after = timezone.now()
+    # The admin is told how many went to review, not the topic's size.
+    assert f"{found.size - 1} of the topic&#x27;s {found.size} items went to the review queue" in (
+        response.content.decode()
+    )
+
+    event = ModelEvent.objects.get(action=ModelEventAction.TOPIC_TAGGED)
+    found.refresh_from_db()
+    queued = ReviewTask.objects.filter(reason=ReviewReason.EMERGING_TOPIC)
+    assert queued.count() == found.size - 1 and not queued.filter(content_id=labelled).exists()
+    assert event.actor == admin_user
+    assert before <= event.created_at <= after and event.created_at == found.tagged_at
+    assert event.model_version_id == found.model_version_id
+    assert event.details == {
+        "topic": found.pk,
+        "rank": found.rank,
+        "tag": "quantum-ml",
+        "tag_name": "Quantum ML",
+        "top_terms": found.top_terms,
+        "items": found.size,
+        "to_review": found.size - 1,
+    }
+    sent = f"{found.size - 1} of its {found.size} items sent to review"
+    number = found.model_version.number
+
+    models_page = client.get(reverse("predictions:model-list")).content.decode()
+    row = models_page[models_page.index("emerging topic turned into a tag") :].split("</tr>")[0]
+    assert "<code>quantum-ml</code>" in row and sent in row
+    assert all(f"<code>{term}</code>" in row for term in found.top_terms[:5])
+    assert f"<td>{admin_user.username}</td>" in row and f"v{number}" in row
+    detail = client.get(reverse("predictions:model-detail", args=[number])).content.decode()
+    assert "emerging topic turned into a tag" in detail and sent in detail and f"by {admin_user.username}" in detail
+    [api_event] = [
+        e for e in client.get(f"/api/v1/model-versions/{number}").json()["events"] if e["action"] == "topic_tagged"
+    ]
+    assert api_event["actor"] == admin_user.username and api_event["details"] == event.details
+    monitoring = client.get(reverse("monitoring:page")).content.decode()
+    assert f"turned into <strong>quantum-ml</strong> <small>by {admin_user.username}," in monitoring
+
+
+@pytest.mark.django_db
+def test_a_refused_tag_records_nothing_and_each_topic_is_recorded_once(topic, admin_user, tags):
+    found, _ = topic
+    with pytest.raises(ApplicationError, match="exists already"):
+        emerging_topic_to_tag(topic=found, slug="mlops", name="MLOps again", user=admin_user)
+    assert not ModelEvent.objects.filter(action=ModelEventAction.TOPIC_TAGGED).exists()
+    emerging_topic_to_tag(topic=found, slug="quantum-ml", name="Quantum ML", user=admin_user)
+    with pytest.raises(ApplicationError, match="already"):
+        emerging_topic_to_tag(topic=found, slug="quantum-again", name="Again", user=admin_user)
+    assert ModelEvent.objects.filter(action=ModelEventAction.TOPIC_TAGGED).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_topic_whose_version_was_deleted_is_recorded_against_the_active_one_or_refused_without_one(
+    topic, admin_user, tags
+):
+    found, _ = topic
+    clustered_by = found.model_version
+    other = ModelVersion.objects.create(number=clustered_by.number + 1, algorithm="tfidf-linear")
+    EmergingTopic.objects.filter(pk=found.pk).update(model_version=None)  # as a deleted version leaves it
+    ModelVersion.objects.filter(pk=clustered_by.pk).update(status=ModelStatus.RETIRED)
+    with pytest.raises(ApplicationError, match="no model is active") as refused:
+        emerging_topic_to_tag(topic=found, slug="quantum-ml", name="Quantum ML", user=admin_user)
+    assert refused.value.code == "no_model_version"
+    assert not Tag.objects.filter(slug="quantum-ml").exists()
+    assert not ReviewTask.objects.filter(reason=ReviewReason.EMERGING_TOPIC).exists()
+    ModelVersion.objects.filter(pk=other.pk).update(status=ModelStatus.ACTIVE)
+    emerging_topic_to_tag(topic=found, slug="quantum-ml", name="Quantum ML", user=admin_user)
+    assert ModelEvent.objects.get(action=ModelEventAction.TOPIC_TAGGED).model_version_id == other.pk

@@ -49,7 +49,7 @@ def _train_on_worker(capsys) -> ModelVersion:
 def _login(base_url: str, username: str, password: str) -> requests.Session:
     session = requests.Session()
     page = session.get(f"{base_url}/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    token = _csrf_token(page.text)
     response = session.post(
         f"{base_url}/accounts/login/",
         data={"username": username, "password": password, "csrfmiddlewaretoken": token},
@@ -59,9 +59,15 @@ def _login(base_url: str, username: str, password: str) -> requests.Session:
     return session
 
 
+def _csrf_token(html: str) -> str:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
 def _post_form(session: requests.Session, base_url: str, page_path: str, action_path: str, data: dict):
     page = session.get(base_url + page_path)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    token = _csrf_token(page.text)
     return session.post(
         base_url + action_path, data={**data, "csrfmiddlewaretoken": token}, headers={"Referer": base_url + page_path}
     )

@@ -14,15 +14,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _api(address: str, content_id: int, body: dict | None = None, key: str | None = None):
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    headers = {"Idempotency-Key": key} if key is not None else {}
     return Client(REMOTE_ADDR=address).post(
-        reverse("api-content-reports", args=[content_id]), body or {}, content_type="application/json", **headers
+        reverse("api-content-reports", args=[content_id]), body or {}, content_type="application/json", headers=headers
     )
 
 
 def _page_key(client: Client, content_id: int) -> str:
     page = client.get(reverse("labeling:content-detail", args=[content_id])).content.decode()
-    return re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert found, "the page has no idempotency key"
+    return found.group(1)
 
 
 def test_each_page_load_carries_a_new_hidden_token(tags):

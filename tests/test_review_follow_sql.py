@@ -47,6 +47,7 @@ def _crafted(annotator, tags) -> tuple[dict[str, ReviewTask], list[tuple[int, Pr
     tasks["outside"] = make_low_confidence_task(content=make_content())
     items = [(task.content_id, NEW) for name, task in tasks.items() if name not in ("same", "outside")]
     # Already showing what it would be given: nothing to write.
+    assert NEW.confidence is not None
     ReviewTask.objects.filter(pk=same.pk).update(
         model_version=NEW.model_version,
         predicted_tag=NEW.predicted_tag,

@@ -28,9 +28,11 @@ def proxies(settings):
 
 
 def _predict(remote: str, forwarded: str | None = None) -> int:
-    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
     client = Client(REMOTE_ADDR=remote)
-    response = client.post(reverse("api-predict"), {"title": "a text"}, content_type="application/json", **headers)
+    response = client.post(
+        reverse("api-predict"), {"title": "a text"}, content_type="application/json", headers=headers
+    )
     return response.status_code
 
 

@@ -33,7 +33,8 @@ class Receiver:
     """Answers ``fail_first`` requests with 500, then 200; keeps every request it got."""
 
     def __init__(self, fail_first: int):
-        self.fail_first, self.requests = fail_first, []
+        self.fail_first = fail_first
+        self.requests: list[tuple[float, dict[str, str], bytes]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -394,6 +394,11 @@ TAGLOOP_LIVE_WINDOW_ITEMS = env.int("TAGLOOP_LIVE_WINDOW_ITEMS", default=200)
 # judgement pools the audits with that evidence, each item counting
 # TAGLOOP_TRUST_PRIOR_WEIGHT audits (0: audits alone). Audits are front-loaded: the raised
 # share at first, falling to the base one over TAGLOOP_TRUST_SETTLE_AUDITS accepted audits.
+# TAGLOOP_TRUST_SECOND_OPINION: thresholds apply to a trust score, not the bare confidence: the
+# chance a prediction is right on newer content given its confidence and whether the keyword
+# rules confirm, contradict or say nothing of its tag (ml.second_opinion), fitted on the same
+# time-ordered validation; a model trained with it off (or too few errors to fit) uses the confidence.
+TAGLOOP_TRUST_SECOND_OPINION = env.bool("TAGLOOP_TRUST_SECOND_OPINION", default=True)
 TAGLOOP_TRUST_ENABLED = env.bool("TAGLOOP_TRUST_ENABLED", default=True)
 TAGLOOP_TRUST_CONFIDENCE = env.float("TAGLOOP_TRUST_CONFIDENCE", default=0.95)
 TAGLOOP_TRUST_WINDOW_AUDITS = env.int("TAGLOOP_TRUST_WINDOW_AUDITS", default=200)

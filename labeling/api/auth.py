@@ -82,4 +82,4 @@ class ThrottledBasicAuthentication(BasicAuthentication):
 class ThrottledBasicScheme(BasicScheme):
     """The API docs describe it as the HTTP Basic it is."""
 
-    target_class = ThrottledBasicAuthentication
+    target_class = "labeling.api.auth.ThrottledBasicAuthentication"  # its import path, as drf-spectacular's own

@@ -4,6 +4,7 @@
 token, POST: labeling.api.ingest); each method keeps its own way in.
 """
 
+from django.contrib.auth.models import User
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, viewsets
@@ -64,7 +65,9 @@ class ContentSerializer(serializers.ModelSerializer):
 
 class GoldLabelBriefSerializer(serializers.ModelSerializer):
     tag = slug_field()
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = GoldLabel
@@ -87,9 +90,11 @@ class ReportHistorySerializer(serializers.ModelSerializer):
 
 
 class AnswerHistorySerializer(serializers.ModelSerializer):
-    annotator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    annotator: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="username", read_only=True)
     tag = slug_field()
-    review_task = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    review_task: serializers.PrimaryKeyRelatedField[ReviewTask] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Annotation

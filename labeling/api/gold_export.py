@@ -26,7 +26,9 @@ CONTENT_TYPES = sorted({writer.content_type.split(";")[0] for writer in WRITERS.
 class ExportedTaskSerializer(serializers.Serializer):
     """One task of a Label Studio JSON export (its fields are Label Studio's; JSON-MIN tasks are flat)."""
 
-    data = serializers.DictField(required=False, help_text="JSON: the item (text, title, description, external_id)")
+    data = serializers.DictField(  # type: ignore[assignment]  # a declared field (see labeling.api.ingest)
+        required=False, help_text="JSON: the item (text, title, description, external_id)"
+    )
 
 
 def _body(content_type: str):

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from config.api_errors import problem
 from config.api_schema import ProblemSerializer, problems
 from labeling.models import SourceToken
-from labeling.parsing import RecordError, validate_record
+from labeling.parsing import ContentRow, RecordError, validate_record
 from labeling.services import content_ingest, source_token_authenticate
 
 KEYWORD = "Token"
@@ -129,7 +129,9 @@ class IngestResultSerializer(serializers.Serializer):
 
 
 class IngestResponseSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    # A declared field leaves the class (DRF's SerializerMetaclass), so it never shadows the
+    # serializer's own attribute of that name (Field.source here) that the stubs see.
+    source = serializers.CharField()  # type: ignore[assignment]
     items = IngestResultSerializer(many=True)
 
 
@@ -140,7 +142,7 @@ class ItemErrorSerializer(serializers.Serializer):
 
 
 class IngestProblemSerializer(ProblemSerializer):
-    errors = ItemErrorSerializer(
+    errors = ItemErrorSerializer(  # type: ignore[assignment]  # a declared field (see IngestResponseSerializer)
         many=True,
         required=False,
         help_text="every invalid item; absent when the body was unreadable or not an object or list",
@@ -165,7 +167,11 @@ class ContentIngestView(APIView):
     @extend_schema(
         request=PolymorphicProxySerializer(
             component_name="IngestRequest",
-            serializers=[IngestItemSerializer, _IngestBatchSerializer(child=IngestItemSerializer(), max_length=500)],
+            # A ListSerializer, which drf-spectacular documents (its annotation says Serializer).
+            serializers=[
+                IngestItemSerializer,
+                _IngestBatchSerializer(child=IngestItemSerializer(), max_length=500),  # type: ignore[list-item]
+            ],
             resource_type_field_name=None,
             many=False,
         ),
@@ -213,8 +219,10 @@ class ContentIngestView(APIView):
         )
 
 
-def _validate(items: list) -> tuple[list, list[dict]]:
-    rows, errors, first_index_of_id = [], [], {}
+def _validate(items: list) -> tuple[list[ContentRow], list[dict]]:
+    rows: list[ContentRow] = []
+    errors: list[dict] = []
+    first_index_of_id: dict[str, int] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append(_error(index, None, f"expected an object, found {type(item).__name__}"))

@@ -1,6 +1,7 @@
 """Wrong-tag reports over HTTP, open to anonymous end users."""
 
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -25,7 +26,7 @@ class TagSlugField(serializers.SlugRelatedField):
     """An active tag by its slug; a wrong one is answered with the tags there are."""
 
     def __init__(self, **kwargs):
-        super().__init__(slug_field="slug", queryset=Tag.objects.filter(is_active=True), **kwargs)
+        super().__init__(slug_field="slug", queryset=_active_tags(), **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -41,7 +42,12 @@ class TagSlugField(serializers.SlugRelatedField):
             ) from None
 
     def _choices(self) -> str:
-        return "one of " + ", ".join(self.get_queryset().order_by("slug").values_list("slug", flat=True))
+        return "one of " + ", ".join(_active_tags().order_by("slug").values_list("slug", flat=True))
+
+
+def _active_tags() -> QuerySet[Tag]:
+    """What a TagSlugField accepts (a fresh queryset each call, as the field's own get_queryset gives)."""
+    return Tag.objects.filter(is_active=True)
 
 
 def active_tag_slugs() -> list[str]:
@@ -80,10 +86,10 @@ class ReportRequestSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.ModelSerializer):
     content = serializers.IntegerField(source="content_id")
-    shown_tag = serializers.SlugRelatedField(
+    shown_tag: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="null when the item showed no tag"
     )
-    suggested_tag = serializers.SlugRelatedField(
+    suggested_tag: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="null when the reporter suggested none"
     )
     status_url = serializers.SerializerMethodField()

@@ -5,6 +5,7 @@ one task held at a time, an answer on a lost lease refused (409), disagreements 
 reviewers only, nobody settling their own report, audit samples answered blind.
 """
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -48,7 +49,9 @@ WORK_ERRORS = problems(
 
 class ReviewTaskSerializer(serializers.ModelSerializer):
     content = ContentSerializer(read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    assignee: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     predicted_tag = serializers.SerializerMethodField(help_text="the model's tag; null on an audit sample (blind)")
     probabilities = serializers.SerializerMethodField(help_text="the model's probabilities; empty on an audit sample")
 
@@ -80,7 +83,7 @@ class ReviewTaskSerializer(serializers.ModelSerializer):
 class NextTaskRequestSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ReviewReason.choices, required=False, allow_blank=True, default="")
     tag = StrictCharField(required=False, allow_blank=True, default="", max_length=64, help_text="predicted tag")
-    source = StrictCharField(required=False, allow_blank=True, default="", max_length=100)
+    source = StrictCharField(required=False, allow_blank=True, default="", max_length=100)  # type: ignore[assignment]  # a declared field (see labeling.api.ingest)
     exclude = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         required=False,

@@ -1,6 +1,7 @@
 """Model versions over the REST API: list, one version with its metrics and audit trail; retrain,
 promote and roll back for admins, through the same services, gates and audit trail as /models/."""
 
+from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -38,7 +39,9 @@ class NewestVersionFirst(NewestFirst):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     weighted_f1 = serializers.FloatField(
         read_only=True, allow_null=True, help_text="weighted F1 on the holdout at training; null until trained"
     )
@@ -67,15 +70,21 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class ModelEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    previous_version = serializers.SlugRelatedField(
+    actor: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    previous_version: serializers.SlugRelatedField[ModelVersion] = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True, help_text="the version active before"
     )
     gate_failures = serializers.ListField(child=serializers.CharField(), help_text="gates an override set aside")
+    details = serializers.JSONField(
+        help_text="a threshold change's evidence (with its source); an emerging topic turned into a tag: the tag, "
+        "the topic's top_terms, its items and how many went to_review; empty otherwise"
+    )
 
     class Meta:
         model = ModelEvent
-        fields = ["action", "previous_version", "actor", "reason", "gate_failures", "created_at"]
+        fields = ["action", "previous_version", "actor", "reason", "gate_failures", "source", "details", "created_at"]
 
 
 class ModelVersionDetailSerializer(ModelVersionSerializer):

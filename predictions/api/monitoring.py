@@ -18,7 +18,8 @@ class CanMonitor(BasePermission):
 
 
 class DriftCheckSerializer(serializers.ModelSerializer):
-    source = serializers.SerializerMethodField()
+    # A declared field leaves the class (DRF's SerializerMetaclass): it never shadows Field.source.
+    source = serializers.SerializerMethodField()  # type: ignore[assignment]
     model_version = serializers.IntegerField(
         source="model_version.number", allow_null=True, help_text="null once the version checked against is deleted"
     )

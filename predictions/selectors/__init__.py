@@ -410,7 +410,11 @@ def retrain_stalls(*, model_versions: list[ModelVersion]) -> dict[int, dict]:
     jobs = Job.objects.filter(
         model_version_id__in=running, kind=JobKind.TRAIN, status__in=UNFINISHED_JOB_STATUSES
     ).select_related("model_version")
-    return {job.model_version.number: _stalled_retrain(job, now) for job in jobs if job_is_stalled(job=job, now=now)}
+    return {
+        job.model_version.number: _stalled_retrain(job, now)
+        for job in jobs
+        if job.model_version is not None and job_is_stalled(job=job, now=now)  # not None: filtered on its id
+    }
 
 
 # What /metrics counts of the machine side (config/health.py writes the figures).

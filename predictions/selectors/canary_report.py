@@ -1,6 +1,8 @@
 """What a canary has shown so far: both models on the items people reviewed, and the reports each group drew."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 
@@ -90,7 +92,7 @@ def _arm(arm: str, version: int, served: dict, reports: dict) -> ArmFigures:
     )
 
 
-def _reports_by_arm(canary: Canary) -> dict[str, dict]:
+def _reports_by_arm(canary: Canary) -> dict[str, Mapping[str, Any]]:
     """Wrong-tag reports filed on items of the canary or its control group while it ran, by group."""
     window = Q(content__reports__created_at__gte=F("created_at"))
     if canary.ended_at is not None:

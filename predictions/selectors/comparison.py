@@ -51,11 +51,12 @@ def model_versions_compare(*, candidate: ModelVersion, baseline: ModelVersion | 
     )
     if not items:
         return comparison
-    # With a baseline, the items whose prediction changed need both models' predictions anyway.
-    candidate_predictions = predict(load_version(candidate), texts) if baseline else None
-    comparison.candidate_metrics = _metrics_on(candidate, fingerprint, items, texts, candidate_predictions)
     if baseline is None:
+        comparison.candidate_metrics = _metrics_on(candidate, fingerprint, items, texts, None)
         return comparison
+    # With a baseline, the items whose prediction changed need both models' predictions anyway.
+    candidate_predictions = predict(load_version(candidate), texts)
+    comparison.candidate_metrics = _metrics_on(candidate, fingerprint, items, texts, candidate_predictions)
     baseline_predictions = predict(load_version(baseline), texts)
     comparison.baseline_metrics = _metrics_on(baseline, fingerprint, items, texts, baseline_predictions)
     changed = [

@@ -13,7 +13,7 @@ re-predicting the item would otherwise grade its own homework.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count
@@ -117,7 +117,7 @@ def live_f1_by_day(*, version: ModelVersion, days: list, events: list[GoldEvent]
     for day in days:
         end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=timezone.get_current_timezone())
         upto = [event for event in events if event.decided_at < end]
-        [row] = [r for r in live_metrics(events=upto) if r["version"] == version.number] or [None]
+        row = next((r for r in live_metrics(events=upto) if r["version"] == version.number), None)
         series.append(row["cumulative"]["f1"] if row else None)
     return series
 
@@ -145,7 +145,7 @@ def monitoring_overview(*, days: int = 14, now=None) -> dict:
     version = selectors.active_model_version()
     items = _per_day(Content.objects.filter(ingested_at__gte=since), "ingested_at", "source")
     sources = sorted({source for _, source in items})
-    items_total = Counter()
+    items_total: Counter[date] = Counter()
     for (day, _), n in items.items():
         items_total[day] += n
     tag_mix = {}

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
+from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinion
+from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
 from predictions.selectors import active_model_version
@@ -28,7 +30,7 @@ THRESHOLDS_TTL_SECONDS = 1.0
 class LiveAudit:
     content_id: int
     source: str
-    confidence: float
+    confidence: float  # the acceptance score: the version's trust score when it has one, else the confidence
     correct: bool
     decided_at: datetime
 
@@ -62,6 +64,21 @@ def trust_prior(version: ModelVersion) -> list[Audit]:
     return [Audit(float(confidence), bool(correct)) for confidence, correct in stored.get("items", [])]
 
 
+def version_trust_score(version: ModelVersion) -> TrustScore | None:
+    """The trust score fitted at training on the time-ordered validation (ml.second_opinion); None: the confidence."""
+    stored = ((version.cv_metrics or {}).get("time_validation") or {}).get("trust_score")
+    return TrustScore.from_dict(stored) if stored else None
+
+
+def acceptance_score(version: ModelVersion, *, text: str, tag: str, confidence: float) -> float:
+    """What the version's thresholds judge for one prediction: its trust score, or its confidence without one.
+
+    ``text`` is the prepared text (ml.text.prepare_text): the keyword rules read it.
+    """
+    score = version_trust_score(version)
+    return confidence if score is None else score.score(confidence, rules_opinion(text, tag))
+
+
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:
     """The version's answered audits (of one source, or all), oldest decision first.
 
@@ -86,10 +103,22 @@ def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: 
         "probabilities",
         "content__gold_label__tag__slug",
         "content__gold_label__decided_at",
+        "content__title",
+        "content__description",
     )
+    # An audit counts at its acceptance score, the scale the thresholds are on (the trust score, or the confidence).
+    score = version_trust_score(version)
     audits = [
-        LiveAudit(content_id, item_source, max(probabilities.values()), predicted == gold, decided_at)
-        for content_id, item_source, predicted, probabilities, gold, decided_at in rows
+        LiveAudit(
+            content_id,
+            item_source,
+            max(probabilities.values())
+            if score is None
+            else score.score(max(probabilities.values()), rules_opinion(prepare_text(title, description), predicted)),
+            predicted == gold,
+            decided_at,
+        )
+        for content_id, item_source, predicted, probabilities, gold, decided_at, title, description in rows
         if predicted and probabilities
     ]
     if windowed and not hours:
@@ -213,6 +242,7 @@ def trust_overview() -> dict:
     every = trust_audits(version=version, windowed=False)
     window = trust_audits(version=version)
     prior = trust_prior(version)
+    score = version_trust_score(version)
     sources = []
     for source in sorted({a.source for a in every} | set(rows)):
         row = rows.get(source)
@@ -233,6 +263,7 @@ def trust_overview() -> dict:
                 "estimate_own": estimate(mine, in_force.own, policy, prior=prior),
                 "window": len(mine),
                 "plot": _plot(source, version, history, in_force.own, policy),
+                "needed": _confidence_needed(score, threshold),
             }
         )
     return {
@@ -241,6 +272,21 @@ def trust_overview() -> dict:
         "events": events,
         "policy": policy,
         "time_validation": (version.cv_metrics or {}).get("time_validation") or {},
+        "trust_score": score,
+    }
+
+
+def _confidence_needed(score: TrustScore | None, threshold: float) -> dict[str, float | None] | None:
+    """Why an item was not auto-accepted: the confidence it needs at ``threshold``, by the keyword rules' opinion.
+
+    None without a trust score (the threshold is on the confidence itself); a None figure: no confidence is enough.
+    """
+    if score is None:
+        return None
+    return {
+        "confirms": score.confidence_needed(threshold, CONFIRMS),
+        "silent": score.confidence_needed(threshold, SILENT),
+        "contradicts": score.confidence_needed(threshold, CONTRADICTS),
     }
 
 

@@ -27,7 +27,7 @@ from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
-from predictions.selectors.trust import thresholds_in_force
+from predictions.selectors.trust import acceptance_score, thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
@@ -191,6 +191,13 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
     in_force = thresholds_in_force(version=version)
     sources = chunk.sources
     threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
+    # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
+    score = {
+        p.content_id: acceptance_score(
+            version, text=chunk.texts[p.content_id], tag=snapshots[p.content_id].predicted_tag, confidence=p.confidence
+        )
+        for p in predictions
+    }
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
     audit = {
@@ -210,13 +217,13 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
         items=[
             (p.content_id, snapshots[p.content_id])
             for p in predictions
-            if p.confidence < threshold[p.content_id]
+            if score[p.content_id] < threshold[p.content_id]
             and p.content_id not in audit
             and p.content_id not in out_of_distribution
         ]
     )
     review_tasks_close_untouched(
-        content_ids=[p.content_id for p in predictions if p.confidence >= threshold[p.content_id]],
+        content_ids=[p.content_id for p in predictions if score[p.content_id] >= threshold[p.content_id]],
         reason=ReviewReason.LOW_CONFIDENCE,
     )
 

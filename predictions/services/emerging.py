@@ -2,7 +2,8 @@
 
 Refreshed on a worker by the drift check's run (periodic, or the button on /monitoring/).
 An admin turns a topic into a tag (``labeling.Tag`` is a row): its items go to the review
-queue, and the next retrain learns the class from the answers.
+queue, the model audit trail records it (a ``topic_tagged`` ModelEvent), and the next retrain
+learns the class from the answers.
 """
 
 from typing import TYPE_CHECKING, NamedTuple
@@ -16,7 +17,14 @@ from labeling.models import Content, GoldLabel, ReviewReason, Split, Tag
 from labeling.services.review_queue import PredictionSnapshot, review_tasks_open_many
 from ml.text import prepare_text
 from predictions import selectors
-from predictions.models import EmergingTopic, EmergingTopicStatus, ModelVersion, Prediction
+from predictions.models import (
+    EmergingTopic,
+    EmergingTopicStatus,
+    ModelEvent,
+    ModelEventAction,
+    ModelVersion,
+    Prediction,
+)
 from predictions.services.embeddings_store import embeddings_prime
 
 if TYPE_CHECKING:
@@ -124,17 +132,21 @@ def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
 
 
 def emerging_topic_to_tag(*, topic: EmergingTopic, slug: str, name: str, user) -> Tag:
-    """Create the tag and send the topic's items to review; once per topic (TopicNotTaggable otherwise)."""
+    """Create the tag, send the topic's items to review and record it in the model audit trail.
+
+    Once per topic (TopicNotTaggable otherwise).
+    """
     with transaction.atomic():
         topic = EmergingTopic.objects.select_for_update().get(pk=topic.pk)
         if topic.status != EmergingTopicStatus.OPEN:
             raise TopicNotTaggable(f"this topic was already turned into the tag '{topic.tag}'", code="already_tagged")
         if Tag.objects.filter(slug=slug).exists():
             raise TopicNotTaggable(f"a tag '{slug}' exists already", code="tag_exists")
+        version = _audit_version(topic)
         position = (Tag.objects.aggregate(top=Max("position"))["top"] or 0) + 1
         tag = Tag.objects.create(slug=slug, name=name, position=position)
         snapshots = _snapshots(topic)
-        review_tasks_open_many(
+        opened = review_tasks_open_many(
             items=[(content_id, snapshots.get(content_id, PredictionSnapshot())) for content_id in topic.content_ids],
             reason=ReviewReason.EMERGING_TOPIC,
         )
@@ -145,7 +157,47 @@ def emerging_topic_to_tag(*, topic: EmergingTopic, slug: str, name: str, user) -
             timezone.now(),
         )
         topic.save(update_fields=["status", "tag", "tagged_by", "tagged_at"])
+        _record(topic, version, opened=opened)
     return tag
+
+
+def _audit_version(topic: EmergingTopic) -> ModelVersion:
+    """The version the event belongs to: the one whose unsure items formed the topic, else the active one.
+
+    An audit event needs a version; a topic has none only once its version was deleted, and then
+    without an active model there is nothing to record it against, so the tag is refused.
+    """
+    version = topic.model_version or selectors.active_model_version()
+    if version is None:
+        raise TopicNotTaggable(
+            "this topic's model version was deleted and no model is active: nothing to record the tag against",
+            code="no_model_version",
+        )
+    return version
+
+
+def _record(topic: EmergingTopic, version: ModelVersion, *, opened: int) -> None:
+    """The audit trail's entry: who, when (the topic's tagged_at), the tag, the topic's terms and the items sent.
+
+    ``items`` is the topic's size; ``to_review`` the review tasks opened (items with a gold label,
+    or already queued as an emerging topic, are not queued again).
+    """
+    assert topic.tag is not None and topic.tagged_at is not None  # set by the caller just before
+    ModelEvent.objects.create(
+        action=ModelEventAction.TOPIC_TAGGED,
+        model_version=version,
+        actor=topic.tagged_by,
+        created_at=topic.tagged_at,
+        details={
+            "topic": topic.pk,
+            "rank": topic.rank,
+            "tag": topic.tag.slug,
+            "tag_name": topic.tag.name,
+            "top_terms": topic.top_terms,
+            "items": topic.size,
+            "to_review": opened,
+        },
+    )
 
 
 def _snapshots(topic: EmergingTopic) -> dict[int, PredictionSnapshot]:

@@ -17,7 +17,7 @@ import re
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,7 +37,8 @@ MAX_PREDICT_ATTEMPTS = 5
 
 # Per kind: Celery's hard and soft time limits. They stay below the broker's visibility
 # timeout (settings), so a message is never redelivered while its task may still run.
-TIME_LIMITS = {
+# By kind; str keys, since a job's kind comes back from the database as a plain str.
+TIME_LIMITS: dict[str, dict[str, int]] = {
     JobKind.TRAIN: {"soft_time_limit": 1800, "time_limit": 1900},
     JobKind.PREDICT: {"time_limit": 600},
     JobKind.DRIFT_CHECK: {"time_limit": 900},
@@ -45,7 +46,7 @@ TIME_LIMITS = {
 
 
 def jobs_create(
-    *, kind: str, model_version: ModelVersion | None = None, chunks: Iterable[list[int]] = ((),)
+    *, kind: str, model_version: ModelVersion | None = None, chunks: Iterable[Sequence[int]] = ((),)
 ) -> list[Job]:
     """Record one job per chunk of content ids (one job for kinds without items); send them after commit."""
     jobs = Job.objects.bulk_create(
@@ -81,7 +82,7 @@ def jobs_dispatch(*, job_ids: list[int]) -> int:
                 args=[job_id],
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-                **TIME_LIMITS.get(kinds.get(job_id), {}),
+                **TIME_LIMITS.get(kinds.get(job_id, ""), {}),
             )
         except Exception as exc:  # noqa: BLE001 - any broker failure: the row keeps the work
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -226,13 +227,13 @@ def job_run(*, job_id: int, worker: str = "") -> None:
 def _run_train(job: Job, still_owner: Callable[[], bool]) -> None:
     from predictions.services.training import model_version_train
 
-    model_version_train(model_version_id=job.model_version_id, still_owner=still_owner)
+    model_version_train(model_version_id=_version_id(job), still_owner=still_owner)
 
 
 def _run_predict(job: Job, still_owner: Callable[[], bool]) -> None:
     from predictions.services.batch import predictions_create
 
-    predictions_create(model_version_id=job.model_version_id, content_ids=job.content_ids)
+    predictions_create(model_version_id=_version_id(job), content_ids=job.content_ids)
 
 
 def _run_drift_check(job: Job, still_owner: Callable[[], bool]) -> None:
@@ -243,7 +244,19 @@ def _run_drift_check(job: Job, still_owner: Callable[[], bool]) -> None:
     emerging_topics_refresh()
 
 
-_RUNNERS = {JobKind.TRAIN: _run_train, JobKind.PREDICT: _run_predict, JobKind.DRIFT_CHECK: _run_drift_check}
+_RUNNERS: dict[str, Callable[[Job, Callable[[], bool]], None]] = {
+    JobKind.TRAIN: _run_train,
+    JobKind.PREDICT: _run_predict,
+    JobKind.DRIFT_CHECK: _run_drift_check,
+}
+
+
+def _version_id(job: Job) -> int:
+    """The version a train or predict job works for: jobs_create always gives them one (and a deleted
+    version takes its jobs with it), so None is a broken row, failed with a message rather than run."""
+    if job.model_version_id is None:
+        raise ValueError(f"{job.kind} job {job.pk} has no model version")
+    return job.model_version_id
 
 
 def _job_finish(claim: Claim, *, status: str, error: str = "") -> None:

@@ -10,7 +10,7 @@ from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
-from predictions.selectors.trust import thresholds_cached
+from predictions.selectors.trust import acceptance_score, thresholds_cached
 from predictions.services.canary import (
     arm_for,
     content_key,
@@ -61,7 +61,7 @@ def predict_text(*, title: str, description: str, content: Content | None = None
     result = _predict(version, text)
     canary = state.canary
     if canary is None or canary.baseline_id != version.pk:
-        return _answer(version, result, source=content.source if content is not None else None)
+        return _answer(version, result, text=text, source=content.source if content is not None else None)
     if content is None:
         return _serve_by_hash(canary, text_key(text), text=text, baseline=result)
     return _serve_stored(canary, content, text=text, baseline=result)
@@ -92,16 +92,16 @@ def _serve_stored(canary, content: Content, *, text: str, baseline) -> OnlinePre
     arm = _arm_of_stored(canary, content, key)
     if arm is None:
         if _predicted_by(canary.baseline, content):  # tagged before the canary: not in it
-            return _answer(canary.baseline, baseline, source=content.source)
+            return _answer(canary.baseline, baseline, text=text, source=content.source)
         # Not predicted by the active model yet: the workers will route it by this same hash.
         return _serve_by_hash(canary, key, text=text, baseline=baseline, content=content)
     if arm == CanaryArm.CANDIDATE:
         candidate = _predict(canary.candidate, text)
         serving_record_online(canary, key=key, arm=arm, content=content, baseline=baseline, candidate=candidate)
-        return _answer(canary.candidate, candidate, canary=True, source=content.source)
+        return _answer(canary.candidate, candidate, canary=True, text=text, source=content.source)
     # Counted only if the canary put the item in its control group (no record is made here).
     serving_count_request(canary, key=key, arm=arm)
-    return _answer(canary.baseline, baseline, source=content.source)
+    return _answer(canary.baseline, baseline, text=text, source=content.source)
 
 
 def _arm_of_stored(canary, content: Content, key: str) -> str | None:
@@ -122,12 +122,12 @@ def _serve_by_hash(canary, key: str, *, text: str, baseline, content: Content | 
     arm = arm_for(canary, key)
     source = content.source if content is not None else None
     if arm is None:  # outside the canary and its control group: no second model, no write
-        return _answer(canary.baseline, baseline, source=source)
+        return _answer(canary.baseline, baseline, text=text, source=source)
     candidate = _predict(canary.candidate, text)
     serving_record_online(canary, key=key, arm=arm, content=content, baseline=baseline, candidate=candidate)
     if arm == CanaryArm.CANDIDATE:
-        return _answer(canary.candidate, candidate, canary=True, source=source)
-    return _answer(canary.baseline, baseline, source=source)
+        return _answer(canary.candidate, candidate, canary=True, text=text, source=source)
+    return _answer(canary.baseline, baseline, text=text, source=source)
 
 
 def _predicted_by(version: ModelVersion, content: Content) -> bool:
@@ -154,13 +154,17 @@ def _predict(version: ModelVersion, text: str):
     return result
 
 
-def _answer(version, result, *, canary: bool = False, source: str | None = None) -> OnlinePrediction:
-    """``source``: the stored item's, whose threshold in force decides; None, the strictest in force."""
+def _answer(version, result, *, text: str, canary: bool = False, source: str | None = None) -> OnlinePrediction:
+    """``source``: the stored item's, whose threshold in force decides; None, the strictest in force.
+
+    The threshold applies to the version's acceptance score (its trust score, or the confidence).
+    """
+    score = acceptance_score(version, text=text, tag=result.tag, confidence=result.confidence)
     return OnlinePrediction(
         tag=result.tag,
         probabilities=result.probabilities,
         confidence=result.confidence,
         model_version=version.number,
-        needs_review=result.confidence < thresholds_cached(version=version).for_source(source),
+        needs_review=score < thresholds_cached(version=version).for_source(source),
         canary=canary,
     )

@@ -236,6 +236,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     cv = _cross_validate(version, texts, labels, random_state, progress)
     if cv is not None:
         model = cv.model  # fitted on all the training set beside the folds
+        assert model is not None  # _cross_validate asks for the refit
     else:
         progress(50, f"training {version.algorithm} on {len(training)} gold labels", force=True)
         model = train_model(
@@ -257,7 +258,10 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
     # add an encoder pass per item to serving and batches, so it goes without.
     encode = default_encode if encoder is not None else None
-    ood_checks = fit_ood_checks(texts, offtopic_texts=_offtopic_examples(), encode=encode).to_dict()
+    # Fitted in time order: the checks judge content newer than all of the training set (ml.ood).
+    ood_checks = fit_ood_checks(
+        texts, offtopic_texts=_offtopic_examples(), encode=encode, oldest_first=_oldest_first(training)
+    ).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]
     cv_summary = _cv_summary(cv, labels, fair=fair_flags)
@@ -346,6 +350,12 @@ def _cv_summary(cv: "CrossValidation | None", labels: list[str], *, fair: list[b
     }
 
 
+def _oldest_first(training: list[selectors.LabelledContent]) -> list[int]:
+    """Positions of the training items from the oldest to the newest (created_on, then id)."""
+    position = {item.content_id: k for k, item in enumerate(training)}
+    return [position[pk] for pk in selectors.oldest_first(content_ids=list(position))]
+
+
 def _time_validation(
     version: ModelVersion, training: list[selectors.LabelledContent], texts: list[str], fair: list[bool], random_state
 ) -> dict:
@@ -355,8 +365,9 @@ def _time_validation(
     them.  Only the fair sample counts as evidence once it is large enough, as for the
     cross-validated threshold.  {} when turned off or too little data.
     """
+    from ml.second_opinion import scored_validation
     from ml.selection import MIN_FAIR_SAMPLE
-    from ml.time_validation import time_ordered_evidence
+    from ml.time_validation import time_ordered_predictions
     from ml.trust import prior_threshold
     from predictions.selectors.trust import trust_settings
 
@@ -366,14 +377,22 @@ def _time_validation(
     position = {item.content_id: k for k, item in enumerate(training)}
     order = [position[pk] for pk in selectors.oldest_first(content_ids=list(position))]
     use_fair = sum(fair) >= MIN_FAIR_SAMPLE
-    evidence = time_ordered_evidence(
-        [texts[k] for k in order],
+    ordered_texts = [texts[k] for k in order]
+    validation = time_ordered_predictions(
+        ordered_texts,
         [training[k].tag for k in order],
         algorithm=version.algorithm,
         folds=folds,
         share=share,
         random_state=random_state,
         counted=[fair[k] for k in order] if use_fair else None,
+    )
+    # The thresholds apply to the trust score (ml.second_opinion) when one can be fitted; its items are then
+    # scored cross-fitted, so the threshold they prove is not flattered by a score that has seen them.
+    score, evidence = (
+        scored_validation(validation, ordered_texts)
+        if settings.TAGLOOP_TRUST_SECOND_OPINION
+        else (None, [item.audit for item in validation])
     )
     threshold = prior_threshold(evidence, trust_settings())
     if threshold is None:
@@ -384,7 +403,9 @@ def _time_validation(
         "sample": "fair" if use_fair else "all",
         "precision": round(sum(a.correct for a in evidence) / len(evidence), 4),
         "threshold": threshold,
+        # Each item's (acceptance score, right): the trust score when there is one, else the confidence.
         "items": [[round(a.confidence, 6), a.correct] for a in evidence],
+        **({"trust_score": score.to_dict()} if score is not None else {}),
     }
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import ApplicationError, page_error
 from predictions.models import EmergingTopic
+from predictions.selectors.emerging import topic_items_sent_to_review
 from predictions.services import emerging_topic_to_tag
 
 
@@ -41,9 +42,12 @@ def emerging_topic_tag(request, topic_id: int):
     except ApplicationError as error:
         page_error(request, error, failed="No tag created")
         return redirect("monitoring:page")
+    # Items with a gold label, or already queued for this reason, are not queued again: say how many went.
+    sent = topic_items_sent_to_review(topic)
     messages.success(
         request,
-        f"Tag '{tag.slug}' created; the topic's {topic.size} items are in the review queue, "
+        f"Tag '{tag.slug}' created; {sent} of the topic's {topic.size} items went to the review queue "
+        "(items with a gold label or already queued are not queued again), "
         "and the next retrain learns the class from the answers.",
     )
     return redirect("monitoring:page")

@@ -26,7 +26,8 @@ TINY = Settings(folds=2, seed=0, latency_calls=5, throughput_items=20)
 
 
 def rows(n_per_tag: int = 6) -> list[DatasetRow]:
-    start, made = datetime(2020, 1, 1), []
+    start = datetime(2020, 1, 1)
+    made: list[DatasetRow] = []
     for i in range(n_per_tag):
         for tag, words in TOPICS.items():
             made.append(

@@ -1,5 +1,7 @@
 """The human-in-the-loop simulation: budget, orders, carried-over backlog, reports, unseen-rest metrics."""
 
+from collections.abc import Set
+
 import numpy as np
 import pytest
 
@@ -68,7 +70,7 @@ def make_stream(n: int, seed: int, round_size: int, holdout: int) -> Stream:
 
 
 def table(
-    stream: Stream, confidence: dict[int, float] | None = None, wrong: set[int] = frozenset()
+    stream: Stream, confidence: dict[int, float] | None = None, wrong: Set[int] = frozenset()
 ) -> dict[int, tuple[str, float]]:
     """Right on every item but ``wrong``, with the given (default 0.9) confidence per index."""
     confidence = confidence or {}

@@ -300,7 +300,7 @@ class CeleryWorker:
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "a")  # noqa: SIM115 - the process owns it
         # A session (and process group) of its own: kill() signals the worker and its children together.
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             command,
             cwd=REPO,
             env={**self.env, "CELERY_TASK_DEFAULT_QUEUE": self.queue},
@@ -311,7 +311,7 @@ class CeleryWorker:
         self.starts += 1
 
         def ready() -> bool:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"celery worker exited early:\n{self.log_path.read_text()[log_start:]}")
             with open(self.log_path) as handle:
                 handle.seek(log_start)
@@ -322,6 +322,7 @@ class CeleryWorker:
 
     @property
     def pid(self) -> int:
+        assert self.process is not None, "the worker was never started"
         return self.process.pid
 
     @property

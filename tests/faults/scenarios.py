@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import redis
 
 from tests.faults import facts
-from tests.faults.processes import CeleryWorker, PrivatePostgres, WebServer, pid_alive, wait_for
+from tests.faults.processes import CeleryWorker, PrivatePostgres, PrivateRedis, WebServer, pid_alive, wait_for
 from tests.faults.seed import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.faults.site import Site
 from tests.faults.traffic import AdminSession, Answer, Loop, Traffic, first_all_normal
@@ -66,21 +66,22 @@ def cache_killed(site: Site, *, outage_seconds: float = 5) -> Outcome:
     Recovery is the time until every kind of request answers normally and the rate limits
     count in the restarted Redis again.
     """
+    private = _needed(site.cache, "cache")
     web = site.web()
     traffic = _traffic(site, web.base_url)
     _warm(traffic)
-    cache = redis.Redis.from_url(site.cache.url(0))
+    cache = redis.Redis.from_url(private.url(0))
     names = {call.name for call in traffic.round()}
     with Loop(
         traffic, pause=PAUSE, max_seconds=outage_seconds + SETTLE_TIMEOUT + 10, max_requests=MAX_REQUESTS
     ) as loop:
         time.sleep(1)
         counted_before = bool(cache.keys("tagloop:*"))
-        site.cache.kill()
+        private.kill()
         fault_at = time.monotonic()
         time.sleep(outage_seconds)
         restart_at = time.monotonic()
-        site.cache.start()  # the same port, empty
+        private.start()  # the same port, empty
         back_at = time.monotonic()
         recovered_at = _wait_quietly(
             lambda: cache.keys("tagloop:*") and first_all_normal(loop.since(back_at), names) and time.monotonic()
@@ -159,9 +160,19 @@ def _wait_training(site: Site, number: int, *, past: int = 10) -> None:
     wait_for(mid_run, timeout=SETTLE_TIMEOUT, what=f"v{number} training", interval=0.02)
 
 
+def _needed(piece: PrivateRedis | None, what: str) -> PrivateRedis:
+    """The site's own Redis for ``what``: the scenario kills and restarts it, so the site must have been given one."""
+    if piece is None:
+        raise RuntimeError(f"this scenario needs a site with its own {what}")
+    return piece
+
+
 def _finished(site: Site, number: int) -> bool:
     """The retrain is over: the version trained (or failed) and its job recorded as finished."""
-    return facts.version_state(site, number)[0] in ("candidate", "failed") and all(
+    state = facts.version_state(site, number)
+    if state is None:
+        raise RuntimeError(f"v{number} does not exist")
+    return state[0] in ("candidate", "failed") and all(
         status in ("done", "failed") for _, status, _ in facts.jobs(site, number=number, kind="train")
     )
 
@@ -284,13 +295,14 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
     every item predicted by the new active model, the retrain finished, nothing
     unfinished, and /healthz answering 200 again. Health is sampled throughout.
     """
+    broker = _needed(site.broker, "broker")
     web, worker, admin = _ready(site)
     number = facts.newest_candidate(site)
     promoted = admin.promote(number)
     retrained = admin.retrain()
     retrain_number = facts.newest_version(site)
     queued = facts.unfinished_jobs(site)
-    site.broker.kill()
+    broker.kill()
     fault_at = time.monotonic()
     samples = []
     # Past this age a pending job counts as stalled (predictions.selectors.job_is_stalled: the
@@ -318,7 +330,7 @@ def broker_killed_with_work_queued(site: Site, *, down_seconds: float = 3) -> Ou
     sample()
     time.sleep(down_seconds)
     restart_at = time.monotonic()
-    site.broker.start()  # the same port, empty
+    broker.start()  # the same port, empty
     back_at = time.monotonic()
 
     def all_done():
@@ -359,10 +371,11 @@ def broker_down_during_actions(site: Site, *, down_seconds: float = 5) -> Outcom
     Both must answer as usual (the work is recorded and waits for the broker), never 500.
     Recovery: from Redis back to the retrain finished and the items predicted.
     """
+    broker = _needed(site.broker, "broker")
     web, _, admin = _ready(site)
     traffic = _traffic(site, web.base_url)
     active = facts.active_versions(site)[0]
-    site.broker.kill()
+    broker.kill()
     fault_at = time.monotonic()
     retrained = admin.retrain()
     number = facts.newest_version(site)
@@ -370,7 +383,7 @@ def broker_down_during_actions(site: Site, *, down_seconds: float = 5) -> Outcom
     ingested = traffic.send(ingest)
     time.sleep(max(0.0, down_seconds - (time.monotonic() - fault_at)))
     restart_at = time.monotonic()
-    site.broker.start()
+    broker.start()
     back_at = time.monotonic()
     ids = ", ".join(f"'{item_id}'" for item_id in ingest.ingest_ids)
     predicted = (

@@ -185,9 +185,10 @@ def first_all_normal(answers: list[Answer], names: set[str]) -> float | None:
                 settled_at[name] = answer.sent_at
         else:
             settled_at[name] = None
-    if set(settled_at) < names or any(settled_at.get(name) is None for name in names):
+    settled = [at for name in names if (at := settled_at.get(name)) is not None]
+    if len(settled) < len(names):  # some kind never answered, or its last answer was not normal
         return None
-    return max(settled_at[name] for name in names)
+    return max(settled)
 
 
 class AdminSession:

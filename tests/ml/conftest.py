@@ -19,11 +19,11 @@ NO_MINILM_REASON = "minilm-linear cannot encode here (make install: tokenizers a
 
 def catalogue_params(names):
     """Algorithm names as pytest params, each marked with the optional packages it needs."""
-    from ml.catalogue import NEEDS_EMBEDDINGS, NEEDS_MINILM
+    from ml.catalogue import DISTILS_MINILM, NEEDS_EMBEDDINGS, NEEDS_MINILM
 
     marks = {
         **{name: pytest.mark.embeddings for name in NEEDS_EMBEDDINGS},
-        **{name: pytest.mark.minilm for name in NEEDS_MINILM},
+        **{name: pytest.mark.minilm for name in NEEDS_MINILM | DISTILS_MINILM},
     }
     return [pytest.param(name, marks=marks[name]) if name in marks else name for name in sorted(names)]
 

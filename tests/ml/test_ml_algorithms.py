@@ -117,6 +117,9 @@ def test_random_is_a_seeded_stratified_guess():
 def test_unknown_algorithm_lists_the_choices():
     with pytest.raises(
         ValueError,
-        match=r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, minilm-linear, random, rules, tfidf",
+        match=(
+            r"unknown algorithm 'x'; choose one of: embeddings-linear, majority, minilm-linear, random, rules, "
+            r"static-linear, tfidf"
+        ),
     ):
         get_algorithm("x")

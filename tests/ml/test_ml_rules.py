@@ -80,3 +80,30 @@ def test_is_a_well_behaved_sklearn_estimator(model):
 def test_rejects_single_string_input(model):
     with pytest.raises(ValueError, match="list of texts"):
         model.predict("an image")
+
+
+def _case_insensitive_hits(text: str) -> list[int]:
+    """The definition: each class's alternation with re.IGNORECASE on the text as it is."""
+    import re
+
+    hits = []
+    for tag in sorted(KEYWORDS):
+        alternation = "|".join(re.escape(k) for k in sorted(KEYWORDS[tag], key=len, reverse=True))
+        pattern = re.compile(rf"\b(?:{alternation})(?:s|es)?\b", re.IGNORECASE)
+        hits.append(len(pattern.findall(text)))
+    return hits
+
+
+def test_keyword_hits_equal_case_insensitive_matching_on_dataset_and_odd_text(dataset_file):
+    from ml.dataset import read_labelled_csv
+    from ml.rules import default_class_patterns, keyword_hits
+    from ml.text import prepare_text
+
+    dataset_items = read_labelled_csv(dataset_file)
+    patterns = default_class_patterns(tuple(sorted(KEYWORDS)))
+    texts = [prepare_text(item.title, item.description) for item in dataset_items]
+    texts += [f"{item.title.upper()} {item.description}" for item in dataset_items[:200]]
+    # Unicode whose case folding reaches ASCII letters (long s, Kelvin sign, dotted I), and plain mixed case.
+    texts += ["Object DETECTION with YOLOs", "CNNſ for ſegmentation", "\u212aubernetes and mlflow", "\u0130MAGE nets"]
+    assert any(sum(keyword_hits(text, patterns)) for text in texts[-4:])
+    assert [keyword_hits(text, patterns) for text in texts] == [_case_insensitive_hits(text) for text in texts]

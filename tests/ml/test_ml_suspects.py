@@ -8,7 +8,7 @@ A, B, C = "a", "b", "c"
 
 
 def result(**probabilities) -> PredictionResult:
-    tag = max(probabilities, key=probabilities.get)
+    tag = max(probabilities, key=lambda name: probabilities[name])
     return PredictionResult(tag=tag, probabilities=probabilities, confidence=probabilities[tag])
 
 

@@ -12,7 +12,7 @@ FORBIDDEN = {"django", "rest_framework", "celery", "labeling", "predictions", "c
 
 
 def top_level_imports(path: Path) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)

@@ -1,0 +1,158 @@
+"""A second opinion on a prediction: the keyword rules, and the trust score they feed.
+
+The model's confidence was calibrated on items like its training data; on newer content
+its confident errors come in clusters the confidence does not show (``make bench-trust``,
+"## Trust").  A cheap, different model sees some of them: the keyword rules of
+:mod:`ml.rules`.  Their *opinion* on a prediction is one of three:
+
+* ``CONFIRMS`` (+1): the text names keywords and the model's tag has the most hits;
+* ``CONTRADICTS`` (-1): the text names keywords and another tag has more hits;
+* ``SILENT`` (0): no keyword at all (the rules' own answer would be a guess).
+
+The *trust score* is the chance that the prediction is right on newer content, given its
+confidence and that opinion: a logistic regression on (logit of the confidence, confirms,
+contradicts), fitted on the time-ordered validation (:mod:`ml.time_validation`), i.e. on
+items newer than the models that predicted them.  It is plain arithmetic at serving time
+(three coefficients and a regular expression per tag).  The trust policy (:mod:`ml.trust`)
+judges and moves thresholds on this score instead of the bare confidence.
+
+The validation's own items are scored *cross-fitted* (each slice by a regression fitted
+on the other slices), so the threshold they prove is not flattered by a regression that
+has seen them.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ml.trust import Audit
+
+if TYPE_CHECKING:
+    from ml.time_validation import ValidationItem
+
+CONFIRMS, SILENT, CONTRADICTS = 1, 0, -1
+# Confidences are clipped before the logit: a calibrated 1.0 would be an infinite feature.
+_EPS = 1e-4
+
+
+def rules_opinion(text: str, tag: str) -> int:
+    """What the keyword rules say of ``tag`` for a prepared ``text``: CONFIRMS, SILENT or CONTRADICTS."""
+    # ml.rules is a scikit-learn estimator module: imported where an opinion is asked, not at start-up.
+    from ml.rules import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
+
+    classes = tuple(sorted(KEYWORDS))
+    hits = keyword_hits(text, default_class_patterns(classes))
+    top = max(hits)
+    if top == 0:
+        return SILENT
+    return CONFIRMS if tag in classes and hits[classes.index(tag)] == top else CONTRADICTS
+
+
+def rules_opinions(texts: Sequence[str], tags: Sequence[str]) -> list[int]:
+    return [rules_opinion(text, tag) for text, tag in zip(texts, tags)]
+
+
+def _logit(confidence: float) -> float:
+    p = min(max(confidence, _EPS), 1 - _EPS)
+    return math.log(p / (1 - p))
+
+
+def _features(confidence: float, opinion: int) -> list[float]:
+    return [_logit(confidence), float(opinion == CONFIRMS), float(opinion == CONTRADICTS)]
+
+
+@dataclass(frozen=True)
+class TrustScore:
+    """P(right | confidence, rules' opinion) = sigmoid(intercept + w . (logit conf, confirms, contradicts))."""
+
+    intercept: float
+    confidence_weight: float
+    confirms_weight: float
+    contradicts_weight: float
+
+    def score(self, confidence: float, opinion: int) -> float:
+        z = self.intercept + sum(
+            w * x
+            for w, x in zip(
+                (self.confidence_weight, self.confirms_weight, self.contradicts_weight),
+                _features(confidence, opinion),
+            )
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def confidence_needed(self, threshold: float, opinion: int) -> float | None:
+        """The lowest confidence whose score reaches ``threshold`` with this opinion (None: none does)."""
+        if threshold >= 1 or self.confidence_weight <= 0:
+            return None
+        if threshold <= 0:
+            return 0.0
+        shift = self.confirms_weight * (opinion == CONFIRMS) + self.contradicts_weight * (opinion == CONTRADICTS)
+        z = (math.log(threshold / (1 - threshold)) - self.intercept - shift) / self.confidence_weight
+        needed = 1.0 / (1.0 + math.exp(-z))
+        return needed if needed <= 1 - _EPS else None
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "intercept": self.intercept,
+            "confidence": self.confidence_weight,
+            "confirms": self.confirms_weight,
+            "contradicts": self.contradicts_weight,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> "TrustScore":
+        return cls(
+            float(data["intercept"]), float(data["confidence"]), float(data["confirms"]), float(data["contradicts"])
+        )
+
+
+def fit_trust_score(
+    confidences: Sequence[float], opinions: Sequence[int], correct: Sequence[bool]
+) -> TrustScore | None:
+    """The regression on validation items; None when they hold only right (or only wrong) answers."""
+    if len(set(correct)) < 2:
+        return None
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 -- scikit-learn only where one is fitted
+
+    features = [_features(c, o) for c, o in zip(confidences, opinions)]
+    model = LogisticRegression().fit(features, [bool(c) for c in correct])
+    weights = [float(w) for w in model.coef_[0]]
+    return TrustScore(float(model.intercept_[0]), *weights)
+
+
+def cross_fitted_scores(
+    confidences: Sequence[float], opinions: Sequence[int], correct: Sequence[bool], groups: Sequence[int]
+) -> list[float] | None:
+    """Each item's score from the regression fitted on the other groups (slices); None if a group cannot be scored."""
+    scores = [0.0] * len(confidences)
+    for group in set(groups):
+        rest = [k for k, g in enumerate(groups) if g != group]
+        fitted = fit_trust_score(
+            [confidences[k] for k in rest], [opinions[k] for k in rest], [correct[k] for k in rest]
+        )
+        if fitted is None:
+            return None
+        for k, g in enumerate(groups):
+            if g == group:
+                scores[k] = fitted.score(confidences[k], opinions[k])
+    return scores
+
+
+def scored_validation(items: Sequence["ValidationItem"], texts: Sequence[str]) -> tuple[TrustScore | None, list[Audit]]:
+    """The trust score fitted on the time-ordered validation, and its items as audits on that score (cross-fitted).
+
+    ``texts``: the time-ordered texts the items index.  With fewer than two slices, or a
+    slice whose other slices hold no error, there is nothing to cross-fit: (None, the bare
+    confidences), i.e. the policy judges the model's confidence as before.
+    """
+    bare = [item.audit for item in items]
+    opinions = [rules_opinion(texts[item.index], item.tag) for item in items]
+    confidences = [item.confidence for item in items]
+    correct = [item.correct for item in items]
+    slices = [item.slice for item in items]
+    fitted = fit_trust_score(confidences, opinions, correct) if len(set(slices)) >= 2 else None
+    crossed = cross_fitted_scores(confidences, opinions, correct, slices) if fitted is not None else None
+    if fitted is None or crossed is None:
+        return None, bare
+    return fitted, [Audit(score, right) for score, right in zip(crossed, correct)]
