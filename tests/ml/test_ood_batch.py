@@ -18,7 +18,7 @@ from ml import ood_batch
 from ml.language import ENGLISH, FOREIGN
 from ml.offtopic import TUNING, read_offtopic_samples
 from ml.ood import OODChecks, fit_ood_checks, vocabulary_scores
-from ml.ood_batch import SEPARATOR_WORD, _Batch, screenable
+from ml.ood_batch import MIN_BATCH, SEPARATOR_WORD, _Batch, screenable
 from ml.text import prepare_text
 from tests.test_ood_speed_equivalence import KEYBOARD_LINES, TRICKY, dataset_texts, random_texts
 
@@ -126,7 +126,7 @@ def _screened(checks: OODChecks, texts: list[str], distances: list, size: int) -
     return verdicts, left
 
 
-@pytest.mark.parametrize("size", [1, 7, 500, 5000])
+@pytest.mark.parametrize("size", [1, MIN_BATCH, 7, 500, 5000])
 def test_screen_reaches_the_one_text_verdicts(fitted, size):
     checks, texts, distances, _ = fitted
     expected = [checks._any_flag(text, d) for text, d in zip(texts, distances)]
@@ -136,7 +136,9 @@ def test_screen_reaches_the_one_text_verdicts(fitted, size):
     # inputs, the ones it can screen, and both verdicts among them.
     can = {i for i, text in enumerate(texts) if screenable(text) and SEPARATOR_WORD not in text.lower()}
     dataset = can & set(range(len(dataset_texts())))
-    if size > 1:
+    if size == 1:  # too few for a batch
+        assert left == set(range(len(texts)))
+    else:
         assert len(dataset - left) > 0.95 * len(dataset) > 0.9 * len(dataset_texts())
         assert len(can - left) > 0.75 * len(can)
         assert 200 < sum(expected[i] for i in can - left) < len(can - left) - 1000
