@@ -85,6 +85,8 @@ for _language, _vocabulary in FOREIGN.items():
     for _word in _vocabulary:
         _FOREIGN_LANGUAGES[_word] = _FOREIGN_LANGUAGES.get(_word, ()) + (_language,)
 del _language, _vocabulary, _word
+# Every foreign function word: a text without any has no stopword evidence of another language.
+FOREIGN_FUNCTION_WORDS = frozenset(_FOREIGN_LANGUAGES)
 
 # ASCII bytes that are not letters (by str.isalpha), deleted to count ASCII letters fast.
 _ASCII_NON_LETTERS = bytes(i for i in range(128) if not chr(i).isalpha())

@@ -61,9 +61,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -72,6 +72,9 @@ from sklearn.model_selection import KFold
 from ml.language import count_letters, language_evidence
 from ml.semantic import NeighbourDistance, out_of_fold_distances
 from ml.wording import WordingModel, fit_wording
+
+if TYPE_CHECKING:
+    from ml.ood_batch import BatchScreen
 
 FORMAT_VERSION = 1
 
@@ -178,7 +181,7 @@ class UnigramModel:
         return sum(self.counts.values())
 
     @cached_property
-    def _surprise_table(self) -> tuple[dict[str, float], float]:
+    def surprise_table(self) -> tuple[dict[str, float], float]:
         """:meth:`surprises` of every seen token, and of any unseen one, computed once."""
         denominator = self.total + SMOOTHING * (len(self.counts) + 1)
         seen = {t: -math.log((count + SMOOTHING) / denominator) for t, count in self.counts.items()}
@@ -186,7 +189,7 @@ class UnigramModel:
 
     def surprises(self, tokens: list[str]) -> list[float]:
         """-log P(token), add-k smoothed with one extra slot for every unseen word."""
-        seen, unseen = self._surprise_table
+        seen, unseen = self.surprise_table
         return [seen.get(t, unseen) for t in tokens]
 
 
@@ -306,6 +309,8 @@ class OODChecks:
     quantile: float = DEFAULT_QUANTILE
     training_size: int = 0
     topic: TopicCheck | None = None
+    # The batch form of the checks, made on first use (its tables are a cache, not part of the checks).
+    _screen: "BatchScreen | None" = field(default=None, init=False, repr=False, compare=False)
 
     def check(self, texts: list[str], vectors: "np.ndarray | None" = None) -> list[ItemCheck]:
         """One :class:`ItemCheck` per prepared text, in input order.
@@ -331,13 +336,31 @@ class OODChecks:
 
         The same verdicts and reasons as :meth:`check` (``vectors`` as there), several times
         faster on a batch where most texts pass: a text's reasons are written only when some
-        check flags it (writing them, with the result objects, was over half of :meth:`check`).
+        check flags it (writing them, with the result objects, was over half of :meth:`check`), and
+        which texts some check flags is decided for the whole batch at once (:mod:`ml.ood_batch`,
+        which leaves what it cannot decide exactly to :meth:`_any_flag`, one text at a time).
         """
         distances = self._semantic_distances(texts, vectors)
-        return [
-            self._reasons(text, distance) if self._any_flag(text, distance) else {}
-            for text, distance in zip(texts, distances)
-        ]
+        flags = self._batch_screen().flags(texts, distances, self.thresholds, self._any_flag)
+        return [self._reasons(text, distance) if flag else {} for text, distance, flag in zip(texts, distances, flags)]
+
+    def _batch_screen(self) -> "BatchScreen":
+        """The batch form of :meth:`_any_flag` (ml.ood_batch), built once for these models."""
+        screen = self._screen
+        if (
+            screen is None
+            or screen.unigram is not self.unigram
+            or screen.topic is not self.topic
+            or screen.typical_surprise != self.typical_surprise
+        ):
+            from ml.ood_batch import BatchScreen  # imported here: ml.ood_batch builds on this module
+
+            screen = self._screen = BatchScreen(self.unigram, self.typical_surprise, self.topic)
+        return screen
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave the batch screen out: it is a cache, and holds a lock."""
+        return {**self.__dict__, "_screen": None}
 
     def _reasons(self, text: str, semantic_distance: float | None) -> dict[str, str]:
         checks = self._check_one(text, semantic_distance).checks
@@ -646,13 +669,13 @@ def _mash_share(text: str) -> float:
     words = _MASH_WORD.findall(text.lower())
     if not words:
         return 0.0
-    return sum(map(_is_mash, words)) / len(words)
+    return sum(map(is_mash_word, words)) / len(words)
 
 
 # Cached: most words recur from text to text, and the 30-way regex alternation
 # costs far more than a cache lookup (16k short words: a few MB at most).
 @lru_cache(maxsize=16384)
-def _is_mash(word: str) -> bool:
+def is_mash_word(word: str) -> bool:
     return _MASH.search(word) is not None
 
 

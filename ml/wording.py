@@ -16,14 +16,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-# Letters runs and a few symbols typical of ads, prices and chat.
-_TOKEN = re.compile(r"[a-z]+|[!?$%#@€£]")
+# Letters runs and a few symbols typical of ads, prices and chat (public: ml.ood_batch finds them its own way).
+LETTERS, SYMBOLS = "[a-z]+", "[!?$%#@€£]"
+TOKEN = re.compile(f"{LETTERS}|{SYMBOLS}")
 MIN_DOCUMENTS = 2  # a token seen in one text only is noise (and memorises that text)
 REGULARISATION = 1.0  # scikit-learn's C
 
 
 def wording_tokens(text: str) -> set[str]:
-    return set(_TOKEN.findall(text.lower()))
+    return set(TOKEN.findall(text.lower()))
 
 
 @dataclass(frozen=True)
