@@ -27,7 +27,7 @@ from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
-from predictions.selectors.trust import acceptance_score, thresholds_in_force
+from predictions.selectors.trust import acceptance_scorer, thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
@@ -206,10 +206,10 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
     sources = chunk.sources
     threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
     # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
+    # The scorer is made once per chunk: reading the version's stored score per item cost more than the score.
+    scorer = acceptance_scorer(version)
     score = {
-        p.content_id: acceptance_score(
-            version, text=chunk.texts[p.content_id], tag=snapshots[p.content_id].predicted_tag, confidence=p.confidence
-        )
+        p.content_id: scorer(chunk.texts[p.content_id], snapshots[p.content_id].predicted_tag, p.confidence)
         for p in predictions
     }
     # Audit samples are reviewed whatever the confidence, by several annotators; they
