@@ -8,7 +8,7 @@ when the task opened) against that label.  Only audits of the version in questio
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
-from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinion
+from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinion, rules_opinions
 from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
@@ -85,6 +85,16 @@ def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], floa
     if score is None:
         return lambda text, tag, confidence: confidence
     return lambda text, tag, confidence: score.score(confidence, rules_opinion(text, tag))
+
+
+def acceptance_scores(
+    version: ModelVersion, *, texts: Sequence[str], tags: Sequence[str], confidences: Sequence[float]
+) -> list[float]:
+    """:func:`acceptance_score` of many predictions of one version at once (a re-prediction chunk's)."""
+    score = version_trust_score(version)
+    if score is None:
+        return list(confidences)
+    return score.scores(confidences, rules_opinions(texts, tags))
 
 
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:

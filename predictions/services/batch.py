@@ -27,7 +27,7 @@ from predictions import selectors
 from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
-from predictions.selectors.trust import acceptance_scorer, thresholds_in_force
+from predictions.selectors.trust import acceptance_scores, thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
@@ -206,12 +206,15 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
     sources = chunk.sources
     threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
     # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
-    # The scorer is made once per chunk: reading the version's stored score per item cost more than the score.
-    scorer = acceptance_scorer(version)
-    score = {
-        p.content_id: scorer(chunk.texts[p.content_id], snapshots[p.content_id].predicted_tag, p.confidence)
-        for p in predictions
-    }
+    # Scored for the whole chunk at once: per item, reading the version's stored score and the rules' look-ups
+    # cost more than the score.
+    scores = acceptance_scores(
+        version,
+        texts=[chunk.texts[p.content_id] for p in predictions],
+        tags=[snapshots[p.content_id].predicted_tag for p in predictions],
+        confidences=[p.confidence for p in predictions],
+    )
+    score = {p.content_id: s for p, s in zip(predictions, scores)}
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
     audit = {

@@ -1,15 +1,18 @@
 """The keyword rules' second opinion and the trust score fitted on the time-ordered validation."""
 
 import math
+import random
 
 from ml.second_opinion import (
     CONFIRMS,
     CONTRADICTS,
     SILENT,
     TrustScore,
+    _features,
     cross_fitted_scores,
     fit_trust_score,
     rules_opinion,
+    rules_opinions,
     scored_validation,
 )
 from ml.time_validation import ValidationItem
@@ -76,3 +79,53 @@ def test_the_validation_is_scored_when_it_can_be_and_keeps_the_confidence_when_n
     one_slice = [ValidationItem(0, 0, i.tag, i.confidence, i.correct) for i in items]
     score, audits = scored_validation(one_slice, texts)
     assert score is None and [a.confidence for a in audits] == [i.confidence for i in items]
+
+
+def _opinion_one_at_a_time(text: str, tag: str) -> int:
+    """The definition as it was written for one text: each class's hits, the tag's against the most."""
+    from ml.rules import KEYWORDS, default_class_patterns, keyword_hits
+
+    classes = tuple(sorted(KEYWORDS))
+    hits = keyword_hits(text, default_class_patterns(classes))
+    if max(hits) == 0:
+        return SILENT
+    return CONFIRMS if tag in classes and hits[classes.index(tag)] == max(hits) else CONTRADICTS
+
+
+def test_a_chunks_opinions_are_each_texts_own_on_the_dataset_and_odd_input(dataset_file):
+    from ml.dataset import read_labelled_csv
+    from ml.rules import KEYWORDS
+    from ml.text import prepare_text
+    from tests.test_ood_speed_equivalence import TRICKY, random_texts
+
+    items = read_labelled_csv(dataset_file)
+    texts = [prepare_text(item.title, item.description) for item in items]
+    texts += [text.upper() for text in texts[:100]] + list(TRICKY) + random_texts()
+    texts += ["CNNſ for ſegmentation", "\u212aubernetes and mlflow", "hugging face and facial images", ""]
+    tags = [*sorted(KEYWORDS), "unknown-tag", ""]
+    for tag in tags:
+        assert rules_opinions(texts, [tag] * len(texts)) == [_opinion_one_at_a_time(t, tag) for t in texts]
+    mixed = [tags[k % len(tags)] for k in range(len(texts))]
+    found = rules_opinions(texts, mixed)
+    assert found == [_opinion_one_at_a_time(t, tag) for t, tag in zip(texts, mixed)]
+    assert {CONFIRMS, CONTRADICTS, SILENT} <= set(found)
+    assert rules_opinions([], []) == []
+
+
+def _score_as_a_sum(score: TrustScore, confidence: float, opinion: int) -> float:
+    """The score as first written: the intercept plus the sum of weight x feature."""
+    weights = (score.confidence_weight, score.confirms_weight, score.contradicts_weight)
+    z = score.intercept + sum(w * x for w, x in zip(weights, _features(confidence, opinion)))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def test_scores_of_many_are_the_same_floats_as_the_sum_over_the_features():
+    rng = random.Random(18)
+    fitted = [TrustScore(-0.4, 1.3, 0.7, -1.9), TrustScore(0.0, 0.0, -0.0, 0.0), TrustScore(2.5, 0.2, -0.3, 0.1)]
+    fitted += [TrustScore(*(rng.uniform(-5, 5) for _ in range(4))) for _ in range(20)]
+    confidences = [0.0, 1.0, 1e-5, 1 - 1e-5, 0.5, *(rng.random() for _ in range(500))]
+    opinions = [rng.choice((CONFIRMS, CONTRADICTS, SILENT)) for _ in confidences]
+    for score in fitted:
+        expected = [_score_as_a_sum(score, c, o) for c, o in zip(confidences, opinions)]
+        assert score.scores(confidences, opinions) == expected
+        assert [score.score(c, o) for c, o in zip(confidences, opinions)] == expected
