@@ -187,6 +187,28 @@ def parameters_bound() -> Iterator[None]:
             raw.cursor_factory = previous
 
 
+class EncodedJson(dict):
+    """A dict that carries its JSON text, encoded once when it is made.
+
+    A re-prediction chunk writes each prediction's probabilities to up to three columns (the prediction, the item's
+    shown tag, a review task): encoding them once instead of three times was about 6 us of CPU per item. Made for
+    values that are not changed afterwards; the text is what ``json.dumps`` makes of the dict as it was given.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: dict):
+        super().__init__(data)
+        self.text = json.dumps(data)
+
+
+def json_text(value, encoder: type[json.JSONEncoder] | None = None) -> str:
+    """``json.dumps(value, cls=encoder)``, taken from an :class:`EncodedJson` when it carries it."""
+    if encoder is None and type(value) is EncodedJson:
+        return value.text
+    return json.dumps(value, cls=encoder)
+
+
 def _converter(field: models.Field):
     """The function that turns a Python value of ``field`` into what its binary array takes.
 
@@ -196,7 +218,7 @@ def _converter(field: models.Field):
     if isinstance(field, models.JSONField):
         # JSON goes as text and is cast to jsonb by the array's type; a list of
         # psycopg Jsonb wrappers would not adapt to jsonb[].
-        return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+        return lambda value: None if value is None else json_text(value, field.encoder)
     if isinstance(field, models.FloatField):
         # A binary array is of one type: an int among floats would not dump.
         return lambda value: None if value is None else float(value)

@@ -118,3 +118,21 @@ def test_a_table_another_process_is_analysing_is_left_to_it():
         assert analyze_when_stale(Content) is False
         assert _last_analyzed() == before
     assert analyze_when_stale(Content) is True  # the other one ended without analysing: now this one does
+
+
+@pytest.mark.django_db
+def test_json_encoded_once_is_written_as_the_dict_it_was_made_of(tags):
+    import json
+
+    from common.bulk_update import EncodedJson, json_text, update_by_pk
+
+    items = [make_content(title=f"item {n}") for n in range(3)]
+    made = [{"mlops": 0.25, "other": 0.75}, {"é \"quoted\"": 1e-07, "n": None}, {}]
+    encoded = [EncodedJson(data) for data in made]
+    assert [json_text(value) for value in encoded] == [json.dumps(data) for data in made]
+    assert encoded == made and all(isinstance(value, dict) for value in encoded)
+
+    rows = [{"pk": item.pk, "current_probabilities": value} for item, value in zip(items, encoded)]
+    assert update_by_pk(Content, rows, ["current_probabilities"]) == 3
+    stored = dict(Content.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "current_probabilities"))
+    assert [stored[item.pk] for item in items] == made

@@ -1,7 +1,6 @@
 """The review queue: open tasks and rank them, lease the next one to a person, who may work what."""
 
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -11,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from common.bulk_update import bound_cursor, insert_rows, update_by_pk
+from common.bulk_update import bound_cursor, insert_rows, json_text, update_by_pk
 from common.errors import ApplicationError
 from labeling.models import (
     Annotation,
@@ -194,7 +193,7 @@ def _follow_in_sql(items: list[tuple[int, PredictionSnapshot]], *, reason: str) 
         [float(_priority(reason, snapshot)) for snapshot in snapshots.values()],
         [snapshot.model_version for snapshot in snapshots.values()],
         [snapshot.predicted_tag for snapshot in snapshots.values()],
-        [json.dumps(snapshot.probabilities) for snapshot in snapshots.values()],
+        [json_text(snapshot.probabilities) for snapshot in snapshots.values()],
     ]
     with bound_cursor() as cursor:
         cursor.execute(_FOLLOW_SQL, [*arrays, reason, ReviewStatus.OPEN.value, timezone.now()])

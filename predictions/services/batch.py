@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from django.db import connection, transaction
 from django.utils import timezone
 
-from common.bulk_update import insert_rows, parameters_bound
+from common.bulk_update import EncodedJson, insert_rows, parameters_bound
 from common.table_statistics import analyze_when_stale
 from labeling.models import ReviewReason, ReviewTask, Tag
 from labeling.services import (
@@ -189,8 +189,18 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str, st
         results = predict(model, texts)
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     now = timezone.now()
+    # The probabilities go to the prediction, the item's shown tag and maybe a review task: encoded once for all.
     return [
-        Answer(content_id, version.pk, tag_ids[result.tag], result.probabilities, result.confidence, digest, now, now)
+        Answer(
+            content_id,
+            version.pk,
+            tag_ids[result.tag],
+            EncodedJson(result.probabilities),
+            result.confidence,
+            digest,
+            now,
+            now,
+        )
         for (content_id, _, _, digest, _), result in zip(rows, results)
     ]
 
