@@ -40,6 +40,14 @@ texts = [
 ]
 model = load_version(version)
 predict(model, texts[:10])
+# As the tree's worker processes are once started (config.celery): the model loaded, the objects that live as long
+# as the process frozen out of the garbage collector's full collections. A tree without it never froze.
+try:
+    from common.gc_freeze import freeze_long_lived
+except ImportError:
+    pass
+else:
+    print(f"objects frozen, as this tree's workers do: {freeze_long_lived():,}")
 
 
 def prepare_items() -> None:

@@ -127,7 +127,7 @@ def test_json_encoded_once_is_written_as_the_dict_it_was_made_of(tags):
     from common.bulk_update import EncodedJson, json_text, update_by_pk
 
     items = [make_content(title=f"item {n}") for n in range(3)]
-    made = [{"mlops": 0.25, "other": 0.75}, {"é \"quoted\"": 1e-07, "n": None}, {}]
+    made = [{"mlops": 0.25, "other": 0.75}, {'é "quoted"': 1e-07, "n": None}, {}]
     encoded = [EncodedJson(data) for data in made]
     assert [json_text(value) for value in encoded] == [json.dumps(data) for data in made]
     assert encoded == made and all(isinstance(value, dict) for value in encoded)

@@ -272,6 +272,20 @@ def _check_out_of_distribution(
     )
 
 
+def warm_worker_process() -> None:
+    """Load the active version's model into this process's cache, as its first chunk would; close the connection.
+
+    Called as a worker's pool process starts (config.celery), so what the model brings is loaded before the
+    process freezes its long-lived objects.
+    """
+    try:
+        version = selectors.active_model_version()
+        if version is not None:
+            load_version(version)
+    finally:
+        connection.close()
+
+
 def predictions_enqueue_missing(*, model_version_id: int, chunk_size: int | None = None) -> int:
     """Prediction jobs for the content lacking a prediction from the version; returns how many jobs."""
     version = ModelVersion.objects.get(pk=model_version_id)

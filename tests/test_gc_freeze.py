@@ -1,0 +1,53 @@
+"""Worker processes keep their long-lived objects out of full garbage collections (common.gc_freeze)."""
+
+import gc
+import weakref
+
+import pytest
+from celery.signals import worker_process_init
+
+from common.gc_freeze import freeze_long_lived
+from predictions.models import ModelVersion
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def test_the_objects_alive_are_frozen_and_later_garbage_is_still_collected():
+    try:
+        frozen = freeze_long_lived()
+        assert frozen == gc.get_freeze_count() > 10_000  # Django, the apps and the test modules
+        cycle = _Cycle()
+        alive = weakref.ref(cycle)
+        del cycle
+        assert alive() is not None  # a cycle: only the collector frees it
+        gc.collect()
+        assert alive() is None  # made after the freeze, collected as before
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+
+
+def test_every_pool_process_of_a_worker_warms_then_freezes_once_it_has_started():
+    import config.celery  # noqa: F401 -- connects the receiver
+
+    receivers = [getattr(ref(), "__name__", "") for _, ref in worker_process_init.receivers]
+    assert "_warm_and_freeze" in receivers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_warmed_worker_process_has_the_active_model_loaded(tags):
+    from predictions.model_store import _loaded, forget_loaded_models
+    from predictions.services.batch import warm_worker_process
+    from tests.factories import make_active_model
+
+    version = make_active_model(tags)
+    forget_loaded_models()
+    warm_worker_process()
+    assert _loaded.keys() == [(version.number, version.artifact_sha256)]
+    forget_loaded_models()
+    ModelVersion.objects.all().delete()
+    warm_worker_process()  # no active version: nothing to load, no error
+    assert _loaded.keys() == []
