@@ -28,6 +28,31 @@ done
 step() { printf '\n==> %s\n' "$*"; }
 fail() { echo "smoke-compose FAILED: $*" >&2; exit 1; }
 
+# What debian:bookworm-slim does and a bare debootstrap does not: debootstrap keeps the ~110 MB of .debs it
+# fetched in /var/cache/apt/archives, and every `apt-get install` on top would keep its own (the official image
+# drops them after each run); the slim image also installs no documentation, manual pages or translations.
+slim_like_official() {  # root folder
+  local root=$1
+  cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+  cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+DPKG
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* \
+    "$root"/usr/share/man/* "$root"/usr/share/info/*
+  find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+}
+
 base_image() {
   if podman image exists "$BASE_IMAGE"; then return; fi
   [ "$BASE_IMAGE" = localhost/tagloop-debian:bookworm ] || { podman pull "$BASE_IMAGE"; return; }
@@ -35,6 +60,7 @@ base_image() {
   step "making $BASE_IMAGE with debootstrap (once)"
   local root; root=$(mktemp -d)
   debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+  slim_like_official "$root"
   tar -C "$root" -c . | podman import - "$BASE_IMAGE" >/dev/null
   rm -rf "$root"
 }
