@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make smoke-compose`: build the images, start compose.yaml, and drive the loop through
 # it: migrate, import, train (on the worker container), promote, predict and report over
-# HTTP, the web container healthy, then everything removed (containers, volumes).
+# HTTP, the web container healthy, then everything removed (containers, volumes). Checks on the
+# way that the image runs as a non-root user and carries the int8 MiniLM graph, and prints the
+# images' sizes.
 #
 # Needs podman and podman-compose (Debian: apt-get install podman podman-compose runc).
 # BASE_IMAGE: a Debian bookworm image; by default one is made here with debootstrap
@@ -115,6 +117,7 @@ for image in localhost/tagloop:latest localhost/tagloop-postgres:15 localhost/ta
   podman image exists "$image" || fail "$image was not built (see the build output above)"
 done
 podman image inspect localhost/tagloop:latest --format '{{.Config.User}}' | grep -qx tagloop || fail "the image does not run as tagloop"
+podman image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^localhost/tagloop'
 
 step "starting PostgreSQL and Redis"
 "${COMPOSE[@]}" up -d db redis
@@ -124,6 +127,8 @@ wait_healthy "${PROJECT}_redis_1" 60
 step "web, then migrate, then worker and beat"
 "${COMPOSE[@]}" up -d web
 [ "$(podman exec "${PROJECT}_web_1" id -u)" != 0 ] || fail "the web process runs as root"
+# The int8 graph is built into the image (scripts/build_onnx_graph.sh), not at the first request.
+podman exec "${PROJECT}_web_1" sh -c 'ls /opt/venv/share/tagloop-onnx/*-int8.onnx' || fail "no int8 graph in the image"
 manage migrate --noinput -v0
 "${COMPOSE[@]}" up -d worker beat
 
@@ -144,7 +149,8 @@ echo "report: $body"
 read -r status _ < <(http GET /static/tagloop.css)
 [ "$status" = 200 ] || fail "static files (collected at build) answered $status"
 read -r status body < <(http GET /healthz)
-echo "healthz: $status $body"
+[ "$status" = 200 ] || fail "healthz answered $status: $body"
+echo "healthz: $body"
 beats=$(podman ps --filter "label=io.podman.compose.project=$PROJECT" --format '{{.Names}}' | grep -c '_beat_' || true)
 [ "$beats" = 1 ] || fail "expected one beat container, found $beats"
 
