@@ -51,3 +51,10 @@ def test_a_warmed_worker_process_has_the_active_model_loaded(tags):
     ModelVersion.objects.all().delete()
     warm_worker_process()  # no active version: nothing to load, no error
     assert _loaded.keys() == []
+
+
+def test_a_pool_process_may_take_longer_than_celerys_default_to_warm_up():
+    from config.celery import app
+
+    # The warm-up loads a model before the process reports ready; Celery's default (4 s) would kill a slow one.
+    assert app.conf.worker_proc_alive_timeout >= 30

@@ -169,6 +169,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A pool process loads the active model before it reports ready (config.celery's warm-up): seconds on a loaded
+# machine, past Celery's default of 4 s, after which the parent would kill it and start another, again and again.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0
 
 # --- durable work (predictions.services.jobs and .reconciler) ---------------------
 # Every piece of work is a Job row; the broker only wakes workers. A worker writes its
