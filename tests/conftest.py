@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -124,16 +125,29 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     read from the same one.
     """
     model_dir = tmp_path_factory.mktemp("worker-models")
-    with celery_worker(tmp_path_factory, {"TAGLOOP_MODEL_DIR": str(model_dir)}) as log_path:
-        yield {"model_dir": model_dir, "log": log_path}
+    queue = f"tagloop-test-{uuid.uuid4().hex[:8]}"
+    with celery_worker(tmp_path_factory, {"TAGLOOP_MODEL_DIR": str(model_dir)}, queue=queue) as log_path:
+        _session_worker["queue"] = queue
+        try:
+            yield {"model_dir": model_dir, "log": log_path}
+        finally:
+            _session_worker.clear()
+
+
+# The session's worker, once started: its queue. Every later test, whether it uses the worker or not, waits for
+# it to be idle before its database is flushed (see pytest_runtest_teardown).
+_session_worker: dict[str, str] = {}
 
 
 @contextlib.contextmanager
-def celery_worker(tmp_path_factory, env_overrides: dict):
-    """Run a worker on the test database with ``env_overrides``; tasks sent meanwhile go to it. Yields its log."""
+def celery_worker(tmp_path_factory, env_overrides: dict, queue: str | None = None):
+    """Run a worker on the test database with ``env_overrides``; tasks sent meanwhile go to it. Yields its log.
+
+    Its queue (and so its node name, ``<queue>@<host>``) is ``queue``, or a new one.
+    """
     from config.celery import app
 
-    queue = f"tagloop-test-{uuid.uuid4().hex[:8]}"
+    queue = queue or f"tagloop-test-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path_factory.mktemp("worker-log") / "worker.log"
     env = {
         **os.environ,
@@ -156,6 +170,8 @@ def celery_worker(tmp_path_factory, env_overrides: dict):
                 "-Q",
                 queue,
                 "--concurrency=1",
+                "--hostname",
+                f"{queue}@%h",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -201,32 +217,48 @@ def wait_until(predicate, *, timeout: float = 120, interval: float = 0.3, messag
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """Before a worker test's database is flushed, let the worker finish what the test left it doing.
+    """Before a test's database is flushed, let the session's worker finish what earlier tests left it doing.
 
-    The session's worker may still be writing (a re-prediction after a promotion, say) when the test
-    ends; the flush's TRUNCATE then deadlocks with the worker's row locks. This runs before any
-    fixture's teardown, so before the flush.
+    The worker may still be writing (a re-prediction after a promotion, say) when a test ends, and the
+    flush's TRUNCATE then deadlocks with the worker's row locks. The work may come from any earlier test,
+    not only this one, so every test waits once the worker has started. This runs before any fixture's
+    teardown, so before the flush.
     """
-    if "celery_worker_process" in item.fixturenames:
-        _wait_for_worker_quiet()
+    if _session_worker:
+        _wait_for_worker_idle(_session_worker["queue"])
     return (yield)
 
 
-def _wait_for_worker_quiet(timeout: float = 60) -> None:
-    from django.db import connection
+def _wait_for_worker_idle(queue: str, timeout: float = 120) -> None:
+    """Until the worker has no task running or reserved and its queue is empty, twice in a row.
 
-    if connection.vendor != "postgresql":
-        return
-    busy = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND state IN ('active', 'idle in transaction')"
-    )
-    quiet_polls, deadline = 0, time.monotonic() + timeout
-    while quiet_polls < 3 and time.monotonic() < deadline:  # three quiet polls in a row: the queue is drained
-        with connection.cursor() as cursor:
-            cursor.execute(busy)
-            quiet_polls = quiet_polls + 1 if cursor.fetchone()[0] == 0 else 0
-        time.sleep(0.1)
+    The worker is asked before the queue is read: a task that sends another one before it ends is then
+    seen either running or through the message it sent.
+    """
+    from config.celery import app
+
+    inspector = app.control.inspect(destination=[f"{queue}@{socket.gethostname()}"], timeout=2.0)
+    idle_in_a_row, deadline = 0, time.monotonic() + timeout
+    while idle_in_a_row < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the test worker was still busy after {timeout}s; see its log")
+        idle = _worker_holds_no_task(inspector) and _queue_length(app, queue) == 0
+        idle_in_a_row = idle_in_a_row + 1 if idle else 0
+        if idle_in_a_row < 2:
+            time.sleep(0.02 if idle else 0.2)
+
+
+def _worker_holds_no_task(inspector) -> bool:
+    for ask in (inspector.active, inspector.reserved):
+        replies = ask()
+        if not replies or any(replies.values()):  # no answer (busy starting a task) or tasks held
+            return False
+    return True
+
+
+def _queue_length(app, queue: str) -> int:
+    with app.connection_for_read() as conn:
+        return conn.default_channel._size(queue)  # kombu's count of a queue's messages, for any transport
 
 
 @pytest.fixture
