@@ -16,7 +16,7 @@ Scenarios, ``--windows`` windows each:
   30% off-topic window = 70% held-out old items + 30% off-topic samples
   newer period  window drawn from the newest 20% of the dataset
 
-The table (and, unless ``--no-write``, the "## Drift" section of
+The table (and, unless ``--no-docs`` or ``--no-write``, the "## Drift" section of
 docs/benchmarks.md) gives how often each test fired at ``--alpha``.
 """
 
@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.bench_offtopic import evaluate_with_sensitivity
 from benchmarks.bench_offtopic import report_lines as item_check_lines
+from benchmarks.common import add_docs_arguments
 from benchmarks.markdown_section import replace_section
 from ml.dataset import read_dataset_rows
 from ml.drift import DriftTest, WindowData, overall_drift, run_window_checks
@@ -120,7 +121,7 @@ def _benchmark(args: argparse.Namespace) -> None:
     report = _report(counts, args.windows, item_rates, args, elapsed, len(old) + len(newer))
     report += "\n\n" + "\n".join(item_check_lines(*item_checks))
     print(report)
-    if not args.no_write:
+    if args.docs is not None:
         replace_section(args.docs, SECTION, report)
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 
@@ -256,8 +257,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
     parser.add_argument("--offtopic", type=Path, default=Path("data/offtopic_samples.jsonl"))
-    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_docs_arguments(parser, SECTION)
     parser.add_argument("--windows", type=int, default=1000)
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--reference-size", type=int, default=150)

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.common import command_line
+from benchmarks.common import add_docs_arguments, command_line
 from benchmarks.machine import load_average
 from benchmarks.markdown_section import replace_section
 from ml.dataset import read_dataset_rows
@@ -289,9 +289,8 @@ def report(outcomes: list[Outcome], seconds: float, command: str, load: tuple[st
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_emerging", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=Path("data/madewithml_dataset.csv"))
-    parser.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
+    add_docs_arguments(parser, SECTION)
     parser.add_argument("--tags", nargs="*", help="tags to drop, one run each (default: every tag)")
-    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     load_before, started = load_average(), time.perf_counter()
     stream = Stream.read(args.dataset)
@@ -300,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = command_line("benchmarks.bench_emerging", argv)
     text = report(outcomes, time.perf_counter() - started, command, (load_before, load_average()))
     print(text)
-    if not args.no_write:
+    if args.docs is not None:
         replace_section(args.docs, SECTION, text)
         print(f"\nwrote the '## {SECTION}' section of {args.docs}")
 

@@ -16,7 +16,6 @@ import math
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -30,7 +29,7 @@ from ml.algorithms import DEFAULT_ALGORITHM
 from ml.dataset import read_dataset_rows
 from ml.prediction import predict
 from ml.text import prepare_text
-from ml.time_validation import forward_slices
+from ml.time_validation import time_ordered_predictions
 from ml.training import train_model
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, can_prove, prior_threshold
 
@@ -72,16 +71,11 @@ def prepare(rows, scenario: bench_trust.Scenario, algorithm: str) -> TaggedStrea
 
 
 def _validation(texts: list[str], tags: list[str], algorithm: str) -> list[Evidence]:
-    """ml.time_validation.time_ordered_evidence with the predicted tag kept."""
-    evidence = []
-    for train, test in forward_slices(len(texts), folds=bench_trust.TIME_FOLDS, share=bench_trust.TIME_SHARE):
-        labels = [tags[i] for i in train]
-        if len(set(labels)) < 2 or min(Counter(labels).values()) < 2:
-            continue
-        model = train_model(texts=[texts[i] for i in train], labels=labels, algorithm=algorithm, random_state=0)
-        results = predict(model, [texts[i] for i in test])
-        evidence += [Evidence(r.confidence, r.tag, r.tag == tags[i]) for i, r in zip(test, results)]
-    return evidence
+    """The shipped time-ordered validation (ml.time_validation), each item with its predicted tag."""
+    validation = time_ordered_predictions(
+        texts, tags, algorithm=algorithm, folds=bench_trust.TIME_FOLDS, share=bench_trust.TIME_SHARE
+    )
+    return [Evidence(item.confidence, item.tag, item.correct) for item in validation]
 
 
 def run_shipped(data: TaggedStream, settings: TrustSettings, seeds: int, lag: int) -> list[tuple[bool, float, int]]:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -38,7 +39,14 @@ SKIP_AFTER_FAILURE_SECONDS = 1.0
 # At most one "cache unavailable" warning per process in this many seconds.
 WARN_EVERY_SECONDS = 60.0
 
+# A default Redis has databases 0 to 15 ("databases 16" in redis.conf).
+REDIS_DATABASES = 16
+
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)  # BusyLoadingError (a restart) is a ConnectionError
+
+
+class NoCacheDatabase(ImproperlyConfigured):
+    """REDIS_URL leaves no database after the broker's for the cache, and CACHE_URL is not set."""
 
 
 def caches_setting(*, cache_url: str, redis_url: str, key_prefix: str) -> dict:
@@ -55,14 +63,22 @@ def cache_url_beside_broker(redis_url: str) -> str:
     """The broker's Redis with the next database number: redis://h:6379/0 -> redis://h:6379/1.
 
     A database of its own keeps cache keys out of the broker's queues (and a cache
-    eviction policy away from queued tasks).
+    eviction policy away from queued tasks).  A broker on a default Redis's last database
+    has no next one: refused at start-up, not a cache whose every call raises ("DB index is out of range").
     """
     parts = urlsplit(redis_url)
     query = dict(parse_qsl(parts.query))
-    if parts.scheme == "unix" or "db" in query:  # a socket's path is a file: the database is in the query
-        query["db"] = str(int(query.get("db", 0)) + 1)
+    socket = parts.scheme == "unix" or "db" in query  # a socket's path is a file: the database is in the query
+    database = int(query.get("db", 0)) if socket else int(parts.path.strip("/") or 0)
+    if database + 1 >= REDIS_DATABASES:
+        raise NoCacheDatabase(
+            f"REDIS_URL names Redis database {database}: the cache would take the next one, {database + 1}, "
+            f"and a default Redis has only databases 0 to {REDIS_DATABASES - 1}. Set CACHE_URL to a database of "
+            f"the cache's own (e.g. redis://<host>:6379/{database - 1}), or put the broker on a lower database."
+        )
+    if socket:
+        query["db"] = str(database + 1)
         return redis_url.partition("?")[0] + "?" + urlencode(query)
-    database = int(parts.path.strip("/") or 0)
     return urlunsplit(parts._replace(path=f"/{database + 1}"))
 
 

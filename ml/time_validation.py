@@ -54,23 +54,6 @@ class ValidationItem:
         return Audit(self.confidence, self.correct)
 
 
-def time_ordered_evidence(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    algorithm: str,
-    folds: int,
-    share: float,
-    random_state: int = 0,
-    counted: Sequence[bool] | None = None,
-) -> list[Audit]:
-    """Each newest-slice item's confidence and whether its tag was right, from a model that never saw it."""
-    items = time_ordered_predictions(
-        texts, labels, algorithm=algorithm, folds=folds, share=share, random_state=random_state, counted=counted
-    )
-    return [item.audit for item in items]
-
-
 def time_ordered_predictions(
     texts: Sequence[str],
     labels: Sequence[str],

@@ -54,6 +54,16 @@ def log_in_with_keys(page, base_url, username):
     page.wait_for_function("document.activeElement && document.activeElement.textContent.includes('Start reviewing')")
 
 
+def start_reviewing(browser, base_url, user, width):
+    """A page ``width`` px wide, logged in by keys, on the first review task once its keys are wired."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log_in_with_keys(page, base_url, user.username)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review/task/*/")
+    wait_until_ready(page)
+    return page
+
+
 def wait_until_ready(page):
     """The key script marks the page ready once the item is on screen and its forms are wired."""
     page.wait_for_function("document.body.dataset.reviewReady === 'true'")

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from config.cache import FailOpenRedisCache, cache_url_beside_broker, caches_setting
+from config.cache import FailOpenRedisCache, NoCacheDatabase, cache_url_beside_broker, caches_setting
 from labeling.ratelimit import retry_after
 from tests.faults.processes import PrivateRedis, free_port
 
@@ -45,6 +45,30 @@ def test_cache_url_wins_and_keeps_its_options():
 )
 def test_the_cache_database_is_the_brokers_plus_one(broker, cache_url):
     assert cache_url_beside_broker(broker) == cache_url
+
+
+@pytest.mark.parametrize(
+    "broker", ["redis://h:6379/15", "rediss://:secret@h:6380/15?ssl_cert_reqs=none", "unix:///run/redis.sock?db=15"]
+)
+def test_a_broker_on_the_last_database_leaves_none_for_the_cache_and_says_to_set_cache_url(broker):
+    with pytest.raises(NoCacheDatabase, match=r"database 15: .* 16, .* 0 to 15\. Set CACHE_URL") as refused:
+        caches_setting(cache_url="", redis_url=broker, key_prefix="p")
+    assert "secret" not in str(refused.value)
+    assert cache_url_beside_broker("redis://h:6379/14") == "redis://h:6379/15"  # the last database is still one
+    # With CACHE_URL the broker's database does not matter.
+    chosen = caches_setting(cache_url="redis://h:6379/14", redis_url=broker, key_prefix="p")["default"]
+    assert chosen["LOCATION"] == "redis://h:6379/14"
+
+
+def test_the_server_refuses_to_start_on_such_a_broker_and_starts_with_cache_url(tmp_path):
+    from tests.test_production_settings import _environment, _manage
+
+    refused = _manage(_environment(tmp_path, REDIS_URL="redis://127.0.0.1:6379/15"), "check")
+    assert refused.returncode != 0 and "Set CACHE_URL" in refused.stderr
+    started = _manage(
+        _environment(tmp_path, REDIS_URL="redis://127.0.0.1:6379/15", CACHE_URL="redis://127.0.0.1:6379/14"), "check"
+    )
+    assert started.returncode == 0, started.stderr
 
 
 def _unreachable_cache() -> FailOpenRedisCache:

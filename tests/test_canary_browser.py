@@ -5,7 +5,7 @@ import pytest
 from labeling.services import review_task_answer, review_task_next
 from predictions.models import Canary
 from predictions.services import predictions_create
-from tests.browser import screenshot_path
+from tests.browser import log_in, screenshot_path
 from tests.conftest import REPO
 from tests.factories import make_active_model, make_candidate, make_content
 from tests.test_canary import TITLES, _true_tag
@@ -13,20 +13,12 @@ from tests.test_canary import TITLES, _true_tag
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_admin_starts_reads_and_stops_a_canary(browser, live_server, settings, tmp_path, tags, admin_user, annotator):
     settings.MODEL_DIR = tmp_path / "models"
     active = make_active_model(tags)
     candidate = make_candidate("majority")
     page = browser.new_page(viewport={"width": 1100, "height": 900})
-    _log_in(page, live_server.url, admin_user.username)
+    log_in(page, live_server.url, admin_user.username)
     page.goto(f"{live_server.url}/models/{candidate.number}/")
     page.fill("#id_canary_share_percent", "50")  # with its control group: every item
     page.fill("#id_canary_override_reason", "see how it does on live items")

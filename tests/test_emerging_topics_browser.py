@@ -4,18 +4,11 @@ import pytest
 
 from labeling.models import ReviewReason, ReviewTask, Tag
 from predictions.services import emerging_topics_refresh
+from tests.browser import log_in
 from tests.factories import make_active_model
 from tests.test_emerging_topics import stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-" + username)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -25,7 +18,7 @@ def test_admin_turns_an_emerging_topic_into_a_tag(browser, live_server, settings
     stream(make_active_model(tags))
     topic = emerging_topics_refresh()[0]
     page = browser.new_page(viewport={"width": width, "height": 900})
-    _log_in(page, live_server.url, admin_user.username)
+    log_in(page, live_server.url, admin_user.username)
     page.goto(f"{live_server.url}/monitoring/")
     card = page.locator(f"[data-emerging-topic='{topic.pk}']")
     assert "quantum" in card.inner_text()

@@ -5,20 +5,17 @@ import pytest
 
 from labeling.models import Annotation, ReportStatus, WrongTagReport
 from labeling.services import report_create
-from tests.browser import WIDTHS, log_in_with_keys, press_and_wait_for_next, screenshot_path, wait_until_ready
+from tests.browser import (
+    WIDTHS,
+    press_and_wait_for_next,
+    screenshot_path,
+    start_reviewing,
+    wait_until_ready,
+)
 from tests.conftest import REPO
 from tests.factories import make_content, make_low_confidence_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _start(browser, live_server, user, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    log_in_with_keys(page, live_server.url, user.username)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/review/task/*/")
-    wait_until_ready(page)
-    return page
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -30,7 +27,7 @@ def test_progress_shows_what_is_left_by_reason_this_sessions_answers_and_the_dai
         make_low_confidence_task(confidence=confidence)
     content = make_content(title="Reported", current_tag=tags["mlops"])
     report_create(content=content, reporter_address="203.0.113.9", suggested_tag=tags["computer-vision"])
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     progress = page.locator("[data-progress]")
     assert progress.locator("[data-left]").inner_text() == "4"
     assert "3 low confidence" in progress.inner_text() and "1 wrong-tag report" in progress.inner_text()
@@ -51,7 +48,7 @@ def test_progress_shows_what_is_left_by_reason_this_sessions_answers_and_the_dai
 
 def test_without_a_daily_goal_no_goal_is_shown(browser, live_server, tags, annotator):
     make_low_confidence_task()
-    page = _start(browser, live_server, annotator, 1280)
+    page = start_reviewing(browser, live_server.url, annotator, 1280)
     assert page.locator("[data-progress]").is_visible() and page.locator("[data-goal]").count() == 0
 
 
@@ -62,7 +59,7 @@ def test_a_accepts_the_reporters_suggestion_and_enter_says_it_keeps_the_tag(
     content = make_content(title="Serving models with Kubernetes", current_tag=tags["mlops"])
     report, _ = report_create(content=content, reporter_address="203.0.113.9", suggested_tag=tags["computer-vision"])
     make_low_confidence_task()
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     enter = page.locator('button[data-key="Enter"]')
     assert enter.inner_text().startswith("Keep mlops: report wrong")
     accept = page.locator('button[data-key="a"]')
@@ -78,7 +75,7 @@ def test_a_accepts_the_reporters_suggestion_and_enter_says_it_keeps_the_tag(
 
 def test_a_low_confidence_item_names_the_runner_up(browser, live_server, tags, annotator):
     make_low_confidence_task(confidence=0.4, predicted="mlops")  # the others get 0.2 each
-    page = _start(browser, live_server, annotator, 1280)
+    page = start_reviewing(browser, live_server.url, annotator, 1280)
     line = page.locator("[data-runner-up]").inner_text()
     assert line.startswith("The model hesitated: mlops 0.40, then ") and line.endswith(" 0.20.")
 
@@ -103,7 +100,7 @@ def test_the_review_screen_layout(browser, live_server, tags, annotator, width):
         current_probabilities=probabilities,
     )
     report_create(content=content, reporter_address="203.0.113.9", suggested_tag=tags["computer-vision"])
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     assert page.locator('button[data-key="a"]').is_visible()
     measured = page.evaluate(MEASURE)
     assert measured["scroll"] <= width and measured["rightmost"] <= width, measured
@@ -117,7 +114,7 @@ def test_h_shows_my_recent_answers_and_one_click_changes_one(browser, live_serve
     first = make_low_confidence_task(content=make_content(title="Serving on Kubernetes"), confidence=0.3)
     make_low_confidence_task(confidence=0.35)
     make_low_confidence_task(confidence=0.4)
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     press_and_wait_for_next(page, str(list(tags).index("computer-vision") + 1))
     wait_until_ready(page)
     current = page.url
@@ -152,7 +149,7 @@ def test_the_review_screen_as_in_the_docs(browser, live_server, settings, tags, 
     )
     make_low_confidence_task(content=item, predicted="mlops", confidence=0.46)
     make_low_confidence_task(confidence=0.6)
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     for key in ("1", "2"):
         press_and_wait_for_next(page, key)
         wait_until_ready(page)

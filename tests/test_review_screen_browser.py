@@ -8,8 +8,8 @@ from labeling.services import report_create
 from tests.browser import (
     WIDTHS,
     log_in,
-    log_in_with_keys,
     press_and_wait_for_next,
+    start_reviewing,
     wait_until_ready,
 )
 from tests.factories import make_content, make_low_confidence_task
@@ -23,21 +23,12 @@ def _reported_item(tags):
     return report
 
 
-def _start(browser, live_server, user, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    log_in_with_keys(page, live_server.url, user.username)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/review/task/*/")
-    wait_until_ready(page)
-    return page
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_enter_in_the_note_for_the_reporter_writes_a_new_line_and_never_answers(
     browser, live_server, tags, annotator, width
 ):
     report = _reported_item(tags)
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     url = page.url
     page.focus("[name=note]")
     page.keyboard.type("Thanks for telling us.")
@@ -70,7 +61,7 @@ def test_a_failed_answer_says_it_was_not_saved_and_the_keys_work_again(
 ):
     first = make_low_confidence_task(confidence=0.3)
     make_low_confidence_task(confidence=0.5)
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     url = page.url
     page.route("**/answer", _fail_with(kind))
     page.keyboard.press("1")
@@ -89,7 +80,7 @@ def test_a_failed_answer_says_it_was_not_saved_and_the_keys_work_again(
 @pytest.mark.parametrize("width", WIDTHS)
 def test_after_the_last_answer_u_undoes_it_from_the_empty_queue_page(browser, live_server, tags, annotator, width):
     task = make_low_confidence_task(confidence=0.3)
-    page = _start(browser, live_server, annotator, width)
+    page = start_reviewing(browser, live_server.url, annotator, width)
     page.keyboard.press("1")
     page.wait_for_url(f"{live_server.url}/review/")
     assert "queue is empty" in page.content() and "Press U to undo" in page.content()

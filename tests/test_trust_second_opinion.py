@@ -144,3 +144,37 @@ def test_emerging_topic_candidates_are_the_items_the_review_rule_finds_unsure(ta
     assert _candidates(_with_score(version, None, 0.7)) == []
     # A stricter threshold (as the trust policy may put in force): both are.
     assert {pk for pk, _, _ in _candidates(_with_score(version, None, 0.9999))} == {confirmed.pk, contradicted.pk}
+
+
+def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_the_rules_opinion(tags):
+    """acceptance_score, acceptance_scores (a chunk, the audits, the emerging topics) are one code: same floats.
+
+    Checked against the score as first written (the stored score of the rules' opinion, or the confidence),
+    on the real dataset and on crafted texts and tags.
+    """
+    import random
+
+    from ml.dataset import read_labelled_csv
+    from ml.rules import KEYWORDS
+    from predictions.selectors.trust import acceptance_score, acceptance_scores
+    from tests.ml.conftest import dataset_path
+    from tests.test_ood_speed_equivalence import TRICKY
+
+    rng = random.Random(12)
+    items = read_labelled_csv(dataset_path())
+    texts = [prepare_text(item.title, item.description) for item in items] + list(TRICKY)
+    texts += [prepare_text(**CONFIRMED), prepare_text(**CONTRADICTED)]
+    choices = [*sorted(KEYWORDS), "unknown-tag", ""]
+    tags_ = [rng.choice(choices) for _ in texts]
+    confidences = [0.0, 1.0, 0.5, *(rng.random() for _ in texts[3:])]
+    version = ModelVersion.objects.create(number=1, algorithm="tfidf-linear", review_threshold=0.7)
+    for score in (SCORE, TrustScore(-0.4, 1.3, 0.7, -1.9), None):
+        version = _with_score(version, score, 0.7)
+        many = acceptance_scores(version, texts=texts, tags=tags_, confidences=confidences)
+        one = [acceptance_score(version, text=t, tag=g, confidence=c) for t, g, c in zip(texts, tags_, confidences)]
+        if score is None:
+            expected = confidences
+        else:
+            expected = [score.score(c, rules_opinion(t, g)) for t, g, c in zip(texts, tags_, confidences)]
+        assert many == one == expected
+        assert acceptance_scores(version, texts=[], tags=[], confidences=[]) == []

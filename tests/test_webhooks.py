@@ -233,21 +233,6 @@ def test_the_sweep_sends_again_lost_and_abandoned_deliveries(tags, private_queue
     assert abandoned.status == DeliveryStatus.PENDING and waiting.status == DeliveryStatus.PENDING
 
 
-@pytest.fixture
-def private_queue():
-    """Messages go to a queue of this test's own, which no worker reads."""
-    import uuid
-
-    from config.celery import app
-
-    previous, queue = app.conf.task_default_queue, f"tagloop-test-idle-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    try:
-        yield queue
-    finally:
-        app.conf.task_default_queue = previous
-
-
 def test_admins_register_endpoints_and_send_a_test_from_the_admin(tags, client, admin_user):
     client.force_login(admin_user)
     add = client.post(

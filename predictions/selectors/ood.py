@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cache: dict[tuple, "OODChecks | None"] = {}
+# (version pk, artifact sha256, the thresholds as JSON): see ood_checks_for.
+_cache: dict[tuple[int, str, str], "OODChecks | None"] = {}
 
 
 def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
@@ -38,7 +39,7 @@ def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
 
 def ood_check_contents(
     *, version: ModelVersion, content_ids: list[int], texts: list[str] | None = None
-) -> dict[int, dict] | None:
+) -> dict[int, dict[str, str]] | None:
     """{content id: {check name: reason}} for every item (empty dict: passed); None without checks.
 
     ``texts``: the items' prepared texts in the order of ``content_ids``, when the caller has

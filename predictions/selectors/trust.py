@@ -8,7 +8,7 @@ when the task opened) against that label.  Only audits of the version in questio
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
-from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinion, rules_opinions
+from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinions
 from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
@@ -76,21 +76,16 @@ def acceptance_score(version: ModelVersion, *, text: str, tag: str, confidence: 
 
     ``text`` is the prepared text (ml.text.prepare_text): the keyword rules read it.
     """
-    return acceptance_scorer(version)(text, tag, confidence)
-
-
-def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], float]:
-    """:func:`acceptance_score` for many predictions of one version: (prepared text, tag, confidence) -> score."""
-    score = version_trust_score(version)
-    if score is None:
-        return lambda text, tag, confidence: confidence
-    return lambda text, tag, confidence: score.score(confidence, rules_opinion(text, tag))
+    return acceptance_scores(version, texts=[text], tags=[tag], confidences=[confidence])[0]
 
 
 def acceptance_scores(
     version: ModelVersion, *, texts: Sequence[str], tags: Sequence[str], confidences: Sequence[float]
 ) -> list[float]:
-    """:func:`acceptance_score` of many predictions of one version at once (a re-prediction chunk's)."""
+    """:func:`acceptance_score` of many predictions of one version at once (a re-prediction chunk's).
+
+    The stored score is read and the rules' patterns looked up once for all: per item they cost more than the score.
+    """
     score = version_trust_score(version)
     if score is None:
         return list(confidences)
@@ -124,20 +119,17 @@ def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: 
         "content__title",
         "content__description",
     )
+    answered = [row for row in rows if row[2] and row[3]]  # a snapshot with a predicted tag and its probabilities
     # An audit counts at its acceptance score, the scale the thresholds are on (the trust score, or the confidence).
-    score = version_trust_score(version)
+    scores = acceptance_scores(
+        version,
+        texts=[prepare_text(title, description) for *_, title, description in answered],
+        tags=[predicted for _, _, predicted, *_ in answered],
+        confidences=[max(probabilities.values()) for _, _, _, probabilities, *_ in answered],
+    )
     audits = [
-        LiveAudit(
-            content_id,
-            item_source,
-            max(probabilities.values())
-            if score is None
-            else score.score(max(probabilities.values()), rules_opinion(prepare_text(title, description), predicted)),
-            predicted == gold,
-            decided_at,
-        )
-        for content_id, item_source, predicted, probabilities, gold, decided_at, title, description in rows
-        if predicted and probabilities
+        LiveAudit(content_id, item_source, score, predicted == gold, decided_at)
+        for (content_id, item_source, predicted, _, gold, decided_at, _, _), score in zip(answered, scores)
     ]
     if windowed and not hours:
         return _last_per_source(audits, settings.TAGLOOP_TRUST_WINDOW_AUDITS)

@@ -25,7 +25,7 @@ from predictions.models import (
     ModelVersion,
     Prediction,
 )
-from predictions.selectors.trust import acceptance_scorer, thresholds_in_force
+from predictions.selectors.trust import acceptance_scores, thresholds_in_force
 from predictions.services.embeddings_store import embeddings_prime
 
 if TYPE_CHECKING:
@@ -128,19 +128,21 @@ def _candidates(version: ModelVersion) -> list[tuple[int, str, str]]:
     without one) below its source's threshold in force. The stored threshold is on that score's scale, so comparing
     the bare confidence with it would count most confident items as unsure.
     """
-    in_force, score = thresholds_in_force(version=version), acceptance_scorer(version)
-    predicted = (
+    in_force = thresholds_in_force(version=version)
+    predicted = list(
         Prediction.objects.filter(model_version=version, content__gold_label__isnull=True)
         .order_by("-content__ingested_at", "-content_id")
         .values_list(
             "content_id", "content__title", "content__description", "content__source", "tag__slug", "confidence"
         )[:SCORE_SCAN]
     )
-    unsure = {
-        pk
-        for pk, title, description, source, tag, confidence in predicted
-        if score(prepare_text(title, description), tag, confidence) < in_force.for_source(source)
-    }
+    scores = acceptance_scores(
+        version,
+        texts=[prepare_text(title, description) for _, title, description, *_ in predicted],
+        tags=[tag for *_, tag, _ in predicted],
+        confidences=[confidence for *_, confidence in predicted],
+    )
+    unsure = {pk for (pk, _, _, source, _, _), score in zip(predicted, scores) if score < in_force.for_source(source)}
     return list(
         Content.objects.filter(Q(pk__in=unsure) | Q(is_out_of_distribution=True, ood_dismissed=False))
         .exclude(pk__in=GoldLabel.objects.values("content_id"))

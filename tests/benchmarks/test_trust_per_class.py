@@ -71,3 +71,34 @@ def test_with_infinite_shrinkage_there_is_one_threshold_as_the_shipped_policy_fi
     vector = allocate(evidence, tags=TAGS, floor=LOW, settings=SETTINGS, shrinkage=math.inf)
     assert vector is not None and vector["clean"] == vector["risky"]
     assert vector["clean"] == prior_threshold([Audit(e.confidence, e.correct) for e in evidence], SETTINGS)
+
+
+def _validation_as_first_written(texts: list[str], tags: list[str], algorithm: str) -> list[Evidence]:
+    """bench_trust_per_class's own copy of the time-ordered validation, before it called ml.time_validation."""
+    from collections import Counter
+
+    from benchmarks import bench_trust
+    from ml.prediction import predict
+    from ml.time_validation import forward_slices
+    from ml.training import train_model
+
+    evidence = []
+    for train, test in forward_slices(len(texts), folds=bench_trust.TIME_FOLDS, share=bench_trust.TIME_SHARE):
+        labels = [tags[i] for i in train]
+        if len(set(labels)) < 2 or min(Counter(labels).values()) < 2:
+            continue
+        model = train_model(texts=[texts[i] for i in train], labels=labels, algorithm=algorithm, random_state=0)
+        results = predict(model, [texts[i] for i in test])
+        evidence += [Evidence(r.confidence, r.tag, r.tag == tags[i]) for i, r in zip(test, results)]
+    return evidence
+
+
+def test_the_validation_with_tags_is_the_shipped_time_ordered_one_on_the_dataset(dataset_file):
+    from benchmarks.bench_trust_per_class import _validation
+    from ml.dataset import read_labelled_csv
+    from ml.text import prepare_text
+
+    items = read_labelled_csv(dataset_file)[:600]
+    texts, tags = [prepare_text(i.title, i.description) for i in items], [i.tag for i in items]
+    assert _validation(texts, tags, "tfidf-linear") == _validation_as_first_written(texts, tags, "tfidf-linear")
+    assert _validation(texts[:20], tags[:20], "tfidf-linear") == []  # too few for a slice

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ml.time_validation import MIN_SLICE, forward_slices, time_ordered_evidence
+from ml.time_validation import MIN_SLICE, forward_slices, time_ordered_predictions
 from tests.tiny_dataset import LABELS, TEXTS
 
 
@@ -35,7 +35,7 @@ def _drifting(copies: int) -> tuple[list[str], list[str]]:
 
 def test_evidence_comes_only_from_the_newest_slices_and_shows_the_drift_the_models_never_saw():
     texts, labels = _drifting(copies=10)  # 120 items: two slices of 24
-    evidence = time_ordered_evidence(texts, labels, algorithm="tfidf-linear", folds=2, share=0.2)
+    evidence = time_ordered_predictions(texts, labels, algorithm="tfidf-linear", folds=2, share=0.2)
     assert len(evidence) == 48
     older, newest = evidence[:24], evidence[24:]
     # The older slice is like its training data; the newest one moved and its model had not seen it.
@@ -48,5 +48,5 @@ def test_evidence_comes_only_from_the_newest_slices_and_shows_the_drift_the_mode
 def test_only_counted_items_are_evidence_though_all_train():
     texts, labels = _drifting(copies=10)
     counted = [k % 2 == 0 for k in range(len(texts))]
-    evidence = time_ordered_evidence(texts, labels, algorithm="tfidf-linear", folds=2, share=0.2, counted=counted)
+    evidence = time_ordered_predictions(texts, labels, algorithm="tfidf-linear", folds=2, share=0.2, counted=counted)
     assert len(evidence) == 24

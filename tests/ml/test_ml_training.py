@@ -3,17 +3,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from ml.training import train_model, training_data_hash
+from tests.tiny_dataset import TEXTS as TINY_TEXTS
 
-TEXTS = [
-    "image detection",
-    "image segmentation",
-    "video frames",
-    "pixel art",
-    "text parsing",
-    "language model",
-    "translation task",
-    "word counts",
-]
+TEXTS = TINY_TEXTS[:8]  # tests.tiny_dataset's four computer-vision and four NLP texts
 LABELS = ["cv"] * 4 + ["nlp"] * 4
 
 
