@@ -22,6 +22,7 @@ was a fifth of a re-prediction chunk's time, and 2,000 rows of predictions go 5x
 """
 
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -197,9 +198,28 @@ class EncodedJson(dict):
 
     __slots__ = ("text",)
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, text: str | None = None):
         super().__init__(data)
-        self.text = json.dumps(data)
+        self.text = json.dumps(data) if text is None else text
+
+    @classmethod
+    def of_floats(cls, dicts: list[dict[str, float]]) -> list["EncodedJson"]:
+        """``EncodedJson`` of each dict of float values (a model's probabilities per tag): the same texts, faster.
+
+        ``json.dumps`` writes a float as ``repr`` does, so for a dict with the first one's keys in its order one
+        format string of the keys with a ``%r`` per value makes its text, in half the time (a re-prediction chunk
+        encodes 2,000). Other dicts, and values that are not finite (JSON's NaN, Infinity), take ``json.dumps``.
+        """
+        if not dicts:
+            return []
+        keys = tuple(dicts[0])
+        template = "{" + ", ".join(f"{json.dumps(key)}: %r" for key in keys) + "}"
+        encoded = []
+        for data in dicts:
+            values = tuple(data.values())
+            fits = tuple(data) == keys and math.isfinite(sum(values))
+            encoded.append(cls(data, template % values if fits else None))
+        return encoded
 
 
 def json_text(value, encoder: type[json.JSONEncoder] | None = None) -> str:

@@ -190,18 +190,10 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str, st
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     now = timezone.now()
     # The probabilities go to the prediction, the item's shown tag and maybe a review task: encoded once for all.
+    probabilities = EncodedJson.of_floats([result.probabilities for result in results])
     return [
-        Answer(
-            content_id,
-            version.pk,
-            tag_ids[result.tag],
-            EncodedJson(result.probabilities),
-            result.confidence,
-            digest,
-            now,
-            now,
-        )
-        for (content_id, _, _, digest, _), result in zip(rows, results)
+        Answer(content_id, version.pk, tag_ids[result.tag], encoded, result.confidence, digest, now, now)
+        for (content_id, _, _, digest, _), result, encoded in zip(rows, results, probabilities)
     ]
 
 
