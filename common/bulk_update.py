@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 
+from common.pg_arrays import numbers_array
+
 BATCH_SIZE = 1000  # rows per statement, for every bulk write of the labelling side
 
 
@@ -77,7 +79,9 @@ def update_by_pk(
     with bound_cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             batch = rows[start : start + BATCH_SIZE]
-            cursor.execute(sql, [[to_db(row[key]) for row in batch] for to_db, key in zip(converters, keys)])
+            cursor.execute(
+                sql, [numbers_array([to_db(row[key]) for row in batch]) for to_db, key in zip(converters, keys)]
+            )
             updated += cursor.rowcount
     return updated
 
@@ -115,7 +119,10 @@ def insert_rows(
             batch = rows[start : start + BATCH_SIZE]
             cursor.execute(
                 sql,
-                [[to_db(_column_value(column, row)) for row in batch] for column, to_db in zip(columns, converters)],
+                [
+                    numbers_array([to_db(_column_value(column, row)) for row in batch])
+                    for column, to_db in zip(columns, converters)
+                ],
             )
             written += cursor.rowcount
     return written
