@@ -212,7 +212,8 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
     in_force = thresholds_in_force(version=version)
     sources = chunk.sources
     known = {*sources.values(), ""}
-    limit_of, share_of = ({s: rule(s) for s in known} for rule in (in_force.for_source, in_force.audit_share))
+    limit_of = {source: in_force.for_source(source) for source in known}
+    share_of = {source: in_force.audit_share(source) for source in known}
     threshold = {content_id: limit_of[sources.get(content_id, "")] for content_id in latest}
     # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
     # Scored for the whole chunk at once: per item, reading the version's stored score and the rules' look-ups
