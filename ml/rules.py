@@ -177,8 +177,12 @@ def _alternation(ordered: list[str], flags: int) -> str:
 
 @functools.cache  # the trust score asks for one text at a time: building the alternation per call cost most of it
 def _cached_patterns(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The alternation case-insensitive, and for lowercased ASCII text (the keywords are lowercase ASCII)."""
-    return _pattern(keywords), _pattern(tuple(keyword.lower() for keyword in keywords), flags=0)
+    """The alternation case-insensitive, and for lowercased ASCII text (the keywords are lowercase ASCII).
+
+    The second one is re.ASCII: on ASCII text its word boundaries are Unicode's (a letter, a digit or "_" either
+    way), found by a table look-up instead of a Unicode class query, the scans a quarter faster.
+    """
+    return _pattern(keywords), _pattern(tuple(keyword.lower() for keyword in keywords), flags=re.ASCII)
 
 
 def count_keyword_hits(

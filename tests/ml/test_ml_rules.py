@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from ml.dataset import read_dataset_rows
-from ml.rules import KEYWORDS, KeywordClassifier, _pattern
+from ml.rules import KEYWORDS, KeywordClassifier, _pattern, default_class_patterns, keyword_hits
 
 CV, NLP, OPS, OTHER = "computer-vision", "natural-language-processing", "mlops", "other"
 # NLP most frequent, so it is the fallback.
@@ -157,3 +157,24 @@ def test_grouped_alternation_finds_what_the_plain_one_finds(flags, keywords, dat
 def test_the_keyword_patterns_are_grouped():
     # Else the test above compares the plain alternation with itself.
     assert "(?:" in _pattern(KEYWORDS["mlops"]).pattern.removeprefix(r"\b(?:")
+
+
+@pytest.mark.parametrize("keywords", [tuple(KEYWORDS[c]) for c in sorted(KEYWORDS)])
+def test_the_ascii_pattern_finds_on_ascii_text_what_unicode_word_boundaries_find(keywords, dataset_file):
+    texts = [f"{r.item.title} {r.item.description}".lower() for r in read_dataset_rows(dataset_file)]
+    texts += [t.lower() for t in _keyword_soup(18, 3000, keywords)] + [
+        "".join(map(chr, range(128))) + " cnn_ cnn9 9cnn"
+    ]
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 2000
+    lowered = tuple(k.lower() for k in keywords)
+    ours, unicode = _pattern(lowered, re.ASCII), _plain_pattern(lowered, 0)
+    assert [ours.findall(t) for t in ascii_texts] == [unicode.findall(t) for t in ascii_texts]
+
+
+def test_keyword_hits_are_those_of_the_plain_case_insensitive_patterns(dataset_file):
+    texts = [f"{r.item.title} {r.item.description}" for r in read_dataset_rows(dataset_file)] + _keyword_soup(7, 3000)
+    classes = tuple(sorted(KEYWORDS))
+    plain = [_plain_pattern(tuple(KEYWORDS[c]), re.IGNORECASE) for c in classes]
+    patterns = default_class_patterns(classes)
+    assert [keyword_hits(t, patterns) for t in texts] == [[len(p.findall(t)) for p in plain] for t in texts]
