@@ -10,6 +10,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignKey, ForeignObject, IntegerField
 from django.db.models.lookups import In
 
+from common.pg_arrays import IntArray
+
 
 class AnyOf(In):
     lookup_name = "any"
@@ -17,13 +19,14 @@ class AnyOf(In):
     def get_prep_lookup(self):
         # Ids as they are: ``In`` asks the field to prepare each of the 2,000 values of a chunk's list, which is
         # int(value) for an integer column and cost about a tenth of a re-prediction chunk's Python time.
+        # Only ints: sent as a binary int8[] built at once (common.pg_arrays), not dumped id by id.
         if _integer_column(self.lhs) and type(self.rhs) in (list, tuple) and all(type(v) is int for v in self.rhs):
-            return list(self.rhs)
+            return IntArray(self.rhs)
         return super().get_prep_lookup()
 
     def as_postgresql(self, compiler, connection):
         if self.rhs_is_direct_value():
-            values = [value for value in self.rhs if value is not None]
+            values = self.rhs if type(self.rhs) is IntArray else [value for value in self.rhs if value is not None]
             if not values:
                 raise EmptyResultSet
             lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -36,12 +36,15 @@ def predict(model: "Pipeline | CompiledLinear", texts: list[str]) -> list[Predic
 
 def _results(probabilities: np.ndarray, classes: Iterable[object]) -> list[PredictionResult]:
     labels = [str(label) for label in classes]
-    return [_result(row, labels) for row in probabilities]
-
-
-def _result(row: np.ndarray, labels: list[str]) -> PredictionResult:
-    # The tag is the argmax of the probabilities themselves (not model.predict)
-    # so tag, confidence and probabilities can never disagree.
-    best = int(np.argmax(row))
-    probabilities = {label: round(float(p), DECIMALS) for label, p in zip(labels, row)}
-    return PredictionResult(tag=labels[best], probabilities=probabilities, confidence=round(float(row[best]), DECIMALS))
+    # The tag is the argmax of the probabilities themselves (not model.predict) so tag, confidence and
+    # probabilities can never disagree. The rows become Python floats in one call (the same values as float() of
+    # each): per value, converting a numpy scalar cost half of turning a chunk's 2,000 rows into results.
+    best = np.argmax(probabilities, axis=1).tolist()
+    return [
+        PredictionResult(
+            tag=labels[k],
+            probabilities={label: round(p, DECIMALS) for label, p in zip(labels, row)},
+            confidence=round(row[k], DECIMALS),
+        )
+        for row, k in zip(probabilities.tolist(), best)
+    ]

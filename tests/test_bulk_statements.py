@@ -1,5 +1,7 @@
 """Helpers of bulk work on PostgreSQL: ``field__any`` (one array parameter) and statistics kept fresh."""
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -7,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from common.table_statistics import analyze_when_stale
 from labeling.models import Content, ReviewTask
 from tests.factories import make_content
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db
@@ -136,3 +140,51 @@ def test_json_encoded_once_is_written_as_the_dict_it_was_made_of(tags):
     assert update_by_pk(Content, rows, ["current_probabilities"]) == 3
     stored = dict(Content.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "current_probabilities"))
     assert [stored[item.pk] for item in items] == made
+
+
+def _float_dicts_crafted() -> list[dict]:
+    return [
+        {"computer-vision": 0.25, "mlops": 0.75},
+        {"computer-vision": 1e-06, "mlops": 0.999999},
+        {"computer-vision": 5e-324, "mlops": 1.0},
+        {"computer-vision": 0.0, "mlops": -0.0},
+        {"computer-vision": 0.1, "mlops": 0.2},
+        {"mlops": 0.5, "computer-vision": 0.5},  # other key order: json.dumps
+        {"computer-vision": 0.5},  # fewer keys
+        {"computer-vision": float("nan"), "mlops": 0.5},  # not finite: JSON's NaN
+        {"computer-vision": float("inf"), "mlops": 0.5},
+        {"computer-vision": 1e308, "mlops": 1e308},  # finite, but their sum is not: json.dumps too
+        {"computer-vision": 1, "mlops": 0},
+        {},
+    ]
+
+
+def test_json_of_float_dicts_is_what_json_dumps_makes():
+    import json
+
+    from common.bulk_update import EncodedJson
+
+    made = _float_dicts_crafted()
+    encoded = EncodedJson.of_floats(made)
+    assert [value.text for value in encoded] == [json.dumps(data) for data in made]
+    assert [dict(value) for value in encoded][:7] == made[:7]
+    assert EncodedJson.of_floats([]) == []
+    odd_keys = [{'é "quoted"\n': 0.5, "b": 0.25}, {'é "quoted"\n': 0.125, "b": 0.875}]
+    assert [value.text for value in EncodedJson.of_floats(odd_keys)] == [json.dumps(data) for data in odd_keys]
+
+
+def test_json_of_a_trained_models_probabilities_on_the_dataset_is_what_json_dumps_makes():
+    import json
+
+    from common.bulk_update import EncodedJson
+    from ml.dataset import read_dataset_rows
+    from ml.prediction import predict
+    from ml.text import prepare_text
+    from ml.training import train_model
+
+    rows = read_dataset_rows(REPO / "data" / "madewithml_dataset.csv")
+    texts = [prepare_text(r.item.title, r.item.description) for r in rows]
+    model = train_model(texts=texts, labels=[r.item.tag for r in rows], algorithm="tfidf-linear")
+    made = [result.probabilities for result in predict(model, texts)]
+    assert len(made) > 500
+    assert [value.text for value in EncodedJson.of_floats(made)] == [json.dumps(data) for data in made]

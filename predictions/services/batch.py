@@ -1,5 +1,6 @@
 """Batch predictions: chunks of content predicted on the workers, idempotently."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -190,59 +191,56 @@ def _predict_rows(version: ModelVersion, rows: list[tuple[int, str, str, str, st
     tag_ids = dict(Tag.objects.values_list("slug", "pk"))
     now = timezone.now()
     # The probabilities go to the prediction, the item's shown tag and maybe a review task: encoded once for all.
+    probabilities = EncodedJson.of_floats([result.probabilities for result in results])
     return [
-        Answer(
-            content_id,
-            version.pk,
-            tag_ids[result.tag],
-            EncodedJson(result.probabilities),
-            result.confidence,
-            digest,
-            now,
-            now,
-        )
-        for (content_id, _, _, digest, _), result in zip(rows, results)
+        Answer(content_id, version.pk, tag_ids[result.tag], encoded, result.confidence, digest, now, now)
+        for (content_id, _, _, digest, _), result, encoded in zip(rows, results, probabilities)
     ]
 
 
 def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | Answer"], chunk: "_Chunk") -> None:
     slugs = dict(Tag.objects.values_list("pk", "slug"))
-    snapshots = {
-        p.content_id: PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
-        for p in predictions
-    }
-    # Each source has its threshold and audit share in force (predictions.services.trust).
+    # Each item's prediction (the last, were one given twice). Snapshots are made only for the items that get a
+    # review task: per item, the object cost more than the decisions it feeds.
+    latest = {p.content_id: p for p in predictions}
+
+    def snapshot(content_id: int) -> PredictionSnapshot:
+        p = latest[content_id]
+        return PredictionSnapshot(version.number, slugs[p.tag_id], p.probabilities, p.confidence)
+
+    # Each source has its threshold and audit share in force (predictions.services.trust): looked up per source.
     in_force = thresholds_in_force(version=version)
     sources = chunk.sources
-    threshold = {content_id: in_force.for_source(sources.get(content_id, "")) for content_id in snapshots}
+    known = {*sources.values(), ""}
+    limit_of = {source: in_force.for_source(source) for source in known}
+    share_of = {source: in_force.audit_share(source) for source in known}
+    threshold = {content_id: limit_of[sources.get(content_id, "")] for content_id in latest}
     # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
     # Scored for the whole chunk at once: per item, reading the version's stored score and the rules' look-ups
     # cost more than the score.
     scores = acceptance_scores(
         version,
         texts=[chunk.texts[p.content_id] for p in predictions],
-        tags=[snapshots[p.content_id].predicted_tag for p in predictions],
+        tags=[slugs[latest[p.content_id].tag_id] for p in predictions],
         confidences=[p.confidence for p in predictions],
     )
     score = {p.content_id: s for p, s in zip(predictions, scores)}
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
     audit = {
-        content_id
-        for content_id in snapshots
-        if is_audit_sample(content_id, share=in_force.audit_share(sources.get(content_id, "")))
+        content_id for content_id in latest if is_audit_sample(content_id, share=share_of[sources.get(content_id, "")])
     }
     # Out-of-distribution items first: they show no model tag and go to a person.
-    out_of_distribution = _check_out_of_distribution(version, snapshots, audit, chunk)
+    out_of_distribution = _check_out_of_distribution(version, sorted(latest), snapshot, audit, chunk)
     content_show_model_tags(
         model_tags=[
             ModelTag(p.content_id, p.tag_id, p.confidence, version.number, p.probabilities) for p in predictions
         ]
     )
-    review_tasks_open_for_audit(items=[(content_id, snapshots[content_id]) for content_id in sorted(audit)])
+    review_tasks_open_for_audit(items=[(content_id, snapshot(content_id)) for content_id in sorted(audit)])
     review_tasks_open_for_low_confidence(
         items=[
-            (p.content_id, snapshots[p.content_id])
+            (p.content_id, snapshot(p.content_id))
             for p in predictions
             if score[p.content_id] < threshold[p.content_id]
             and p.content_id not in audit
@@ -256,17 +254,20 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
 
 
 def _check_out_of_distribution(
-    version: ModelVersion, snapshots: dict[int, PredictionSnapshot], audit: set[int], chunk: "_Chunk"
+    version: ModelVersion,
+    content_ids: list[int],
+    snapshot: Callable[[int], PredictionSnapshot],
+    audit: set[int],
+    chunk: "_Chunk",
 ) -> set[int]:
-    """Run the version's per-item checks; returns the items whose flag is in force."""
-    content_ids = sorted(snapshots)
+    """Run the version's per-item checks on the items (in id order); returns the items whose flag is in force."""
     verdicts = ood_check_contents(
         version=version, content_ids=content_ids, texts=[chunk.texts[content_id] for content_id in content_ids]
     )
     if verdicts is None:
         return set()
     return content_flag_out_of_distribution(
-        flagged=[(content_id, reasons, snapshots[content_id]) for content_id, reasons in verdicts.items() if reasons],
+        flagged=[(content_id, reasons, snapshot(content_id)) for content_id, reasons in verdicts.items() if reasons],
         cleared=[content_id for content_id, reasons in verdicts.items() if not reasons],
         without_task=audit,
     )

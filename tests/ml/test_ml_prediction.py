@@ -1,7 +1,10 @@
+import numpy as np
 import pytest
 
+from ml.dataset import read_dataset_rows
 from ml.items import PredictionResult
-from ml.prediction import predict
+from ml.prediction import DECIMALS, _results, predict
+from ml.text import prepare_text
 from ml.training import train_model
 
 TEXTS = ["image detection", "image segmentation", "video frames", "text parsing", "language model", "translation task"]
@@ -36,3 +39,42 @@ def test_tag_and_confidence_agree_with_probabilities(model):
 
 def test_empty_input_gives_empty_output(model):
     assert predict(model, []) == []
+
+
+def _results_one_row_at_a_time(probabilities, classes):
+    # ml.prediction._results as it was first written: numpy scalars turned into floats one by one.
+    labels = [str(label) for label in classes]
+    results = []
+    for row in probabilities:
+        best = int(np.argmax(row))
+        values = {label: round(float(p), DECIMALS) for label, p in zip(labels, row)}
+        results.append(
+            PredictionResult(tag=labels[best], probabilities=values, confidence=round(float(row[best]), DECIMALS))
+        )
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_results_are_those_of_one_row_at_a_time(dtype):
+    rng = np.random.default_rng(18)
+    rows = [
+        *rng.dirichlet(np.ones(4), size=500),
+        [0.25, 0.25, 0.25, 0.25],  # ties: the first maximum
+        [0.1, 0.4, 0.4, 0.1],
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0000005, 0.0000015, 0.4999995, 0.4999985],  # halves at the sixth decimal
+        [5e-324, 1e-300, 1 - 1e-16, 0.0],
+        [np.nan, 0.5, 0.5, 0.0],  # a NaN is argmax's first maximum
+    ]
+    probabilities = np.array(rows, dtype=dtype)
+    classes = np.array(["b", "a", "d", "c"])
+    # Compared as text: a NaN is not equal to itself.
+    assert repr(_results(probabilities, classes)) == repr(_results_one_row_at_a_time(probabilities, classes))
+
+
+def test_results_of_a_trained_model_on_the_dataset_are_those_of_one_row_at_a_time(dataset_file):
+    rows = read_dataset_rows(dataset_file)
+    texts = [prepare_text(r.item.title, r.item.description) for r in rows]
+    model = train_model(texts=texts, labels=[r.item.tag for r in rows], algorithm="tfidf-linear")
+    probabilities = model.predict_proba(texts)
+    assert _results(probabilities, model.classes_) == _results_one_row_at_a_time(probabilities, model.classes_)

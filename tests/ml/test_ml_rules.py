@@ -1,9 +1,13 @@
+import random
+import re
+
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from ml.rules import KEYWORDS, KeywordClassifier
+from ml.dataset import read_dataset_rows
+from ml.rules import KEYWORDS, KeywordClassifier, _pattern, default_class_patterns, keyword_hits
 
 CV, NLP, OPS, OTHER = "computer-vision", "natural-language-processing", "mlops", "other"
 # NLP most frequent, so it is the fallback.
@@ -107,3 +111,70 @@ def test_keyword_hits_equal_case_insensitive_matching_on_dataset_and_odd_text(da
     texts += ["Object DETECTION with YOLOs", "CNNſ for ſegmentation", "\u212aubernetes and mlflow", "\u0130MAGE nets"]
     assert any(sum(keyword_hits(text, patterns)) for text in texts[-4:])
     assert [keyword_hits(text, patterns) for text in texts] == [_case_insensitive_hits(text) for text in texts]
+
+
+def _plain_pattern(keywords, flags):
+    # ml.rules._pattern as it was first written: one alternation of every keyword, longest first.
+    ordered = sorted(keywords, key=len, reverse=True)
+    return re.compile(rf"\b(?:{'|'.join(re.escape(k) for k in ordered)})(?:s|es)?\b", flags)
+
+
+def _keyword_soup(seed: int, count: int, keywords: tuple[str, ...] = ()) -> list[str]:
+    """Texts of keywords, their parts, suffixes, case changes and characters that match letters ignoring case."""
+    rng = random.Random(seed)
+    words = sorted({k for ks in KEYWORDS.values() for k in ks} | set(keywords))
+    pieces = [*words, "s", "es", "-", " ", "ſ", "\u212a", "İ", "ı", "é", "_", "1", "a", "x", "cnn", "r-", "image"]
+
+    def piece() -> str:
+        word = rng.choice(pieces)
+        cut = rng.randrange(len(word) + 1)
+        shaped = rng.choice([word, word.upper(), word.title(), word[:cut], word[cut:]])
+        return shaped + rng.choice(["", " ", "s", "es", "-", "."])
+
+    return ["".join(piece() for _ in range(rng.randrange(1, 12))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("flags", [re.IGNORECASE, 0])
+@pytest.mark.parametrize(
+    "keywords",
+    [
+        *[tuple(KEYWORDS[c]) for c in sorted(KEYWORDS)],
+        tuple(k for ks in KEYWORDS.values() for k in ks),
+        ("Image", "image net", "imagenet", "i", "İx", "Kelvin", "kelvin scale", "ſoft", "soft", "s"),  # plain
+        ("Abc", "abd", "a", "A-b", "b.c", "b", "x y"),
+        ("image", "image net", "net", "neural net", "neural network", "neural", "nets"),  # a phrase holds a keyword
+        ("", "cnn"),
+    ],
+)
+def test_grouped_alternation_finds_what_the_plain_one_finds(flags, keywords, dataset_file):
+    texts = [f"{r.item.title} {r.item.description}" for r in read_dataset_rows(dataset_file)]
+    texts += _keyword_soup(18, 3000, keywords)
+    grouped, plain = _pattern(keywords, flags), _plain_pattern(keywords, flags)
+    assert [grouped.findall(t) for t in texts] == [plain.findall(t) for t in texts]
+    assert [grouped.findall(t.lower()) for t in texts] == [plain.findall(t.lower()) for t in texts]
+
+
+def test_the_keyword_patterns_are_grouped():
+    # Else the test above compares the plain alternation with itself.
+    assert "(?:" in _pattern(KEYWORDS["mlops"]).pattern.removeprefix(r"\b(?:")
+
+
+@pytest.mark.parametrize("keywords", [tuple(KEYWORDS[c]) for c in sorted(KEYWORDS)])
+def test_the_ascii_pattern_finds_on_ascii_text_what_unicode_word_boundaries_find(keywords, dataset_file):
+    texts = [f"{r.item.title} {r.item.description}".lower() for r in read_dataset_rows(dataset_file)]
+    texts += [t.lower() for t in _keyword_soup(18, 3000, keywords)] + [
+        "".join(map(chr, range(128))) + " cnn_ cnn9 9cnn"
+    ]
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 2000
+    lowered = tuple(k.lower() for k in keywords)
+    ours, unicode = _pattern(lowered, re.ASCII), _plain_pattern(lowered, 0)
+    assert [ours.findall(t) for t in ascii_texts] == [unicode.findall(t) for t in ascii_texts]
+
+
+def test_keyword_hits_are_those_of_the_plain_case_insensitive_patterns(dataset_file):
+    texts = [f"{r.item.title} {r.item.description}" for r in read_dataset_rows(dataset_file)] + _keyword_soup(7, 3000)
+    classes = tuple(sorted(KEYWORDS))
+    plain = [_plain_pattern(tuple(KEYWORDS[c]), re.IGNORECASE) for c in classes]
+    patterns = default_class_patterns(classes)
+    assert [keyword_hits(t, patterns) for t in texts] == [[len(p.findall(t)) for p in plain] for t in texts]
