@@ -72,6 +72,13 @@ class Content(models.Model):
         indexes = [
             models.Index(fields=["-created_on", "-id"], name="content_public_order_idx"),
             models.Index(fields=["current_tag", "-created_on", "-id"], name="content_public_tag_order_idx"),
+            # The few items whose out-of-distribution flag is in force. Each re-prediction chunk clears the flag of
+            # the items its checks now pass, among 2,000 ids: without it that read the whole table (3.5 us of the
+            # server's CPU per item at 20,000 items). A re-prediction changes neither column, so its rewrites of
+            # the shown tag stay in place (HOT).
+            models.Index(
+                fields=["id"], condition=Q(is_out_of_distribution=True, ood_dismissed=False), name="content_ood_idx"
+            ),
         ]
         permissions = [("import_content", "Can import content files")]
 
