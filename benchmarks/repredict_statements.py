@@ -43,7 +43,7 @@ def prepare_items() -> None:
     else:
         chosen.update(current_model_version=version.number - 1)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM labeling_content")
+        cursor.execute("VACUUM labeling_content, predictions_prediction")
 
 
 def backend_pid() -> int:
