@@ -5,8 +5,8 @@ spinning disks). A re-prediction chunk updates 2,000 items it read a moment befo
 predictions of those items: the pages are in shared buffers, and a probe by key costs about what a page of a
 sequential scan does. At the default the planner chose to hash the 2,000 keys against a sequential scan of the whole
 table (every item, every open review task) for each statement, until the table grows past ~100,000 rows: at 20,000
-items that was a third of the server's CPU per item (docs/benchmarks.md, session 10). SSD-backed servers are often
-configured so; here it is set for the chunk's transaction only, so no other query's plan moves.
+items that was 12 us of the server's CPU per item, a fifth of it (docs/benchmarks.md, session 10). SSD-backed servers
+are often configured so; here it is set for the chunk's transaction only, so no other query's plan moves.
 """
 
 from django.db import connection
