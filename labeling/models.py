@@ -45,10 +45,12 @@ class Content(models.Model):
     external_id = models.CharField(max_length=200)
     title = models.CharField(max_length=1000)
     description = models.TextField(blank=True)
-    created_on = models.DateTimeField(null=True, blank=True, db_index=True)  # public list order
+    # The public list's order (content_public_order_idx, which also serves a range of dates: no index of its own).
+    created_on = models.DateTimeField(null=True, blank=True)
     ingested_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # sha256 of the normalised text, to find the same item arriving twice.
-    text_hash = models.CharField(max_length=64, db_index=True)
+    # sha256 of the normalised text, to find the same item arriving twice: looked up by equality only, so one plain
+    # index (content_text_hash_idx), not also the LIKE index Django adds for a CharField's db_index.
+    text_hash = models.CharField(max_length=64)
     is_out_of_distribution = models.BooleanField(default=False)
     # Why the per-item checks flagged it (check name -> reason), and whether an admin
     # has marked the flag as a false alarm.
@@ -72,6 +74,14 @@ class Content(models.Model):
         indexes = [
             models.Index(fields=["-created_on", "-id"], name="content_public_order_idx"),
             models.Index(fields=["current_tag", "-created_on", "-id"], name="content_public_tag_order_idx"),
+            # The few items whose out-of-distribution flag is in force. Each re-prediction chunk clears the flag of
+            # the items its checks now pass, among 2,000 ids: without it that read the whole table (3.5 us of the
+            # server's CPU per item at 20,000 items). A re-prediction changes neither column, so its rewrites of
+            # the shown tag stay in place (HOT).
+            models.Index(
+                fields=["id"], condition=Q(is_out_of_distribution=True, ood_dismissed=False), name="content_ood_idx"
+            ),
+            models.Index(fields=["text_hash"], name="content_text_hash_idx"),
         ]
         permissions = [("import_content", "Can import content files")]
 

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.bulk_update import EncodedJson, insert_rows, parameters_bound
+from common.planner import plan_for_rows_in_memory
 from common.table_statistics import analyze_when_stale
 from labeling.models import ReviewReason, ReviewTask, Tag
 from labeling.services import (
@@ -69,6 +70,7 @@ def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
         shadow, shadow_new = [], []
     with transaction.atomic():
         _commit_without_waiting_for_the_disk()
+        plan_for_rows_in_memory()
         _save_predictions([*new, *shadow_new])
         # Re-read inside the transaction: a promotion or rollback may have happened
         # since this chunk was queued.
