@@ -52,6 +52,18 @@ def test_a_warm_process_answers_a_predict_without_a_query(served, django_assert_
     assert again.status_code == 200 and again.json() == first.json()
 
 
+def test_the_trust_score_is_made_once_per_serving_state_not_per_request(served, monkeypatch):
+    made = []
+    real = trust.acceptance_scorer
+    monkeypatch.setattr(trust, "acceptance_scorer", lambda version: made.append(version.pk) or real(version))
+    model_store.forget_serving_state()
+    client = Client()
+    answers = [_predict(client).json() for _ in range(3)]
+    assert made == [served.pk] and answers[0] == answers[1] == answers[2]
+    model_store.forget_serving_state()  # a re-read makes the scorer of the version it read
+    assert _predict(client).json() == answers[0] and made == [served.pk, served.pk]
+
+
 def test_a_token_is_read_once_then_its_requests_make_no_query(served, reviewer, django_assert_num_queries):
     _, key = api_token_create(user=reviewer, name="script")
     client = Client()

@@ -16,7 +16,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
-from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinion, rules_opinions
+from ml.second_opinion import (
+    CONFIRMS,
+    CONTRADICTS,
+    SILENT,
+    RulesOpinion,
+    TrustScore,
+    rules_opinion,
+    rules_opinions,
+)
 from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
@@ -84,7 +92,8 @@ def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], floa
     score = version_trust_score(version)
     if score is None:
         return lambda text, tag, confidence: confidence
-    return lambda text, tag, confidence: score.score(confidence, rules_opinion(text, tag))
+    trust, opinion = score.scorer(), RulesOpinion()
+    return lambda text, tag, confidence: trust(confidence, opinion(text, tag))
 
 
 def acceptance_scores(
