@@ -167,6 +167,8 @@ def _scorers(active: ModelVersion | None, canary: Canary | None) -> tuple[tuple[
 
     made = []
     for version in (active, *((canary.baseline, canary.candidate) if canary is not None else ())):
+        if version is None:  # nothing active: the request is a 503, with no score to make
+            continue
         try:
             made.append((version, acceptance_scorer(version)))
         except (KeyError, TypeError, ValueError):
