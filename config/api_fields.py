@@ -46,7 +46,8 @@ class CompiledRegexValidator(RegexValidator):
 
     def __init__(self, regex: str, **kwargs):
         super().__init__(regex, **kwargs)
-        self.regex = re.compile(regex, self.flags)
+        self.pattern = re.compile(regex, self.flags)  # typed as what it is, for code that searches with it
+        self.regex = self.pattern
 
 
 class SurrogateCharactersSearch(ProhibitSurrogateCharactersValidator):
@@ -62,3 +63,8 @@ class SurrogateCharactersSearch(ProhibitSurrogateCharactersValidator):
         found = self._surrogate.search(str(value))
         if found is not None:
             super().__call__(found.group())
+
+    @classmethod
+    def found(cls, text: str) -> bool:
+        """Whether the validator would refuse ``text``."""
+        return cls._surrogate.search(text) is not None

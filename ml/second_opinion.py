@@ -22,7 +22,7 @@ has seen them.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,22 +46,32 @@ def rules_opinions(texts: Sequence[str], tags: Sequence[str]) -> list[int]:
 
     A re-prediction chunk asks 2,000 opinions: asked one at a time, the look-ups cost as much as the regexes.
     """
-    # ml.rules is a scikit-learn estimator module: imported where an opinion is asked, not at start-up.
-    from ml.rules import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
+    opinion = RulesOpinion()
+    return [opinion(text, tag) for text, tag in zip(texts, tags)]
 
-    classes = tuple(sorted(KEYWORDS))
-    patterns = default_class_patterns(classes)
-    position = {tag: k for k, tag in enumerate(classes)}
-    opinions = []
-    for text, tag in zip(texts, tags):
-        hits = keyword_hits(text, patterns)
+
+class RulesOpinion:
+    """:func:`rules_opinion` with the classes, their patterns and positions looked up once, when built.
+
+    Online serving keeps one per serving state: each request then pays for the regexes only.
+    """
+
+    def __init__(self) -> None:
+        # ml.rules is a scikit-learn estimator module: imported where an opinion is asked, not at start-up.
+        from ml.rules import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
+
+        classes = tuple(sorted(KEYWORDS))
+        self._patterns = default_class_patterns(classes)
+        self._position = {tag: k for k, tag in enumerate(classes)}
+        self._keyword_hits = keyword_hits
+
+    def __call__(self, text: str, tag: str) -> int:
+        hits = self._keyword_hits(text, self._patterns)
         top = max(hits)
         if top == 0:
-            opinions.append(SILENT)
-        else:
-            k = position.get(tag)
-            opinions.append(CONFIRMS if k is not None and hits[k] == top else CONTRADICTS)
-    return opinions
+            return SILENT
+        k = self._position.get(tag)
+        return CONFIRMS if k is not None and hits[k] == top else CONTRADICTS
 
 
 def _logit(confidence: float) -> float:
@@ -87,6 +97,11 @@ class TrustScore:
 
     def scores(self, confidences: Sequence[float], opinions: Sequence[int]) -> list[float]:
         """:meth:`score` of each (confidence, opinion), without a feature list per item (a chunk scores 2,000)."""
+        score = self.scorer()
+        return [score(confidence, opinion) for confidence, opinion in zip(confidences, opinions)]
+
+    def scorer(self) -> Callable[[float, int], float]:
+        """:meth:`score` as a function with the per-opinion terms worked out once (serving keeps one per version)."""
         # Each opinion's two flag terms, w * 1.0 or w * 0.0 as the features make them, added in the features'
         # order (logit, confirms, contradicts) as the sum over them did: the same float for every score.
         terms = {
@@ -94,12 +109,13 @@ class TrustScore:
             for opinion, flags in ((CONFIRMS, (1.0, 0.0)), (CONTRADICTS, (0.0, 1.0)), (SILENT, (0.0, 0.0)))
         }
         intercept, weight = self.intercept, self.confidence_weight
-        scores = []
-        for confidence, opinion in zip(confidences, opinions):
+
+        def score(confidence: float, opinion: int) -> float:
             confirms, contradicts = terms[opinion]
             z = intercept + (weight * _logit(confidence) + confirms + contradicts)
-            scores.append(1.0 / (1.0 + math.exp(-z)))
-        return scores
+            return 1.0 / (1.0 + math.exp(-z))
+
+        return score
 
     def confidence_needed(self, threshold: float, opinion: int) -> float | None:
         """The lowest confidence whose score reaches ``threshold`` with this opinion (None: none does)."""

@@ -132,10 +132,17 @@ def forget_loaded_models() -> None:
 SERVING_STATE_TTL_SECONDS = 1.0
 
 
+# (prepared text, tag, confidence) -> the score a version's thresholds judge (predictions.selectors.trust).
+Scorer = Callable[[str, str, float], float]
+
+
 @dataclass(frozen=True)
 class ServingState:
     active: ModelVersion | None
     canary: Canary | None  # the running canary, its versions loaded
+    # Each version above (the very instance) with its acceptance scorer, made when the state is read: its trust
+    # score is parsed and the keyword rules looked up once per re-read, not once per request.
+    scorers: tuple[tuple[ModelVersion, Scorer], ...] = ()
 
 
 _serving: dict = {"state": ServingState(None, None), "read_at": float("-inf")}
@@ -148,10 +155,39 @@ def serving_state_cached() -> ServingState:
     with _lock:
         if now - _serving["read_at"] < SERVING_STATE_TTL_SECONDS:
             return _serving["state"]
-    state = ServingState(active=serving_model_version(), canary=serving_canary())
+    active, canary = serving_model_version(), serving_canary()
+    state = ServingState(active=active, canary=canary, scorers=_scorers(active, canary))
     with _lock:
         _serving.update(state=state, read_at=now)
     return state
+
+
+def _scorers(active: ModelVersion | None, canary: Canary | None) -> tuple[tuple[ModelVersion, Scorer], ...]:
+    from predictions.selectors.trust import acceptance_scorer
+
+    made = []
+    for version in (active, *((canary.baseline, canary.candidate) if canary is not None else ())):
+        if version is None:  # nothing active: the request is a 503, with no score to make
+            continue
+        try:
+            made.append((version, acceptance_scorer(version)))
+        except (KeyError, TypeError, ValueError):
+            # A trust score that does not parse: left to the requests this version answers, which fail as before.
+            continue
+    return tuple(made)
+
+
+def acceptance_scorer_cached(version: ModelVersion) -> Scorer:
+    """The acceptance scorer of a version the serving state holds, as made when it was read.
+
+    Keyed by the instance itself: a version read at another time (or changed since) gets its own.
+    """
+    for served, scorer in serving_state_cached().scorers:
+        if served is version:
+            return scorer
+    from predictions.selectors.trust import acceptance_scorer
+
+    return acceptance_scorer(version)
 
 
 def active_version_cached() -> ModelVersion | None:

@@ -18,7 +18,12 @@ from config.api_negotiation import JSONFirstNegotiation
 from labeling.models import ApiToken
 from labeling.services.api_tokens import api_token_create
 from predictions import model_store
-from predictions.api.predict import PredictRequestSerializer
+from predictions.api.predict import (
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    PredictRequestSerializer,
+    plain_body,
+)
 from predictions.selectors import trust
 from tests.factories import make_active_model, make_content
 
@@ -50,6 +55,18 @@ def test_a_warm_process_answers_a_predict_without_a_query(served, django_assert_
     with django_assert_num_queries(0):
         again = _predict(client)
     assert again.status_code == 200 and again.json() == first.json()
+
+
+def test_the_trust_score_is_made_once_per_serving_state_not_per_request(served, monkeypatch):
+    made = []
+    real = trust.acceptance_scorer
+    monkeypatch.setattr(trust, "acceptance_scorer", lambda version: made.append(version.pk) or real(version))
+    model_store.forget_serving_state()
+    client = Client()
+    answers = [_predict(client).json() for _ in range(3)]
+    assert made == [served.pk] and answers[0] == answers[1] == answers[2]
+    model_store.forget_serving_state()  # a re-read makes the scorer of the version it read
+    assert _predict(client).json() == answers[0] and made == [served.pk, served.pk]
 
 
 def test_a_token_is_read_once_then_its_requests_make_no_query(served, reviewer, django_assert_num_queries):
@@ -169,6 +186,78 @@ def test_shallow_copied_fields_validate_as_deep_copied_ones(tags):
         assert dict(ours.validated_data) == dict(drfs.validated_data), body
     # The same fields, arguments and all (the first line names the class).
     assert repr(PredictRequestSerializer()).split("\n")[1:] == repr(_DeepCopied()).split("\n")[1:]
+
+
+ODD_BODIES = [
+    {"title": "\u00a0 title \u2003", "description": "\x1c\x1d text \x1f\u3000"},
+    {"title": "\x1c\x1f\u2028"},
+    {"title": "x" * 1000},
+    {"title": " " * 50 + "x" * 1000 + "\n" * 50, "description": " " * 30000},
+    {"title": "x" * 1001},
+    {"title": "ok", "description": "y" * 20000},
+    {"title": "ok", "description": "y" * 20001},
+    {"title": "ok", "description": "  \t\n "},
+    {"title": "ok", "description": None},
+    {"title": None},
+    {"title": "ok", "description": 3},
+    {"title": "ok", "description": ["a"]},
+    {"title": True},
+    {"title": "lone \ud800 surrogate"},
+    {"title": "ok", "description": "lone \udfff surrogate"},
+    {"title": "ok", "description": "nul \x00 inside"},
+    {"title": "ok", "content_id": None},
+    {"title": "ok", "extra": "ignored", "model_version": 3},
+    {"title": "ünïcödé 标题 🚀", "description": "emoji 🚀 and tabs\t"},
+    {},
+    None,
+    5,
+]
+
+
+def test_the_common_body_is_validated_as_the_serializer_would_and_the_rest_left_to_it(tags):
+    import csv
+
+    from tests.ml.conftest import dataset_path
+
+    content = make_content()
+    with open(dataset_path(), newline="", encoding="utf-8") as handle:
+        rows = [{"title": row["title"], "description": row["description"]} for row in csv.DictReader(handle)]
+    bodies = [
+        *BODIES,
+        *ODD_BODIES,
+        {"title": "ok", "content_id": content.pk},
+        *rows,
+        *({"title": r["title"]} for r in rows),
+    ]
+    taken = 0
+    for body in bodies:
+        plain, serializer = plain_body(body), PredictRequestSerializer(data=body)
+        if plain is not None:
+            taken += 1
+            assert serializer.is_valid() and plain == dict(serializer.validated_data), body
+    # The dataset's bodies (and the valid odd ones) take the plain path; a content id, or anything refused, never.
+    assert taken >= 2 * len(rows) + 5
+    for body in [*BODIES, *ODD_BODIES]:
+        if not PredictRequestSerializer(data=body).is_valid() or (isinstance(body, dict) and "content_id" in body):
+            assert plain_body(body) is None, body
+
+
+def test_the_plain_body_knows_every_check_of_the_fields(tags):
+    # plain_body repeats these checks: a validator added to a field must be added there too.
+    fields = PredictRequestSerializer().fields
+    assert [type(v).__name__ for v in fields["title"].validators] == [
+        "CompiledRegexValidator",
+        "MaxLengthValidator",
+        "ProhibitNullCharactersValidator",
+        "SurrogateCharactersSearch",
+    ]
+    assert [type(v).__name__ for v in fields["description"].validators] == [
+        "MaxLengthValidator",
+        "ProhibitNullCharactersValidator",
+        "SurrogateCharactersSearch",
+    ]
+    assert (fields["title"].max_length, fields["description"].max_length) == (TITLE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH)
+    assert set(fields) == {"title", "description", "content_id"}
 
 
 def test_each_serializer_has_fields_of_its_own(tags):

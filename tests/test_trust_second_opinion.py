@@ -147,7 +147,8 @@ def test_emerging_topic_candidates_are_the_items_the_review_rule_finds_unsure(ta
 
 
 def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_the_rules_opinion(tags):
-    """acceptance_score, acceptance_scores (a chunk, the audits, the emerging topics) are one code: same floats.
+    """acceptance_score, acceptance_scores (a chunk, the audits, the emerging topics) and acceptance_scorer (the
+    online path's, made once per served version) give the same floats.
 
     Checked against the score as first written (the stored score of the rules' opinion, or the confidence),
     on the real dataset and on crafted texts and tags.
@@ -156,7 +157,7 @@ def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_
 
     from ml.dataset import read_labelled_csv
     from ml.rules import KEYWORDS
-    from predictions.selectors.trust import acceptance_score, acceptance_scores
+    from predictions.selectors.trust import acceptance_score, acceptance_scorer, acceptance_scores
     from tests.ml.conftest import dataset_path
     from tests.test_ood_speed_equivalence import TRICKY
 
@@ -172,9 +173,11 @@ def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_
         version = _with_score(version, score, 0.7)
         many = acceptance_scores(version, texts=texts, tags=tags_, confidences=confidences)
         one = [acceptance_score(version, text=t, tag=g, confidence=c) for t, g, c in zip(texts, tags_, confidences)]
+        scorer = acceptance_scorer(version)
+        served = [scorer(t, g, c) for t, g, c in zip(texts, tags_, confidences)]
         if score is None:
             expected = confidences
         else:
             expected = [score.score(c, rules_opinion(t, g)) for t, g, c in zip(texts, tags_, confidences)]
-        assert many == one == expected
+        assert many == one == served == expected
         assert acceptance_scores(version, texts=[], tags=[], confidences=[]) == []

@@ -8,7 +8,7 @@ when the task opened) against that label.  Only audits of the version in questio
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from labeling.models import Content, Provenance, ReviewReason, ReviewStatus, ReviewTask
-from ml.second_opinion import CONFIRMS, CONTRADICTS, SILENT, TrustScore, rules_opinions
+from ml.second_opinion import (
+    CONFIRMS,
+    CONTRADICTS,
+    SILENT,
+    RulesOpinion,
+    TrustScore,
+    rules_opinions,
+)
 from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
 from predictions.models import ModelEvent, ModelVersion, SourceThreshold
@@ -77,6 +84,16 @@ def acceptance_score(version: ModelVersion, *, text: str, tag: str, confidence: 
     ``text`` is the prepared text (ml.text.prepare_text): the keyword rules read it.
     """
     return acceptance_scores(version, texts=[text], tags=[tag], confidences=[confidence])[0]
+
+
+def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], float]:
+    """:func:`acceptance_score` as a function made once per served version, for the online path's one prediction per
+    request: (prepared text, tag, confidence) -> score. The same floats as :func:`acceptance_scores` (tested)."""
+    score = version_trust_score(version)
+    if score is None:
+        return lambda text, tag, confidence: confidence
+    trust, opinion = score.scorer(), RulesOpinion()
+    return lambda text, tag, confidence: trust(confidence, opinion(text, tag))
 
 
 def acceptance_scores(

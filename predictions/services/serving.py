@@ -8,9 +8,9 @@ from labeling.models import Content
 from ml.persistence import ArtifactIntegrityError
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions.model_store import load_for_serving, serving_state_cached
+from predictions.model_store import acceptance_scorer_cached, load_for_serving, serving_state_cached
 from predictions.models import CanaryArm, ModelVersion, Prediction
-from predictions.selectors.trust import acceptance_score, thresholds_cached
+from predictions.selectors.trust import thresholds_cached
 from predictions.services.canary import (
     arm_for,
     content_key,
@@ -159,7 +159,7 @@ def _answer(version, result, *, text: str, canary: bool = False, source: str | N
 
     The threshold applies to the version's acceptance score (its trust score, or the confidence).
     """
-    score = acceptance_score(version, text=text, tag=result.tag, confidence=result.confidence)
+    score = acceptance_scorer_cached(version)(text, result.tag, result.confidence)
     return OnlinePrediction(
         tag=result.tag,
         probabilities=result.probabilities,

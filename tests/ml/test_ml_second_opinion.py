@@ -7,6 +7,7 @@ from ml.second_opinion import (
     CONFIRMS,
     CONTRADICTS,
     SILENT,
+    RulesOpinion,
     TrustScore,
     _features,
     cross_fitted_scores,
@@ -110,6 +111,9 @@ def test_a_chunks_opinions_are_each_texts_own_on_the_dataset_and_odd_input(datas
     assert found == [_opinion_one_at_a_time(t, tag) for t, tag in zip(texts, mixed)]
     assert {CONFIRMS, CONTRADICTS, SILENT} <= set(found)
     assert rules_opinions([], []) == []
+    # One RulesOpinion asked many times (what serving keeps per version) answers each as the rules would alone.
+    opinion = RulesOpinion()
+    assert [opinion(t, tag) for t, tag in zip(texts, mixed)] == found
 
 
 def _score_as_a_sum(score: TrustScore, confidence: float, opinion: int) -> float:
@@ -129,3 +133,5 @@ def test_scores_of_many_are_the_same_floats_as_the_sum_over_the_features():
         expected = [_score_as_a_sum(score, c, o) for c, o in zip(confidences, opinions)]
         assert score.scores(confidences, opinions) == expected
         assert [score.score(c, o) for c, o in zip(confidences, opinions)] == expected
+        kept = score.scorer()  # made once, asked per request by serving
+        assert [kept(c, o) for c, o in zip(confidences, opinions)] == expected
