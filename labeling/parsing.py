@@ -220,7 +220,7 @@ def _read_json(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowE
         try:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{_where(exc.lineno, item)}: invalid JSON ({exc.msg})") from None
+            raise ImportFileError(f"{_where(exc.lineno, item)}: invalid JSON ({_json_problem(exc)})") from None
         if isinstance(value, dict):
             records.append((line, item, _lower_keys(value)))
         else:
@@ -233,6 +233,12 @@ def _read_json(text: str) -> tuple[list[tuple[int, int | None, dict]], list[RowE
             return records, errors
         break
     raise ImportFileError(f"line {line_at(position)}: invalid JSON (expected ',' or ']')")
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """json's message with the column: its own messages ("... starting at") leave the place to str(exc)."""
+    joint = " " if exc.msg.endswith(" at") else " at "
+    return f"{exc.msg}{joint}column {exc.colno}"
 
 
 class _LineCounter:
@@ -263,7 +269,7 @@ def _read_jsonl(text: str) -> tuple[list[tuple[int, int | None, dict]], list[Row
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            errors.append(RowError(line, f"invalid JSON ({exc.msg})"))
+            errors.append(RowError(line, f"invalid JSON ({_json_problem(exc)})"))
             continue
         if isinstance(value, dict):
             records.append((line, None, _lower_keys(value)))

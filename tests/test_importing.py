@@ -355,3 +355,17 @@ def test_a_header_from_a_spreadsheets_other_export_says_what_to_change(data, hin
     with pytest.raises(ImportFileError, match="missing required column") as error:
         parse_content_bytes(data, fmt="csv", tags=TAGS)
     assert hint in str(error.value)
+
+
+def test_invalid_json_says_where_on_the_line_in_words_that_end():
+    # json's own messages end in "starting at" or "at" and leave the place to its str(): say the column.
+    jsonl = '{"id": "1", "title": "ok", "created_on": "", "description": ""}\n{"id": "2", "title": "broken\n'
+    parsed = parse_content_bytes(jsonl.encode(), fmt="jsonl", tags=TAGS)
+    assert [str(error) for error in parsed.errors] == [
+        "line 2: invalid JSON (Unterminated string starting at column 22)"
+    ]
+    text = '[{"id": "1", "title": "t"},\n {"id": "2", "title": "t2" "description": "d"}]'
+    with pytest.raises(
+        ImportFileError, match=r"^line 2, item 2: invalid JSON \(Expecting ',' delimiter at column 28\)$"
+    ):
+        parse_content_bytes(text.encode(), fmt="json", tags=TAGS)

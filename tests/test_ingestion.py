@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from labeling.models import Content, SourceToken
 from labeling.services import source_token_create, source_token_revoke
+from labeling.services.api_tokens import api_token_create
 from labeling.services.tokens import key_hash
 from tests.factories import make_content
 
@@ -49,6 +50,18 @@ def test_without_a_valid_token_the_answer_is_401(client, tags, header):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
     assert not Content.objects.exists()
+
+
+def test_a_source_key_works_with_the_bearer_keyword_too(client, key, admin_user):
+    # Personal tokens take "Bearer" or "Token"; a source key sent the same way must not be
+    # refused as "credentials were not provided", while a person's key stays refused here.
+    body = json.dumps({"id": "b-1", "title": "Graph networks"})
+    response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 201 and response.json()["source"] == "feed-a"
+    _, personal = api_token_create(user=admin_user, name="script")
+    response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {personal}")
+    assert response.status_code == 401
+    assert Content.objects.count() == 1
 
 
 def test_a_revoked_token_gets_401(client, tags):

@@ -90,3 +90,15 @@ def test_an_annotator_is_neither_counted_nor_offered_the_disagreements_reviewers
     assert "disagreement" not in pages[annotator]
     assert "2 open items." in pages[reviewer] and "<strong>1</strong> disagreement" in pages[reviewer]
     assert 'value="disagreement"' in pages[reviewer]
+
+
+@pytest.mark.parametrize("reason", ["no-such-reason", "disagreement"])
+def test_a_filter_that_cannot_apply_says_so_instead_of_showing_the_whole_queue_as_if_filtered(
+    client, tags, annotator, reason
+):
+    # "disagreement" is for reviewers: from an annotator's address it is as unknown as a typo.
+    make_low_confidence_task()
+    client.force_login(annotator)
+    page = client.get(reverse("labeling:review-queue"), {"reason": reason}).content.decode()
+    assert "Filter not applied" in page and reason in page
+    assert "1 open item" in page

@@ -17,8 +17,12 @@ from config.api_schema import ProblemSerializer, problems
 from labeling.models import SourceToken
 from labeling.parsing import ContentRow, RecordError, validate_record
 from labeling.services import content_ingest, source_token_authenticate
+from labeling.services.tokens import KEY_PREFIX
 
 KEYWORD = "Token"
+# People send their own keys as "Bearer" (labeling.api.auth) and may send a source key the same
+# way: a "Bearer tl_..." key is taken too, rather than answered "no credentials were provided".
+BEARER = b"bearer"
 # Fields an item may carry. Tags are not taken from a stream: gold labels come from
 # people (review) or from an admin's file import.
 ITEM_FIELDS = {"id", "title", "description", "created_on"}
@@ -44,11 +48,17 @@ class SourceClient:
 
 
 class SourceTokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <key>``; unknown or revoked keys get 401."""
+    """``Authorization: Token <key>`` (or ``Bearer <key>``); unknown or revoked keys get 401."""
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != KEYWORD.lower().encode():
+        if not parts:
+            return None
+        if parts[0].lower() == BEARER:
+            # A person's key (tlu_...) or anything else is not a source's.
+            if len(parts) != 2 or not parts[1].startswith(KEY_PREFIX.encode()):
+                return None
+        elif parts[0].lower() != KEYWORD.lower().encode():
             return None
         if len(parts) != 2:
             raise AuthenticationFailed("Invalid token header: expected 'Token <key>'.")
