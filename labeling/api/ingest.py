@@ -17,12 +17,18 @@ from config.api_schema import ProblemSerializer, problems
 from labeling.models import SourceToken
 from labeling.parsing import ContentRow, RecordError, validate_record
 from labeling.services import content_ingest, source_token_authenticate
+from labeling.services.api_tokens import KEY_PREFIX as PERSONAL_KEY_PREFIX
 from labeling.services.tokens import KEY_PREFIX
 
 KEYWORD = "Token"
 # People send their own keys as "Bearer" (labeling.api.auth) and may send a source key the same
 # way: a "Bearer tl_..." key is taken too, rather than answered "no credentials were provided".
 BEARER = b"bearer"
+# A person's key sent here is credentials of the wrong kind: say so, not "no credentials were provided".
+PERSONAL_KEY_REFUSED = (
+    "A personal API token (tlu_...) cannot send content: ingestion takes a source's key (tl_...), "
+    "which an admin makes in /admin/ under Source tokens."
+)
 # Fields an item may carry. Tags are not taken from a stream: gold labels come from
 # people (review) or from an admin's file import.
 ITEM_FIELDS = {"id", "title", "description", "created_on"}
@@ -54,6 +60,8 @@ class SourceTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts:
             return None
+        if len(parts) == 2 and parts[1].startswith(PERSONAL_KEY_PREFIX.encode()):
+            raise AuthenticationFailed(PERSONAL_KEY_REFUSED)
         if parts[0].lower() == BEARER:
             # A person's key (tlu_...) or anything else is not a source's.
             if len(parts) != 2 or not parts[1].startswith(KEY_PREFIX.encode()):
