@@ -125,7 +125,7 @@ class Prediction(models.Model):
     # Python, as for every deletion the application makes. What is given up: an item deleted while a chunk
     # predicts it may leave that chunk's prediction of it behind (with the check, the chunk failed and ran again).
     # Such a row is no item on any page (a join to its item finds none); it counts once more in its version's
-    # figures (drift, progress) until the version goes: predictions are derived data, not a record to keep exact.
+    # figures (drift, progress) until beat's daily sweep deletes it (predictions.services.orphans).
     content = models.ForeignKey(
         Content, on_delete=models.CASCADE, related_name="predictions", db_index=False, db_constraint=False
     )

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 
 from predictions import services
-from predictions.services import jobs, leases, reconciler, trust
+from predictions.services import jobs, leases, orphans, reconciler, trust
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -52,3 +52,11 @@ def trust_check() -> int:
     if not leases.lease_take(name="trust-check", every_seconds=settings.TAGLOOP_TRUST_EVERY_SECONDS):
         return 0
     return sum(check.action in ("raise", "lower") for check in trust.trust_check())
+
+
+@shared_task
+def sweep_orphaned_predictions() -> int:
+    """Periodic (celery beat): delete predictions whose item or version is gone; once per period."""
+    if not leases.lease_take(name="orphaned-predictions", every_seconds=settings.TAGLOOP_ORPHAN_SWEEP_EVERY_SECONDS):
+        return 0
+    return orphans.predictions_orphaned_delete()

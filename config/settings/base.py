@@ -434,6 +434,14 @@ TAGLOOP_WEBHOOK_TIMEOUT_SECONDS = env.float("TAGLOOP_WEBHOOK_TIMEOUT_SECONDS", d
 # Development and the tests default to true, for receivers on localhost.
 TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("TAGLOOP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.tasks.sweep", "schedule": 60.0}
+# Predictions a re-prediction wrote for an item deleted meanwhile (predictions.services.orphans): rare, harmless
+# for a while, and the sweep reads every prediction, so once a day.
+TAGLOOP_ORPHAN_SWEEP_EVERY_SECONDS = env.int("TAGLOOP_ORPHAN_SWEEP_EVERY_SECONDS", default=86400)
+CELERY_BEAT_SCHEDULE["sweep-orphaned-predictions"] = {
+    "task": "predictions.tasks.sweep_orphaned_predictions",
+    "schedule": TAGLOOP_ORPHAN_SWEEP_EVERY_SECONDS,
+    "options": {"expires": 3600},
+}
 # The open-task counts gain a row per statement that changes review tasks; folding them this often keeps
 # reading the counts (every queue page) a sum of a few dozen rows.
 TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS = env.float("TAGLOOP_REVIEW_COUNTS_COMPACT_EVERY_SECONDS", default=60.0)
