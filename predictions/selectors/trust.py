@@ -22,7 +22,6 @@ from ml.second_opinion import (
     SILENT,
     RulesOpinion,
     TrustScore,
-    rules_opinions,
 )
 from ml.text import prepare_text
 from ml.trust import REVIEW_ALL, Audit, TrustSettings, estimate, precision_series
@@ -83,12 +82,12 @@ def acceptance_score(version: ModelVersion, *, text: str, tag: str, confidence: 
 
     ``text`` is the prepared text (ml.text.prepare_text): the keyword rules read it.
     """
-    return acceptance_scores(version, texts=[text], tags=[tag], confidences=[confidence])[0]
+    return acceptance_scorer(version)(text, tag, confidence)
 
 
 def acceptance_scorer(version: ModelVersion) -> Callable[[str, str, float], float]:
-    """:func:`acceptance_score` as a function made once per served version, for the online path's one prediction per
-    request: (prepared text, tag, confidence) -> score. The same floats as :func:`acceptance_scores` (tested)."""
+    """:func:`acceptance_score` as a function of (prepared text, tag, confidence): the stored score is read and the
+    rules' patterns looked up once, when it is made (online serving keeps one per served version)."""
     score = version_trust_score(version)
     if score is None:
         return lambda text, tag, confidence: confidence
@@ -103,10 +102,8 @@ def acceptance_scores(
 
     The stored score is read and the rules' patterns looked up once for all: per item they cost more than the score.
     """
-    score = version_trust_score(version)
-    if score is None:
-        return list(confidences)
-    return score.scores(confidences, rules_opinions(texts, tags))
+    score = acceptance_scorer(version)
+    return [score(text, tag, confidence) for text, tag, confidence in zip(texts, tags, confidences)]
 
 
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:
