@@ -12,7 +12,7 @@ from config.api_errors import PROBLEM_CONTENT_TYPE
 # Why each status happens, said once: views pick the statuses and may say more.
 REASONS = {
     400: "invalid input: a field (see `errors`), malformed or too deeply nested JSON, or a NUL in the query string",
-    401: "no valid credentials for this operation",
+    401: "no credentials where the operation needs them, or unknown, revoked or refused ones (`WWW-Authenticate` names the schemes)",
     403: "not allowed for this account, or no CSRF token with a session login",
     404: "no such object",
     409: "the object's state does not allow it now (see `detail`)",

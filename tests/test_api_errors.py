@@ -84,7 +84,7 @@ def test_every_kind_of_api_error_is_problem_json_even_when_the_client_prefers_ht
     report_url = reverse("api-content-reports", args=[make_content().pk])
 
     assert _problem(_ingest(client, b"{}"), 401)["detail"]
-    assert _problem(client.get(reverse("api-drift"), **html), 403)["detail"]
+    assert _problem(client.get(reverse("api-drift"), **html), 401)["detail"]
     assert _problem(
         client.post(reverse("api-content-reports", args=[999999]), {}, content_type="application/json", **html), 404
     )

@@ -90,14 +90,14 @@ def test_a_token_has_its_owners_permissions_only(annotator):
 
 def test_a_revoked_or_altered_key_is_refused(reviewer, annotator):
     token, key = api_token_create(user=reviewer, name="script")
-    assert Client().get(DRIFT, **_bearer(key[:-1] + ("A" if key[-1] != "A" else "B"))).status_code == 403
+    assert Client().get(DRIFT, **_bearer(key[:-1] + ("A" if key[-1] != "A" else "B"))).status_code == 401
     # Another user cannot revoke it.
     _logged_in(annotator).post(reverse("api-token-revoke", args=[token.pk]))
     assert Client().get(DRIFT, **_bearer(key)).status_code == 200
     answer = _logged_in(reviewer).post(reverse("api-token-revoke", args=[token.pk]))
     assert answer.status_code == 302
     refused = Client().get(DRIFT, **_bearer(key))
-    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
+    assert refused.status_code == 401 and refused["Content-Type"] == "application/problem+json"
     assert "revoked" in refused.json()["detail"]
     assert "revoked" in _logged_in(reviewer).get(reverse("api-tokens")).content.decode()
 
@@ -106,7 +106,7 @@ def test_a_deactivated_users_token_is_refused(reviewer):
     _, key = api_token_create(user=reviewer, name="script")
     reviewer.is_active = False
     reviewer.save()
-    assert Client().get(DRIFT, **_bearer(key)).status_code == 403
+    assert Client().get(DRIFT, **_bearer(key)).status_code == 401
 
 
 def test_a_token_needs_no_csrf_token_but_a_session_does(reviewer, tags):

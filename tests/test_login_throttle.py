@@ -135,13 +135,12 @@ def basic_auth_on(settings):
 
 
 def test_basic_auth_is_off_by_default(reviewer):
-    assert _api(_client(), "rev", "pw-rev").status_code == 403  # the right password, ignored
+    assert _api(_client(), "rev", "pw-rev").status_code == 401  # the right password, ignored
 
 
 def test_basic_auth_on_the_api_answers_429_with_retry_after_once_locked(reviewer, lockout, basic_auth_on):
     client = _client()
-    # 403, not 401: the first authenticator (the session) sends no WWW-Authenticate challenge.
-    assert [_api(client, "rev", "wrong").status_code for _ in range(5)] == [403] * 5
+    assert [_api(client, "rev", "wrong").status_code for _ in range(5)] == [401] * 5
     refused = _api(client, "rev", "pw-rev")
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= lockout
     assert "Too many failed logins" in refused.json()["detail"]

@@ -1,7 +1,7 @@
 """Every endpoint, every role: anonymous, plain user, annotator, reviewer, admin.
 
 Each row says who may use the endpoint; everyone else must be sent to log in (HTML,
-anonymous), refused with 403 (HTML, logged in; API) or 401 (token API).
+anonymous), refused with 403 (HTML, logged in; API) or 401 (API, not signed in).
 """
 
 import pytest
@@ -122,7 +122,7 @@ def test_html_endpoint_checks_the_role(clients, method, name, kind, allowed):
             assert response.status_code == 403, (role, name, response.status_code)
 
 
-@pytest.mark.parametrize("role,status", [(ANON, 403), (PLAIN, 403), (ANNOTATOR, 403), (REVIEWER, 200), (ADMIN, 200)])
+@pytest.mark.parametrize("role,status", [(ANON, 401), (PLAIN, 403), (ANNOTATOR, 403), (REVIEWER, 200), (ADMIN, 200)])
 def test_drift_api_is_for_reviewers_and_admins(clients, role, status):
     assert clients[role].get(reverse("api-drift")).status_code == status
 

@@ -239,7 +239,8 @@ TAGLOOP_API_BASIC_AUTH = env.bool("TAGLOOP_API_BASIC_AUTH", default=False)
 # elsewhere, an account deactivated, is refused within this time (labeling/services/api_tokens.py).
 TAGLOOP_API_TOKEN_CACHE_SECONDS = env.float("TAGLOOP_API_TOKEN_CACHE_SECONDS", default=5.0)
 _API_AUTHENTICATION = [
-    "rest_framework.authentication.SessionAuthentication",
+    # DRF's session login, whose refusals are a 401 naming the schemes below (labeling/api/auth.py).
+    "labeling.api.auth.SessionAuthentication",
     # A person's API token (labeling/api/auth.py).
     "labeling.api.auth.UserTokenAuthentication",
     # DRF's Basic behind the login lockout (labeling.login_throttle); it answers only while

@@ -21,14 +21,15 @@ from labeling.models import Annotation, Content, GoldLabel, ReviewTask, Tag, Wro
 VIEW_CONTENT = "labeling.view_content"
 LIST_ERRORS = problems(
     400,
+    401,
     403,
     404,
     429,
     e400="an invalid filter (see `errors`), or a NUL in the query string",
-    e403="not logged in, or the role lacks the permission",
+    e403="the role lacks the permission",
     e404="a cursor the API did not give",
 )
-DETAIL_ERRORS = problems(400, 403, 404, 429, e400="a NUL in the query string", e404="no such object")
+DETAIL_ERRORS = problems(400, 401, 403, 404, 429, e400="a NUL in the query string", e404="no such object")
 
 
 def slug_field(**kwargs) -> serializers.SlugRelatedField:
@@ -188,7 +189,7 @@ class ContentDetailView(generics.RetrieveAPIView):
 
 @extend_schema_view(
     list=extend_schema(
-        responses={200: TagSerializer(many=True), **problems(400, 429, e400="a NUL in the query string")}
+        responses={200: TagSerializer(many=True), **problems(400, 401, 429, e400="a NUL in the query string")}
     ),
 )
 @extend_schema(tags=["tags"])

@@ -22,12 +22,13 @@ VIEW_GOLD = "labeling.view_goldlabel"
 DECIDE_GOLD = "labeling.adjudicate"
 WRITE_ERRORS = problems(
     400,
+    401,
     403,
     404,
     409,
     415,
     429,
-    e403="not logged in, or not a reviewer",
+    e403="not a reviewer",
     e404="no such gold label",
     e409="the item already has a gold label: change that one (PATCH)",
 )

@@ -60,10 +60,11 @@ def _choice(name: str, values: list[str], description: str) -> OpenApiParameter:
         },
         **problems(
             400,
+            401,
             403,
             429,
             501,
-            e403="not logged in, or not allowed to export gold labels",
+            e403="not allowed to export gold labels",
             e501="huggingface-parquet where the Parquet extra (requirements-formats.txt) is not installed",
         ),
     },

@@ -126,7 +126,7 @@ class ContentReportsView(APIView):
                 ReportSerializer, description="a new report, or a retry with the same Idempotency-Key"
             ),
             200: OpenApiResponse(ReportSerializer, description="this reporter's open report on the item, updated"),
-            **problems(400, 403, 404, 415, 429, e404="no content item with this id"),
+            **problems(400, 401, 403, 404, 415, 429, e404="no content item with this id"),
         },
         parameters=[
             OpenApiParameter(

@@ -36,12 +36,13 @@ from labeling.services import (
 REVIEW = "labeling.review_content"
 WORK_ERRORS = problems(
     400,
+    401,
     403,
     404,
     409,
     415,
     429,
-    e403="not logged in, not an annotator, or a disagreement and not a reviewer",
+    e403="not an annotator, or a disagreement and not a reviewer",
     e404="no such review task",
     e409="the task is closed, held by someone else, already answered by you, or on your own report",
 )
@@ -115,7 +116,7 @@ class AnswerSerializer(serializers.Serializer):
         responses={
             200: OpenApiResponse(ReviewTaskSerializer, description="the task now leased to you"),
             204: OpenApiResponse(description="no task for you matches: the queue is empty"),
-            **problems(400, 403, 415, 429, e403="not logged in, or not an annotator"),
+            **problems(400, 401, 403, 415, 429, e403="not an annotator"),
         },
     ),
     answer=extend_schema(request=AnswerRequestSerializer, responses={200: AnswerSerializer, **WORK_ERRORS}),

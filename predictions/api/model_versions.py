@@ -30,7 +30,7 @@ TRAIN = "predictions.train_model"
 PROMOTE = "predictions.promote_model"
 REASON_LIMIT = 2000  # as the pages' forms
 READ_ERRORS = problems(
-    400, 403, 404, 429, e400="a NUL in the query string", e404="no such version, or a cursor the API did not give"
+    400, 401, 403, 404, 429, e400="a NUL in the query string", e404="no such version, or a cursor the API did not give"
 )
 
 
@@ -157,7 +157,7 @@ class GateProblemSerializer(ProblemSerializer):
 
 
 ACTION_ERRORS = {
-    **problems(400, 403, 404, 415, 429, e403="not logged in, or not an admin", e404="no such version"),
+    **problems(400, 401, 403, 404, 415, 429, e403="not an admin", e404="no such version"),
     (409, "application/problem+json"): OpenApiResponse(
         GateProblemSerializer,
         description="not done: a gate fails (see `failures`; give an `override_reason`), the version is not a "
@@ -174,7 +174,7 @@ ACTION_ERRORS = {
         request=RetrainRequestSerializer,
         responses={
             202: OpenApiResponse(RetrainSerializer, description="queued: a worker trains it"),
-            **problems(400, 403, 415, 429, e403="not logged in, or not an admin"),
+            **problems(400, 401, 403, 415, 429, e403="not an admin"),
         },
     ),
     promote=extend_schema(

@@ -52,11 +52,12 @@ class DriftView(APIView):
             200: DriftSerializer,
             **problems(
                 400,
+                401,
                 403,
                 429,
                 serializer=ProblemSerializer,
                 e400="a NUL character in the query string",
-                e403="not logged in, or neither staff nor a reviewer",
+                e403="neither staff nor a reviewer",
             ),
         }
     )

@@ -65,7 +65,7 @@ class PredictView(APIView):
         request=PredictRequestSerializer,
         responses={
             200: PredictResponseSerializer,
-            **problems(400, 403, 415, 429, 503, e503="no model is active, or its artifact is missing or altered"),
+            **problems(400, 401, 403, 415, 429, 503, e503="no model is active, or its artifact is missing or altered"),
         },
     )
     def post(self, request):
