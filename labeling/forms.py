@@ -80,6 +80,8 @@ class AnswerForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.filter(is_active=True), to_field_name="slug")
     # Shown to the reporter with the outcome of their report.
     note = limited_text(1000, what="note for the reporter")
+    # The model version whose numbers the page showed: a re-prediction since then is told on saving.
+    shown_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class QueueFilterForm(forms.Form):

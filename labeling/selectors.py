@@ -120,6 +120,11 @@ def review_task_for_page(*, task_id: int) -> ReviewTask:
     return ReviewTask.objects.select_related("content", "content__current_tag", "assignee").get(pk=task_id)
 
 
+def review_task_prediction(*, task_id: int) -> tuple[int | None, str, dict]:
+    """The model version, predicted tag and probabilities a task holds now."""
+    return ReviewTask.objects.values_list("model_version", "predicted_tag", "probabilities").get(pk=task_id)
+
+
 def gold_tag_slug(*, content_id: int) -> str | None:
     return GoldLabel.objects.filter(content_id=content_id).values_list("tag__slug", flat=True).first()
 

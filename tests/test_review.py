@@ -33,7 +33,7 @@ def test_queue_orders_reports_first_then_least_confident(tags, annotator):
     assert review_task_next(user=annotator).pk == sure.pk
 
 
-def test_a_newer_prediction_re_ranks_open_tasks_nobody_holds(tags, annotator):
+def test_a_newer_prediction_re_ranks_open_tasks_and_a_held_one_keeps_its_claim(tags, annotator):
     from labeling.services import PredictionSnapshot, review_tasks_open_for_low_confidence
 
     was_unsure = make_low_confidence_task(confidence=0.30, predicted="mlops")
@@ -51,8 +51,9 @@ def test_a_newer_prediction_re_ranks_open_tasks_nobody_holds(tags, annotator):
     tasks = {task.pk: task for task in ReviewTask.objects.all()}
     assert (tasks[was_less_unsure.pk].model_version, tasks[was_less_unsure.pk].priority) == (2, pytest.approx(2.65))
     assert (tasks[was_unsure.pk].predicted_tag, tasks[was_unsure.pk].priority) == ("other", pytest.approx(2.45))
-    # The person looking at a task keeps what they see.
-    assert (tasks[held.pk].model_version, tasks[held.pk].predicted_tag) == (1, "mlops")
+    # The person holding a task keeps it, and sees what the newer model says.
+    assert (tasks[held.pk].model_version, tasks[held.pk].predicted_tag) == (2, "other")
+    assert tasks[held.pk].assignee == annotator and tasks[held.pk].lease_expires_at > timezone.now()
     ReviewTask.objects.filter(pk=held.pk).update(status=ReviewStatus.CANCELLED)
     assert review_task_next(user=annotator).pk == was_less_unsure.pk
 

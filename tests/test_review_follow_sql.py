@@ -1,8 +1,8 @@
-"""The set-based re-rank of untouched review tasks changes exactly the tasks the Python one did.
+"""The set-based re-rank of unanswered review tasks changes exactly the tasks the Python one did.
 
-A re-prediction chunk gives the open tasks nobody touched the new model's snapshot in one
-UPDATE on PostgreSQL. The crafted case covers every way a task may be left alone: held,
-answered, closed, of another reason, outside the chunk, or already showing the snapshot.
+A re-prediction chunk gives the open tasks nobody answered (held ones too, their claim kept) the
+new model's snapshot in one UPDATE on PostgreSQL. The crafted case covers every way a task may be
+left alone: answered, closed, of another reason, outside the chunk, or already showing the snapshot.
 """
 
 from datetime import timedelta
@@ -77,7 +77,8 @@ def test_set_based_follow_changes_the_same_tasks_as_the_python_one(tags, annotat
     assert _state() == before
     changed_in_python = _follow_in_python(items, reason=ReviewReason.LOW_CONFIDENCE)
     assert after_sql == _state()
-    assert changed_in_sql == changed_in_python == 2
+    assert changed_in_sql == changed_in_python == 3
     moved = {pk for pk in before if before[pk] != after_sql[pk]}
-    assert moved == {tasks["free"].pk, tasks["lease_over"].pk}
+    assert moved == {tasks["free"].pk, tasks["lease_over"].pk, tasks["held"].pk}
+    assert ReviewTask.objects.get(pk=tasks["held"].pk).assignee == annotator
     assert after_sql[tasks["free"].pk] == (pytest.approx(2.45), 2, "computer-vision", NEW.probabilities, "open")

@@ -1,6 +1,7 @@
 """The review queue: open tasks and rank them, lease the next one to a person, who may work what."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -146,20 +147,41 @@ def _priority(reason: str, snapshot: PredictionSnapshot) -> float:
 
 
 def review_tasks_open_for_low_confidence(*, items: list[tuple[int, PredictionSnapshot]]) -> int:
-    """Open tasks for uncertain items; open tasks nobody holds take the newer prediction and its rank.
+    """Open tasks for uncertain items; open tasks nobody answered take the newer prediction and its rank.
 
     Without the re-rank, a task would keep the place the model that opened it gave it,
-    and the queue would stop being "least confident first" after every promotion.
+    and the queue would stop being "least confident first" after every promotion. A task a
+    person holds follows too (its claim stays): the page they reload, or answer from, shows
+    the model in force, not one retired under them (labeling.views.review says when it changed).
     """
     opened, already_open = _open_many(items, reason=ReviewReason.LOW_CONFIDENCE)
     # Only tasks opened before can hold an older snapshot: the ones just opened hold these. A first
     # promotion's uncertain items have none yet, and the re-rank would look each one up for nothing.
-    _untouched_tasks_follow([item for item in items if item[0] in already_open], reason=ReviewReason.LOW_CONFIDENCE)
+    _unanswered_tasks_follow([item for item in items if item[0] in already_open], reason=ReviewReason.LOW_CONFIDENCE)
     return opened
 
 
-def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
-    """Give the open tasks of ``reason`` on these items that no person has touched the new snapshots.
+def review_tasks_held_follow(
+    *, content_ids: list[int], snapshot: Callable[[int], PredictionSnapshot], reason: str
+) -> int:
+    """The open tasks of ``reason`` on these items that a person holds, unanswered, take the newer prediction.
+
+    For the items a re-prediction no longer finds uncertain: the untouched tasks are closed
+    (``review_tasks_close_untouched``), a held one stays with its claim and shows what the
+    model in force now says. ``snapshot`` is asked only for the few held items.
+    """
+    held = set(
+        _unanswered(ReviewTask.objects.filter(content_id__any=content_ids, reason=reason))
+        .filter(assignee__isnull=False, lease_expires_at__gt=timezone.now())
+        .values_list("content_id", flat=True)
+    )
+    return _unanswered_tasks_follow([(content_id, snapshot(content_id)) for content_id in sorted(held)], reason=reason)
+
+
+def _unanswered_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
+    """Give the open tasks of ``reason`` on these items that nobody answered the new snapshots.
+
+    A lease is left as it is: the person holding the task keeps it, with the newer numbers.
 
     Returns how many tasks changed. On PostgreSQL one statement does it (a re-prediction
     chunk re-ranks thousands of tasks); elsewhere the tasks are read and compared here.
@@ -171,7 +193,7 @@ def _untouched_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, reas
     return _follow_in_python(items, reason=reason)
 
 
-# The same tasks as _untouched() on the same items, changed only where the snapshot differs.
+# The same tasks as _unanswered() on the same items, changed only where the snapshot differs.
 _FOLLOW_SQL = """
 UPDATE labeling_reviewtask AS task
 SET priority = new.priority, model_version = new.model_version,
@@ -179,7 +201,6 @@ SET priority = new.priority, model_version = new.model_version,
 FROM unnest(%b::bigint[], %b::double precision[], %b::integer[], %b::varchar[], %b::jsonb[])
     AS new(content_id, priority, model_version, predicted_tag, probabilities)
 WHERE task.content_id = new.content_id AND task.reason = %b AND task.status = %b
-  AND (task.assignee_id IS NULL OR task.lease_expires_at <= %b)
   AND NOT EXISTS (SELECT 1 FROM labeling_annotation AS answer WHERE answer.review_task_id = task.id)
   AND (task.model_version, task.predicted_tag, task.probabilities)
       IS DISTINCT FROM (new.model_version, new.predicted_tag, new.probabilities)
@@ -196,13 +217,13 @@ def _follow_in_sql(items: list[tuple[int, PredictionSnapshot]], *, reason: str) 
         [json_text(snapshot.probabilities) for snapshot in snapshots.values()],
     ]
     with bound_cursor() as cursor:
-        cursor.execute(_FOLLOW_SQL, [*arrays, reason, ReviewStatus.OPEN.value, timezone.now()])
+        cursor.execute(_FOLLOW_SQL, [*arrays, reason, ReviewStatus.OPEN.value])
         return cursor.rowcount
 
 
 def _follow_in_python(items: list[tuple[int, PredictionSnapshot]], *, reason: str) -> int:
     snapshots = dict(items)
-    tasks = _untouched(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)).values_list(
+    tasks = _unanswered(ReviewTask.objects.filter(content_id__in=snapshots, reason=reason)).values_list(
         "pk", "content_id", "model_version", "predicted_tag", "probabilities"
     )
     changed = []
@@ -228,11 +249,12 @@ def _follow_in_python(items: list[tuple[int, PredictionSnapshot]], *, reason: st
 
 def _untouched(tasks):
     """Open tasks that nobody holds (an unexpired lease) or has answered."""
-    return (
-        tasks.filter(status=ReviewStatus.OPEN)
-        .filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=timezone.now()))
-        .exclude(annotations__isnull=False)
-    )
+    return _unanswered(tasks).filter(Q(assignee__isnull=True) | Q(lease_expires_at__lte=timezone.now()))
+
+
+def _unanswered(tasks):
+    """Open tasks that nobody has answered (held or not)."""
+    return tasks.filter(status=ReviewStatus.OPEN).exclude(annotations__isnull=False)
 
 
 def is_audit_sample(content_id: int, *, share: float) -> bool:

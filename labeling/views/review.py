@@ -18,7 +18,7 @@ from common.formtools import form_errors_text
 from common.permissions import requires
 from labeling import selectors
 from labeling.forms import AnswerForm, QueueFilterForm
-from labeling.models import ReviewReason, ReviewStatus, ReviewTask
+from labeling.models import ReviewReason, ReviewStatus, ReviewTask, TagOrigin
 from labeling.services import (
     review_answer_undo,
     review_reasons_withheld_from,
@@ -154,12 +154,26 @@ def _render_item(request, task_id: int, *, fragment: bool):
         "blind": task.reason == ReviewReason.AUDIT_SAMPLE,
         "answers": selectors.disagreeing_answers(task=task),
         "held_by_other": task.assignee_id not in (None, request.user.pk),
+        "newer_version": _newer_version(task),
         "kept_tag": _gold_tag_in_question(task),
         "progress": review_progress(request),
         "history": selectors.recent_answers(user=request.user),
     }
     template = "labeling/_review_item.html" if fragment else "labeling/review_task.html"
     return render(request, template, context)
+
+
+def _newer_version(task: ReviewTask) -> int | None:
+    """The version that re-predicted the item after the task's numbers were taken, if one did.
+
+    Uncertain items' tasks take a new model's numbers (labeling.services.review_queue); a task
+    of another reason keeps the ones that opened it, and the page says they are older.
+    """
+    content = task.content
+    shown_by_model = content.current_tag_origin == TagOrigin.MODEL and content.current_model_version is not None
+    if not shown_by_model or task.model_version is None or content.current_model_version == task.model_version:
+        return None
+    return content.current_model_version
 
 
 def _gold_tag_in_question(task: ReviewTask) -> str | None:
@@ -203,8 +217,25 @@ def review_answer(request, task_id: int):
     except ApplicationError as exc:
         page_error(request, exc)
         return _to_next_task(request)
-    messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. Press U to undo.")
+    changed = _re_predicted_since_shown(task_id, form.cleaned_data["shown_version"])
+    messages.success(request, f"Saved: {form.cleaned_data['tag'].slug}. {changed}Press U to undo.")
     return _to_next_task(request)
+
+
+def _re_predicted_since_shown(task_id: int, shown_version: int | None) -> str:
+    """Words for an answer given from a page whose model numbers a promotion replaced meanwhile.
+
+    The answer stands (it is the person's judgement of the item, whatever model was shown);
+    they are told what the model in force says, in case it changes their mind (U undoes).
+    """
+    if shown_version is None:
+        return ""
+    version, tag, probabilities = selectors.review_task_prediction(task_id=task_id)
+    if version is None or version == shown_version:
+        return ""
+    p = probabilities.get(tag)
+    said = f"{tag} ({p:.2f})" if isinstance(p, float) else tag
+    return f"While you answered, model v{version} re-predicted this item: it says {said}; your answer stands. "
 
 
 def _answer_error(form: AnswerForm) -> str:

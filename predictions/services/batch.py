@@ -19,6 +19,7 @@ from labeling.services import (
     content_show_model_tags,
     is_audit_sample,
     review_tasks_close_untouched,
+    review_tasks_held_follow,
     review_tasks_open_for_audit,
     review_tasks_open_for_low_confidence,
 )
@@ -249,10 +250,10 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
             and p.content_id not in out_of_distribution
         ]
     )
-    review_tasks_close_untouched(
-        content_ids=[p.content_id for p in predictions if score[p.content_id] >= threshold[p.content_id]],
-        reason=ReviewReason.LOW_CONFIDENCE,
-    )
+    confident = [p.content_id for p in predictions if score[p.content_id] >= threshold[p.content_id]]
+    review_tasks_close_untouched(content_ids=confident, reason=ReviewReason.LOW_CONFIDENCE)
+    # A task a person holds stays theirs, with what the model now says (no longer uncertain).
+    review_tasks_held_follow(content_ids=confident, snapshot=snapshot, reason=ReviewReason.LOW_CONFIDENCE)
 
 
 def _check_out_of_distribution(
