@@ -102,3 +102,19 @@ def test_a_filter_that_cannot_apply_says_so_instead_of_showing_the_whole_queue_a
     page = client.get(reverse("labeling:review-queue"), {"reason": reason}).content.decode()
     assert "Filter not applied" in page and reason in page
     assert "1 open item" in page
+
+
+def test_a_task_whose_item_a_newer_version_re_predicted_says_whose_numbers_it_shows(client, tags, annotator):
+    from labeling.models import TagOrigin
+    from labeling.services import PredictionSnapshot, review_task_open
+
+    content = make_content(current_tag=tags["mlops"], current_tag_origin=TagOrigin.MODEL, current_model_version=1)
+    snapshot = PredictionSnapshot(1, "mlops", {"mlops": 0.9, "other": 0.1})
+    task = review_task_open(content=content, reason="report", snapshot=snapshot)
+    client.force_login(annotator)
+    url = reverse("labeling:review-task", args=[task.pk])
+    assert "data-newer-version" not in client.get(url).content.decode()
+    content.current_model_version = 2
+    content.save(update_fields=["current_model_version"])
+    page = client.get(url).content.decode()
+    assert "model v1's, from when the item was queued; model v2 has re-predicted it since" in page
