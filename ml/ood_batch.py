@@ -292,11 +292,14 @@ class BatchScreen:
         # Without a foreign function word the language score is 0.
         unsure = batch.count(word_text[columns.foreign[words]]) > 0
         flagged |= 0.0 > thresholds["language"]
-        surprise, oov = self._vocabulary(batch)
-        scores = [(oov, thresholds["oov"]), (surprise, thresholds["surprise"])]
+        surprise, oov, tokens = self._vocabulary(batch)
+        scores: list[tuple[np.ndarray, float | np.ndarray]] = [
+            (oov, thresholds["oov"]),
+            (surprise, thresholds["surprise"]),
+        ]
         if self.topic is not None:
             scores.append(
-                (self._topic_score(batch, table, words, word_text, surprise, distances), self.topic.threshold)
+                (self._topic_score(batch, table, words, word_text, surprise, distances), self._topic_limits(tokens))
             )
         for score, limit in scores:
             flagged |= score > limit + EPSILON
@@ -318,8 +321,16 @@ class BatchScreen:
             flagged[i] = _repeated_token_share(one) >= GARBAGE_THRESHOLD or _has_same_letter_run(one)
         return flagged
 
-    def _vocabulary(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
-        """ml.ood.vocabulary_scores of every text: (surprise, OOV share)."""
+    def _topic_limits(self, tokens: np.ndarray) -> float | np.ndarray:
+        """ml.ood.TopicCheck.threshold_for of every text, from its content tokens."""
+        topic = self.topic
+        assert topic is not None
+        if topic.short_threshold is None:
+            return topic.threshold
+        return np.where(tokens <= topic.short_tokens, topic.short_threshold, topic.threshold)
+
+    def _vocabulary(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ml.ood.vocabulary_scores of every text: (surprise, OOV share, content tokens)."""
         table = self._content
         codes = table.encode(batch.lower.translate(_WORD_BYTES).split())
         text = _text_of(codes == table.separator)
@@ -329,7 +340,7 @@ class BatchScreen:
         # bincount adds each text's weights in token order, from 0.0: the same sum as Python's sum().
         total = batch.count(text[content], weights=table.surprise[codes[content]])
         shrunk = tokens + PSEUDO_TOKENS
-        return (total + PSEUDO_TOKENS * self.typical_surprise) / shrunk, unseen / shrunk
+        return (total + PSEUDO_TOKENS * self.typical_surprise) / shrunk, unseen / shrunk, tokens
 
     def _topic_score(
         self,

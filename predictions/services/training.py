@@ -258,9 +258,14 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
     # now, and checking an item reuses the ones predicting it computed.  A TF-IDF model's checks would
     # add an encoder pass per item to serving and batches, so it goes without.
     encode = default_encode if encoder is not None else None
-    # Fitted in time order: the checks judge content newer than all of the training set (ml.ood).
+    # Fitted in time order: the checks judge content newer than all of the training set (ml.ood). The
+    # titles alone calibrate the topic check on short texts: a title-only item is judged like one.
     ood_checks = fit_ood_checks(
-        texts, offtopic_texts=_offtopic_examples(), encode=encode, oldest_first=_oldest_first(training)
+        texts,
+        offtopic_texts=_offtopic_examples(),
+        encode=encode,
+        oldest_first=_oldest_first(training),
+        short_texts=[prepare_text(item.title, "") for item in training],
     ).to_dict()
     fair = selectors.fair_sample_content_ids(content_ids=[item.content_id for item in training])
     fair_flags = [item.content_id in fair for item in training]

@@ -114,7 +114,8 @@ def test_a_text_that_could_not_be_encoded_says_so_and_counts_as_typical(encoded)
     checks = fit_ood_checks(encoded["train"], offtopic_texts=encoded["others"], train_vectors=encoded["train_vectors"])
     assert checks.topic is not None
     text = encoded["held_out"][0]
-    result = checks.topic.evaluate(text, checks.scores(text).surprise, None)
+    scores = checks.scores(text)
+    result = checks.topic.evaluate(text, scores.surprise, None, tokens=scores.tokens)
     assert "meaning not measured (no sentence encoder)" in result.reason
 
 

@@ -163,7 +163,7 @@ def test_inputs_reach_every_rule(fitted):
 def test_vocabulary_scores_are_equal_to_the_last_bit(fitted):
     checks, texts, _, _ = fitted
     texts = [t for t in texts if screenable(t) and SEPARATOR_WORD not in t.lower()]
-    surprise, oov = checks._batch_screen()._vocabulary(_Batch(texts))
+    surprise, oov, _ = checks._batch_screen()._vocabulary(_Batch(texts))
     scores = [vocabulary_scores(t, checks.unigram, checks.typical_surprise) for t in texts]
     assert surprise.tolist() == [s.surprise for s in scores]
     assert oov.tolist() == [s.oov_share for s in scores]
@@ -234,5 +234,5 @@ def test_a_stored_vocabulary_with_numbers_and_letters_counts_as_content_tokens_d
     assert sum(1 for t in part if " 2019 " in f" {t} " or " a " in f" {t.lower()} ") > 20
     expected = [odd._any_flag(text, None) for text in part]
     assert odd._batch_screen().flags(part, [None] * len(part), odd.thresholds, odd._any_flag) == expected
-    surprise, _ = odd._batch_screen()._vocabulary(_Batch(part))
+    surprise, _, _ = odd._batch_screen()._vocabulary(_Batch(part))
     assert surprise.tolist() == [odd.scores(t).surprise for t in part]
