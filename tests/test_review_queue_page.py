@@ -118,3 +118,16 @@ def test_a_task_whose_item_a_newer_version_re_predicted_says_whose_numbers_it_sh
     content.save(update_fields=["current_model_version"])
     page = client.get(url).content.decode()
     assert "model v1's, from when the item was queued; model v2 has re-predicted it since" in page
+
+
+def test_an_audit_page_carries_no_model_version_to_answer_with(client, tags, annotator):
+    from labeling.services import PredictionSnapshot, review_task_open
+
+    audit = review_task_open(
+        content=make_content(), reason="audit_sample", snapshot=PredictionSnapshot(1, "mlops", {"mlops": 0.9})
+    )
+    plain = make_low_confidence_task()
+    client.force_login(annotator)
+    assert 'name="shown_version"' not in client.get(reverse("labeling:review-task", args=[audit.pk])).content.decode()
+    page = client.get(reverse("labeling:review-task", args=[plain.pk])).content.decode()
+    assert 'name="shown_version" value="1"' in page
