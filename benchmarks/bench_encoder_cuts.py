@@ -33,6 +33,7 @@ Nothing here is used by tagloop itself; the graph builder's private helpers are 
 variants.
 """
 
+import argparse
 import json
 import random
 import tempfile
@@ -46,7 +47,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.bench_encoder import f1_figures
+from benchmarks.bench_encoder import f1_figures, minilm_backend
 from benchmarks.common import argument_parser, command_line, utc_minute
 from benchmarks.machine import cpu_model, load_average
 from ml import minilm, minilm_graph, minilm_onnx
@@ -70,6 +71,25 @@ INNER = 1536  # the feed-forward block's inner width in all-MiniLM-L6-v2
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
+    print(f"`{command_line(MODULE, argv)}`, {utc_minute()}, {cpu_model()}, load {load_average()}", flush=True)
+    rows = sorted(read_dataset_rows(args.dataset), key=lambda row: row.created_on)
+    texts = [prepare_text(row.item.title, row.item.description) for row in rows]
+    labels = np.asarray([row.item.tag for row in rows])
+    ids = minilm_onnx.load_onnx_encoder("int8").token_ids(texts)
+    print(_lengths_line(ids), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        calibration = Calibration(ids[: int(len(ids) * 0.8)])
+        specs = list(dict.fromkeys(["shipped", *args.variants, *args.gate]))
+        graphs = {spec: build_variant(spec, calibration, Path(folder)) for spec in specs}
+        _print_costs(args, graphs, ids)
+        # minilm-linear learns from int8 vectors, as the default setting trains it.
+        with minilm_backend("onnx-int8"):
+            _print_f1(args, graphs, texts, labels)
+    print(f"load after: {load_average()}")
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argument_parser(MODULE, (__doc__ or "").splitlines()[0])
     parser.add_argument("--texts", type=int, default=300, help="oldest texts timed per variant")
     parser.add_argument("--variants", nargs="*", default=list(DEFAULT_VARIANTS))
@@ -77,31 +97,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-batches", action="store_true")
     parser.add_argument("--no-f1", action="store_true")
-    args = parser.parse_args(argv)
-    print(f"`{command_line(MODULE, argv)}`, {utc_minute()}, {cpu_model()}, load {load_average()}", flush=True)
-    rows = sorted(read_dataset_rows(args.dataset), key=lambda row: row.created_on)
-    texts = [prepare_text(row.item.title, row.item.description) for row in rows]
-    labels = np.asarray([row.item.tag for row in rows])
-    shipped = minilm_onnx.load_onnx_encoder("int8")
-    ids = shipped.token_ids(texts)
-    print(_lengths_line(ids), flush=True)
-    with tempfile.TemporaryDirectory() as folder:
-        calibration = Calibration(ids[: int(len(ids) * 0.8)])
-        graphs = {
-            spec: build_variant(spec, calibration, Path(folder)) for spec in dict.fromkeys(args.variants + args.gate)
-        }
-        if not args.no_profile:
-            print(_profile_lines(graphs.get("shipped") or minilm_onnx.graph_file("int8"), ids[: args.texts]))
-        print(_cpu_lines(graphs, ids[: args.texts], args.variants), flush=True)
-        if not args.no_batches:
-            print(_batch_lines(graphs.get("shipped") or minilm_onnx.graph_file("int8"), ids), flush=True)
-        if not args.no_f1:
-            for spec in args.variants:
-                print(_cv_line(spec, graphs[spec], texts, labels), flush=True)
-        for spec in args.gate:
-            for name in ("shipped", spec):
-                print(_gate_line(name, graphs.get(name) or minilm_onnx.graph_file("int8"), texts, labels), flush=True)
-    print(f"load after: {load_average()}")
+    return parser.parse_args(argv)
+
+
+def _print_costs(args: argparse.Namespace, graphs: dict[str, Path], ids: list[list[int]]) -> None:
+    if not args.no_profile:
+        print(_profile_lines(graphs["shipped"], ids[: args.texts]), flush=True)
+    print(_cpu_lines(graphs, ids[: args.texts], args.variants), flush=True)
+    if not args.no_batches:
+        print(_batch_lines(graphs["shipped"], ids), flush=True)
+
+
+def _print_f1(args: argparse.Namespace, graphs: dict[str, Path], texts: list[str], labels: np.ndarray) -> None:
+    if not args.no_f1:
+        for spec in args.variants:
+            print(_cv_line(spec, graphs[spec], texts, labels), flush=True)
+    for spec in args.gate:
+        for name in ("shipped", spec):
+            print(_gate_line(name, graphs[name], texts, labels), flush=True)
 
 
 # Graph variants -----------------------------------------------------------------------------------
@@ -380,8 +393,4 @@ def _gate_line(spec: str, path: Path, texts: list[str], labels: np.ndarray) -> s
 
 
 if __name__ == "__main__":
-    import os
-
-    # The variants' F1 is minilm-linear trained on int8 vectors, as the default setting trains.
-    os.environ["TAGLOOP_MINILM_BACKEND"] = "onnx-int8"
     main()
