@@ -112,11 +112,12 @@ def _predictions_of(
     changed since it was made.
     """
     hashes = {content_id: digest for content_id, _, _, digest, _ in rows}
-    current = [
-        prediction
-        for prediction in Prediction.objects.filter(model_version=version, content_id__any=list(hashes))
-        if prediction.text_hash in ("", hashes[prediction.content_id])
-    ]
+    with transaction.atomic():
+        # Probes by key, as in the chunk's own transaction: at the default costs a first promotion read the version's
+        # predictions with a sequential scan of the table it was filling, one per chunk (common/planner.py).
+        plan_for_rows_in_memory()
+        stored = list(Prediction.objects.filter(model_version=version, content_id__any=list(hashes)))
+    current = [prediction for prediction in stored if prediction.text_hash in ("", hashes[prediction.content_id])]
     done = {prediction.content_id for prediction in current}
     new = _predict_rows(version, [row for row in rows if row[0] not in done], chunk)
     return [*current, *new], new
