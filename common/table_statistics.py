@@ -4,11 +4,18 @@ A re-prediction opens review tasks and writes predictions by the hundred thousan
 analyses a table at most once a minute (and not at all where it is switched off, as on the shared development
 server), so in between PostgreSQL plans against "the table is empty" statistics: on 47,000 fresh open tasks the
 review-task re-rank of one 2,000-item chunk walked every open task once per item, 40-48 s instead of 8 ms.
+
+What moves those plans is how many rows a table holds, which inserts and deletes change. Updates in place do not
+(a second promotion re-ranks every open review task and changes how many there are by few), so they are not counted:
+autovacuum counts them, and re-analysing the review tasks six times in a 100,000-item second promotion cost the
+server more than any statement of the chunk but three (docs/benchmarks.md, "Re-prediction: the two workers' extra
+CPU"). Where autovacuum runs, it still analyses after such updates on its own schedule.
 """
 
 from django.db import connection, models, transaction
 
-# Autovacuum's own rule (autovacuum_analyze_scale_factor 0.1), with a floor so a small table is left alone.
+# Autovacuum's share (autovacuum_analyze_scale_factor 0.1), of rows gained or lost, with a floor so a small table is
+# left alone.
 CHANGED_SHARE = 0.1
 CHANGED_MINIMUM = 1000
 # The first key of the advisory lock (two-int form: apart from the project's bigint keys) held while a table is
@@ -17,7 +24,7 @@ ANALYZE_LOCK = 0x7461  # "ta"
 
 
 def analyze_when_stale(model: type[models.Model]) -> bool:
-    """ANALYZE ``model``'s table if more rows changed since it was last analysed than autovacuum would allow.
+    """ANALYZE ``model``'s table if it gained or lost more rows since it was last analysed than autovacuum would allow.
 
     PostgreSQL only; returns whether it analysed. Two workers' chunks cross the threshold together: while one
     analyses the table the other goes on at once (the statistics being made serve it too) instead of waiting
@@ -27,11 +34,14 @@ def analyze_when_stale(model: type[models.Model]) -> bool:
         return False
     table = model._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        # reltuples: the rows the last ANALYZE (or VACUUM) counted, -1 when it never ran; n_live_tup: the rows now.
         cursor.execute(
-            "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relid = %s::regclass", [table]
+            "SELECT s.n_live_tup, greatest(c.reltuples, 0) FROM pg_stat_user_tables AS s"
+            " JOIN pg_class AS c ON c.oid = s.relid WHERE s.relid = %s::regclass",
+            [table],
         )
         row = cursor.fetchone()
-        if row is None or row[0] < CHANGED_MINIMUM + CHANGED_SHARE * row[1]:
+        if row is None or abs(row[0] - row[1]) < CHANGED_MINIMUM + CHANGED_SHARE * row[1]:
             return False
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s::regclass::oid::integer)", [ANALYZE_LOCK, table])
         if not cursor.fetchone()[0]:

@@ -4,7 +4,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 # The folders of the filesystem broker are made when Django starts (config/var_dirs.py): a worker
 # runs django.setup() through celery's Django fixup before it consumes.
@@ -31,3 +31,19 @@ def _warm_and_freeze(**_) -> None:
         logging.getLogger(__name__).warning("worker process not warmed", exc_info=True)
     finally:
         freeze_long_lived()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **_) -> None:
+    """Around each task, as Django around each request: a connection past CONN_MAX_AGE, broken, or left out of
+    autocommit is closed, and one that is kept is checked before its next use (CONN_HEALTH_CHECKS).
+
+    Celery's Django fixup no longer closes it after every task (CELERY_DB_REUSE_MAX). A task run eagerly (inside
+    the caller's transaction) is left alone, as the fixup leaves it.
+    """
+    from django.db import close_old_connections, connection  # noqa: PLC0415 -- Django is set up by now
+
+    if getattr(getattr(task, "request", None), "is_eager", False) or connection.in_atomic_block:
+        return
+    close_old_connections()

@@ -6,6 +6,10 @@
 # With TAGLOOP_BENCH_REFERENCE=<a checkout of other code, e.g. main> each count runs A/B/A: this code, the
 # reference's workers and schema (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again.
 # TAGLOOP_BENCH_REPROMOTE=1 also times a second promotion, when every item already shows a tag.
+# TAGLOOP_BENCH_PGHOST / TAGLOOP_BENCH_PGPORT (default 127.0.0.1, 5432) point it at another server, e.g. a private one
+# started with pg_stat_statements preloaded; TAGLOOP_BENCH_STATEMENTS=1 then prints each promotion's statements by
+# total time. Each promotion prints the CPU per item of the workers' process trees and, when the server runs on this
+# machine, of all PostgreSQL's processes (on a shared server that includes everyone else's backends).
 # TAGLOOP_BENCH_ALGORITHM=minilm-linear retrains the default model instead (its first promotion encodes every item,
 # about 100 items/s per worker: use 20,000 items, not 100,000); its raw rate is encoder and head, from text, and
 # the head on the vectors stored in the database is printed beside it.
@@ -13,7 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
 db=${TAGLOOP_BENCH_DB:-tagloop_repredict_bench}
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db
+pg=(-h "${TAGLOOP_BENCH_PGHOST:-127.0.0.1}" -p "${TAGLOOP_BENCH_PGPORT:-5432}" -U postgres)
+export DATABASE_URL=postgres://postgres@${TAGLOOP_BENCH_PGHOST:-127.0.0.1}:${TAGLOOP_BENCH_PGPORT:-5432}/$db
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/7}
 export CELERY_TASK_DEFAULT_QUEUE=tagloop-repredict-bench-$$
 export TAGLOOP_AUDIT_SHARE=0.05
@@ -32,8 +37,8 @@ trap forget_queue EXIT
 
 one_run() {  # label, code tree, item count, chunk size ("" = the tree's default)
   local label=$1 tree=$2 size=$3 chunk=$4
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
-  createdb -h 127.0.0.1 -U postgres "$db"
+  psql "${pg[@]}" -d postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+  createdb "${pg[@]}" "$db"
   export TAGLOOP_MODEL_DIR=$(mktemp -d)
   (cd "$tree" && exec .venv/bin/python manage.py migrate --noinput -v0)  # the schema of the code under test
   for n in $(seq 1 "$workers"); do
@@ -43,7 +48,7 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   done
   sleep 5
   echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
-  TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
+  TAGLOOP_BENCH_WORKER_PIDS="${pids[*]}" TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
     --content "$size" --retrains 1 --algorithm "${TAGLOOP_BENCH_ALGORITHM:-tfidf-linear}" --workers "$workers" --limits --yes \
     ${TAGLOOP_BENCH_REPROMOTE:+--repromote}
   stop_workers

@@ -60,6 +60,34 @@ def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
     assert analyze_when_stale(Content) is False
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_rows_updated_in_place_leave_the_statistics_alone_and_rows_deleted_do_not():
+    # A second promotion re-ranks every open review task without changing how many there are: no ANALYZE for that.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'moved', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 3000) AS n"
+        )
+    _last_analyzed()  # the insert counted before ANALYZE, not added to its count afterwards
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE labeling_content")
+        before = _last_analyzed()
+        cursor.execute("UPDATE labeling_content SET title = 'rewritten' WHERE source = 'moved'")
+        cursor.execute("UPDATE labeling_content SET title = 'and again' WHERE source = 'moved'")
+    _last_analyzed()  # flushes this session's counts
+
+    assert analyze_when_stale(Content) is False
+    assert _last_analyzed() == before
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM labeling_content WHERE source = 'moved' AND external_id::int <= 1500")
+    _last_analyzed()
+    assert analyze_when_stale(Content) is True
+    assert _last_analyzed() > before
+
+
 @pytest.mark.django_db
 def test_any_takes_ids_given_as_text_as_in_does(tags):
     item = make_content(title="by its id as text")

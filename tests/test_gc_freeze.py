@@ -58,3 +58,40 @@ def test_a_pool_process_may_take_longer_than_celerys_default_to_warm_up():
 
     # The warm-up loads a model before the process reports ready; Celery's default (4 s) would kill a slow one.
     assert app.conf.worker_proc_alive_timeout >= 30
+
+
+WARM_WITHOUT_A_MODEL = """
+import json, sys
+import django
+django.setup()
+from predictions.model_store import _loaded
+from predictions.services.batch import warm_worker_process
+heavy = ("sklearn", "skops.io", "scipy", "ml.compiled")
+before = [m for m in heavy if m in sys.modules]
+warm_worker_process()
+print(json.dumps({"before": before, "after": [m for m in heavy if m in sys.modules], "loaded": len(_loaded.keys())}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_started_before_any_promotion_imports_the_model_stack_before_it_freezes(tags):
+    """Else the first promotion's chunks import it (over a second of CPU) and its objects are never frozen."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from tests.conftest import REPO
+
+    assert not ModelVersion.objects.filter(status="active").exists()
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.development", "DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_WITHOUT_A_MODEL], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"before": [], "after": ["sklearn", "skops.io", "scipy", "ml.compiled"], "loaded": 0}

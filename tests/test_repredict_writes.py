@@ -183,6 +183,23 @@ def test_the_chunks_planning_ends_with_its_transaction(tags, model_dir):
     assert Prediction.objects.filter(content=item, model_version=version).exists()
 
 
+def test_the_version_s_stored_predictions_are_read_with_the_chunk_s_planning(tags, model_dir):
+    # At the default costs a first promotion read them with a sequential scan of the table it was filling, per chunk.
+    from django.test.utils import CaptureQueriesContext
+
+    version = make_active_model(tags)
+    items = [make_content(title=f"item {n}") for n in range(3)]
+    predictions_create(model_version_id=version.pk, content_ids=[items[0].pk])
+
+    with CaptureQueriesContext(connection) as queries:
+        predictions_create(model_version_id=version.pk, content_ids=[item.pk for item in items])
+
+    statements = [query["sql"] for query in queries]
+    read = next(n for n, sql in enumerate(statements) if sql.startswith('SELECT "predictions_prediction"."id"'))
+    assert "random_page_cost" in statements[read - 1]
+    assert Prediction.objects.filter(model_version=version, content__in=items).count() == 3
+
+
 def _foreign_keys() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(

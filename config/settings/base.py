@@ -172,6 +172,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A pool process loads the active model before it reports ready (config.celery's warm-up): seconds on a loaded
 # machine, past Celery's default of 4 s, after which the parent would kill it and start another, again and again.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0
+# A worker keeps its database connection from task to task, as a web process does from request to request:
+# CONN_MAX_AGE and the health checks decide when it closes (config.celery closes old connections around each task,
+# as Django does around each request). Celery's Django fixup would close it after every task (it does so only every
+# this many tasks); each re-prediction chunk then started a PostgreSQL backend with cold caches, about 20 us of the
+# server's CPU per item (docs/benchmarks.md, "Re-prediction: the two workers' extra CPU").
+CELERY_DB_REUSE_MAX = 1_000_000
 
 # --- durable work (predictions.services.jobs and .reconciler) ---------------------
 # Every piece of work is a Job row; the broker only wakes workers. A worker writes its

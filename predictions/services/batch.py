@@ -27,7 +27,7 @@ from ml.catalogue import USES_STORED_EMBEDDINGS
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions import selectors
-from predictions.model_store import load_version
+from predictions.model_store import import_model_stack, load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents
 from predictions.selectors.trust import acceptance_scores, thresholds_in_force
@@ -113,11 +113,12 @@ def _predictions_of(
     changed since it was made.
     """
     hashes = {content_id: digest for content_id, _, _, digest, _ in rows}
-    current = [
-        prediction
-        for prediction in Prediction.objects.filter(model_version=version, content_id__any=list(hashes))
-        if prediction.text_hash in ("", hashes[prediction.content_id])
-    ]
+    with transaction.atomic():
+        # Probes by key, as in the chunk's own transaction: at the default costs a first promotion read the version's
+        # predictions with a sequential scan of the table it was filling, one per chunk (common/planner.py).
+        plan_for_rows_in_memory()
+        stored = list(Prediction.objects.filter(model_version=version, content_id__any=list(hashes)))
+    current = [prediction for prediction in stored if prediction.text_hash in ("", hashes[prediction.content_id])]
     done = {prediction.content_id for prediction in current}
     new = _predict_rows(version, [row for row in rows if row[0] not in done], chunk)
     return [*current, *new], new
@@ -280,12 +281,17 @@ def warm_worker_process() -> None:
     """Load the active version's model into this process's cache, as its first chunk would; close the connection.
 
     Called as a worker's pool process starts (config.celery), so what the model brings is loaded before the
-    process freezes its long-lived objects.
+    process freezes its long-lived objects. With no active version yet (a fresh install, or workers started before
+    the first promotion) the modules any model needs are imported all the same: otherwise the first promotion's
+    chunks import them (1.2-1.5 s of CPU per process) and every full garbage collection after it walks their
+    objects, which the freeze never saw (docs/benchmarks.md, "Re-prediction: the two workers' extra CPU").
     """
     try:
         version = selectors.active_model_version()
         if version is not None:
             load_version(version)
+        else:
+            import_model_stack()
     finally:
         connection.close()
 

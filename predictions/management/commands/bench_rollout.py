@@ -5,6 +5,7 @@ the model's raw predict rate in this one process (no database), and PostgreSQL's
 into a table shaped like the predictions table.
 """
 
+import os
 import statistics
 import time
 
@@ -12,11 +13,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from benchmarks import rollout_limits
+from benchmarks import process_cpu, rollout_limits
 from labeling.management.benchmarking import add_scratch_database_argument, require_scratch_database
 from labeling.models import Content
 from labeling.services import text_hash
-from predictions.models import ModelStatus, ModelVersion, Prediction
+from predictions.models import Job, JobKind, JobStatus, ModelStatus, ModelVersion, Prediction
 from predictions.services import model_version_promote, model_version_request
 
 SOURCE = "bench-stream"
@@ -64,10 +65,14 @@ class Command(BaseCommand):
             self._time_promotion(version, total, limit, workers, "re-predict after a second promotion (tags shown)")
 
     def _time_promotion(self, version: ModelVersion, total: int, limit: float | None, workers: int, what: str) -> None:
+        statements = _Statements.begin() if os.environ.get("TAGLOOP_BENCH_STATEMENTS") else None
+        trees = _cpu_trees()
+        cpu_before = {name: process_cpu.tree_cpu_seconds(pid) for name, pid in trees.items()}
         began = time.perf_counter()
         model_version_promote(model_version=version, override_reason="benchmark")
         done = self._wait_for_predictions(version, total)
         seconds = time.perf_counter() - began
+        cpu = {name: process_cpu.tree_cpu_seconds(pid) - cpu_before[name] for name, pid in trees.items()}
         rate = done / seconds
         self.stdout.write(
             f"{what}: {done:,} items in {seconds:.1f} s = {rate:,.0f} items/s ({connection.vendor}, "
@@ -78,6 +83,11 @@ class Command(BaseCommand):
                 f"limit min(raw x {workers} workers, COPY) = {limit:,.0f} items/s; re-predict / limit = "
                 f"{rate / limit:.3f} (target >= 0.5)"
             )
+        if cpu:
+            per_item = ", ".join(f"{name} {used / done * 1e6:.0f} us" for name, used in cpu.items())
+            self.stdout.write(f"  CPU per item: {per_item} (cores in use: {sum(cpu.values()) / seconds:.2f})")
+        if statements is not None:
+            statements.report(self.stdout.write, items=done)
         if limit is not None and self._stored_vectors:
             # Not issue 18's ratio (that one is against the model from text, above): how near the re-prediction
             # comes to the model's own work when every vector is already stored.
@@ -140,12 +150,72 @@ class Command(BaseCommand):
         return time.perf_counter() - began
 
     def _wait_for_predictions(self, version: ModelVersion, total: int) -> int:
-        last_report = 0.0
-        while True:
-            done = Prediction.objects.filter(model_version=version).count()
-            if done >= total:
-                return done
+        """Wait until no prediction job of the version is unfinished, then count its predictions once.
+
+        Polling the unfinished jobs (a few dozen rows) rather than counting the version's predictions twice a
+        second: that count read every prediction made so far, 2-4 us of the server's CPU per item re-predicted,
+        which the benchmark charged to the re-prediction. A job is finished after its chunk has committed.
+        """
+        unfinished = Job.objects.filter(
+            model_version=version, kind=JobKind.PREDICT, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
+        )
+        last_report = time.perf_counter()
+        while unfinished.exists():
             if time.perf_counter() - last_report > 5:
-                self.stderr.write(f"  {done:,}/{total:,} predicted")
+                self.stderr.write(f"  {unfinished.count():,} prediction jobs unfinished")
                 last_report = time.perf_counter()
-            time.sleep(0.5)
+            time.sleep(0.1)
+        done = Prediction.objects.filter(model_version=version).count()
+        if done < total:
+            raise CommandError(f"the jobs are over but only {done:,} of {total:,} items were predicted")
+        return done
+
+
+def _cpu_trees() -> dict[str, int]:
+    """The process trees to time, by name: the workers the script started (TAGLOOP_BENCH_WORKER_PIDS) and, when the
+    server runs on this machine, PostgreSQL's postmaster (its backends, ended ones included, are counted with it).
+    This process is counted apart: its polling is the benchmark's, not the re-prediction's."""
+    trees = {
+        f"worker {n}": int(pid) for n, pid in enumerate(os.environ.get("TAGLOOP_BENCH_WORKER_PIDS", "").split(), 1)
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            postmaster = process_cpu.parent_pid(cursor.fetchone()[0])
+        if postmaster is not None:
+            trees["PostgreSQL"] = postmaster
+    trees["this process"] = os.getpid()
+    return trees
+
+
+class _Statements:
+    """pg_stat_statements over one promotion (TAGLOOP_BENCH_STATEMENTS=1; the server must preload the module)."""
+
+    TOP = 30
+
+    @classmethod
+    def begin(cls) -> "_Statements":
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+        return cls()
+
+    def report(self, write, *, items: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT calls, total_exec_time, total_plan_time, rows, toplevel, regexp_replace(query, '\\s+', ' ', 'g')"
+                " FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC"
+            )
+            rows = cursor.fetchall()
+        executing = sum(row[1] for row in rows if row[4]) / items * 1e3
+        planning = sum(row[2] for row in rows if row[4]) / items * 1e3
+        write(
+            f"  statements, top level: {executing:.1f} us per item executing, {planning:.1f} planning (where tracked);"
+            " by statement, executing + planning:"
+        )
+        for calls, executed, planned, returned, toplevel, query in rows[: self.TOP]:
+            nested = "" if toplevel else " (nested)"
+            write(
+                f"    {executed / items * 1e3:6.1f} + {planned / items * 1e3:4.1f} us/item {calls:7,} calls"
+                f" {returned:9,} rows{nested}: {query[:150]}"
+            )
