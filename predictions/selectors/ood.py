@@ -5,6 +5,9 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+
 from ml.text import prepare_text
 from predictions import selectors
 from predictions.models import ModelVersion
@@ -18,13 +21,31 @@ _lock = threading.Lock()
 _cache: dict[tuple[int, str, str], "OODChecks | None"] = {}
 
 
+def versions_without_ood_checks(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
+    """``versions`` read without their checks (tens of KB of JSON), but with what :func:`ood_checks_for` needs of them
+    once it has built the checks: the thresholds and whether any checks are stored.
+
+    A re-prediction chunk reads its version every time; decoding the whole field was most of that read's CPU, in the
+    worker and in PostgreSQL, while the checks are built once per process.
+    """
+    return versions.defer("ood_checks").annotate(
+        stored_ood_thresholds=KeyTransform("thresholds", "ood_checks"),
+        stores_ood_checks=ExpressionWrapper(~Q(ood_checks={}), output_field=BooleanField()),
+    )
+
+
 def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
     """The version's fitted checks, built once per process; None when it has none (older versions)."""
-    data = version.ood_checks
+    if getattr(version, "stores_ood_checks", False):  # read by versions_without_ood_checks
+        key = _cache_key(version, version.stored_ood_thresholds)  # type: ignore[attr-defined]  # the annotation
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+    data = version.ood_checks  # loaded here if it was deferred
     if not data:
         return None
     # The checks never change once trained; the thresholds guard against a reused pk (tests).
-    key = (version.pk, version.artifact_sha256, json.dumps(data.get("thresholds"), sort_keys=True))
+    key = _cache_key(version, data.get("thresholds"))
     with _lock:
         if key not in _cache:
             from ml.ood import OODChecks
@@ -35,6 +56,10 @@ def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
                 logger.warning("v%s: unusable OOD checks (%s); items are not checked", version.number, exc)
                 _cache[key] = None
         return _cache[key]
+
+
+def _cache_key(version: ModelVersion, thresholds: object) -> tuple[int, str, str]:
+    return (version.pk, version.artifact_sha256, json.dumps(thresholds, sort_keys=True))
 
 
 def ood_check_contents(

@@ -29,7 +29,7 @@ from ml.text import prepare_text
 from predictions import selectors
 from predictions.model_store import import_model_stack, load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
-from predictions.selectors.ood import ood_check_contents
+from predictions.selectors.ood import ood_check_contents, versions_without_ood_checks
 from predictions.selectors.trust import acceptance_scores, thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
@@ -57,7 +57,7 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
 
 
 def _predictions_create(model_version_id: int, content_ids: list[int]) -> int:
-    version = ModelVersion.objects.get(pk=model_version_id)
+    version = versions_without_ood_checks(ModelVersion.objects.all()).get(pk=model_version_id)
     # Read once: the model, the out-of-distribution checks and the thresholds all use it.
     chunk = _Chunk(selectors.content_to_predict(content_ids=content_ids))
     predictions, new = _predictions_of(version, chunk.rows, chunk)
