@@ -18,7 +18,7 @@ from predictions.services import (
     model_version_rollback,
     predictions_create,
 )
-from predictions.services.canary import arm_for, content_key, routes_to_candidate, text_key
+from predictions.services.canary import arm_for, canary_beside, content_key, routes_to_candidate, text_key
 from tests.factories import make_active_model, make_candidate, make_content, make_gold_dataset
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +151,16 @@ def test_stopping_serves_the_candidates_items_with_the_active_model_again(active
         canary_stop(canary=canary)
     predictions_create(model_version_id=active.pk, content_ids=ids)  # what the enqueued chunk does on a worker
     assert set(Content.objects.filter(pk__in=ids).values_list("current_model_version", flat=True)) == {active.number}
+
+
+def test_a_chunk_finds_the_canary_beside_its_version_only_while_it_runs(active, majority, admin_user):
+    assert canary_beside(active) is None
+    canary = canary_start(candidate=majority, share=0.5, override_reason="try")
+    beside = canary_beside(active)
+    assert beside == canary and beside.candidate == majority and beside.baseline == active
+    assert canary_beside(majority) is None  # the candidate's own chunks run no shadow
+    canary_stop(canary=canary, stopped_by=admin_user, reason="enough")
+    assert canary_beside(active) is None
 
 
 def test_a_promotion_or_rollback_ends_the_running_canary(active, majority, admin_user):

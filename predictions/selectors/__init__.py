@@ -58,6 +58,12 @@ def running_canary() -> Canary | None:
     return Canary.objects.filter(running=True).select_related("candidate", "baseline").first()
 
 
+def canary_runs_beside(version_pk: int) -> bool:
+    """Whether the running canary's baseline is this version: a quarter of the CPU of reading the canary with its
+    two versions (worker and PostgreSQL), which every re-prediction chunk asked, nearly always to find none."""
+    return Canary.objects.filter(running=True, baseline_id=version_pk).exists()
+
+
 # Online serving re-reads the versions every second in every web process; it never needs a
 # version's out-of-distribution checks (tens of KB of JSON, most of those reads' time).
 # Reading the field anyway still works: Django loads a deferred field on first access.

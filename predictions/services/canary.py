@@ -154,7 +154,9 @@ def _end(canary: Canary, *, ended_by, reason: str) -> None:
 
 def canary_beside(version: ModelVersion) -> Canary | None:
     """The running canary whose baseline is ``version``, if any."""
-    canary = selectors.running_canary()
+    if not selectors.canary_runs_beside(version.pk):
+        return None
+    canary = selectors.running_canary()  # read again with its versions: it may have stopped in between
     return canary if canary is not None and canary.baseline_id == version.pk else None
 
 
