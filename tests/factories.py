@@ -8,6 +8,12 @@ from labeling.services import PredictionSnapshot, review_task_open, text_hash
 _ids = count(1)
 
 
+def external_ids_advance(by: int) -> None:
+    """Skip ``by`` external ids (TAGLOOP_TEST_ID_SHIFT, tests/conftest.py)."""
+    global _ids
+    _ids = count(next(_ids) + by)
+
+
 def make_content(*, title="A paper about transformers", description="Text models.", source="test", **fields) -> Content:
     return Content.objects.create(
         source=source,
