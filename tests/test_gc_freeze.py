@@ -18,7 +18,10 @@ class _Cycle:
 def test_the_objects_alive_are_frozen_and_later_garbage_is_still_collected():
     try:
         frozen = freeze_long_lived()
-        assert frozen == gc.get_freeze_count() > 10_000  # Django, the apps and the test modules
+        assert frozen > 10_000  # Django, the apps and the test modules
+        # Still frozen after the call; a frozen object is still freed when its last reference goes, which another
+        # thread of the test process may do meanwhile (CI once saw one fewer), so not an exact count.
+        assert frozen * 0.99 <= gc.get_freeze_count() <= frozen
         cycle = _Cycle()
         alive = weakref.ref(cycle)
         del cycle
