@@ -36,7 +36,10 @@ def versions_without_ood_checks(versions: QuerySet[ModelVersion]) -> QuerySet[Mo
 
 def ood_checks_for(version: ModelVersion) -> "OODChecks | None":
     """The version's fitted checks, built once per process; None when it has none (older versions)."""
-    if getattr(version, "stores_ood_checks", False):  # read by versions_without_ood_checks
+    stored = getattr(version, "stores_ood_checks", None)  # read by versions_without_ood_checks
+    if stored is False:
+        return None  # none stored: loading the deferred field would be a query per chunk for an empty object
+    if stored:
         key = _cache_key(version, version.stored_ood_thresholds)  # type: ignore[attr-defined]  # the annotation
         with _lock:
             if key in _cache:
