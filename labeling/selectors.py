@@ -93,13 +93,14 @@ def content_public_list(*, q: str = "", tag: str = ""):
     return items.order_by("-created_on", "-pk")
 
 
-def content_public_list_counted(*, q: str = "", tag: str = "") -> QuerySet | None:
-    """As many rows as ``content_public_list`` has, cheaper to count, or None: for a tag alone, ContentTagOrder's
-    (one per item; its index alone answers, where counting the list would also look up every item)."""
+def content_public_list_narrow(*, q: str = "", tag: str = "") -> QuerySet | None:
+    """``content_public_list``'s rows as ContentTagOrder's, in its order (for a tag alone; None otherwise): its
+    index alone counts them and finds a page's ids, where the list itself would read every item before the page."""
     if not (tag and tag_order_kept()) or q:
         return None
     rows = ContentTagOrder.objects.all()
-    return rows.filter(tag__isnull=True) if tag == "untagged" else rows.filter(tag=_tag_id(tag))
+    rows = rows.filter(tag__isnull=True) if tag == "untagged" else rows.filter(tag=_tag_id(tag))
+    return rows.order_by("tag_id", "-created_on", "-content")
 
 
 def content_count_by_shown_tag() -> dict[str | None, int]:

@@ -245,3 +245,27 @@ def test_the_migration_fills_the_table_and_reverses(tags):
     assert ContentTagOrder.objects.count() == 2
     make_content(title="after", current_tag=tags["other"])
     _assert_kept()
+
+
+def test_every_page_of_a_tag_is_the_plain_querys_slice(tags, client):
+    tagged = Content.objects.bulk_create(
+        Content(
+            source="pages",
+            external_id=str(i),
+            title=f"page item {i}",
+            text_hash=text_hash(f"page item {i}", ""),
+            created_on=None if i % 17 == 0 else WHEN + timedelta(hours=i // 4),
+            current_tag=tags["mlops"] if i % 3 else None,
+        )
+        for i in range(160)
+    )
+    assert len(tagged) == 160
+    plain = Content.objects.order_by("-created_on", "-pk")
+    for tag, rows in [("mlops", plain.filter(current_tag__slug="mlops")), ("untagged", plain.filter(current_tag=None))]:
+        expected = list(rows.values_list("pk", flat=True))
+        shown = []
+        for number in range(1, 4):
+            page = client.get(reverse("labeling:content-list"), {"tag": tag, "page": number}).context["page"]
+            assert page.paginator.count == len(expected)
+            shown += [item.pk for item in page.object_list] if page.number == number else []
+        assert shown == expected, tag
