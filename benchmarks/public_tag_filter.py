@@ -61,6 +61,12 @@ if os.environ.get("TAGLOOP_PUBLIC_EXPLAIN", "1") == "1":
         explain(f"{tag}: first page", items[:50])
         explain(f"{tag}: page 200", items[9_950:10_000])
         explain(f"{tag}: the pager's count", items.values("pk")[:10_001])
+        narrow = getattr(selectors, "content_public_list_narrow", lambda **_: None)(tag=tag)
+        if narrow is not None:  # what this tree's pager runs instead of the two above
+            explain(f"{tag}: the pager's count, from ContentTagOrder", narrow.values("pk")[:10_001])
+            explain(
+                f"{tag}: page 200, its ids from ContentTagOrder", items.filter(pk__in=narrow.values("pk")[9_950:10_000])
+            )
     api = ContentFilter({"tag": "mlops"}, queryset=selectors.content_for_api()).qs.order_by("-pk")
     explain("API tag=mlops: first page", api[:51])
     explain("API tag=mlops: a page deep in", api.filter(pk__lt=200_000)[:51])
