@@ -1,4 +1,4 @@
-"""The public order within a tag in a narrow table of its own, kept by PostgreSQL: every shown-tag rewrite is HOT.
+"""The public order within a tag in a narrow table of its own, kept by PostgreSQL: shown-tag rewrites can be HOT.
 
 A re-prediction rewrites each item's shown-tag columns. ``current_tag_id`` was the first column of
 ``content_public_tag_order_idx``, so a rewrite that changed the tag (every item on a first promotion) could not be in
@@ -16,8 +16,13 @@ indexes of the search included), ~47 us of the server's CPU per item. Now:
   trigger with transition tables, so every UPDATE of content runs it;
 - the content table's own index on its tag goes, so no column a re-prediction writes is in any of its indexes.
 
-The existing items are copied under the triggers' lock (writers wait; ~2 s at a million items). PostgreSQL only: on
-SQLite the table is made but stays empty, and the selectors read content itself. Reversing makes the old index again.
+Whether a rewrite is in place also needs room on its page: an item's first tag grows its row, and fillfactor 50 holds
+a grown copy of every row of a page only for rows long enough (~60% of a first promotion's rewrites on the benchmark's
+284-byte rows; all of them in the benchmark's later rounds, on rows that had grown before).
+
+The existing items are copied under the triggers' lock, in the migration's transaction (writers wait until it ends:
+38 s at a million items on a loaded machine). PostgreSQL only: on SQLite the table is made but stays empty, and the
+selectors read content itself. Reversing makes the old index again.
 """
 
 from django.db import migrations, models
