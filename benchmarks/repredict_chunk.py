@@ -89,6 +89,15 @@ def raw_seconds() -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
+def content_updates() -> tuple[int, int]:
+    """All updates of content rows so far, and how many were in place (HOT): the server's counters, flushed first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # at the end of this statement's transaction
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'labeling_content'")
+        return cursor.fetchone()
+
+
 def chunk_seconds() -> tuple[float, float, float]:
     """(wall, this process's CPU, the PostgreSQL backend's CPU) seconds of the chunks."""
     began, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
@@ -102,6 +111,7 @@ def chunk_seconds() -> tuple[float, float, float]:
 ratios, cpu_ratios = [], []
 for n in range(rounds):
     prepare_items()
+    updated, hot = content_updates()
     (raw_before, raw_cpu_before), (chunks, client, server), (raw_after, raw_cpu_after) = (
         raw_seconds(),
         chunk_seconds(),
@@ -112,10 +122,11 @@ for n in range(rounds):
     ratios.append(chunk_rate / raw_rate)
     cpu_ratios.append(raw_cpu / ((client + server) / len(ids)))
     load = open("/proc/loadavg").read().split()[0]
+    updated, hot = (now - before for now, before in zip(content_updates(), (updated, hot), strict=True))
     print(
         f"round {n + 1} ({mode}, {len(ids):,} items, load {load}): raw {raw_rate:,.0f}/s, "
         f"re-predict {chunk_rate:,.0f}/s, ratio {ratios[-1]:.3f}; CPU per item: model {raw_cpu * 1e6:.0f} us, "
         f"chunk {client / len(ids) * 1e6:.0f} us here + {server / len(ids) * 1e6:.0f} us PostgreSQL, "
-        f"cpu ratio {cpu_ratios[-1]:.3f}"
+        f"cpu ratio {cpu_ratios[-1]:.3f}; content rows rewritten {updated:,}, in place (HOT) {hot:,}"
     )
 print(f"median ratio ({mode}): {statistics.median(ratios):.3f}; median cpu ratio: {statistics.median(cpu_ratios):.3f}")

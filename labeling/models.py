@@ -57,9 +57,9 @@ class Content(models.Model):
     ood_reasons = models.JSONField(default=dict, blank=True)
     ood_dismissed = models.BooleanField(default=False)
     # What public pages show, written by labeling services only (no joins needed). A re-prediction rewrites these
-    # columns on every row, so they are in as few indexes as possible: then, with the free room the table's
-    # fillfactor leaves on each page (migration 0016), a row whose tag stays is rewritten in place (a HOT update,
-    # no index touched). The tag's own index is content_public_tag_order_idx, which also serves its foreign key.
+    # columns on every row, so none of them is in an index of this table: then, with the free room the table's
+    # fillfactor leaves on each page (migration 0016), every such rewrite is in place (a HOT update, no index
+    # touched), whether the tag changes or stays. The order within a tag is ContentTagOrder's, kept by PostgreSQL.
     current_tag = models.ForeignKey(
         Tag, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -70,10 +70,10 @@ class Content(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="content_unique_source_id")]
-        # The public list's order, alone and within a tag: its first pages read 50 index entries, not the table.
+        # The public list's order: its first pages read 50 index entries, not the table (within a tag:
+        # ContentTagOrder's index).
         indexes = [
             models.Index(fields=["-created_on", "-id"], name="content_public_order_idx"),
-            models.Index(fields=["current_tag", "-created_on", "-id"], name="content_public_tag_order_idx"),
             # The few items whose out-of-distribution flag is in force. Each re-prediction chunk clears the flag of
             # the items its checks now pass, among 2,000 ids: without it that read the whole table (3.5 us of the
             # server's CPU per item at 20,000 items). A re-prediction changes neither column, so its rewrites of
@@ -87,6 +87,34 @@ class Content(models.Model):
 
     def __str__(self):
         return f"{self.source}:{self.external_id} {self.title[:60]}"
+
+
+class ContentTagOrder(models.Model):
+    """Each item's shown tag and date, for the public order within a tag; read-only here: PostgreSQL keeps it.
+
+    A row per item, written by triggers on ``labeling_content`` (migration 0020) in the transaction of every insert
+    and of every update that changes ``current_tag_id`` or ``created_on``, whatever makes it (services, the admin,
+    imports, ``bulk_create``, undo, raw SQL); deleting an item deletes its row (``ON DELETE CASCADE``). So the
+    content table needs no index on its shown tag, and a re-prediction rewrites every item in place (HOT).
+    Untagged items are here too (``tag`` NULL), for the "untagged" filter. On SQLite the table exists but stays
+    empty: the selectors filter content itself there (``tag_order_kept``).
+    """
+
+    content = models.OneToOneField(
+        Content, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="tag_order"
+    )
+    tag = models.ForeignKey(
+        Tag, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    created_on = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "labeling_content_tag_order"
+        # The public order within a tag (NULL: untagged), as content_public_order_idx's within all items.
+        indexes = [models.Index(fields=["tag", "-created_on", "-content"], name="content_tag_order_idx")]
+
+    def __str__(self):
+        return f"{self.content_id}: {self.tag_id} {self.created_on}"
 
 
 class Provenance(models.TextChoices):

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from labeling.models import (
     Annotation,
     ApiToken,
     Content,
+    ContentTagOrder,
     GoldLabel,
     ReviewQueueCount,
     ReviewReason,
@@ -54,21 +55,59 @@ def _text_search(q: str) -> Q:
     return Q(title__icontains=q) | Q(description__icontains=q)
 
 
+def tag_order_kept() -> bool:
+    """Whether the database keeps ContentTagOrder (PostgreSQL's triggers, migration 0020)."""
+    return connection.vendor == "postgresql"
+
+
+def _tag_id(slug: str) -> Subquery:
+    """The tag's id as a scalar subquery (NULL, so matching nothing, for no such tag): PostgreSQL computes it once
+    and then walks ContentTagOrder's index from that tag, instead of joining every item to its tag."""
+    return Subquery(Tag.objects.filter(slug=slug).order_by().values("pk"))
+
+
 def content_public_list(*, q: str = "", tag: str = ""):
     """The public list, newest first, narrowed by a search in titles and descriptions and a tag.
 
     ``tag`` is a slug, or "untagged" for items with no tag yet. The current tag is on the
     row: the public list needs no join with predictions. On PostgreSQL trigram indexes
-    serve the search (migration 0012), so it stays fast at 100,000 items.
+    serve the search (migration 0012), so it stays fast at 100,000 items; the order within
+    a tag is ContentTagOrder's index (migration 0020): the items are read from it, by id.
     """
-    items = Content.objects.select_related("current_tag").order_by("-created_on", "-pk")
+    items = Content.objects.select_related("current_tag")
     if q:
         items = items.filter(_text_search(q))
+    if tag and tag_order_kept():
+        # ContentTagOrder's created_on and content id are the item's own: the same order, walked in its index. Both
+        # conditions in one filter() keep the join inner (the untagged one alone would make it a LEFT JOIN). The tag
+        # leads the order (one value here, so no change of it): PostgreSQL takes "IS NULL" for no equality, and would
+        # sort every untagged item instead of walking the index.
+        shown = Q(tag_order__tag__isnull=True) if tag == "untagged" else Q(tag_order__tag=_tag_id(tag))
+        return items.filter(shown, tag_order__content__isnull=False).order_by(
+            "tag_order__tag_id", "-tag_order__created_on", "-tag_order__content"
+        )
     if tag == "untagged":
         items = items.filter(current_tag__isnull=True)
     elif tag:
         items = items.filter(current_tag__slug=tag)
-    return items
+    return items.order_by("-created_on", "-pk")
+
+
+def content_public_list_narrow(*, q: str = "", tag: str = "") -> QuerySet | None:
+    """``content_public_list``'s rows as ContentTagOrder's, in its order (for a tag alone; None otherwise): its
+    index alone counts them and finds a page's ids, where the list itself would read every item before the page."""
+    if not (tag and tag_order_kept()) or q:
+        return None
+    rows = ContentTagOrder.objects.all()
+    rows = rows.filter(tag__isnull=True) if tag == "untagged" else rows.filter(tag=_tag_id(tag))
+    return rows.order_by("tag_id", "-created_on", "-content")
+
+
+def content_count_by_shown_tag() -> dict[str | None, int]:
+    """How many items show each tag (None: no tag), from the narrow table's index on PostgreSQL."""
+    rows = ContentTagOrder.objects if tag_order_kept() else Content.objects
+    field = "tag__slug" if tag_order_kept() else "current_tag__slug"
+    return dict(rows.values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
 
 
 def open_review_tasks(*, reason: str = "", tag: str = "", source: str = ""):

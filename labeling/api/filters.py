@@ -47,6 +47,8 @@ class ContentFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         method="search", max_length=200, help_text="words in the title or description (case-insensitive)"
     )
+    # On the content row itself: the API's pages are by id, an order ContentTagOrder's index does not serve (walking
+    # the ids and reading each row's tag is what answers a page, as before).
     tag = django_filters.CharFilter(field_name="current_tag__slug", help_text="the tag shown now (a slug)")
     source = django_filters.CharFilter(field_name="source")
     origin = django_filters.ChoiceFilter(

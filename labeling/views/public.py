@@ -32,10 +32,11 @@ def content_list(request):
     form = ContentSearchForm(request.GET)
     # A filter that cannot be applied shows its error and no rows, never more than was asked for.
     items = selectors.content_public_list(**form.cleaned_data) if form.is_valid() else Content.objects.none()
+    narrow = selectors.content_public_list_narrow(**form.cleaned_data) if form.is_valid() else None
     searching = form.is_valid() and any(form.cleaned_data.values())
     # Every list counts its rows only up to a cap: a common word matches most of a large table, and counting a
     # million items (the whole list, or one tag) costs more than showing the page, on every page.
-    paginator = CappedPaginator(items, 50)
+    paginator = CappedPaginator(items, 50, narrow=narrow)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

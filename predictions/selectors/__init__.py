@@ -23,6 +23,7 @@ from labeling.models import (
     Tag,
     WrongTagReport,
 )
+from labeling.selectors import content_count_by_shown_tag
 from predictions.models import (
     RUNNING_STATUSES,
     UNFINISHED_JOB_STATUSES,
@@ -141,9 +142,7 @@ def report_rates() -> dict[str, list[dict]]:
     reports_by_tag = dict(
         reports.values_list("shown_tag__slug").annotate(n=Count("pk")).values_list("shown_tag__slug", "n")
     )
-    shown_by_tag = dict(
-        Content.objects.values_list("current_tag__slug").annotate(n=Count("pk")).values_list("current_tag__slug", "n")
-    )
+    shown_by_tag = content_count_by_shown_tag()
     reports_by_version = dict(
         reports.exclude(shown_model_version=None)
         .values_list("shown_model_version")
