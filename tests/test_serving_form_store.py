@@ -8,6 +8,7 @@ import sys
 import pytest
 from django.urls import reverse
 
+from ml.catalogue import minilm_available
 from ml.compiled import CompiledLinear, serving_form_bytes
 from ml.persistence import ArtifactIntegrityError, sha256_hex
 from ml.prediction import predict
@@ -132,8 +133,20 @@ print(json.dumps({{"status": response.status_code, "answer": response.json(), "h
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fresh_web_process_answers_without_importing_scikit_learn_scipy_pandas_or_skops(client, tags, model_dir):
-    version = make_active_model(tags)
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        "tfidf-linear",
+        pytest.param(
+            "minilm-linear",
+            marks=pytest.mark.skipif(not minilm_available(), reason="the MiniLM encoder is not installed"),
+        ),
+    ],
+)
+def test_a_fresh_web_process_answers_without_importing_scikit_learn_scipy_pandas_or_skops(
+    client, tags, model_dir, algorithm
+):
+    version = make_active_model(tags, algorithm=algorithm)
     expected = client.post(reverse("api-predict"), TEXTS[0], content_type="application/json").json()
     env = {
         **os.environ,
