@@ -17,13 +17,10 @@ construction; tests/ml/test_ml_compiled.py proves the probabilities equal
 scikit-learn's on the whole dataset.
 """
 
-import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import chain
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
@@ -33,42 +30,21 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ml.embeddings import SentenceEmbedder, cached_encode
+from ml.embeddings import SentenceEmbedder
+from ml.linear_runtime import WORD_CACHE_SIZE as WORD_CACHE_SIZE
+from ml.linear_runtime import Block as _Block
+from ml.linear_runtime import CalibratedLinear as _CalibratedLinear
+from ml.linear_runtime import CompiledLinear as CompiledLinear
+from ml.linear_runtime import EncoderWrapper as EncoderWrapper
+from ml.linear_runtime import (
+    embedding_encoder,
+    isotonic_calibrator,
+    sigmoid_calibrator,
+    tfidf_encoder,
+    with_offsets,
+)
 from ml.minilm_backends import TextEncoder
 from ml.static_embedding import StaticEmbedder
-
-# Distinct words whose char n-gram columns each compiled vectorizer keeps (a few hundred bytes each).
-WORD_CACHE_SIZE = 20_000
-# Wraps an encoder (texts -> vectors) for serving, e.g. ml.batching.MicroBatcher.
-EncoderWrapper = Callable[[Callable[[Sequence[str]], np.ndarray]], Callable[[Sequence[str]], np.ndarray]]
-
-
-class CompiledLinear:
-    """``predict_proba`` of a text -> features -> calibrated linear classifier pipeline.
-
-    Same answers as the pipeline's ``predict_proba`` (to rounding), without its checks.
-    """
-
-    def __init__(self, *, blocks: list["_Block"], classifiers: list["_CalibratedLinear"], classes: np.ndarray):
-        self._blocks = blocks
-        self._classifiers = classifiers
-        self.classes_ = classes
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Rows of class probabilities in ``classes_`` order, one per prepared text."""
-        if isinstance(texts, str):
-            raise ValueError("expected a list of texts, got a single string")
-        rows = [self._one(text) for text in texts]
-        return np.vstack(rows) if rows else np.zeros((0, len(self.classes_)))
-
-    def _one(self, text: str) -> np.ndarray:
-        features = [block.features(text) for block in self._blocks]
-        if len(self._classifiers) == 1:  # ensemble=False, the default: nothing to average
-            return self._classifiers[0].predict_proba(features)
-        proba = sum(classifier.predict_proba(features) for classifier in self._classifiers)
-        # CalibratedClassifierCV averages its calibrated classifiers (one with ensemble=False).
-        # (sum() starts from 0, so its type says int too; there is always one classifier at least.)
-        return cast(np.ndarray, proba / len(self._classifiers))
 
 
 def compile_pipeline(model: object, *, wrap_encoder: EncoderWrapper | None = None) -> CompiledLinear | None:
@@ -95,22 +71,6 @@ def compile_pipeline(model: object, *, wrap_encoder: EncoderWrapper | None = Non
 # Features -------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Block:
-    """One part of the feature union: a text -> (columns, values) in the union's columns."""
-
-    width: int
-    offset: int
-    weight: float | None
-    encode: Callable[[str], tuple[np.ndarray, np.ndarray]]
-
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        columns, values = self.encode(text)
-        if self.weight is not None:
-            values = values * self.weight
-        return columns + self.offset, values
-
-
 def _compile_features(step: object, wrap_encoder: EncoderWrapper | None) -> list[_Block] | None:
     if isinstance(step, FeatureUnion):
         if step.n_jobs not in (None, 1):
@@ -124,17 +84,9 @@ def _compile_features(step: object, wrap_encoder: EncoderWrapper | None) -> list
             if block is None:
                 return None
             blocks.append(block)
-        return _offsets(blocks) if blocks else None
+        return with_offsets(blocks) if blocks else None
     block = _compile_block(step, weight=None, wrap_encoder=wrap_encoder)
     return None if block is None else [block]
-
-
-def _offsets(blocks: list[_Block]) -> list[_Block]:
-    offset = 0
-    for block in blocks:
-        block.offset = offset
-        offset += block.width
-    return blocks
 
 
 def _compile_block(step: object, *, weight: float | None, wrap_encoder: EncoderWrapper | None) -> _Block | None:
@@ -145,15 +97,10 @@ def _compile_block(step: object, *, weight: float | None, wrap_encoder: EncoderW
     # MiniLMEmbedder too: the same transform with ml.minilm's encoder.
     if isinstance(step, SentenceEmbedder) and type(step).transform is SentenceEmbedder.transform:
         check_is_fitted(step, "n_features_out_")
-        columns = np.arange(step.n_features_out_)
         encoder = step.text_encoder()
         if wrap_encoder is not None:  # same identity (the cache's key), its function wrapped
             encoder = TextEncoder(encoder.identity, wrap_encoder(encoder.encode))
-
-        def embed(text: str) -> tuple[np.ndarray, np.ndarray]:
-            # The encoder itself is the cost here; its per-text cache still applies.
-            return columns, np.asarray(cached_encode([text], encoder=encoder)[0], dtype=np.float64)
-
+        embed = embedding_encoder(step.n_features_out_, encoder)
         return _Block(width=step.n_features_out_, offset=0, weight=weight, encode=embed)
     if isinstance(step, StaticEmbedder) and type(step).transform is StaticEmbedder.transform:
         check_is_fitted(step, "vectors_")
@@ -172,24 +119,9 @@ def _compile_tfidf(vectorizer: TfidfVectorizer) -> Callable[[str], tuple[np.ndar
         return None
     term_columns = _term_columns(vectorizer)
     idf = np.asarray(vectorizer.idf_, dtype=np.float64) if vectorizer.use_idf else None
-    binary, sublinear, norm = vectorizer.binary, vectorizer.sublinear_tf, vectorizer.norm
-
-    def encode(text: str) -> tuple[np.ndarray, np.ndarray]:
-        # Counted in C (Counter); columns in first-seen order, as a loop over the terms would
-        # add them, so the sums below are the same to the bit. None counts the unknown terms.
-        counts = Counter(term_columns(text))
-        counts.pop(None, None)
-        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if binary:
-            values[:] = 1.0
-        if sublinear:
-            values = np.log(values) + 1.0
-        if idf is not None:
-            values = values * idf[columns]
-        return columns, _normalised(values, norm)
-
-    return encode
+    return tfidf_encoder(
+        term_columns, idf=idf, binary=vectorizer.binary, sublinear=vectorizer.sublinear_tf, norm=vectorizer.norm
+    )
 
 
 def _term_columns(vectorizer: TfidfVectorizer) -> Callable[[str], Iterable[int | None]]:
@@ -227,52 +159,7 @@ def _is_plain_char_wb(vectorizer: TfidfVectorizer) -> bool:
     )
 
 
-def _normalised(values: np.ndarray, norm: str | None) -> np.ndarray:
-    if norm is None:
-        return values
-    total = np.sqrt(values @ values) if norm == "l2" else np.abs(values).sum()
-    # A row with no known term stays all zeros, as sklearn's normalize leaves it.
-    return values / total if total != 0 else values
-
-
 # Classifier -----------------------------------------------------------------------------------
-
-
-class _CalibratedLinear:
-    """One of CalibratedClassifierCV's calibrated classifiers: scores, calibrators, normalisation."""
-
-    def __init__(
-        self,
-        *,
-        coef_t: np.ndarray,
-        intercept: np.ndarray,
-        calibrate: list[Callable[[float], float]],
-        positions: np.ndarray,
-        n_classes: int,
-    ):
-        self._coef_t = coef_t  # (n_features, n_scores), rows gathered per text
-        self._intercept = intercept
-        self._calibrate = calibrate
-        self._positions = positions  # the class column each score's calibrator fills
-        self._n_classes = n_classes
-
-    def predict_proba(self, features: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        scores = self._intercept.copy()
-        for columns, values in features:
-            if len(columns):
-                scores += values @ self._coef_t[columns]
-        proba = np.zeros(self._n_classes)
-        # Python floats (the same doubles): the calibrators' scalar arithmetic is faster on them.
-        for position, calibrate, score in zip(self._positions, self._calibrate, scores.tolist()):
-            proba[position] = calibrate(score)
-        if self._n_classes == 2:
-            proba[0] = 1.0 - proba[1]
-        else:
-            total = proba.sum()
-            proba = proba / total if total != 0 else np.full(self._n_classes, 1.0 / self._n_classes)
-        # As sklearn does: a probability a hair above 1 from rounding is 1.
-        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
-        return proba
 
 
 def _compile_calibrated(calibrated: Any, *, n_features: int) -> _CalibratedLinear | None:
@@ -312,22 +199,123 @@ def _is_plain_linear(estimator: object) -> bool:
 
 def _compile_calibrator(calibrator: Any) -> Callable[[float], float] | None:
     if type(calibrator) is _SigmoidCalibration:
-        a, b = float(calibrator.a_), float(calibrator.b_)
-        return lambda score: _expit(-(a * score + b))
+        return sigmoid_calibrator(float(calibrator.a_), float(calibrator.b_))
     if type(calibrator) is IsotonicRegression and calibrator.out_of_bounds == "clip":
-        low, high = float(calibrator.X_min_), float(calibrator.X_max_)
-        xs = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
-        ys = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
-        if len(xs) == 1:  # sklearn predicts the constant when it saw a single threshold
-            return lambda score: float(ys[0])
-        return lambda score: float(np.interp(min(max(score, low), high), xs, ys))
+        return isotonic_calibrator(
+            float(calibrator.X_min_),
+            float(calibrator.X_max_),
+            np.asarray(calibrator.X_thresholds_, dtype=np.float64),
+            np.asarray(calibrator.y_thresholds_, dtype=np.float64),
+        )
     return None
 
 
-def _expit(x: float) -> float:
-    # The logistic function on one float, without a ufunc call per class; the branch
-    # keeps exp's argument negative so it never overflows.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
+# The serving form ------------------------------------------------------------------------------
+
+
+def serving_form_bytes(model: object) -> bytes | None:
+    """``model``'s serving form (:mod:`ml.serving_form`), or None when it holds a part the form cannot describe.
+
+    What :func:`compile_pipeline` compiles, as arrays and JSON: TF-IDF blocks with scikit-learn's own ``word`` or
+    ``char_wb`` analyzer (no accent stripping, stop words, custom preprocessor or tokenizer), MiniLM embedding
+    blocks, and a calibrated plain linear classifier (sigmoid or isotonic).
+    """
+    from ml.embeddings import MiniLMEmbedder  # noqa: PLC0415
+    from ml.serving_form import pack_serving_form  # noqa: PLC0415
+
+    if compile_pipeline(model) is None or not isinstance(model, Pipeline):
+        return None
+    (_, features), (_, classifier) = model.steps
+    arrays: dict[str, np.ndarray] = {}
+    if isinstance(features, FeatureUnion):
+        weights = features.transformer_weights or {}
+        parts = [(part, weights.get(name)) for name, part in features.transformer_list if not _is_drop(part)]
+    else:
+        parts = [(features, None)]
+    blocks = []
+    for index, (part, weight) in enumerate(parts):
+        block: dict[str, Any] | None
+        if type(part) is MiniLMEmbedder:
+            block = {
+                "kind": "minilm",
+                "width": int(part.n_features_out_),
+                "precision": str(getattr(part, "precision_", "fp32")),
+            }
+        else:
+            block = _tfidf_spec(part, arrays, index)
+        if block is None:
+            return None
+        blocks.append({**block, "weight": None if weight is None else float(weight)})
+    classifiers = []
+    for index, calibrated in enumerate(classifier.calibrated_classifiers_):
+        estimator = calibrated.estimator
+        coef = np.asarray(estimator.coef_, dtype=np.float64)
+        classes = list(np.asarray(calibrated.classes))
+        positions = [1] if len(classes) == 2 else [classes.index(label) for label in estimator.classes_]
+        calibrators = []
+        for k, calibrator in enumerate(calibrated.calibrators):
+            if type(calibrator) is _SigmoidCalibration:
+                calibrators.append({"kind": "sigmoid", "a": float(calibrator.a_), "b": float(calibrator.b_)})
+            else:  # the compiler accepted it: isotonic with out_of_bounds="clip"
+                calibrators.append(
+                    {"kind": "isotonic", "low": float(calibrator.X_min_), "high": float(calibrator.X_max_)}
+                )
+                arrays[f"classifier{index}_calibrator{k}_x"] = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
+                arrays[f"classifier{index}_calibrator{k}_y"] = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
+        arrays[f"classifier{index}_coef_t"] = np.ascontiguousarray(coef.T)
+        arrays[f"classifier{index}_intercept"] = np.broadcast_to(
+            np.asarray(estimator.intercept_, dtype=np.float64), (coef.shape[0],)
+        ).copy()
+        classifiers.append({"positions": positions, "calibrators": calibrators})
+    spec = {"classes": [str(label) for label in classifier.classes_], "blocks": blocks, "classifiers": classifiers}
+    return pack_serving_form(spec, arrays)
+
+
+def _is_drop(part: object) -> bool:
+    return isinstance(part, str) and part == "drop"
+
+
+# The analyzer's pieces a serving form reimplements: a subclass overriding any of them keeps the pipeline.
+_ANALYZER_METHODS = (
+    "build_analyzer",
+    "build_preprocessor",
+    "build_tokenizer",
+    "decode",
+    "_char_wb_ngrams",
+    "_word_ngrams",
+)
+
+
+def _tfidf_spec(vectorizer: object, arrays: dict[str, np.ndarray], index: int) -> dict[str, Any] | None:
+    if not isinstance(vectorizer, TfidfVectorizer) or type(vectorizer).transform is not TfidfVectorizer.transform:
+        return None
+    if any(getattr(type(vectorizer), name) is not getattr(TfidfVectorizer, name) for name in _ANALYZER_METHODS):
+        return None
+    plain = (
+        vectorizer.input == "content"
+        and vectorizer.preprocessor is None
+        and vectorizer.tokenizer is None
+        and not vectorizer.strip_accents
+        and vectorizer.stop_words is None
+        and vectorizer.analyzer in ("char_wb", "word")
+    )
+    if not plain:
+        return None
+    vocabulary = vectorizer.vocabulary_
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    if any(vocabulary[term] != column for column, term in enumerate(terms)):
+        return None
+    if vectorizer.use_idf:
+        arrays[f"block{index}_idf"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    return {
+        "kind": "tfidf",
+        "analyzer": vectorizer.analyzer,
+        "ngram_range": [int(n) for n in vectorizer.ngram_range],
+        "lowercase": bool(vectorizer.lowercase),
+        "token_pattern": vectorizer.token_pattern,
+        "binary": bool(vectorizer.binary),
+        "sublinear_tf": bool(vectorizer.sublinear_tf),
+        "norm": vectorizer.norm,
+        "use_idf": bool(vectorizer.use_idf),
+        "terms": terms,
+    }

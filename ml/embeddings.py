@@ -15,6 +15,11 @@ so a retrain re-encodes only items it has not seen before.
 
 :class:`SentenceEmbedder` is the pipeline step.  It holds only the model
 *name*: the ~90 MB encoder lives in this module, never in a saved artifact.
+It and :class:`MiniLMEmbedder` are scikit-learn estimators, defined in
+:mod:`ml.embedding_steps` and imported from there on first use of their names
+here (where they always were, and where saved artifacts name them): a web
+process that serves a model's serving form (:mod:`ml.serving_form`) uses this
+module's cache without importing scikit-learn.
 """
 
 import hashlib
@@ -23,17 +28,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 # Re-exported (the `as` says so to mypy): where they always were.
 from ml.catalogue import EMBEDDING_MODEL_NAME as EMBEDDING_MODEL_NAME
 from ml.catalogue import embeddings_available as embeddings_available
 from ml.lazy import TORCH_IMPORT_LOCK
-from ml.minilm_backends import TextEncoder, encoder_for, training_precision
+from ml.minilm_backends import TextEncoder
+
+if TYPE_CHECKING:
+    from ml.embedding_steps import MiniLMEmbedder as MiniLMEmbedder
+    from ml.embedding_steps import SentenceEmbedder as SentenceEmbedder
 
 EMBEDDING_DIM = 384
 BATCH_SIZE = 64
@@ -184,72 +191,6 @@ def embedding_cache_disabled() -> Iterator[None]:
         _cache_enabled = previous
 
 
-class SentenceEmbedder(TransformerMixin, BaseEstimator):
-    """Pipeline step: prepared texts -> cached sentence embeddings.
-
-    Stateless apart from the model name, so a saved pipeline stays small and
-    loading it never touches the encoder until the first transform.
-    """
-
-    def __init__(self, model_name: str = EMBEDDING_MODEL_NAME):
-        self.model_name = model_name
-
-    def fit(self, X: Any, y: Any = None) -> "SentenceEmbedder":
-        if self.model_name != EMBEDDING_MODEL_NAME:
-            # Only one encoder ships with the project; refuse rather than
-            # silently embed with a different model than the name says.
-            raise ValueError(
-                f"unsupported embedding model {self.model_name!r}; only {EMBEDDING_MODEL_NAME!r} is available"
-            )
-        self.n_features_out_ = EMBEDDING_DIM
-        return self
-
-    def transform(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "n_features_out_")
-        return cached_encode(_as_text_list(X), encoder=self.text_encoder())
-
-    def text_encoder(self) -> TextEncoder:
-        """The encoder this step's vectors come from, with the identity they are stored under."""
-        return SENTENCE_TRANSFORMERS
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray([f"embedding{i}" for i in range(EMBEDDING_DIM)], dtype=object)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
-
-
-class MiniLMEmbedder(SentenceEmbedder):
-    """Pipeline step: the embeddings of :class:`SentenceEmbedder`, encoded without torch.
-
-    ``precision`` is the kind of vectors the model was fitted on: ``fp32`` (ONNX Runtime or
-    numpy, the same vectors as the torch path, sharing its cache) or ``int8`` (ONNX Runtime
-    with int8 weights, cached apart).  ``None`` means "what TAGLOOP_MINILM_BACKEND trains
-    on", fixed at fit so a saved model is always served the kind it learnt from
-    (:mod:`ml.minilm_backends`).  Artifacts saved before the attribute existed hold fp32.
-    """
-
-    def __init__(self, model_name: str = EMBEDDING_MODEL_NAME, precision: str | None = None):
-        super().__init__(model_name=model_name)
-        self.precision = precision
-
-    def fit(self, X: Any, y: Any = None) -> "MiniLMEmbedder":
-        super().fit(X, y)
-        if self.precision not in (None, "fp32", "int8"):
-            raise ValueError(
-                f"unknown MiniLM precision {self.precision!r}; expected fp32, int8 or None (the setting's)"
-            )
-        self.precision_ = self.precision or training_precision()
-        return self
-
-    def text_encoder(self) -> TextEncoder:
-        return encoder_for(getattr(self, "precision_", "fp32"))
-
-
 def _load_encoder() -> Any:
     """The SentenceTransformer, loaded once per process from the installed package."""
     global _encoder
@@ -334,6 +275,8 @@ def model_text_encoder(model: Any) -> TextEncoder | None:
     What a caller primes and stores vectors for when it serves ``model``: the kind the model
     was trained on, whatever TAGLOOP_MINILM_BACKEND says today.
     """
+    from ml.embedding_steps import SentenceEmbedder  # noqa: PLC0415 - a fitted pipeline means scikit-learn is loaded
+
     for step in _steps(model):
         if isinstance(step, SentenceEmbedder):
             return step.text_encoder()
@@ -346,3 +289,16 @@ def _steps(model: Any) -> Iterator[Any]:
         yield from _steps(step)
     for _, part in getattr(model, "transformer_list", None) or []:
         yield from _steps(part)
+
+
+_STEPS = ("SentenceEmbedder", "MiniLMEmbedder")
+
+
+def __getattr__(name: str) -> Any:
+    # The pipeline steps, imported (with scikit-learn) when first asked for by name: ml.algorithms, skops
+    # loading an artifact that names ml.embeddings.SentenceEmbedder, pickle.
+    if name in _STEPS:
+        from ml import embedding_steps  # noqa: PLC0415
+
+        return getattr(embedding_steps, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -84,8 +84,8 @@ def save_model(model: "Pipeline", *, directory: Path, name: str, metadata: dict[
     ).encode("utf-8")
     directory.mkdir(parents=True, exist_ok=True)
     # Artifact first: a sidecar never points at a missing or partial model.
-    _write_atomically(path, payload)
-    _write_atomically(metadata_path, sidecar_bytes)
+    write_atomically(path, payload)
+    write_atomically(metadata_path, sidecar_bytes)
     return SavedArtifact(path=path, metadata_path=metadata_path, sha256=digest)
 
 
@@ -168,7 +168,7 @@ def check_artifact_name(name: str) -> None:
         raise ValueError(f"invalid artifact name {name!r}")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     # Temp file in the same directory so os.replace is an atomic rename.
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -57,8 +57,8 @@ class RulesOpinion:
     """
 
     def __init__(self) -> None:
-        # ml.rules is a scikit-learn estimator module: imported where an opinion is asked, not at start-up.
-        from ml.rules import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
+        # ml.keywords, not ml.rules (a scikit-learn estimator module): a web process never imports scikit-learn.
+        from ml.keywords import KEYWORDS, default_class_patterns, keyword_hits  # noqa: PLC0415
 
         classes = tuple(sorted(KEYWORDS))
         self._patterns = default_class_patterns(classes)

@@ -9,9 +9,14 @@ Saving writes to the configured backend. Loading reads the configured backend, t
 other one: versions trained before the setting changed keep serving, whichever way it
 changed (``manage.py model_store_import`` copies old files into the database for good).
 Either way the bytes are checked against the version's sha256 and skops' trusted types.
+
+Beside the artifact each backend keeps the version's serving form when the model has one (ml.serving_form:
+arrays and JSON that a web process loads without scikit-learn or skops), checked against the version's
+serving_sha256: a file ``<name>.serving.npz`` next to the artifact, or the artifact row's ``serving`` column.
 """
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from django.utils import timezone
 
 from ml.persistence import (
     ARTIFACT_SUFFIX,
+    ArtifactIntegrityError,
     artifact_metadata,
     check_artifact_name,
     model_from_bytes,
@@ -28,8 +34,11 @@ from ml.persistence import (
     read_metadata,
     save_model,
     sha256_hex,
+    write_atomically,
 )
 from predictions.models import ModelArtifact, ModelVersion
+
+logger = logging.getLogger(__name__)
 
 
 class ArtifactMissing(FileNotFoundError):
@@ -41,6 +50,10 @@ class StoredArtifact:
     name: str  # what ModelVersion.artifact_path records, whichever the backend
     sha256: str
     size: int
+    serving_sha256: str = ""  # of the serving form saved beside it; blank: none
+
+
+SERVING_SUFFIX = ".serving.npz"
 
 
 def local_artifact_path(model_version: ModelVersion) -> Path:
@@ -53,9 +66,29 @@ class LocalStore:
 
     name = "local"
 
-    def save(self, *, model_version: ModelVersion, model, name: str, metadata: dict) -> StoredArtifact:
+    def save(
+        self, *, model_version: ModelVersion, model, name: str, metadata: dict, serving: bytes | None = None
+    ) -> StoredArtifact:
         saved = save_model(model, directory=Path(settings.MODEL_DIR), name=name, metadata=metadata)
-        return StoredArtifact(name=saved.path.name, sha256=saved.sha256, size=saved.path.stat().st_size)
+        path = local_serving_path(saved.path)
+        if serving is not None:
+            write_atomically(path, serving)
+        else:  # a retrain of the same name that has none must not leave the old one beside the new artifact
+            path.unlink(missing_ok=True)
+        return StoredArtifact(
+            name=saved.path.name,
+            sha256=saved.sha256,
+            size=saved.path.stat().st_size,
+            serving_sha256=sha256_hex(serving) if serving is not None else "",
+        )
+
+    def read_serving(self, model_version: ModelVersion) -> bytes | None:
+        if not model_version.artifact_path:
+            return None
+        try:
+            return local_serving_path(local_artifact_path(model_version)).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
 
     def read(self, model_version: ModelVersion) -> bytes | None:
         if not model_version.artifact_path:
@@ -77,7 +110,9 @@ class DatabaseStore:
 
     name = "database"
 
-    def save(self, *, model_version: ModelVersion, model, name: str, metadata: dict) -> StoredArtifact:
+    def save(
+        self, *, model_version: ModelVersion, model, name: str, metadata: dict, serving: bytes | None = None
+    ) -> StoredArtifact:
         check_artifact_name(name)  # the name may still become a file (model_store_import, a switch back)
         json.dumps(metadata)  # bad metadata fails here, as with a sidecar, not in the middle of a write
         payload = model_to_bytes(model)
@@ -87,11 +122,17 @@ class DatabaseStore:
             model_version=model_version,
             payload=payload,
             metadata=artifact_metadata(metadata, artifact=filename, sha256=digest),
+            serving=serving,
         )
-        return StoredArtifact(name=filename, sha256=digest, size=len(payload))
+        return StoredArtifact(
+            name=filename,
+            sha256=digest,
+            size=len(payload),
+            serving_sha256=sha256_hex(serving) if serving is not None else "",
+        )
 
     @staticmethod
-    def write(*, model_version: ModelVersion, payload: bytes, metadata: dict) -> None:
+    def write(*, model_version: ModelVersion, payload: bytes, metadata: dict, serving: bytes | None = None) -> None:
         # One INSERT ... ON CONFLICT DO UPDATE: another machine reads the old row or the
         # new one, never a part, and a retried run of the same version replaces its own row.
         # In a transaction (a savepoint inside a caller's) so a failure leaves the caller usable.
@@ -103,18 +144,23 @@ class DatabaseStore:
                         sha256=sha256_hex(payload),
                         size=len(payload),
                         data=payload,
+                        serving=serving,
                         metadata=metadata,
                         created_at=timezone.now(),
                     )
                 ],
                 update_conflicts=True,
                 unique_fields=["model_version"],
-                update_fields=["sha256", "size", "data", "metadata", "created_at"],
+                update_fields=["sha256", "size", "data", "serving", "metadata", "created_at"],
             )
 
     def read(self, model_version: ModelVersion) -> bytes | None:
         data = ModelArtifact.objects.filter(model_version_id=model_version.pk).values_list("data", flat=True).first()
         return None if data is None else bytes(data)  # PostgreSQL hands back a memoryview
+
+    def read_serving(self, model_version: ModelVersion) -> bytes | None:
+        data = ModelArtifact.objects.filter(model_version_id=model_version.pk).values_list("serving", flat=True).first()
+        return None if data is None else bytes(data)
 
     def has(self, model_version: ModelVersion) -> bool:
         return ModelArtifact.objects.filter(model_version_id=model_version.pk).exists()
@@ -136,8 +182,52 @@ def _stores_in_reading_order() -> list:
 
 
 def artifact_save(*, model_version: ModelVersion, model, name: str, metadata: dict) -> StoredArtifact:
-    """Save ``model`` as ``model_version``'s artifact in the configured backend (atomic, idempotent)."""
-    return configured_store().save(model_version=model_version, model=model, name=name, metadata=metadata)
+    """Save ``model`` as ``model_version``'s artifact in the configured backend (atomic, idempotent).
+
+    Its serving form goes beside it when the model has one; the caller records both sha256s on the version.
+    """
+    return configured_store().save(
+        model_version=model_version,
+        model=model,
+        name=name,
+        metadata=metadata,
+        serving=_serving_form(model_version, model),
+    )
+
+
+def _serving_form(model_version: ModelVersion, model) -> bytes | None:
+    from ml.compiled import serving_form_bytes  # noqa: PLC0415 - scikit-learn: a worker's import, never a web one
+
+    try:
+        return serving_form_bytes(model)
+    except Exception:  # noqa: BLE001 - a bug here must not fail the training: the artifact alone still serves
+        logger.exception(
+            "v%s: the serving form failed to build; the version serves from its artifact", model_version.number
+        )
+        return None
+
+
+def serving_form_read(model_version: ModelVersion) -> bytes | None:
+    """The bytes of the version's serving form, or None when it has none or no backend holds it.
+
+    Raises ml.persistence.ArtifactIntegrityError when the bytes found are not the ones trained: as with the
+    artifact, an altered copy is never passed over for another one.
+    """
+    if not model_version.serving_sha256:
+        return None
+    for store in _stores_in_reading_order():
+        payload = store.read_serving(model_version)
+        # Only beside its artifact: a version whose artifact is lost is unavailable, whatever copy of its
+        # serving form is left (the health check and promotions look for the artifact).
+        if payload is not None and store.has(model_version):
+            actual = sha256_hex(payload)
+            if actual != model_version.serving_sha256.lower():
+                raise ArtifactIntegrityError(
+                    f"the serving form beside {store.describe(model_version)}: its sha256 is {actual}, "
+                    f"expected {model_version.serving_sha256}"
+                )
+            return payload
+    return None
 
 
 def artifact_load(model_version: ModelVersion):
@@ -154,6 +244,11 @@ def artifact_load(model_version: ModelVersion):
                 payload, expected_sha256=model_version.artifact_sha256, source=store.describe(model_version)
             )
     raise missing_artifact(model_version)
+
+
+def local_serving_path(artifact_path: Path) -> Path:
+    """The serving form's file beside a local artifact: ``v3-tfidf-linear.skops`` -> ``v3-tfidf-linear.serving.npz``."""
+    return artifact_path.with_name(artifact_path.stem + SERVING_SUFFIX)
 
 
 def artifact_exists(model_version: ModelVersion) -> bool:
@@ -194,5 +289,8 @@ def artifact_copy_to_database(*, model_version: ModelVersion) -> str:
         # A lost or broken sidecar: the model is what matters. No library versions: today's
         # are not necessarily the ones it was trained with.
         metadata = {"artifact": Path(model_version.artifact_path).name, "sha256": digest, "sidecar": "missing"}
-    DatabaseStore.write(model_version=model_version, payload=payload, metadata=metadata)
+    serving = local.read_serving(model_version)
+    if serving is not None and sha256_hex(serving) != model_version.serving_sha256.lower():
+        serving = None  # an altered or stale serving form is not copied: the artifact alone still serves
+    DatabaseStore.write(model_version=model_version, payload=payload, metadata=metadata, serving=serving)
     return "copied"

@@ -10,7 +10,7 @@ from functools import partial
 
 from django.conf import settings
 
-from predictions.artifact_store import artifact_load
+from predictions.artifact_store import artifact_load, serving_form_read
 from predictions.models import Canary, ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -68,10 +68,26 @@ class LoadedModels:
 _loaded = LoadedModels()
 
 
-@dataclass(frozen=True)
 class LoadedModel:
-    pipeline: object
-    compiled: object | None  # ml.compiled.CompiledLinear, or None when the pipeline is not one it compiles
+    """A version's compiled form and its scikit-learn pipeline, each made when first needed.
+
+    A web process serves from the serving form saved beside the artifact (ml.serving_form) and never loads
+    the pipeline: no skops, scikit-learn, SciPy or pandas in its memory. Without a serving form (a version
+    trained before it existed, or a model it cannot describe) the compiled form comes from the pipeline.
+    """
+
+    def __init__(self, model_version: ModelVersion, *, compiled: object | None = None, pipeline: object = None):
+        self._version = model_version
+        self._lock = threading.Lock()
+        self._pipeline = pipeline
+        self.compiled = compiled  # ml.linear_runtime.CompiledLinear, or None when the pipeline is not one it compiles
+
+    @property
+    def pipeline(self) -> object:
+        with self._lock:
+            if self._pipeline is None:
+                self._pipeline = artifact_load(self._version)
+            return self._pipeline
 
 
 def load_version(model_version: ModelVersion):
@@ -94,6 +110,9 @@ def _load(model_version: ModelVersion) -> LoadedModel:
 
 
 def _load_and_compile(model_version: ModelVersion) -> LoadedModel:
+    compiled = _from_serving_form(model_version)
+    if compiled is not None:
+        return LoadedModel(model_version, compiled=compiled)
     pipeline = artifact_load(model_version)
     # Compiled once per process and kept beside the pipeline it came from.
     from ml.compiled import compile_pipeline
@@ -105,7 +124,24 @@ def _load_and_compile(model_version: ModelVersion) -> LoadedModel:
             "v%s: the compiled predict path failed to build; serving through the pipeline", model_version.number
         )
         compiled = None
-    return LoadedModel(pipeline=pipeline, compiled=compiled)
+    return LoadedModel(model_version, compiled=compiled, pipeline=pipeline)
+
+
+def _from_serving_form(model_version: ModelVersion) -> object | None:
+    """The compiled form built from the version's serving form; None when it has none or it does not build.
+
+    An altered serving form raises ArtifactIntegrityError, as an altered artifact does.
+    """
+    payload = serving_form_read(model_version)
+    if payload is None:
+        return None
+    from ml.serving_form import ServingFormError, load_serving_form
+
+    try:
+        return load_serving_form(payload, wrap_encoder=_encoder_batching())
+    except ServingFormError:
+        logger.exception("v%s: the serving form does not load; loading the artifact instead", model_version.number)
+        return None
 
 
 def _encoder_batching():

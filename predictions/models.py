@@ -33,6 +33,9 @@ class ModelVersion(models.Model):
     # The artifact's name: its file in MODEL_DIR, or (database store) the name in its ModelArtifact row.
     artifact_path = models.CharField(max_length=500, blank=True)
     artifact_sha256 = models.CharField(max_length=64, blank=True)
+    # Of the serving form saved beside the artifact (ml.serving_form: what a web process loads without
+    # scikit-learn); blank when the version has none (trained before it existed, or a model it cannot describe).
+    serving_sha256 = models.CharField(max_length=64, blank=True, default="")
     # The training snapshot: how many gold labels, and a hash of (content, tag) pairs.
     training_label_count = models.PositiveIntegerField(null=True, blank=True)
     training_data_hash = models.CharField(max_length=64, blank=True)
@@ -90,6 +93,8 @@ class ModelArtifact(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     data = models.BinaryField()
+    # The serving form (ml.serving_form), checked against the version's serving_sha256; null when it has none.
+    serving = models.BinaryField(null=True, blank=True)
     # What the local store writes to the JSON sidecar (library versions, metrics, labels).
     metadata = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)

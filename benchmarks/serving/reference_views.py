@@ -42,3 +42,21 @@ class NaivePredictView(APIView):
         probabilities = {str(label): float(p) for label, p in zip(model.classes_, row)}
         tag = max(probabilities, key=probabilities.__getitem__)
         return Response({"tag": tag, "probabilities": probabilities, "model_version": version.number})
+
+
+def _load_the_pipeline_before_the_fork() -> None:
+    """The reference's pipeline, loaded as the URLs are (a web process's boot, before gunicorn forks).
+
+    tagloop's own boot no longer loads the pipeline (it serves from the serving form, ml.serving_form): without
+    this, each worker would import scikit-learn and load the pipeline on its first naive request, after the boot
+    froze its objects, and every later collection in that worker would walk them, tagloop's requests included.
+    """
+    try:
+        version = active_model_version()
+        if version is not None:
+            load_version(version)
+    except Exception:  # noqa: BLE001 - no database or model yet (a check, a test): the first request loads it
+        return
+
+
+_load_the_pipeline_before_the_fork()

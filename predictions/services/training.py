@@ -293,6 +293,7 @@ def _train(version: ModelVersion, progress: _Progress) -> None:
         status=ModelStatus.CANDIDATE,
         artifact_path=artifact.name,
         artifact_sha256=artifact.sha256,
+        serving_sha256=artifact.serving_sha256,
         holdout_count=len(holdout),
         metrics=metrics,
         cv_metrics=cv_summary,

@@ -7,7 +7,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from ml.dataset import read_dataset_rows
-from ml.rules import KEYWORDS, KeywordClassifier, _pattern, default_class_patterns, keyword_hits
+from ml.keywords import _pattern
+from ml.rules import KEYWORDS, KeywordClassifier, default_class_patterns, keyword_hits
 
 CV, NLP, OPS, OTHER = "computer-vision", "natural-language-processing", "mlops", "other"
 # NLP most frequent, so it is the fallback.
