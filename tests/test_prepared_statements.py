@@ -103,8 +103,6 @@ def test_a_second_chunk_on_the_connection_runs_prepared_and_writes_the_same(prom
     assert len(after_two) > len(after_one)
     assert any(statement.startswith('UPDATE "labeling_content" AS old') for statement in after_two)
     assert any(statement.startswith('INSERT INTO "predictions_prediction"') for statement in after_two)
-    # The check of whether a table needs analysing (common.table_statistics), run after the chunk's writes.
-    assert any("FROM pg_stat_user_tables" in statement for statement in after_two)
     assert connection.connection.prepare_threshold is None
 
 

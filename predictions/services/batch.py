@@ -49,23 +49,19 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     """
     # The chunk's statements are prepared on the kept connection: planned once, not every chunk (common.bulk_update).
     try:
-        return _chunk_prepared(model_version_id, content_ids)
+        with parameters_bound(prepared=True):
+            created = _predictions_create(model_version_id, content_ids)
     except DatabaseError as error:
         if not stale_prepared_statement(error) or connection.in_atomic_block:
             raise
         # A migration changed what a prepared query returns since the last chunk: its statements are dropped (the
         # connection closed, or the transaction rolled back), and the chunk, idempotent, runs again preparing afresh.
-        return _chunk_prepared(model_version_id, content_ids)
-
-
-def _chunk_prepared(model_version_id: int, content_ids: list[int]) -> int:
-    with parameters_bound(prepared=True):
-        created = _predictions_create(model_version_id, content_ids)
-        # The chunks of a re-prediction grow these tables faster than autovacuum analyses them, and the next chunk's
-        # statements are planned against their statistics (common/table_statistics.py). Their check is prepared
-        # too: planning its join of the statistics views cost the server more than running it.
-        for model in (ReviewTask, Prediction):
-            analyze_when_stale(model)
+        with parameters_bound(prepared=True):
+            created = _predictions_create(model_version_id, content_ids)
+    # The chunks of a re-prediction grow these tables faster than autovacuum analyses them, and the next chunk's
+    # statements are planned against their statistics (common/table_statistics.py).
+    for model in (ReviewTask, Prediction):
+        analyze_when_stale(model)
     return created
 
 
