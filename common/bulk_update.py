@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import DatabaseError, connection, models
 from django.db.models.fields import AutoFieldMixin
 
 from common.pg_arrays import numbers_array
@@ -175,14 +176,32 @@ def bound_cursor() -> Iterator:
         yield cursor
 
 
+# How many times a chunk's statement runs unprepared on a connection before psycopg prepares it (see
+# ``parameters_bound``): the second run prepares it, so a text seen once (a savepoint's name) never is.
+PREPARE_THRESHOLD = 1
+# SQLSTATEs of a statement prepared earlier that the server can no longer run as it is: a schema change altered its
+# result's columns ("cached plan must not change result type"), or it is gone ("prepared statement ... does not
+# exist": deallocated behind psycopg's back, as a transaction-mode pooler would).
+FEATURE_NOT_SUPPORTED, INVALID_STATEMENT_NAME = "0A000", "26000"
+
+
 @contextmanager
-def parameters_bound() -> Iterator[None]:
+def parameters_bound(*, prepared: bool = False) -> Iterator[None]:
     """Within it, every query of this thread's connection sends its parameters bound, server side.
 
     For work that filters by thousands of ids (a re-prediction chunk's ``pk__in`` lists): Django
     quotes each one into the query text on the client, which cost a tenth of such a chunk.
     Django supports this mode as the ``server_side_binding`` option; it is not switched on for
     every query because a few query shapes need it off, and only bulk work gains from it.
+
+    ``prepared``: a statement run a second time within such blocks on the same connection is prepared
+    server side (psycopg's ``prepare_threshold``), and later runs are not planned again. Django turns
+    psycopg's prepared statements off (for connection poolers); a worker keeps its connection from chunk to
+    chunk, and a chunk runs the same ~20 statements, so each is planned once per connection, not per chunk.
+    Queries outside the block are never prepared, nor run as prepared; the prepared ones stay on the
+    connection (at most psycopg's ``prepared_max``, 100, least recently used out first) for the next block.
+    A rollback drops them all (psycopg). See ``stale_prepared_statement`` for a schema change in between.
+    Off with ``TAGLOOP_PREPARE_BULK_STATEMENTS`` (behind a transaction-mode pooler) and while queries are logged.
     """
     if connection.vendor != "postgresql":
         yield
@@ -191,13 +210,37 @@ def parameters_bound() -> Iterator[None]:
 
     connection.ensure_connection()
     raw = connection.connection
-    previous = raw.cursor_factory
+    previous, threshold = raw.cursor_factory, raw.prepare_threshold
     raw.cursor_factory = ServerBindingCursor
+    # Not while queries are logged (DEBUG, tests counting them): psycopg does not keep the text of a query it runs
+    # prepared, so Django would log it as None.
+    if prepared and threshold is None and settings.TAGLOOP_PREPARE_BULK_STATEMENTS and not connection.queries_logged:
+        raw.prepare_threshold = PREPARE_THRESHOLD
     try:
         yield
+    except DatabaseError as error:
+        if stale_prepared_statement(error) and not connection.in_atomic_block:
+            # psycopg still names the statement as prepared (an error outside a transaction drops nothing): a new
+            # connection starts with none.
+            connection.close()
+        raise
     finally:
         if connection.connection is raw:  # the connection may have been closed and replaced meanwhile
             raw.cursor_factory = previous
+            raw.prepare_threshold = threshold
+
+
+def stale_prepared_statement(error: BaseException) -> bool:
+    """Whether ``error`` is a prepared statement the server can no longer run as prepared (``parameters_bound``).
+
+    Raised once per statement after a schema change that altered the columns a prepared query returns (a
+    migration run while a worker held its connection), or if something deallocated it. The connection is
+    closed by ``parameters_bound`` (outside a transaction) or its statements dropped by the rollback (inside):
+    the same work, run again, prepares afresh.
+    """
+    cause = error.__cause__ if isinstance(error, DatabaseError) and error.__cause__ is not None else error
+    state = getattr(cause, "sqlstate", None)
+    return state == INVALID_STATEMENT_NAME or (state == FEATURE_NOT_SUPPORTED and "cached plan" in str(cause))
 
 
 class EncodedJson(dict):

@@ -211,6 +211,10 @@ TAGLOOP_MODEL_CACHE_SIZE = env.int("TAGLOOP_MODEL_CACHE_SIZE", default=3)
 # probabilities without scikit-learn's per-call checks); off serves every call through
 # the pipeline, for comparison.
 TAGLOOP_LEAN_PREDICT = env.bool("TAGLOOP_LEAN_PREDICT", default=True)
+# A re-prediction chunk's statements are prepared on the worker's kept connection, planned once instead of every
+# chunk (common.bulk_update.parameters_bound). Turn it off behind a pooler in transaction mode that does not track
+# protocol-level prepared statements (PgBouncer before 1.21, or with max_prepared_statements = 0).
+TAGLOOP_PREPARE_BULK_STATEMENTS = env.bool("TAGLOOP_PREPARE_BULK_STATEMENTS", default=True)
 # The encoder of a served model (minilm-linear) encodes the texts of concurrent requests in one
 # process together (ml.batching), up to this many at once; 1 turns it off. Batches form only
 # where a process serves several requests at a time (gunicorn's gthread workers); a leader may

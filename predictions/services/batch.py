@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from common.bulk_update import EncodedJson, insert_rows, parameters_bound
+from common.bulk_update import EncodedJson, insert_rows, parameters_bound, stale_prepared_statement
 from common.planner import plan_for_rows_in_memory
 from common.table_statistics import analyze_when_stale
 from labeling.models import ReviewReason, ReviewTask, Tag
@@ -47,8 +47,17 @@ def predictions_create(*, model_version_id: int, content_ids: list[int]) -> int:
     control group, and serves the canary's share. Returns how many predictions of
     ``model_version_id`` were new (or redone because the item's text changed).
     """
-    with parameters_bound():
-        created = _predictions_create(model_version_id, content_ids)
+    # The chunk's statements are prepared on the kept connection: planned once, not every chunk (common.bulk_update).
+    try:
+        with parameters_bound(prepared=True):
+            created = _predictions_create(model_version_id, content_ids)
+    except DatabaseError as error:
+        if not stale_prepared_statement(error) or connection.in_atomic_block:
+            raise
+        # A migration changed what a prepared query returns since the last chunk: its statements are dropped (the
+        # connection closed, or the transaction rolled back), and the chunk, idempotent, runs again preparing afresh.
+        with parameters_bound(prepared=True):
+            created = _predictions_create(model_version_id, content_ids)
     # The chunks of a re-prediction grow these tables faster than autovacuum analyses them, and the next chunk's
     # statements are planned against their statistics (common/table_statistics.py).
     for model in (ReviewTask, Prediction):
