@@ -266,3 +266,47 @@ def test_beat_folds_the_counts(tags, settings):
     assert settings.CELERY_BEAT_SCHEDULE["compact-review-counts"]["task"] == compact_review_counts.name
     assert compact_review_counts() == ReviewQueueCount.objects.count() == 1
     _assert_counts_exact()
+
+
+def test_the_free_count_stays_exact_where_the_ruled_out_sets_overlap(tags, annotator, second_annotator, reviewer):
+    """An answered audit someone else now holds, an own report someone else holds, an item with a task of each
+    reason: each task ruled out once, whichever sets it is in, under every filter."""
+    now = timezone.now()
+    items = _items(4, "feed-a") + _items(4, "feed-b")
+    review_tasks_open_for_audit(
+        items=[(item.pk, _snapshot(["mlops", "other"][i % 2], 0.9)) for i, item in enumerate(items)]
+    )
+    review_tasks_open_for_low_confidence(items=[(item.pk, _snapshot("other", 0.3)) for item in items[:3]])
+    for item in items[:2] + items[5:7]:
+        review_task_answer(
+            task_id=ReviewTask.objects.get(content=item, reason="audit_sample").pk, user=annotator, tag=tags["mlops"]
+        )
+    report_create(content=items[1], reporter=annotator, reporter_address="10.0.0.2")
+    report_create(content=items[6], reporter=annotator, reporter_address="10.0.0.2")
+    held = ReviewTask.objects.filter(content__in=[items[0], items[1], items[6]]).exclude(reason="low_confidence")
+    held.update(assignee=second_annotator, lease_expires_at=now + timedelta(hours=1))
+    assert ReviewTask.objects.filter(status="open", reason="report").count() == 2
+
+    _assert_free_count_exact(annotator, second_annotator, reviewer)
+
+
+@pytest.mark.parametrize(
+    ("filters", "statements"), [({}, 1), ({"reason": "audit_sample", "tag": "mlops"}, 1), ({"source": "feed-a"}, 2)]
+)
+def test_the_page_counts_what_is_ruled_out_in_the_database(tags, annotator, filters, statements):
+    """Issue 18: the ruled-out tasks are counted by PostgreSQL (a source filter reads their items by id after);
+    fetching every ruled-out row, thousands for an annotator with many answered audits, cost the page more
+    than the statement."""
+    items = _items(3, "feed-a")
+    review_tasks_open_for_audit(items=[(item.pk, _snapshot("mlops", 0.9)) for item in items])
+    for item in items[:2]:
+        review_task_answer(task_id=ReviewTask.objects.get(content=item).pk, user=annotator, tag=tags["mlops"])
+    counted = selectors.review_queue_counts(**filters)
+    annotator.has_perm("labeling.adjudicate")  # the permissions cached, as on the page
+
+    with CaptureQueriesContext(connection) as captured:
+        free = review_tasks_free_count(annotator, counted=counted, **filters)
+
+    assert free == review_tasks_free_for(annotator, **filters).count() == 1
+    assert len(captured) == statements, [query["sql"] for query in captured.captured_queries]
+    assert captured.captured_queries[0]["sql"].startswith("SELECT count(*)" if statements == 1 else "SELECT ruled_out")
