@@ -48,9 +48,12 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   done
   sleep 5
   echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
-  TAGLOOP_BENCH_WORKER_PIDS="${pids[*]}" TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
+  # The tree's own command: its models match the schema its migrations made (another tree's may read columns this
+  # schema lacks). Compare trees whose bench_rollout is the same, or the harness differs with the code.
+  (cd "$tree" && TAGLOOP_BENCH_WORKER_PIDS="${pids[*]}" \
+    TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
     --content "$size" --retrains 1 --algorithm "${TAGLOOP_BENCH_ALGORITHM:-tfidf-linear}" --workers "$workers" --limits --yes \
-    ${TAGLOOP_BENCH_REPROMOTE:+--repromote}
+    ${TAGLOOP_BENCH_REPROMOTE:+--repromote})
   stop_workers
   grep -h "ERROR\|Traceback" "$TAGLOOP_MODEL_DIR"/worker*.log || true
   rm -rf "$TAGLOOP_MODEL_DIR"
