@@ -5,8 +5,9 @@ transition table: a re-prediction chunk's 1,000) to ``labeling_content_tag_order
 an index probe as a random read from disk (``random_page_cost`` 4), so once the table's statistics say it holds tens of
 thousands of rows it reads the whole table into a hash instead: at 100,764 items, 18-25 ms per 1,000-row statement
 against 2 ms by key. PL/pgSQL keeps the plan of a connection's first call until the table is analyzed again, so which
-one a connection used depended on the size of the first statement it happened to run (docs/benchmarks.md,
-session 13). The table is cached and each probe touches a page or two.
+one a connection used depended on the first statement it ran: a re-prediction chunk's, which prices probes as reads
+from memory (common/planner.py), got the probes; a bulk gold import or an admin's action in a web process, the hash
+(docs/benchmarks.md, session 13). The table is cached and each probe touches a page or two.
 
 With hash and merge joins off inside this function only (its own settings; the writer's statement plans as before),
 the trigger costs what its statement wrote, whatever the size of the table. A later ``CREATE OR REPLACE FUNCTION`` of
