@@ -11,9 +11,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from common.bulk_update import parameters_bound
-from labeling.models import Content, ReviewTask, Tag, TagOrigin
+from labeling.models import Content, Tag, TagOrigin
 from predictions.models import Prediction
 from predictions.services import predictions_create
+from tests.chunk_writes import rows_a_chunk_writes
 from tests.factories import make_active_model, make_content, make_low_confidence_task
 
 pytestmark = [
@@ -43,34 +44,6 @@ def _prepared() -> list[str]:
         return [statement for (statement,) in cursor.fetchall()]
 
 
-def _written() -> dict:
-    """What a chunk writes, without the times it stamps."""
-    return {
-        "content": list(
-            Content.objects.order_by("pk").values_list(
-                "pk",
-                "current_tag",
-                "current_tag_origin",
-                "current_tag_confidence",
-                "current_model_version",
-                "current_probabilities",
-                "is_out_of_distribution",
-                "ood_reasons",
-            )
-        ),
-        "predictions": list(
-            Prediction.objects.order_by("content", "model_version").values_list(
-                "content", "model_version", "tag", "probabilities", "confidence", "text_hash"
-            )
-        ),
-        "tasks": list(
-            ReviewTask.objects.order_by("content", "reason", "status").values_list(
-                "content", "reason", "status", "priority", "model_version", "predicted_tag", "probabilities"
-            )
-        ),
-    }
-
-
 def _as_after_a_promotion(version, items) -> None:
     """The items show an older version's answer and the version has predicted none of them: a second promotion."""
     Prediction.objects.filter(model_version=version).delete()
@@ -95,11 +68,11 @@ def test_a_second_chunk_on_the_connection_runs_prepared_and_writes_the_same(prom
     connection.close()  # a fresh connection, as a worker's first chunk
 
     predictions_create(model_version_id=version.pk, content_ids=ids)
-    unprepared = _written()
+    unprepared = rows_a_chunk_writes()
     after_one = _prepared()
     _as_after_a_promotion(version, items)
     predictions_create(model_version_id=version.pk, content_ids=ids)
-    prepared = _written()
+    prepared = rows_a_chunk_writes()
     after_two = _prepared()
 
     assert prepared == unprepared
@@ -161,7 +134,7 @@ def test_a_schema_change_between_chunks_is_survived(promoted):
     for _ in range(2):
         _as_after_a_promotion(version, items)
         predictions_create(model_version_id=version.pk, content_ids=ids)
-    expected = _written()
+    expected = rows_a_chunk_writes()
     assert any('"labeling_content"."title"' in statement for statement in _prepared())
 
     _as_after_a_promotion(version, items)
@@ -169,7 +142,7 @@ def test_a_schema_change_between_chunks_is_survived(promoted):
         cursor.execute("ALTER TABLE labeling_content ALTER COLUMN title TYPE varchar(1001)")
     try:
         assert predictions_create(model_version_id=version.pk, content_ids=ids) == len(ids)
-        assert _written() == expected
+        assert rows_a_chunk_writes() == expected
         _as_after_a_promotion(version, items)
         predictions_create(model_version_id=version.pk, content_ids=ids)  # and prepares again
         assert any('"labeling_content"."title"' in statement for statement in _prepared())

@@ -20,6 +20,7 @@ from common.planner import plan_for_rows_in_memory
 from labeling.models import Annotation, Content, GoldLabel, Provenance, ReviewTask, Split, Tag, TagOrigin
 from predictions.models import ModelVersion, Prediction
 from predictions.services import batch, predictions_create
+from tests.chunk_writes import rows_a_chunk_writes
 from tests.conftest import DATASET
 from tests.factories import make_active_model, make_content, make_low_confidence_task
 
@@ -48,52 +49,13 @@ def _planning(settings: list[str] | None):
     return plan
 
 
-def _written() -> dict:
-    """Every row a chunk may touch, without the times it stamps (now, which differs from run to run)."""
-    return {
-        "content": list(
-            Content.objects.order_by("pk").values_list(
-                "pk",
-                "current_tag",
-                "current_tag_origin",
-                "current_tag_confidence",
-                "current_model_version",
-                "current_probabilities",
-                "is_out_of_distribution",
-                "ood_reasons",
-                "ood_dismissed",
-            )
-        ),
-        "predictions": list(
-            Prediction.objects.order_by("content", "model_version").values_list(
-                "content", "model_version", "tag", "probabilities", "confidence", "text_hash"
-            )
-        ),
-        "tasks": [
-            (*task, resolved_at is None)
-            for *task, resolved_at in ReviewTask.objects.order_by("content", "reason", "status", "pk").values_list(
-                "content",
-                "reason",
-                "status",
-                "priority",
-                "required_answers",
-                "model_version",
-                "predicted_tag",
-                "probabilities",
-                "assignee",
-                "resolved_at",
-            )
-        ],
-    }
-
-
 def _chunk_under_each_planning(monkeypatch, version: ModelVersion, content_ids: list[int]) -> dict:
     results = {}
     for name, settings in PLANNINGS.items():
         monkeypatch.setattr(batch, "plan_for_rows_in_memory", _planning(settings))
         with transaction.atomic():
             predictions_create(model_version_id=version.pk, content_ids=content_ids)
-            results[name] = _written()
+            results[name] = rows_a_chunk_writes()
             transaction.set_rollback(True)
     return results
 
@@ -138,7 +100,7 @@ def crafted(tags, model_dir):
 
 def test_a_chunk_writes_the_same_rows_however_it_is_planned_on_crafted_items(crafted, monkeypatch):
     version, content_ids = crafted
-    before = _written()
+    before = rows_a_chunk_writes()
 
     results = _chunk_under_each_planning(monkeypatch, version, content_ids)
 
