@@ -77,7 +77,7 @@ def test_the_columns_a_re_prediction_rewrites_are_in_no_index_and_pages_keep_roo
         [options] = cursor.fetchone()
     # The order within a tag is ContentTagOrder's (migration 0020): a changed tag is rewritten in place too.
     assert indexed == []
-    assert "fillfactor=40" in options
+    assert "fillfactor=30" in options
 
 
 @pytest.fixture
