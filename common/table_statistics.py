@@ -18,6 +18,11 @@ from django.db import connection, models, transaction
 # left alone.
 CHANGED_SHARE = 0.1
 CHANGED_MINIMUM = 1000
+# The sample of these ANALYZEs: 300 rows per unit, 6,000 rows instead of the default 30,000. They run a few times per
+# promotion to keep row counts and the few values of a status or reason column in view while a table grows; a sample
+# of 6,000 sees those as well, at a fifth of the cost (200,000 predictions: 20 ms instead of 65-116). Autovacuum's own
+# ANALYZE, where it runs, then samples at the server's default.
+STATISTICS_TARGET = 20
 # The first key of the advisory lock (two-int form: apart from the project's bigint keys) held while a table is
 # analysed; the second is the table's oid.
 ANALYZE_LOCK = 0x7461  # "ta"
@@ -46,5 +51,6 @@ def analyze_when_stale(model: type[models.Model]) -> bool:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s::regclass::oid::integer)", [ANALYZE_LOCK, table])
         if not cursor.fetchone()[0]:
             return False
+        cursor.execute(f"SET LOCAL default_statistics_target = {STATISTICS_TARGET}")
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return True

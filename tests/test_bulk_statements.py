@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from common.table_statistics import analyze_when_stale
+from common.table_statistics import STATISTICS_TARGET, analyze_when_stale
 from labeling.models import Content, ReviewTask
 from tests.factories import make_content
 
@@ -58,6 +58,30 @@ def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
     assert analyze_when_stale(Content) is True
     assert _last_analyzed() > before
     assert analyze_when_stale(Content) is False
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.django_db(transaction=True)
+def test_the_bulk_works_analyse_samples_less_and_leaves_the_setting_alone():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+            " SELECT 'sampled', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+            " FROM generate_series(1, 8000) AS n"
+        )
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # this session's counts of the insert, at its next commit
+
+    assert analyze_when_stale(Content) is True
+    with connection.cursor() as cursor:
+        # 8,000 distinct text hashes: the histogram has as many bounds as the sample's target allows, plus one.
+        cursor.execute(
+            "SELECT array_length(histogram_bounds::text::text[], 1) FROM pg_stats"
+            " WHERE tablename = 'labeling_content' AND attname = 'text_hash'"
+        )
+        assert cursor.fetchone()[0] == STATISTICS_TARGET + 1
+        cursor.execute("SHOW default_statistics_target")
+        assert cursor.fetchone()[0] == "100"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
