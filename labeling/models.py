@@ -176,9 +176,8 @@ class ReviewTask(models.Model):
     # Higher first: reports, then the most uncertain predictions, then audit samples.
     priority = models.FloatField(default=0.0)
     status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
-    # Indexed only where set (Meta): most tasks are never held and none stays held once answered.
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Audit samples go to several annotators, blind; the others need one answer.
@@ -191,7 +190,7 @@ class ReviewTask(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -210,10 +209,6 @@ class ReviewTask(models.Model):
             models.Index(
                 fields=["assignee"], condition=Q(status="open", assignee__isnull=False), name="review_open_held_idx"
             ),
-            # The users' foreign keys, without an entry for each task nobody holds or answered (every task a
-            # re-prediction opens or re-ranks): what deleting a user looks up, and a person's own tasks.
-            models.Index(fields=["assignee"], condition=Q(assignee__isnull=False), name="review_assignee_idx"),
-            models.Index(fields=["resolved_by"], condition=Q(resolved_by__isnull=False), name="review_resolved_by_idx"),
             # Open tasks waiting for several answers: the only ones an annotator may have answered already. What the
             # queue page's filters need is in the index (keys, not INCLUDE: SQLite has none), so finding those an
             # annotator answered reads no table.
