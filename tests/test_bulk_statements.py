@@ -31,6 +31,17 @@ def test_any_selects_what_in_selects_with_one_parameter_for_the_list(tags):
     assert list(Content.objects.filter(pk__any=[])) == []
 
 
+def _insert_items(cursor, source: str, count: int) -> None:
+    """``count`` bare items of ``source``, inserted in one statement."""
+    cursor.execute(
+        "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
+        " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
+        " SELECT %s, n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
+        " FROM generate_series(1, %s) AS n",
+        [source, count],
+    )
+
+
 def _last_analyzed():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")
@@ -47,12 +58,7 @@ def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
         cursor.execute("ANALYZE labeling_content")
     before = _last_analyzed()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
-            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
-            " SELECT 'bulk', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
-            " FROM generate_series(1, 1500) AS n"
-        )
+        _insert_items(cursor, "bulk", 1500)
     _last_analyzed()  # flushes this session's counts of the insert
 
     assert analyze_when_stale(Content) is True
@@ -64,12 +70,7 @@ def test_a_table_changed_beyond_autovacuums_rule_is_analysed_once():
 @pytest.mark.django_db(transaction=True)
 def test_the_bulk_works_analyse_samples_less_and_leaves_the_setting_alone():
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
-            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
-            " SELECT 'sampled', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
-            " FROM generate_series(1, 8000) AS n"
-        )
+        _insert_items(cursor, "sampled", 8000)
         cursor.execute("SELECT pg_stat_force_next_flush()")  # this session's counts of the insert, at its next commit
 
     assert analyze_when_stale(Content) is True
@@ -89,12 +90,7 @@ def test_the_bulk_works_analyse_samples_less_and_leaves_the_setting_alone():
 def test_rows_updated_in_place_leave_the_statistics_alone_and_rows_deleted_do_not():
     # A second promotion re-ranks every open review task without changing how many there are: no ANALYZE for that.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
-            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
-            " SELECT 'moved', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
-            " FROM generate_series(1, 3000) AS n"
-        )
+        _insert_items(cursor, "moved", 3000)
     _last_analyzed()  # the insert counted before ANALYZE, not added to its count afterwards
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE labeling_content")
@@ -124,12 +120,7 @@ def test_any_takes_ids_given_as_text_as_in_does(tags):
 def test_analyze_keeps_no_statistics_of_the_columns_no_query_filters_on():
     # Migrations predictions 0014 and labeling 0017: ANALYZE skips these columns (half of its time), and only these.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
-            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
-            " SELECT 'stats', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
-            " FROM generate_series(1, 50) AS n"
-        )
+        _insert_items(cursor, "stats", 50)
         cursor.execute(
             "INSERT INTO labeling_reviewtask (content_id, reason, priority, status, predicted_tag, probabilities,"
             " created_at, required_answers) SELECT id, 'low_confidence', 2.5, 'open', 'mlops', '{\"mlops\": 0.5}',"
@@ -160,12 +151,7 @@ def test_a_table_another_process_is_analysing_is_left_to_it():
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE labeling_content")
-        cursor.execute(
-            "INSERT INTO labeling_content (source, external_id, title, description, ingested_at, text_hash,"
-            " is_out_of_distribution, ood_reasons, ood_dismissed, current_tag_origin, current_probabilities)"
-            " SELECT 'busy', n::text, 't', '', now(), md5(n::text), false, '{}', false, 'none', '{}'"
-            " FROM generate_series(1, 1500) AS n"
-        )
+        _insert_items(cursor, "busy", 1500)
     before = _last_analyzed()
     # Another worker is analysing the table (it holds the lock analyze_when_stale takes around its ANALYZE).
     with psycopg.connect(**connection.get_connection_params()) as other:
