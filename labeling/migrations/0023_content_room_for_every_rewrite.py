@@ -5,8 +5,8 @@ probabilities): the first promotion's rewrites were in place. But a row keeps it
 later promotion rewrites it again: a chunk rewrites all the rows of a page in one transaction, and the old versions
 can only be cleared once it commits, so the page must hold a second copy of every grown row. Items as short as the
 dataset's (~140 bytes of title and description, ~280-byte rows, ~370 once tagged) filled 40% of a page and grew to
-~53%: at the benchmark's second promotion ~30% of the rewrites found no room and went elsewhere, with an entry in
-each of content's indexes (the two trigram GIN indexes included). At 30 they grow to ~40%, and all but 0.5% of both
+~53%: about a third of a second promotion's rewrites found no room and went elsewhere (107 of 300 in the test), with
+an entry in each of content's indexes (the two trigram GIN indexes included). At 30 they grow to ~40%, and all but 0.5% of both
 promotions' 200,000 rewrites were in place (docs/benchmarks.md, session 13).
 
 Only new pages take it, as with 0021: no rewrite of the table. New pages are a third larger than at 40.

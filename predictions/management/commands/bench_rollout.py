@@ -125,8 +125,9 @@ class Command(BaseCommand):
         """The database as production's autovacuum leaves it between two promotions (minutes or days apart).
 
         Its statistics above all: a plan that depends on a table's size is only chosen once the planner knows that
-        size (session 13: a trigger read a whole table per statement once it was analyzed, not in a fresh benchmark
-        database). Not timed; the shared server of this machine runs with autovacuum off.
+        size (the tag-order trigger's hash join, migration labeling 0022, appeared only once its table was analyzed);
+        and a second promotion meets pages the first one's old row versions no longer fill. Not timed; the shared
+        server of this machine runs with autovacuum off.
         """
         if connection.vendor != "postgresql":
             return
