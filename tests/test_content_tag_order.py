@@ -160,17 +160,7 @@ def test_a_first_promotion_rewrites_short_items_in_place_too(tags):
     """Items as long as the dataset's (~140 characters of title and description) grow by a third at their first
     tag: the 60% of each page that fillfactor 40 keeps free (migration 0021) holds a grown copy of every row; at 50,
     ~40% of these rewrites went elsewhere (docs/benchmarks.md, session 12)."""
-    items = Content.objects.bulk_create(
-        Content(
-            source="hot-short",
-            external_id=str(i),
-            title=f"Item {i}: a transformer for tagging",
-            description=f"We fine-tune a small model on {i} labelled examples and report accuracy per class.",
-            text_hash=text_hash(f"Item {i}", "short"),
-            created_on=WHEN + timedelta(minutes=i),
-        )
-        for i in range(300)
-    )
+    items = _dataset_length_items("hot-short")
     updated, hot = _hot_updates()
     assert content_show_model_tags(model_tags=[_model_tag(item, tags["mlops"]) for item in items]) == 300
     assert _hot_updates() == (updated + 300, hot + 300)
