@@ -147,6 +147,14 @@ def model_dir(tmp_path, settings):
     return settings.MODEL_DIR
 
 
+@pytest.fixture
+def fresh_model_cache(monkeypatch):
+    """An empty in-process model cache for the test: no model an earlier test loaded answers in its place."""
+    from predictions import model_store
+
+    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
+
+
 def _database_url() -> str:
     """The URL of the *test* database, for a worker in another process."""
     db = settings.DATABASES["default"]

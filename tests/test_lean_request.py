@@ -33,9 +33,8 @@ BODY = {"title": "Semantic segmentation of images", "description": "pixel classi
 
 
 @pytest.fixture
-def served(tags, model_dir, monkeypatch):
+def served(tags, model_dir, monkeypatch, fresh_model_cache):
     """An active model, and the serving state kept long enough that no test straddles its re-read."""
-    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
     monkeypatch.setattr(model_store, "SERVING_STATE_TTL_SECONDS", 600.0)
     monkeypatch.setattr(trust, "THRESHOLDS_TTL_SECONDS", 600.0)
     return make_active_model(tags)

@@ -6,11 +6,10 @@ from django.urls import reverse
 from ml.compiled import CompiledLinear
 from ml.prediction import predict
 from ml.text import prepare_text
-from predictions import model_store
 from predictions.model_store import load_for_serving, load_version
 from tests.factories import make_active_model
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_model_cache")]
 
 TEXTS = [
     {"title": "Semantic segmentation of images", "description": "pixel classification with a U-Net"},
@@ -18,11 +17,6 @@ TEXTS = [
     {"title": "Fine-tuning BERT", "description": ""},
     {"title": "zzqx", "description": "vvkw"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_models(monkeypatch):
-    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
 
 
 def _answers(client):

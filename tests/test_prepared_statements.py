@@ -52,6 +52,13 @@ def _as_after_a_promotion(version, items) -> None:
     )
 
 
+def _two_chunks(version, items) -> None:
+    """Two chunks of the items, each after a promotion: where preparing is on, the second runs its statements prepared."""
+    for _ in range(2):
+        _as_after_a_promotion(version, items)
+        predictions_create(model_version_id=version.pk, content_ids=[item.pk for item in items])
+
+
 @pytest.fixture
 def promoted(tags, model_dir):
     version = make_active_model(tags)
@@ -92,9 +99,7 @@ def _plans_made() -> dict[str, int]:
 def test_nothing_outside_a_chunk_is_prepared_nor_run_prepared(promoted):
     version, items = promoted
     ids = [item.pk for item in items]
-    for _ in range(2):
-        _as_after_a_promotion(version, items)
-        predictions_create(model_version_id=version.pk, content_ids=ids)
+    _two_chunks(version, items)
     before = _plans_made()
     tag_read = next(statement for statement in before if statement.startswith('SELECT "labeling_tag"."slug"'))
 
@@ -131,9 +136,7 @@ def test_a_schema_change_between_chunks_is_survived(promoted):
     # ("cached plan must not change result type"); the chunk runs again on a new connection.
     version, items = promoted
     ids = [item.pk for item in items]
-    for _ in range(2):
-        _as_after_a_promotion(version, items)
-        predictions_create(model_version_id=version.pk, content_ids=ids)
+    _two_chunks(version, items)
     expected = rows_a_chunk_writes()
     assert any('"labeling_content"."title"' in statement for statement in _prepared())
 
@@ -154,9 +157,7 @@ def test_a_schema_change_between_chunks_is_survived(promoted):
 @override_settings(TAGLOOP_PREPARE_BULK_STATEMENTS=False)
 def test_the_setting_turns_it_off(promoted):
     version, items = promoted
-    for _ in range(2):
-        _as_after_a_promotion(version, items)
-        predictions_create(model_version_id=version.pk, content_ids=[item.pk for item in items])
+    _two_chunks(version, items)
 
     assert _prepared() == []
 
@@ -165,9 +166,7 @@ def test_while_queries_are_logged_nothing_is_prepared_and_every_statement_is_log
     # psycopg keeps no text of a query it runs prepared: Django would log None for it.
     version, items = promoted
     with CaptureQueriesContext(connection) as queries:
-        for _ in range(2):
-            _as_after_a_promotion(version, items)
-            predictions_create(model_version_id=version.pk, content_ids=[item.pk for item in items])
+        _two_chunks(version, items)
 
     assert _prepared() == []
     assert all(query["sql"] for query in queries)

@@ -26,16 +26,13 @@ from predictions.models import ModelArtifact, ModelVersion
 from tests.conftest import REPO, _database_url
 from tests.factories import make_active_model
 
+pytestmark = pytest.mark.usefixtures("fresh_model_cache")
+
 TEXTS = [
     {"title": "Semantic segmentation of images", "description": "pixel classification with a U-Net"},
     {"title": "Serving models with Kubernetes", "description": "autoscaling inference"},
     {"title": "zzqx", "description": "vvkw"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_models(monkeypatch):
-    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
 
 
 def _answers(client):

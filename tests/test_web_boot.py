@@ -21,8 +21,7 @@ WARM_LINE = "web process warm in"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_models(monkeypatch):
-    monkeypatch.setattr(model_store, "_loaded", model_store.LoadedModels())
+def _fresh_models(fresh_model_cache):
     yield
     gc.unfreeze()  # what warming froze belongs to this test process, which goes on
 
