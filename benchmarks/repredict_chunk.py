@@ -9,8 +9,9 @@ the CPU each item costs, this process's and its PostgreSQL backend's (read from 
 machine): with as many cores as workers, the "cpu ratio" (the model's CPU per item over the chunk's) is what the
 workers' ratio would be with nothing else running. It leaves out PostgreSQL's background writers.
 
-REPREDICT_MODE: ``shown`` (default) the items show the active version's answer under an older version number,
-as after a promotion when the tag stays; ``first`` the items show nothing yet (the first promotion).
+REPREDICT_MODE: ``shown`` (default) the items and their open review tasks show the active version's answer under an
+older version number, as after a promotion when the tag stays; ``first`` the items show nothing yet and have no review
+task (the first promotion).
 REPREDICT_ITEMS (10,000) items from REPREDICT_START (40,000); REPREDICT_ROUNDS (3) raw/chunks alternations.
 """
 
@@ -20,7 +21,7 @@ import time
 
 from django.db import connection
 
-from labeling.models import Content
+from labeling.models import Content, ReviewTask
 from ml.prediction import predict
 from ml.text import prepare_text
 from predictions.model_store import load_version
@@ -55,6 +56,8 @@ def prepare_items() -> None:
     Prediction.objects.filter(model_version=version, content_id__in=ids).delete()
     chosen = Content.objects.filter(pk__in=ids)
     if mode == "first":
+        # Nor any review task: a first promotion opens them.
+        ReviewTask.objects.filter(content_id__in=ids).delete()
         chosen.update(
             current_tag=None,
             current_tag_origin="none",
@@ -64,12 +67,14 @@ def prepare_items() -> None:
         )
     else:
         chosen.update(current_model_version=version.number - 1)
+        # Their open tasks hold the older version's answer too, so the chunk re-ranks them, as a promotion does.
+        ReviewTask.objects.filter(content_id__in=ids, status="open").update(model_version=version.number - 1)
     # What autovacuum does between two promotions, minutes apart: the versions just replaced are removed, so the
     # timed rewrite finds the room a page had (and main's indexes are as clean as this code's). The predictions
     # deleted above too: left (autovacuum is off on the shared server), 30 rounds had bloated the table to 20x its
     # live rows, and the chunks' ANALYZE of it read the dead pages (a third of the server's CPU per item).
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM labeling_content, predictions_prediction")
+        cursor.execute("VACUUM labeling_content, predictions_prediction, labeling_reviewtask")
 
 
 def server_cpu() -> float:
