@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from common.bulk_update import EncodedJson
 from common.table_statistics import STATISTICS_TARGET, analyze_when_stale
 from labeling.models import Content, ReviewTask
 from tests.factories import make_content
@@ -226,3 +228,40 @@ def test_json_of_a_trained_models_probabilities_on_the_dataset_is_what_json_dump
     made = [result.probabilities for result in predict(model, texts)]
     assert len(made) > 500
     assert [value.text for value in EncodedJson.of_floats(made)] == [json.dumps(data) for data in made]
+
+
+@pytest.mark.django_db
+def test_rows_by_copy_are_the_rows_insert_writes_and_a_conflict_falls_back_whole(tags):
+    from django.db import transaction
+
+    from common.bulk_update import insert_rows
+    from labeling.services.review_queue import _NewTask
+
+    items = [make_content(title=f"item {n}") for n in range(4)]
+    probabilities = EncodedJson.of_floats([{"mlops": 0.25, "other \u00e9": 0.75}])[0]
+    columns = [field.attname for field in ReviewTask._meta.concrete_fields if field.attname != "id"]
+    now = timezone.now()
+
+    def tasks(reason: str, content: list) -> list:
+        return [_NewTask(item.pk, reason, 2.5, 1, 7, "mlops", probabilities, now) for item in content]
+
+    def written() -> list[tuple]:
+        return list(ReviewTask.objects.order_by("content_id", "reason").values_list(*columns))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_rows(ReviewTask, tasks("low_confidence", items[:2]), conflicts_rare=True) == 2
+    by_copy = written()
+    with transaction.atomic():
+        ReviewTask.objects.all().delete()
+        insert_rows(ReviewTask, tasks("low_confidence", items[:2]))
+        by_insert = written()
+        transaction.set_rollback(True)
+    assert [row[1:] for row in by_copy] == [row[1:] for row in by_insert] and len(by_copy) == 2
+    assert by_copy[0][columns.index("probabilities")] == {"mlops": 0.25, "other \u00e9": 0.75}
+    if connection.vendor == "postgresql":
+        assert any(query["sql"].startswith('COPY "labeling_reviewtask"') for query in queries.captured_queries)
+
+    # items[1] has an open task of the reason already (a concurrent worker's): the COPY fails as a whole, and the
+    # rows are inserted the other way, the conflicting one skipped. Nothing of the failed COPY stays.
+    assert insert_rows(ReviewTask, tasks("low_confidence", items[1:]), conflicts_rare=True) == 2
+    assert sorted(ReviewTask.objects.values_list("content_id", flat=True)) == [item.pk for item in items]

@@ -137,8 +137,8 @@ def _open_many(
         if content_id not in skip
     ]
     # Conflicts are skipped: a concurrent worker may have opened the same task a moment
-    # ago; the partial unique constraint keeps exactly one.
-    insert_rows(ReviewTask, tasks)
+    # ago; the partial unique constraint keeps exactly one. That is rare (the open ones were left out above).
+    insert_rows(ReviewTask, tasks, conflicts_rare=True)
     return len(tasks), already_open
 
 

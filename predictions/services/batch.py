@@ -152,7 +152,8 @@ def _save_predictions(predictions: list["Answer"]) -> None:
     now = timezone.now()
     for prediction in predictions:
         prediction.predicted_at = now
-    # An upsert: a prediction of an item whose text changed replaces the stale one.
+    # An upsert: a prediction of an item whose text changed replaces the stale one. Such items are rare (the chunk
+    # read the version's stored predictions first), so the rows go by COPY, and by the upsert only if one conflicts.
     insert_rows(
         Prediction,
         predictions,
@@ -160,6 +161,7 @@ def _save_predictions(predictions: list["Answer"]) -> None:
             ["content", "model_version"],
             ["tag", "probabilities", "confidence", "text_hash", "created_at", "predicted_at"],
         ),
+        conflicts_rare=True,
     )
 
 
