@@ -120,6 +120,9 @@ class TrainingExample(models.Model):
 class Prediction(models.Model):
     # Every prediction a re-prediction writes adds an entry to each index: the keys' own indexes would repeat the
     # first columns of prediction_unique (content) and prediction_version_time (model version), which serve them.
+    # The tag has no index either: no query looks predictions up by tag alone, but for the check that refuses to
+    # delete a tag some prediction names (an admin's rare act), which reads the table instead. Its entry was
+    # 0.4-0.6 us of PostgreSQL's CPU per prediction written (docs/benchmarks.md, "Re-prediction: new rows by COPY").
     #
     # The three keys are not checked by PostgreSQL (db_constraint=False). Each checked key fired a trigger per
     # inserted row at commit, a SELECT ... FOR KEY SHARE of the referenced row, and locking the content row also
@@ -137,7 +140,7 @@ class Prediction(models.Model):
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.CASCADE, related_name="predictions", db_index=False, db_constraint=False
     )
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     probabilities = models.JSONField()
     confidence = models.FloatField()
     # The content's text_hash when predicted: an item whose text changed since is predicted
