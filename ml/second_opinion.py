@@ -117,6 +117,31 @@ class TrustScore:
 
         return score
 
+    def below(self, threshold: float) -> "Callable[[float, Callable[[], int]], bool]":
+        """Whether a prediction's score is below ``threshold``, asking its opinion only where the opinion matters.
+
+        The returned function takes the confidence and a function that gives the opinion (the rules' regexes, the
+        costly part of a score). The score rises with the confidence, so each opinion has a confidence from which
+        the score reaches the threshold, found once here on the score itself. Well below the lowest of the three
+        (by ``_DECIDED_MARGIN``), every opinion's score is below the threshold; well above the highest, none is:
+        there the opinion is not asked. Between them, the score is computed as :meth:`scorer` computes it. Every
+        answer is ``score(confidence, opinion) < threshold``, exactly.
+        """
+        score = self.scorer()
+        if not self.confidence_weight > 0:  # no rise with the confidence to lean on
+            return lambda confidence, opinion: score(confidence, opinion()) < threshold
+        cutoffs = [_lowest_reaching(score, opinion, threshold) for opinion in (CONFIRMS, SILENT, CONTRADICTS)]
+        low, high = min(cutoffs) - _DECIDED_MARGIN, max(cutoffs) + _DECIDED_MARGIN
+
+        def below(confidence: float, opinion: Callable[[], int]) -> bool:
+            if confidence < low:
+                return True
+            if confidence >= high:
+                return False
+            return score(confidence, opinion()) < threshold
+
+        return below
+
     def confidence_needed(self, threshold: float, opinion: int) -> float | None:
         """The lowest confidence whose score reaches ``threshold`` with this opinion (None: none does)."""
         if threshold >= 1 or self.confidence_weight <= 0:
@@ -141,6 +166,29 @@ class TrustScore:
         return cls(
             float(data["intercept"]), float(data["confidence"]), float(data["confirms"]), float(data["contradicts"])
         )
+
+
+# A score computed through log and exp may be off by an ulp or two, so the confidences where one opinion's score may
+# cross the threshold are taken as a band this wide around the crossing (the score moves by ~1e-11 across it), and
+# every item in the band is scored.
+_DECIDED_MARGIN = 1e-9
+
+
+def _lowest_reaching(score: Callable[[float, int], float], opinion: int, threshold: float) -> float:
+    """The lowest confidence in [0, 1] at which ``score`` with ``opinion`` (rising with the confidence) reaches
+    ``threshold``, to ~1e-15; inf: none does (a confidence past 1 would be needed)."""
+    low, high = 0.0, 1.0
+    if score(high, opinion) < threshold:
+        return math.inf
+    if score(low, opinion) >= threshold:
+        return low
+    while high - low > 1e-15:
+        middle = (low + high) / 2
+        if score(middle, opinion) >= threshold:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def fit_trust_score(

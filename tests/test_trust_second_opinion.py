@@ -157,7 +157,7 @@ def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_
 
     from ml.dataset import read_labelled_csv
     from ml.rules import KEYWORDS
-    from predictions.selectors.trust import acceptance_score, acceptance_scorer, acceptance_scores
+    from predictions.selectors.trust import acceptance_below, acceptance_score, acceptance_scorer, acceptance_scores
     from tests.ml.conftest import dataset_path
     from tests.test_ood_speed_equivalence import TRICKY
 
@@ -181,3 +181,8 @@ def test_one_acceptance_score_is_the_many_scores_case_and_both_are_the_score_of_
             expected = [score.score(c, rules_opinion(t, g)) for t, g, c in zip(texts, tags_, confidences)]
         assert many == one == served == expected
         assert acceptance_scores(version, texts=[], tags=[], confidences=[]) == []
+        # A chunk's verdicts: the same comparisons, with thresholds of several sources (the first one a score's own).
+        thresholds = [rng.choice([expected[0], 0.7, 0.95, 0.3]) for _ in texts]
+        verdicts = acceptance_below(version, texts=texts, tags=tags_, confidences=confidences, thresholds=thresholds)
+        assert verdicts == [s < t for s, t in zip(expected, thresholds)]
+        assert 0 < sum(verdicts) < len(verdicts)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -104,6 +105,32 @@ def acceptance_scores(
     """
     score = acceptance_scorer(version)
     return [score(text, tag, confidence) for text, tag, confidence in zip(texts, tags, confidences)]
+
+
+def acceptance_below(
+    version: ModelVersion,
+    *,
+    texts: Sequence[str],
+    tags: Sequence[str],
+    confidences: Sequence[float],
+    thresholds: Sequence[float],
+) -> list[bool]:
+    """Whether each prediction's :func:`acceptance_score` is below its threshold (a re-prediction chunk's verdicts).
+
+    The same verdicts as comparing :func:`acceptance_scores` with the thresholds, but the keyword rules read a text
+    only where their opinion can change the verdict (ml.second_opinion.TrustScore.below): on the benchmark's
+    promotions about three items in five are decided by their confidence alone, and the regexes were most of a
+    score's cost.
+    """
+    score = version_trust_score(version)
+    if score is None:
+        return [confidence < threshold for confidence, threshold in zip(confidences, thresholds)]
+    opinion = RulesOpinion()
+    judges = {threshold: score.below(threshold) for threshold in set(thresholds)}
+    return [
+        judges[threshold](confidence, partial(opinion, text, tag))
+        for text, tag, confidence, threshold in zip(texts, tags, confidences, thresholds)
+    ]
 
 
 def trust_audits(*, version: ModelVersion, source: str | None = None, windowed: bool = True) -> list[LiveAudit]:

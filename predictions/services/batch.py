@@ -30,7 +30,7 @@ from predictions import selectors
 from predictions.model_store import import_model_stack, load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.selectors.ood import ood_check_contents, versions_without_ood_checks
-from predictions.selectors.trust import acceptance_scores, thresholds_in_force
+from predictions.selectors.trust import acceptance_below, thresholds_in_force
 from predictions.services.canary import canary_beside, canary_content_ids, servings_record_stream
 from predictions.services.embeddings_store import embeddings_prime, embeddings_store_new
 from predictions.services.jobs import jobs_create_predict
@@ -231,15 +231,16 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
     share_of = {source: in_force.audit_share(source) for source in known}
     threshold = {content_id: limit_of[sources.get(content_id, "")] for content_id in latest}
     # What the threshold judges: the version's trust score (the keyword rules' second opinion), or the confidence.
-    # Scored for the whole chunk at once: per item, reading the version's stored score and the rules' look-ups
-    # cost more than the score.
-    scores = acceptance_scores(
+    # Judged for the whole chunk at once: per item, reading the version's stored score and the rules' look-ups
+    # cost more than the score; and the rules are read only where their opinion can change the verdict.
+    verdicts = acceptance_below(
         version,
         texts=[chunk.texts[p.content_id] for p in predictions],
         tags=[slugs[latest[p.content_id].tag_id] for p in predictions],
         confidences=[p.confidence for p in predictions],
+        thresholds=[threshold[p.content_id] for p in predictions],
     )
-    score = {p.content_id: s for p, s in zip(predictions, scores)}
+    uncertain = {p.content_id: below for p, below in zip(predictions, verdicts)}
     # Audit samples are reviewed whatever the confidence, by several annotators; they
     # need no low-confidence or out-of-distribution task as well.
     audit = {
@@ -257,12 +258,10 @@ def _act_on_predictions(version: ModelVersion, predictions: list["Prediction | A
         items=[
             (p.content_id, snapshot(p.content_id))
             for p in predictions
-            if score[p.content_id] < threshold[p.content_id]
-            and p.content_id not in audit
-            and p.content_id not in out_of_distribution
+            if uncertain[p.content_id] and p.content_id not in audit and p.content_id not in out_of_distribution
         ]
     )
-    confident = [p.content_id for p in predictions if score[p.content_id] >= threshold[p.content_id]]
+    confident = [p.content_id for p in predictions if not uncertain[p.content_id]]
     review_tasks_close_untouched(content_ids=confident, reason=ReviewReason.LOW_CONFIDENCE)
     # A task a person holds stays theirs, with what the model now says (no longer uncertain).
     review_tasks_held_follow(content_ids=confident, snapshot=snapshot, reason=ReviewReason.LOW_CONFIDENCE)

@@ -3,6 +3,8 @@
 import math
 import random
 
+import pytest
+
 from ml.second_opinion import (
     CONFIRMS,
     CONTRADICTS,
@@ -135,3 +137,52 @@ def test_scores_of_many_are_the_same_floats_as_the_sum_over_the_features():
         assert [score.score(c, o) for c, o in zip(confidences, opinions)] == expected
         kept = score.scorer()  # made once, asked per request by serving
         assert [kept(c, o) for c, o in zip(confidences, opinions)] == expected
+
+
+@pytest.mark.parametrize(
+    "score",
+    [
+        TrustScore(-0.4267275352341911, 0.8648958478510385, 2.543660725289827, -1.3842368160558052),  # a fitted one
+        TrustScore(0.0, 1.0, 0.0, -3.0),
+        TrustScore(1.2, 0.3, -0.5, 0.8),  # odd signs: the rules' weights need not be ordered
+        TrustScore(0.0, 0.0, 1.0, -1.0),  # no weight on the confidence: nothing to lean on
+        TrustScore(0.5, -0.7, 1.0, -1.0),  # a falling one
+    ],
+)
+def test_below_is_the_score_against_the_threshold_and_asks_the_rules_only_near_it(score):
+    rng = random.Random(7)
+    full = score.scorer()
+    for threshold in (0.0, 0.3, 0.5, 0.9787265153635796, 0.999, 1.0):
+        below = score.below(threshold)
+        crossings = [c for opinion in (CONFIRMS, SILENT, CONTRADICTS) if (c := _crossing(full, opinion, threshold))]
+        confidences = [0.0, 1.0, 1e-4, 1 - 1e-4, 0.5, *(rng.random() for _ in range(2000))]
+        for crossing in crossings:  # right at each opinion's crossing, and a few floats either side of it
+            near = [crossing]
+            for _ in range(4):
+                near = [math.nextafter(near[0], -1.0), *near, math.nextafter(near[-1], 2.0)]
+            confidences += [c for c in near if 0.0 <= c <= 1.0]
+        for confidence in confidences:
+            asked = []
+            for opinion in (CONFIRMS, SILENT, CONTRADICTS):
+                verdict = below(confidence, lambda opinion=opinion, asked=asked: asked.append(opinion) or opinion)
+                assert verdict == (full(confidence, opinion) < threshold), (threshold, confidence, opinion)
+            far = all(abs(confidence - edge) > 1e-6 for edge in (*crossings, 0.0, 1.0))
+            agreed = len({full(confidence, opinion) < threshold for opinion in (CONFIRMS, SILENT, CONTRADICTS)}) == 1
+            if score.confidence_weight <= 0:
+                assert len(asked) == 3
+            elif far and agreed:
+                # Away from every crossing (and the ends) the three opinions give one verdict: the rules are not read.
+                assert asked == [], (threshold, confidence)
+
+
+def _crossing(score, opinion: int, threshold: float) -> float | None:
+    """Some confidence where ``score`` with ``opinion`` goes from below the threshold to not (by bisection)."""
+    low, high = 0.0, 1.0
+    if (score(low, opinion) < threshold) == (score(high, opinion) < threshold):
+        return None
+    while (middle := (low + high) / 2) not in (low, high):  # down to two neighbouring floats
+        if (score(middle, opinion) < threshold) == (score(low, opinion) < threshold):
+            low = middle
+        else:
+            high = middle
+    return high
