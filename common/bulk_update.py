@@ -23,9 +23,10 @@ was a fifth of a re-prediction chunk's time, and 2,000 rows of predictions go 5x
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
@@ -313,9 +314,9 @@ class EncodedJson(dict):
 
     __slots__ = ("text",)
 
-    def __init__(self, data: dict, text: str | None = None):
+    def __init__(self, data: dict | Iterable[tuple[str, Any]], text: str | None = None):
         super().__init__(data)
-        self.text = json.dumps(data) if text is None else text
+        self.text = json.dumps(self) if text is None else text
 
     @classmethod
     def of_floats(cls, dicts: list[dict[str, float]]) -> list["EncodedJson"]:
@@ -335,6 +336,12 @@ class EncodedJson(dict):
             fits = tuple(data) == keys and math.isfinite(sum(values))
             encoded.append(cls(data, template % values if fits else None))
         return encoded
+
+    @classmethod
+    def of_rows(cls, keys: list[str], rows: list[list[float]]) -> list["EncodedJson"]:
+        """``EncodedJson`` of ``dict(zip(keys, row))`` for each row: :meth:`of_floats` without a dict made first."""
+        template = "{" + ", ".join(f"{json.dumps(key)}: %r" for key in keys) + "}"
+        return [cls(zip(keys, row), template % tuple(row) if math.isfinite(sum(row)) else None) for row in rows]
 
 
 def json_text(value, encoder: type[json.JSONEncoder] | None = None) -> str:

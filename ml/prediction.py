@@ -1,6 +1,7 @@
 """Turn a fitted model's probabilities into PredictionResult objects."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,15 +16,34 @@ if TYPE_CHECKING:
 DECIMALS = 6
 
 
+@dataclass(frozen=True)
+class PredictedRows:
+    """A batch's answers as rows, for bulk work that needs no object per text (a re-prediction chunk).
+
+    ``rows[i]`` are text i's probabilities in the order of ``labels``, rounded to ``DECIMALS`` as
+    :func:`predict` rounds them; ``best[i]`` is the index of its tag, whose probability is its confidence.
+    """
+
+    labels: list[str]
+    best: list[int]
+    rows: list[list[float]]
+
+
 def predict(model: "Pipeline | CompiledLinear", texts: list[str]) -> list[PredictionResult]:
     """One result per text (texts already prepared), in input order.
 
     ``model`` is a fitted pipeline or its compiled form (ml.compiled), which checks nothing.
     """
+    return _as_results(predict_rows(model, texts))
+
+
+def predict_rows(model: "Pipeline | CompiledLinear", texts: list[str]) -> PredictedRows:
+    """:func:`predict`'s answers as rows: the same tags, confidences and probabilities."""
+    labels = [str(label) for label in model.classes_]
     if not texts:
-        return []  # predict_proba rejects empty input
+        return PredictedRows(labels, [], [])  # predict_proba rejects empty input
     if not hasattr(model, "steps"):
-        return _results(model.predict_proba(list(texts)), model.classes_)
+        return _rows(model.predict_proba(list(texts)), labels)
     import sklearn  # only the pipeline needs it: importing this module stays cheap
 
     # Inputs were validated when the model was fitted and features from our
@@ -31,20 +51,25 @@ def predict(model: "Pipeline | CompiledLinear", texts: list[str]) -> list[Predic
     # single-item call, which is where interactive latency goes.
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         probabilities = model.predict_proba(list(texts))
-    return _results(probabilities, model.classes_)
+    return _rows(probabilities, labels)
 
 
 def _results(probabilities: np.ndarray, classes: Iterable[object]) -> list[PredictionResult]:
-    labels = [str(label) for label in classes]
+    return _as_results(_rows(probabilities, [str(label) for label in classes]))
+
+
+def _as_results(answers: PredictedRows) -> list[PredictionResult]:
+    labels = answers.labels
+    return [
+        PredictionResult(tag=labels[k], probabilities=dict(zip(labels, row)), confidence=row[k])
+        for row, k in zip(answers.rows, answers.best)
+    ]
+
+
+def _rows(probabilities: np.ndarray, labels: list[str]) -> PredictedRows:
     # The tag is the argmax of the probabilities themselves (not model.predict) so tag, confidence and
     # probabilities can never disagree. The rows become Python floats in one call (the same values as float() of
     # each): per value, converting a numpy scalar cost half of turning a chunk's 2,000 rows into results.
     best = np.argmax(probabilities, axis=1).tolist()
-    return [
-        PredictionResult(
-            tag=labels[k],
-            probabilities={label: round(p, DECIMALS) for label, p in zip(labels, row)},
-            confidence=round(row[k], DECIMALS),
-        )
-        for row, k in zip(probabilities.tolist(), best)
-    ]
+    places = [DECIMALS] * len(labels)
+    return PredictedRows(labels, best, [list(map(round, row, places)) for row in probabilities.tolist()])

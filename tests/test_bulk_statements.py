@@ -211,6 +211,14 @@ def test_json_of_float_dicts_is_what_json_dumps_makes():
     assert EncodedJson.of_floats([]) == []
     odd_keys = [{'é "quoted"\n': 0.5, "b": 0.25}, {'é "quoted"\n': 0.125, "b": 0.875}]
     assert [value.text for value in EncodedJson.of_floats(odd_keys)] == [json.dumps(data) for data in odd_keys]
+    # The same from rows of one key list (a re-prediction chunk's): dicts and texts.
+    two = [[data["computer-vision"], data["mlops"]] for data in made if set(data) == {"computer-vision", "mlops"}]
+    for keys, rows in [(["computer-vision", "mlops"], two), (list(odd_keys[0]), [[0.5, 0.25]])]:
+        from_rows = EncodedJson.of_rows(keys, rows)
+        expected = [dict(zip(keys, row)) for row in rows]
+        assert [dict(value) for value in from_rows] == expected
+        assert [value.text for value in from_rows] == [json.dumps(data) for data in expected]
+    assert EncodedJson.of_rows(["a"], []) == []
 
 
 def test_json_of_a_trained_models_probabilities_on_the_dataset_is_what_json_dumps_makes():
@@ -218,7 +226,7 @@ def test_json_of_a_trained_models_probabilities_on_the_dataset_is_what_json_dump
 
     from common.bulk_update import EncodedJson
     from ml.dataset import read_dataset_rows
-    from ml.prediction import predict
+    from ml.prediction import predict, predict_rows
     from ml.text import prepare_text
     from ml.training import train_model
 
@@ -228,6 +236,10 @@ def test_json_of_a_trained_models_probabilities_on_the_dataset_is_what_json_dump
     made = [result.probabilities for result in predict(model, texts)]
     assert len(made) > 500
     assert [value.text for value in EncodedJson.of_floats(made)] == [json.dumps(data) for data in made]
+    answers = predict_rows(model, texts)
+    assert [value.text for value in EncodedJson.of_rows(answers.labels, answers.rows)] == [
+        json.dumps(data) for data in made
+    ]
 
 
 @pytest.mark.django_db

@@ -78,3 +78,15 @@ def test_results_of_a_trained_model_on_the_dataset_are_those_of_one_row_at_a_tim
     model = train_model(texts=texts, labels=[r.item.tag for r in rows], algorithm="tfidf-linear")
     probabilities = model.predict_proba(texts)
     assert _results(probabilities, model.classes_) == _results_one_row_at_a_time(probabilities, model.classes_)
+
+
+def test_rows_are_the_results_as_rows(model):
+    from ml.prediction import predict_rows
+
+    texts = ["image of a cat", "text of a poem", "image text video"]
+    answers = predict_rows(model, texts)
+    results = predict(model, texts)
+    assert [answers.labels[k] for k in answers.best] == [r.tag for r in results]
+    assert [dict(zip(answers.labels, row)) for row in answers.rows] == [r.probabilities for r in results]
+    assert [row[k] for row, k in zip(answers.rows, answers.best)] == [r.confidence for r in results]
+    assert predict_rows(model, []).rows == []
