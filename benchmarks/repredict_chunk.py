@@ -28,7 +28,7 @@ from predictions.model_store import load_version
 from predictions.models import ModelStatus, ModelVersion, Prediction
 from predictions.services import predictions_create
 
-CHUNK = 2000
+CHUNK = int(os.environ.get("REPREDICT_CHUNK", "2000"))
 mode = os.environ.get("REPREDICT_MODE", "shown")
 items = int(os.environ.get("REPREDICT_ITEMS", "10000"))
 start = int(os.environ.get("REPREDICT_START", "40000"))

@@ -82,3 +82,42 @@ def test_set_based_follow_changes_the_same_tasks_as_the_python_one(tags, annotat
     assert moved == {tasks["free"].pk, tasks["lease_over"].pk, tasks["held"].pk}
     assert ReviewTask.objects.get(pk=tasks["held"].pk).assignee == annotator
     assert after_sql[tasks["free"].pk] == (pytest.approx(2.45), 2, "computer-vision", NEW.probabilities, "open")
+
+
+def test_closing_untouched_tasks_and_finding_held_ones_in_one_statement_is_what_the_orm_does(
+    tags, annotator, monkeypatch
+):
+    from labeling.services import review_queue
+    from labeling.services.review_queue import _held_unanswered, review_tasks_close_untouched
+
+    tasks, items = _crafted(annotator, tags)
+    content_ids = [content_id for content_id, _ in items]
+    reason = ReviewReason.LOW_CONFIDENCE
+
+    def run() -> tuple[set[int], int, dict[int, tuple]]:
+        savepoint = transaction.savepoint()
+        held = _held_unanswered(content_ids, reason=reason)
+        closed = review_tasks_close_untouched(content_ids=content_ids, reason=reason)
+        state = {
+            pk: tuple(rest)
+            for pk, *rest in ReviewTask.objects.values_list("pk", "status", "assignee_id", "lease_expires_at")
+        }
+        transaction.savepoint_rollback(savepoint)
+        return held, closed, state
+
+    in_sql = run()
+    monkeypatch.setattr(review_queue, "connection", type("Other", (), {"vendor": "other"})())
+    by_the_orm = run()
+    assert in_sql == by_the_orm
+    held, closed, state = in_sql
+    assert held == {tasks["held"].content_id}
+    # Closed: the free task, the one whose lease is over, the one already showing the snapshot. Left: the held,
+    # the answered, the done one, the other reason's and the one outside the items.
+    assert closed == 3
+    assert {pk for pk, (status, *_) in state.items() if status == ReviewStatus.CANCELLED} == {
+        tasks["free"].pk,
+        tasks["lease_over"].pk,
+        tasks["same"].pk,
+    }
+    assert state[tasks["lease_over"].pk][1:] == (None, None)
+    assert review_tasks_close_untouched(content_ids=[], reason=reason) == 0
