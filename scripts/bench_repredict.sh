@@ -4,7 +4,8 @@
 # (tfidf-linear unless TAGLOOP_BENCH_ALGORITHM says), then the promotion's re-prediction of every item; the same
 # run measures the model's raw predict rate and PostgreSQL's COPY rate (benchmarks/rollout_limits.py).
 # With TAGLOOP_BENCH_REFERENCE=<a checkout of other code, e.g. main> each count runs A/B/A: this code, the
-# reference's workers and schema (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again.
+# reference's workers and schema (with its chunk size, TAGLOOP_BENCH_REFERENCE_CHUNK, default 500), this code again
+# (with TAGLOOP_PREDICT_CHUNK_SIZE when given, else its own default).
 # TAGLOOP_BENCH_REPROMOTE=1 also times a second promotion, when every item already shows a tag.
 # TAGLOOP_BENCH_PGHOST / TAGLOOP_BENCH_PGPORT (default 127.0.0.1, 5432) point it at another server, e.g. a private one
 # started with pg_stat_statements preloaded; TAGLOOP_BENCH_STATEMENTS=1 then prints each promotion's statements by
@@ -50,8 +51,10 @@ one_run() {  # label, code tree, item count, chunk size ("" = the tree's default
   echo "== $label: $size items, code $(git -C "$tree" rev-parse --short HEAD 2>/dev/null || echo "$tree"), load $(cut -d' ' -f1-3 /proc/loadavg)"
   # The tree's own command: its models match the schema its migrations made (another tree's may read columns this
   # schema lacks). Compare trees whose bench_rollout is the same, or the harness differs with the code.
-  (cd "$tree" && TAGLOOP_BENCH_WORKER_PIDS="${pids[*]}" \
-    TAGLOOP_PREDICT_CHUNK_SIZE=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-2000}} .venv/bin/python manage.py bench_rollout \
+  # The promotion makes the jobs: their size is the tree's default unless the run names one.
+  local job_size=${chunk:-${TAGLOOP_PREDICT_CHUNK_SIZE:-}}
+  (cd "$tree" && env TAGLOOP_BENCH_WORKER_PIDS="${pids[*]}" ${job_size:+TAGLOOP_PREDICT_CHUNK_SIZE=$job_size} \
+    .venv/bin/python manage.py bench_rollout \
     --content "$size" --retrains 1 --algorithm "${TAGLOOP_BENCH_ALGORITHM:-tfidf-linear}" --workers "$workers" --limits --yes \
     ${TAGLOOP_BENCH_REPROMOTE:+--repromote})
   stop_workers
