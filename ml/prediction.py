@@ -71,5 +71,24 @@ def _rows(probabilities: np.ndarray, labels: list[str]) -> PredictedRows:
     # probabilities can never disagree. The rows become Python floats in one call (the same values as float() of
     # each): per value, converting a numpy scalar cost half of turning a chunk's 2,000 rows into results.
     best = np.argmax(probabilities, axis=1).tolist()
-    places = [DECIMALS] * len(labels)
-    return PredictedRows(labels, best, [list(map(round, row, places)) for row in probabilities.tolist()])
+    return PredictedRows(labels, best, _rounded(probabilities))
+
+
+def _rounded(probabilities: np.ndarray) -> list[list[float]]:
+    """``round(p, DECIMALS)`` of every value, the floats Python's ``round`` gives, made for the whole array at once.
+
+    ``rint(p * 10**6) / 10**6`` is that float (the one nearest the decimal rounded half to even: the division of two
+    exact numbers is correctly rounded) unless ``p * 10**6``, itself rounded, falls on the other side of a half from
+    the exact product. For ``|p| <= 1`` it is off by at most 6e-11, so only values within 1e-6 of a half (about two
+    in a million), and values that are not finite or beyond 1, take ``round`` one by one. Per value, ``round`` cost
+    0.37 us: 1.5 us per item of a re-prediction chunk, against 0.1 for the array.
+    """
+    values = np.asarray(probabilities, dtype=np.float64)
+    scale = 10.0**DECIMALS
+    with np.errstate(invalid="ignore", over="ignore"):  # infinities and NaN: left to round() below
+        scaled = values * scale
+        rounded = (np.rint(scaled) / scale).tolist()
+        near_a_half = ~(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6)  # NaN included
+    for i, j in zip(*np.nonzero(near_a_half | ~(np.abs(values) <= 1.0))):
+        rounded[i][j] = round(float(values[i, j]), DECIMALS)
+    return rounded

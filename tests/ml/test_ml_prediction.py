@@ -90,3 +90,28 @@ def test_rows_are_the_results_as_rows(model):
     assert [dict(zip(answers.labels, row)) for row in answers.rows] == [r.probabilities for r in results]
     assert [row[k] for row, k in zip(answers.rows, answers.best)] == [r.confidence for r in results]
     assert predict_rows(model, []).rows == []
+
+
+def test_rounding_the_array_at_once_gives_what_round_gives_for_every_value():
+    from ml.prediction import _rounded
+
+    rng = np.random.default_rng(6)
+    halves = (rng.integers(0, 10**6, size=20000) + 0.5) / 10**6  # the nearest floats to x.xxxxxx5
+    values = np.concatenate(
+        [
+            rng.random(200000),
+            rng.dirichlet(np.ones(4), size=20000).ravel(),
+            halves,
+            np.nextafter(halves, 0.0),
+            np.nextafter(halves, 1.0),
+            rng.random(2000) * 1e-7,
+            [0.0, -0.0, 1.0, 5e-324, 1e-300, 1 - 1e-16, 0.5, 0.0000005, 1.5, -0.25, 123456.7891234, 1e300],
+            [np.nan, np.inf, -np.inf],
+        ]
+    )
+    values = values[: len(values) // 4 * 4].reshape(-1, 4)
+    expected = [[round(v, DECIMALS) for v in row] for row in values.tolist()]
+    # As text: a NaN is not equal to itself, and -0.0 must stay -0.0.
+    assert repr(_rounded(values)) == repr(expected)
+    as_float32 = values[:50000].astype(np.float32)  # a model's output may come as float32
+    assert repr(_rounded(as_float32)) == repr([[round(v, DECIMALS) for v in row] for row in as_float32.tolist()])
