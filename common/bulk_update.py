@@ -152,7 +152,7 @@ def _copy_rows(model: type[models.Model], columns: list, rows: list) -> int:
 
     Against ``INSERT ... SELECT FROM unnest(...)`` of the same 10,000 prediction rows: 6.0 us of PostgreSQL's CPU
     per row instead of 9.5, and 1.5 us of the client's instead of 2.6 (docs/benchmarks.md, "Re-prediction: new rows
-    by COPY"). It cannot skip or update a conflicting row: the whole COPY fails instead.
+    by COPY and the chunk's fixed costs"). It cannot skip or update a conflicting row: the whole COPY fails instead.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(column.column) for column in columns)

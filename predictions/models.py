@@ -122,7 +122,8 @@ class Prediction(models.Model):
     # first columns of prediction_unique (content) and prediction_version_time (model version), which serve them.
     # The tag has no index either: no query looks predictions up by tag alone, but for the check that refuses to
     # delete a tag some prediction names (an admin's rare act), which reads the table instead. Its entry was
-    # 0.4-0.6 us of PostgreSQL's CPU per prediction written (docs/benchmarks.md, "Re-prediction: new rows by COPY").
+    # 0.4-0.6 us of PostgreSQL's CPU per prediction written (docs/benchmarks.md, "Re-prediction: new rows by COPY
+    # and the chunk's fixed costs").
     #
     # The three keys are not checked by PostgreSQL (db_constraint=False). Each checked key fired a trigger per
     # inserted row at commit, a SELECT ... FOR KEY SHARE of the referenced row, and locking the content row also

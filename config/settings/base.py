@@ -234,7 +234,7 @@ TAGLOOP_HOLDOUT_SHARE = env.float("TAGLOOP_HOLDOUT_SHARE", default=0.2)
 # Items per re-prediction job: large enough that per-chunk costs (claiming the job, loading
 # the thresholds, one round trip per statement: ~20 ms a chunk) are small beside predicting and
 # writing, small enough that a pass's last job leaves the other workers idle for under a second
-# (docs/benchmarks.md, "Re-prediction: the chunk's fixed costs").
+# (docs/benchmarks.md, "Re-prediction: new rows by COPY and the chunk's fixed costs").
 TAGLOOP_PREDICT_CHUNK_SIZE = env.int("TAGLOOP_PREDICT_CHUNK_SIZE", default=5000)
 TAGLOOP_TRAIN_RANDOM_STATE = env.int("TAGLOOP_TRAIN_RANDOM_STATE", default=42)
 # Salt for hashing anonymous reporters, so the raw IP is never stored (a weak one makes
