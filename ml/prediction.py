@@ -87,7 +87,7 @@ def _rounded(probabilities: np.ndarray) -> list[list[float]]:
     scale = 10.0**DECIMALS
     with np.errstate(invalid="ignore", over="ignore"):  # infinities and NaN: left to round() below
         scaled = values * scale
-        rounded = (np.rint(scaled) / scale).tolist()
+        rounded: list[list[float]] = (np.rint(scaled) / scale).tolist()
         near_a_half = ~(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6)  # NaN included
     for i, j in zip(*np.nonzero(near_a_half | ~(np.abs(values) <= 1.0))):
         rounded[i][j] = round(float(values[i, j]), DECIMALS)
