@@ -319,27 +319,13 @@ class EncodedJson(dict):
         self.text = json.dumps(self) if text is None else text
 
     @classmethod
-    def of_floats(cls, dicts: list[dict[str, float]]) -> list["EncodedJson"]:
-        """``EncodedJson`` of each dict of float values (a model's probabilities per tag): the same texts, faster.
-
-        ``json.dumps`` writes a float as ``repr`` does, so for a dict with the first one's keys in its order one
-        format string of the keys with a ``%r`` per value makes its text, in half the time (a re-prediction chunk
-        encodes 2,000). Other dicts, and values that are not finite (JSON's NaN, Infinity), take ``json.dumps``.
-        """
-        if not dicts:
-            return []
-        keys = tuple(dicts[0])
-        template = "{" + ", ".join(f"{json.dumps(key)}: %r" for key in keys) + "}"
-        encoded = []
-        for data in dicts:
-            values = tuple(data.values())
-            fits = tuple(data) == keys and math.isfinite(sum(values))
-            encoded.append(cls(data, template % values if fits else None))
-        return encoded
-
-    @classmethod
     def of_rows(cls, keys: list[str], rows: list[list[float]]) -> list["EncodedJson"]:
-        """``EncodedJson`` of ``dict(zip(keys, row))`` for each row: :meth:`of_floats` without a dict made first."""
+        """``EncodedJson`` of ``dict(zip(keys, row))`` for each row of floats (a model's probabilities per tag).
+
+        ``json.dumps`` writes a float as ``repr`` does, so one format string of the keys with a ``%r`` per value makes
+        each text, in half the time (a re-prediction chunk encodes thousands). Rows with a value that is not finite
+        (JSON's NaN, Infinity) take ``json.dumps``.
+        """
         template = "{" + ", ".join(f"{json.dumps(key)}: %r" for key in keys) + "}"
         return [cls(zip(keys, row), template % tuple(row) if math.isfinite(sum(row)) else None) for row in rows]
 

@@ -1,6 +1,5 @@
 """Turn a fitted model's probabilities into PredictionResult objects."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,10 +51,6 @@ def predict_rows(model: "Pipeline | CompiledLinear", texts: list[str]) -> Predic
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         probabilities = model.predict_proba(list(texts))
     return _rows(probabilities, labels)
-
-
-def _results(probabilities: np.ndarray, classes: Iterable[object]) -> list[PredictionResult]:
-    return _as_results(_rows(probabilities, [str(label) for label in classes]))
 
 
 def _as_results(answers: PredictedRows) -> list[PredictionResult]:

@@ -18,7 +18,7 @@ COLUMNS = [field.attname for field in ReviewTask._meta.concrete_fields if field.
 
 
 def _snapshots() -> list[PredictionSnapshot]:
-    probabilities = EncodedJson.of_floats([{"mlops": 0.55, "other": 0.45}, {"mlops": 0.125, "other": 0.875}])
+    probabilities = EncodedJson.of_rows(["mlops", "other"], [[0.55, 0.45], [0.125, 0.875]])
     return [
         PredictionSnapshot(7, "mlops", probabilities[0], 0.55),
         PredictionSnapshot(7, "other", probabilities[1], 0.875),

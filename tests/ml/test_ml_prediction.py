@@ -3,7 +3,7 @@ import pytest
 
 from ml.dataset import read_dataset_rows
 from ml.items import PredictionResult
-from ml.prediction import DECIMALS, _results, predict
+from ml.prediction import DECIMALS, _as_results, _rows, predict
 from ml.text import prepare_text
 from ml.training import train_model
 
@@ -41,8 +41,13 @@ def test_empty_input_gives_empty_output(model):
     assert predict(model, []) == []
 
 
+def _results(probabilities, classes):
+    """What predict() makes of a model's probabilities."""
+    return _as_results(_rows(probabilities, [str(label) for label in classes]))
+
+
 def _results_one_row_at_a_time(probabilities, classes):
-    # ml.prediction._results as it was first written: numpy scalars turned into floats one by one.
+    # ml.prediction's results as first written: numpy scalars turned into floats one by one.
     labels = [str(label) for label in classes]
     results = []
     for row in probabilities:
