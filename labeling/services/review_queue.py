@@ -203,6 +203,12 @@ def review_tasks_held_follow(
     return _unanswered_tasks_follow([(content_id, snapshot(content_id)) for content_id in sorted(held)], reason=reason)
 
 
+# _unanswered() in SQL, for this module's statements: a task of the reason (a parameter), open (a parameter),
+# that nobody has answered.
+_OPEN_UNANSWERED = """task.reason = %b AND task.status = %b
+  AND NOT EXISTS (SELECT 1 FROM labeling_annotation AS answer WHERE answer.review_task_id = task.id)"""
+
+
 def _held_unanswered(content_ids: list[int], *, reason: str) -> set[int]:
     """The items of ``content_ids`` whose open task of ``reason`` a person holds (an unexpired lease), unanswered."""
     if not content_ids:
@@ -222,10 +228,9 @@ def _held_unanswered(content_ids: list[int], *, reason: str) -> set[int]:
 
 
 # The ORM query above as one statement (tests/test_review_follow_sql.py compares the two).
-_HELD_UNANSWERED_SQL = """
+_HELD_UNANSWERED_SQL = f"""
 SELECT task.content_id FROM labeling_reviewtask AS task
-WHERE task.content_id = ANY(%b::bigint[]) AND task.reason = %b AND task.status = %b
-  AND NOT EXISTS (SELECT 1 FROM labeling_annotation AS answer WHERE answer.review_task_id = task.id)
+WHERE task.content_id = ANY(%b::bigint[]) AND {_OPEN_UNANSWERED}
   AND task.assignee_id IS NOT NULL AND task.lease_expires_at > %b
 """
 
@@ -246,14 +251,13 @@ def _unanswered_tasks_follow(items: list[tuple[int, PredictionSnapshot]], *, rea
 
 
 # The same tasks as _unanswered() on the same items, changed only where the snapshot differs.
-_FOLLOW_SQL = """
+_FOLLOW_SQL = f"""
 UPDATE labeling_reviewtask AS task
 SET priority = new.priority, model_version = new.model_version,
     predicted_tag = new.predicted_tag, probabilities = new.probabilities
 FROM unnest(%b::bigint[], %b::double precision[], %b::integer[], %b::varchar[], %b::jsonb[])
     AS new(content_id, priority, model_version, predicted_tag, probabilities)
-WHERE task.content_id = new.content_id AND task.reason = %b AND task.status = %b
-  AND NOT EXISTS (SELECT 1 FROM labeling_annotation AS answer WHERE answer.review_task_id = task.id)
+WHERE task.content_id = new.content_id AND {_OPEN_UNANSWERED}
   AND (task.model_version, task.predicted_tag, task.probabilities)
       IS DISTINCT FROM (new.model_version, new.predicted_tag, new.probabilities)
 """
@@ -367,11 +371,10 @@ def review_tasks_close_untouched(*, content_ids: list[int], reason: str) -> int:
 
 
 # The tasks of _untouched() on the items, as one statement (tests/test_review_follow_sql.py compares the two).
-_CLOSE_UNTOUCHED_SQL = """
+_CLOSE_UNTOUCHED_SQL = f"""
 UPDATE labeling_reviewtask AS task
 SET status = %b, resolved_at = %b, assignee_id = NULL, lease_expires_at = NULL
-WHERE task.content_id = ANY(%b::bigint[]) AND task.reason = %b AND task.status = %b
-  AND NOT EXISTS (SELECT 1 FROM labeling_annotation AS answer WHERE answer.review_task_id = task.id)
+WHERE task.content_id = ANY(%b::bigint[]) AND {_OPEN_UNANSWERED}
   AND (task.assignee_id IS NULL OR task.lease_expires_at <= %b)
 """
 
